@@ -1,0 +1,26 @@
+"""Reverse-mode automatic differentiation.
+
+``Function``        base class of every op (forward + hand-written backward)
+``engine``          the backward pass over the recorded graph
+``grad``            gradients of outputs w.r.t. chosen inputs
+``no_grad`` ...     switching graph recording off and on
+``detect_anomaly``  find the op whose backward produced NaN/Inf
+``gradcheck`` ...   numerical gradient checking (central differences in float64)
+"""
+from .anomaly import detect_anomaly, is_anomaly_enabled
+from .function import Function
+from .functional import grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import (
+    GradcheckError,
+    analytical_jacobian,
+    gradcheck,
+    numerical_jacobian,
+    rel_error,
+)
+
+__all__ = [
+    "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "is_anomaly_enabled", "gradcheck", "numerical_jacobian",
+    "analytical_jacobian", "rel_error", "GradcheckError",
+]

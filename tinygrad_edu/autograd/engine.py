@@ -1,0 +1,184 @@
+"""The backward pass: reverse-mode differentiation over the recorded graph.
+
+``run_backward`` walks the graph from the outputs to the leaves *iteratively* (a
+20,000-op chain must not hit Python's recursion limit):
+
+1. Count, for every node reachable from the outputs, how many edges point into it
+   (how many consumers will send it a gradient).
+2. Start with the outputs' gradients. A node runs once all its consumers have
+   sent their part (its count reaches zero): that is a topological order.
+3. Running a node calls its op's ``backward`` with the summed upstream gradients
+   and sends each returned input gradient along the matching edge, after
+   ``unbroadcast`` sums it back to that input's shape - the one place in the
+   framework where broadcasting is undone.
+4. Leaves (``AccumulateGrad`` nodes) add what reaches them to ``tensor.grad``.
+"""
+import numpy as np
+
+from . import anomaly, grad_mode
+from .function import AccumulateGrad
+from ..backend import get_array_module
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of size 1,
+    so each copy's gradient flows back to the same input element: sum over those axes.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise RuntimeError(f"unbroadcast: gradient of shape {tuple(grad.shape)} has fewer dims than input {shape}")
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if ones:
+        grad = grad.sum(axis=ones, keepdims=True)
+    if grad.shape != shape:
+        raise RuntimeError(f"unbroadcast: gradient of shape {tuple(grad.shape)} cannot be summed to input shape {shape}")
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Backpropagate ``root_grads`` (arrays) from ``roots`` (edges: ``(node, output_nr)``).
+
+    With ``capture`` (a dict ``{edge: None}``, used by ``autograd.grad``) the gradients
+    arriving at those edges are stored in it and no leaf's ``.grad`` is touched.
+    """
+    # 1. dependency counts of every reachable node
+    dependencies = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+
+    # 2. seed the buffers with the outputs' gradients
+    buffers = {}
+    for (node, nr), g in zip(roots, root_grads):
+        _accumulate_into(buffers, node, nr, g)
+    ready = [node for node in buffers if dependencies.get(node, 0) == 0]
+
+    # 3. run every node once all of its consumers have sent their gradient
+    while ready:
+        node = ready.pop()
+        grads = buffers.pop(node)
+        if isinstance(node, AccumulateGrad):
+            _accumulate_leaf(node, grads[0], capture)
+            continue
+        grads = _run_output_hooks(node, grads, capture)
+        input_grads = _call_backward(node, grads)
+        if not retain_graph:
+            node._free()
+        for i, ((child, nr), g) in enumerate(zip(node.next_functions, input_grads)):
+            if child is None:
+                continue
+            if g is not None:
+                if isinstance(g, np.generic):  # a NumPy scalar from a 0-d computation
+                    g = np.asarray(g)
+                shape, dtype = node._input_meta[i]
+                g = unbroadcast(g, shape)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+                _accumulate_into(buffers, child, nr, g)
+            dependencies[child] -= 1
+            if dependencies[child] == 0 and child in buffers:
+                ready.append(child)
+            elif dependencies[child] == 0:
+                _skip_subgraph(child, dependencies, buffers, ready)
+
+
+def _skip_subgraph(node, dependencies, buffers, ready):
+    """A node that received no gradient at all (every consumer returned ``None``):
+    release the counts it holds on its own inputs so they can still run."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for child, _ in n.next_functions:
+            if child is None:
+                continue
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                if child in buffers:
+                    ready.append(child)
+                else:
+                    stack.append(child)
+
+
+def _accumulate_into(buffers, node, nr, g):
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * (len(node._output_meta) if hasattr(node, "_output_meta") else 1)
+    slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def _call_backward(node, grads):
+    """Call the op's backward with one gradient per output (zeros where none arrived)."""
+    for i, g in enumerate(grads):
+        if g is None:
+            shape, dtype = node._output_meta[i]
+            xp = get_array_module(*[x for x in grads if x is not None])
+            grads[i] = xp.zeros(shape, dtype=dtype)
+    previous = grad_mode._enabled
+    grad_mode._enabled = False
+    try:
+        result = node.function.backward(node, *grads)
+    finally:
+        grad_mode._enabled = previous
+    if not isinstance(result, tuple):
+        result = (result,)
+    n_inputs = len(node.next_functions)
+    if len(result) < n_inputs or any(g is not None for g in result[n_inputs:]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)})"
+        )
+    if anomaly._enabled:
+        anomaly.check_gradients(node, result, get_array_module(*grads))
+    return result
+
+
+def _run_output_hooks(node, grads, capture):
+    """Tensor hooks of the op's outputs see (and may replace) the total gradient."""
+    if node._output_hooks:
+        from ..tensor import Tensor
+
+        for nr, hooks in node._output_hooks.items():
+            if grads[nr] is None:
+                continue
+            for hook in hooks:
+                replaced = hook(Tensor._wrap(grads[nr]))
+                if replaced is not None:
+                    grads[nr] = replaced.data if isinstance(replaced, Tensor) else replaced
+    if capture is not None:
+        for nr, g in enumerate(grads):
+            if (node, nr) in capture:
+                capture[(node, nr)] = g
+    return grads
+
+
+def _accumulate_leaf(node, g, capture):
+    """Leaf hooks, then ``tensor.grad += g`` (or, under ``autograd.grad``, capture it)."""
+    from ..tensor import Tensor
+
+    leaf = node.variable
+    for hook in leaf._hooks:
+        replaced = hook(Tensor._wrap(g))
+        if replaced is not None:
+            g = replaced.data if isinstance(replaced, Tensor) else replaced
+    if capture is not None:
+        if (node, 0) in capture:
+            capture[(node, 0)] = g
+        return
+    if leaf.grad is None:
+        # a copy: g may be an array the caller still holds (the gradient passed to backward)
+        leaf.grad = Tensor._wrap(g.astype(leaf.data.dtype, copy=True))
+    else:
+        leaf.grad.data = leaf.grad.data + g

@@ -1,0 +1,161 @@
+"""Array namespaces (NumPy / CuPy), devices and the dtype policy.
+
+Every op and kernel gets its array module from its inputs::
+
+    xp = get_array_module(x, w)      # numpy for NumPy arrays, cupy for CuPy arrays
+    out = xp.exp(x)
+
+and never calls ``numpy`` directly on an input. That single rule is what lets the
+same op code run on a GPU through CuPy (Chainer's ``get_array_module`` idea).
+
+Array types are registered with the namespace that handles them and the device type
+they live on. NumPy is always registered; CuPy is registered when it imports. The test
+suite registers a strict array type that refuses conversion to NumPy, to prove that
+no op leaks to host NumPy.
+"""
+import numpy as np
+
+# array type -> (namespace module, device type)
+_NAMESPACES = {np.ndarray: (np, "cpu")}
+# device type -> namespace module
+_DEVICE_NAMESPACES = {"cpu": np}
+
+try:  # CuPy is optional: the GPU extra installs it.
+    import cupy as _cupy
+
+    _NAMESPACES[_cupy.ndarray] = (_cupy, "cuda")
+    _DEVICE_NAMESPACES["cuda"] = _cupy
+except Exception:  # ImportError, or a CuPy that cannot find a CUDA driver
+    _cupy = None
+
+default_float_dtype = np.dtype(np.float32)
+
+
+def register_namespace(array_type, xp, device_type):
+    """Teach the backend a new array type: arrays of ``array_type`` use module ``xp``
+    and report device ``device_type``."""
+    _NAMESPACES[array_type] = (xp, device_type)
+    _DEVICE_NAMESPACES[device_type] = xp
+
+
+def get_array_module(*arrays):
+    """The array namespace (``numpy``, ``cupy``, ...) of the first array among the
+    arguments; ``numpy`` when none is an array (Python scalars, ``None``)."""
+    for a in arrays:
+        entry = _NAMESPACES.get(type(a))
+        if entry is not None and entry[0] is not np:
+            return entry[0]
+    return np
+
+
+def is_array(obj):
+    """True for an array of any registered namespace."""
+    return type(obj) in _NAMESPACES
+
+
+def cuda_available():
+    return _cupy is not None
+
+
+class device:
+    """Where a tensor's data lives: ``device("cpu")`` or ``device("cuda:0")``.
+
+    Compares equal to its string form, so ``t.device == "cpu"`` works as in PyTorch.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif ":" in type:
+            type, idx = type.split(":", 1)
+            index = int(idx)
+        if type not in _DEVICE_NAMESPACES:
+            known = ", ".join(sorted(_DEVICE_NAMESPACES))
+            hint = " (CuPy is not installed: pip install 'tinygrad_edu[gpu]')" if type == "cuda" else ""
+            raise RuntimeError(f"device: unknown or unavailable device type {type!r}{hint}; available: {known}")
+        self.type = type
+        self.index = index if index is not None else (0 if type != "cpu" else None)
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+def device_of(array):
+    """The :class:`device` an array lives on."""
+    entry = _NAMESPACES.get(type(array))
+    if entry is None:
+        raise TypeError(f"device_of: {type(array).__name__} is not a registered array type")
+    if entry[1] == "cuda":
+        return device("cuda", array.device.id)
+    return device(entry[1])
+
+
+def namespace_for_device(dev):
+    """The array namespace that creates arrays on device ``dev``."""
+    return _DEVICE_NAMESPACES[device(dev).type]
+
+
+def to_device(array, dev):
+    """Copy ``array`` to device ``dev`` (no copy when it is already there)."""
+    dev = device(dev)
+    if device_of(array) == dev:
+        return array
+    if dev.type == "cpu":
+        return to_numpy(array)
+    xp = namespace_for_device(dev)
+    if dev.type == "cuda":
+        with xp.cuda.Device(dev.index):
+            return xp.asarray(to_numpy(array))
+    return xp.asarray(to_numpy(array))
+
+
+def to_numpy(array):
+    """A NumPy copy (or the array itself) of any registered array: the one explicit,
+    deliberate transfer to host memory."""
+    if isinstance(array, np.ndarray):
+        return array
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy.asnumpy(array)
+    to_host = getattr(array, "to_numpy", None)  # e.g. the strict test array
+    if to_host is None:
+        raise TypeError(f"to_numpy: do not know how to bring {type(array).__name__} to host memory")
+    return to_host()
+
+
+def is_floating(dtype):
+    return np.issubdtype(np.dtype(dtype), np.floating)
+
+
+def result_dtype(*operands):
+    """The dtype of an arithmetic result, following PyTorch's promotion rules.
+
+    Arrays decide among themselves (float64 with float32 gives float64); Python
+    scalars only matter by kind: an integer array with a Python float gives the
+    *default float dtype* (float32), where NumPy would give float64.
+    """
+    array_dtypes = [a.dtype for a in operands if hasattr(a, "dtype")]
+    scalars = [a for a in operands if not hasattr(a, "dtype")]
+    dt = np.result_type(*array_dtypes) if array_dtypes else None
+    if dt is None:
+        dt = default_float_dtype if any(isinstance(s, float) for s in scalars) else np.dtype(np.int64)
+    elif dt.kind in "biu" and any(isinstance(s, float) for s in scalars):
+        dt = default_float_dtype
+    elif dt.kind == "b" and any(isinstance(s, int) and not isinstance(s, bool) for s in scalars):
+        dt = np.dtype(np.int64)
+    return np.dtype(dt)

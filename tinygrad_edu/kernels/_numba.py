@@ -1,0 +1,52 @@
+"""Optional Numba support shared by the kernel files.
+
+Numba compiles plain Python loops to machine code. Each kernel file writes its
+``*_numba`` form as loops decorated with :func:`njit_planes`; when Numba is not
+installed the package still imports and those forms raise a clear ImportError
+when called (the NumPy kernel set needs nothing beyond NumPy).
+"""
+import numpy as np
+
+try:  # Numba is optional: the CPU kernel set "numba" needs it.
+    import numba
+except ImportError:
+    numba = None
+
+HAVE_NUMBA = numba is not None
+
+if HAVE_NUMBA:
+    prange = numba.prange
+
+    def njit_planes(loops):
+        """Compile ``loops`` once per dtype and cache the machine code on disk.
+
+        ``parallel=True`` splits each ``prange`` loop over the CPU cores. Every kernel
+        puts its ``prange`` over the N*C image planes, so no two iterations ever write
+        the same output element (no races, no atomics). No ``fastmath``: the results
+        must match the NumPy forms and PyTorch (NaN and -inf included).
+        """
+        return numba.njit(cache=True, parallel=True)(loops)
+
+else:
+    prange = range  # lets the loop functions be defined (and read) without Numba
+
+    def njit_planes(loops):
+        def numba_missing(*args, **kwargs):
+            raise ImportError(
+                f"{loops.__name__}: Numba is not installed, so the 'numba' kernel set is unavailable. "
+                "Install it with `pip install numba`, or use the NumPy kernels: kernels.use('numpy')."
+            )
+
+        return numba_missing
+
+
+def require_numpy(kernel, *arrays):
+    """Numba compiles for NumPy arrays only; say so clearly for anything else
+    (a CuPy array would otherwise fail deep inside Numba's type inference)."""
+    for a in arrays:
+        if not isinstance(a, np.ndarray):
+            raise TypeError(
+                f"{kernel}: the Numba kernels take NumPy arrays only, got {type(a).__module__}.{type(a).__name__}. "
+                f"Use the vectorised form {kernel.removesuffix('_numba')} (it runs on NumPy and CuPy), "
+                "or the dispatcher in tinygrad_edu.kernels, which picks the right form for the array."
+            )

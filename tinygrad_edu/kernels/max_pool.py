@@ -1,0 +1,270 @@
+"""Max pooling, its backward, and max unpooling (NCHW, PyTorch semantics).
+
+Forward: each output is the largest input in its window, and ``indices`` records
+where it was, as a flat index ``row * W + col`` into the input's H*W plane (PyTorch's
+convention, which is what ``max_unpool2d`` consumes)::
+
+    out[n, c, oy, ox]     = max over taps (i, j) of xpad[n, c, oy*s_h + i*d_h, ox*s_w + j*d_w]
+    indices[n, c, oy, ox] = row * W + col of that maximum
+
+Padding counts as -inf, so it never wins. Ties go to the first tap in row-major
+order (PyTorch compares with ``>``), and a NaN wins over everything (PyTorch: the last
+NaN in the window), so NaN propagates. Each window must overlap the input, which
+PyTorch's rule ``padding <= kernel_size // 2`` guarantees for dilation 1.
+
+Backward: the gradient of a max is 1 at the argmax and 0 elsewhere, so each output
+gradient is added to the input pixel its index points at. Overlapping windows may
+share an argmax, hence *added*, not assigned.
+
+Unpooling is the scatter ``out.flat[indices] = x`` (per plane); its backward is the
+gather ``grad.flat[indices]``. The two are adjoints when the indices of a plane are
+distinct.
+"""
+import numpy as np
+
+from tinygrad_edu.backend import get_array_module
+from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.kernels.sizes import output_size
+
+
+def pool_output_hw(input_hw, kernel_size, stride, padding, dilation, ceil_mode):
+    """(OH, OW) of a pooling window over an (H, W) input."""
+    return tuple(
+        output_size(size, k, s, p, d, ceil_mode)
+        for size, k, s, p, d in zip(input_hw, kernel_size, stride, padding, dilation)
+    )
+
+
+def _check_indices(kernel, indices, plane_size):
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= plane_size):
+        raise ValueError(
+            f"{kernel}: indices must lie in [0, {plane_size}) (flat positions in an H*W plane), "
+            f"found values in [{int(indices.min())}, {int(indices.max())}]; "
+            "check the output_size passed to max_unpool2d"
+        )
+
+
+# ----------------------------------------------------------------------------- reference
+
+
+def max_pool2d_forward_reference(x, kernel_size, stride, padding, dilation, ceil_mode=False):
+    """Max pooling with one loop per index: returns (out, indices)."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = pool_output_hw((h, w), kernel_size, stride, padding, dilation, ceil_mode)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    for b, ch, oy, ox in np.ndindex(out.shape):
+        best, best_index = -np.inf, -1
+        for i, j in np.ndindex(kh, kw):
+            row, col = oy * sh - ph + i * dh, ox * sw - pw + j * dw
+            if not (0 <= row < h and 0 <= col < w):
+                continue  # a padding tap: -inf, never the max
+            value = x[b, ch, row, col]
+            if best_index < 0 or value > best or np.isnan(value):  # first tap, a strictly larger one, or NaN
+                best, best_index = value, row * w + col
+        out[b, ch, oy, ox], indices[b, ch, oy, ox] = best, best_index
+    return out, indices
+
+
+def max_pool2d_backward_reference(grad_out, indices, input_shape):
+    """Adjoint of the selection in :func:`max_pool2d_forward_reference`: add each
+    output gradient into the input pixel its index points at."""
+    n, c, h, w = input_shape
+    grad_x = np.zeros((n, c, h * w), dtype=grad_out.dtype)
+    for b, ch, oy, ox in np.ndindex(grad_out.shape):
+        grad_x[b, ch, indices[b, ch, oy, ox]] += grad_out[b, ch, oy, ox]
+    return grad_x.reshape(input_shape)
+
+
+def max_unpool2d_reference(x, indices, output_size):
+    """Scatter ``x`` into zeros of shape (N, C, *output_size) at ``indices``."""
+    n, c = x.shape[:2]
+    oh, ow = output_size
+    _check_indices("max_unpool2d_reference", indices, oh * ow)
+    out = np.zeros((n, c, oh * ow), dtype=x.dtype)
+    for b, ch, y, z in np.ndindex(x.shape):
+        out[b, ch, indices[b, ch, y, z]] = x[b, ch, y, z]
+    return out.reshape(n, c, oh, ow)
+
+
+def max_unpool2d_backward_reference(grad_out, indices):
+    """Adjoint of :func:`max_unpool2d_reference`: gather the gradient at ``indices``."""
+    n, c = grad_out.shape[:2]
+    flat = grad_out.reshape(n, c, -1)
+    grad_x = np.empty(indices.shape, dtype=grad_out.dtype)
+    for b, ch, y, z in np.ndindex(indices.shape):
+        grad_x[b, ch, y, z] = flat[b, ch, indices[b, ch, y, z]]
+    return grad_x
+
+
+# ----------------------------------------------------------------------------- vectorised
+
+
+def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode=False):
+    """x (N, C, H, W) -> (out, indices), both (N, C, OH, OW); float input.
+
+    A running maximum over the kernel taps: for each tap (i, j) the strided slice of
+    the -inf-padded input holds that tap of every window, and ``where`` keeps the
+    larger value and its flat index.
+    """
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = pool_output_hw((h, w), kernel_size, stride, padding, dilation, ceil_mode)
+    # Pad far enough for every window, including a ceil_mode window past the right padding.
+    hp = max(h + 2 * ph, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(w + 2 * pw, (ow - 1) * sw + (kw - 1) * dw + 1)
+    xpad = xp.full((n, c, hp, wp), -xp.inf, dtype=x.dtype)
+    xpad[:, :, ph : ph + h, pw : pw + w] = x
+
+    rows = xp.arange(oh)[:, None] * sh - ph  # (OH, 1): input row of tap i = 0 of each window
+    cols = xp.arange(ow)[None, :] * sw - pw  # (1, OW)
+    # Like PyTorch, start each window's index at its first tap inside the input, so a
+    # window of -inf values still points at a real pixel.
+    first_row = rows + (xp.maximum(-rows, 0) + dh - 1) // dh * dh
+    first_col = cols + (xp.maximum(-cols, 0) + dw - 1) // dw * dw
+    out = xp.full((n, c, oh, ow), -xp.inf, dtype=x.dtype)
+    indices = xp.broadcast_to(first_row * w + first_col, (n, c, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            tap = xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw]
+            better = (tap > out) | xp.isnan(tap)  # strict '>': the first maximum wins ties
+            out = xp.where(better, tap, out)
+            indices = xp.where(better, (rows + top) * w + (cols + left), indices)
+    return out, indices
+
+
+def max_pool2d_backward(grad_out, indices, input_shape):
+    """Adjoint of the selection in :func:`max_pool2d_forward`: (N, C, OH, OW) -> input_shape.
+
+    A scatter-add: ``bincount`` sums the weights that fall in each bin, and the bins
+    are the flat input positions ``plane * H*W + index`` (summing in float64).
+    """
+    xp = get_array_module(grad_out, indices)
+    n, c, h, w = input_shape
+    plane_start = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    sums = xp.bincount((plane_start + indices).ravel(), weights=grad_out.ravel(), minlength=n * c * h * w)
+    return sums.astype(grad_out.dtype).reshape(input_shape)
+
+
+def max_unpool2d(x, indices, output_size):
+    """Scatter x (N, C, H, W) into zeros (N, C, OH, OW): ``out.flat[indices] = x`` per plane.
+
+    With repeated indices in a plane, which value lands is unspecified (as in PyTorch).
+    """
+    xp = get_array_module(x, indices)
+    n, c = x.shape[:2]
+    oh, ow = output_size
+    _check_indices("max_unpool2d", indices, oh * ow)
+    out = xp.zeros((n * c, oh * ow), dtype=x.dtype)
+    planes = xp.arange(n * c)[:, None]
+    out[planes, indices.reshape(n * c, -1)] = x.reshape(n * c, -1)
+    return out.reshape(n, c, oh, ow)
+
+
+def max_unpool2d_backward(grad_out, indices):
+    """Adjoint of :func:`max_unpool2d`: the gather ``grad_out.flat[indices]`` per plane."""
+    xp = get_array_module(grad_out, indices)
+    n, c = grad_out.shape[:2]
+    gathered = xp.take_along_axis(grad_out.reshape(n, c, -1), indices.reshape(n, c, -1), axis=2)
+    return gathered.reshape(indices.shape)
+
+
+# ----------------------------------------------------------------------------- numba
+
+
+@njit_planes
+def _max_pool2d_loops(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for oy in range(oh):
+            for ox in range(ow):
+                best, best_index = -np.inf, -1
+                for i in range(kh):
+                    row = oy * sh - ph + i * dh
+                    if row < 0 or row >= h:
+                        continue
+                    for j in range(kw):
+                        col = ox * sw - pw + j * dw
+                        if col < 0 or col >= w:
+                            continue
+                        value = x[b, ch, row, col]
+                        if best_index < 0 or value > best or np.isnan(value):
+                            best, best_index = value, row * w + col
+                out[b, ch, oy, ox] = best
+                indices[b, ch, oy, ox] = best_index
+    return out, indices
+
+
+@njit_planes
+def _max_pool2d_backward_loops(grad_out, indices, h, w):
+    n, c, oh, ow = grad_out.shape
+    grad_x = np.zeros((n, c, h * w), dtype=grad_out.dtype)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for oy in range(oh):
+            for ox in range(ow):
+                grad_x[b, ch, indices[b, ch, oy, ox]] += grad_out[b, ch, oy, ox]
+    return grad_x.reshape(n, c, h, w)
+
+
+@njit_planes
+def _max_unpool2d_loops(x, indices, oh, ow):
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, oh * ow), dtype=x.dtype)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for y in range(h):
+            for z in range(w):
+                out[b, ch, indices[b, ch, y, z]] = x[b, ch, y, z]
+    return out.reshape(n, c, oh, ow)
+
+
+@njit_planes
+def _max_unpool2d_backward_loops(grad_out, indices):
+    n, c, oh, ow = grad_out.shape
+    flat = grad_out.reshape(n, c, oh * ow)
+    grad_x = np.empty(indices.shape, dtype=grad_out.dtype)
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for y in range(indices.shape[2]):
+            for z in range(indices.shape[3]):
+                grad_x[b, ch, y, z] = flat[b, ch, indices[b, ch, y, z]]
+    return grad_x
+
+
+def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation, ceil_mode=False):
+    """:func:`max_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    require_numpy("max_pool2d_forward_numba", x)
+    oh, ow = pool_output_hw(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool2d_loops(np.ascontiguousarray(x), *kernel_size, *stride, *padding, *dilation, oh, ow)
+
+
+def max_pool2d_backward_numba(grad_out, indices, input_shape):
+    """:func:`max_pool2d_backward` as compiled loops (NumPy only)."""
+    require_numpy("max_pool2d_backward_numba", grad_out, indices)
+    h, w = input_shape[2:]
+    return _max_pool2d_backward_loops(
+        np.ascontiguousarray(grad_out), np.ascontiguousarray(indices, dtype=np.int64), h, w
+    )
+
+
+def max_unpool2d_numba(x, indices, output_size):
+    """:func:`max_unpool2d` as compiled loops (NumPy only)."""
+    require_numpy("max_unpool2d_numba", x, indices)
+    oh, ow = output_size
+    _check_indices("max_unpool2d_numba", indices, oh * ow)
+    return _max_unpool2d_loops(np.ascontiguousarray(x), np.ascontiguousarray(indices, dtype=np.int64), oh, ow)
+
+
+def max_unpool2d_backward_numba(grad_out, indices):
+    """:func:`max_unpool2d_backward` as compiled loops (NumPy only)."""
+    require_numpy("max_unpool2d_backward_numba", grad_out, indices)
+    return _max_unpool2d_backward_loops(
+        np.ascontiguousarray(grad_out), np.ascontiguousarray(indices, dtype=np.int64)
+    )

@@ -1,0 +1,166 @@
+"""im2col and col2im: convolution as one matrix multiply (PyTorch calls them unfold/fold).
+
+im2col copies every k_h x k_w window of the (zero-padded) input into its own column::
+
+    cols[n, c, i, j, oy, ox] = xpad[n, c, oy*s_h + i*d_h, ox*s_w + j*d_w]
+
+where ``xpad`` is ``x`` with ``p_h``/``p_w`` zeros on each side. The layout
+(N, C, kh, kw, OH, OW) keeps (C, kh, kw) together, in the weight's own order
+(OC, C, kh, kw), so a convolution is one batched matrix multiply::
+
+    out = W.reshape(OC, C*kh*kw) @ cols.reshape(N, C*kh*kw, OH*OW)      # (N, OC, OH*OW)
+
+and grouped convolution only splits C into (G, C/G)::
+
+    out = W.reshape(G, OC/G, C/G*kh*kw) @ cols.reshape(N, G, C/G*kh*kw, OH*OW)
+
+col2im is the adjoint (transpose) of im2col: every column entry is added back to the
+input pixel it was copied from (overlapping windows add up) and the padding is cut
+off. It gives the convolution's input gradient, and is the forward of a transposed
+convolution.
+
+Three forms of each kernel, proven equal by tests/kernels/test_im2col.py:
+``*_reference`` (loops, for reading), the vectorised form (NumPy or CuPy, the one the
+ops call) and ``*_numba`` (compiled loops, NumPy only).
+"""
+import numpy as np
+
+from tinygrad_edu.backend import get_array_module
+from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.kernels.sizes import output_size
+
+
+def conv_output_hw(input_hw, kernel_size, stride, padding, dilation):
+    """(OH, OW) of a convolution over an (H, W) input."""
+    return tuple(output_size(*dim) for dim in zip(input_hw, kernel_size, stride, padding, dilation))
+
+
+# ----------------------------------------------------------------------------- reference
+
+
+def im2col_reference(x, kernel_size, stride, padding, dilation):
+    """im2col with one loop per index (NumPy input): read this one."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
+    cols = np.zeros((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for b, ch, i, j, oy, ox in np.ndindex(cols.shape):
+        row = oy * sh - ph + i * dh  # input pixel under tap (i, j) of window (oy, ox)
+        col = ox * sw - pw + j * dw
+        if 0 <= row < h and 0 <= col < w:  # outside: a padding zero
+            cols[b, ch, i, j, oy, ox] = x[b, ch, row, col]
+    return cols
+
+
+def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
+    """col2im with one loop per index: the adjoint of :func:`im2col_reference`.
+
+    Where im2col reads ``x[row, col]`` into a column entry, col2im adds the column
+    entry back into ``x[row, col]``; padding taps are dropped.
+    """
+    n, c, h, w = input_shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    x = np.zeros(input_shape, dtype=cols.dtype)
+    for b, ch, i, j, oy, ox in np.ndindex(cols.shape):
+        row = oy * sh - ph + i * dh
+        col = ox * sw - pw + j * dw
+        if 0 <= row < h and 0 <= col < w:
+            x[b, ch, row, col] += cols[b, ch, i, j, oy, ox]
+    return x
+
+
+# ----------------------------------------------------------------------------- vectorised
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    """x (N, C, H, W) -> cols (N, C, kh, kw, OH, OW), zero padding.
+
+    One strided slice per kernel tap (i, j): tap (i, j) of all windows at once is the
+    padded input sampled every ``stride`` pixels starting at ``(i*d_h, j*d_w)``. That
+    is kh*kw array copies, whatever the image size.
+    """
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
+    xpad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            cols[:, :, i, j] = xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw]
+    return cols
+
+
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+    """cols (N, C, kh, kw, OH, OW) -> (N, C, H, W): the adjoint of :func:`im2col`.
+
+    The same slice loop with ``+=``: within one tap (i, j) the strided slice hits
+    distinct pixels, so a slice ``+=`` is exact; overlaps between windows come from
+    different taps and are summed by the loop.
+    """
+    xp = get_array_module(cols)
+    n, c, h, w = input_shape
+    kh, kw, oh, ow = cols.shape[2:]
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xpad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            top, left = i * dh, j * dw
+            xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] += cols[:, :, i, j]
+    return xpad[:, :, ph : ph + h, pw : pw + w]
+
+
+# ----------------------------------------------------------------------------- numba
+
+
+@njit_planes
+def _im2col_loops(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    n, c, h, w = x.shape
+    cols = np.zeros((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for plane in prange(n * c):  # each plane writes only its own cols[b, ch]
+        b, ch = plane // c, plane % c
+        for i in range(kh):
+            for j in range(kw):
+                for oy in range(oh):
+                    row = oy * sh - ph + i * dh
+                    if row < 0 or row >= h:
+                        continue
+                    for ox in range(ow):
+                        col = ox * sw - pw + j * dw
+                        if 0 <= col < w:
+                            cols[b, ch, i, j, oy, ox] = x[b, ch, row, col]
+    return cols
+
+
+@njit_planes
+def _col2im_loops(cols, h, w, sh, sw, ph, pw, dh, dw):
+    n, c, kh, kw, oh, ow = cols.shape
+    x = np.zeros((n, c, h, w), dtype=cols.dtype)
+    for plane in prange(n * c):  # each plane adds only into its own x[b, ch]
+        b, ch = plane // c, plane % c
+        for i in range(kh):
+            for j in range(kw):
+                for oy in range(oh):
+                    row = oy * sh - ph + i * dh
+                    if row < 0 or row >= h:
+                        continue
+                    for ox in range(ow):
+                        col = ox * sw - pw + j * dw
+                        if 0 <= col < w:
+                            x[b, ch, row, col] += cols[b, ch, i, j, oy, ox]
+    return x
+
+
+def im2col_numba(x, kernel_size, stride, padding, dilation):
+    """:func:`im2col` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    require_numpy("im2col_numba", x)
+    oh, ow = conv_output_hw(x.shape[2:], kernel_size, stride, padding, dilation)
+    return _im2col_loops(np.ascontiguousarray(x), *kernel_size, *stride, *padding, *dilation, oh, ow)
+
+
+def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation):
+    """:func:`col2im` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    require_numpy("col2im_numba", cols)
+    h, w = input_shape[2:]
+    return _col2im_loops(np.ascontiguousarray(cols), h, w, *stride, *padding, *dilation)

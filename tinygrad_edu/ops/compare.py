@@ -1,0 +1,119 @@
+"""Comparisons, logical ops and rounding: results that carry no gradient.
+
+Comparisons return bool tensors outside the graph. ``sign``/``floor``/``ceil``/
+``round`` are piecewise constant, so their gradient is zero almost everywhere; as in
+PyTorch they stay in the graph and send back zeros.
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .shape_checks import broadcast_shape, normalize_dims
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _compare(op, name, a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+        broadcast_shape(name, a.shape, b.shape)
+    xa, xb = _data(a), _data(b)
+    xp = get_array_module(xa, xb)
+    return Tensor._wrap(getattr(xp, op)(xa, xb))
+
+
+def eq(input, other):
+    return _compare("equal", "eq", input, other)
+
+
+def ne(input, other):
+    return _compare("not_equal", "ne", input, other)
+
+
+def lt(input, other):
+    return _compare("less", "lt", input, other)
+
+
+def le(input, other):
+    return _compare("less_equal", "le", input, other)
+
+
+def gt(input, other):
+    return _compare("greater", "gt", input, other)
+
+
+def ge(input, other):
+    return _compare("greater_equal", "ge", input, other)
+
+
+def logical_and(input, other):
+    return _compare("logical_and", "logical_and", input, other)
+
+
+def logical_or(input, other):
+    return _compare("logical_or", "logical_or", input, other)
+
+
+def logical_not(input):
+    return Tensor._wrap(get_array_module(input.data).logical_not(input.data))
+
+
+def isnan(input):
+    return Tensor._wrap(get_array_module(input.data).isnan(input.data))
+
+
+def isfinite(input):
+    return Tensor._wrap(get_array_module(input.data).isfinite(input.data))
+
+
+def any(input, dim=None, keepdim=False):
+    dims = normalize_dims("any", dim, input.ndim)
+    return Tensor._wrap(input.data.any(axis=dims, keepdims=keepdim))
+
+
+def all(input, dim=None, keepdim=False):
+    dims = normalize_dims("all", dim, input.ndim)
+    return Tensor._wrap(input.data.all(axis=dims, keepdims=keepdim))
+
+
+def floor_divide(input, other):
+    """``input // other`` (rounds toward minus infinity); no gradient."""
+    return _compare("floor_divide", "floor_divide", input, other)
+
+
+def remainder(input, other):
+    """``input % other`` with the sign of ``other`` (Python's rule); no gradient."""
+    return _compare("remainder", "remainder", input, other)
+
+
+class PiecewiseConstant(Function):
+    """z = f(x) for a step-like f (sign, floor, ceil, round).
+
+    Backward: f'(x) = 0 wherever it exists, so dL/dx = 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, name):
+        xp = get_array_module(x)
+        return getattr(xp, name)(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).zeros_like(g), None
+
+
+def sign(input):
+    return PiecewiseConstant.apply(input, "sign")
+
+
+def floor(input):
+    return PiecewiseConstant.apply(input, "floor")
+
+
+def ceil(input):
+    return PiecewiseConstant.apply(input, "ceil")
+
+
+def round(input):
+    """Rounds half to even, as PyTorch and NumPy do."""
+    return PiecewiseConstant.apply(input, "round")

@@ -1,0 +1,496 @@
+"""Elementwise arithmetic and math functions, each a ``Function`` with its backward.
+
+Every backward below returns the vector-Jacobian product for each input: the
+Jacobian of an elementwise op is diagonal, so ``dL/dx = g * f'(x)`` elementwise,
+where ``g = dL/dout`` is the upstream gradient. Broadcasting is *not* handled here:
+the engine sums each returned gradient back to its input's shape (``unbroadcast``).
+"""
+import math
+
+from ..autograd.function import Function
+from ..backend import default_float_dtype, get_array_module, result_dtype
+from ..tensor import Tensor
+from .shape_checks import broadcast_shape
+
+
+# --------------------------------------------------------------------- binary ops
+class Add(Function):
+    """z = x + y.   Backward: dL/dx = g,  dL/dy = g."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = x - y.   Backward: dL/dx = g,  dL/dy = -g."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Function):
+    """z = x * y.   Backward: dL/dx = g * y,  dL/dy = g * x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = g * y if ctx.needs_input_grad[0] else None
+        gy = g * x if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Div(Function):
+    """z = x / y.   Backward: dL/dx = g / y,  dL/dy = -g * x / y^2 = -g * z / y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        z = x / y
+        ctx.save_for_backward(y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        y, z = ctx.saved_tensors
+        gx = g / y if ctx.needs_input_grad[0] else None
+        gy = -g * z / y if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Pow(Function):
+    """z = x ** y  (either side may be a Python number).
+
+    Backward:
+        dL/dx = g * y * x^(y - 1)
+        dL/dy = g * z * log(x)     (taken as 0 where x == 0 and y >= 0, as PyTorch does,
+                                    since x^y is flat in y there)
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = get_array_module(x, y)
+        z = xp.power(x, y)
+        ctx.save_for_backward(x, y, z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, z = ctx.saved_tensors
+        xp = get_array_module(g)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = g * y * xp.power(x, y - 1)
+        if ctx.needs_input_grad[1]:
+            if isinstance(x, (int, float)):
+                log_x = math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+            else:
+                log_x = xp.log(x)
+            gy = g * z * log_x
+            gy = xp.where((x == 0) & (y >= 0), 0, gy).astype(gy.dtype, copy=False)
+        return gx, gy
+
+
+class Maximum(Function):
+    """z = max(x, y) elementwise.
+
+    Backward: the gradient goes to the larger input; at ties (x == y) it is split,
+    g/2 to each, as PyTorch does.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = get_array_module(x, y)
+        ctx.save_for_backward(x, y)
+        return xp.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        share = (x > y) + 0.5 * (x == y)  # 1, 1/2 or 0: x's share of the gradient
+        return g * share, g * (1 - share)
+
+
+class Minimum(Function):
+    """z = min(x, y) elementwise.   Backward: as ``Maximum`` with the comparison reversed."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = get_array_module(x, y)
+        ctx.save_for_backward(x, y)
+        return xp.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        share = (x < y) + 0.5 * (x == y)
+        return g * share, g * (1 - share)
+
+
+class Where(Function):
+    """z = x where cond else y.
+
+    Backward: dL/dx = g where cond else 0,  dL/dy = g where not cond else 0;
+    ``cond`` is boolean and gets no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        xp = get_array_module(cond, x, y)
+        ctx.save_for_backward(cond)
+        return xp.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        gx = xp.where(cond, g, zero) if ctx.needs_input_grad[1] else None
+        gy = xp.where(cond, zero, g) if ctx.needs_input_grad[2] else None
+        return None, gx, gy
+
+
+# ---------------------------------------------------------------------- unary ops
+class Neg(Function):
+    """z = -x.   Backward: dL/dx = -g."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Exp(Function):
+    """z = e^x.   Backward: dL/dx = g * e^x = g * z (the output is saved, not x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = get_array_module(x).exp(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return g * z
+
+
+class Log(Function):
+    """z = ln(x).   Backward: dL/dx = g / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    """z = sqrt(x).   Backward: dL/dx = g / (2 sqrt(x)) = g / (2 z)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = get_array_module(x).sqrt(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return g / (2 * z)
+
+
+class Rsqrt(Function):
+    """z = 1 / sqrt(x).   Backward: dL/dx = -g / (2 x^(3/2)) = -g * z^3 / 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = 1 / get_array_module(x).sqrt(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return -0.5 * g * z * z * z
+
+
+class Abs(Function):
+    """z = |x|.   Backward: dL/dx = g * sign(x)  (0 at x = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * get_array_module(x).sign(x)
+
+
+class Sin(Function):
+    """z = sin(x).   Backward: dL/dx = g * cos(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * get_array_module(x).cos(x)
+
+
+class Cos(Function):
+    """z = cos(x).   Backward: dL/dx = -g * sin(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * get_array_module(x).sin(x)
+
+
+class Tanh(Function):
+    """z = tanh(x).   Backward: dL/dx = g * (1 - z^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        z = get_array_module(x).tanh(x)
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return g * (1 - z * z)
+
+
+class Sigmoid(Function):
+    """z = 1 / (1 + e^-x).   Backward: dL/dx = g * z * (1 - z).
+
+    Forward in the stable form: with e = exp(-|x|) (never overflows),
+    z = 1 / (1 + e) for x >= 0 and z = e / (1 + e) for x < 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = get_array_module(x)
+        e = xp.exp(-xp.abs(x))
+        z = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(z)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        return g * z * (1 - z)
+
+
+class Atan(Function):
+    """z = arctan(x) (the slides' ArcTan activation).   Backward: dL/dx = g / (1 + x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).arctan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x * x)
+
+
+class Clamp(Function):
+    """z = min(max(x, lo), hi)  (either bound may be None).
+
+    Backward: dL/dx = g where lo <= x <= hi, else 0 (PyTorch lets the gradient
+    through at the bounds themselves).
+    """
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        inside = True
+        if ctx.lo is not None:
+            inside = inside & (x >= ctx.lo)
+        if ctx.hi is not None:
+            inside = inside & (x <= ctx.hi)
+        return g * inside, None, None
+
+
+# ------------------------------------------------------ the functional interface
+def _operands(op, a, b, true_divide=False):
+    """Tensors (or Python numbers) ready for a binary Function: array-likes become
+    Tensors, shapes are checked, and integer tensors are promoted to float where
+    PyTorch's rules make the result float."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
+    if not isinstance(a, (Tensor, int, float)):
+        a = Tensor(a)
+    if not isinstance(b, (Tensor, int, float)):
+        b = Tensor(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+        broadcast_shape(op, a.shape, b.shape)
+    dtype = result_dtype(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+    if true_divide and dtype.kind in "biu":
+        dtype = default_float_dtype
+    return _cast(a, dtype), _cast(b, dtype)
+
+
+def _cast(t, dtype):
+    if isinstance(t, Tensor) and t.data.dtype != dtype and t.data.dtype.kind in "biu":
+        return Tensor._wrap(t.data.astype(dtype))  # integers carry no gradient: a plain cast
+    return t
+
+
+def add(input, other, alpha=1):
+    """``input + alpha * other``."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(*_operands("add", input, other))
+
+
+def sub(input, other, alpha=1):
+    """``input - alpha * other``."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(*_operands("sub", input, other))
+
+
+def mul(input, other):
+    return Mul.apply(*_operands("mul", input, other))
+
+
+def div(input, other):
+    """True division: integer inputs give a float result, as in PyTorch."""
+    return Div.apply(*_operands("div", input, other, true_divide=True))
+
+
+def pow(input, exponent):
+    return Pow.apply(*_operands("pow", input, exponent))
+
+
+def maximum(input, other):
+    return Maximum.apply(*_operands("maximum", input, other))
+
+
+def minimum(input, other):
+    return Minimum.apply(*_operands("minimum", input, other))
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` holds, else ``other`` (either may be a number)."""
+    if not isinstance(condition, Tensor):
+        condition = Tensor(condition)
+    if condition.data.dtype.kind != "b":
+        raise TypeError(f"where: expected condition to be a bool tensor, got {condition.dtype}")
+    x, y = _operands("where", input, other)
+    shapes = [condition.shape] + [t.shape for t in (x, y) if isinstance(t, Tensor)]
+    broadcast_shape("where", *shapes)
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor(get_array_module(condition.data).asarray(x, dtype=result_dtype(x, y)))
+    return Where.apply(condition, x, y)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def _float_input(op, input):
+    """Math functions of integer tensors compute in the default float dtype (PyTorch)."""
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if input.data.dtype.kind in "biu":
+        input = Tensor._wrap(input.data.astype(default_float_dtype))
+    return input
+
+
+def exp(input):
+    return Exp.apply(_float_input("exp", input))
+
+
+def log(input):
+    return Log.apply(_float_input("log", input))
+
+
+def sqrt(input):
+    return Sqrt.apply(_float_input("sqrt", input))
+
+
+def rsqrt(input):
+    return Rsqrt.apply(_float_input("rsqrt", input))
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def sin(input):
+    return Sin.apply(_float_input("sin", input))
+
+
+def cos(input):
+    return Cos.apply(_float_input("cos", input))
+
+
+def tanh(input):
+    return Tanh.apply(_float_input("tanh", input))
+
+
+def sigmoid(input):
+    return Sigmoid.apply(_float_input("sigmoid", input))
+
+
+def atan(input):
+    return Atan.apply(_float_input("atan", input))
+
+
+arctan = atan
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to ``[min, max]``; either bound may be ``None`` (not both)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # tensor bounds: clamp(x, lo, hi) = minimum(maximum(x, lo), hi)
+        out = input if min is None else maximum(input, min)
+        return out if max is None else minimum(out, max)
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp

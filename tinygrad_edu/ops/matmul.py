@@ -1,0 +1,122 @@
+"""Matrix products: ``matmul`` (NumPy's rules), ``mm``, ``bmm`` and ``linear``."""
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .shape_checks import broadcast_shape
+
+
+class MatMul(Function):
+    """z = x @ y with NumPy's rules: 1-D, 2-D, batched and broadcast batch dims.
+
+    For matrices, z_ij = sum_k x_ik y_kj, so (the matmul Jacobian convention)
+        dL/dx = g @ y^T        dL/dy = x^T @ g
+    where ^T swaps the last two dims. A 1-D x is treated as a row (1, k) and a 1-D y
+    as a column (k, 1); the size-1 dim is removed from the result, so backward puts it
+    back into g and takes it out of the input gradients. Batch dims that were
+    broadcast are summed by the engine.
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return get_array_module(x, y).matmul(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp = get_array_module(g)
+        if x.ndim == 1 and y.ndim == 1:  # dot product: g is a scalar
+            return g * y, g * x
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = g
+        if x.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if y.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = xp.matmul(g2, xp.swapaxes(y2, -1, -2))
+            if x.ndim == 1:
+                gx = gx[..., 0, :]
+        if ctx.needs_input_grad[1]:
+            gy = xp.matmul(xp.swapaxes(x2, -1, -2), g2)
+            if y.ndim == 1:
+                gy = gy[..., 0]
+        return gx, gy
+
+
+class Linear(Function):
+    """z = x @ W^T + b  for x of shape (..., in), W (out, in), b (out,).
+
+    Backward, with g of shape (..., out) flattened to rows (n, out) and x to (n, in):
+        dL/dx = g @ W            dL/dW = g^T @ x            dL/db = sum over rows of g
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        xp = get_array_module(x, weight)
+        ctx.save_for_backward(x, weight)
+        z = xp.matmul(x, weight.T)
+        return z if bias is None else z + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        xp = get_array_module(g)
+        g_rows = g.reshape(-1, g.shape[-1])
+        gx = xp.matmul(g, weight) if ctx.needs_input_grad[0] else None
+        gw = xp.matmul(g_rows.T, x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
+        gb = g_rows.sum(axis=0) if ctx.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def _check_matmul(op, a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"{op}: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        rows_a = "x".join(map(str, a.shape[-2:])) if a.ndim > 1 else f"1x{k_a}"
+        rows_b = "x".join(map(str, b.shape[-2:])) if b.ndim > 1 else f"{k_b}x1"
+        raise RuntimeError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be multiplied ({rows_a} and {rows_b}): "
+            f"inner dimensions {k_a} and {k_b} must match"
+        )
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shape(f"{op} (batch dims)", a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
+
+
+def matmul(input, other):
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if not isinstance(other, Tensor):
+        other = Tensor(other)
+    _check_matmul("matmul", input, other)
+    return MatMul.apply(input, other)
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors (no broadcasting)."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` (the fully connected layer)."""
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape}: "
+            f"expected input (..., {weight.shape[-1] if weight.ndim else '?'}) and a 2-D weight (out_features, in_features)"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise RuntimeError(f"linear: bias of shape {bias.shape} does not match out_features {weight.shape[0]}")
+    return Linear.apply(input, weight, bias)

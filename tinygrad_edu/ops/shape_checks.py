@@ -1,0 +1,43 @@
+"""Shape arithmetic shared by the ops, with errors that name the op and the shapes."""
+
+
+def broadcast_shape(op, *shapes):
+    """The broadcast shape of ``shapes`` (NumPy / PyTorch rules), or a clear error.
+
+    Shapes are aligned at the right; two sizes are compatible when equal or when one
+    of them is 1.
+    """
+    ndim = max(len(s) for s in shapes)
+    result = []
+    for i in range(-ndim, 0):
+        sizes = {s[i] for s in shapes if len(s) >= -i and s[i] != 1}
+        if len(sizes) > 1:
+            listed = " and ".join(str(tuple(s)) for s in shapes)
+            raise RuntimeError(
+                f"{op}: shapes {listed} cannot be broadcast together: sizes {sorted(sizes)} differ at dimension "
+                f"{i} (sizes must be equal, or one of them 1)"
+            )
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+def normalize_dim(op, dim, ndim):
+    """Wrap a negative ``dim`` and check it names an existing dimension."""
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)  # a 0-d tensor accepts dim 0 / -1
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not low <= dim <= high:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def normalize_dims(op, dim, ndim):
+    """``dim`` as a sorted tuple of non-negative dims; ``None`` (or ``()``) means all dims."""
+    if dim is None or dim == () or dim == []:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    dims = tuple(sorted(normalize_dim(op, d, ndim) for d in dim))
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
+    return dims

@@ -1,0 +1,779 @@
+"""``Tensor``: an array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
+
+The data is a NumPy or CuPy array (``t.data``). Every operator and method builds the
+result through a ``Function`` (see ``ops/``), which records the graph that
+``backward()`` walks in reverse.
+
+Deliberate differences from PyTorch, each documented where it applies:
+- ``t.data`` is the underlying array itself (NumPy/CuPy), not a Tensor.
+- ``t.dtype`` is a NumPy dtype (``tge.float32`` is ``numpy.dtype('float32')``).
+"""
+import weakref
+
+import numpy as np
+
+from . import backend
+from .autograd import grad_mode
+from .autograd.function import AccumulateGrad, VersionCounter
+
+_PYTHON_TYPES = (bool, int, float)
+
+
+def _infer_array(data, dtype=None):
+    """Turn Python data or an array into an array with PyTorch's dtype inference:
+    Python floats become float32 (the default), Python ints int64, bools bool;
+    arrays keep their dtype (a float64 NumPy array stays float64)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if backend.is_array(data):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, np.generic):
+        array = np.asarray(data)
+    else:
+        array = np.asarray(_unwrap_nested(data))
+        if dtype is None and array.dtype == np.float64:
+            array = array.astype(backend.default_float_dtype)
+    if dtype is None and array.dtype.kind == "i":
+        array = array.astype(np.int64)
+    if array.dtype == object:
+        raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} data")
+    return array if dtype is None else array.astype(dtype)
+
+
+def _unwrap_nested(data):
+    if isinstance(data, Tensor):
+        return backend.to_numpy(data.data)
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_nested(d) for d in data]
+    return data
+
+
+class Tensor:
+    """A multi-dimensional array that can record the ops applied to it.
+
+    ``Tensor(data, requires_grad=False)`` wraps ``data`` (an array is used as is,
+    without copying; Python data is converted as ``tge.tensor`` would).
+    """
+
+    __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
+    __array_ufunc__ = None  # NumPy ufuncs defer to Tensor's operators
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        array = _infer_array(data, dtype)
+        if device is not None:
+            array = backend.to_device(array, device)
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        self._version = VersionCounter()
+        self._hooks = []
+        self._accumulator_ref = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array):
+        """Fast constructor for op results: wrap an array, no checks, no copy."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.grad_fn = None
+        t._requires_grad = False
+        t._output_nr = 0
+        t._version = VersionCounter()
+        t._hooks = []
+        t._accumulator_ref = None
+        return t
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        """``size()`` is the shape; ``size(d)`` the length of dim ``d`` (PyTorch)."""
+        if dim is None:
+            return self.shape
+        return self.shape[_check_dim("size", dim, self.ndim)]
+
+    def numel(self):
+        return int(self.data.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if value and self.data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad: only Tensors of floating point dtype can require gradients (this one is "
+                f"{self.data.dtype}, shape {self.shape}); convert it first, e.g. t.float()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad: you can only change requires_grad flags of leaf variables. To use a "
+                "non-leaf tensor without its gradient, use t.detach()."
+            )
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        """Leaves are tensors created by the user (or not requiring grad); only leaves
+        get ``.grad`` filled by backward (use ``retain_grad()`` for others)."""
+        return self.grad_fn is None
+
+    @property
+    def _version_value(self):
+        return self._version.value
+
+    @property
+    def T(self):
+        """All dims reversed (PyTorch deprecates ``.T`` on ndim != 2 but allows it)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        """The last two dims swapped (batched matrix transpose)."""
+        return self.transpose(-2, -1)
+
+    # -------------------------------------------------------------- conversions
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"item: a Tensor with {self.data.size} elements (shape {self.shape}) cannot be converted to a Python scalar")
+        return self.data.item()
+
+    def numpy(self):
+        """The data as a NumPy array (shares memory on the CPU, as in PyTorch)."""
+        if self._requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a Tensor that requires grad. Use t.detach().numpy() instead.")
+        if self.device.type != "cpu":
+            raise TypeError(f"numpy: can't convert a {self.device} tensor to NumPy. Use t.cpu() to copy it to host memory first.")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool: the truth value of a Tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity (as PyTorch)
+
+    def detach(self):
+        """A new leaf sharing this tensor's data (and version counter), outside the graph."""
+        t = Tensor._wrap(self.data)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        """A copy of the data that stays in the graph (gradient flows back unchanged)."""
+        return convert.clone(self)
+
+    def contiguous(self):
+        """Returns self: arrays here need no contiguity for correctness."""
+        return self
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
+        dev, dtype = None, kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dev, dtype = a.device, a.dtype
+            elif isinstance(a, (str, backend.device)):
+                dev = a
+            elif a is not None:
+                dtype = a
+        return convert.to(self, device=dev, dtype=dtype)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Backpropagate from this tensor, accumulating gradients into the leaves' ``.grad``.
+
+        ``gradient`` is dL/d(self); it may be left out only for a one-element tensor
+        (a scalar loss), where it is 1. The graph's saved values are freed unless
+        ``retain_graph=True``.
+        """
+        from .autograd import engine
+
+        if create_graph:
+            raise NotImplementedError("backward: create_graph=True (higher-order gradients) is not supported: backward passes work on arrays")
+        if not self._requires_grad:
+            raise RuntimeError(
+                f"backward: this tensor (shape {self.shape}) does not require grad and has no grad_fn, so there is "
+                "nothing to differentiate. Did you forget requires_grad=True on the inputs, or run the forward under no_grad()?"
+            )
+        g = _gradient_for(self, gradient, "backward")
+        if inputs is not None:
+            from .autograd.functional import _backward_to_inputs
+
+            return _backward_to_inputs(self, g, inputs, bool(retain_graph))
+        engine.run_backward([self._edge()], [g], retain_graph=bool(retain_graph))
+
+    def _edge(self):
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        return (self._accumulator(), 0)
+
+    def _accumulator(self):
+        """This leaf's ``AccumulateGrad`` node (one per leaf, so hooks see the total gradient)."""
+        acc = self._accumulator_ref() if self._accumulator_ref is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator_ref = weakref.ref(acc)
+        return acc
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            hooks = self._hooks
+        else:
+            if self.grad_fn._output_hooks is None:
+                self.grad_fn._output_hooks = {}
+            hooks = self.grad_fn._output_hooks.setdefault(self._output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self.grad_fn is None or getattr(self, "_retains_grad", False):
+            return
+        self._retains_grad = True
+        ref = weakref.ref(self)
+
+        def store(grad):
+            t = ref()
+            if t is not None:
+                t.grad = Tensor._wrap(grad.data.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad.data)
+
+        self.register_hook(store)
+
+    @property
+    def retains_grad(self):
+        return getattr(self, "_retains_grad", False)
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self):
+        array = backend.to_numpy(self.data)
+        body = np.array2string(array, separator=", ", precision=4, prefix="tensor(", threshold=1000, edgeitems=3)
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if array.dtype not in (backend.default_float_dtype, np.dtype(np.int64), np.dtype(np.bool_)) or array.size == 0:
+            extras.append(f"dtype={array.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other):
+        return elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return elementwise.add(other, self)
+
+    def __sub__(self, other):
+        return elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return elementwise.sub(other, self)
+
+    def __mul__(self, other):
+        return elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return elementwise.mul(other, self)
+
+    def __truediv__(self, other):
+        return elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return elementwise.div(other, self)
+
+    def __floordiv__(self, other):
+        return compare.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return compare.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return compare.remainder(self, other)
+
+    def __pow__(self, other):
+        return elementwise.pow(self, other)
+
+    def __rpow__(self, other):
+        return elementwise.pow(other, self)
+
+    def __matmul__(self, other):
+        return matmul.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul.matmul(other, self)
+
+    def __neg__(self):
+        return elementwise.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return elementwise.abs(self)
+
+    def __eq__(self, other):
+        return compare.eq(self, other)
+
+    def __ne__(self, other):
+        return compare.ne(self, other)
+
+    def __lt__(self, other):
+        return compare.lt(self, other)
+
+    def __le__(self, other):
+        return compare.le(self, other)
+
+    def __gt__(self, other):
+        return compare.gt(self, other)
+
+    def __ge__(self, other):
+        return compare.ge(self, other)
+
+    def __invert__(self):
+        return compare.logical_not(self)
+
+    def __and__(self, other):
+        return compare.logical_and(self, other)
+
+    def __or__(self, other):
+        return compare.logical_or(self, other)
+
+    def __getitem__(self, key):
+        return index.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        inplace.setitem(self, key, value)
+
+    # in-place operators: x += y modifies x (and bumps its version)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ------------------------------------------------------- elementwise methods
+    def add(self, other, alpha=1):
+        return elementwise.add(self, other if alpha == 1 else elementwise.mul(other, alpha))
+
+    def sub(self, other, alpha=1):
+        return elementwise.sub(self, other if alpha == 1 else elementwise.mul(other, alpha))
+
+    def mul(self, other):
+        return elementwise.mul(self, other)
+
+    def div(self, other):
+        return elementwise.div(self, other)
+
+    def pow(self, exponent):
+        return elementwise.pow(self, exponent)
+
+    def neg(self):
+        return elementwise.neg(self)
+
+    def exp(self):
+        return elementwise.exp(self)
+
+    def log(self):
+        return elementwise.log(self)
+
+    def sqrt(self):
+        return elementwise.sqrt(self)
+
+    def rsqrt(self):
+        return elementwise.rsqrt(self)
+
+    def square(self):
+        return elementwise.mul(self, self)
+
+    def reciprocal(self):
+        return elementwise.div(1.0, self)
+
+    def abs(self):
+        return elementwise.abs(self)
+
+    def sin(self):
+        return elementwise.sin(self)
+
+    def cos(self):
+        return elementwise.cos(self)
+
+    def tanh(self):
+        return elementwise.tanh(self)
+
+    def sigmoid(self):
+        return elementwise.sigmoid(self)
+
+    def atan(self):
+        return elementwise.atan(self)
+
+    arctan = atan
+
+    def clamp(self, min=None, max=None):
+        return elementwise.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return elementwise.maximum(self, other)
+
+    def minimum(self, other):
+        return elementwise.minimum(self, other)
+
+    def where(self, condition, other):
+        """``x.where(cond, y)`` is ``where(cond, x, y)`` (PyTorch)."""
+        return elementwise.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return elementwise.where(mask, value, self)
+
+    def sign(self):
+        return compare.sign(self)
+
+    def floor(self):
+        return compare.floor(self)
+
+    def ceil(self):
+        return compare.ceil(self)
+
+    def round(self):
+        return compare.round(self)
+
+    def eq(self, other):
+        return compare.eq(self, other)
+
+    def ne(self, other):
+        return compare.ne(self, other)
+
+    def lt(self, other):
+        return compare.lt(self, other)
+
+    def le(self, other):
+        return compare.le(self, other)
+
+    def gt(self, other):
+        return compare.gt(self, other)
+
+    def ge(self, other):
+        return compare.ge(self, other)
+
+    def isnan(self):
+        return compare.isnan(self)
+
+    def isfinite(self):
+        return compare.isfinite(self)
+
+    def any(self, dim=None, keepdim=False):
+        return compare.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return compare.all(self, dim, keepdim)
+
+    def relu(self):
+        return activation.relu(self)
+
+    def softmax(self, dim):
+        return softmax.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return softmax.log_softmax(self, dim)
+
+    # --------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return reduce.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return reduce.mean(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim=None, keepdim=False):
+        return reduce.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return reduce.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return reduce.amin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return reduce.logsumexp(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return reduce.argmin(self, dim, keepdim)
+
+    def norm(self, p=2, dim=None, keepdim=False):
+        return reduce.norm(self, p, dim, keepdim)
+
+    # ---------------------------------------------------------------- matmul
+    def matmul(self, other):
+        return matmul.matmul(self, other)
+
+    def mm(self, other):
+        return matmul.mm(self, other)
+
+    def bmm(self, other):
+        return matmul.bmm(self, other)
+
+    # ---------------------------------------------------------------- shapes
+    def reshape(self, *shape):
+        return shape_ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape):
+        return shape_ops.view(self, _shape_args(shape))
+
+    def view_as(self, other):
+        return shape_ops.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return shape_ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return shape_ops.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return shape_ops.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return shape_ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return shape_ops.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return shape_ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but got {self.ndim}D (shape {self.shape})")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def permute(self, *dims):
+        return shape_ops.permute(self, _shape_args(dims))
+
+    def expand(self, *sizes):
+        return shape_ops.expand(self, _shape_args(sizes))
+
+    def expand_as(self, other):
+        return shape_ops.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return shape_ops.broadcast_to(self, shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        return shape_ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return shape_ops.chunk(self, chunks, dim)
+
+    def repeat(self, *sizes):
+        return shape_ops.repeat(self, _shape_args(sizes))
+
+    # ---------------------------------------------------------------- in place
+    def add_(self, other, alpha=1):
+        return inplace.add_(self, other, alpha)
+
+    def sub_(self, other, alpha=1):
+        return inplace.add_(self, other, -alpha)
+
+    def mul_(self, other):
+        return inplace.mul_(self, other)
+
+    def div_(self, other):
+        return inplace.div_(self, other)
+
+    def zero_(self):
+        return inplace.fill_(self, 0)
+
+    def fill_(self, value):
+        return inplace.fill_(self, value)
+
+    def clamp_(self, min=None, max=None):
+        return inplace.clamp_(self, min, max)
+
+    clip_ = clamp_
+
+    def copy_(self, src):
+        return inplace.copy_(self, src)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return inplace.normal_(self, mean, std, generator)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return inplace.uniform_(self, a, b, generator)
+
+
+class _RemovableHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _shape_args(args):
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``, as PyTorch does."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _check_dim(op, dim, ndim):
+    from .ops.shape_checks import normalize_dim
+
+    return normalize_dim(op, dim, ndim)
+
+
+def _gradient_for(t, gradient, op):
+    """The upstream gradient array for ``t``: 1 for a one-element tensor, else checked."""
+    xp = backend.get_array_module(t.data)
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for scalar outputs, but this tensor has shape {t.shape}. "
+                "Reduce it to a scalar (e.g. loss.sum()) or pass gradient= with the same shape."
+            )
+        return xp.ones(t.data.shape, dtype=t.data.dtype)
+    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=t.data.dtype)
+    if tuple(g.shape) != t.shape:
+        raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the tensor has shape {t.shape}; they must match")
+    if type(g) is not type(t.data):
+        raise RuntimeError(f"{op}: gradient is on {backend.device_of(g)} but the tensor is on {t.device}")
+    return g.astype(t.data.dtype, copy=False)
+
+
+# The op modules import Tensor from here, so they are imported last.
+from .ops import (  # noqa: E402
+    activation,
+    compare,
+    convert,
+    elementwise,
+    index,
+    inplace,
+    matmul,
+    reduce,
+    softmax,
+)
+from .ops import shape as shape_ops  # noqa: E402
