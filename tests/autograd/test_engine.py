@@ -1,0 +1,249 @@
+"""The backward engine: topological order, accumulation, retain_graph, hooks, grad(),
+the 20,000-op chain, and its errors."""
+import numpy as np
+import pytest
+
+import tinygrad_edu as tge
+from tinygrad_edu.autograd.engine import unbroadcast
+
+
+def test_diamond_sums_both_paths():
+    # y = a*b + a*c with b = c = 2x: dy/dx must count the two paths through x
+    x = tge.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    b = x * 2
+    c = x * 2
+    y = (b * c + b).sum()  # 4x^2 + 2x
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 8 * x.detach().numpy() + 2)
+
+
+def test_shared_subexpression_used_many_times():
+    x = tge.tensor([0.5, 1.5], requires_grad=True)
+    s = x.sin()
+    y = (s * s * s).sum()  # sin^3 x
+    y.backward()
+    xs = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * np.sin(xs) ** 2 * np.cos(xs), rtol=1e-6)
+
+
+def test_gradients_accumulate_across_two_backwards():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 + 2 * np.array([1.0, 2.0]))
+
+
+def test_leaf_used_directly_as_root():
+    x = tge.tensor(2.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward_and_frees_afterwards():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * np.array([1.0, 2.0]))
+    assert y.grad_fn.next_functions[0][0]._freed  # MulBackward freed its saved arrays
+
+
+def test_backward_of_non_scalar_needs_gradient():
+    x = tge.randn(2, 3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"only for scalar outputs.*\(2, 3\)"):
+        y.backward()
+    g = tge.randn(2, 3)
+    y.backward(g)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g.numpy())
+
+
+def test_backward_gradient_shape_must_match():
+    y = tge.randn(2, 3, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\) but the tensor has shape \(2, 3\)"):
+        y.backward(tge.ones(3))
+
+
+def test_backward_from_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (tge.randn(3) * 2).sum().backward()
+
+
+def test_leaf_grad_is_not_aliased_to_the_upstream_gradient():
+    x = tge.randn(3, requires_grad=True)
+    g = tge.ones(3)
+    (x + 0).backward(g)
+    x.grad.zero_()
+    assert g.numpy().tolist() == [1.0, 1.0, 1.0]
+
+
+def test_chain_of_20000_ops_does_not_recurse():
+    x = tge.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(20000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001**20000], rtol=1e-3)
+
+
+def test_broadcast_gradients_are_summed_to_input_shape():
+    a = tge.randn(3, 1, requires_grad=True)
+    b = tge.randn(4, requires_grad=True)
+    w = tge.randn(3, 4)
+    ((a + b) * w).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), w.numpy().sum(1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.numpy(), w.numpy().sum(0), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "grad_shape, shape, axes",
+    [((2, 3), (2, 3), None), ((4, 2, 3), (2, 3), (0,)), ((2, 3), (1, 3), (0,)), ((5, 2, 3), (2, 1), (0, 2)), ((2, 3), (), (0, 1))],
+)
+def test_unbroadcast(grad_shape, shape, axes, rng):
+    g = rng.standard_normal(grad_shape)
+    out = unbroadcast(g, shape)
+    assert out.shape == shape
+    expected = g if axes is None else g.sum(axis=axes).reshape(shape)
+    np.testing.assert_allclose(out, expected)
+
+
+def test_gradient_dtype_follows_input_dtype():
+    a = tge.randn(3, requires_grad=True)  # float32
+    b = tge.randn(3, dtype=tge.float64, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == tge.float32 and b.grad.dtype == tge.float64
+
+
+def test_only_inputs_requiring_grad_get_gradients():
+    a = tge.randn(3, requires_grad=True)
+    b = tge.randn(3)
+    (a * b).sum().backward()
+    assert b.grad is None and a.grad is not None
+
+
+def test_branch_that_receives_no_gradient_does_not_block_others():
+    class Blocked(tge.autograd.Function):
+        """Passes values through but sends no gradient back (returns None)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.copy()
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2  # reached only through Blocked: this node gets no gradient at all
+    loss = (Blocked.apply(h) + x * 5).sum()
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0])
+
+
+# ------------------------------------------------------------------ hooks
+def test_hook_on_leaf_can_replace_gradient_and_be_removed():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 10)
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+    handle.remove()
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_hook_on_intermediate_sees_total_gradient_once():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 3
+    seen = []
+    m.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (m * m + m).sum().backward()  # dL/dm = 2m + 1
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], 2 * np.array([3.0, 6.0]) + 1)
+
+
+def test_hook_on_leaf_used_twice_runs_once_with_total():
+    x = tge.tensor([1.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.item()))
+    (x * 2 + x * 5).sum().backward()
+    assert seen == [7.0]
+
+
+def test_retain_grad_keeps_intermediate_gradient():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 3
+    m.retain_grad()
+    (m * m).sum().backward()
+    np.testing.assert_allclose(m.grad.numpy(), [6.0, 12.0])
+    assert m.retains_grad and not m.is_leaf
+
+
+def test_register_hook_needs_requires_grad():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        tge.randn(2).register_hook(lambda g: g)
+
+
+# ------------------------------------------------------------- autograd.grad
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    w = tge.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * x * w).sum()
+    gx, gw = tge.autograd.grad(y, [x, w])
+    np.testing.assert_allclose(gx.numpy(), 2 * np.array([1.0, 2.0]) * [3.0, 4.0])
+    np.testing.assert_allclose(gw.numpy(), [1.0, 4.0])
+    assert x.grad is None and w.grad is None
+
+
+def test_grad_with_respect_to_an_intermediate_and_grad_outputs():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    y = h * h
+    (gh,) = tge.autograd.grad(y, h, grad_outputs=tge.tensor([1.0, 10.0]))
+    np.testing.assert_allclose(gh.numpy(), 2 * np.array([2.0, 4.0]) * [1.0, 10.0])
+
+
+def test_grad_unused_input():
+    x = tge.randn(2, requires_grad=True)
+    z = tge.randn(2, requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="not used in the graph.*allow_unused=True"):
+        tge.autograd.grad(y, [x, z], retain_graph=True)
+    gx, gz = tge.autograd.grad(y, [x, z], allow_unused=True)
+    assert gz is None and gx.shape == (2,)
+
+
+def test_grad_input_must_require_grad():
+    x = tge.randn(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tge.autograd.grad((x * 2).sum(), tge.randn(2))
+
+
+def test_grad_of_two_outputs_sums_their_contributions():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    a = (x * 2).sum()
+    b = (x * x).sum()
+    (g,) = tge.autograd.grad([a, b], x)
+    np.testing.assert_allclose(g.numpy(), 2 + 2 * np.array([1.0, 2.0]))
+
+
+def test_backward_inputs_argument_limits_accumulation():
+    x = tge.randn(2, requires_grad=True)
+    w = tge.randn(2, requires_grad=True)
+    (x * w).sum().backward(inputs=[x])
+    assert w.grad is None
+    np.testing.assert_allclose(x.grad.numpy(), w.detach().numpy())
+
+
+def test_create_graph_is_refused_clearly():
+    x = tge.randn(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        (x * x).sum().backward(create_graph=True)

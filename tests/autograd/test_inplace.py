@@ -1,0 +1,137 @@
+"""In-place ops: version counters, the modified-saved-tensor error, leaf protection,
+and in-place ops recorded in the graph."""
+import numpy as np
+import pytest
+
+import tinygrad_edu as tge
+
+
+def test_inplace_ops_bump_the_version():
+    t = tge.zeros(3)
+    v = t._version.value
+    t.add_(1)
+    t.mul_(2)
+    t.sub_(1)
+    t.zero_()
+    t.fill_(3)
+    t.clamp_(0, 1)
+    t.copy_(tge.ones(3))
+    t[0] = 5
+    t += 1
+    assert t._version.value == v + 9
+    np.testing.assert_allclose(t.numpy(), [6.0, 2.0, 2.0])
+
+
+def test_modifying_a_saved_tensor_raises_with_op_shape_and_versions():
+    x = tge.randn(2, 3, requires_grad=True)
+    h = x * 1
+    y = h * h  # MulBackward saves h
+    h.add_(1)
+    with pytest.raises(RuntimeError) as info:
+        y.sum().backward()
+    msg = str(info.value)
+    assert "modified by an inplace operation" in msg
+    assert "(2, 3)" in msg and "MulBackward" in msg
+    assert "is at version 1; expected version 0" in msg
+
+
+def test_modifying_a_saved_output_raises():
+    x = tge.randn(3, requires_grad=True)
+    e = x.exp()  # ExpBackward saves its output
+    e.mul_(2)
+    with pytest.raises(RuntimeError, match="output 0 of ExpBackward"):
+        e.sum().backward()
+
+
+def test_modifying_through_detach_shares_the_version_counter():
+    x = tge.randn(3, requires_grad=True)
+    y = x.sigmoid()
+    y.detach().zero_()  # same data, same counter, as in PyTorch
+    with pytest.raises(RuntimeError, match="inplace operation"):
+        y.sum().backward()
+
+
+def test_inplace_on_leaf_requiring_grad_is_refused_but_allowed_under_no_grad():
+    w = tge.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0] = 1.0
+    before = w.detach().numpy().copy()
+    with tge.no_grad():
+        w.sub_(tge.ones(3), alpha=0.5)
+    np.testing.assert_allclose(w.detach().numpy(), before - 0.5)
+    assert w.is_leaf and w.requires_grad
+
+
+def test_inplace_on_intermediate_is_differentiated():
+    x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 2
+    h.mul_(x)  # h = 2 x^2
+    h.add_(x, alpha=3)  # h = 2x^2 + 3x
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4 * np.array([1.0, 2.0, 3.0]) + 3)
+    assert "Backward" in h.grad_fn.name()
+
+
+def test_inplace_into_a_plain_tensor_from_a_tensor_requiring_grad():
+    w = tge.tensor([1.0, 2.0], requires_grad=True)
+    buf = tge.zeros(2)
+    buf.add_(w * 3)
+    assert buf.requires_grad and not buf.is_leaf
+    buf.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [3.0, 3.0])
+
+
+def test_setitem_recorded_in_graph():
+    w = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z = tge.zeros(4)
+    z[1:] = w * 2
+    z[0] = w[0]
+    (z * tge.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [1.0 + 20.0, 200.0, 2000.0])
+
+
+def test_setitem_overwritten_positions_get_no_gradient():
+    x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 1
+    h[1] = 0.0
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, 1.0])
+
+
+def test_setitem_with_mask_and_broadcast_value():
+    t = tge.zeros(2, 3)
+    t[t == 0] = 7.0
+    t[:, 1] = tge.tensor([1.0, 2.0])
+    np.testing.assert_allclose(t.numpy(), [[7, 1, 7], [7, 2, 7]])
+
+
+def test_inplace_shape_and_dtype_errors():
+    t = tge.zeros(3)
+    with pytest.raises(RuntimeError, match=r"add_: output with shape \(3,\) doesn't match the broadcast shape \(2, 3\)"):
+        t.add_(tge.ones(2, 3))
+    i = tge.zeros(3, dtype=tge.int64)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        i.add_(1.5)
+    with pytest.raises(RuntimeError, match="setitem"):
+        t[:2] = tge.ones(3)
+
+
+def test_fill_on_intermediate_sends_zero_gradient():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.fill_(5.0)
+    (h * x).sum().backward()  # d/dx of 5x = 5 (the filled h no longer depends on x)
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_normal_and_uniform_fill_from_framework_generator():
+    tge.manual_seed(3)
+    a = tge.empty(1000).normal_(2.0, 0.5)
+    tge.manual_seed(3)
+    b = tge.empty(1000).normal_(2.0, 0.5)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert abs(a.numpy().mean() - 2.0) < 0.1 and abs(a.numpy().std() - 0.5) < 0.05
+    u = tge.empty(1000).uniform_(-1, 1)
+    assert u.numpy().min() >= -1 and u.numpy().max() < 1

@@ -1,0 +1,32 @@
+"""Test configuration: hypothesis profiles and shared fixtures.
+
+Profiles (chosen with the environment variable HYPOTHESIS_PROFILE):
+- ``dev`` (default): more examples, for local work;
+- ``ci``: fewer examples, derandomized, no deadline - what .ci/run uses (and the
+  default when the ``CI`` environment variable is set).
+"""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Every test starts from the same framework seed."""
+    import tinygrad_edu as tge
+
+    tge.manual_seed(0)
+    yield
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

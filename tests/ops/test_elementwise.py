@@ -1,0 +1,162 @@
+"""Elementwise ops: forward against NumPy and gradcheck on hypothesis-drawn shapes,
+with broadcasting, size-1 dims, non-contiguous inputs and random upstream gradients."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import tinygrad_edu as tge
+from tinygrad_edu.autograd import gradcheck
+from tests import strategies as S
+
+# name -> (tge function, NumPy reference, input range, points to avoid)
+UNARY = {
+    "neg": (tge.neg, np.negative, (-3, 3), ()),
+    "exp": (tge.exp, np.exp, (-3, 3), ()),
+    "log": (tge.log, np.log, (0.2, 4), ()),
+    "sqrt": (tge.sqrt, np.sqrt, (0.2, 4), ()),
+    "rsqrt": (tge.rsqrt, lambda a: 1 / np.sqrt(a), (0.2, 4), ()),
+    "abs": (tge.abs, np.abs, (-3, 3), (0,)),
+    "sin": (tge.sin, np.sin, (-3, 3), ()),
+    "cos": (tge.cos, np.cos, (-3, 3), ()),
+    "tanh": (tge.tanh, np.tanh, (-3, 3), ()),
+    "sigmoid": (tge.sigmoid, lambda a: 1 / (1 + np.exp(-a)), (-6, 6), ()),
+    "atan": (tge.atan, np.arctan, (-3, 3), ()),
+    "clamp": (lambda x: tge.clamp(x, -1.0, 0.5), lambda a: np.clip(a, -1.0, 0.5), (-3, 3), (-1.0, 0.5)),
+    "clamp_min": (lambda x: x.clamp(min=0.0), lambda a: np.maximum(a, 0.0), (-3, 3), (0.0,)),
+    "pow_scalar": (lambda x: x**3, lambda a: a**3, (-2, 2), ()),
+    "pow_fraction": (lambda x: x**0.5, lambda a: a**0.5, (0.2, 4), ()),
+    "rpow": (lambda x: 2.0**x, lambda a: 2.0**a, (-2, 2), ()),
+    "rsub": (lambda x: 1.0 - x, lambda a: 1.0 - a, (-2, 2), ()),
+    "rdiv": (lambda x: 1.0 / x, lambda a: 1.0 / a, (0.3, 3), ()),
+}
+
+BINARY = {
+    "add": (lambda a, b: a + b, np.add, (-3, 3), (-3, 3)),
+    "sub": (lambda a, b: a - b, np.subtract, (-3, 3), (-3, 3)),
+    "mul": (lambda a, b: a * b, np.multiply, (-3, 3), (-3, 3)),
+    "div": (lambda a, b: a / b, np.divide, (-3, 3), (0.5, 3)),
+    "pow": (lambda a, b: a**b, np.power, (0.3, 3), (-2, 2)),
+    "maximum": (tge.maximum, np.maximum, (-3, 3), (-3, 3)),
+    "minimum": (tge.minimum, np.minimum, (-3, 3), (-3, 3)),
+}
+
+
+def _upstream(out_shape, seed):
+    """A fixed random upstream gradient, so gradcheck sees more than a plain .sum()."""
+    return tge.tensor(np.random.default_rng(seed).standard_normal(out_shape))
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(shape=S.shapes, data=st.data(), contiguous=st.booleans())
+def test_unary_forward_and_gradcheck(name, shape, data, contiguous):
+    fn, ref, (lo, hi), avoid = UNARY[name]
+    a = data.draw(S.arrays(shape, lo, hi, avoid=avoid, margin=0.05))
+    if not contiguous:
+        a = S.noncontiguous(a)
+    x = S.leaf(a)
+    np.testing.assert_allclose(fn(x).detach().numpy(), ref(a), rtol=1e-10, atol=1e-12)
+    w = _upstream(np.shape(ref(a)), 0)
+    assert gradcheck(lambda t: fn(t) * w, (x,))
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(shapes=S.broadcastable_shapes(2), data=st.data())
+def test_binary_forward_and_gradcheck_with_broadcasting(name, shapes, data):
+    fn, ref, range_a, range_b = BINARY[name]
+    a = data.draw(S.arrays(shapes[0], *range_a))
+    b = data.draw(S.arrays(shapes[1], *range_b))
+    if name in ("maximum", "minimum"):  # ties split the gradient: tested on their own below
+        assume(not np.any(np.isclose(*np.broadcast_arrays(a, b), atol=1e-3)))
+    x, y = S.leaf(a), S.leaf(b)
+    out = fn(x, y)
+    np.testing.assert_allclose(out.detach().numpy(), ref(a, b), rtol=1e-10, atol=1e-12)
+    w = _upstream(out.shape, 1)
+    assert gradcheck(lambda p, q: fn(p, q) * w, (x, y))
+
+
+def test_maximum_splits_gradient_at_ties():
+    x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = tge.tensor([1.0, 5.0, 0.0], requires_grad=True)
+    tge.maximum(x, y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.0, 1.0])
+    np.testing.assert_allclose(y.grad.numpy(), [0.5, 1.0, 0.0])
+
+
+def test_clamp_passes_gradient_at_the_bounds():
+    x = tge.tensor([-1.0, 0.0, 1.0, 2.0], requires_grad=True)
+    x.clamp(-1.0, 1.0).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0, 1.0, 0.0])
+
+
+def test_clamp_with_tensor_bounds_and_errors():
+    x = S.leaf([-2.0, 0.3, 2.0])
+    lo, hi = S.leaf([-1.0, -1.0, -1.0]), S.leaf([1.0, 1.0, 1.0])
+    np.testing.assert_allclose(tge.clamp(x, lo, hi).detach().numpy(), [-1.0, 0.3, 1.0])
+    assert gradcheck(lambda a, b, c: tge.clamp(a, b, c), (x, lo, hi))
+    with pytest.raises(RuntimeError, match="at least one of 'min' or 'max'"):
+        tge.clamp(x)
+
+
+def test_abs_gradient_is_zero_at_zero():
+    x = tge.tensor([0.0, -2.0], requires_grad=True)
+    x.abs().sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.0, -1.0])
+
+
+def test_pow_exponent_gradient_at_zero_base_is_zero():
+    x = tge.tensor([0.0, 2.0], requires_grad=True)
+    e = tge.tensor([2.0, 3.0], requires_grad=True)
+    (x**e).sum().backward()
+    np.testing.assert_allclose(e.grad.numpy(), [0.0, 8.0 * np.log(2.0)], rtol=1e-6)
+
+
+@given(shapes=S.broadcastable_shapes(3), data=st.data())
+def test_where_forward_and_gradcheck(shapes, data):
+    cond = data.draw(S.arrays(shapes[0])) > 0
+    a, b = data.draw(S.arrays(shapes[1])), data.draw(S.arrays(shapes[2]))
+    x, y = S.leaf(a), S.leaf(b)
+    out = tge.where(tge.tensor(cond), x, y)
+    np.testing.assert_allclose(out.detach().numpy(), np.where(cond, a, b))
+    w = _upstream(out.shape, 2)
+    assert gradcheck(lambda p, q: tge.where(tge.tensor(cond), p, q) * w, (x, y))
+
+
+def test_where_with_scalars_and_masked_fill():
+    x = S.leaf([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(tge.where(x > 0, x, 0.0).detach().numpy(), [1.0, 0.0, 3.0])
+    np.testing.assert_allclose(x.masked_fill(x < 0, -9.0).detach().numpy(), [1.0, -9.0, 3.0])
+    np.testing.assert_allclose(x.where(x > 0, 7.0).detach().numpy(), [1.0, 7.0, 3.0])
+    with pytest.raises(TypeError, match="bool"):
+        tge.where(tge.tensor([1.0]), x, x)
+
+
+def test_sigmoid_is_stable_at_large_logits():
+    x = tge.tensor([-1000.0, 1000.0], requires_grad=True)
+    y = x.sigmoid()
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 1.0])
+    y.sum().backward()
+    assert np.all(np.isfinite(x.grad.numpy()))
+
+
+def test_comparisons_have_no_grad_and_rounding_has_zero_grad():
+    x = tge.tensor([-1.5, 0.5, 2.5], requires_grad=True)
+    for cmp in (x > 0, x >= 0.5, x < 0, x <= 0.5, x == 0.5, x != 0.5):
+        assert cmp.dtype == tge.bool and not cmp.requires_grad
+    assert (x > 0).tolist() == [False, True, True]
+    assert ((x > 0) & (x < 1)).tolist() == [False, True, False]
+    assert (~(x > 0)).tolist() == [True, False, False]
+    r = x.round() + x.floor() + x.ceil() + x.sign()
+    r.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    assert x.round().tolist() == [-2.0, 0.0, 2.0]  # half to even, as PyTorch
+
+
+def test_binary_shape_error_names_op_and_shapes():
+    with pytest.raises(RuntimeError, match=r"mul: shapes \(2, 3\) and \(2,\) cannot be broadcast"):
+        tge.ones(2, 3) * tge.ones(2)
+
+
+def test_alpha_arguments():
+    a, b = tge.tensor([1.0]), tge.tensor([2.0])
+    assert tge.add(a, b, alpha=3).item() == 7.0 and tge.sub(a, b, alpha=2).item() == -3.0
+    assert a.add(b, alpha=0.5).item() == 2.0
