@@ -70,6 +70,14 @@ def _outputs(fn, inputs):
     return tuple(o for o in out if isinstance(o, Tensor) and o.data.dtype.kind == "f")
 
 
+def _output_copies(fn, inputs):
+    """The floating-point outputs' data, evaluated without recording a graph and
+    copied: an output may be a view of an input (reshape, slicing) that is about to
+    be perturbed in place."""
+    with grad_mode.no_grad():
+        return [o.data.copy() for o in _outputs(fn, inputs)]
+
+
 def _diff_inputs(inputs):
     from ..tensor import Tensor
 
@@ -84,20 +92,20 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
         n_out = [o.numel() for o in _outputs(fn, inputs)]
     jacobians = []
     for i in _diff_inputs(inputs):
-        flat = inputs[i].data.reshape(-1)  # a view: writing it perturbs the input
-        xp = backend.get_array_module(flat)
-        J = [xp.zeros((flat.size, m), dtype=np.float64) for m in n_out]
-        for j in range(flat.size):
-            original = flat[j].item()
-            flat[j] = original + eps
-            with grad_mode.no_grad():
-                plus = _outputs(fn, inputs)
-            flat[j] = original - eps
-            with grad_mode.no_grad():
-                minus = _outputs(fn, inputs)
-            flat[j] = original
+        data = inputs[i].data
+        xp = backend.get_array_module(data)
+        J = [xp.zeros((data.size, m), dtype=np.float64) for m in n_out]
+        # Element j in row-major order, written through its multi-index: reshape(-1)
+        # would silently copy a non-contiguous input, and the writes would be lost.
+        for j, index in enumerate(np.ndindex(*data.shape)):
+            original = data[index].item()
+            data[index] = original + eps
+            plus = _output_copies(fn, inputs)
+            data[index] = original - eps
+            minus = _output_copies(fn, inputs)
+            data[index] = original
             for k in range(len(n_out)):
-                J[k][j] = ((plus[k].data - minus[k].data) / (2 * eps)).reshape(-1)
+                J[k][j] = ((plus[k] - minus[k]) / (2 * eps)).reshape(-1)
         jacobians.append(J)
     return jacobians
 
@@ -181,14 +189,12 @@ def _fast_check(fn, inputs, eps, atol, rtol):
         v = backend.to_device(rng.standard_normal(x.shape), x.device)
         original = x.data.copy()
         x.data[...] = original + eps * v
-        with grad_mode.no_grad():
-            plus = _outputs(fn, inputs)
+        plus = _output_copies(fn, inputs)
         x.data[...] = original - eps * v
-        with grad_mode.no_grad():
-            minus = _outputs(fn, inputs)
+        minus = _output_copies(fn, inputs)
         x.data[...] = original
         for k, out in enumerate(outputs):
-            numerical = float(((plus[k].data - minus[k].data) / (2 * eps) * us[k]).sum())
+            numerical = float(((plus[k] - minus[k]) / (2 * eps) * us[k]).sum())
             analytical = 0.0
             if out.requires_grad:
                 (g,) = grad(out, [x], grad_outputs=us[k], retain_graph=True, allow_unused=True)

@@ -161,9 +161,9 @@ adaptive_max_pool2d_backward = max_pool2d_backward
 
 
 @njit_planes
-def _adaptive_avg_pool2d_loops(x, oh, ow):
+def _adaptive_avg_pool2d_loops(x, out):
     n, c, h, w = x.shape
-    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    oh, ow = out.shape[2:]
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -175,13 +175,12 @@ def _adaptive_avg_pool2d_loops(x, oh, ow):
                     for col in range(left, right):
                         total += x[b, ch, row, col]
                 out[b, ch, oy, ox] = total / ((bottom - top) * (right - left))
-    return out
 
 
 @njit_planes
-def _adaptive_avg_pool2d_backward_loops(grad_out, h, w):
+def _adaptive_avg_pool2d_backward_loops(grad_out, grad_x):
     n, c, oh, ow = grad_out.shape
-    grad_x = np.zeros((n, c, h, w), dtype=grad_out.dtype)
+    h, w = grad_x.shape[2:]
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -192,14 +191,12 @@ def _adaptive_avg_pool2d_backward_loops(grad_out, h, w):
                 for row in range(top, bottom):
                     for col in range(left, right):
                         grad_x[b, ch, row, col] += share
-    return grad_x
 
 
 @njit_planes
-def _adaptive_max_pool2d_loops(x, oh, ow):
+def _adaptive_max_pool2d_loops(x, out, indices):
     n, c, h, w = x.shape
-    out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    oh, ow = out.shape[2:]
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -214,25 +211,31 @@ def _adaptive_max_pool2d_loops(x, oh, ow):
                             best, best_index = value, row * w + col
                 out[b, ch, oy, ox] = best
                 indices[b, ch, oy, ox] = best_index
-    return out, indices
 
 
 def adaptive_avg_pool2d_forward_numba(x, output_size):
     """:func:`adaptive_avg_pool2d_forward` as compiled loops (NumPy only)."""
     require_numpy("adaptive_avg_pool2d_forward_numba", x)
-    return _adaptive_avg_pool2d_loops(np.ascontiguousarray(x), *output_size)
+    out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
+    _adaptive_avg_pool2d_loops(np.ascontiguousarray(x), out)
+    return out
 
 
 def adaptive_avg_pool2d_backward_numba(grad_out, input_shape):
     """:func:`adaptive_avg_pool2d_backward` as compiled loops (NumPy only)."""
     require_numpy("adaptive_avg_pool2d_backward_numba", grad_out)
-    return _adaptive_avg_pool2d_backward_loops(np.ascontiguousarray(grad_out), *input_shape[2:])
+    grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
+    _adaptive_avg_pool2d_backward_loops(np.ascontiguousarray(grad_out), grad_x)
+    return grad_x
 
 
 def adaptive_max_pool2d_forward_numba(x, output_size):
     """:func:`adaptive_max_pool2d_forward` as compiled loops (NumPy only)."""
     require_numpy("adaptive_max_pool2d_forward_numba", x)
-    return _adaptive_max_pool2d_loops(np.ascontiguousarray(x), *output_size)
+    out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
+    indices = np.empty(out.shape, dtype=np.int64)
+    _adaptive_max_pool2d_loops(np.ascontiguousarray(x), out, indices)
+    return out, indices
 
 
 adaptive_max_pool2d_backward_numba = max_pool2d_backward_numba

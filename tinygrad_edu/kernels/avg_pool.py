@@ -151,10 +151,9 @@ def avg_pool2d_backward(
 
 
 @njit_planes
-def _avg_pool2d_loops(x, divisors, kh, kw, sh, sw, ph, pw):
+def _avg_pool2d_loops(x, divisors, out, kh, kw, sh, sw, ph, pw):
     n, c, h, w = x.shape
     oh, ow = divisors.shape
-    out = np.empty((n, c, oh, ow), dtype=x.dtype)
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -166,13 +165,12 @@ def _avg_pool2d_loops(x, divisors, kh, kw, sh, sw, ph, pw):
                     for col in range(max(left, 0), min(left + kw, w)):
                         total += x[b, ch, row, col]
                 out[b, ch, oy, ox] = total / divisors[oy, ox]
-    return out
 
 
 @njit_planes
-def _avg_pool2d_backward_loops(grad_out, divisors, h, w, kh, kw, sh, sw, ph, pw):
-    n, c, oh, ow = grad_out.shape
-    grad_x = np.zeros((n, c, h, w), dtype=grad_out.dtype)
+def _avg_pool2d_backward_loops(grad_out, divisors, grad_x, kh, kw, sh, sw, ph, pw):
+    n, c, h, w = grad_x.shape
+    oh, ow = divisors.shape
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -183,7 +181,6 @@ def _avg_pool2d_backward_loops(grad_out, divisors, h, w, kh, kw, sh, sw, ph, pw)
                 for row in range(max(top, 0), min(top + kh, h)):
                     for col in range(max(left, 0), min(left + kw, w)):
                         grad_x[b, ch, row, col] += share
-    return grad_x
 
 
 def avg_pool2d_forward_numba(
@@ -191,11 +188,14 @@ def avg_pool2d_forward_numba(
 ):
     """:func:`avg_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
     require_numpy("avg_pool2d_forward_numba", x)
-    out_hw = avg_pool_output_hw(x.shape[2:], kernel_size, stride, padding, ceil_mode)
+    n, c, h, w = x.shape
+    oh, ow = avg_pool_output_hw((h, w), kernel_size, stride, padding, ceil_mode)
     divisors = avg_pool_divisors(
-        np, x.shape[2:], out_hw, kernel_size, stride, padding, count_include_pad, divisor_override, x.dtype
+        np, (h, w), (oh, ow), kernel_size, stride, padding, count_include_pad, divisor_override, x.dtype
     )
-    return _avg_pool2d_loops(np.ascontiguousarray(x), divisors, *kernel_size, *stride, *padding)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    _avg_pool2d_loops(np.ascontiguousarray(x), divisors, out, *kernel_size, *stride, *padding)
+    return out
 
 
 def avg_pool2d_backward_numba(
@@ -203,8 +203,10 @@ def avg_pool2d_backward_numba(
 ):
     """:func:`avg_pool2d_backward` as compiled loops, parallel over the N*C planes (NumPy only)."""
     require_numpy("avg_pool2d_backward_numba", grad_out)
-    h, w = input_shape[2:]
     divisors = avg_pool_divisors(
-        np, (h, w), grad_out.shape[2:], kernel_size, stride, padding, count_include_pad, divisor_override, grad_out.dtype
+        np, input_shape[2:], grad_out.shape[2:], kernel_size, stride, padding, count_include_pad, divisor_override,
+        grad_out.dtype,
     )
-    return _avg_pool2d_backward_loops(np.ascontiguousarray(grad_out), divisors, h, w, *kernel_size, *stride, *padding)
+    grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
+    _avg_pool2d_backward_loops(np.ascontiguousarray(grad_out), divisors, grad_x, *kernel_size, *stride, *padding)
+    return grad_x

@@ -176,10 +176,9 @@ def max_unpool2d_backward(grad_out, indices):
 
 
 @njit_planes
-def _max_pool2d_loops(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _max_pool2d_loops(x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
-    out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    oh, ow = out.shape[2:]
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -198,73 +197,77 @@ def _max_pool2d_loops(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                             best, best_index = value, row * w + col
                 out[b, ch, oy, ox] = best
                 indices[b, ch, oy, ox] = best_index
-    return out, indices
 
 
 @njit_planes
-def _max_pool2d_backward_loops(grad_out, indices, h, w):
-    n, c, oh, ow = grad_out.shape
-    grad_x = np.zeros((n, c, h * w), dtype=grad_out.dtype)
-    for plane in prange(n * c):
-        b, ch = plane // c, plane % c
-        for oy in range(oh):
-            for ox in range(ow):
-                grad_x[b, ch, indices[b, ch, oy, ox]] += grad_out[b, ch, oy, ox]
-    return grad_x.reshape(n, c, h, w)
-
-
-@njit_planes
-def _max_unpool2d_loops(x, indices, oh, ow):
-    n, c, h, w = x.shape
-    out = np.zeros((n, c, oh * ow), dtype=x.dtype)
+def _scatter_add_loops(values, indices, out):
+    """out[b, ch, indices[b, ch, y, z]] += values[b, ch, y, z]; out is (N, C, plane size)."""
+    n, c, h, w = values.shape
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for y in range(h):
             for z in range(w):
-                out[b, ch, indices[b, ch, y, z]] = x[b, ch, y, z]
-    return out.reshape(n, c, oh, ow)
+                out[b, ch, indices[b, ch, y, z]] += values[b, ch, y, z]
 
 
 @njit_planes
-def _max_unpool2d_backward_loops(grad_out, indices):
-    n, c, oh, ow = grad_out.shape
-    flat = grad_out.reshape(n, c, oh * ow)
-    grad_x = np.empty(indices.shape, dtype=grad_out.dtype)
+def _scatter_loops(values, indices, out):
+    """out[b, ch, indices[b, ch, y, z]] = values[b, ch, y, z]; out is (N, C, plane size)."""
+    n, c, h, w = values.shape
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
-        for y in range(indices.shape[2]):
-            for z in range(indices.shape[3]):
-                grad_x[b, ch, y, z] = flat[b, ch, indices[b, ch, y, z]]
-    return grad_x
+        for y in range(h):
+            for z in range(w):
+                out[b, ch, indices[b, ch, y, z]] = values[b, ch, y, z]
+
+
+@njit_planes
+def _gather_loops(source, indices, out):
+    """out[b, ch, y, z] = source[b, ch, indices[b, ch, y, z]]; source is (N, C, plane size)."""
+    n, c, h, w = out.shape
+    for plane in prange(n * c):
+        b, ch = plane // c, plane % c
+        for y in range(h):
+            for z in range(w):
+                out[b, ch, y, z] = source[b, ch, indices[b, ch, y, z]]
 
 
 def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation, ceil_mode=False):
     """:func:`max_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
     require_numpy("max_pool2d_forward_numba", x)
-    oh, ow = pool_output_hw(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
-    return _max_pool2d_loops(np.ascontiguousarray(x), *kernel_size, *stride, *padding, *dilation, oh, ow)
+    n, c, h, w = x.shape
+    oh, ow = pool_output_hw((h, w), kernel_size, stride, padding, dilation, ceil_mode)
+    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+    indices = np.empty((n, c, oh, ow), dtype=np.int64)
+    _max_pool2d_loops(np.ascontiguousarray(x), out, indices, *kernel_size, *stride, *padding, *dilation)
+    return out, indices
 
 
 def max_pool2d_backward_numba(grad_out, indices, input_shape):
     """:func:`max_pool2d_backward` as compiled loops (NumPy only)."""
     require_numpy("max_pool2d_backward_numba", grad_out, indices)
-    h, w = input_shape[2:]
-    return _max_pool2d_backward_loops(
-        np.ascontiguousarray(grad_out), np.ascontiguousarray(indices, dtype=np.int64), h, w
-    )
+    n, c, h, w = input_shape
+    grad_x = np.zeros((n, c, h * w), dtype=grad_out.dtype)
+    _scatter_add_loops(np.ascontiguousarray(grad_out), np.ascontiguousarray(indices, dtype=np.int64), grad_x)
+    return grad_x.reshape(input_shape)
 
 
 def max_unpool2d_numba(x, indices, output_size):
     """:func:`max_unpool2d` as compiled loops (NumPy only)."""
     require_numpy("max_unpool2d_numba", x, indices)
+    n, c = x.shape[:2]
     oh, ow = output_size
     _check_indices("max_unpool2d_numba", indices, oh * ow)
-    return _max_unpool2d_loops(np.ascontiguousarray(x), np.ascontiguousarray(indices, dtype=np.int64), oh, ow)
+    out = np.zeros((n, c, oh * ow), dtype=x.dtype)
+    _scatter_loops(np.ascontiguousarray(x), np.ascontiguousarray(indices, dtype=np.int64), out)
+    return out.reshape(n, c, oh, ow)
 
 
 def max_unpool2d_backward_numba(grad_out, indices):
     """:func:`max_unpool2d_backward` as compiled loops (NumPy only)."""
     require_numpy("max_unpool2d_backward_numba", grad_out, indices)
-    return _max_unpool2d_backward_loops(
-        np.ascontiguousarray(grad_out), np.ascontiguousarray(indices, dtype=np.int64)
-    )
+    n, c = grad_out.shape[:2]
+    grad_x = np.empty(indices.shape, dtype=grad_out.dtype)
+    source = np.ascontiguousarray(grad_out).reshape(n, c, -1)
+    _gather_loops(source, np.ascontiguousarray(indices, dtype=np.int64), grad_x)
+    return grad_x

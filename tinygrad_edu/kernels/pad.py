@@ -183,9 +183,8 @@ def pad_replicate_backward(grad_out, padding):
 
 
 @njit_planes
-def _pad_loops(x, top, bottom, left, right, reflect):
+def _pad_loops(x, out, top, left, reflect):
     planes, h, w = x.shape
-    out = np.empty((planes, top + h + bottom, left + w + right), dtype=x.dtype)
     for p in prange(planes):
         for y in range(out.shape[1]):
             row = y - top
@@ -200,45 +199,47 @@ def _pad_loops(x, top, bottom, left, right, reflect):
                 else:
                     col = min(max(col, 0), w - 1)
                 out[p, y, z] = x[p, row, col]
-    return out
 
 
 @njit_planes
-def _pad_backward_loops(grad_out, top, bottom, left, right, reflect):
-    planes, hp, wp = grad_out.shape
-    h, w = hp - top - bottom, wp - left - right
-    grad_x = np.zeros((planes, h, w), dtype=grad_out.dtype)
+def _pad_backward_loops(grad_out, grad_x, top, left, reflect):
+    planes, h, w = grad_x.shape
     for p in prange(planes):
-        for y in range(hp):
+        for y in range(grad_out.shape[1]):
             row = y - top
             if reflect:
                 row = -row if row < 0 else (2 * (h - 1) - row if row >= h else row)
             else:
                 row = min(max(row, 0), h - 1)
-            for z in range(wp):
+            for z in range(grad_out.shape[2]):
                 col = z - left
                 if reflect:
                     col = -col if col < 0 else (2 * (w - 1) - col if col >= w else col)
                 else:
                     col = min(max(col, 0), w - 1)
                 grad_x[p, row, col] += grad_out[p, y, z]
-    return grad_x
 
 
 def _pad_numba(x, padding, reflect, kernel):
     require_numpy(kernel, x)
     top, bottom, left, right = pad_amounts(kernel, padding, x.shape, reflect)
-    x2 = _as_rows_cols(x, padding)
-    out = _pad_loops(np.ascontiguousarray(x2).reshape((-1,) + x2.shape[-2:]), top, bottom, left, right, reflect)
-    return _undo_rows_cols(out.reshape(x2.shape[:-2] + out.shape[-2:]), padding)
+    x2 = _as_rows_cols(x, padding)  # (..., H, W), then one plane per leading index
+    h, w = x2.shape[-2:]
+    out = np.empty(x2.shape[:-2] + (top + h + bottom, left + w + right), dtype=x.dtype)
+    planes = np.ascontiguousarray(x2).reshape(-1, h, w)
+    _pad_loops(planes, out.reshape(-1, *out.shape[-2:]), top, left, reflect)
+    return _undo_rows_cols(out, padding)
 
 
 def _pad_backward_numba(grad_out, padding, reflect, kernel):
     require_numpy(kernel, grad_out)
     top, bottom, left, right = pad_amounts(kernel, padding, _grad_input_shape(grad_out.shape, padding), reflect)
     g2 = _as_rows_cols(grad_out, padding)
-    grad = _pad_backward_loops(np.ascontiguousarray(g2).reshape((-1,) + g2.shape[-2:]), top, bottom, left, right, reflect)
-    return _undo_rows_cols(grad.reshape(g2.shape[:-2] + grad.shape[-2:]), padding)
+    hp, wp = g2.shape[-2:]
+    grad_x = np.zeros(g2.shape[:-2] + (hp - top - bottom, wp - left - right), dtype=grad_out.dtype)
+    planes = np.ascontiguousarray(g2).reshape(-1, hp, wp)
+    _pad_backward_loops(planes, grad_x.reshape(-1, *grad_x.shape[-2:]), top, left, reflect)
+    return _undo_rows_cols(grad_x, padding)
 
 
 def pad_reflect_numba(x, padding):

@@ -115,9 +115,9 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
 
 
 @njit_planes
-def _im2col_loops(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
-    cols = np.zeros((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    kh, kw, oh, ow = cols.shape[2:]
     for plane in prange(n * c):  # each plane writes only its own cols[b, ch]
         b, ch = plane // c, plane % c
         for i in range(kh):
@@ -125,18 +125,17 @@ def _im2col_loops(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                 for oy in range(oh):
                     row = oy * sh - ph + i * dh
                     if row < 0 or row >= h:
-                        continue
+                        continue  # a padding row: cols stays 0
                     for ox in range(ow):
                         col = ox * sw - pw + j * dw
                         if 0 <= col < w:
                             cols[b, ch, i, j, oy, ox] = x[b, ch, row, col]
-    return cols
 
 
 @njit_planes
-def _col2im_loops(cols, h, w, sh, sw, ph, pw, dh, dw):
-    n, c, kh, kw, oh, ow = cols.shape
-    x = np.zeros((n, c, h, w), dtype=cols.dtype)
+def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = x.shape
+    kh, kw, oh, ow = cols.shape[2:]
     for plane in prange(n * c):  # each plane adds only into its own x[b, ch]
         b, ch = plane // c, plane % c
         for i in range(kh):
@@ -149,18 +148,21 @@ def _col2im_loops(cols, h, w, sh, sw, ph, pw, dh, dw):
                         col = ox * sw - pw + j * dw
                         if 0 <= col < w:
                             x[b, ch, row, col] += cols[b, ch, i, j, oy, ox]
-    return x
 
 
 def im2col_numba(x, kernel_size, stride, padding, dilation):
     """:func:`im2col` as compiled loops, parallel over the N*C planes (NumPy only)."""
     require_numpy("im2col_numba", x)
-    oh, ow = conv_output_hw(x.shape[2:], kernel_size, stride, padding, dilation)
-    return _im2col_loops(np.ascontiguousarray(x), *kernel_size, *stride, *padding, *dilation, oh, ow)
+    n, c, h, w = x.shape
+    oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
+    cols = np.zeros((n, c, *kernel_size, oh, ow), dtype=x.dtype)
+    _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation)
+    return cols
 
 
 def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation):
     """:func:`col2im` as compiled loops, parallel over the N*C planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
-    h, w = input_shape[2:]
-    return _col2im_loops(np.ascontiguousarray(cols), h, w, *stride, *padding, *dilation)
+    x = np.zeros(input_shape, dtype=cols.dtype)
+    _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)
+    return x

@@ -218,10 +218,8 @@ def upsample_nearest2d_backward(grad_out, input_shape, scale_factor=None):
 
 
 @njit_planes
-def _bilinear_loops(x, i0, i1, ly, j0, j1, lx):
-    n, c = x.shape[:2]
-    oh, ow = i0.size, j0.size
-    out = np.empty((n, c, oh, ow), dtype=x.dtype)
+def _bilinear_loops(x, out, i0, i1, ly, j0, j1, lx):
+    n, c, oh, ow = out.shape
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -229,13 +227,11 @@ def _bilinear_loops(x, i0, i1, ly, j0, j1, lx):
                 left = (1 - ly[oy]) * x[b, ch, i0[oy], j0[ox]] + ly[oy] * x[b, ch, i1[oy], j0[ox]]
                 right = (1 - ly[oy]) * x[b, ch, i0[oy], j1[ox]] + ly[oy] * x[b, ch, i1[oy], j1[ox]]
                 out[b, ch, oy, ox] = (1 - lx[ox]) * left + lx[ox] * right
-    return out
 
 
 @njit_planes
-def _bilinear_backward_loops(grad_out, h, w, i0, i1, ly, j0, j1, lx):
+def _bilinear_backward_loops(grad_out, grad_x, i0, i1, ly, j0, j1, lx):
     n, c, oh, ow = grad_out.shape
-    grad_x = np.zeros((n, c, h, w), dtype=grad_out.dtype)
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
@@ -245,31 +241,26 @@ def _bilinear_backward_loops(grad_out, h, w, i0, i1, ly, j0, j1, lx):
                 grad_x[b, ch, i1[oy], j0[ox]] += ly[oy] * (1 - lx[ox]) * g
                 grad_x[b, ch, i0[oy], j1[ox]] += (1 - ly[oy]) * lx[ox] * g
                 grad_x[b, ch, i1[oy], j1[ox]] += ly[oy] * lx[ox] * g
-    return grad_x
 
 
 @njit_planes
-def _nearest_loops(x, rows, cols):
-    n, c = x.shape[:2]
-    out = np.empty((n, c, rows.size, cols.size), dtype=x.dtype)
+def _nearest_loops(x, out, rows, cols):
+    n, c, oh, ow = out.shape
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
-        for oy in range(rows.size):
-            for ox in range(cols.size):
+        for oy in range(oh):
+            for ox in range(ow):
                 out[b, ch, oy, ox] = x[b, ch, rows[oy], cols[ox]]
-    return out
 
 
 @njit_planes
-def _nearest_backward_loops(grad_out, h, w, rows, cols):
+def _nearest_backward_loops(grad_out, grad_x, rows, cols):
     n, c, oh, ow = grad_out.shape
-    grad_x = np.zeros((n, c, h, w), dtype=grad_out.dtype)
     for plane in prange(n * c):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             for ox in range(ow):
                 grad_x[b, ch, rows[oy], cols[ox]] += grad_out[b, ch, oy, ox]
-    return grad_x
 
 
 def upsample_bilinear2d_forward_numba(x, output_size, align_corners, scale_factor=None):
@@ -278,17 +269,20 @@ def upsample_bilinear2d_forward_numba(x, output_size, align_corners, scale_facto
     (sh, sw) = _per_axis(scale_factor)
     rows = linear_source(x.shape[2], output_size[0], align_corners, sh)
     cols = linear_source(x.shape[3], output_size[1], align_corners, sw)
-    return _bilinear_loops(np.ascontiguousarray(x), *rows, *cols)
+    out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
+    _bilinear_loops(np.ascontiguousarray(x), out, *rows, *cols)
+    return out
 
 
 def upsample_bilinear2d_backward_numba(grad_out, input_shape, align_corners, scale_factor=None):
     """:func:`upsample_bilinear2d_backward` as compiled loops (NumPy only)."""
     require_numpy("upsample_bilinear2d_backward_numba", grad_out)
-    h, w = input_shape[2:]
     (sh, sw) = _per_axis(scale_factor)
-    rows = linear_source(h, grad_out.shape[2], align_corners, sh)
-    cols = linear_source(w, grad_out.shape[3], align_corners, sw)
-    return _bilinear_backward_loops(np.ascontiguousarray(grad_out), h, w, *rows, *cols)
+    rows = linear_source(input_shape[2], grad_out.shape[2], align_corners, sh)
+    cols = linear_source(input_shape[3], grad_out.shape[3], align_corners, sw)
+    grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
+    _bilinear_backward_loops(np.ascontiguousarray(grad_out), grad_x, *rows, *cols)
+    return grad_x
 
 
 def upsample_nearest2d_forward_numba(x, output_size, scale_factor=None):
@@ -297,14 +291,17 @@ def upsample_nearest2d_forward_numba(x, output_size, scale_factor=None):
     (sh, sw) = _per_axis(scale_factor)
     rows = nearest_source(x.shape[2], output_size[0], sh)
     cols = nearest_source(x.shape[3], output_size[1], sw)
-    return _nearest_loops(np.ascontiguousarray(x), rows, cols)
+    out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
+    _nearest_loops(np.ascontiguousarray(x), out, rows, cols)
+    return out
 
 
 def upsample_nearest2d_backward_numba(grad_out, input_shape, scale_factor=None):
     """:func:`upsample_nearest2d_backward` as compiled loops (NumPy only)."""
     require_numpy("upsample_nearest2d_backward_numba", grad_out)
-    h, w = input_shape[2:]
     (sh, sw) = _per_axis(scale_factor)
-    rows = nearest_source(h, grad_out.shape[2], sh)
-    cols = nearest_source(w, grad_out.shape[3], sw)
-    return _nearest_backward_loops(np.ascontiguousarray(grad_out), h, w, rows, cols)
+    rows = nearest_source(input_shape[2], grad_out.shape[2], sh)
+    cols = nearest_source(input_shape[3], grad_out.shape[3], sw)
+    grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
+    _nearest_backward_loops(np.ascontiguousarray(grad_out), grad_x, rows, cols)
+    return grad_x

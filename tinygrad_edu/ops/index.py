@@ -51,6 +51,10 @@ def normalize_key(op, key, shape, xp):
             k = k.data
         elif isinstance(k, list):
             k = xp.asarray(k)
+            if k.size == 0:  # [] has no dtype of its own: an empty integer index, as in PyTorch
+                k = k.astype("int64")
+        elif isinstance(k, bool):  # x[True] is a 0-d mask (adds a dim of size 1 or 0), as in PyTorch
+            k = xp.asarray(k)
         entries.append(k)
     used = sum(_consumed(k) for k in entries)
     if used > len(shape):

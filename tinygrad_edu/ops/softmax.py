@@ -1,9 +1,95 @@
-"""``softmax`` and ``log_softmax`` along a dim, stable for large logits."""
+"""``softmax`` and ``log_softmax`` along one dim, stable for large logits.
+
+Both subtract the maximum along ``dim`` first: softmax(x) = softmax(x - c) for any
+constant c, and with c = max(x) every exponent is <= 0, so e^(x - c) never overflows
+(logits of +-1000 work) and the largest term is exactly 1 (the sum never underflows
+to 0).
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .shape_checks import normalize_dim
 
 
-def _todo(name):
-    raise NotImplementedError(f"{name} is being written")
+class Softmax(Function):
+    """s_i = e^(x_i) / sum_j e^(x_j)  along ``dim``.
+
+    Jacobian: ds_i/dx_k = s_i * ([i == k] - s_k). Its vector-Jacobian product with
+    g = dL/ds needs no n x n matrix:
+        dL/dx_k = sum_i g_i s_i ([i == k] - s_k) = s_k * (g_k - sum_i g_i s_i)
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = get_array_module(x)
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        s = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(s)
+        ctx.dim = dim
+        return s
+
+    @staticmethod
+    def backward(ctx, g):
+        (s,) = ctx.saved_tensors
+        return s * (g - (g * s).sum(axis=ctx.dim, keepdims=True))
 
 
-def softmax(input, dim): _todo("softmax")
-def log_softmax(input, dim): _todo("log_softmax")
+class LogSoftmax(Function):
+    """z_i = x_i - log sum_j e^(x_j)  along ``dim``  (= log softmax(x)_i).
+
+    Computed as (x_i - m) - log sum_j e^(x_j - m), m = max_j x_j: no overflow, and no
+    log(0) where softmax itself would underflow to 0.
+    Jacobian: dz_i/dx_k = [i == k] - softmax_k, so
+        dL/dx_k = g_k - softmax_k * sum_i g_i,   softmax = e^z (from the saved output)
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = get_array_module(x)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        z = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(z)
+        ctx.dim = dim
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        return g - xp.exp(z) * g.sum(axis=ctx.dim, keepdims=True)
+
+
+def _prepare(op, input, dim, dtype):
+    """Checks shared by both: ``dim`` given and valid, a floating input (cast to
+    ``dtype`` first when given, as PyTorch does). Returns (input, axis for the arrays)."""
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if dim is None:
+        raise TypeError(
+            f"{op}: dim is required (PyTorch's implicit dim choice is deprecated and not supported); "
+            f"pass the dim that holds the classes, e.g. {op}(x, dim=-1) for input of shape {input.shape}"
+        )
+    axis = normalize_dim(op, dim, input.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype} (shape {input.shape}); "
+                        f"convert it first, e.g. x.float(), or pass dtype=")
+    # A 0-d tensor accepts dim 0 / -1 but its array has no axis 0: reduce over all (one element).
+    return input, (axis if input.ndim else None)
+
+
+def softmax(input, dim, dtype=None):
+    """e^x / sum(e^x) along ``dim``: each slice along ``dim`` becomes a probability vector."""
+    input, axis = _prepare("softmax", input, dim, dtype)
+    if input.numel() == 0:  # nothing to normalise; max over an empty axis would fail
+        return input.clone()
+    return Softmax.apply(input, dim=axis)
+
+
+def log_softmax(input, dim, dtype=None):
+    """log(softmax(x)) along ``dim``, computed without forming softmax (stable)."""
+    input, axis = _prepare("log_softmax", input, dim, dtype)
+    if input.numel() == 0:
+        return input.clone()
+    return LogSoftmax.apply(input, dim=axis)

@@ -1,0 +1,96 @@
+"""im2col / col2im: the three forms agree, col2im is im2col's adjoint, and
+conv2d = one (grouped) matmul over the columns."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu.kernels import unfold
+from tinygrad_edu.kernels.sizes import output_size
+
+from .checks import assert_forms_agree, forms, inner
+from .strategies import conv_configs, images, kernel_settings
+
+
+@kernel_settings
+@given(conv_configs())
+def test_im2col_forms_agree(cfg):
+    cols = assert_forms_agree(unfold, "im2col", cfg.x, *cfg.args)
+    n, c = cfg.x.shape[:2]
+    oh, ow = unfold.conv_output_hw(cfg.x.shape[2:], cfg.kernel_size, cfg.stride, cfg.padding, cfg.dilation)
+    assert cols.shape == (n, c, *cfg.kernel_size, oh, ow)
+
+
+@kernel_settings
+@given(conv_configs(), st.data())
+def test_col2im_forms_agree(cfg, data):
+    cols_shape = unfold.im2col_reference(cfg.x, *cfg.args).shape
+    cols = data.draw(images(cols_shape, cfg.x.dtype))
+    assert_forms_agree(unfold, "col2im", cols, cfg.x.shape, *cfg.args)
+
+
+@kernel_settings
+@given(conv_configs(dtype=np.float64), st.data())
+def test_col2im_is_the_adjoint_of_im2col(cfg, data):
+    # <im2col(x), c> == <x, col2im(c)> for every x and c: col2im is im2col transposed.
+    cols_shape = unfold.im2col_reference(cfg.x, *cfg.args).shape
+    c = data.draw(images(cols_shape, np.float64))
+    for im2col, col2im in zip(forms(unfold, "im2col"), forms(unfold, "col2im")):
+        lhs = inner(im2col(cfg.x, *cfg.args), c)
+        rhs = inner(cfg.x, col2im(c, cfg.x.shape, *cfg.args))
+        assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs)), (im2col.__name__, lhs, rhs)
+
+
+def conv2d_direct(x, weight, stride, padding, dilation, groups):
+    """Convolution (cross-correlation, as PyTorch) by its definition, for the test."""
+    n, c, h, w = x.shape
+    oc, cg, kh, kw = weight.shape
+    oh, ow = unfold.conv_output_hw((h, w), (kh, kw), stride, padding, dilation)
+    out = np.zeros((n, oc, oh, ow))
+    per_group = oc // groups
+    for b, o, oy, ox in np.ndindex(out.shape):
+        g = o // per_group
+        for ci, i, j in np.ndindex(cg, kh, kw):
+            row = oy * stride[0] - padding[0] + i * dilation[0]
+            col = ox * stride[1] - padding[1] + j * dilation[1]
+            if 0 <= row < h and 0 <= col < w:
+                out[b, o, oy, ox] += weight[o, ci, i, j] * x[b, g * cg + ci, row, col]
+    return out
+
+
+@kernel_settings
+@given(st.data())
+def test_conv2d_is_one_grouped_matmul_over_im2col(data):
+    groups = data.draw(st.integers(1, 3))
+    cfg = data.draw(conv_configs(dtype=np.float64, channels=groups * data.draw(st.integers(1, 2))))
+    n, c = cfg.x.shape[:2]
+    out_per_group = data.draw(st.integers(1, 2))
+    weight = data.draw(images((groups * out_per_group, c // groups, *cfg.kernel_size), np.float64))
+    cols = unfold.im2col(cfg.x, *cfg.args)
+    oh, ow = cols.shape[-2:]
+    # The layout (N, C, kh, kw, OH, OW) splits C into (G, C/G) by a reshape, no copy.
+    out = weight.reshape(groups, out_per_group, -1) @ cols.reshape(n, groups, -1, oh * ow)
+    out = out.reshape(n, groups * out_per_group, oh, ow)
+    np.testing.assert_allclose(out, conv2d_direct(cfg.x, weight, cfg.stride, cfg.padding, cfg.dilation, groups), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, padding, dilation, ceil_mode, expected",
+    [
+        (32, 3, 1, 1, 1, False, 32),  # 'same' convolution
+        (32, 2, 2, 0, 1, False, 16),  # 2x2 pooling
+        (7, 3, 2, 0, 1, False, 3),
+        (7, 3, 2, 0, 1, True, 3),  # (7 - 3) / 2 divides evenly: ceil changes nothing
+        (6, 3, 2, 0, 1, True, 3),  # floor(1.5) + 1 = 2, ceil gives 3
+        (5, 2, 2, 1, 1, True, 3),  # ceil would give 4, but that window starts in the right padding
+        (7, 3, 1, 0, 2, False, 3),  # dilation 2: the window spans 5 pixels
+        (1, 1, 3, 0, 1, True, 1),
+    ],
+)
+def test_output_size_follows_pytorch(size, kernel, stride, padding, dilation, ceil_mode, expected):
+    assert output_size(size, kernel, stride, padding, dilation, ceil_mode) == expected
+
+
+def test_output_size_rejects_a_window_larger_than_the_padded_input():
+    with pytest.raises(ValueError, match="window spans 5 pixels"):
+        output_size(3, 3, 1, 0, dilation=2)

@@ -1,0 +1,110 @@
+"""Max pooling, its backward and max unpooling: the three forms agree, ties and
+indices follow PyTorch, and the scatter/gather pairs are adjoints."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_edu.kernels import max_pool
+
+from .checks import assert_forms_agree, forms, inner
+from .strategies import images, kernel_settings, max_pool_configs
+
+
+def pool_args(cfg):
+    return cfg.kernel_size, cfg.stride, cfg.padding, cfg.dilation, cfg.ceil_mode
+
+
+@kernel_settings
+@given(max_pool_configs())
+def test_max_pool2d_forward_forms_agree(cfg):
+    out, indices = assert_forms_agree(max_pool, "max_pool2d_forward", cfg.x, *pool_args(cfg))
+    # the indices point at the values returned
+    n, c = cfg.x.shape[:2]
+    picked = np.take_along_axis(cfg.x.reshape(n, c, -1), indices.reshape(n, c, -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(out.shape), out)
+
+
+@kernel_settings
+@given(max_pool_configs(), st.data())
+def test_max_pool2d_backward_forms_agree(cfg, data):
+    out, indices = max_pool.max_pool2d_forward_reference(cfg.x, *pool_args(cfg))
+    grad_out = data.draw(images(out.shape, cfg.x.dtype))
+    assert_forms_agree(max_pool, "max_pool2d_backward", grad_out, indices, cfg.x.shape)
+
+
+def test_first_maximum_wins_ties():
+    x = np.array([[[[1.0, 3.0], [3.0, 3.0]]]])
+    for form in forms(max_pool, "max_pool2d_forward") + [max_pool.max_pool2d_forward_reference]:
+        out, indices = form(x, (2, 2), (2, 2), (0, 0), (1, 1))
+        assert out.item() == 3.0 and indices.item() == 1, form.__name__
+
+
+def test_nan_propagates():
+    x = np.array([[[[1.0, np.nan], [5.0, 2.0]]]])
+    for form in forms(max_pool, "max_pool2d_forward") + [max_pool.max_pool2d_forward_reference]:
+        out, indices = form(x, (2, 2), (2, 2), (0, 0), (1, 1))
+        assert np.isnan(out.item()) and indices.item() == 1, form.__name__
+
+
+def test_overlapping_windows_accumulate_gradient_at_a_shared_argmax():
+    # 3x3 windows with stride 1 over a 4x4 plane whose maximum sits in the middle:
+    # all four windows pick pixel (1, 1), so it receives all four gradients.
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 1, 1] = 9.0
+    for forward, backward in zip(forms(max_pool, "max_pool2d_forward"), forms(max_pool, "max_pool2d_backward")):
+        out, indices = forward(x, (3, 3), (1, 1), (0, 0), (1, 1))
+        assert (indices == 1 * 4 + 1).all()
+        grad = backward(np.ones_like(out), indices, x.shape)
+        assert grad[0, 0, 1, 1] == 4.0 and grad.sum() == 4.0, backward.__name__
+
+
+@st.composite
+def unpool_cases(draw, dtype=None):
+    """(x, distinct indices per plane, output_size) for max_unpool2d."""
+    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    oh, ow = draw(st.integers(h, h + 3)), draw(st.integers(w, w + 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    indices = np.stack([rng.permutation(oh * ow)[: h * w] for _ in range(n * c)]).reshape(n, c, h, w)
+    return draw(images((n, c, h, w), dtype)), indices, (oh, ow)
+
+
+@kernel_settings
+@given(unpool_cases(), st.data())
+def test_max_unpool2d_forms_agree(case, data):
+    x, indices, out_hw = case
+    out = assert_forms_agree(max_pool, "max_unpool2d", x, indices, out_hw)
+    grad_out = data.draw(images(out.shape, x.dtype))
+    assert_forms_agree(max_pool, "max_unpool2d_backward", grad_out, indices)
+
+
+@kernel_settings
+@given(unpool_cases(dtype=np.float64), st.data())
+def test_unpool_scatter_and_gather_are_adjoints(case, data):
+    x, indices, out_hw = case
+    g = data.draw(images((*x.shape[:2], *out_hw), np.float64))
+    for scatter, gather in zip(forms(max_pool, "max_unpool2d"), forms(max_pool, "max_unpool2d_backward")):
+        lhs, rhs = inner(scatter(x, indices, out_hw), g), inner(x, gather(g, indices))
+        assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs)), scatter.__name__
+
+
+@kernel_settings
+@given(max_pool_configs(dtype=np.float64), st.data())
+def test_max_pool2d_backward_is_the_adjoint_of_gathering_at_the_indices(cfg, data):
+    # For fixed indices, max pooling is the gather x.flat[indices]; its backward must be
+    # that gather's transpose (a scatter-add), even where windows share an argmax.
+    out, indices = max_pool.max_pool2d_forward(cfg.x, *pool_args(cfg))
+    g = data.draw(images(out.shape, np.float64))
+    for backward in forms(max_pool, "max_pool2d_backward"):
+        lhs = inner(max_pool.max_unpool2d_backward(cfg.x, indices), g)
+        rhs = inner(cfg.x, backward(g, indices, cfg.x.shape))
+        assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs)), backward.__name__
+
+
+@pytest.mark.parametrize("form", ["max_unpool2d", "max_unpool2d_reference", "max_unpool2d_numba"])
+def test_max_unpool2d_rejects_indices_outside_the_output(form):
+    if form.endswith("numba"):
+        pytest.importorskip("numba")
+    x, indices = np.ones((1, 1, 1, 2)), np.array([[[[0, 4]]]])
+    with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\)"):
+        getattr(max_pool, form)(x, indices, (2, 2))

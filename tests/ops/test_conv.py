@@ -1,0 +1,164 @@
+"""conv2d / conv_transpose2d / conv1d: forward against a loop reference, gradcheck on
+hypothesis-drawn configurations, the adjoint identity, and the errors."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import tinygrad_edu as tge
+import tinygrad_edu.nn.functional as F
+from tinygrad_edu import kernels
+from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.ops.conv import conv1d, conv2d, conv_transpose2d
+
+
+def conv2d_loops(x, w, b, stride, padding, dilation, groups):
+    """The definition, written out: a loop over every output element."""
+    n, c, h, wd = x.shape
+    oc, cg, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, oc, oh, ow))
+    per_group = oc // groups
+    for i in range(n):
+        for o in range(oc):
+            g = o // per_group
+            for y in range(oh):
+                for xx in range(ow):
+                    window = xpad[i, g * cg:(g + 1) * cg, y * sh:y * sh + dh * (kh - 1) + 1:dh, xx * sw:xx * sw + dw * (kw - 1) + 1:dw]
+                    out[i, o, y, xx] = (window * w[o]).sum() + (b[o] if b is not None else 0)
+    return out
+
+
+@st.composite
+def conv_configs(draw):
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c = groups * draw(st.integers(1, 2))
+    oc = groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    h = draw(st.integers(1, 7))
+    w = draw(st.integers(1, 7))
+    assume(dilation[0] * (kh - 1) + 1 <= h + 2 * padding[0] and dilation[1] * (kw - 1) + 1 <= w + 2 * padding[1])
+    n = draw(st.integers(1, 2))
+    bias = draw(st.booleans())
+    return dict(x=(n, c, h, w), w=(oc, c // groups, kh, kw), bias=bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _tensors(cfg, seed):
+    rng = np.random.default_rng(seed)
+    x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=True)
+    w = tge.tensor(rng.standard_normal(cfg["w"]), requires_grad=True)
+    b = tge.tensor(rng.standard_normal(cfg["w"][0]), requires_grad=True) if cfg["bias"] else None
+    return x, w, b
+
+
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+@given(cfg=conv_configs(), seed=st.integers(0, 100))
+def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed):
+    previous = kernels.current()
+    kernels.use(kernel_set)
+    try:
+        x, w, b = _tensors(cfg, seed)
+        args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
+        out = conv2d(x, w, b, **args)
+        expected = conv2d_loops(x.detach().numpy(), w.detach().numpy(), None if b is None else b.detach().numpy(),
+                                cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
+        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+        up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape))
+        inputs = (x, w) + ((b,) if b is not None else ())
+        assert gradcheck(lambda *t: conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **args) * up, inputs, fast_mode=True)
+    finally:
+        kernels.use(previous)
+
+
+@given(cfg=conv_configs(), seed=st.integers(0, 100), data=st.data())
+def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg, seed, data):
+    """<conv2d(x, W), y> == <x, conv_transpose2d(y, W)> to 1e-10 in float64."""
+    x, w, _ = _tensors(cfg, seed)
+    args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
+    out = conv2d(x, w, **args)
+    y = np.random.default_rng(seed + 2).standard_normal(out.shape)
+    # output_padding recovers input rows that no window reached (when the stride skips them)
+    oh_full = [(o - 1) * s - 2 * p + d * (k - 1) + 1 for o, s, p, d, k in
+               zip(out.shape[2:], cfg["stride"], cfg["padding"], cfg["dilation"], cfg["w"][2:])]
+    output_padding = tuple(size - full for size, full in zip(cfg["x"][2:], oh_full))
+    assume(all(0 <= op < max(s, d) for op, s, d in zip(output_padding, cfg["stride"], cfg["dilation"])))
+    back = conv_transpose2d(tge.tensor(y), w, output_padding=output_padding, **args)
+    assert back.shape == x.shape
+    lhs = float((out.detach().numpy() * y).sum())
+    rhs = float((x.detach().numpy() * back.detach().numpy()).sum())
+    assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
+
+
+@given(cfg=conv_configs(), seed=st.integers(0, 100))
+def test_conv_transpose2d_gradcheck(cfg, seed):
+    # reuse conv configs: the transposed op maps conv2d's output shape back to its input shape
+    x, w, b = _tensors(cfg, seed)
+    args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
+    out_shape = conv2d(x, w, **args).shape
+    y = tge.tensor(np.random.default_rng(seed).standard_normal(out_shape), requires_grad=True)
+    bias = tge.tensor(np.random.default_rng(seed).standard_normal(w.shape[1] * cfg["groups"]), requires_grad=True) if cfg["bias"] else None
+    inputs = (y, w) + ((bias,) if bias is not None else ())
+    up = tge.tensor(np.random.default_rng(seed + 3).standard_normal(conv_transpose2d(y, w, **args).shape))
+    assert gradcheck(lambda *t: conv_transpose2d(t[0], t[1], t[2] if len(t) > 2 else None, **args) * up, inputs, fast_mode=True)
+
+
+def test_conv_transpose2d_output_size_and_checkerboard():
+    # stride 2, kernel 3: the classic checkerboard - interior pixels get 1 or 2 (or 4) kernel hits
+    y = tge.ones(1, 1, 4, 4)
+    w = tge.ones(1, 1, 3, 3)
+    out = conv_transpose2d(y, w, stride=2)
+    assert out.shape == (1, 1, 9, 9)
+    counts = out.numpy()[0, 0, 2:7, 2:7]
+    assert set(np.unique(counts).tolist()) == {1.0, 2.0, 4.0}
+    assert F.conv_transpose2d(tge.ones(2, 3, 16, 16), tge.ones(3, 5, 4, 4), stride=2, padding=1).shape == (2, 5, 32, 32)
+
+
+def test_padding_same_and_valid_and_unbatched():
+    x = tge.randn(2, 3, 7, 8, dtype=tge.float64, requires_grad=True)
+    for k in (1, 2, 3, 4):
+        w = tge.randn(4, 3, k, k, dtype=tge.float64, requires_grad=True)
+        out = conv2d(x, w, padding="same")
+        assert out.shape == (2, 4, 7, 8)
+    assert gradcheck(lambda a, b: conv2d(a, b, padding="same", dilation=2), (tge.randn(1, 1, 5, 4, dtype=tge.float64, requires_grad=True),
+                                                                              tge.randn(1, 1, 2, 3, dtype=tge.float64, requires_grad=True)))
+    assert conv2d(x, tge.randn(4, 3, 3, 3, dtype=tge.float64), padding="valid").shape == (2, 4, 5, 6)
+    assert conv2d(tge.randn(3, 7, 8), tge.randn(4, 3, 3, 3)).shape == (4, 5, 6)
+    with pytest.raises(ValueError, match="strided"):
+        conv2d(x, tge.randn(4, 3, 3, 3, dtype=tge.float64), padding="same", stride=2)
+
+
+def test_conv1d_matches_conv2d_on_a_row():
+    x = tge.randn(2, 3, 9, dtype=tge.float64, requires_grad=True)
+    w = tge.randn(4, 3, 3, dtype=tge.float64, requires_grad=True)
+    b = tge.randn(4, dtype=tge.float64, requires_grad=True)
+    out = conv1d(x, w, b, stride=2, padding=1, dilation=2)
+    ref = conv2d_loops(x.detach().numpy()[:, :, None], w.detach().numpy()[:, :, None], b.detach().numpy(), (1, 2), (0, 1), (1, 2), 1)
+    np.testing.assert_allclose(out.detach().numpy(), ref[:, :, 0], rtol=1e-12)
+    assert gradcheck(lambda *t: conv1d(*t, stride=2, padding=1, dilation=2), (x, w, b))
+
+
+def test_conv_errors_name_op_shapes_and_arguments():
+    x = tge.randn(2, 3, 5, 5)
+    with pytest.raises(RuntimeError, match=r"conv2d: input of shape \(2, 3, 5, 5\) has 3 channels.*\(4, 3, 3, 3\).*groups=1"):
+        conv2d(tge.randn(2, 3, 5, 5), tge.randn(4, 4, 3, 3))
+    with pytest.raises(RuntimeError, match="divisible by groups"):
+        conv2d(x, tge.randn(4, 1, 3, 3), groups=2)
+    with pytest.raises(RuntimeError, match=r"kernel height 7.*larger than the padded input height 5"):
+        conv2d(x, tge.randn(4, 3, 7, 3))
+    with pytest.raises(ValueError, match="padding must be non-negative"):
+        conv2d(x, tge.randn(4, 3, 3, 3), padding=-1)
+    with pytest.raises(RuntimeError, match=r"expected a 3-D \(C, H, W\) or 4-D"):
+        conv2d(tge.randn(5, 5), tge.randn(4, 3, 3, 3))
+    with pytest.raises(ValueError, match="stride must be positive"):
+        conv2d(x, tge.randn(4, 3, 3, 3), stride=0)
+    with pytest.raises(RuntimeError, match="zero or negative"):
+        conv_transpose2d(tge.randn(1, 1, 1, 1), tge.randn(1, 1, 1, 1), padding=2)
+    with pytest.raises(ValueError, match="output_padding"):
+        conv_transpose2d(tge.randn(1, 1, 3, 3), tge.randn(1, 1, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(RuntimeError, match="bias"):
+        conv2d(x, tge.randn(4, 3, 3, 3), tge.randn(5))

@@ -1,0 +1,65 @@
+"""Elementwise ops and matmul against PyTorch, forward and backward (skipped without torch)."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tinygrad_edu as tge  # noqa: E402
+import tinygrad_edu.nn.functional as F  # noqa: E402
+
+CASES = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, (2, 3), (3,)),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b, (2, 1), (1, 4)),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b, (3, 1, 2), (4, 1)),
+    ("div", lambda a, b: a / (b.abs() + 0.5), lambda a, b: a / (b.abs() + 0.5), (2, 3), (2, 3)),
+    ("pow", lambda a, b: (a.abs() + 0.1) ** b, lambda a, b: (a.abs() + 0.1) ** b, (2, 3), (3,)),
+    ("maximum", tge.maximum, torch.maximum, (2, 3), (3,)),
+    ("minimum", tge.minimum, torch.minimum, (2, 3), (2, 1)),
+    ("matmul", lambda a, b: a @ b, lambda a, b: a @ b, (2, 1, 3, 4), (5, 4, 2)),
+    ("matvec", lambda a, b: a @ b, lambda a, b: a @ b, (3, 4), (4,)),
+    ("linear", lambda a, b: F.linear(a, b), lambda a, b: torch.nn.functional.linear(a, b), (5, 4), (3, 4)),
+    ("exp_log", lambda a, b: (a.exp() + b.abs()).log(), lambda a, b: (a.exp() + b.abs()).log(), (3,), (3,)),
+    ("trig", lambda a, b: a.sin() * b.cos() + a.atan(), lambda a, b: a.sin() * b.cos() + a.atan(), (2, 2), (2, 2)),
+    ("sqrt_rsqrt", lambda a, b: (a.abs() + 1).sqrt() + (b.abs() + 1).rsqrt(),
+     lambda a, b: (a.abs() + 1).sqrt() + (b.abs() + 1).rsqrt(), (4,), (4,)),
+    ("tanh_sigmoid", lambda a, b: a.tanh() * b.sigmoid(), lambda a, b: a.tanh() * b.sigmoid(), (3, 2), (2,)),
+    ("clamp_where", lambda a, b: tge.where(a > 0, a.clamp(-0.5, 0.5), b), lambda a, b: torch.where(a > 0, a.clamp(-0.5, 0.5), b), (3, 3), (3,)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, shape_a, shape_b", CASES, ids=[c[0] for c in CASES])
+def test_against_pytorch(name, ours, theirs, shape_a, shape_b):
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    x, y = tge.tensor(a, requires_grad=True), tge.tensor(b, requires_grad=True)
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out, tout = ours(x, y), theirs(tx, ty)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(tout.shape)
+    out.backward(tge.tensor(g))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_maximum_tie_rule_matches_pytorch():
+    a = np.array([1.0, 2.0, 3.0])
+    b = np.array([1.0, 5.0, 3.0])
+    x, y = tge.tensor(a, requires_grad=True), tge.tensor(b, requires_grad=True)
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    tge.maximum(x, y).sum().backward()
+    torch.maximum(tx, ty).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+
+
+def test_type_promotion_matches_pytorch():
+    pairs = [
+        (tge.tensor([1, 2]) * 1.5, torch.tensor([1, 2]) * 1.5),
+        (tge.tensor([1, 2]) / 2, torch.tensor([1, 2]) / 2),
+        (tge.ones(2) + tge.ones(2, dtype=tge.float64), torch.ones(2) + torch.ones(2, dtype=torch.float64)),
+        (tge.tensor([1, 2]) + 1, torch.tensor([1, 2]) + 1),
+        (tge.tensor([True]) + 1, torch.tensor([True]) + 1),
+    ]
+    for ours, theirs in pairs:
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")

@@ -1,0 +1,517 @@
+"""The op table: every differentiable op, with a NumPy reference and inputs to test it on.
+
+One ``OpSpec`` record per op, or per variant worth checking on its own (``"sum:dim"``,
+``"cross_entropy:weight"``). The table drives three things:
+
+- ``tinygrad-edu gradcheck`` (``tinygrad_edu/cli.py``) checks every backward against
+  central differences and prints a table of relative errors;
+- ``tests/test_op_table.py`` compares each forward with its NumPy reference and
+  gradchecks it on hypothesis-drawn shapes, contiguous and not (MyGrad's test factory);
+- ``tests/test_strict_backend.py`` runs each op on an array type that refuses to become
+  a NumPy array, to prove the op stays in its array namespace (CuPy-ready).
+
+Adding an op is adding one record to ``OPS``::
+
+    OpSpec("softsign", lambda x: activation.softsign(x), lambda x: x / (1 + np.abs(x)), one, (REAL,)),
+
+``shapes`` is a function of ``pick``, where ``pick(low, high)`` is an integer in
+[low, high]: the CLI passes a seeded NumPy generator's draw, the tests a hypothesis
+draw (so hypothesis can shrink a failing shape). It returns one shape per input.
+``domains`` says where each input's values come from, keeping them away from the
+kinks and poles where a finite difference is meaningless (see ``draw_array``).
+"""
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..ops import activation, elementwise, loss, matmul, reduce, softmax
+from ..ops import shape as shape_ops
+from ..ops.pad import pad
+from ..tensor import Tensor
+
+# ------------------------------------------------------------------ value domains
+REAL = "real"                             # uniform in [-2, 2]
+POSITIVE = "positive"                     # uniform in [0.5, 2] (log, sqrt, bases of powers)
+AWAY_FROM_0 = "away_from_0"               # [-2, 2] with |x| >= 0.2 (relu, abs, denominators)
+AWAY_FROM_INTEGERS = "away_from_integers"  # [-3, 3], >= 0.1 from every integer (hardtanh, clamp)
+UNIT_INTERVAL = "unit_interval"           # uniform in [0.05, 0.95] (probabilities)
+BOOL = "bool"                             # a random boolean mask
+CLASS_INDICES = "class_indices"           # int64 in [0, C), C = the class dim of input 0
+CLASS_INDICES_SOME_IGNORED = "class_indices_some_ignored"  # as above, about 1/3 set to IGNORE_INDEX
+
+FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, UNIT_INTERVAL)
+IGNORE_INDEX = -1  # the ignore_index the table's loss entries pass (PyTorch's default is -100)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One op to check. ``fn`` takes tensors (in the order of ``domains``) and returns a
+    tensor or a tuple of tensors; ``reference`` takes NumPy arrays and returns the same
+    values (``None`` where a NumPy reference would be awkward)."""
+
+    name: str
+    fn: Callable
+    reference: Optional[Callable]
+    shapes: Callable  # shapes(pick) -> one shape per input
+    domains: tuple
+    differentiable: Optional[tuple] = None  # per input; None: every floating-point input
+
+    def requires_grad(self):
+        if self.differentiable is not None:
+            return tuple(self.differentiable)
+        return tuple(d in FLOAT_DOMAINS for d in self.domains)
+
+
+# ------------------------------------------------------------------ shape makers
+def shape(pick, min_dims=0, max_dims=3, min_side=1, max_side=4):
+    """A shape with ``min_dims``..``max_dims`` dims of ``min_side``..``max_side`` each."""
+    return tuple(pick(min_side, max_side) for _ in range(pick(min_dims, max_dims)))
+
+
+def broadcastable(pick, n, min_dims=0, max_dims=3):
+    """``n`` shapes that broadcast together: each takes a common shape, turns about a
+    third of its sizes into 1 and may drop leading dims."""
+    common = shape(pick, min_dims, max_dims)
+    shapes = []
+    for _ in range(n):
+        sizes = [1 if pick(0, 2) == 0 else s for s in common]
+        shapes.append(tuple(sizes[pick(0, len(sizes)):]))
+    return tuple(shapes)
+
+
+def one(pick):
+    return (shape(pick),)
+
+
+def nonscalar(pick):
+    return (shape(pick, min_dims=1),)
+
+
+def matrix_or_more(pick):
+    return (shape(pick, min_dims=2),)
+
+
+def pair(pick):
+    return broadcastable(pick, 2)
+
+
+def same_pair(pick):
+    s = shape(pick)
+    return (s, s)
+
+
+def with_dim(pick, dim, size_at_dim, ndim_low=2, ndim_high=3):
+    """A shape of ``ndim_low``..``ndim_high`` dims whose size at ``dim`` is ``size_at_dim``."""
+    s = list(shape(pick, ndim_low, ndim_high))
+    s[dim] = size_at_dim
+    return tuple(s)
+
+
+def classification(pick, extra_dims=0):
+    """Logits (N, C, d1, ...) and class targets (N, d1, ...)."""
+    n, c = pick(1, 4), pick(1, 4)
+    spatial = tuple(pick(1, 3) for _ in range(extra_dims))
+    return ((n, c) + spatial, (n,) + spatial)
+
+
+def classification_weighted(pick):
+    """Logits (N, C), targets (N,) and per-class weights (C,)."""
+    (n, c), t = classification(pick)
+    return ((n, c), t, (c,))
+
+
+def matrix_product(a_ndim, b_ndim):
+    """Shapes for ``a @ b`` with a 1-D (k,) or 2-D (n, k) and b 1-D (k,) or 2-D (k, p)."""
+
+    def shapes(pick):
+        n, k, p = pick(1, 4), pick(1, 4), pick(1, 4)
+        return ((n, k)[2 - a_ndim:], (k, p)[:b_ndim])
+
+    return shapes
+
+
+def matmul_batched(pick):
+    """(..., n, k) @ (..., k, p) with batch dims that broadcast."""
+    n, k, p = pick(1, 3), pick(1, 3), pick(1, 3)
+    batch_a, batch_b = broadcastable(pick, 2, min_dims=1, max_dims=2)
+    return (batch_a + (n, k), batch_b + (k, p))
+
+
+def linear_shapes(pick, bias=True):
+    """Input (..., in), weight (out, in), bias (out,)."""
+    batch, n_in, n_out = shape(pick, 0, 2), pick(1, 4), pick(1, 4)
+    shapes = (batch + (n_in,), (n_out, n_in))
+    return shapes + ((n_out,),) if bias else shapes
+
+
+def batched_matrix_vector(pick):
+    """(b, n, k) @ (k,)."""
+    k = pick(1, 3)
+    return ((pick(1, 3), pick(1, 3), k), (k,))
+
+
+def rows_and_mask(pick):
+    """A matrix (n, m) and a boolean mask (n,) selecting rows."""
+    n, m = pick(1, 4), pick(1, 4)
+    return ((n, m), (n,))
+
+
+def with_weight(pick):
+    """Input and target of one shape, and a weight that broadcasts to it."""
+    s = shape(pick)
+    weight = tuple(1 if pick(0, 2) == 0 else n for n in s)
+    return (s, s, weight[pick(0, len(s)):])
+
+
+def with_class_weight(pick):
+    """Logits and targets (N, C) and a per-class weight (C,) (``pos_weight``)."""
+    n, c = pick(1, 4), pick(1, 4)
+    return ((n, c), (n, c), (c,))
+
+
+def cat_shapes(pick, dim=1, n=2):
+    """``n`` shapes of 2-3 dims equal except at ``dim``."""
+    base = list(shape(pick, 2, 3))
+    return tuple(tuple(base[:dim] + [pick(1, 3)] + base[dim + 1:]) for _ in range(n))
+
+
+# ---------------------------------------------------------- NumPy references
+def _logsumexp(x, axis, keepdims=False):
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    return x - _logsumexp(x, axis, keepdims=True)
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+
+def _reduce(loss_values, reduction, weights=None):
+    """PyTorch's reduction: 'none', 'sum', or 'mean' (weighted by ``weights`` if given)."""
+    if reduction == "none":
+        return loss_values
+    if reduction == "sum":
+        return loss_values.sum()
+    return loss_values.sum() / (loss_values.size if weights is None else weights.sum())
+
+
+def _nll(logp, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """nll_loss / cross_entropy (given log-probabilities) with class dim 1, or 0 for an
+    unbatched (C,) input; label smoothing mixes in the mean over all classes."""
+    unbatched = logp.ndim == 1
+    if unbatched:
+        logp, target = logp[None], target[None]
+    logp = np.moveaxis(logp, 1, -1)  # classes last
+    n_classes = logp.shape[-1]
+    w = np.ones(n_classes) if weight is None else weight
+    kept = target != ignore_index
+    t = np.where(kept, target, 0)
+    w_t = w[t] * kept
+    picked = -np.take_along_axis(logp, t[..., None], axis=-1)[..., 0] * w_t
+    smooth = -(logp * w).sum(axis=-1) * kept
+    values = (1 - label_smoothing) * picked + label_smoothing / n_classes * smooth
+    if unbatched and reduction == "none":
+        values = values[0]
+    return _reduce(values, reduction, w_t)
+
+
+def _cross_entropy(x, target, weight=None, **kwargs):
+    return _nll(_log_softmax(x, axis=0 if x.ndim == 1 else 1), target, weight, **kwargs)
+
+
+def _smooth_l1(x, t, beta=1.0, reduction="mean"):
+    d = np.abs(x - t)
+    return _reduce(np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
+
+
+def _bce(x, t, weight=None, reduction="mean"):
+    values = -(t * np.log(x) + (1 - t) * np.log(1 - x))
+    return _reduce(values if weight is None else values * weight, reduction)
+
+
+def _bce_with_logits(x, t, pos_weight=None, reduction="mean"):
+    log_sigmoid, log_one_minus = -np.log1p(np.exp(-x)), -np.log1p(np.exp(x))
+    pw = 1.0 if pos_weight is None else pos_weight
+    return _reduce(-(pw * t * log_sigmoid + (1 - t) * log_one_minus), reduction)
+
+
+def _pad_ref(x, amounts, mode="constant", value=0.0):
+    """``F.pad`` with NumPy: ``amounts`` lists (left, right) pairs from the last dim backwards."""
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(amounts) // 2):
+        widths[x.ndim - 1 - i] = (amounts[2 * i], amounts[2 * i + 1])
+    np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    kwargs = {"constant_values": value} if mode == "constant" else {}
+    return np.pad(x, widths, mode=np_mode, **kwargs)
+
+
+# --------------------------------------------------------------------- the table
+# fmt: off
+OPS = [
+    # ---- elementwise arithmetic (binary ops broadcast) ----
+    OpSpec("add", lambda x, y: elementwise.add(x, y), np.add, pair, (REAL, REAL)),
+    OpSpec("add:scalar", lambda x: elementwise.add(x, 2.5), lambda x: x + 2.5, one, (REAL,)),
+    OpSpec("sub", lambda x, y: elementwise.sub(x, y), np.subtract, pair, (REAL, REAL)),
+    OpSpec("sub:rscalar", lambda x: elementwise.sub(1.5, x), lambda x: 1.5 - x, one, (REAL,)),
+    OpSpec("mul", lambda x, y: elementwise.mul(x, y), np.multiply, pair, (REAL, REAL)),
+    OpSpec("mul:scalar", lambda x: elementwise.mul(x, -3.0), lambda x: x * -3.0, one, (REAL,)),
+    OpSpec("div", lambda x, y: elementwise.div(x, y), np.divide, pair, (REAL, AWAY_FROM_0)),
+    OpSpec("div:rscalar", lambda x: elementwise.div(2.0, x), lambda x: 2.0 / x, one, (AWAY_FROM_0,)),
+    OpSpec("pow:scalar", lambda x: elementwise.pow(x, 3), lambda x: x**3, one, (REAL,)),
+    OpSpec("pow:negative", lambda x: elementwise.pow(x, -2.0), lambda x: x**-2.0, one, (AWAY_FROM_0,)),
+    OpSpec("pow:fractional", lambda x: elementwise.pow(x, 0.5), np.sqrt, one, (POSITIVE,)),
+    OpSpec("pow:tensor", lambda x, y: elementwise.pow(x, y), np.power, pair, (POSITIVE, REAL)),
+    OpSpec("pow:rscalar", lambda x: elementwise.pow(2.0, x), lambda x: 2.0**x, one, (REAL,)),
+    OpSpec("neg", lambda x: elementwise.neg(x), np.negative, one, (REAL,)),
+    # ---- elementwise math ----
+    OpSpec("exp", lambda x: elementwise.exp(x), np.exp, one, (REAL,)),
+    OpSpec("log", lambda x: elementwise.log(x), np.log, one, (POSITIVE,)),
+    OpSpec("sqrt", lambda x: elementwise.sqrt(x), np.sqrt, one, (POSITIVE,)),
+    OpSpec("rsqrt", lambda x: elementwise.rsqrt(x), lambda x: 1 / np.sqrt(x), one, (POSITIVE,)),
+    OpSpec("abs", lambda x: elementwise.abs(x), np.abs, one, (AWAY_FROM_0,)),
+    OpSpec("sin", lambda x: elementwise.sin(x), np.sin, one, (REAL,)),
+    OpSpec("cos", lambda x: elementwise.cos(x), np.cos, one, (REAL,)),
+    OpSpec("tanh", lambda x: elementwise.tanh(x), np.tanh, one, (REAL,)),
+    OpSpec("sigmoid", lambda x: elementwise.sigmoid(x), _sigmoid, one, (REAL,)),
+    OpSpec("atan", lambda x: elementwise.atan(x), np.arctan, one, (REAL,)),
+    OpSpec("clamp", lambda x: elementwise.clamp(x, -1.0, 1.0), lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("clamp:min", lambda x: elementwise.clamp(x, min=0.0), lambda x: np.maximum(x, 0.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("clamp:tensor_bounds", lambda x, lo, hi: elementwise.clamp(x, lo, hi),
+           lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), lambda pick: broadcastable(pick, 3), (REAL, REAL, REAL)),
+    OpSpec("maximum", lambda x, y: elementwise.maximum(x, y), np.maximum, pair, (REAL, REAL)),
+    OpSpec("minimum", lambda x, y: elementwise.minimum(x, y), np.minimum, pair, (REAL, REAL)),
+    OpSpec("where", lambda c, x, y: elementwise.where(c, x, y), np.where, lambda pick: broadcastable(pick, 3), (BOOL, REAL, REAL)),
+    # ---- activations ----
+    OpSpec("relu", lambda x: activation.relu(x), lambda x: np.maximum(x, 0), one, (AWAY_FROM_0,)),
+    OpSpec("leaky_relu", lambda x: activation.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x), one, (AWAY_FROM_0,)),
+    OpSpec("elu", lambda x: activation.elu(x), lambda x: np.where(x > 0, x, np.expm1(x)), one, (AWAY_FROM_0,)),
+    OpSpec("elu:alpha", lambda x: activation.elu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x)), one, (AWAY_FROM_0,)),
+    OpSpec("selu", lambda x: activation.selu(x), lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(x)),
+           one, (AWAY_FROM_0,)),
+    OpSpec("gelu", lambda x: activation.gelu(x), lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), one, (REAL,)),
+    OpSpec("gelu:tanh", lambda x: activation.gelu(x, approximate="tanh"), _gelu_tanh, one, (REAL,)),
+    OpSpec("silu", lambda x: activation.silu(x), lambda x: x * _sigmoid(x), one, (REAL,)),
+    OpSpec("softplus", lambda x: activation.softplus(x), _softplus, one, (REAL,)),
+    # beta * x > threshold switches to the identity at x = 1: an integer, so the domain avoids it
+    OpSpec("softplus:beta_threshold", lambda x: activation.softplus(x, beta=2.0, threshold=2.0),
+           lambda x: _softplus(x, 2.0, 2.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("hardtanh", lambda x: activation.hardtanh(x), lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("hardtanh:bounds", lambda x: activation.hardtanh(x, -2.0, 1.0), lambda x: np.clip(x, -2.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("softsign", lambda x: activation.softsign(x), lambda x: x / (1 + np.abs(x)), one, (REAL,)),
+    OpSpec("binary_step", lambda x: activation.binary_step(x), lambda x: np.where(x >= 0, 1.0, 0.0), one, (AWAY_FROM_0,)),
+    # ---- reductions ----
+    OpSpec("sum", lambda x: reduce.sum(x), np.sum, one, (REAL,)),
+    OpSpec("sum:dim", lambda x: reduce.sum(x, 1), lambda x: x.sum(axis=1), matrix_or_more, (REAL,)),
+    OpSpec("sum:dims_keepdim", lambda x: reduce.sum(x, (0, -1), keepdim=True), lambda x: x.sum(axis=(0, -1), keepdims=True),
+           matrix_or_more, (REAL,)),
+    OpSpec("mean", lambda x: reduce.mean(x), np.mean, one, (REAL,)),
+    OpSpec("mean:dim", lambda x: reduce.mean(x, -1), lambda x: x.mean(axis=-1), nonscalar, (REAL,)),
+    OpSpec("mean:dims_keepdim", lambda x: reduce.mean(x, (0, 1), keepdim=True), lambda x: x.mean(axis=(0, 1), keepdims=True),
+           matrix_or_more, (REAL,)),
+    OpSpec("var", lambda x: reduce.var(x), lambda x: x.var(ddof=1), lambda pick: (shape(pick, 1, 3, min_side=2),), (REAL,)),
+    OpSpec("var:dim_keepdim", lambda x: reduce.var(x, dim=1, keepdim=True), lambda x: x.var(axis=1, ddof=1, keepdims=True),
+           lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
+    OpSpec("var:biased", lambda x: reduce.var(x, dim=0, unbiased=False), lambda x: x.var(axis=0), nonscalar, (REAL,)),
+    OpSpec("var:correction", lambda x: reduce.var(x, dim=-1, correction=0), lambda x: x.var(axis=-1), nonscalar, (REAL,)),
+    OpSpec("std", lambda x: reduce.std(x), lambda x: x.std(ddof=1), lambda pick: (shape(pick, 1, 3, min_side=2),), (REAL,)),
+    OpSpec("std:dim_keepdim", lambda x: reduce.std(x, dim=0, keepdim=True), lambda x: x.std(axis=0, ddof=1, keepdims=True),
+           lambda pick: (with_dim(pick, 0, pick(2, 4)),), (REAL,)),
+    OpSpec("std:correction", lambda x: reduce.std(x, dim=-1, correction=2), lambda x: x.std(axis=-1, ddof=2),
+           lambda pick: (with_dim(pick, -1, pick(3, 4), 1, 3),), (REAL,)),
+    OpSpec("max", lambda x: reduce.max(x), np.max, one, (REAL,)),
+    OpSpec("max:dim", lambda x: reduce.max(x, 1), lambda x: (x.max(axis=1), x.argmax(axis=1)), matrix_or_more, (REAL,)),
+    OpSpec("max:dim_keepdim", lambda x: reduce.max(x, -1, keepdim=True),
+           lambda x: (x.max(axis=-1, keepdims=True), x.argmax(axis=-1, keepdims=True)), nonscalar, (REAL,)),
+    OpSpec("min", lambda x: reduce.min(x), np.min, one, (REAL,)),
+    OpSpec("min:dim", lambda x: reduce.min(x, 0), lambda x: (x.min(axis=0), x.argmin(axis=0)), nonscalar, (REAL,)),
+    OpSpec("amax", lambda x: reduce.amax(x, -1), lambda x: x.max(axis=-1), nonscalar, (REAL,)),
+    OpSpec("amax:dims_keepdim", lambda x: reduce.amax(x, (0, -1), keepdim=True), lambda x: x.max(axis=(0, -1), keepdims=True),
+           matrix_or_more, (REAL,)),
+    OpSpec("amin", lambda x: reduce.amin(x, 0), lambda x: x.min(axis=0), nonscalar, (REAL,)),
+    OpSpec("logsumexp", lambda x: reduce.logsumexp(x, 1), lambda x: _logsumexp(x, 1), matrix_or_more, (REAL,)),
+    OpSpec("logsumexp:dims_keepdim", lambda x: reduce.logsumexp(x, (0, 1), keepdim=True),
+           lambda x: _logsumexp(x, (0, 1), keepdims=True), matrix_or_more, (REAL,)),
+    # ---- matrix products ----
+    OpSpec("matmul", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(2, 2), (REAL, REAL)),
+    OpSpec("matmul:dot", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(1, 1), (REAL, REAL)),
+    OpSpec("matmul:vec_mat", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(1, 2), (REAL, REAL)),
+    OpSpec("matmul:mat_vec", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(2, 1), (REAL, REAL)),
+    OpSpec("matmul:batched_broadcast", lambda a, b: matmul.matmul(a, b), np.matmul, matmul_batched, (REAL, REAL)),
+    OpSpec("matmul:batched_vec", lambda a, b: matmul.matmul(a, b), np.matmul,
+           batched_matrix_vector, (REAL, REAL)),
+    OpSpec("linear", lambda x, w, b: matmul.linear(x, w, b), lambda x, w, b: x @ w.T + b, linear_shapes, (REAL, REAL, REAL)),
+    OpSpec("linear:no_bias", lambda x, w: matmul.linear(x, w), lambda x, w: x @ w.T,
+           lambda pick: linear_shapes(pick, bias=False), (REAL, REAL)),
+    # ---- shape ops ----
+    OpSpec("reshape", lambda x: shape_ops.reshape(x, x.shape[::-1]), lambda x: x.reshape(x.shape[::-1]), one, (REAL,)),
+    OpSpec("reshape:infer", lambda x: shape_ops.reshape(x, (x.shape[0], -1)), lambda x: x.reshape(x.shape[0], -1), nonscalar, (REAL,)),
+    OpSpec("flatten", lambda x: shape_ops.flatten(x), lambda x: x.reshape(-1), one, (REAL,)),
+    OpSpec("flatten:start_dim", lambda x: shape_ops.flatten(x, 1), lambda x: x.reshape(x.shape[0], -1), matrix_or_more, (REAL,)),
+    OpSpec("squeeze", lambda x: shape_ops.squeeze(x), np.squeeze, lambda pick: (shape(pick, max_side=2),), (REAL,)),
+    OpSpec("squeeze:dim", lambda x: shape_ops.squeeze(x, 1), lambda x: x.squeeze(axis=1),
+           lambda pick: (with_dim(pick, 1, 1),), (REAL,)),
+    OpSpec("unsqueeze", lambda x: shape_ops.unsqueeze(x, 0), lambda x: x[None], one, (REAL,)),
+    OpSpec("unsqueeze:last", lambda x: shape_ops.unsqueeze(x, -1), lambda x: x[..., None], one, (REAL,)),
+    OpSpec("transpose", lambda x: shape_ops.transpose(x, 0, -1), lambda x: np.swapaxes(x, 0, -1), matrix_or_more, (REAL,)),
+    OpSpec("permute", lambda x: shape_ops.permute(x, (1, 2, 0)), lambda x: x.transpose(1, 2, 0),
+           lambda pick: (shape(pick, 3, 3),), (REAL,)),
+    OpSpec("expand", lambda x: shape_ops.expand(x, (2, -1, 3)), lambda x: np.broadcast_to(x, (2, x.shape[0], 3)),
+           lambda pick: ((pick(1, 4), 1),), (REAL,)),
+    OpSpec("broadcast_to", lambda x: shape_ops.broadcast_to(x, (2,) + tuple(3 if n == 1 else n for n in x.shape)),
+           lambda x: np.broadcast_to(x, (2,) + tuple(3 if n == 1 else n for n in x.shape)),
+           lambda pick: (shape(pick, max_side=2),), (REAL,)),
+    OpSpec("getitem:int", lambda x: x[-1], lambda x: x[-1], nonscalar, (REAL,)),
+    OpSpec("getitem:slices", lambda x: x[1:, ::2], lambda x: x[1:, ::2], matrix_or_more, (REAL,)),
+    OpSpec("getitem:ellipsis_none", lambda x: x[..., None, 0], lambda x: x[..., None, 0], nonscalar, (REAL,)),
+    OpSpec("getitem:int_array_repeats", lambda x: x[[0, -1, 0]], lambda x: x[[0, -1, 0]], nonscalar, (REAL,)),
+    OpSpec("getitem:int_array_dim1", lambda x: x[:, [1, 1, 0]], lambda x: x[:, [1, 1, 0]],
+           lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
+    OpSpec("getitem:bool_mask", lambda x, m: x[m], lambda x, m: x[m], same_pair, (REAL, BOOL)),
+    OpSpec("getitem:bool_mask_rows", lambda x, m: x[m], lambda x, m: x[m],
+           rows_and_mask, (REAL, BOOL)),
+    OpSpec("cat", lambda x, y: shape_ops.cat([x, y], dim=1), lambda x, y: np.concatenate([x, y], axis=1), cat_shapes, (REAL, REAL)),
+    OpSpec("cat:three_dim0", lambda x, y, z: shape_ops.cat([x, y, z]), lambda x, y, z: np.concatenate([x, y, z]),
+           lambda pick: cat_shapes(pick, dim=0, n=3), (REAL, REAL, REAL)),
+    OpSpec("stack", lambda x, y: shape_ops.stack([x, y]), lambda x, y: np.stack([x, y]), same_pair, (REAL, REAL)),
+    OpSpec("stack:last", lambda x, y: shape_ops.stack([x, y], dim=-1), lambda x, y: np.stack([x, y], axis=-1), same_pair,
+           (REAL, REAL)),
+    OpSpec("split", lambda x: shape_ops.split(x, 2), lambda x: np.split(x, range(2, x.shape[0], 2)), nonscalar, (REAL,)),
+    OpSpec("split:sections", lambda x: shape_ops.split(x, [1, 2], dim=-1), lambda x: np.split(x, [1], axis=-1),
+           lambda pick: (with_dim(pick, -1, 3, 1, 3),), (REAL,)),
+    OpSpec("chunk", lambda x: shape_ops.chunk(x, 2, dim=1), lambda x: np.array_split(x, min(2, x.shape[1]), axis=1),
+           lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
+    OpSpec("pad", lambda x: pad(x, (1, 2)), lambda x: _pad_ref(x, (1, 2)), nonscalar, (REAL,)),
+    OpSpec("pad:2d_value", lambda x: pad(x, (1, 0, 2, 1), value=0.5), lambda x: _pad_ref(x, (1, 0, 2, 1), value=0.5),
+           matrix_or_more, (REAL,)),
+    OpSpec("pad:negative", lambda x: pad(x, (-1, 1)), lambda x: _pad_ref(x[..., 1:], (0, 1)),
+           lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
+    # reflect / replicate / circular padding come with the convolution issue; their entries will be e.g.
+    # OpSpec("pad:reflect", lambda x: pad(x, (2, 1), mode="reflect"), lambda x: _pad_ref(x, (2, 1), "reflect"), ...)
+    # ---- softmax ----
+    OpSpec("softmax", lambda x: softmax.softmax(x, -1), lambda x: _softmax(x, -1), nonscalar, (REAL,)),
+    OpSpec("softmax:dim0", lambda x: softmax.softmax(x, 0), lambda x: _softmax(x, 0), nonscalar, (REAL,)),
+    OpSpec("log_softmax", lambda x: softmax.log_softmax(x, -1), lambda x: _log_softmax(x, -1), nonscalar, (REAL,)),
+    OpSpec("log_softmax:dim1", lambda x: softmax.log_softmax(x, 1), lambda x: _log_softmax(x, 1), matrix_or_more, (REAL,)),
+    # ---- losses ----
+    OpSpec("mse_loss", lambda x, t: loss.mse_loss(x, t), lambda x, t: np.mean((x - t) ** 2), same_pair, (REAL, REAL)),
+    OpSpec("mse_loss:sum", lambda x, t: loss.mse_loss(x, t, reduction="sum"), lambda x, t: np.sum((x - t) ** 2), same_pair,
+           (REAL, REAL)),
+    OpSpec("mse_loss:none", lambda x, t: loss.mse_loss(x, t, reduction="none"), lambda x, t: (x - t) ** 2, same_pair, (REAL, REAL)),
+    OpSpec("l1_loss", lambda x, t: loss.l1_loss(x, t), lambda x, t: np.mean(np.abs(x - t)), same_pair, (REAL, REAL)),
+    OpSpec("l1_loss:none", lambda x, t: loss.l1_loss(x, t, reduction="none"), lambda x, t: np.abs(x - t), same_pair, (REAL, REAL)),
+    OpSpec("smooth_l1_loss", lambda x, t: loss.smooth_l1_loss(x, t), _smooth_l1, same_pair, (REAL, REAL)),
+    OpSpec("smooth_l1_loss:beta_sum", lambda x, t: loss.smooth_l1_loss(x, t, reduction="sum", beta=0.5),
+           lambda x, t: _smooth_l1(x, t, beta=0.5, reduction="sum"), same_pair, (REAL, REAL)),
+    OpSpec("cross_entropy", lambda x, t: loss.cross_entropy(x, t), _cross_entropy, classification, (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:weight", lambda x, t, w: loss.cross_entropy(x, t, weight=w), _cross_entropy,
+           classification_weighted, (REAL, CLASS_INDICES, POSITIVE), (True, False, False)),
+    OpSpec("cross_entropy:ignore_index", lambda x, t: loss.cross_entropy(x, t, ignore_index=IGNORE_INDEX),
+           lambda x, t: _cross_entropy(x, t, ignore_index=IGNORE_INDEX), classification, (REAL, CLASS_INDICES_SOME_IGNORED)),
+    OpSpec("cross_entropy:label_smoothing", lambda x, t: loss.cross_entropy(x, t, label_smoothing=0.2),
+           lambda x, t: _cross_entropy(x, t, label_smoothing=0.2), classification, (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:all_options",
+           lambda x, t, w: loss.cross_entropy(x, t, weight=w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
+           lambda x, t, w: _cross_entropy(x, t, w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
+           classification_weighted, (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
+    OpSpec("cross_entropy:spatial", lambda x, t: loss.cross_entropy(x, t), _cross_entropy,
+           lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:spatial_none", lambda x, t: loss.cross_entropy(x, t, reduction="none"),
+           lambda x, t: _cross_entropy(x, t, reduction="none"), lambda pick: classification(pick, extra_dims=1),
+           (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:sum", lambda x, t: loss.cross_entropy(x, t, reduction="sum"),
+           lambda x, t: _cross_entropy(x, t, reduction="sum"), classification, (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:unbatched", lambda x, t: loss.cross_entropy(x, t), _cross_entropy,
+           lambda pick: ((pick(1, 4),), ()), (REAL, CLASS_INDICES)),
+    OpSpec("nll_loss", lambda x, t: loss.nll_loss(x, t), _nll, classification, (REAL, CLASS_INDICES)),
+    OpSpec("nll_loss:weight_ignore", lambda x, t, w: loss.nll_loss(x, t, weight=w, ignore_index=IGNORE_INDEX),
+           lambda x, t, w: _nll(x, t, w, ignore_index=IGNORE_INDEX), classification_weighted,
+           (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
+    OpSpec("nll_loss:spatial_none", lambda x, t: loss.nll_loss(x, t, reduction="none"),
+           lambda x, t: _nll(x, t, reduction="none"), lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
+    OpSpec("binary_cross_entropy", lambda x, t: loss.binary_cross_entropy(x, t), _bce, same_pair, (UNIT_INTERVAL, UNIT_INTERVAL)),
+    OpSpec("binary_cross_entropy:weight_sum", lambda x, t, w: loss.binary_cross_entropy(x, t, weight=w, reduction="sum"),
+           lambda x, t, w: _bce(x, t, w, reduction="sum"), with_weight,
+           (UNIT_INTERVAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
+    OpSpec("binary_cross_entropy_with_logits", lambda x, t: loss.binary_cross_entropy_with_logits(x, t), _bce_with_logits,
+           same_pair, (REAL, UNIT_INTERVAL)),
+    OpSpec("binary_cross_entropy_with_logits:pos_weight",
+           lambda x, t, pw: loss.binary_cross_entropy_with_logits(x, t, pos_weight=pw), _bce_with_logits,
+           with_class_weight, (REAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
+]
+# fmt: on
+
+OPS_BY_NAME = {spec.name: spec for spec in OPS}
+assert len(OPS_BY_NAME) == len(OPS), "op table: two entries share a name"
+
+
+# --------------------------------------------------------------------- inputs
+def random_pick(rng):
+    """``pick(low, high)`` drawing from a NumPy Generator (what the CLI uses)."""
+    return lambda low, high: int(rng.integers(low, high + 1))
+
+
+def draw_array(domain, shape, rng, shapes):
+    """A NumPy array of ``shape`` with values from ``domain`` (``shapes``: all the
+    entry's input shapes, for the class count of class-index targets)."""
+    if domain == REAL:
+        return rng.uniform(-2, 2, shape)
+    if domain == POSITIVE:
+        return rng.uniform(0.5, 2, shape)
+    if domain == AWAY_FROM_0:
+        return rng.uniform(0.2, 2, shape) * rng.choice([-1.0, 1.0], shape)
+    if domain == AWAY_FROM_INTEGERS:
+        return rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)  # k + frac, frac in [0.1, 0.9]
+    if domain == UNIT_INTERVAL:
+        return rng.uniform(0.05, 0.95, shape)
+    if domain == BOOL:
+        return rng.uniform(size=shape) < 0.5
+    if domain in (CLASS_INDICES, CLASS_INDICES_SOME_IGNORED):
+        logits_shape = shapes[0]
+        n_classes = logits_shape[1] if len(logits_shape) > 1 else logits_shape[0]
+        target = rng.integers(0, n_classes, shape)
+        if domain == CLASS_INDICES_SOME_IGNORED:
+            target = np.where(rng.uniform(size=shape) < 1 / 3, IGNORE_INDEX, target)
+            target.reshape(-1)[:1] = rng.integers(0, n_classes)  # keep one, so a mean is defined
+        return target.astype(np.int64)
+    raise ValueError(f"op table: unknown value domain {domain!r}")
+
+
+def make_arrays(spec, shapes, rng):
+    """NumPy arrays (float64, bool or int64) for the inputs of ``spec``."""
+    return [draw_array(domain, s, rng, shapes) for domain, s in zip(spec.domains, shapes)]
+
+
+def make_inputs(spec, shapes, rng):
+    """Tensors for the inputs of ``spec``: float64, with ``requires_grad`` on the
+    differentiable ones."""
+    arrays = make_arrays(spec, shapes, rng)
+    return [Tensor(a, requires_grad=g) for a, g in zip(arrays, spec.requires_grad())]
+
+
+def sample(spec, rng):
+    """Random shapes and input tensors for ``spec``: ``(shapes, inputs)``."""
+    shapes = spec.shapes(random_pick(rng))
+    return shapes, make_inputs(spec, shapes, rng)

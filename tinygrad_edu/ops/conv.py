@@ -1,0 +1,256 @@
+"""Convolution by im2col + one matrix product: ``conv2d``, ``conv_transpose2d``, ``conv1d``.
+
+A convolution layer computes, for every output channel o and output pixel (y, x),
+
+    out[n, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] * xpad[n, c, y*s + i*d, x*s + j*d]
+
+im2col copies each input window into a column (``kernels.im2col``), after which the sum
+is one (batched) matrix product ``W_flat @ cols``. The three routines below are the
+whole story, shared by the two ops (Chainer's design: write the adjoint once, use it
+twice):
+
+- ``conv_forward``       out = W @ im2col(x)                      (conv2d forward)
+- ``conv_input_grad``    dx  = col2im(W^T @ g)                     (conv2d backward-data,
+                                                                    = conv_transpose2d forward)
+- ``conv_weight_grad``   dW  = sum_n g_n @ im2col(x)_n^T          (both ops' weight gradient)
+
+``conv_transpose2d`` is the adjoint of ``conv2d``: its forward is conv2d's input
+gradient and its input gradient is conv2d's forward, so
+<conv2d(x, W), y> = <x, conv_transpose2d(y, W)> (a test checks this to 1e-10).
+Groups split the channels into G independent convolutions: C -> (G, C/G).
+"""
+from .. import kernels
+from ..autograd.function import Function
+from ..backend import get_array_module
+from ..tensor import Tensor
+
+
+# ------------------------------------------------------------------ shared routines
+def conv_forward(x, weight, stride, padding, dilation, groups):
+    """out (N, OC, OH, OW) = W @ im2col(x), per group; also returns the columns."""
+    xp = get_array_module(x, weight)
+    n, c = x.shape[:2]
+    oc, c_g, kh, kw = weight.shape
+    cols = kernels.im2col(x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, OH, OW)
+    oh, ow = cols.shape[-2:]
+    cols_g = cols.reshape(n, groups, c_g * kh * kw, oh * ow)
+    w_g = weight.reshape(groups, oc // groups, c_g * kh * kw)
+    out = xp.matmul(w_g, cols_g)  # (N, G, OC/G, OH*OW): one matrix product per image and group
+    return out.reshape(n, oc, oh, ow), cols
+
+
+def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
+    """dL/dx = col2im(W^T @ g): each output gradient is sent back, weighted, to the input
+    pixels of its window; overlapping windows add up."""
+    xp = get_array_module(g, weight)
+    n, oc, oh, ow = g.shape
+    _, c_g, kh, kw = weight.shape
+    w_g = weight.reshape(groups, oc // groups, c_g * kh * kw)
+    g_g = g.reshape(n, groups, oc // groups, oh * ow)
+    dcols = xp.matmul(xp.swapaxes(w_g, 1, 2), g_g)  # (N, G, C/G*kh*kw, OH*OW)
+    dcols = dcols.reshape(n, groups * c_g, kh, kw, oh, ow)
+    return kernels.col2im(dcols, input_shape, (kh, kw), stride, padding, dilation)
+
+
+def conv_weight_grad(cols, g, weight_shape, groups):
+    """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[n, c, i, j, y, x],
+    i.e. sum_n g_n @ cols_n^T per group."""
+    xp = get_array_module(cols, g)
+    n, oc, oh, ow = g.shape
+    _, c_g, kh, kw = weight_shape
+    cols_g = cols.reshape(n, groups, c_g * kh * kw, oh * ow)
+    g_g = g.reshape(n, groups, oc // groups, oh * ow)
+    # (G, OC/G, N*L) @ (G, N*L, K): fold the batch into the contraction, one GEMM per group
+    g_rows = xp.moveaxis(g_g, 0, 2).reshape(groups, oc // groups, n * oh * ow)
+    c_rows = xp.moveaxis(cols_g, 0, 2).reshape(groups, c_g * kh * kw, n * oh * ow)
+    dw = xp.matmul(g_rows, xp.swapaxes(c_rows, 1, 2))
+    return dw.reshape(weight_shape)
+
+
+# ------------------------------------------------------------------------ Functions
+class Conv2d(Function):
+    """out = conv2d(x, W) + b  with x (N, C, H, W), W (OC, C/G, kh, kw), b (OC,).
+
+    Backward, with g = dL/dout (N, OC, OH, OW):
+        dL/dx = col2im(W^T @ g)                    (``conv_input_grad``)
+        dL/dW = sum_n g_n @ cols_n^T               (``conv_weight_grad``, reusing the
+                                                    im2col columns saved by forward)
+        dL/db = sum of g over N, OH, OW
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        out, cols = conv_forward(x, weight, stride, padding, dilation, groups)
+        # the columns are what the weight gradient needs; keep them only if it is wanted
+        ctx.save_for_backward(weight, cols if ctx.needs_input_grad[1] else None)
+        ctx.conf = (x.shape, stride, padding, dilation, groups)
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+    @staticmethod
+    def backward(ctx, g):
+        weight, cols = ctx.saved_tensors
+        x_shape, stride, padding, dilation, groups = ctx.conf
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = conv_input_grad(g, weight, x_shape, stride, padding, dilation, groups)
+        if ctx.needs_input_grad[1]:
+            gw = conv_weight_grad(cols, g, weight.shape, groups)
+        if ctx.needs_input_grad[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        return gx, gw, gb, None, None, None, None
+
+
+class ConvTranspose2d(Function):
+    """out = conv_transpose2d(y, W) + b  with y (N, C_in, H, W), W (C_in, C_out/G, kh, kw).
+
+    The adjoint of conv2d (same W, stride, padding, dilation): it scatters every input
+    pixel, weighted by the kernel, into the output (``conv_input_grad``). Its backward
+    is therefore conv2d's forward:
+        dL/dy = conv2d(g, W)                       (``conv_forward``)
+        dL/dW = sum_n y_n @ im2col(g)_n^T          (``conv_weight_grad`` with the roles of
+                                                    input and output swapped)
+        dL/db = sum of g over N, H_out, W_out
+    """
+
+    @staticmethod
+    def forward(ctx, y, weight, bias, stride, padding, output_padding, dilation, groups, out_hw):
+        n = y.shape[0]
+        c_out = weight.shape[1] * groups
+        out = conv_input_grad(y, weight, (n, c_out) + out_hw, stride, padding, dilation, groups)
+        ctx.save_for_backward(y, weight)
+        ctx.conf = (stride, padding, dilation, groups)
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, weight = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.conf
+        gy, cols = conv_forward(g, weight, stride, padding, dilation, groups)
+        gw = conv_weight_grad(cols, y, weight.shape, groups) if ctx.needs_input_grad[1] else None
+        gb = g.sum(axis=(0, 2, 3)) if ctx.needs_input_grad[2] else None
+        return gy if ctx.needs_input_grad[0] else None, gw, gb, None, None, None, None, None, None
+
+
+# --------------------------------------------------------------- argument checking
+def _pair(op, name, value, allow_zero=True):
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(v) != 2 or not all(isinstance(i, int) for i in v):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    low = 0 if allow_zero else 1
+    if any(i < low for i in v):
+        raise ValueError(f"{op}: {name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}")
+    return v
+
+
+def _check_conv(op, x, weight, bias, groups, in_channels, kernel_hw):
+    if x.ndim != 4:
+        raise RuntimeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
+    if weight.ndim != 4:
+        raise RuntimeError(f"{op}: expected a 4-D weight, got shape {weight.shape}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    c = x.shape[1]
+    if c != in_channels:
+        raise RuntimeError(
+            f"{op}: input of shape {x.shape} has {c} channels, but weight of shape {weight.shape} with "
+            f"groups={groups} expects {in_channels} input channels"
+        )
+    if c % groups:
+        raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
+    if bias is not None and bias.shape != (weight.shape[0] if op == "conv2d" else weight.shape[1] * groups,):
+        raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match the {('output')} channels of weight {weight.shape}")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch) of ``input`` (N, C, H, W) with
+    ``weight`` (OC, C/groups, kh, kw). ``padding`` may be an int, a pair, ``"valid"``
+    (no padding) or ``"same"`` (output size = input size; stride must be 1)."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.reshape(1, *input.shape)
+    stride = _pair("conv2d", "stride", stride, allow_zero=False)
+    dilation = _pair("conv2d", "dilation", dilation, allow_zero=False)
+    if weight.ndim == 4:
+        _check_conv("conv2d", input, weight, bias, groups, weight.shape[1] * groups, weight.shape[2:])
+        if weight.shape[0] % groups:
+            raise RuntimeError(f"conv2d: out channels ({weight.shape[0]}) of weight {weight.shape} must be divisible by groups ({groups})")
+    else:
+        _check_conv("conv2d", input, weight, bias, groups, 0, ())
+    kh, kw = weight.shape[2:]
+    if isinstance(padding, str):
+        input, padding = _string_padding(input, padding, stride, dilation, (kh, kw))
+    padding = _pair("conv2d", "padding", padding)
+    h, w = input.shape[2:]
+    for size, k, p, d, axis in ((h, kh, padding[0], dilation[0], "height"), (w, kw, padding[1], dilation[1], "width")):
+        if d * (k - 1) + 1 > size + 2 * p:
+            raise RuntimeError(
+                f"conv2d: kernel {axis} {k} (dilation {d}, spanning {d * (k - 1) + 1}) is larger than the padded "
+                f"input {axis} {size + 2 * p} (input shape {input.shape}, padding {padding})"
+            )
+    out = Conv2d.apply(input, weight, bias, stride, padding, dilation, groups)
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
+def _string_padding(input, padding, stride, dilation, kernel_hw):
+    """``"valid"`` is no padding; ``"same"`` pads d*(k-1) in total per dim, the odd extra
+    pixel on the bottom/right (PyTorch's rule), which symmetric im2col padding cannot
+    express, so that extra pixel is padded onto the input first."""
+    if padding == "valid":
+        return input, (0, 0)
+    if padding != "same":
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    if stride != (1, 1):
+        raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions (stride={stride})")
+    totals = [d * (k - 1) for d, k in zip(dilation, kernel_hw)]
+    extra = [t % 2 for t in totals]
+    if any(extra):
+        from .pad import pad
+
+        input = pad(input, (0, extra[1], 0, extra[0]))
+    return input, (totals[0] // 2, totals[1] // 2)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution ("deconvolution"): the adjoint of ``conv2d`` with the same
+    weight, used to upsample. ``weight`` is (C_in, C_out/groups, kh, kw) and the output
+    size is (H - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.reshape(1, *input.shape)
+    stride = _pair("conv_transpose2d", "stride", stride, allow_zero=False)
+    dilation = _pair("conv_transpose2d", "dilation", dilation, allow_zero=False)
+    padding = _pair("conv_transpose2d", "padding", padding)
+    output_padding = _pair("conv_transpose2d", "output_padding", output_padding)
+    _check_conv("conv_transpose2d", input, weight, bias, groups, weight.shape[0] if weight.ndim == 4 else 0, ())
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"conv_transpose2d: output_padding {output_padding} must be smaller than either stride {stride} or dilation {dilation}"
+            )
+    kh, kw = weight.shape[2:]
+    out_hw = tuple(
+        (size - 1) * s - 2 * p + d * (k - 1) + op_ + 1
+        for size, s, p, d, k, op_ in zip(input.shape[2:], stride, padding, dilation, (kh, kw), output_padding)
+    )
+    if min(out_hw) <= 0:
+        raise RuntimeError(
+            f"conv_transpose2d: the output size {out_hw} would be zero or negative for input shape {input.shape}, "
+            f"weight {weight.shape}, stride {stride}, padding {padding}, output_padding {output_padding}, dilation {dilation}"
+        )
+    out = ConvTranspose2d.apply(input, weight, bias, stride, padding, output_padding, dilation, groups, out_hw)
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of ``input`` (N, C, L) with ``weight`` (OC, C/groups, k): the same
+    kernels, run on a one-pixel-high image (a composition: unsqueeze, conv2d, squeeze)."""
+    if input.ndim not in (2, 3) or weight.ndim != 3:
+        raise RuntimeError(f"conv1d: expected input (N, C, L) or (C, L) and weight (OC, C/groups, k), got {input.shape} and {weight.shape}")
+    unbatched = input.ndim == 2
+    x = input.reshape(1 if unbatched else input.shape[0], input.shape[-2], 1, input.shape[-1])
+    w = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
+    pad = padding if isinstance(padding, str) else (0, padding if isinstance(padding, int) else padding[0])
+    first = lambda v: v if isinstance(v, int) else v[0]  # noqa: E731
+    out = conv2d(x, w, bias, (1, first(stride)), pad, (1, first(dilation)), groups)
+    out = out.reshape(out.shape[0], out.shape[1], out.shape[3])
+    return out.reshape(out.shape[1:]) if unbatched else out

@@ -1,0 +1,102 @@
+"""Adam: momentum plus a per-weight step size from a running average of squared gradients."""
+from ..autograd import enable_grad, no_grad
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2015), PyTorch's update rule.
+
+    For each parameter theta with gradient g_t at step t = 1, 2, ... (lr = gamma,
+    betas = (beta1, beta2), weight_decay = lambda)::
+
+        g_t <- -g_t                                   if maximize
+        theta <- theta * (1 - gamma * lambda)         if decoupled_weight_decay (AdamW)
+        g_t <- g_t + lambda * theta                   otherwise, if weight_decay != 0
+        m_t = beta1 * m_{t-1} + (1 - beta1) * g_t     first moment: momentum
+        v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2   second moment: gradient scale
+        v_max_t = max(v_max_{t-1}, v_t)               if amsgrad (and v_t <- v_max_t below)
+        theta <- theta - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)
+
+    m and v start at zero, so early on they underestimate the true averages; dividing
+    by (1 - beta^t) (bias correction) removes that bias. Each weight's step is
+    scaled by 1 / sqrt(v): weights with large or noisy gradients take smaller steps.
+    This is PyTorch's arrangement of the formula: eps is added to
+    sqrt(v_t) / sqrt(1 - beta2^t), i.e. to the bias-corrected root, not to sqrt(v_t).
+
+    amsgrad (Reddi et al., 2018) divides by the largest v seen so far, so the step
+    size of a weight never grows back.
+
+    State per parameter: ``step`` (t, a 0-d float tensor as in PyTorch), ``exp_avg``
+    (m), ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq`` (v_max).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 maximize=False, decoupled_weight_decay=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure=None):
+        """One Adam update of every parameter that has a gradient; returns the closure's loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = get_array_module(p.data)
+                grad = -p.grad.data if maximize else p.grad.data
+
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = Tensor(0.0)
+                    state["exp_avg"] = Tensor(xp.zeros_like(p.data))
+                    state["exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
+                state["step"].data += 1
+                t = state["step"].item()
+
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        p.data *= 1 - lr * weight_decay  # AdamW: shrink theta directly
+                    else:
+                        grad = grad + weight_decay * p.data  # Adam: L2 penalty in the gradient
+
+                exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                exp_avg *= beta1
+                exp_avg += (1 - beta1) * grad
+                exp_avg_sq *= beta2
+                exp_avg_sq += (1 - beta2) * grad * grad
+
+                bias_correction1 = 1 - beta1 ** t
+                bias_correction2 = 1 - beta2 ** t
+                step_size = lr / bias_correction1
+                if amsgrad:
+                    max_exp_avg_sq = state["max_exp_avg_sq"].data
+                    xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                    denom = xp.sqrt(max_exp_avg_sq) / bias_correction2 ** 0.5 + eps
+                else:
+                    denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
+
+                p.data -= step_size * (exp_avg / denom)
+                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
+        return loss

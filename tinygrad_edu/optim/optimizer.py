@@ -1,0 +1,239 @@
+"""``Optimizer``: the base class of every optimizer (parameter groups, state, state_dict).
+
+An optimizer updates tensors ("parameters") from their ``.grad``. It keeps
+
+- ``param_groups``: a list of dicts, each with a ``"params"`` list and that group's
+  options (``lr``, ``momentum``, ...). Options a group does not set come from
+  ``defaults``, so one optimizer can train different layers with different learning
+  rates::
+
+      SGD([{"params": body}, {"params": head, "lr": 0.1}], lr=0.01, momentum=0.9)
+
+- ``state``: one dict per parameter (momentum buffers, moment estimates, step counts),
+  keyed by the parameter itself and filled in lazily by the first ``step`` that sees
+  a gradient for it.
+
+``state_dict()`` replaces the parameters by their position (0, 1, 2, ... across the
+groups), as PyTorch does, so a saved optimizer can be loaded into a new one built over
+the same parameters in the same order.
+
+A subclass passes its options to ``__init__`` as ``defaults`` and writes ``step``.
+"""
+import copy
+import warnings
+from collections import defaultdict
+
+from .. import backend
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs (as from
+    ``model.named_parameters()``), or of dicts (parameter groups with their own
+    options). ``defaults`` maps each option name to its default value.
+    """
+
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                f"but got a single Tensor of shape {params.shape}; wrap it in a list: [t]"
+            )
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        return "\n".join(lines) + "\n)"
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with ``"params"`` and optional options),
+        e.g. to train layers that were frozen so far."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise ValueError(f"param_group must have a 'params' entry, got keys {sorted(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering of "
+                "tensors in sets will change between runs. Please use a list instead."
+            )
+        params = list(params)
+
+        # (name, tensor) pairs from named_parameters(): keep the names beside the tensors
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+        if names:
+            param_group["param_names"] = names
+        param_group["params"] = params
+
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but params[{i}] is a {type(p).__name__}")
+            if not (p.is_leaf or p.retains_grad):
+                raise ValueError(
+                    f"can't optimize a non-leaf Tensor (params[{i}], shape {p.shape}, grad_fn="
+                    f"{p.grad_fn.name()}); optimize the leaf it was computed from, or use t.detach().requires_grad_()"
+                )
+
+        for name, default in self.defaults.items():
+            param_group.setdefault(name, default)
+
+        if len(params) != len({id(p) for p in params}):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                "an error", stacklevel=3,
+            )
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                kind = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {kind} to the optimizer"
+                )
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ----------------------------------------------------------------- training
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters: ``.grad = None`` (the default), or
+        fill the existing ``.grad`` with zeros when ``set_to_none=False``.
+
+        The difference matters: ``step`` skips a parameter whose ``.grad`` is None but
+        updates one whose gradient is zero (weight decay and momentum still act).
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if p.grad.grad_fn is not None:  # a grad built with create_graph=True
+                        p.grad = p.grad.detach()
+                    else:
+                        p.grad.requires_grad_(False)
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a ``.grad`` (one optimization step).
+
+        ``closure``, if given, re-evaluates the model and returns the loss (it runs
+        with gradients enabled); ``step`` returns that loss.
+        """
+        raise NotImplementedError(f"{type(self).__name__}.step: every optimizer writes its own update rule")
+
+    # --------------------------------------------------------------- state_dict
+    def state_dict(self):
+        """The optimizer's state as ``{"state": {index: {...}}, "param_groups": [...]}``.
+
+        Parameters are replaced by their index over all groups in order, in
+        ``state`` keys and in each group's ``"params"``. As in PyTorch, the state
+        tensors are the optimizer's own (not copies): save or clone them before
+        training on if you want a snapshot.
+        """
+        index_of = {}
+        param_groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            param_groups.append(packed)
+        state = {index_of[id(p)] if isinstance(p, Tensor) else p: s for p, s in self.state.items()}
+        return {"state": state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a state from ``state_dict()`` (of this or an identically built optimizer).
+
+        The groups must match in number and sizes. Group options (``lr``, ...) are
+        taken from the state dict; state tensors are copied and cast to their
+        parameter's dtype and device (the ``step`` counters keep theirs).
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(
+                f"load_state_dict: expected a dict with keys 'state' and 'param_groups' (as returned by "
+                f"Optimizer.state_dict()), got {got}"
+            )
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError(
+                f"load_state_dict: loaded state dict has a different number of parameter groups: "
+                f"{len(saved_groups)} in the state dict, {len(groups)} in the optimizer"
+            )
+        for i, (group, saved) in enumerate(zip(groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"load_state_dict: loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: group {i} has {len(saved['params'])} parameters in the state dict, "
+                    f"{len(group['params'])} in the optimizer"
+                )
+
+        param_of = {}
+        for group, saved in zip(groups, saved_groups):
+            param_of.update(zip(saved["params"], group["params"]))
+
+        state = defaultdict(dict)
+        for index, param_state in state_dict["state"].items():
+            if index not in param_of:
+                raise ValueError(
+                    f"load_state_dict: the state dict has state for parameter {index!r}, which none of its "
+                    f"param_groups lists (they list {sorted(param_of)})"
+                )
+            p = param_of[index]
+            state[p] = {key: _load_state_value(p, index, key, value) for key, value in param_state.items()}
+
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+        self.state = state
+        self.param_groups = saved_groups
+
+
+def _load_state_value(p, index, key, value):
+    """A private copy of one loaded state value, on ``p``'s device and in its dtype."""
+    if isinstance(value, Tensor) or backend.is_array(value):
+        array = value.data if isinstance(value, Tensor) else value
+        if key == "step":  # step counters stay where and what they are (CPU scalars)
+            return Tensor(array.copy())
+        if array.shape != p.data.shape:
+            raise ValueError(
+                f"load_state_dict: state {key!r} of parameter {index} has shape {tuple(array.shape)}, "
+                f"but the parameter has shape {p.shape}"
+            )
+        array = backend.to_device(array, p.device)
+        if p.dtype.kind == "f":
+            array = array.astype(p.dtype)  # astype copies, so the loaded dict is never aliased
+        else:
+            array = array.copy()
+        return Tensor(array)
+    if key == "step" and isinstance(value, (int, float)):  # old PyTorch saved a Python number
+        return Tensor(float(value))
+    return copy.deepcopy(value)

@@ -1,0 +1,104 @@
+"""RMSprop: divide each weight's gradient by a running root-mean-square of its gradients."""
+from ..autograd import enable_grad, no_grad
+from ..backend import get_array_module
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton, lecture 6e of "Neural Networks for Machine Learning"), PyTorch's rule.
+
+    For each parameter theta with gradient g_t (lr = gamma, alpha = smoothing constant,
+    momentum = mu, weight_decay = lambda)::
+
+        g_t <- -g_t                                    if maximize
+        g_t <- g_t + lambda * theta                    if weight_decay != 0
+        v_t = alpha * v_{t-1} + (1 - alpha) * g_t^2    running mean of squared gradients
+        if centered:
+            a_t = alpha * a_{t-1} + (1 - alpha) * g_t  running mean of gradients
+            r_t = sqrt(v_t - a_t^2) + eps              running standard deviation
+        else:
+            r_t = sqrt(v_t) + eps                      running root mean square
+        if mu > 0:
+            b_t = mu * b_{t-1} + g_t / r_t             (b_0 = 0)
+            theta <- theta - gamma * b_t
+        else:
+            theta <- theta - gamma * g_t / r_t
+
+    The division by r_t gives every weight its own step size: about gamma in units of
+    that weight's typical gradient. Unlike Adam there is no bias correction, so v
+    starts at zero and the first step is large: gamma * g / (sqrt(1 - alpha) |g|),
+    that is 10 gamma sign(g) for alpha = 0.99. ``centered`` divides by the gradient's variance instead of its
+    raw second moment.
+
+    State per parameter: ``step``, ``square_avg`` (v), ``momentum_buffer`` (b) when
+    ``momentum > 0``, ``grad_avg`` (a) when ``centered``.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
+                 maximize=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure=None):
+        """One RMSprop update of every parameter that has a gradient; returns the closure's loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = get_array_module(p.data)
+                grad = -p.grad.data if maximize else p.grad.data
+
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = Tensor(0.0)
+                    state["square_avg"] = Tensor(xp.zeros_like(p.data))
+                    if momentum > 0:
+                        state["momentum_buffer"] = Tensor(xp.zeros_like(p.data))
+                    if centered:
+                        state["grad_avg"] = Tensor(xp.zeros_like(p.data))
+                state["step"].data += 1  # counted as in PyTorch, though the rule does not use it
+
+                if weight_decay != 0:
+                    grad = grad + weight_decay * p.data
+
+                square_avg = state["square_avg"].data
+                square_avg *= alpha
+                square_avg += (1 - alpha) * grad * grad
+
+                if centered:
+                    grad_avg = state["grad_avg"].data
+                    grad_avg *= alpha
+                    grad_avg += (1 - alpha) * grad
+                    avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
+                else:
+                    avg = xp.sqrt(square_avg) + eps
+
+                if momentum > 0:
+                    buf = state["momentum_buffer"].data
+                    buf *= momentum
+                    buf += grad / avg
+                    p.data -= lr * buf
+                else:
+                    p.data -= lr * (grad / avg)
+                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
+        return loss

@@ -1,0 +1,85 @@
+"""Stochastic gradient descent, with optional momentum (heavy-ball or Nesterov)."""
+from ..autograd import enable_grad, no_grad
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), PyTorch's update rule.
+
+    For each parameter theta with gradient g_t at step t (lr = gamma, momentum = mu,
+    dampening = tau, weight_decay = lambda)::
+
+        g_t <- -g_t                              if maximize
+        g_t <- g_t + lambda * theta              if weight_decay != 0   (L2 penalty)
+        if mu != 0:
+            b_1 = g_1                            (first step: the gradient itself)
+            b_t = mu * b_{t-1} + (1 - tau) * g_t (later steps)
+            g_t <- g_t + mu * b_t                if nesterov
+            g_t <- b_t                           otherwise
+        theta <- theta - gamma * g_t
+
+    Momentum makes the step a running sum of past gradients, so directions that the
+    gradients agree on build up speed while directions where they flip sign cancel.
+    With ``dampening = momentum`` the buffer is an exponential moving average of the
+    gradients, b_t = mu * b_{t-1} + (1 - mu) * g_t: the "weighted mix of the current
+    gradient and the previous direction" form of momentum seen in lectures (with the
+    current gradient's weight 1 - mu). PyTorch's default (dampening 0) sums instead of
+    averaging, which scales the effective step by about 1 / (1 - mu).
+
+    Nesterov momentum looks one step ahead: it uses the gradient plus the momentum
+    that will be applied, and requires ``momentum > 0`` and ``dampening == 0``.
+
+    State per parameter: ``momentum_buffer`` (b_t), only when ``momentum != 0``.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure=None):
+        """One SGD update of every parameter that has a gradient; returns the closure's loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                # Work on the raw arrays; never write into p.grad (the caller may still read it).
+                grad = -p.grad.data if maximize else p.grad.data
+                if weight_decay != 0:
+                    grad = grad + weight_decay * p.data
+
+                if momentum != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = Tensor(grad.copy())  # b_1 = g_1
+                        buf = state["momentum_buffer"].data
+                    else:
+                        buf = state["momentum_buffer"].data
+                        buf *= momentum
+                        buf += (1 - dampening) * grad
+                    if nesterov:
+                        grad = grad + momentum * buf
+                    else:
+                        grad = buf
+
+                p.data -= lr * grad  # in place: p stays the same object (and array)
+                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
+        return loss
