@@ -39,6 +39,9 @@ from .ops.softmax import log_softmax, softmax
 from .ops.activation import relu
 from .ops.convert import clone
 from . import nn
+from . import optim
+from . import data
+from .serialization import load, save
 
 # dtypes: NumPy dtypes under PyTorch's names (t.dtype == tge.float32)
 float16 = half = _np.dtype(_np.float16)

@@ -134,7 +134,7 @@ def run_gradcheck(args):
     failed = [(name, status, detail) for name, _, _, status, detail in rows if status != "pass"]
     for name, status, detail in failed:
         print(f"\n{status} {name}:\n{detail}")
-    mode = "fast mode (u^T J v), " if args.fast else ""
+    mode = ", fast mode: u^T J v only" if args.fast else ""
     print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed of {len(rows)} ops "
-          f"({mode}seed {args.seed}, {elapsed:.1f} s)")
+          f"(seed {args.seed}{mode}, {elapsed:.2f} s)")
     return 1 if failed else 0

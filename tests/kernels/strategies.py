@@ -103,6 +103,17 @@ def max_pool_configs(draw, dtype=None):
     return PoolConfig(x, tuple(kernel), tuple(stride), tuple(padding), tuple(dilation), ceil_mode)
 
 
+@st.composite
+def unpool_cases(draw, dtype=None):
+    """(x, indices, output_size) for max_unpool2d, with distinct indices in each plane
+    (with repeats, which value lands is unspecified)."""
+    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    oh, ow = draw(st.integers(h, h + 3)), draw(st.integers(w, w + 3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    indices = np.stack([rng.permutation(oh * ow)[: h * w] for _ in range(n * c)]).reshape(n, c, h, w)
+    return draw(images((n, c, h, w), dtype)), indices, (oh, ow)
+
+
 @dataclass
 class AvgPoolConfig:
     x: np.ndarray

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from tinygrad_edu.kernels import max_pool
 
 from .checks import assert_forms_agree, forms, inner
-from .strategies import images, kernel_settings, max_pool_configs
+from .strategies import images, kernel_settings, max_pool_configs, unpool_cases
 
 
 def pool_args(cfg):
@@ -57,16 +57,6 @@ def test_overlapping_windows_accumulate_gradient_at_a_shared_argmax():
         assert (indices == 1 * 4 + 1).all()
         grad = backward(np.ones_like(out), indices, x.shape)
         assert grad[0, 0, 1, 1] == 4.0 and grad.sum() == 4.0, backward.__name__
-
-
-@st.composite
-def unpool_cases(draw, dtype=None):
-    """(x, distinct indices per plane, output_size) for max_unpool2d."""
-    n, c, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    oh, ow = draw(st.integers(h, h + 3)), draw(st.integers(w, w + 3))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    indices = np.stack([rng.permutation(oh * ow)[: h * w] for _ in range(n * c)]).reshape(n, c, h, w)
-    return draw(images((n, c, h, w), dtype)), indices, (oh, ow)
 
 
 @kernel_settings

@@ -249,7 +249,8 @@ def test_layer_norm_forward_and_gradcheck(shape, affine, contiguous, data):
     w, b = _params(data, normalized, affine)
     x, wt, bt = S.leaf(a), _leaf_or_none(w), _leaf_or_none(b)
     y = layer_norm(x, normalized, wt, bt)
-    np.testing.assert_allclose(y.detach().numpy(), _affine(rows_norm_ref(a, rows), w, b, normalized), rtol=1e-10, atol=1e-10)
+    y_ref = _affine(rows_norm_ref(a, rows), w, b, normalized)
+    np.testing.assert_allclose(y.detach().numpy(), y_ref, rtol=1e-10, atol=1e-10)
     _check_grads(lambda xx, ww, bb: layer_norm(xx, normalized, ww, bb), x, wt, bt)
 
 
@@ -362,3 +363,39 @@ def test_rms_norm_default_eps_is_the_dtype_epsilon():
 def test_errors_name_the_op_and_shapes(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ------------------------------------------------------------------ array namespace
+def test_every_norm_runs_on_a_strict_array_type():
+    """Forward, backward and the running-statistics updates stay in the input's array
+    namespace (the CuPy rule): run on an array type that refuses conversion to NumPy."""
+    from tinygrad_edu import backend
+    from tests.strict_array import StrictArray, strict_xp
+
+    backend.register_namespace(StrictArray, strict_xp, "strict")
+    try:
+        rng = np.random.default_rng(0)
+
+        def t(shape, requires_grad=False, low=-1.0):
+            return tge.Tensor(StrictArray(rng.uniform(low, 2.0, shape)), requires_grad=requires_grad)
+
+        def c():  # a per-channel parameter that requires grad
+            return t((3,), True)
+
+        cases = {
+            "batch_norm:train": lambda x: batch_norm(x, t((3,)), t((3,), low=0.5), c(), c(), training=True),
+            "batch_norm:eval": lambda x: batch_norm(x, t((3,)), t((3,), low=0.5), c(), c(), training=False),
+            "layer_norm": lambda x: layer_norm(x, (2, 2), t((2, 2), True), t((2, 2), True)),
+            "group_norm": lambda x: group_norm(x, 3, c(), c()),
+            "instance_norm": lambda x: instance_norm(x, t((3,)), t((3,), low=0.5), c(), c()),
+            "rms_norm": lambda x: rms_norm(x, (2,), t((2,), True)),
+        }
+        for name, case in cases.items():
+            x = t((2, 3, 2, 2), True)
+            y = case(x)
+            assert isinstance(y.data, StrictArray), name
+            y.backward(tge.Tensor(StrictArray(rng.standard_normal(y.shape))))
+            assert isinstance(x.grad.data, StrictArray), name
+    finally:
+        backend._NAMESPACES.pop(StrictArray, None)
+        backend._DEVICE_NAMESPACES.pop("strict", None)

@@ -110,8 +110,8 @@ def with_dim(pick, dim, size_at_dim, ndim_low=2, ndim_high=3):
 
 
 def classification(pick, extra_dims=0):
-    """Logits (N, C, d1, ...) and class targets (N, d1, ...)."""
-    n, c = pick(1, 4), pick(1, 4)
+    """Logits (N, C, d1, ...) and class targets (N, d1, ...); C >= 2 (one class makes a zero loss)."""
+    n, c = pick(1, 4), pick(2, 4)
     spatial = tuple(pick(1, 3) for _ in range(extra_dims))
     return ((n, c) + spatial, (n,) + spatial)
 
@@ -297,20 +297,26 @@ OPS = [
     OpSpec("tanh", lambda x: elementwise.tanh(x), np.tanh, one, (REAL,)),
     OpSpec("sigmoid", lambda x: elementwise.sigmoid(x), _sigmoid, one, (REAL,)),
     OpSpec("atan", lambda x: elementwise.atan(x), np.arctan, one, (REAL,)),
-    OpSpec("clamp", lambda x: elementwise.clamp(x, -1.0, 1.0), lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
-    OpSpec("clamp:min", lambda x: elementwise.clamp(x, min=0.0), lambda x: np.maximum(x, 0.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("clamp", lambda x: elementwise.clamp(x, -1.0, 1.0),
+           lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("clamp:min", lambda x: elementwise.clamp(x, min=0.0),
+           lambda x: np.maximum(x, 0.0), one, (AWAY_FROM_INTEGERS,)),
     OpSpec("clamp:tensor_bounds", lambda x, lo, hi: elementwise.clamp(x, lo, hi),
-           lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), lambda pick: broadcastable(pick, 3), (REAL, REAL, REAL)),
+           lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+           lambda pick: broadcastable(pick, 3), (REAL, REAL, REAL)),
     OpSpec("maximum", lambda x, y: elementwise.maximum(x, y), np.maximum, pair, (REAL, REAL)),
     OpSpec("minimum", lambda x, y: elementwise.minimum(x, y), np.minimum, pair, (REAL, REAL)),
-    OpSpec("where", lambda c, x, y: elementwise.where(c, x, y), np.where, lambda pick: broadcastable(pick, 3), (BOOL, REAL, REAL)),
+    OpSpec("where", lambda c, x, y: elementwise.where(c, x, y),
+           np.where, lambda pick: broadcastable(pick, 3), (BOOL, REAL, REAL)),
     # ---- activations ----
     OpSpec("relu", lambda x: activation.relu(x), lambda x: np.maximum(x, 0), one, (AWAY_FROM_0,)),
-    OpSpec("leaky_relu", lambda x: activation.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x), one, (AWAY_FROM_0,)),
+    OpSpec("leaky_relu", lambda x: activation.leaky_relu(x, 0.2),
+           lambda x: np.where(x > 0, x, 0.2 * x), one, (AWAY_FROM_0,)),
     OpSpec("elu", lambda x: activation.elu(x), lambda x: np.where(x > 0, x, np.expm1(x)), one, (AWAY_FROM_0,)),
-    OpSpec("elu:alpha", lambda x: activation.elu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x)), one, (AWAY_FROM_0,)),
-    OpSpec("selu", lambda x: activation.selu(x), lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(x)),
-           one, (AWAY_FROM_0,)),
+    OpSpec("elu:alpha", lambda x: activation.elu(x, alpha=0.5),
+           lambda x: np.where(x > 0, x, 0.5 * np.expm1(x)), one, (AWAY_FROM_0,)),
+    OpSpec("selu", lambda x: activation.selu(x),
+           lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(x)), one, (AWAY_FROM_0,)),
     OpSpec("gelu", lambda x: activation.gelu(x), lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), one, (REAL,)),
     OpSpec("gelu:tanh", lambda x: activation.gelu(x, approximate="tanh"), _gelu_tanh, one, (REAL,)),
     OpSpec("silu", lambda x: activation.silu(x), lambda x: x * _sigmoid(x), one, (REAL,)),
@@ -319,28 +325,33 @@ OPS = [
     OpSpec("softplus:beta_threshold", lambda x: activation.softplus(x, beta=2.0, threshold=2.0),
            lambda x: _softplus(x, 2.0, 2.0), one, (AWAY_FROM_INTEGERS,)),
     OpSpec("hardtanh", lambda x: activation.hardtanh(x), lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
-    OpSpec("hardtanh:bounds", lambda x: activation.hardtanh(x, -2.0, 1.0), lambda x: np.clip(x, -2.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
+    OpSpec("hardtanh:bounds", lambda x: activation.hardtanh(x, -2.0, 1.0),
+           lambda x: np.clip(x, -2.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
     OpSpec("softsign", lambda x: activation.softsign(x), lambda x: x / (1 + np.abs(x)), one, (REAL,)),
-    OpSpec("binary_step", lambda x: activation.binary_step(x), lambda x: np.where(x >= 0, 1.0, 0.0), one, (AWAY_FROM_0,)),
+    OpSpec("binary_step", lambda x: activation.binary_step(x),
+           lambda x: np.where(x >= 0, 1.0, 0.0), one, (AWAY_FROM_0,)),
     # ---- reductions ----
     OpSpec("sum", lambda x: reduce.sum(x), np.sum, one, (REAL,)),
     OpSpec("sum:dim", lambda x: reduce.sum(x, 1), lambda x: x.sum(axis=1), matrix_or_more, (REAL,)),
-    OpSpec("sum:dims_keepdim", lambda x: reduce.sum(x, (0, -1), keepdim=True), lambda x: x.sum(axis=(0, -1), keepdims=True),
-           matrix_or_more, (REAL,)),
+    OpSpec("sum:dims_keepdim", lambda x: reduce.sum(x, (0, -1), keepdim=True),
+           lambda x: x.sum(axis=(0, -1), keepdims=True), matrix_or_more, (REAL,)),
     OpSpec("mean", lambda x: reduce.mean(x), np.mean, one, (REAL,)),
     OpSpec("mean:dim", lambda x: reduce.mean(x, -1), lambda x: x.mean(axis=-1), nonscalar, (REAL,)),
-    OpSpec("mean:dims_keepdim", lambda x: reduce.mean(x, (0, 1), keepdim=True), lambda x: x.mean(axis=(0, 1), keepdims=True),
-           matrix_or_more, (REAL,)),
-    OpSpec("var", lambda x: reduce.var(x), lambda x: x.var(ddof=1), lambda pick: (shape(pick, 1, 3, min_side=2),), (REAL,)),
-    OpSpec("var:dim_keepdim", lambda x: reduce.var(x, dim=1, keepdim=True), lambda x: x.var(axis=1, ddof=1, keepdims=True),
-           lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
+    OpSpec("mean:dims_keepdim", lambda x: reduce.mean(x, (0, 1), keepdim=True),
+           lambda x: x.mean(axis=(0, 1), keepdims=True), matrix_or_more, (REAL,)),
+    OpSpec("var", lambda x: reduce.var(x),
+           lambda x: x.var(ddof=1), lambda pick: (shape(pick, 1, 3, min_side=2),), (REAL,)),
+    OpSpec("var:dim_keepdim", lambda x: reduce.var(x, dim=1, keepdim=True),
+           lambda x: x.var(axis=1, ddof=1, keepdims=True), lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
     OpSpec("var:biased", lambda x: reduce.var(x, dim=0, unbiased=False), lambda x: x.var(axis=0), nonscalar, (REAL,)),
-    OpSpec("var:correction", lambda x: reduce.var(x, dim=-1, correction=0), lambda x: x.var(axis=-1), nonscalar, (REAL,)),
-    OpSpec("std", lambda x: reduce.std(x), lambda x: x.std(ddof=1), lambda pick: (shape(pick, 1, 3, min_side=2),), (REAL,)),
-    OpSpec("std:dim_keepdim", lambda x: reduce.std(x, dim=0, keepdim=True), lambda x: x.std(axis=0, ddof=1, keepdims=True),
-           lambda pick: (with_dim(pick, 0, pick(2, 4)),), (REAL,)),
-    OpSpec("std:correction", lambda x: reduce.std(x, dim=-1, correction=2), lambda x: x.std(axis=-1, ddof=2),
-           lambda pick: (with_dim(pick, -1, pick(3, 4), 1, 3),), (REAL,)),
+    OpSpec("var:correction", lambda x: reduce.var(x, dim=-1, correction=0),
+           lambda x: x.var(axis=-1), nonscalar, (REAL,)),
+    OpSpec("std", lambda x: reduce.std(x),
+           lambda x: x.std(ddof=1), lambda pick: (shape(pick, 1, 3, min_side=2),), (REAL,)),
+    OpSpec("std:dim_keepdim", lambda x: reduce.std(x, dim=0, keepdim=True),
+           lambda x: x.std(axis=0, ddof=1, keepdims=True), lambda pick: (with_dim(pick, 0, pick(2, 4)),), (REAL,)),
+    OpSpec("std:correction", lambda x: reduce.std(x, dim=-1, correction=2),
+           lambda x: x.std(axis=-1, ddof=2), lambda pick: (with_dim(pick, -1, pick(3, 4), 1, 3),), (REAL,)),
     OpSpec("max", lambda x: reduce.max(x), np.max, one, (REAL,)),
     OpSpec("max:dim", lambda x: reduce.max(x, 1), lambda x: (x.max(axis=1), x.argmax(axis=1)), matrix_or_more, (REAL,)),
     OpSpec("max:dim_keepdim", lambda x: reduce.max(x, -1, keepdim=True),
@@ -348,8 +359,8 @@ OPS = [
     OpSpec("min", lambda x: reduce.min(x), np.min, one, (REAL,)),
     OpSpec("min:dim", lambda x: reduce.min(x, 0), lambda x: (x.min(axis=0), x.argmin(axis=0)), nonscalar, (REAL,)),
     OpSpec("amax", lambda x: reduce.amax(x, -1), lambda x: x.max(axis=-1), nonscalar, (REAL,)),
-    OpSpec("amax:dims_keepdim", lambda x: reduce.amax(x, (0, -1), keepdim=True), lambda x: x.max(axis=(0, -1), keepdims=True),
-           matrix_or_more, (REAL,)),
+    OpSpec("amax:dims_keepdim", lambda x: reduce.amax(x, (0, -1), keepdim=True),
+           lambda x: x.max(axis=(0, -1), keepdims=True), matrix_or_more, (REAL,)),
     OpSpec("amin", lambda x: reduce.amin(x, 0), lambda x: x.min(axis=0), nonscalar, (REAL,)),
     OpSpec("logsumexp", lambda x: reduce.logsumexp(x, 1), lambda x: _logsumexp(x, 1), matrix_or_more, (REAL,)),
     OpSpec("logsumexp:dims_keepdim", lambda x: reduce.logsumexp(x, (0, 1), keepdim=True),
@@ -360,26 +371,29 @@ OPS = [
     OpSpec("matmul:vec_mat", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(1, 2), (REAL, REAL)),
     OpSpec("matmul:mat_vec", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(2, 1), (REAL, REAL)),
     OpSpec("matmul:batched_broadcast", lambda a, b: matmul.matmul(a, b), np.matmul, matmul_batched, (REAL, REAL)),
-    OpSpec("matmul:batched_vec", lambda a, b: matmul.matmul(a, b), np.matmul,
-           batched_matrix_vector, (REAL, REAL)),
-    OpSpec("linear", lambda x, w, b: matmul.linear(x, w, b), lambda x, w, b: x @ w.T + b, linear_shapes, (REAL, REAL, REAL)),
-    OpSpec("linear:no_bias", lambda x, w: matmul.linear(x, w), lambda x, w: x @ w.T,
-           lambda pick: linear_shapes(pick, bias=False), (REAL, REAL)),
+    OpSpec("matmul:batched_vec", lambda a, b: matmul.matmul(a, b), np.matmul, batched_matrix_vector, (REAL, REAL)),
+    OpSpec("linear", lambda x, w, b: matmul.linear(x, w, b),
+           lambda x, w, b: x @ w.T + b, linear_shapes, (REAL, REAL, REAL)),
+    OpSpec("linear:no_bias", lambda x, w: matmul.linear(x, w),
+           lambda x, w: x @ w.T, lambda pick: linear_shapes(pick, bias=False), (REAL, REAL)),
     # ---- shape ops ----
     OpSpec("reshape", lambda x: shape_ops.reshape(x, x.shape[::-1]), lambda x: x.reshape(x.shape[::-1]), one, (REAL,)),
-    OpSpec("reshape:infer", lambda x: shape_ops.reshape(x, (x.shape[0], -1)), lambda x: x.reshape(x.shape[0], -1), nonscalar, (REAL,)),
+    OpSpec("reshape:infer", lambda x: shape_ops.reshape(x, (x.shape[0], -1)),
+           lambda x: x.reshape(x.shape[0], -1), nonscalar, (REAL,)),
     OpSpec("flatten", lambda x: shape_ops.flatten(x), lambda x: x.reshape(-1), one, (REAL,)),
-    OpSpec("flatten:start_dim", lambda x: shape_ops.flatten(x, 1), lambda x: x.reshape(x.shape[0], -1), matrix_or_more, (REAL,)),
+    OpSpec("flatten:start_dim", lambda x: shape_ops.flatten(x, 1),
+           lambda x: x.reshape(x.shape[0], -1), matrix_or_more, (REAL,)),
     OpSpec("squeeze", lambda x: shape_ops.squeeze(x), np.squeeze, lambda pick: (shape(pick, max_side=2),), (REAL,)),
-    OpSpec("squeeze:dim", lambda x: shape_ops.squeeze(x, 1), lambda x: x.squeeze(axis=1),
-           lambda pick: (with_dim(pick, 1, 1),), (REAL,)),
+    OpSpec("squeeze:dim", lambda x: shape_ops.squeeze(x, 1),
+           lambda x: x.squeeze(axis=1), lambda pick: (with_dim(pick, 1, 1),), (REAL,)),
     OpSpec("unsqueeze", lambda x: shape_ops.unsqueeze(x, 0), lambda x: x[None], one, (REAL,)),
     OpSpec("unsqueeze:last", lambda x: shape_ops.unsqueeze(x, -1), lambda x: x[..., None], one, (REAL,)),
-    OpSpec("transpose", lambda x: shape_ops.transpose(x, 0, -1), lambda x: np.swapaxes(x, 0, -1), matrix_or_more, (REAL,)),
-    OpSpec("permute", lambda x: shape_ops.permute(x, (1, 2, 0)), lambda x: x.transpose(1, 2, 0),
-           lambda pick: (shape(pick, 3, 3),), (REAL,)),
-    OpSpec("expand", lambda x: shape_ops.expand(x, (2, -1, 3)), lambda x: np.broadcast_to(x, (2, x.shape[0], 3)),
-           lambda pick: ((pick(1, 4), 1),), (REAL,)),
+    OpSpec("transpose", lambda x: shape_ops.transpose(x, 0, -1),
+           lambda x: np.swapaxes(x, 0, -1), matrix_or_more, (REAL,)),
+    OpSpec("permute", lambda x: shape_ops.permute(x, (1, 2, 0)),
+           lambda x: x.transpose(1, 2, 0), lambda pick: (shape(pick, 3, 3),), (REAL,)),
+    OpSpec("expand", lambda x: shape_ops.expand(x, (2, -1, 3)),
+           lambda x: np.broadcast_to(x, (2, x.shape[0], 3)), lambda pick: ((pick(1, 4), 1),), (REAL,)),
     OpSpec("broadcast_to", lambda x: shape_ops.broadcast_to(x, (2,) + tuple(3 if n == 1 else n for n in x.shape)),
            lambda x: np.broadcast_to(x, (2,) + tuple(3 if n == 1 else n for n in x.shape)),
            lambda pick: (shape(pick, max_side=2),), (REAL,)),
@@ -387,79 +401,89 @@ OPS = [
     OpSpec("getitem:slices", lambda x: x[1:, ::2], lambda x: x[1:, ::2], matrix_or_more, (REAL,)),
     OpSpec("getitem:ellipsis_none", lambda x: x[..., None, 0], lambda x: x[..., None, 0], nonscalar, (REAL,)),
     OpSpec("getitem:int_array_repeats", lambda x: x[[0, -1, 0]], lambda x: x[[0, -1, 0]], nonscalar, (REAL,)),
-    OpSpec("getitem:int_array_dim1", lambda x: x[:, [1, 1, 0]], lambda x: x[:, [1, 1, 0]],
-           lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
+    OpSpec("getitem:int_array_dim1", lambda x: x[:, [1, 1, 0]],
+           lambda x: x[:, [1, 1, 0]], lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
     OpSpec("getitem:bool_mask", lambda x, m: x[m], lambda x, m: x[m], same_pair, (REAL, BOOL)),
-    OpSpec("getitem:bool_mask_rows", lambda x, m: x[m], lambda x, m: x[m],
-           rows_and_mask, (REAL, BOOL)),
-    OpSpec("cat", lambda x, y: shape_ops.cat([x, y], dim=1), lambda x, y: np.concatenate([x, y], axis=1), cat_shapes, (REAL, REAL)),
-    OpSpec("cat:three_dim0", lambda x, y, z: shape_ops.cat([x, y, z]), lambda x, y, z: np.concatenate([x, y, z]),
-           lambda pick: cat_shapes(pick, dim=0, n=3), (REAL, REAL, REAL)),
+    OpSpec("getitem:bool_mask_rows", lambda x, m: x[m], lambda x, m: x[m], rows_and_mask, (REAL, BOOL)),
+    OpSpec("cat", lambda x, y: shape_ops.cat([x, y], dim=1),
+           lambda x, y: np.concatenate([x, y], axis=1), cat_shapes, (REAL, REAL)),
+    OpSpec("cat:three_dim0", lambda x, y, z: shape_ops.cat([x, y, z]),
+           lambda x, y, z: np.concatenate([x, y, z]), lambda pick: cat_shapes(pick, dim=0, n=3), (REAL, REAL, REAL)),
     OpSpec("stack", lambda x, y: shape_ops.stack([x, y]), lambda x, y: np.stack([x, y]), same_pair, (REAL, REAL)),
-    OpSpec("stack:last", lambda x, y: shape_ops.stack([x, y], dim=-1), lambda x, y: np.stack([x, y], axis=-1), same_pair,
-           (REAL, REAL)),
-    OpSpec("split", lambda x: shape_ops.split(x, 2), lambda x: np.split(x, range(2, x.shape[0], 2)), nonscalar, (REAL,)),
-    OpSpec("split:sections", lambda x: shape_ops.split(x, [1, 2], dim=-1), lambda x: np.split(x, [1], axis=-1),
-           lambda pick: (with_dim(pick, -1, 3, 1, 3),), (REAL,)),
-    OpSpec("chunk", lambda x: shape_ops.chunk(x, 2, dim=1), lambda x: np.array_split(x, min(2, x.shape[1]), axis=1),
+    OpSpec("stack:last", lambda x, y: shape_ops.stack([x, y], dim=-1),
+           lambda x, y: np.stack([x, y], axis=-1), same_pair, (REAL, REAL)),
+    OpSpec("split", lambda x: shape_ops.split(x, 2),
+           lambda x: np.split(x, range(2, x.shape[0], 2)), nonscalar, (REAL,)),
+    OpSpec("split:sections", lambda x: shape_ops.split(x, [1, 2], dim=-1),
+           lambda x: np.split(x, [1], axis=-1), lambda pick: (with_dim(pick, -1, 3, 1, 3),), (REAL,)),
+    OpSpec("chunk", lambda x: shape_ops.chunk(x, 2, dim=1),
+           lambda x: np.array_split(x, min(2, x.shape[1]), axis=1),
            lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
     OpSpec("pad", lambda x: pad(x, (1, 2)), lambda x: _pad_ref(x, (1, 2)), nonscalar, (REAL,)),
-    OpSpec("pad:2d_value", lambda x: pad(x, (1, 0, 2, 1), value=0.5), lambda x: _pad_ref(x, (1, 0, 2, 1), value=0.5),
-           matrix_or_more, (REAL,)),
-    OpSpec("pad:negative", lambda x: pad(x, (-1, 1)), lambda x: _pad_ref(x[..., 1:], (0, 1)),
-           lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
+    OpSpec("pad:2d_value", lambda x: pad(x, (1, 0, 2, 1), value=0.5),
+           lambda x: _pad_ref(x, (1, 0, 2, 1), value=0.5), matrix_or_more, (REAL,)),
+    OpSpec("pad:negative", lambda x: pad(x, (-1, 1)),
+           lambda x: _pad_ref(x[..., 1:], (0, 1)), lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
     # reflect / replicate / circular padding come with the convolution issue; their entries will be e.g.
     # OpSpec("pad:reflect", lambda x: pad(x, (2, 1), mode="reflect"), lambda x: _pad_ref(x, (2, 1), "reflect"), ...)
     # ---- softmax ----
     OpSpec("softmax", lambda x: softmax.softmax(x, -1), lambda x: _softmax(x, -1), nonscalar, (REAL,)),
     OpSpec("softmax:dim0", lambda x: softmax.softmax(x, 0), lambda x: _softmax(x, 0), nonscalar, (REAL,)),
     OpSpec("log_softmax", lambda x: softmax.log_softmax(x, -1), lambda x: _log_softmax(x, -1), nonscalar, (REAL,)),
-    OpSpec("log_softmax:dim1", lambda x: softmax.log_softmax(x, 1), lambda x: _log_softmax(x, 1), matrix_or_more, (REAL,)),
+    OpSpec("log_softmax:dim1", lambda x: softmax.log_softmax(x, 1),
+           lambda x: _log_softmax(x, 1), matrix_or_more, (REAL,)),
     # ---- losses ----
     OpSpec("mse_loss", lambda x, t: loss.mse_loss(x, t), lambda x, t: np.mean((x - t) ** 2), same_pair, (REAL, REAL)),
-    OpSpec("mse_loss:sum", lambda x, t: loss.mse_loss(x, t, reduction="sum"), lambda x, t: np.sum((x - t) ** 2), same_pair,
-           (REAL, REAL)),
-    OpSpec("mse_loss:none", lambda x, t: loss.mse_loss(x, t, reduction="none"), lambda x, t: (x - t) ** 2, same_pair, (REAL, REAL)),
+    OpSpec("mse_loss:sum", lambda x, t: loss.mse_loss(x, t, reduction="sum"),
+           lambda x, t: np.sum((x - t) ** 2), same_pair, (REAL, REAL)),
+    OpSpec("mse_loss:none", lambda x, t: loss.mse_loss(x, t, reduction="none"),
+           lambda x, t: (x - t) ** 2, same_pair, (REAL, REAL)),
     OpSpec("l1_loss", lambda x, t: loss.l1_loss(x, t), lambda x, t: np.mean(np.abs(x - t)), same_pair, (REAL, REAL)),
-    OpSpec("l1_loss:none", lambda x, t: loss.l1_loss(x, t, reduction="none"), lambda x, t: np.abs(x - t), same_pair, (REAL, REAL)),
+    OpSpec("l1_loss:none", lambda x, t: loss.l1_loss(x, t, reduction="none"),
+           lambda x, t: np.abs(x - t), same_pair, (REAL, REAL)),
     OpSpec("smooth_l1_loss", lambda x, t: loss.smooth_l1_loss(x, t), _smooth_l1, same_pair, (REAL, REAL)),
     OpSpec("smooth_l1_loss:beta_sum", lambda x, t: loss.smooth_l1_loss(x, t, reduction="sum", beta=0.5),
            lambda x, t: _smooth_l1(x, t, beta=0.5, reduction="sum"), same_pair, (REAL, REAL)),
-    OpSpec("cross_entropy", lambda x, t: loss.cross_entropy(x, t), _cross_entropy, classification, (REAL, CLASS_INDICES)),
-    OpSpec("cross_entropy:weight", lambda x, t, w: loss.cross_entropy(x, t, weight=w), _cross_entropy,
-           classification_weighted, (REAL, CLASS_INDICES, POSITIVE), (True, False, False)),
+    OpSpec("cross_entropy", lambda x, t: loss.cross_entropy(x, t),
+           _cross_entropy, classification, (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:weight", lambda x, t, w: loss.cross_entropy(x, t, weight=w),
+           _cross_entropy, classification_weighted, (REAL, CLASS_INDICES, POSITIVE), (True, False, False)),
     OpSpec("cross_entropy:ignore_index", lambda x, t: loss.cross_entropy(x, t, ignore_index=IGNORE_INDEX),
-           lambda x, t: _cross_entropy(x, t, ignore_index=IGNORE_INDEX), classification, (REAL, CLASS_INDICES_SOME_IGNORED)),
+           lambda x, t: _cross_entropy(x, t, ignore_index=IGNORE_INDEX),
+           classification, (REAL, CLASS_INDICES_SOME_IGNORED)),
     OpSpec("cross_entropy:label_smoothing", lambda x, t: loss.cross_entropy(x, t, label_smoothing=0.2),
            lambda x, t: _cross_entropy(x, t, label_smoothing=0.2), classification, (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:all_options",
            lambda x, t, w: loss.cross_entropy(x, t, weight=w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
            lambda x, t, w: _cross_entropy(x, t, w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
            classification_weighted, (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
-    OpSpec("cross_entropy:spatial", lambda x, t: loss.cross_entropy(x, t), _cross_entropy,
-           lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:spatial", lambda x, t: loss.cross_entropy(x, t),
+           _cross_entropy, lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:spatial_none", lambda x, t: loss.cross_entropy(x, t, reduction="none"),
-           lambda x, t: _cross_entropy(x, t, reduction="none"), lambda pick: classification(pick, extra_dims=1),
-           (REAL, CLASS_INDICES)),
+           lambda x, t: _cross_entropy(x, t, reduction="none"),
+           lambda pick: classification(pick, extra_dims=1), (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:sum", lambda x, t: loss.cross_entropy(x, t, reduction="sum"),
            lambda x, t: _cross_entropy(x, t, reduction="sum"), classification, (REAL, CLASS_INDICES)),
-    OpSpec("cross_entropy:unbatched", lambda x, t: loss.cross_entropy(x, t), _cross_entropy,
-           lambda pick: ((pick(1, 4),), ()), (REAL, CLASS_INDICES)),
+    OpSpec("cross_entropy:unbatched", lambda x, t: loss.cross_entropy(x, t),
+           _cross_entropy, lambda pick: ((pick(2, 4),), ()), (REAL, CLASS_INDICES)),
     OpSpec("nll_loss", lambda x, t: loss.nll_loss(x, t), _nll, classification, (REAL, CLASS_INDICES)),
     OpSpec("nll_loss:weight_ignore", lambda x, t, w: loss.nll_loss(x, t, weight=w, ignore_index=IGNORE_INDEX),
-           lambda x, t, w: _nll(x, t, w, ignore_index=IGNORE_INDEX), classification_weighted,
-           (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
+           lambda x, t, w: _nll(x, t, w, ignore_index=IGNORE_INDEX),
+           classification_weighted, (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
     OpSpec("nll_loss:spatial_none", lambda x, t: loss.nll_loss(x, t, reduction="none"),
-           lambda x, t: _nll(x, t, reduction="none"), lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
-    OpSpec("binary_cross_entropy", lambda x, t: loss.binary_cross_entropy(x, t), _bce, same_pair, (UNIT_INTERVAL, UNIT_INTERVAL)),
-    OpSpec("binary_cross_entropy:weight_sum", lambda x, t, w: loss.binary_cross_entropy(x, t, weight=w, reduction="sum"),
-           lambda x, t, w: _bce(x, t, w, reduction="sum"), with_weight,
-           (UNIT_INTERVAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
-    OpSpec("binary_cross_entropy_with_logits", lambda x, t: loss.binary_cross_entropy_with_logits(x, t), _bce_with_logits,
-           same_pair, (REAL, UNIT_INTERVAL)),
+           lambda x, t: _nll(x, t, reduction="none"),
+           lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
+    OpSpec("binary_cross_entropy", lambda x, t: loss.binary_cross_entropy(x, t),
+           _bce, same_pair, (UNIT_INTERVAL, UNIT_INTERVAL)),
+    OpSpec("binary_cross_entropy:weight_sum",
+           lambda x, t, w: loss.binary_cross_entropy(x, t, weight=w, reduction="sum"),
+           lambda x, t, w: _bce(x, t, w, reduction="sum"),
+           with_weight, (UNIT_INTERVAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
+    OpSpec("binary_cross_entropy_with_logits", lambda x, t: loss.binary_cross_entropy_with_logits(x, t),
+           _bce_with_logits, same_pair, (REAL, UNIT_INTERVAL)),
     OpSpec("binary_cross_entropy_with_logits:pos_weight",
-           lambda x, t, pw: loss.binary_cross_entropy_with_logits(x, t, pos_weight=pw), _bce_with_logits,
-           with_class_weight, (REAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
+           lambda x, t, pw: loss.binary_cross_entropy_with_logits(x, t, pos_weight=pw),
+           _bce_with_logits, with_class_weight, (REAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
 ]
 # fmt: on
 
@@ -476,6 +500,23 @@ def random_pick(rng):
 def draw_array(domain, shape, rng, shapes):
     """A NumPy array of ``shape`` with values from ``domain`` (``shapes``: all the
     entry's input shapes, for the class count of class-index targets)."""
+    if domain in FLOAT_DOMAINS:
+        # np.asarray: for shape () NumPy's generators return a scalar, and ops expect a 0-d array
+        return np.asarray(_draw_float(domain, shape, rng), dtype=np.float64)
+    if domain == BOOL:
+        return np.asarray(rng.uniform(size=shape) < 0.5)
+    if domain in (CLASS_INDICES, CLASS_INDICES_SOME_IGNORED):
+        logits_shape = shapes[0]
+        n_classes = logits_shape[1] if len(logits_shape) > 1 else logits_shape[0]
+        target = np.asarray(rng.integers(0, n_classes, shape), dtype=np.int64)
+        if domain == CLASS_INDICES_SOME_IGNORED:
+            target[rng.uniform(size=shape) < 1 / 3] = IGNORE_INDEX
+            target.reshape(-1)[:1] = rng.integers(0, n_classes)  # keep one, so a mean is defined
+        return target
+    raise ValueError(f"op table: unknown value domain {domain!r}")
+
+
+def _draw_float(domain, shape, rng):
     if domain == REAL:
         return rng.uniform(-2, 2, shape)
     if domain == POSITIVE:
@@ -484,19 +525,8 @@ def draw_array(domain, shape, rng, shapes):
         return rng.uniform(0.2, 2, shape) * rng.choice([-1.0, 1.0], shape)
     if domain == AWAY_FROM_INTEGERS:
         return rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)  # k + frac, frac in [0.1, 0.9]
-    if domain == UNIT_INTERVAL:
-        return rng.uniform(0.05, 0.95, shape)
-    if domain == BOOL:
-        return rng.uniform(size=shape) < 0.5
-    if domain in (CLASS_INDICES, CLASS_INDICES_SOME_IGNORED):
-        logits_shape = shapes[0]
-        n_classes = logits_shape[1] if len(logits_shape) > 1 else logits_shape[0]
-        target = rng.integers(0, n_classes, shape)
-        if domain == CLASS_INDICES_SOME_IGNORED:
-            target = np.where(rng.uniform(size=shape) < 1 / 3, IGNORE_INDEX, target)
-            target.reshape(-1)[:1] = rng.integers(0, n_classes)  # keep one, so a mean is defined
-        return target.astype(np.int64)
-    raise ValueError(f"op table: unknown value domain {domain!r}")
+    assert domain == UNIT_INTERVAL
+    return rng.uniform(0.05, 0.95, shape)
 
 
 def make_arrays(spec, shapes, rng):

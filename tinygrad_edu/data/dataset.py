@@ -116,6 +116,8 @@ def _split_lengths(n, lengths):
             if c == 0:
                 warnings.warn(f"random_split: length of split at index {i} is 0. This might result in an empty dataset.")
         return counts
+    if any(isinstance(c, float) for c in lengths):
+        raise ValueError(f"random_split: fractions must sum to 1, got {lengths} (sum {sum(lengths)})")
     if any(not isinstance(c, int) or isinstance(c, bool) or c < 0 for c in lengths):
         raise ValueError(f"random_split: lengths must be non-negative integers or fractions summing to 1, got {lengths}")
     if sum(lengths) != n:

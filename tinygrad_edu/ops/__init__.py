@@ -6,4 +6,6 @@
 ``shape``        reshape, permute, cat, split, ...    ``index``    x[key]
 ``inplace``      add_, mul_, x[key] = v, ...          ``convert``  dtype/device changes
 ``loss``         mse, cross-entropy, ...              ``pad``      F.pad
+``conv``         conv2d, conv_transpose2d, conv1d     ``pool``     max/avg/adaptive pooling
+``upsample``     interpolate                          ``norm``     batch/layer/rms/group/instance norm
 """

@@ -131,9 +131,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     training step it passes ``momentum = 1 / num_batches_tracked`` (= 1/k), which makes
     the running statistics the plain mean of the k batch statistics.
     """
-    if input.ndim < 2:
-        raise RuntimeError(f"batch_norm: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
     _check_float("batch_norm", input)
+    _check_channels_first("batch_norm", input)
     channels = input.shape[1]
     if momentum is None:
         raise TypeError(
@@ -142,7 +141,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         )
     if training:
         if input.numel() // channels == 1:
-            raise ValueError(f"batch_norm: Expected more than 1 value per channel when training, got input size {input.shape}")
+            raise ValueError(
+                f"batch_norm: Expected more than 1 value per channel when training, got input size {input.shape}"
+            )
         if eps <= 0.0:
             raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
     elif eps < 0.0:
@@ -150,7 +151,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if (running_mean is None) != (running_var is None):
         raise RuntimeError("batch_norm: running_mean and running_var must either both be None or neither be None")
     if running_mean is None and not training:
-        raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode (training=False)")
+        raise RuntimeError(
+            "batch_norm: running_mean and running_var must be defined in evaluation mode (training=False)"
+        )
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.requires_grad:
             raise RuntimeError(f"batch_norm: {name} is a statistics buffer and cannot require grad")
@@ -235,8 +238,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     channels (and all spatial positions); ``weight`` and ``bias`` have shape (C,).
     Maps onto ``Normalize`` with N * num_groups rows."""
     _check_float("group_norm", input)
-    if input.ndim < 2:
-        raise RuntimeError(f"group_norm: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
+    _check_channels_first("group_norm", input)
     n, c = input.shape[:2]
     if num_groups <= 0 or c % num_groups != 0:
         raise RuntimeError(
@@ -246,7 +248,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     # PyTorch's check, kept as is: it fails only when there is one sample, one channel
     # per group and one spatial position (every group then holds a single value).
     if n * (c // num_groups) * _prod(input.shape[2:]) == 1:
-        raise ValueError(f"group_norm: Expected more than 1 value per group when training, got input size {input.shape}")
+        raise ValueError(
+            f"group_norm: Expected more than 1 value per group when training, got input size {input.shape}"
+        )
     _check_vectors("group_norm", c, weight=weight, bias=bias)
     return Normalize.apply(input, weight, bias, n * num_groups, _channel_param_axes(input), float(eps))
 
@@ -265,8 +269,7 @@ def instance_norm(
     exactly ``batch_norm`` in evaluation mode, which is what it calls.
     """
     _check_float("instance_norm", input)
-    if input.ndim < 2:
-        raise RuntimeError(f"instance_norm: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}")
+    _check_channels_first("instance_norm", input)
     n, c = input.shape[:2]
     if (running_mean is None) != (running_var is None):
         raise RuntimeError("instance_norm: running_mean and running_var must either both be None or neither be None")
@@ -278,7 +281,11 @@ def instance_norm(
             )
         return batch_norm(input, running_mean, running_var, weight, bias, training=False, momentum=momentum, eps=eps)
     if _prod(input.shape[2:]) == 1:
-        raise ValueError(f"instance_norm: Expected more than 1 spatial element when training, got input size {input.shape}")
+        raise ValueError(
+            f"instance_norm: Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    if running_mean is not None and momentum is None:
+        raise TypeError("instance_norm: momentum must be a float, not None, when running statistics are given")
     out = Normalize.apply(input, weight, bias, n * c, _channel_param_axes(input), float(eps))
     if running_mean is not None:
         x = input.data.reshape(n, c, -1)  # statistics buffers only: no graph
@@ -357,7 +364,16 @@ def _channel_param_axes(input):
 
 def _check_float(op, input):
     if input.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating-point input, got {input.dtype} (convert it first, e.g. x.float())")
+        raise RuntimeError(
+            f"{op}: expected a floating-point input, got {input.dtype} (convert it first, e.g. x.float())"
+        )
+
+
+def _check_channels_first(op, input):
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"{op}: expected input of shape (N, C, *) with at least 2 dims, got shape {input.shape}"
+        )
 
 
 def _check_vectors(op, channels, **tensors):
@@ -372,7 +388,9 @@ def _normalized_shape(op, input, normalized_shape):
     against the input's trailing dims."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if len(shape) == 0:
-        raise RuntimeError(f"{op}: expected normalized_shape to contain at least one element, but got normalized_shape = ()")
+        raise RuntimeError(
+            f"{op}: expected normalized_shape to contain at least one element, but got normalized_shape = ()"
+        )
     if input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
         raise RuntimeError(
             f"{op}: given normalized_shape={shape}, expected input with shape (*, {', '.join(map(str, shape))}), "

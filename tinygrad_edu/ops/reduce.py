@@ -313,7 +313,7 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         xp = get_array_module(x)
-        idx = xp.expand_dims(x.argmax(axis=dim), dim).astype(np.int64)
+        idx = x.argmax(axis=dim, keepdims=True).astype(np.int64)
         values = xp.take_along_axis(x, idx, axis=dim)
         return _dim_result(ctx, x, dim, keepdim, values, idx)
 
@@ -333,7 +333,7 @@ class MinDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         xp = get_array_module(x)
-        idx = xp.expand_dims(x.argmin(axis=dim), dim).astype(np.int64)
+        idx = x.argmin(axis=dim, keepdims=True).astype(np.int64)
         values = xp.take_along_axis(x, idx, axis=dim)
         return _dim_result(ctx, x, dim, keepdim, values, idx)
 
@@ -401,16 +401,18 @@ def _arg_extreme(op, input, dim, keepdim, largest):
     xp = get_array_module(x)
     if input.numel() == 0:
         raise RuntimeError(f"{op}: expected a non-empty tensor (shape {input.shape}): an empty tensor has no {op[3:]}")
+    # keepdims=True throughout: NumPy would return a scalar, not an array, for a 1-d input
     if dim is None:  # over the flattened tensor
         flat = x.reshape(-1)
-        idx = (flat.argmax() if largest else flat.argmin()).astype(np.int64)
-        return Tensor._wrap(idx.reshape((1,) * x.ndim) if keepdim else xp.asarray(idx).reshape(()))
+        idx = flat.argmax(axis=0, keepdims=True) if largest else flat.argmin(axis=0, keepdims=True)
+        return Tensor._wrap(idx.astype(np.int64).reshape((1,) * x.ndim if keepdim else ()))
     dim = normalize_dim(op, dim, x.ndim)
     if x.ndim == 0:
         return Tensor._wrap(xp.zeros((), dtype=np.int64))
     _check_nonempty(op, x.shape, (dim,))
-    idx = (x.argmax(axis=dim) if largest else x.argmin(axis=dim)).astype(np.int64)
-    return Tensor._wrap(xp.expand_dims(idx, dim) if keepdim else idx)
+    idx = x.argmax(axis=dim, keepdims=True) if largest else x.argmin(axis=dim, keepdims=True)
+    idx = idx.astype(np.int64)
+    return Tensor._wrap(idx if keepdim else idx.squeeze(dim))
 
 
 def argmax(input, dim=None, keepdim=False):

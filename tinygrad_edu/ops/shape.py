@@ -51,18 +51,17 @@ def _infer_shape(op, shape, numel):
         if s < -1:
             raise RuntimeError(f"{op}: invalid shape dimension {s} at index {i} of shape {shape}")
     known = math.prod(s for s in shape if s != -1)
+    if inferred and known == 0 and numel == 0:
+        raise RuntimeError(
+            f"{op}: cannot reshape a tensor of 0 elements into shape {shape} because the unspecified "
+            "dimension size -1 can be any value and is ambiguous"
+        )
+    fits = (known != 0 and numel % known == 0) if inferred else known == numel
+    if not fits:
+        raise RuntimeError(f"{op}: shape {shape} is invalid for input of size {numel}")
     if inferred:
-        if known == 0:
-            if numel == 0:
-                raise RuntimeError(
-                    f"{op}: cannot reshape a tensor of 0 elements into shape {shape} because the unspecified "
-                    "dimension size -1 can be any value and is ambiguous"
-                )
-            raise RuntimeError(f"{op}: shape {shape} is invalid for input of size {numel}")
         i = inferred[0]
         shape = shape[:i] + (numel // known,) + shape[i + 1:]
-    if math.prod(shape) != numel:
-        raise RuntimeError(f"{op}: shape {shape} is invalid for input of size {numel}")
     return shape
 
 
@@ -222,19 +221,17 @@ def _expanded_shape(op, shape, sizes):
             f"dimensions in the tensor ({len(shape)}, shape {shape})"
         )
     lead = len(sizes) - len(shape)
-    target = []
-    for i, s in enumerate(sizes):
+    target = list(sizes)
+    for i in reversed(range(len(sizes))):  # from the last dim, as PyTorch checks (and reports)
+        s = sizes[i]
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"{op}: the expanded size of the tensor ({s}) isn't allowed in a leading, non-existing dimension {i}")
-            target.append(s)
             continue
         old = shape[i - lead]
         if s == -1:
-            target.append(old)
-        elif s >= 0 and (old == 1 or s == old):
-            target.append(s)
-        else:
+            target[i] = old
+        elif s < 0 or (old != 1 and s != old):
             raise RuntimeError(
                 f"{op}: the expanded size of the tensor ({s}) must match the existing size ({old}) at non-singleton "
                 f"dimension {i}. Target sizes: {sizes}. Tensor sizes: {shape}"

@@ -1,0 +1,201 @@
+"""Forward + backward time and peak memory of conv2d, conv_transpose2d and max_pool2d:
+tinygrad_edu (NumPy and Numba kernel sets) against PyTorch CPU and against the
+machine's float32 GEMM throughput, all in one run on the same machine.
+
+    python benchmarks/bench_conv.py                 # table + benchmarks/conv_times.png
+    python benchmarks/bench_conv.py --repeats 10
+
+Each (framework, op) case runs in its own subprocess. Peak memory is the growth of the
+process's peak resident memory (Linux VmHWM, reset through /proc/self/clear_refs just
+before one forward+backward) over its resident memory once the inputs exist and a
+warm-up step has run. Time is the median of the repeats after that warm-up (which also
+pays Numba's compile or cache load).
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+CASES = {
+    # name: (input shape, weight shape, kwargs, description)
+    "conv2d": ((32, 64, 32, 32), (64, 64, 3, 3), dict(padding=1), "N=32, 64->64 ch, 32x32, 3x3, pad 1"),
+    "conv_transpose2d": ((16, 64, 16, 16), (64, 32, 4, 4), dict(stride=2, padding=1), "N=16, 64->32 ch, 16x16->32x32, 4x4, stride 2, pad 1"),
+    "max_pool2d": ((32, 64, 32, 32), None, dict(kernel_size=2), "N=32, C=64, 32x32, 2x2"),
+}
+
+
+def gemm_flops(name):
+    """Multiply-add FLOPs of forward + backward (input and weight gradients) when each
+    is one GEMM: the im2col lower bound. Pooling does no GEMM."""
+    x, w, kw, _ = CASES[name]
+    if name == "conv2d":
+        n, c, h, wd = x
+        oc, _, kh, kwd = w
+        return 3 * 2 * n * oc * c * kh * kwd * h * wd  # output 32x32 (pad 1): forward, dX, dW
+    if name == "conv_transpose2d":
+        n, cin, h, wd = x
+        _, cout, kh, kwd = w
+        return 3 * 2 * n * cin * cout * kh * kwd * h * wd  # each input pixel meets the whole kernel
+    return 0
+
+
+def _status_mib(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field)) / 1024
+
+
+def run_case(framework, name, repeats):
+    """Runs inside the subprocess: time forward+backward, report peak memory growth."""
+    import numpy as np
+
+    x_shape, w_shape, kwargs, _ = CASES[name]
+    rng = np.random.default_rng(0)
+    x_np = rng.standard_normal(x_shape).astype(np.float32)
+    w_np = rng.standard_normal(w_shape).astype(np.float32) if w_shape else None
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(os.cpu_count())
+        x = torch.tensor(x_np, requires_grad=True)
+        w = torch.tensor(w_np, requires_grad=True) if w_np is not None else None
+        fn = getattr(torch.nn.functional, name)
+    else:
+        import tinygrad_edu as tge
+        from tinygrad_edu import kernels
+
+        kernels.use(framework)
+        x = tge.tensor(x_np, requires_grad=True)
+        w = tge.tensor(w_np, requires_grad=True) if w_np is not None else None
+        fn = getattr(tge.nn.functional, name)
+
+    def step():
+        out = fn(x, w, **kwargs) if w is not None else fn(x, **kwargs)
+        out.sum().backward()
+        x.grad = None
+        if w is not None:
+            w.grad = None
+
+    step()  # warm-up (Numba compile or cache load, allocator warm-up)
+    base = _status_mib("VmRSS:")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
+    step()
+    peak = _status_mib("VmHWM:") - base
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps({"time": sorted(times)[len(times) // 2], "peak_mib": peak}))
+
+
+def gemm_throughput():
+    """float32 GEMM FLOP/s of this machine (NumPy's BLAS, all cores), best of 5."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    a @ a
+    best = min(_timed(lambda: a @ a) for _ in range(5))
+    return 2 * 2048**3 / best
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def machine():
+    import numpy as np
+
+    try:
+        import numba
+
+        numba_v = numba.__version__
+    except ImportError:
+        numba_v = "not installed"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba_v}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_times.png"))
+    parser.add_argument("--case", nargs=3, metavar=("FRAMEWORK", "OP", "REPEATS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        return run_case(args.case[0], args.case[1], int(args.case[2]))
+
+    frameworks = ["numpy", "numba"]
+    try:
+        import torch  # noqa: F401
+
+        frameworks.append("torch")
+    except ImportError:
+        print("PyTorch is not installed: no PyTorch column (pip install torch==2.13.0)")
+    print(f"machine: {machine()}")
+    print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
+    flops_per_s = gemm_throughput()
+    print(f"float32 GEMM throughput (2048^3 matmul, NumPy BLAS): {flops_per_s / 1e9:.1f} GFLOP/s\n")
+
+    results = {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(here) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for name in CASES:
+        for fw in frameworks:
+            cmd = [sys.executable, os.path.abspath(__file__), "--case", fw, name, str(args.repeats)]
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if out.returncode:
+                print(out.stderr)
+                raise SystemExit(f"case {fw} {name} failed")
+            results[(fw, name)] = json.loads(out.stdout.strip().splitlines()[-1])
+
+    header = f"{'op (forward+backward, float32)':<68}{'set':<7}{'time ms':>9}{'peak MiB':>10}{'x torch t':>10}{'x torch mem':>12}{'x GEMM bound':>13}"
+    print(header)
+    print("-" * len(header))
+    for name, (_, _, _, desc) in CASES.items():
+        bound = gemm_flops(name) / flops_per_s
+        for fw in frameworks:
+            r = results[(fw, name)]
+            t = results.get(("torch", name))
+            vs_t = f"{r['time'] / t['time']:.2f}" if t else "-"
+            vs_m = f"{r['peak_mib'] / max(t['peak_mib'], 1e-9):.2f}" if t else "-"
+            vs_g = f"{r['time'] / bound:.2f}" if bound else "-"
+            print(f"{name + ' ' + desc:<68}{fw:<7}{r['time'] * 1e3:>9.1f}{r['peak_mib']:>10.1f}{vs_t:>10}{vs_m:>12}{vs_g:>13}")
+        if bound:
+            print(f"{'':<68}{'bound':<7}{bound * 1e3:>9.1f}   ({gemm_flops(name) / 1e9:.2f} GFLOP at the GEMM rate)")
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        names = list(CASES)
+        width = 0.8 / len(frameworks)
+        for i, fw in enumerate(frameworks):
+            ax.bar(np.arange(len(names)) + i * width, [results[(fw, n)]["time"] * 1e3 for n in names], width, label=fw)
+        ax.set_xticks(np.arange(len(names)) + width * (len(frameworks) - 1) / 2, names)
+        ax.set_ylabel("forward + backward (ms)")
+        ax.set_title("time per op (float32, CPU)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        print(f"\nplot: {args.plot}")
+    except ImportError:
+        print("matplotlib not installed: no plot")
+
+
+if __name__ == "__main__":
+    main()
