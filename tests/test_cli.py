@@ -33,7 +33,8 @@ def test_the_table_shows_shapes_errors_and_results(capsys):
     code, out, _ = run(capsys, "relu", "matmul:dot")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["op", "input", "shapes", "max", "rel", "error", "result"]
+    assert "central differences" in lines[0]
+    assert ["op", "input", "shapes", "max", "rel", "error", "result"] in [line.split() for line in lines]
     relu = next(line for line in lines if line.startswith("relu "))
     dot = next(line for line in lines if line.startswith("matmul:dot "))
     assert relu.endswith("pass") and dot.endswith("pass")

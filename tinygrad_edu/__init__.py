@@ -36,7 +36,8 @@ from .ops.shape import (
     broadcast_to, cat, chunk, flatten, permute, reshape, split, squeeze, stack, transpose, unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
-from .ops.activation import relu
+from .ops.activation import relu, relu_, selu, selu_
+from .ops.loss import binary_cross_entropy_with_logits
 from .ops.convert import clone
 from . import nn
 from . import optim

@@ -583,11 +583,14 @@ class Tensor:
     def relu(self):
         return activation.relu(self)
 
-    def softmax(self, dim):
-        return softmax.softmax(self, dim)
+    def relu_(self):
+        return activation.relu_(self)
 
-    def log_softmax(self, dim):
-        return softmax.log_softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return softmax.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return softmax.log_softmax(self, dim, dtype=dtype)
 
     # --------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False, dtype=None):

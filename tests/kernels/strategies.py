@@ -4,11 +4,10 @@ Sizes stay tiny so the ``*_reference`` loops run in milliseconds. Configurations
 *constructed* valid (input sizes drawn after the kernel, padding <= kernel // 2 for
 pooling as PyTorch requires) rather than filtered, so hypothesis wastes few examples.
 
-Profiles: ``kernels`` (the default, a few minutes for the whole suite on 2 cores) and
-``kernels-thorough`` (for a long run); choose with ``TINYGRAD_EDU_HYPOTHESIS=kernels-thorough``.
+``kernel_settings`` is the project's hypothesis profile (tests/conftest.py) without a
+deadline; ``HYPOTHESIS_PROFILE=ci`` or ``dev`` sets the number of examples.
 """
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,13 +16,10 @@ from hypothesis import strategies as st
 
 from tinygrad_edu.kernels.sizes import output_size
 
-settings.register_profile(
-    "kernels", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "kernels-thorough", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-kernel_settings = settings(settings.get_profile(os.environ.get("TINYGRAD_EDU_HYPOTHESIS", "kernels")))
+# The number of examples comes from the project's profile (tests/conftest.py: "dev"
+# locally, "ci" in CI, chosen by HYPOTHESIS_PROFILE); kernel tests add only "no
+# deadline", since the first call of a Numba kernel in a process loads it from disk.
+kernel_settings = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FLOAT_DTYPES = (np.float32, np.float64)
 

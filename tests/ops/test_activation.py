@@ -154,6 +154,15 @@ def test_inplace_returns_the_input_modified_and_keeps_the_gradient(op, rng):
     np.testing.assert_allclose(leaf.grad.data, reference.grad.data)
 
 
+def test_underscore_spellings_are_inplace():
+    for op, args in [(act.relu_, ()), (act.leaky_relu_, (0.1,)), (act.elu_, (0.5,)), (act.selu_, ()),
+                     (act.hardtanh_, (-0.5, 0.5))]:
+        x = tge.tensor([-1.0, 0.25, 2.0])
+        expected = getattr(act, op.__name__[:-1])(tge.tensor([-1.0, 0.25, 2.0]), *args)
+        assert op(x, *args) is x
+        np.testing.assert_allclose(x.numpy(), expected.numpy())
+
+
 def test_inplace_on_a_leaf_that_requires_grad_raises():
     with pytest.raises(RuntimeError, match="leaf Variable"):
         act.relu(S.leaf([1.0, -1.0]), inplace=True)

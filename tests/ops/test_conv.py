@@ -144,7 +144,7 @@ def test_conv1d_matches_conv2d_on_a_row():
 
 def test_conv_errors_name_op_shapes_and_arguments():
     x = tge.randn(2, 3, 5, 5)
-    with pytest.raises(RuntimeError, match=r"conv2d: input of shape \(2, 3, 5, 5\) has 3 channels.*\(4, 3, 3, 3\).*groups=1"):
+    with pytest.raises(RuntimeError, match=r"conv2d: input of shape \(2, 3, 5, 5\) has 3 channels.*\(4, 4, 3, 3\).*groups=1.*expects 4"):
         conv2d(tge.randn(2, 3, 5, 5), tge.randn(4, 4, 3, 3))
     with pytest.raises(RuntimeError, match="divisible by groups"):
         conv2d(x, tge.randn(4, 1, 3, 3), groups=2)

@@ -1,11 +1,19 @@
 """Stateless neural-network functions (``torch.nn.functional``): activations, softmax,
-losses, ``linear``, ``pad``. Each is defined in ``tinygrad_edu/ops/`` next to its
-backward; this module gathers them under PyTorch's names."""
-from ..ops.activation import relu
-from ..ops.elementwise import sigmoid, tanh
-from ..ops.matmul import linear
-from ..ops.softmax import log_softmax, softmax
+losses, ``linear``, convolution, pooling, normalisation, ``pad``. Each is defined in
+``tinygrad_edu/ops/`` next to its backward; this module gathers them under PyTorch's
+names. ``binary_step`` is the slides' step activation (not a PyTorch function)."""
+from ..ops.activation import (
+    binary_step, elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, relu, relu_,
+    selu, selu_, silu, softplus, softsign,
+)
 from ..ops.conv import conv1d, conv2d, conv_transpose2d
-from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
-from ..ops.upsample import interpolate
+from ..ops.elementwise import sigmoid, tanh
+from ..ops.loss import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss,
+    nll_loss, smooth_l1_loss,
+)
+from ..ops.matmul import linear
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
+from ..ops.softmax import log_softmax, softmax
+from ..ops.upsample import interpolate

@@ -12,7 +12,8 @@ backward returns one gradient: the one for ``x``.
 ``inplace=True`` (where PyTorch has it) overwrites the input through the in-place
 machinery of ``ops/inplace.py``: the result is computed out of place, copied into the
 input, the input's version counter is bumped and the input itself is returned, as in
-PyTorch. The gain PyTorch gets from it (no second buffer) is not reproduced here.
+PyTorch (``relu_``, ``elu_``, ... are the same calls). The memory PyTorch saves with
+it (no second buffer) is not saved here: a temporary result is still made.
 """
 import math
 
@@ -409,3 +410,24 @@ def binary_step(input):
     """
     input = _floating("binary_step", input)
     return BinaryStep.apply(input)
+
+
+# PyTorch's in-place spellings (torch.relu_, F.elu_, Tensor.relu_, ...)
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)

@@ -1,0 +1,64 @@
+"""The vectorised kernels stay in their inputs' array namespace (so they run on CuPy).
+
+``StrictArray`` (tests/strict_array.py) is NumPy inside but refuses every ``np.`` call
+and every mix with a host array, as CuPy does. Each vectorised kernel runs on
+StrictArray inputs and must return StrictArray results equal to the NumPy run.
+"""
+import numpy as np
+import pytest
+
+from tinygrad_edu import backend
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+
+from ..strict_array import StrictArray, strict_xp
+
+
+@pytest.fixture(scope="module", autouse=True)
+def strict_backend():
+    backend.register_namespace(StrictArray, strict_xp, "strict")
+    yield
+    backend._NAMESPACES.pop(StrictArray, None)  # backend has no unregister
+    backend._DEVICE_NAMESPACES.pop("strict", None)
+
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((2, 3, 5, 6))
+PAIR, ONE = (2, 2), (1, 1)
+_, INDICES = max_pool.max_pool2d_forward(X, (3, 2), (2, 1), (1, 1), (1, 2), True)
+
+CALLS = {  # name: (kernel, array arguments, other arguments)
+    "im2col": (unfold.im2col, (X,), ((3, 2), (2, 1), (1, 1), (2, 1))),
+    "col2im": (unfold.col2im, (unfold.im2col(X, (3, 2), (2, 1), (1, 1), (2, 1)),), (X.shape, (3, 2), (2, 1), (1, 1), (2, 1))),
+    "max_pool2d_forward": (max_pool.max_pool2d_forward, (X,), ((3, 2), (2, 1), (1, 1), (1, 2), True)),
+    "max_pool2d_backward": (max_pool.max_pool2d_backward, (rng.standard_normal(INDICES.shape), INDICES), (X.shape,)),
+    "max_unpool2d": (max_pool.max_unpool2d, (X[:, :, :2, :2], np.arange(4).reshape(1, 1, 2, 2) * np.ones((2, 3, 1, 1), np.int64)), ((3, 3),)),
+    "max_unpool2d_backward": (max_pool.max_unpool2d_backward, (X, INDICES), ()),
+    "avg_pool2d_forward": (avg_pool.avg_pool2d_forward, (X,), ((3, 2), (2, 1), (1, 1), True, False, None)),
+    "avg_pool2d_backward": (
+        avg_pool.avg_pool2d_backward,
+        (rng.standard_normal((2, 3, 3, 7)),),
+        (X.shape, (3, 2), (2, 1), (1, 1), True, False, None),
+    ),
+    "adaptive_avg_pool2d_forward": (adaptive_pool.adaptive_avg_pool2d_forward, (X,), ((3, 4),)),
+    "adaptive_avg_pool2d_backward": (adaptive_pool.adaptive_avg_pool2d_backward, (rng.standard_normal((2, 3, 3, 4)),), (X.shape,)),
+    "adaptive_max_pool2d_forward": (adaptive_pool.adaptive_max_pool2d_forward, (X,), ((3, 4),)),
+    "upsample_bilinear2d_forward": (upsample.upsample_bilinear2d_forward, (X,), ((9, 7), False, None)),
+    "upsample_bilinear2d_backward": (upsample.upsample_bilinear2d_backward, (rng.standard_normal((2, 3, 9, 7)),), (X.shape, True, None)),
+    "upsample_nearest2d_forward": (upsample.upsample_nearest2d_forward, (X,), ((9, 7), None)),
+    "upsample_nearest2d_backward": (upsample.upsample_nearest2d_backward, (rng.standard_normal((2, 3, 9, 7)),), (X.shape, None)),
+    "pad_reflect": (pad.pad_reflect, (X,), ((2, 1, 3, 4),)),
+    "pad_reflect_backward": (pad.pad_reflect_backward, (rng.standard_normal((2, 3, 12, 9)),), ((2, 1, 3, 4),)),
+    "pad_replicate": (pad.pad_replicate, (X,), ((2, 3),)),
+    "pad_replicate_backward": (pad.pad_replicate_backward, (rng.standard_normal((2, 3, 12, 9)),), ((2, 1, 3, 4),)),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_vectorised_kernel_stays_in_its_namespace(name):
+    kernel, arrays, rest = CALLS[name]
+    expected = kernel(*arrays, *rest)
+    got = kernel(*(StrictArray(a) for a in arrays), *rest)
+    expected, got = (expected, got) if isinstance(expected, tuple) else ((expected,), (got,))
+    for g, e in zip(got, expected):
+        assert type(g) is StrictArray, f"{name} returned a {type(g).__name__}, not a StrictArray"
+        np.testing.assert_array_equal(g.to_numpy(), e, err_msg=name)
