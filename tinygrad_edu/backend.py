@@ -38,6 +38,13 @@ def register_namespace(array_type, xp, device_type):
     _DEVICE_NAMESPACES[device_type] = xp
 
 
+def unregister_namespace(array_type):
+    """Forget an array type registered with :func:`register_namespace`."""
+    xp, device_type = _NAMESPACES.pop(array_type)
+    if not any(d == device_type for _, d in _NAMESPACES.values()):
+        _DEVICE_NAMESPACES.pop(device_type, None)
+
+
 def get_array_module(*arrays):
     """The array namespace (``numpy``, ``cupy``, ...) of the first array among the
     arguments; ``numpy`` when none is an array (Python scalars, ``None``)."""

@@ -136,7 +136,8 @@ def avg_pool_configs(draw, dtype=None, allow_override=True):
         kernel.append(k), stride.append(s), padding.append(p), hw.append(_size_for(draw, k, p))
     override = draw(st.one_of(st.none(), st.integers(1, 5))) if allow_override else None
     x = draw(images((draw(st.integers(1, 2)), draw(st.integers(1, 3)), *hw), dtype))
-    return AvgPoolConfig(x, tuple(kernel), tuple(stride), tuple(padding), draw(st.booleans()), draw(st.booleans()), override)
+    ceil_mode, count_include_pad = draw(st.booleans()), draw(st.booleans())
+    return AvgPoolConfig(x, tuple(kernel), tuple(stride), tuple(padding), ceil_mode, count_include_pad, override)
 
 
 @st.composite
@@ -179,7 +180,8 @@ def pad_configs(draw, reflect, dtype=None):
     """(x, padding): 1-D padding (left, right) of an (N, C, W) array or 2-D padding
     (left, right, top, bottom) of an (N, C, H, W) array; reflect needs padding < size."""
     two_d = draw(st.booleans())
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3))) + ((draw(st.integers(1, 6)),) if two_d else ()) + (draw(st.integers(1, 6)),)
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    shape = (n, c, draw(st.integers(1, 6)), draw(st.integers(1, 6))) if two_d else (n, c, draw(st.integers(1, 6)))
     amounts = []
     for size in (shape[-1], shape[-2]) if two_d else (shape[-1],):
         top = size - 1 if reflect else 3

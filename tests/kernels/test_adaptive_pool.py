@@ -40,7 +40,10 @@ def test_adaptive_avg_pool2d_backward_is_the_adjoint(case, data):
         assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs)), forward.__name__
 
 
-@pytest.mark.parametrize("size, out, bins", [(5, 3, [(0, 2), (1, 4), (3, 5)]), (4, 2, [(0, 2), (2, 4)]), (2, 3, [(0, 1), (0, 2), (1, 2)])])
+@pytest.mark.parametrize(
+    "size, out, bins",
+    [(5, 3, [(0, 2), (1, 4), (3, 5)]), (4, 2, [(0, 2), (2, 4)]), (2, 3, [(0, 1), (0, 2), (1, 2)])],
+)
 def test_adaptive_bins_follow_pytorch(size, out, bins):
     assert adaptive_pool.adaptive_bins(size, out) == bins
 
@@ -48,7 +51,8 @@ def test_adaptive_bins_follow_pytorch(size, out, bins):
 def test_adaptive_max_follows_pytorch_on_ties_and_nan():
     ties = np.array([[[[1.0, 7.0, 7.0], [7.0, 2.0, 7.0]]]])
     nans = np.array([[[[np.nan, 1.0, np.nan], [2.0, np.nan, 3.0]]]])
-    for form in forms(adaptive_pool, "adaptive_max_pool2d_forward") + [adaptive_pool.adaptive_max_pool2d_forward_reference]:
+    reference = adaptive_pool.adaptive_max_pool2d_forward_reference
+    for form in forms(adaptive_pool, "adaptive_max_pool2d_forward") + [reference]:
         out, indices = form(ties, (1, 1))
         assert out.item() == 7.0 and indices.item() == 1, form.__name__  # the first 7, row-major
         out, indices = form(nans, (1, 1))

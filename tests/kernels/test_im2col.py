@@ -71,7 +71,8 @@ def test_conv2d_is_one_grouped_matmul_over_im2col(data):
     # The layout (N, C, kh, kw, OH, OW) splits C into (G, C/G) by a reshape, no copy.
     out = weight.reshape(groups, out_per_group, -1) @ cols.reshape(n, groups, -1, oh * ow)
     out = out.reshape(n, groups * out_per_group, oh, ow)
-    np.testing.assert_allclose(out, conv2d_direct(cfg.x, weight, cfg.stride, cfg.padding, cfg.dilation, groups), atol=1e-12)
+    expected = conv2d_direct(cfg.x, weight, cfg.stride, cfg.padding, cfg.dilation, groups)
+    np.testing.assert_allclose(out, expected, atol=1e-12)
 
 
 @pytest.mark.parametrize(

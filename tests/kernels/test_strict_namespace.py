@@ -23,33 +23,34 @@ def strict_backend():
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((2, 3, 5, 6))
-PAIR, ONE = (2, 2), (1, 1)
-_, INDICES = max_pool.max_pool2d_forward(X, (3, 2), (2, 1), (1, 1), (1, 2), True)
+CONV = ((3, 2), (2, 1), (1, 1), (2, 1))  # kernel_size, stride, padding, dilation
+POOL = ((3, 2), (2, 1), (1, 1), (1, 2), True)  # ... and ceil_mode
+AVG = ((3, 2), (2, 1), (1, 1), True, False, None)  # kernel_size, stride, padding, ceil_mode, count_include_pad, divisor
+_, INDICES = max_pool.max_pool2d_forward(X, *POOL)
+DISTINCT = np.broadcast_to(np.arange(4).reshape(2, 2), (2, 3, 2, 2))  # distinct indices per plane
+G_POOL, G_AVG, G_ADAPTIVE = rng.standard_normal(INDICES.shape), rng.standard_normal((2, 3, 3, 7)), rng.standard_normal((2, 3, 3, 4))
+G_RESIZED, G_PADDED = rng.standard_normal((2, 3, 9, 7)), rng.standard_normal((2, 3, 12, 9))
 
 CALLS = {  # name: (kernel, array arguments, other arguments)
-    "im2col": (unfold.im2col, (X,), ((3, 2), (2, 1), (1, 1), (2, 1))),
-    "col2im": (unfold.col2im, (unfold.im2col(X, (3, 2), (2, 1), (1, 1), (2, 1)),), (X.shape, (3, 2), (2, 1), (1, 1), (2, 1))),
-    "max_pool2d_forward": (max_pool.max_pool2d_forward, (X,), ((3, 2), (2, 1), (1, 1), (1, 2), True)),
-    "max_pool2d_backward": (max_pool.max_pool2d_backward, (rng.standard_normal(INDICES.shape), INDICES), (X.shape,)),
-    "max_unpool2d": (max_pool.max_unpool2d, (X[:, :, :2, :2], np.arange(4).reshape(1, 1, 2, 2) * np.ones((2, 3, 1, 1), np.int64)), ((3, 3),)),
+    "im2col": (unfold.im2col, (X,), CONV),
+    "col2im": (unfold.col2im, (unfold.im2col(X, *CONV),), (X.shape, *CONV)),
+    "max_pool2d_forward": (max_pool.max_pool2d_forward, (X,), POOL),
+    "max_pool2d_backward": (max_pool.max_pool2d_backward, (G_POOL, INDICES), (X.shape,)),
+    "max_unpool2d": (max_pool.max_unpool2d, (X[:, :, :2, :2], DISTINCT), ((3, 3),)),
     "max_unpool2d_backward": (max_pool.max_unpool2d_backward, (X, INDICES), ()),
-    "avg_pool2d_forward": (avg_pool.avg_pool2d_forward, (X,), ((3, 2), (2, 1), (1, 1), True, False, None)),
-    "avg_pool2d_backward": (
-        avg_pool.avg_pool2d_backward,
-        (rng.standard_normal((2, 3, 3, 7)),),
-        (X.shape, (3, 2), (2, 1), (1, 1), True, False, None),
-    ),
+    "avg_pool2d_forward": (avg_pool.avg_pool2d_forward, (X,), AVG),
+    "avg_pool2d_backward": (avg_pool.avg_pool2d_backward, (G_AVG,), (X.shape, *AVG)),
     "adaptive_avg_pool2d_forward": (adaptive_pool.adaptive_avg_pool2d_forward, (X,), ((3, 4),)),
-    "adaptive_avg_pool2d_backward": (adaptive_pool.adaptive_avg_pool2d_backward, (rng.standard_normal((2, 3, 3, 4)),), (X.shape,)),
+    "adaptive_avg_pool2d_backward": (adaptive_pool.adaptive_avg_pool2d_backward, (G_ADAPTIVE,), (X.shape,)),
     "adaptive_max_pool2d_forward": (adaptive_pool.adaptive_max_pool2d_forward, (X,), ((3, 4),)),
     "upsample_bilinear2d_forward": (upsample.upsample_bilinear2d_forward, (X,), ((9, 7), False, None)),
-    "upsample_bilinear2d_backward": (upsample.upsample_bilinear2d_backward, (rng.standard_normal((2, 3, 9, 7)),), (X.shape, True, None)),
+    "upsample_bilinear2d_backward": (upsample.upsample_bilinear2d_backward, (G_RESIZED,), (X.shape, True, None)),
     "upsample_nearest2d_forward": (upsample.upsample_nearest2d_forward, (X,), ((9, 7), None)),
-    "upsample_nearest2d_backward": (upsample.upsample_nearest2d_backward, (rng.standard_normal((2, 3, 9, 7)),), (X.shape, None)),
+    "upsample_nearest2d_backward": (upsample.upsample_nearest2d_backward, (G_RESIZED,), (X.shape, None)),
     "pad_reflect": (pad.pad_reflect, (X,), ((2, 1, 3, 4),)),
-    "pad_reflect_backward": (pad.pad_reflect_backward, (rng.standard_normal((2, 3, 12, 9)),), ((2, 1, 3, 4),)),
+    "pad_reflect_backward": (pad.pad_reflect_backward, (G_PADDED,), ((2, 1, 3, 4),)),
     "pad_replicate": (pad.pad_replicate, (X,), ((2, 3),)),
-    "pad_replicate_backward": (pad.pad_replicate_backward, (rng.standard_normal((2, 3, 12, 9)),), ((2, 1, 3, 4),)),
+    "pad_replicate_backward": (pad.pad_replicate_backward, (G_PADDED,), ((2, 1, 3, 4),)),
 }
 
 

@@ -85,47 +85,35 @@ def test_dispatch_takes_the_numba_form_only_for_numpy_float_arrays(restore_kerne
     assert calls == ["numba", "vectorised", "vectorised", "vectorised"]
 
 
-def _every_dispatch_call(x):
-    """(name, result of the dispatcher, result of the vectorised form) for every kernel."""
-    pair, one = (2, 2), (1, 1)
+def _dispatch_cases(x):
+    """(module, kernel name, arguments) for every dispatcher in tinygrad_edu.kernels."""
+    pair, one, no_pad = (2, 2), (1, 1), (0, 0)
     cols = unfold.im2col(x, pair, one, one, one)
-    out, indices = max_pool.max_pool2d_forward(x, pair, pair, (0, 0), one)
-    avg = avg_pool.avg_pool2d_forward(x, pair, pair, (1, 1), True, False)
+    out, indices = max_pool.max_pool2d_forward(x, pair, pair, no_pad, one)
+    avg = avg_pool.avg_pool2d_forward(x, pair, pair, one, True, False)
     big = upsample.upsample_bilinear2d_forward(x, (7, 9), False)
     padded = pad.pad_reflect(x, (1, 2, 2, 1))
     return [
-        ("im2col", kernels.im2col(x, pair, one, one, one), cols),
-        ("col2im", kernels.col2im(cols, x.shape, pair, one, one, one), unfold.col2im(cols, x.shape, pair, one, one, one)),
-        ("max_pool2d_forward", kernels.max_pool2d_forward(x, pair, pair, (0, 0), one), (out, indices)),
-        ("max_pool2d_backward", kernels.max_pool2d_backward(out, indices, x.shape), max_pool.max_pool2d_backward(out, indices, x.shape)),
-        ("max_unpool2d", kernels.max_unpool2d(out, indices, x.shape[2:]), max_pool.max_unpool2d(out, indices, x.shape[2:])),
-        ("max_unpool2d_backward", kernels.max_unpool2d_backward(x, indices), max_pool.max_unpool2d_backward(x, indices)),
-        ("avg_pool2d_forward", kernels.avg_pool2d_forward(x, pair, pair, (1, 1), True, False), avg),
-        (
-            "avg_pool2d_backward",
-            kernels.avg_pool2d_backward(avg, x.shape, pair, pair, (1, 1), True, False),
-            avg_pool.avg_pool2d_backward(avg, x.shape, pair, pair, (1, 1), True, False),
-        ),
-        ("adaptive_avg_pool2d_forward", kernels.adaptive_avg_pool2d_forward(x, (3, 2)), adaptive_pool.adaptive_avg_pool2d_forward(x, (3, 2))),
-        ("adaptive_avg_pool2d_backward", kernels.adaptive_avg_pool2d_backward(avg, x.shape), adaptive_pool.adaptive_avg_pool2d_backward(avg, x.shape)),
-        ("adaptive_max_pool2d_forward", kernels.adaptive_max_pool2d_forward(x, (3, 2)), adaptive_pool.adaptive_max_pool2d_forward(x, (3, 2))),
-        (
-            "adaptive_max_pool2d_backward",
-            kernels.adaptive_max_pool2d_backward(out, indices, x.shape),
-            adaptive_pool.adaptive_max_pool2d_backward(out, indices, x.shape),
-        ),
-        ("upsample_bilinear2d_forward", kernels.upsample_bilinear2d_forward(x, (7, 9), False), big),
-        (
-            "upsample_bilinear2d_backward",
-            kernels.upsample_bilinear2d_backward(big, x.shape, False),
-            upsample.upsample_bilinear2d_backward(big, x.shape, False),
-        ),
-        ("upsample_nearest2d_forward", kernels.upsample_nearest2d_forward(x, (7, 9)), upsample.upsample_nearest2d_forward(x, (7, 9))),
-        ("upsample_nearest2d_backward", kernels.upsample_nearest2d_backward(big, x.shape), upsample.upsample_nearest2d_backward(big, x.shape)),
-        ("pad_reflect", kernels.pad_reflect(x, (1, 2, 2, 1)), padded),
-        ("pad_reflect_backward", kernels.pad_reflect_backward(padded, (1, 2, 2, 1)), pad.pad_reflect_backward(padded, (1, 2, 2, 1))),
-        ("pad_replicate", kernels.pad_replicate(x, (1, 2)), pad.pad_replicate(x, (1, 2))),
-        ("pad_replicate_backward", kernels.pad_replicate_backward(padded, (1, 2)), pad.pad_replicate_backward(padded, (1, 2))),
+        (unfold, "im2col", (x, pair, one, one, one)),
+        (unfold, "col2im", (cols, x.shape, pair, one, one, one)),
+        (max_pool, "max_pool2d_forward", (x, pair, pair, no_pad, one)),
+        (max_pool, "max_pool2d_backward", (out, indices, x.shape)),
+        (max_pool, "max_unpool2d", (out, indices, x.shape[2:])),
+        (max_pool, "max_unpool2d_backward", (x, indices)),
+        (avg_pool, "avg_pool2d_forward", (x, pair, pair, one, True, False)),
+        (avg_pool, "avg_pool2d_backward", (avg, x.shape, pair, pair, one, True, False)),
+        (adaptive_pool, "adaptive_avg_pool2d_forward", (x, (3, 2))),
+        (adaptive_pool, "adaptive_avg_pool2d_backward", (avg, x.shape)),
+        (adaptive_pool, "adaptive_max_pool2d_forward", (x, (3, 2))),
+        (adaptive_pool, "adaptive_max_pool2d_backward", (out, indices, x.shape)),
+        (upsample, "upsample_bilinear2d_forward", (x, (7, 9), False)),
+        (upsample, "upsample_bilinear2d_backward", (big, x.shape, False)),
+        (upsample, "upsample_nearest2d_forward", (x, (7, 9))),
+        (upsample, "upsample_nearest2d_backward", (big, x.shape)),
+        (pad, "pad_reflect", (x, (1, 2, 2, 1))),
+        (pad, "pad_reflect_backward", (padded, (1, 2, 2, 1))),
+        (pad, "pad_replicate", (x, (1, 2))),
+        (pad, "pad_replicate_backward", (padded, (1, 2))),
     ]
 
 
@@ -133,8 +121,9 @@ def _every_dispatch_call(x):
 def test_every_dispatcher_matches_the_vectorised_form(kernel_set, restore_kernel_set):
     kernels.use(kernel_set)
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 6))
-    for name, got, expected in _every_dispatch_call(x):
-        assert_close(got, expected, f"kernels.{name} with the {kernel_set} set")
+    for module, name, args in _dispatch_cases(x):
+        expected = getattr(module, name)(*args)
+        assert_close(getattr(kernels, name)(*args), expected, f"kernels.{name} with the {kernel_set} set")
 
 
 @needs_numba
@@ -149,7 +138,8 @@ def test_numba_forms_agree_when_many_planes_share_the_threads():
         "col2im_numba",
     )
     out, indices = max_pool.max_pool2d_forward_numba(x, (3, 3), (1, 1), (1, 1), (1, 1))
-    assert_close((out, indices), max_pool.max_pool2d_forward(x, (3, 3), (1, 1), (1, 1), (1, 1)), "max_pool2d_forward_numba")
+    expected = max_pool.max_pool2d_forward(x, (3, 3), (1, 1), (1, 1), (1, 1))
+    assert_close((out, indices), expected, "max_pool2d_forward_numba")
     assert_close(
         max_pool.max_pool2d_backward_numba(out, indices, x.shape),
         max_pool.max_pool2d_backward(out, indices, x.shape),

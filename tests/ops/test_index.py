@@ -31,8 +31,11 @@ def check(a, key, tge_key=None, contiguous=True):
 def basic_keys(draw, shape):
     """A key of ints (maybe negative), slices (any bounds, positive steps), None and at
     most one Ellipsis, covering some or all dims."""
+    k = draw(st.integers(0, len(shape)))
+    ellipsis = draw(st.sampled_from(["none", "front", "back"]))
+    covered = shape[len(shape) - k:] if ellipsis == "front" else shape[:k]  # "...[-k:]" indexes the last k dims
     entries = []
-    for n in shape[: draw(st.integers(0, len(shape)))]:
+    for n in covered:
         kind = draw(st.sampled_from(["int", "slice", "full"]))
         if kind == "int":
             entries.append(draw(st.integers(-n, n - 1)))
@@ -41,10 +44,10 @@ def basic_keys(draw, shape):
             entries.append(slice(draw(bound), draw(bound), draw(st.one_of(st.none(), st.integers(1, 3)))))
         else:
             entries.append(slice(None))
+    if ellipsis != "none":
+        entries.insert(0 if ellipsis == "front" else len(entries), Ellipsis)
     for _ in range(draw(st.integers(0, 2))):
         entries.insert(draw(st.integers(0, len(entries))), None)
-    if draw(st.booleans()):
-        entries.insert(draw(st.integers(0, len(entries))), Ellipsis)
     return tuple(entries)
 
 

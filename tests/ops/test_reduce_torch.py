@@ -23,6 +23,7 @@ CASES = [
     ("var_tuple_keepdim", A, lambda x: x.var((0, 2), keepdim=True)),
     ("var_correction", A, lambda x: x.var(-1, correction=2)),
     ("var_correction_float", A, lambda x: x.var(0, correction=0.5)),
+    ("var_unbiased_overload", A, lambda x: x.var(False)),
     ("std_all", A, lambda x: x.std()),
     ("std_dim", A, lambda x: x.std(-2, keepdim=True)),
     ("std_correction0", A, lambda x: x.std((1, 2), correction=0)),

@@ -23,9 +23,11 @@ from tinygrad_edu.kernels.sizes import output_size
 
 KERNEL_SETS = ("numpy", "numba")
 ENV_VAR = "TINYGRAD_EDU_KERNELS"
-# Measured on a 2-core CPU, conv2d N=32 64->64 32x32 3x3 (im2col + col2im) and 2x2 max
-# pooling forward + backward: the Numba set is faster (numbers in the kernels' tests
-# README/report); without Numba installed the NumPy set is the only one.
+# The faster set on the CPU measured (2 cores, float32): conv2d N=32, 64->64 channels,
+# 32x32, 3x3, padding 1: im2col + col2im 26 ms with NumPy, 11 ms with Numba (28 vs 19 ms
+# with another process busy on one core); 2x2 max pooling of (32, 64, 32, 32), forward
+# + backward: 16 ms with NumPy, 3 ms with Numba (16 vs 5 ms). Without Numba installed
+# the NumPy set is the only one.
 DEFAULT_KERNEL_SET = "numba" if HAVE_NUMBA else "numpy"
 
 _NUMBA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -38,7 +40,9 @@ def use(name):
     if name not in KERNEL_SETS:
         raise ValueError(f"kernels.use: unknown kernel set {name!r}; the valid sets are 'numpy' and 'numba'")
     if name == "numba" and not HAVE_NUMBA:
-        raise ImportError("kernels.use('numba'): Numba is not installed (pip install numba); the 'numpy' set works without it")
+        raise ImportError(
+            "kernels.use('numba'): Numba is not installed (pip install numba); the 'numpy' set works without it"
+        )
     _kernel_set = name
 
 

@@ -26,10 +26,14 @@ from tinygrad_edu.kernels.sizes import output_size
 
 def avg_pool_output_hw(input_hw, kernel_size, stride, padding, ceil_mode):
     """(OH, OW) of average pooling (dilation is always 1)."""
-    return tuple(output_size(size, k, s, p, 1, ceil_mode) for size, k, s, p in zip(input_hw, kernel_size, stride, padding))
+    return tuple(
+        output_size(size, k, s, p, 1, ceil_mode) for size, k, s, p in zip(input_hw, kernel_size, stride, padding)
+    )
 
 
-def avg_pool_divisors(xp, input_hw, output_hw, kernel_size, stride, padding, count_include_pad, divisor_override, dtype):
+def avg_pool_divisors(
+    xp, input_hw, output_hw, kernel_size, stride, padding, count_include_pad, divisor_override, dtype
+):
     """The (OH, OW) array of divisors, by PyTorch's rules (see the module docstring)."""
     if divisor_override is not None:
         return xp.full(output_hw, divisor_override, dtype=dtype)
@@ -47,10 +51,15 @@ def avg_pool_divisors(xp, input_hw, output_hw, kernel_size, stride, padding, cou
 # ----------------------------------------------------------------------------- reference
 
 
-def _window_divisor(start, k, size, p, count_include_pad):
-    """1-D divisor factor of the window starting at ``start`` (reference form)."""
-    end = min(start + k, size + p)
-    return end - start if count_include_pad else min(end, size) - max(start, 0)
+def _window_divisor(top, left, kernel_size, input_hw, padding, count_include_pad, divisor_override):
+    """Divisor of the window whose top-left tap is at (top, left) (reference form)."""
+    if divisor_override is not None:
+        return divisor_override
+    divisor = 1
+    for start, k, size, p in zip((top, left), kernel_size, input_hw, padding):
+        end = min(start + k, size + p)  # the window clipped to the padded input
+        divisor *= end - start if count_include_pad else min(end, size) - max(start, 0)
+    return divisor
 
 
 def avg_pool2d_forward_reference(
@@ -67,10 +76,7 @@ def avg_pool2d_forward_reference(
         for row in range(max(top, 0), min(top + kh, h)):  # the window's rows inside the input
             for col in range(max(left, 0), min(left + kw, w)):
                 total += x[b, ch, row, col]
-        if divisor_override is not None:
-            divisor = divisor_override
-        else:
-            divisor = _window_divisor(top, kh, h, ph, count_include_pad) * _window_divisor(left, kw, w, pw, count_include_pad)
+        divisor = _window_divisor(top, left, kernel_size, (h, w), padding, count_include_pad, divisor_override)
         out[b, ch, oy, ox] = total / divisor if divisor > 0 else 0.0
     return out
 
@@ -85,10 +91,7 @@ def avg_pool2d_backward_reference(
     grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
     for b, ch, oy, ox in np.ndindex(grad_out.shape):
         top, left = oy * sh - ph, ox * sw - pw
-        if divisor_override is not None:
-            divisor = divisor_override
-        else:
-            divisor = _window_divisor(top, kh, h, ph, count_include_pad) * _window_divisor(left, kw, w, pw, count_include_pad)
+        divisor = _window_divisor(top, left, kernel_size, (h, w), padding, count_include_pad, divisor_override)
         if divisor <= 0:
             continue
         for row in range(max(top, 0), min(top + kh, h)):

@@ -30,7 +30,9 @@ def pad_amounts(kernel, padding, shape, reflect):
         )
     padded_dims = len(padding) // 2
     if len(shape) < padded_dims:
-        raise ValueError(f"{kernel}: padding {tuple(padding)} pads {padded_dims} dims, but the input has shape {tuple(shape)}")
+        raise ValueError(
+            f"{kernel}: padding {tuple(padding)} pads {padded_dims} dims, but the input has shape {tuple(shape)}"
+        )
     if min(padding) < 0:
         raise ValueError(f"{kernel}: padding must be >= 0, got {tuple(padding)}")
     left, right, top, bottom = _unpack(padding)

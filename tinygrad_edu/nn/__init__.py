@@ -1,2 +1,19 @@
 """Neural-network building blocks. ``nn.functional`` holds the stateless functions."""
 from . import functional
+from . import init, utils
+from .parameter import Parameter
+from .module import Module
+from .containers import ModuleDict, ModuleList, Sequential
+from .linear import Identity, Linear
+from .flatten import Flatten, Unflatten
+from .activation import (
+    ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh,
+)
+from .dropout import Dropout, Dropout2d
+from .sparse import Embedding
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from .upsampling import Upsample
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
+from .summary import summary

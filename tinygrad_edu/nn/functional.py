@@ -17,3 +17,6 @@ from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_no
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from ..ops.softmax import log_softmax, softmax
 from ..ops.upsample import interpolate
+from ..ops.dropout import dropout, dropout2d
+from ..ops.embedding import embedding
+from ..ops.prelu import prelu

@@ -443,7 +443,7 @@ class Module:
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing, unexpected, errors = [], [], []
+        missing, errors = [], []
         # every path to a module, a shared one included (its keys appear under each path)
         for prefix, module in self.named_modules(remove_duplicate=False):
             module._load_from_state_dict(state_dict, prefix + "." if prefix else "", missing, errors, assign)

@@ -204,6 +204,8 @@ class Std(Function):
 
 def _correction(op, unbiased, correction):
     """PyTorch's rule: correction defaults to 1 (Bessel's); unbiased=False means 0."""
+    if unbiased is not None and not isinstance(unbiased, bool):
+        raise TypeError(f"{op}: unbiased must be a bool, got {unbiased!r}")
     if unbiased is not None and correction is not None:
         raise TypeError(f"{op}: pass either unbiased or correction, not both (got unbiased={unbiased}, correction={correction})")
     if correction is not None:
@@ -214,6 +216,8 @@ def _correction(op, unbiased, correction):
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with divisor N - correction (default correction 1)."""
     _check_floating("var", input)
+    if isinstance(dim, bool):  # PyTorch's overload var(x, unbiased): x.var(False) is over all dims
+        dim, unbiased = None, dim
     c = _correction("var", unbiased, correction)
     dims = _reduce_dims("var", dim, input.ndim)
     _warn_if_no_dof("var", input, dims, c)
@@ -223,6 +227,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: sqrt of ``var`` (default correction 1)."""
     _check_floating("std", input)
+    if isinstance(dim, bool):  # PyTorch's overload std(x, unbiased): x.std(False) is over all dims
+        dim, unbiased = None, dim
     c = _correction("std", unbiased, correction)
     dims = _reduce_dims("std", dim, input.ndim)
     _warn_if_no_dof("std", input, dims, c)
