@@ -30,10 +30,11 @@ from .ops.compare import (
     logical_or, lt, ne, remainder, round, sign,
 )
 from .ops.compare import all, any
-from .ops.reduce import sum, mean
+from .ops.reduce import amax, amin, argmax, argmin, logsumexp, max, mean, min, norm, std, sum, var
 from .ops.matmul import bmm, matmul, mm
 from .ops.shape import (
-    broadcast_to, cat, chunk, flatten, permute, reshape, split, squeeze, stack, transpose, unsqueeze,
+    broadcast_to, cat, chunk, flatten, permute, repeat, reshape, split, squeeze, stack, transpose,
+    unflatten, unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
 from .ops.activation import relu, relu_, selu, selu_

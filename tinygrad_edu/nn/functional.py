@@ -14,6 +14,7 @@ from ..ops.loss import (
 )
 from ..ops.matmul import linear
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from ..ops.pad import pad
 from ..ops.pool import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d, max_unpool2d
 from ..ops.softmax import log_softmax, softmax
 from ..ops.upsample import interpolate
