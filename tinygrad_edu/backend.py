@@ -149,20 +149,36 @@ def is_floating(dtype):
     return np.issubdtype(np.dtype(dtype), np.floating)
 
 
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote_within(dtypes):
+    """Promotion inside one category: the highest kind wins outright (int64 with
+    float32 gives float32, unlike NumPy's float64); same kinds promote as NumPy does."""
+    top = max(_KIND_RANK[d.kind] for d in dtypes)
+    return np.result_type(*[d for d in dtypes if _KIND_RANK[d.kind] == top])
+
+
 def result_dtype(*operands):
     """The dtype of an arithmetic result, following PyTorch's promotion rules.
 
-    Arrays decide among themselves (float64 with float32 gives float64); Python
-    scalars only matter by kind: an integer array with a Python float gives the
-    *default float dtype* (float32), where NumPy would give float64.
+    Operands fall into three categories, in priority order: arrays with dimensions,
+    0-d arrays, and Python numbers. A lower category only matters if it is of a
+    higher kind (bool < integer < float): ``float32 array * float64 0-d array`` stays
+    float32, ``int64 array * 1.5`` gives the default float dtype (float32), and
+    ``int64 array * float32 array`` gives float32 (NumPy would give float64 for all three).
     """
-    array_dtypes = [a.dtype for a in operands if hasattr(a, "dtype")]
-    scalars = [a for a in operands if not hasattr(a, "dtype")]
-    dt = np.result_type(*array_dtypes) if array_dtypes else None
-    if dt is None:
-        dt = default_float_dtype if any(isinstance(s, float) for s in scalars) else np.dtype(np.int64)
-    elif dt.kind in "biu" and any(isinstance(s, float) for s in scalars):
-        dt = default_float_dtype
-    elif dt.kind == "b" and any(isinstance(s, int) and not isinstance(s, bool) for s in scalars):
-        dt = np.dtype(np.int64)
-    return np.dtype(dt)
+    dims = [np.dtype(a.dtype) for a in operands if hasattr(a, "dtype") and a.ndim > 0]
+    zero_d = [np.dtype(a.dtype) for a in operands if hasattr(a, "dtype") and a.ndim == 0]
+    numbers = [a for a in operands if not hasattr(a, "dtype")]
+    result = None
+    for group in (dims, zero_d):
+        if group:
+            dt = _promote_within(group)
+            if result is None or _KIND_RANK[dt.kind] > _KIND_RANK[result.kind]:
+                result = dt
+    if numbers:
+        kind = max(2 if isinstance(n, float) else 0 if isinstance(n, bool) else 1 for n in numbers)
+        if result is None or kind > _KIND_RANK[result.kind]:
+            result = [np.dtype(np.bool_), np.dtype(np.int64), default_float_dtype][kind]
+    return np.dtype(result)

@@ -247,3 +247,28 @@ def test_create_graph_is_refused_clearly():
     x = tge.randn(2, requires_grad=True)
     with pytest.raises(NotImplementedError, match="create_graph"):
         (x * x).sum().backward(create_graph=True)
+
+
+# ------------------------------------------------------- regressions (review)
+def test_gradient_of_a_0d_leaf_is_a_0d_tensor():
+    b = tge.tensor(1.0, requires_grad=True)
+    (tge.ones(3) * b).sum().backward()
+    assert b.grad.shape == () and b.grad.item() == 3.0
+    assert "tensor(3.)" == repr(b.grad)
+
+
+def test_grad_of_intermediate_runs_only_the_needed_part_of_the_graph():
+    w = tge.ones(3, requires_grad=True)
+    x = w.exp()
+    (gx,) = tge.autograd.grad((x * x).sum(), x)  # must not run (and free) ExpBackward
+    np.testing.assert_allclose(gx.numpy(), 2 * np.e * np.ones(3), rtol=1e-6)
+    x.sum().backward()  # ExpBackward still has its saved output
+    np.testing.assert_allclose(w.grad.numpy(), np.e * np.ones(3), rtol=1e-6)
+
+
+def test_grad_after_backward_freed_other_branches():
+    w = tge.ones(3, requires_grad=True)
+    x = w.exp()
+    x.sum().backward()  # frees ExpBackward
+    (g,) = tge.autograd.grad((x * x).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 2 * np.e * np.ones(3), rtol=1e-6)

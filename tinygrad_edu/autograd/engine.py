@@ -31,31 +31,30 @@ def unbroadcast(grad, shape):
     extra = grad.ndim - len(shape)
     if extra < 0:
         raise RuntimeError(f"unbroadcast: gradient of shape {tuple(grad.shape)} has fewer dims than input {shape}")
-    if extra:
-        grad = grad.sum(axis=tuple(range(extra)))
-    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if ones:
-        grad = grad.sum(axis=ones, keepdims=True)
-    if grad.shape != shape:
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    # keepdims keeps an array (NumPy would return a scalar for a full sum); reshape drops the leading dims
+    summed = grad.sum(axis=axes, keepdims=True).reshape(shape)
+    if summed.shape != shape:
         raise RuntimeError(f"unbroadcast: gradient of shape {tuple(grad.shape)} cannot be summed to input shape {shape}")
-    return grad
+    return summed
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
     """Backpropagate ``root_grads`` (arrays) from ``roots`` (edges: ``(node, output_nr)``).
 
     With ``capture`` (a dict ``{edge: None}``, used by ``autograd.grad``) the gradients
-    arriving at those edges are stored in it and no leaf's ``.grad`` is touched.
+    arriving at those edges are stored in it and no leaf's ``.grad`` is touched; only
+    the part of the graph between the outputs and those edges is run (and freed).
     """
+    relevant = None if capture is None else _nodes_leading_to(roots, {node for node, _ in capture})
+
     # 1. dependency counts of every reachable node
     dependencies = {}
     stack = [node for node, _ in roots]
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
+        for child, _ in _children(node, relevant):
             dependencies[child] = dependencies.get(child, 0) + 1
             if child not in seen:
                 seen.add(child)
@@ -75,11 +74,13 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             _accumulate_leaf(node, grads[0], capture)
             continue
         grads = _run_output_hooks(node, grads, capture)
+        if relevant is not None and not _children(node, relevant):
+            continue  # a captured edge with nothing wanted below it: stop here
         input_grads = _call_backward(node, grads)
         if not retain_graph:
             node._free()
         for i, ((child, nr), g) in enumerate(zip(node.next_functions, input_grads)):
-            if child is None:
+            if child is None or (relevant is not None and child not in relevant):
                 continue
             if g is not None:
                 if isinstance(g, np.generic):  # a NumPy scalar from a 0-d computation
@@ -93,18 +94,47 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             if dependencies[child] == 0 and child in buffers:
                 ready.append(child)
             elif dependencies[child] == 0:
-                _skip_subgraph(child, dependencies, buffers, ready)
+                _skip_subgraph(child, dependencies, buffers, ready, relevant)
 
 
-def _skip_subgraph(node, dependencies, buffers, ready):
+def _children(node, relevant):
+    """The edges of ``node`` the backward pass follows: all of them, or with
+    ``relevant`` only those into nodes that lead to a captured edge."""
+    return [(c, nr) for c, nr in node.next_functions if c is not None and (relevant is None or c in relevant)]
+
+
+def _nodes_leading_to(roots, targets):
+    """Every node reachable from ``roots`` that has a path to one of ``targets``
+    (targets included): the part of the graph ``autograd.grad`` must run."""
+    parents = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            parents.setdefault(child, []).append(node)
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    relevant = {t for t in targets if t in seen}
+    stack = list(relevant)
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent not in relevant:
+                relevant.add(parent)
+                stack.append(parent)
+    return relevant
+
+
+def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
     """A node that received no gradient at all (every consumer returned ``None``):
     release the counts it holds on its own inputs so they can still run."""
     stack = [node]
     while stack:
         n = stack.pop()
-        for child, _ in n.next_functions:
-            if child is None:
-                continue
+        for child, _ in _children(n, relevant):
             dependencies[child] -= 1
             if dependencies[child] == 0:
                 if child in buffers:

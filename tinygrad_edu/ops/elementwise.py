@@ -7,6 +7,8 @@ the engine sums each returned gradient back to its input's shape (``unbroadcast`
 """
 import math
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import default_float_dtype, get_array_module, result_dtype
 from ..tensor import Tensor
@@ -357,6 +359,7 @@ def _operands(op, a, b, true_divide=False):
     """Tensors (or Python numbers) ready for a binary Function: array-likes become
     Tensors, shapes are checked, and integer tensors are promoted to float where
     PyTorch's rules make the result float."""
+    a, b = _python_number(a), _python_number(b)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     if not isinstance(a, (Tensor, int, float)):
@@ -371,10 +374,19 @@ def _operands(op, a, b, true_divide=False):
     return _cast(a, dtype), _cast(b, dtype)
 
 
+def _python_number(x):
+    """NumPy scalars (``np.float64(2.0)``) act as Python numbers, as in PyTorch."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def _cast(t, dtype):
-    if isinstance(t, Tensor) and t.data.dtype != dtype and t.data.dtype.kind in "biu":
-        return Tensor._wrap(t.data.astype(dtype))  # integers carry no gradient: a plain cast
-    return t
+    """``t`` in the result dtype: a plain cast for integers (no gradient), a recorded
+    one for floats (e.g. a 0-d float64 tensor meeting a float32 array)."""
+    if not isinstance(t, Tensor) or t.data.dtype == dtype:
+        return t
+    if t.data.dtype.kind in "biu":
+        return Tensor._wrap(t.data.astype(dtype))
+    return t.to(dtype)
 
 
 def add(input, other, alpha=1):

@@ -106,8 +106,8 @@ class Mean(Function):
 def sum(input, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "bi" and input.data.dtype.itemsize < 8 or input.data.dtype.kind == "b":
-        input = input.to("int64")  # PyTorch sums bools and small ints as int64
+    elif input.data.dtype.kind in "bu" or (input.data.dtype.kind == "i" and input.data.dtype.itemsize < 8):
+        input = input.to(np.int64)  # PyTorch sums bools and smaller integers as int64
     return Sum.apply(input, _reduce_dims("sum", dim, input.ndim), keepdim)
 
 
