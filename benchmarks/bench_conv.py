@@ -5,11 +5,18 @@ machine's float32 GEMM throughput, all in one run on the same machine.
     python benchmarks/bench_conv.py                 # table + benchmarks/conv_times.png
     python benchmarks/bench_conv.py --repeats 10
 
-Each (framework, op) case runs in its own subprocess. Peak memory is the growth of the
-process's peak resident memory (Linux VmHWM, reset through /proc/self/clear_refs just
-before one forward+backward) over its resident memory once the inputs exist and a
-warm-up step has run. Time is the median of the repeats after that warm-up (which also
-pays Numba's compile or cache load).
+Each (framework, op) case runs in its own subprocesses: one for time, one for memory.
+Time is the median of the repeats after a warm-up step (which also pays Numba's
+compile or cache load). Peak memory is the growth of the process's peak resident
+memory (Linux VmHWM, reset through /proc/self/clear_refs just before one
+forward+backward) over its resident memory once the inputs exist and the warm-up has
+run. The memory run sets MALLOC_MMAP_THRESHOLD_ so that glibc serves every block over
+64 KiB with its own mmap and returns it to the OS when freed: resident memory then
+follows the live arrays of both NumPy and PyTorch, instead of hiding a step's
+temporaries in memory that the warm-up step left in the heap. (That setting costs
+page faults, so the time run leaves malloc alone.)
+
+The machine may be shared: the load average is printed before and after the run.
 """
 import argparse
 import json
@@ -47,8 +54,9 @@ def _status_mib(field):
         return next(int(line.split()[1]) for line in f if line.startswith(field)) / 1024
 
 
-def run_case(framework, name, repeats):
-    """Runs inside the subprocess: time forward+backward, report peak memory growth."""
+def run_case(framework, name, repeats, measure):
+    """Runs inside the subprocess: ``measure`` "time" (median of the repeats, seconds)
+    or "memory" (peak growth in MiB during one forward+backward)."""
     import numpy as np
 
     x_shape, w_shape, kwargs, _ = CASES[name]
@@ -79,17 +87,19 @@ def run_case(framework, name, repeats):
             w.grad = None
 
     step()  # warm-up (Numba compile or cache load, allocator warm-up)
-    base = _status_mib("VmRSS:")
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
-    step()
-    peak = _status_mib("VmHWM:") - base
+    if measure == "memory":
+        base = _status_mib("VmRSS:")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
+        step()
+        print(json.dumps({"peak_mib": _status_mib("VmHWM:") - base}))
+        return
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"time": sorted(times)[len(times) // 2], "peak_mib": peak}))
+    print(json.dumps({"time": sorted(times)[len(times) // 2]}))
 
 
 def gemm_throughput():
@@ -100,6 +110,14 @@ def gemm_throughput():
     a @ a
     best = min(_timed(lambda: a @ a) for _ in range(5))
     return 2 * 2048**3 / best
+
+
+def _load():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3]) + f" (1, 5, 15 min; {os.cpu_count()} cores)"
+    except OSError:
+        return "unknown"
 
 
 def _timed(fn):
@@ -130,10 +148,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_times.png"))
-    parser.add_argument("--case", nargs=3, metavar=("FRAMEWORK", "OP", "REPEATS"), help=argparse.SUPPRESS)
+    parser.add_argument("--only", nargs="+", choices=list(CASES), help="run only these ops")
+    parser.add_argument("--case", nargs=4, metavar=("FRAMEWORK", "OP", "REPEATS", "MEASURE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        return run_case(args.case[0], args.case[1], int(args.case[2]))
+        return run_case(args.case[0], args.case[1], int(args.case[2]), args.case[3])
 
     frameworks = ["numpy", "numba"]
     try:
@@ -144,25 +163,32 @@ def main():
         print("PyTorch is not installed: no PyTorch column (pip install torch==2.13.0)")
     print(f"machine: {machine()}")
     print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
+    print(f"load average before: {_load()}")
     flops_per_s = gemm_throughput()
     print(f"float32 GEMM throughput (2048^3 matmul, NumPy BLAS): {flops_per_s / 1e9:.1f} GFLOP/s\n")
 
     results = {}
     here = os.path.dirname(os.path.abspath(__file__))
     env = dict(os.environ, PYTHONPATH=os.path.dirname(here) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for name in CASES:
+    # glibc: every block over 64 KiB gets its own mmap, returned to the OS when freed
+    mem_env = dict(env, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+    cases = {name: CASES[name] for name in (args.only or CASES)}
+    for name in cases:
         for fw in frameworks:
-            cmd = [sys.executable, os.path.abspath(__file__), "--case", fw, name, str(args.repeats)]
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if out.returncode:
-                print(out.stderr)
-                raise SystemExit(f"case {fw} {name} failed")
-            results[(fw, name)] = json.loads(out.stdout.strip().splitlines()[-1])
+            results[(fw, name)] = {}
+            for measure, case_env in (("time", env), ("memory", mem_env)):
+                cmd = [sys.executable, os.path.abspath(__file__), "--case", fw, name, str(args.repeats), measure]
+                out = subprocess.run(cmd, capture_output=True, text=True, env=case_env)
+                if out.returncode:
+                    print(out.stderr)
+                    raise SystemExit(f"case {fw} {name} failed")
+                results[(fw, name)].update(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"load average after:  {_load()}\n")
 
     header = f"{'op (forward+backward, float32)':<68}{'set':<7}{'time ms':>9}{'peak MiB':>10}{'x torch t':>10}{'x torch mem':>12}{'x GEMM bound':>13}"
     print(header)
     print("-" * len(header))
-    for name, (_, _, _, desc) in CASES.items():
+    for name, (_, _, _, desc) in cases.items():
         bound = gemm_flops(name) / flops_per_s
         for fw in frameworks:
             r = results[(fw, name)]
@@ -182,7 +208,7 @@ def main():
         import numpy as np
 
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        names = list(CASES)
+        names = list(cases)
         width = 0.8 / len(frameworks)
         for i, fw in enumerate(frameworks):
             ax.bar(np.arange(len(names)) + i * width, [results[(fw, n)]["time"] * 1e3 for n in names], width, label=fw)

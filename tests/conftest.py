@@ -30,3 +30,18 @@ def _seed():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def strict_backend():
+    """Register ``StrictArray`` (tests/strict_array.py: an array type that refuses conversion
+    to NumPy, as CuPy arrays do) with the backend for one test, and yield its namespace
+    ``strict_xp`` (``strict_xp.ndarray`` is ``StrictArray``, ``strict_xp.asarray(a)`` wraps
+    a host array). A module whose every test needs it says
+    ``pytestmark = pytest.mark.usefixtures("strict_backend")``."""
+    from tinygrad_edu import backend
+    from tests.strict_array import StrictArray, strict_xp
+
+    backend.register_namespace(StrictArray, strict_xp, "strict")
+    yield strict_xp
+    backend.unregister_namespace(StrictArray)

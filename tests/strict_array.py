@@ -15,7 +15,8 @@ the GPU. ``StrictArray`` reproduces that on a machine without a GPU:
   ``StrictArray``;
 - ``s.to_numpy()`` is the one explicit way back to host memory (``backend.to_numpy``).
 
-The test module registers it with ``backend.register_namespace(StrictArray, strict_xp, "strict")``.
+The ``strict_backend`` fixture (tests/conftest.py) registers it with
+``backend.register_namespace(StrictArray, strict_xp, "strict")`` and unregisters it afterwards.
 This is test code: generic forwarding (``__getattr__``) is fine here.
 """
 import operator

@@ -33,6 +33,12 @@ REQUIRED = """
     softmax log_softmax mse_loss l1_loss smooth_l1_loss cross_entropy cross_entropy:weight
     cross_entropy:ignore_index cross_entropy:label_smoothing cross_entropy:spatial nll_loss
     binary_cross_entropy binary_cross_entropy_with_logits
+    norm norm:p1_dim norm:p3_dims var:dims repeat unflatten view
+    batch_norm:train batch_norm:train_no_affine batch_norm:eval layer_norm rms_norm group_norm instance_norm
+    dropout embedding prelu conv2d conv2d:stride_padding_dilation conv2d:groups conv2d:same
+    conv_transpose2d:stride2_output_padding conv_transpose2d:groups conv1d
+    max_pool2d avg_pool2d:ceil_no_pad_count adaptive_avg_pool2d adaptive_max_pool2d max_unpool2d
+    interpolate:nearest interpolate:bilinear interpolate:bilinear_align_corners
 """.split()
 
 
@@ -135,6 +141,11 @@ def test_inputs_respect_their_domains():
     ignored = op_table.draw_array(op_table.CLASS_INDICES_SOME_IGNORED, (50,), rng, shapes)
     assert (ignored == op_table.IGNORE_INDEX).any() and ignored[0] != op_table.IGNORE_INDEX
     assert op_table.draw_array(op_table.REAL, (), rng, shapes).shape == ()  # a 0-d array, not a scalar
+    distinct = op_table.draw_array(op_table.DISTINCT, (2, 3, 4, 5), rng, shapes)
+    gaps = np.diff(np.sort(distinct.reshape(-1)))
+    assert distinct.dtype == np.float64 and np.abs(distinct).max() <= 2 and gaps.min() >= 4 / distinct.size
+    rows = op_table.draw_array(op_table.ROW_INDICES, (3, 4), rng, ((5, 2), (3, 4)))
+    assert rows.dtype == np.int64 and set(rows.reshape(-1)) <= set(range(5)) and rows[0, 0] == rows[-1, -1]
 
 
 def test_make_inputs_gives_float64_leaves_requiring_grad_where_differentiable():

@@ -20,13 +20,7 @@ from tinygrad_edu.autograd.op_table import OPS, OpSpec, make_arrays, random_pick
 from tests.strict_array import MESSAGE, StrictArray, strict_xp
 
 
-@pytest.fixture(scope="module", autouse=True)
-def strict_backend():
-    backend.register_namespace(StrictArray, strict_xp, "strict")
-    yield
-    # backend has no unregister: undo register_namespace by hand
-    backend._NAMESPACES.pop(StrictArray, None)
-    backend._DEVICE_NAMESPACES.pop("strict", None)
+pytestmark = pytest.mark.usefixtures("strict_backend")  # tests/conftest.py registers StrictArray
 
 
 # ------------------------------------------------------- the strict type is strict

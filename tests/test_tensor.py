@@ -166,3 +166,61 @@ def test_default_dtype_can_be_changed():
         tge.set_default_dtype(tge.float32)
     with pytest.raises(TypeError):
         tge.set_default_dtype(tge.int64)
+
+
+def test_retain_grad_stores_the_gradient_after_all_hooks():
+    w = tge.ones(3, requires_grad=True)
+    x = w * 2
+    x.retain_grad()
+    x.register_hook(lambda g: g * 10)  # registered after retain_grad, still runs before it
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [40.0, 40.0, 40.0])  # PyTorch's value
+    np.testing.assert_array_equal(w.grad.numpy(), [80.0, 80.0, 80.0])
+
+
+def test_contiguous_copies_a_non_contiguous_tensor():
+    x = tge.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.contiguous() is x
+    y = x.T.contiguous()
+    assert y.data.flags.c_contiguous and y._base is None
+    with tge.no_grad():
+        y.add_(1)  # does not write into x
+    np.testing.assert_array_equal(x.detach().numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    (x.T.contiguous() * tge.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 3.0], [2.0, 4.0]])
+
+
+def test_bitwise_operators_on_integers_and_bools():
+    assert (tge.tensor([6]) & tge.tensor([3])).tolist() == [2]  # bitwise, not logical
+    assert (tge.tensor([6]) | 1).tolist() == [7] and (tge.tensor([6]) ^ tge.tensor([3])).tolist() == [5]
+    assert (~tge.tensor([6])).tolist() == [-7] and (3 & tge.tensor([6])).tolist() == [2]
+    assert (~tge.tensor([True, False])).tolist() == [False, True]
+    assert (tge.tensor([True, False]) ^ True).tolist() == [False, True]
+    with pytest.raises(TypeError, match="only integer and bool"):
+        ~tge.ones(2)
+
+
+def test_comparing_with_none():
+    t = tge.ones(2)
+    assert (t == None) is False and (t != None) is True  # noqa: E711 (the operator is under test)
+
+
+def test_conv_refuses_mixed_dtypes():
+    x = tge.ones(1, 1, 3, 3)
+    with pytest.raises(RuntimeError, match="conv2d: input and weight must have the same dtype.*float32.*float64"):
+        tge.nn.functional.conv2d(x, tge.ones(1, 1, 2, 2, dtype=tge.float64))
+    with pytest.raises(RuntimeError, match="conv2d: input and bias must have the same dtype"):
+        tge.nn.functional.conv2d(x, tge.ones(1, 1, 2, 2), tge.ones(1, dtype=tge.float64))
+    with pytest.raises(RuntimeError, match="conv_transpose2d: input and weight"):
+        tge.nn.functional.conv_transpose2d(x, tge.ones(1, 1, 2, 2, dtype=tge.float64))
+    with pytest.raises(RuntimeError, match=r"does not match the output channels"):
+        tge.nn.functional.conv2d(x, tge.ones(1, 1, 2, 2), tge.ones(2))
+
+
+def test_detect_anomaly_decorator_keeps_the_function_name():
+    @tge.autograd.detect_anomaly()
+    def train_step():
+        """One step."""
+        return 1
+
+    assert train_step.__name__ == "train_step" and train_step.__doc__ == "One step." and train_step() == 1

@@ -25,6 +25,7 @@ from .ops.elementwise import (
     abs, add, arctan, atan, clamp, clip, cos, div, exp, log, maximum, minimum, mul, neg, pow,
     rsqrt, sigmoid, sin, sqrt, sub, tanh, where,
 )
+from .ops.compare import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
 from .ops.compare import (
     ceil, eq, floor, floor_divide, ge, gt, isfinite, isnan, le, logical_and, logical_not,
     logical_or, lt, ne, remainder, round, sign,

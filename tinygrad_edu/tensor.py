@@ -14,7 +14,7 @@ import numpy as np
 
 from . import backend
 from .autograd import grad_mode
-from .autograd.function import AccumulateGrad, VersionCounter
+from .autograd.function import AccumulateGrad, VersionCounter, _refresh_if_stale
 
 _PYTHON_TYPES = (bool, int, float)
 
@@ -57,6 +57,12 @@ class Tensor:
 
     __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
     __array_ufunc__ = None  # NumPy ufuncs defer to Tensor's operators
+
+    # Set only on views (see autograd/function.py): the tensor owning the memory, the
+    # steps that make this view from it, and the version its grad_fn was made at.
+    _base = None
+    _view_steps = None
+    _view_version = 0
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         array = _infer_array(data, dtype)
@@ -230,8 +236,9 @@ class Tensor:
         return convert.clone(self)
 
     def contiguous(self):
-        """Returns self: arrays here need no contiguity for correctness."""
-        return self
+        """``self`` if its data is C-contiguous, else a contiguous copy (in the graph), as
+        in PyTorch: the copy no longer shares memory with ``self``."""
+        return self if self.data.flags.c_contiguous else self.clone()
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
@@ -303,6 +310,7 @@ class Tensor:
         engine.run_backward([self._edge()], [g], retain_graph=bool(retain_graph))
 
     def _edge(self):
+        _refresh_if_stale(self)
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
         return (self._accumulator(), 0)
@@ -318,6 +326,7 @@ class Tensor:
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        _refresh_if_stale(self)
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
@@ -326,11 +335,18 @@ class Tensor:
             if self.grad_fn._output_hooks is None:
                 self.grad_fn._output_hooks = {}
             hooks = self.grad_fn._output_hooks.setdefault(self._output_nr, [])
-        hooks.append(hook)
+        retain = getattr(self, "_retain_hook", None)
+        if hooks and hooks[-1] is retain:
+            hooks.insert(len(hooks) - 1, hook)  # .grad stores the gradient after every hook
+        else:
+            hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
     def retain_grad(self):
-        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it)."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep it).
+
+        It is a hook that stays the last one of this tensor (``register_hook`` puts later
+        hooks before it), so ``.grad`` is the gradient after all hooks ran, as in PyTorch."""
         if self.grad_fn is None or getattr(self, "_retains_grad", False):
             return
         self._retains_grad = True
@@ -342,6 +358,7 @@ class Tensor:
                 t.grad = Tensor._wrap(grad.data.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad.data)
 
         self.register_hook(store)
+        self._retain_hook = store
 
     @property
     def retains_grad(self):
@@ -396,6 +413,9 @@ class Tensor:
     def __mod__(self, other):
         return compare.remainder(self, other)
 
+    def __rmod__(self, other):
+        return compare.remainder(other, self)
+
     def __pow__(self, other):
         return elementwise.pow(self, other)
 
@@ -418,9 +438,13 @@ class Tensor:
         return elementwise.abs(self)
 
     def __eq__(self, other):
+        if other is None:  # `t == None` is False, not elementwise (PyTorch)
+            return False
         return compare.eq(self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return compare.ne(self, other)
 
     def __lt__(self, other):
@@ -435,14 +459,27 @@ class Tensor:
     def __ge__(self, other):
         return compare.ge(self, other)
 
+    # &, |, ^, ~ are bitwise on integers and logical on bools, as in PyTorch
     def __invert__(self):
-        return compare.logical_not(self)
+        return compare.bitwise_not(self)
 
     def __and__(self, other):
-        return compare.logical_and(self, other)
+        return compare.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return compare.bitwise_and(other, self)
 
     def __or__(self, other):
-        return compare.logical_or(self, other)
+        return compare.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return compare.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return compare.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return compare.bitwise_xor(other, self)
 
     def __getitem__(self, key):
         return index.getitem(self, key)
@@ -536,7 +573,7 @@ class Tensor:
         return elementwise.where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        return elementwise.where(mask, value, self)
+        return elementwise.masked_fill(self, mask, value)
 
     def sign(self):
         return compare.sign(self)

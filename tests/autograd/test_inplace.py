@@ -1,9 +1,14 @@
 """In-place ops: version counters, the modified-saved-tensor error, leaf protection,
 and in-place ops recorded in the graph."""
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
 import tinygrad_edu as tge
+from tinygrad_edu.autograd import gradcheck
+from tests import strategies as S
 
 
 def test_inplace_ops_bump_the_version():
@@ -135,3 +140,122 @@ def test_normal_and_uniform_fill_from_framework_generator():
     assert abs(a.numpy().mean() - 2.0) < 0.1 and abs(a.numpy().std() - 0.5) < 0.05
     u = tge.empty(1000).uniform_(-1, 1)
     assert u.numpy().min() >= -1 and u.numpy().max() < 1
+
+
+def test_fill_and_copy_overwrite_nan_and_inf():
+    w = tge.tensor([float("inf"), float("nan"), 1.0], requires_grad=True)
+    x = w * 1
+    x.fill_(2.0)  # not x * 0 + 2, which keeps inf * 0 = nan
+    np.testing.assert_array_equal(x.detach().numpy(), [2.0, 2.0, 2.0])
+    y = w * 1
+    y.copy_(tge.tensor([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 2.0, 3.0])
+    (x + y).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0, 0.0])
+
+
+def test_fill_and_copy_send_the_gradient_to_the_value():
+    rng = np.random.default_rng(0)
+    base, src = rng.standard_normal((2, 3)), rng.standard_normal((1, 3))
+    weights = tge.tensor(rng.standard_normal((2, 3)))
+
+    def copy(b, s):
+        x = b * 1
+        x.copy_(s)  # s broadcast over the rows
+        return x * weights
+
+    def fill(b, v):
+        x = b * 1
+        x.fill_(v)
+        return x * weights
+
+    assert gradcheck(copy, (S.leaf(base), S.leaf(src)))
+    assert gradcheck(fill, (S.leaf(base), S.leaf(2.5)))
+    i = tge.zeros(3, dtype=tge.int64).copy_(tge.tensor([1.7, 2.2, -3.9]))  # cast, as PyTorch
+    assert i.tolist() == [1, 2, -3]
+    with pytest.raises(RuntimeError, match=r"copy_: output with shape \(3,\) doesn't match the broadcast shape \(2, 3\)"):
+        tge.zeros(3).copy_(tge.ones(2, 3))
+    with pytest.raises(RuntimeError, match="fill_: only supports 0-dimension value tensor"):
+        tge.zeros(3).fill_(tge.ones(3))
+
+
+def test_setitem_value_with_extra_leading_size_one_dims():
+    v = tge.ones(1, 3, requires_grad=True)
+    x = tge.zeros(2, 3)
+    x[0] = v  # NumPy and PyTorch drop v's leading 1 when assigning
+    (x * tge.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    np.testing.assert_array_equal(v.grad.numpy(), [[1.0, 2.0, 3.0]])
+
+
+def test_setitem_shape_mismatch_is_a_clear_error_recorded_or_not():
+    for value in (tge.ones(3), tge.ones(3, requires_grad=True)):
+        msg = r"setitem: shape mismatch: value tensor of shape \(3,\) cannot be broadcast to indexing result of shape \(2,\)"
+        with pytest.raises(RuntimeError, match=msg):
+            tge.zeros(4)[0:2] = value
+
+
+def test_ops_save_only_what_their_backward_needs():
+    # PyTorch runs all of these; saving the unneeded input/output made them raise
+    w = tge.ones(3, requires_grad=True)
+    x = w * 1
+    y = x * 2.0  # Mul saves neither x nor 2.0 (only needed for the other's gradient)
+    x.add_(1)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+    w.grad = None
+    z = w / 2  # Div saves its inputs, not z
+    z.add_(5)
+    z.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.5, 0.5, 0.5])
+    w.grad = None
+    p = w**2  # Pow saves z only for the exponent's gradient
+    p.add_(1)
+    p.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+    w.grad = None
+    m = tge.ones(3, 2)
+    h = w * 1
+    out = h @ m  # MatMul keeps m (for dL/dh), not h
+    h.mul_(3)
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_inplace_copies_old_values_only_when_backward_needs_them(monkeypatch):
+    from tinygrad_edu.ops import inplace
+
+    copies = []
+    real = inplace._old_values
+    monkeypatch.setattr(inplace, "_old_values", lambda t: copies.append(t.shape) or real(t))
+    x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = tge.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    h = x * 1
+    h.add_(1)
+    h.mul_(3.0)
+    h.div_(2.0)
+    h.clamp_(0.0, 10.0)
+    h[0] = 5.0
+    h.fill_(1.0)
+    h.copy_(x)
+    assert copies == []
+    h.mul_(w)  # dL/dw = g * h_old: the old values must survive the write
+    assert copies == [(3,)]
+    h.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_index_arrays_are_freed_with_the_graph():
+    x = tge.randn(5, requires_grad=True)
+    read, write = np.array([0, 2, 2]), np.array([1, 3])
+    refs = weakref.ref(read), weakref.ref(write)
+    y = x[read]
+    z = x * 1
+    z[write] = 0.0
+    del read, write
+    (y.sum() + z.sum()).backward()
+    gc.collect()
+    assert all(ref() is None for ref in refs)  # y and z (and their grad_fn) are still alive
+    s = x[1:3]  # a basic key is kept: backward through it twice works, as in PyTorch
+    s.sum().backward()
+    s.sum().backward()

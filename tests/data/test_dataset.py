@@ -162,21 +162,15 @@ def test_loader_over_a_random_split_subset():
     assert sorted(batches[0][1].tolist()) == sorted(val.indices)
 
 
-def test_loader_keeps_the_array_namespace():
+def test_loader_keeps_the_array_namespace(strict_backend):
     """Batches stay in the dataset's array namespace (CuPy on a GPU); StrictArray stands in."""
-    from tinygrad_edu import backend
-    from tests.strict_array import StrictArray, strict_xp
+    from tests.strict_array import StrictArray
 
-    backend.register_namespace(StrictArray, strict_xp, "strict")
-    try:
-        x = np.arange(12, dtype=np.float32).reshape(6, 2)
-        ds = TensorDataset(tge.Tensor(StrictArray(x)), tge.Tensor(StrictArray(np.arange(6))))
-        fast = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=tge.Generator().manual_seed(0))))
-        slow = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=tge.Generator().manual_seed(0),
-                                    collate_fn=lambda b: default_collate(b))))
-        for f, s in zip(fast, slow):
-            assert isinstance(f.data, StrictArray) and isinstance(s.data, StrictArray)
-            assert np.array_equal(f.data.to_numpy(), s.data.to_numpy())
-    finally:
-        backend._NAMESPACES.pop(StrictArray, None)
-        backend._DEVICE_NAMESPACES.pop("strict", None)
+    x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    ds = TensorDataset(tge.Tensor(StrictArray(x)), tge.Tensor(StrictArray(np.arange(6))))
+    fast = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=tge.Generator().manual_seed(0))))
+    slow = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=tge.Generator().manual_seed(0),
+                                collate_fn=lambda b: default_collate(b))))
+    for f, s in zip(fast, slow):
+        assert isinstance(f.data, StrictArray) and isinstance(s.data, StrictArray)
+        assert np.array_equal(f.data.to_numpy(), s.data.to_numpy())

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tge
-from tinygrad_edu import backend
 from tinygrad_edu.data import transforms as T
 
-from tests.strict_array import StrictArray, strict_xp
+from tests.strict_array import StrictArray
 
 
 def _gen(seed=0):
@@ -252,14 +251,6 @@ def test_compose_types_and_shapes():
     assert aug(x.detach()[0]).shape == (1, 8, 8)  # a single CHW image
     assert isinstance(aug(_rand_batch(2, 1, 8, 8)), np.ndarray)  # arrays in, arrays out
     assert "RandomAffine" in repr(aug)
-
-
-@pytest.fixture
-def strict_backend():
-    backend.register_namespace(StrictArray, strict_xp, "strict")
-    yield
-    backend._NAMESPACES.pop(StrictArray, None)
-    backend._DEVICE_NAMESPACES.pop("strict", None)
 
 
 @pytest.mark.parametrize("transform", [

@@ -18,7 +18,7 @@ def test_im2col_forms_agree(cfg):
     cols = assert_forms_agree(unfold, "im2col", cfg.x, *cfg.args)
     n, c = cfg.x.shape[:2]
     oh, ow = unfold.conv_output_hw(cfg.x.shape[2:], cfg.kernel_size, cfg.stride, cfg.padding, cfg.dilation)
-    assert cols.shape == (n, c, *cfg.kernel_size, oh, ow)
+    assert cols.shape == (c, *cfg.kernel_size, n, oh, ow)
 
 
 @kernel_settings
@@ -68,9 +68,10 @@ def test_conv2d_is_one_grouped_matmul_over_im2col(data):
     weight = data.draw(images((groups * out_per_group, c // groups, *cfg.kernel_size), np.float64))
     cols = unfold.im2col(cfg.x, *cfg.args)
     oh, ow = cols.shape[-2:]
-    # The layout (N, C, kh, kw, OH, OW) splits C into (G, C/G) by a reshape, no copy.
-    out = weight.reshape(groups, out_per_group, -1) @ cols.reshape(n, groups, -1, oh * ow)
-    out = out.reshape(n, groups * out_per_group, oh, ow)
+    # The K-major layout (C, kh, kw, N, OH, OW) is a (K, N*OH*OW) matrix, and splits C
+    # into (G, C/G) by a reshape, no copy: one matrix product per group for the batch.
+    out = weight.reshape(groups, out_per_group, -1) @ cols.reshape(groups, -1, n * oh * ow)
+    out = out.reshape(groups * out_per_group, n, oh, ow).transpose(1, 0, 2, 3)
     expected = conv2d_direct(cfg.x, weight, cfg.stride, cfg.padding, cfg.dilation, groups)
     np.testing.assert_allclose(out, expected, atol=1e-12)
 

@@ -7,18 +7,12 @@ StrictArray inputs and must return StrictArray results equal to the NumPy run.
 import numpy as np
 import pytest
 
-from tinygrad_edu import backend
 from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
 
-from ..strict_array import StrictArray, strict_xp
+from ..strict_array import StrictArray
 
 
-@pytest.fixture(scope="module", autouse=True)
-def strict_backend():
-    backend.register_namespace(StrictArray, strict_xp, "strict")
-    yield
-    backend._NAMESPACES.pop(StrictArray, None)  # backend has no unregister
-    backend._DEVICE_NAMESPACES.pop("strict", None)
+pytestmark = pytest.mark.usefixtures("strict_backend")  # tests/conftest.py registers StrictArray
 
 
 rng = np.random.default_rng(0)

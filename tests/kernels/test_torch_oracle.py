@@ -156,10 +156,13 @@ def test_conv2d_by_im2col_and_its_input_gradient_by_col2im_match_torch(data):
     out_t, grad_t = torch_forward_backward(conv, cfg.x, g)
     oh, ow = out_shape[2:]
     w_groups = weight.reshape(groups, oc // groups, -1)  # (G, OC/G, C/G*kh*kw)
+    # output-side arrays as (G, OC/G, N*OH*OW), matching the K-major columns (G, K/G, N*OH*OW)
+    g_rows = g.reshape(n, groups, oc // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, oc // groups, -1)
     for im2col, col2im in zip(forms(unfold, "im2col"), forms(unfold, "col2im")):
-        cols = im2col(cfg.x, *cfg.args).reshape(n, groups, -1, oh * ow)
-        assert_close((w_groups @ cols).reshape(out_t.shape), out_t, im2col.__name__)
+        cols = im2col(cfg.x, *cfg.args).reshape(groups, -1, n * oh * ow)
+        out = (w_groups @ cols).reshape(oc, n, oh, ow).transpose(1, 0, 2, 3)
+        assert_close(np.ascontiguousarray(out), out_t, im2col.__name__)
         # backward-data: the columns' gradient is W^T g, folded back by col2im
-        grad_cols = np.swapaxes(w_groups, 1, 2) @ g.reshape(n, groups, oc // groups, oh * ow)
-        grad_x = col2im(grad_cols.reshape(n, c, *cfg.kernel_size, oh, ow), cfg.x.shape, *cfg.args)
+        grad_cols = np.swapaxes(w_groups, 1, 2) @ g_rows
+        grad_x = col2im(grad_cols.reshape(c, *cfg.kernel_size, n, oh, ow), cfg.x.shape, *cfg.args)
         assert_close(grad_x, grad_t, col2im.__name__)

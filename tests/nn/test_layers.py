@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinygrad_edu as tge
-from tinygrad_edu import backend, nn
+from tinygrad_edu import nn
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.autograd import op_table
 from tinygrad_edu.autograd.op_table import OpSpec
@@ -505,16 +505,6 @@ def test_weighted_losses_register_weight_as_buffer():
 
 
 # ------------------------------------------------------ strict array namespace
-@pytest.fixture
-def strict_backend():
-    from tests.strict_array import StrictArray, strict_xp
-
-    backend.register_namespace(StrictArray, strict_xp, "strict")
-    yield
-    backend._NAMESPACES.pop(StrictArray, None)
-    backend._DEVICE_NAMESPACES.pop("strict", None)
-
-
 def _embedding_shapes(pick):
     rows = pick(1, 4)
     return ((rows, pick(1, rows)), op_table.shape(pick, 0, 2))  # class indices < dim 1 <= rows

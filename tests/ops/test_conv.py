@@ -1,5 +1,7 @@
 """conv2d / conv_transpose2d / conv1d: forward against a loop reference, gradcheck on
 hypothesis-drawn configurations, the adjoint identity, and the errors."""
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -8,6 +10,7 @@ import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import kernels
 from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.ops import conv as conv_ops
 from tinygrad_edu.ops.conv import conv1d, conv2d, conv_transpose2d
 
 
@@ -56,21 +59,40 @@ def _tensors(cfg, seed):
     return x, w, b
 
 
+@contextlib.contextmanager
+def column_budget(nbytes):
+    """Run with ``conv.COLUMN_BYTES = nbytes``: 1 makes every image its own batch slice."""
+    saved = conv_ops.COLUMN_BYTES
+    conv_ops.COLUMN_BYTES = nbytes
+    try:
+        yield
+    finally:
+        conv_ops.COLUMN_BYTES = saved
+
+
+@pytest.fixture
+def restore_kernel_set():
+    saved = kernels.current()
+    yield
+    kernels.use(saved)
+
+
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
-@given(cfg=conv_configs(), seed=st.integers(0, 100))
-def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed):
+@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans())
+def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced):
     previous = kernels.current()
     kernels.use(kernel_set)
     try:
-        x, w, b = _tensors(cfg, seed)
-        args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
-        out = conv2d(x, w, b, **args)
-        expected = conv2d_loops(x.detach().numpy(), w.detach().numpy(), None if b is None else b.detach().numpy(),
-                                cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
-        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
-        up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape))
-        inputs = (x, w) + ((b,) if b is not None else ())
-        assert gradcheck(lambda *t: conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **args) * up, inputs, fast_mode=True)
+        with column_budget(1 if sliced else conv_ops.COLUMN_BYTES):  # one image per slice, or the default
+            x, w, b = _tensors(cfg, seed)
+            args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
+            out = conv2d(x, w, b, **args)
+            expected = conv2d_loops(x.detach().numpy(), w.detach().numpy(), None if b is None else b.detach().numpy(),
+                                    cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
+            np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+            up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape))
+            inputs = (x, w) + ((b,) if b is not None else ())
+            assert gradcheck(lambda *t: conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **args) * up, inputs, fast_mode=True)
     finally:
         kernels.use(previous)
 
@@ -94,8 +116,13 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg, seed, data):
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
 
 
-@given(cfg=conv_configs(), seed=st.integers(0, 100))
-def test_conv_transpose2d_gradcheck(cfg, seed):
+@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans())
+def test_conv_transpose2d_gradcheck(cfg, seed, sliced):
+    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES):
+        _check_conv_transpose2d_gradient(cfg, seed)
+
+
+def _check_conv_transpose2d_gradient(cfg, seed):
     # reuse conv configs: the transposed op maps conv2d's output shape back to its input shape
     x, w, b = _tensors(cfg, seed)
     args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
@@ -140,6 +167,34 @@ def test_conv1d_matches_conv2d_on_a_row():
     ref = conv2d_loops(x.detach().numpy()[:, :, None], w.detach().numpy()[:, :, None], b.detach().numpy(), (1, 2), (0, 1), (1, 2), 1)
     np.testing.assert_allclose(out.detach().numpy(), ref[:, :, 0], rtol=1e-12)
     assert gradcheck(lambda *t: conv1d(*t, stride=2, padding=1, dilation=2), (x, w, b))
+
+
+def test_batch_slices_are_even_fit_the_budget_and_cover_the_batch():
+    f32 = np.dtype(np.float32)
+    # N=32, 64 channels, 3x3, 32x32 out: 2.25 MiB of columns per image, 72 MiB in all
+    slices = conv_ops._batch_slices(32, 64 * 9, (32, 32), f32)
+    sizes = [s.stop - s.start for s in slices]
+    assert sum(sizes) == 32 and max(sizes) - min(sizes) <= 1
+    assert max(sizes) * 64 * 9 * 32 * 32 * 4 <= conv_ops.COLUMN_BYTES
+    with column_budget(1):
+        assert [(s.start, s.stop) for s in conv_ops._batch_slices(3, 1, (1, 1), f32)] == [(0, 1), (1, 2), (2, 3)]
+    assert conv_ops._batch_slices(0, 9, (4, 4), f32) == [slice(0, 0)]
+
+
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+def test_one_image_per_slice_gives_the_same_float32_results(restore_kernel_set, kernel_set):
+    kernels.use(kernel_set)
+    rng = np.random.default_rng(7)
+    x0, w0, y0 = rng.standard_normal((5, 4, 9, 8)), rng.standard_normal((6, 2, 3, 3)), rng.standard_normal((5, 6, 5, 4))
+    results = []
+    for budget in (conv_ops.COLUMN_BYTES, 1):
+        with column_budget(budget):
+            x, w, y = (tge.tensor(a.astype(np.float32), requires_grad=True) for a in (x0, w0, y0))
+            (conv2d(x, w, stride=2, padding=1, groups=2) * 1.5).sum().backward()
+            (conv_transpose2d(y, w, stride=2, padding=1, groups=2) ** 2).sum().backward()
+            results.append([t.detach().numpy() for t in (x.grad, w.grad, y.grad, conv2d(x, w, padding=1, groups=2))])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_conv_errors_name_op_shapes_and_arguments():

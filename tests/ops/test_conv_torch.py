@@ -50,3 +50,26 @@ def test_conv_transpose2d(cfg):
 
 def test_conv1d():
     _run(F.conv1d, torch.nn.functional.conv1d, [(2, 4, 11), (6, 2, 3), (6,)], dict(stride=2, padding=1, dilation=2, groups=2))
+
+
+@pytest.mark.parametrize("one_image_per_slice", [False, True])
+def test_float32_batches_built_in_slices(one_image_per_slice, monkeypatch):
+    from tinygrad_edu.ops import conv as conv_ops
+
+    if one_image_per_slice:  # the routines build the columns for one image at a time
+        monkeypatch.setattr(conv_ops, "COLUMN_BYTES", 1)
+    rng = np.random.default_rng(1)
+    for ours, theirs, shapes, kw in [
+        (F.conv2d, torch.nn.functional.conv2d, [(6, 8, 12, 12), (8, 8, 3, 3)], dict(padding=1)),
+        (F.conv_transpose2d, torch.nn.functional.conv_transpose2d, [(6, 8, 6, 6), (8, 4, 4, 4)], dict(stride=2, padding=1)),
+    ]:
+        arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        mine = [tge.tensor(a, requires_grad=True) for a in arrays]
+        ref = [torch.tensor(a, requires_grad=True) for a in arrays]
+        out, tout = ours(*mine, **kw), theirs(*ref, **kw)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-4)
+        g = rng.standard_normal(tout.shape).astype(np.float32)
+        out.backward(tge.tensor(g))
+        tout.backward(torch.tensor(g))
+        for a, b in zip(mine, ref):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-3)

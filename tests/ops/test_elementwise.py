@@ -160,3 +160,82 @@ def test_alpha_arguments():
     a, b = tge.tensor([1.0]), tge.tensor([2.0])
     assert tge.add(a, b, alpha=3).item() == 7.0 and tge.sub(a, b, alpha=2).item() == -3.0
     assert a.add(b, alpha=0.5).item() == 2.0
+
+
+def test_pow_gradient_is_zero_for_a_zero_exponent_even_at_zero():
+    x = tge.tensor([0.0, 2.0], requires_grad=True)
+    (x**0).sum().backward()  # 0 * 0^-1 would be nan
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    x.grad = None
+    (x ** tge.tensor([0.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 4.0])
+
+
+@given(shapes=S.broadcastable_shapes(2), data=st.data())
+def test_remainder_forward_and_gradcheck(shapes, data):
+    a = data.draw(S.arrays(shapes[0], -5, 5))
+    b = data.draw(S.arrays(shapes[1], 0.5, 2)) * data.draw(st.sampled_from([1.0, -1.0]))
+    q = np.broadcast_arrays(a / b)[0]
+    assume(np.all(np.abs(q - np.round(q)) > 1e-3))  # away from the jumps of floor(x / y)
+    x, y = S.leaf(a), S.leaf(b)
+    np.testing.assert_allclose((x % y).detach().numpy(), np.remainder(a, b), rtol=1e-10, atol=1e-12)
+    w = _upstream(np.broadcast_shapes(a.shape, b.shape), 4)
+    assert gradcheck(lambda p, r: tge.remainder(p, r) * w, (x, y))
+
+
+def test_remainder_by_a_number_is_differentiable():
+    x = tge.tensor([2.0, 3.5], requires_grad=True)
+    ((x % 1.0) * x).sum().backward()  # d/dx (x mod 1) * x = (x mod 1) + x
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    assert (tge.tensor([7, -7]) % 3).tolist() == [1, 2] and not (tge.tensor([7]) % 3).requires_grad
+
+
+@given(shapes=S.broadcastable_shapes(3), data=st.data())
+def test_clamp_with_tensor_bounds_gradcheck(shapes, data):
+    a, lo, hi = (data.draw(S.arrays(s)) for s in shapes)
+    m = np.maximum(*np.broadcast_arrays(a, lo))
+    assume(not np.any(np.isclose(*np.broadcast_arrays(a, lo), atol=1e-3)))  # ties: tested below
+    assume(not np.any(np.isclose(*np.broadcast_arrays(m, hi), atol=1e-3)))
+    x, l, h = S.leaf(a), S.leaf(lo), S.leaf(hi)
+    out = tge.clamp(x, l, h)
+    np.testing.assert_allclose(out.detach().numpy(), np.minimum(m, hi))
+    w = _upstream(out.shape, 5)
+    assert gradcheck(lambda p, q, r: tge.clamp(p, q, r) * w, (x, l, h))
+    assert gradcheck(lambda p, q: tge.clamp(p, min=q) * _upstream(np.broadcast_shapes(a.shape, lo.shape), 6), (x, l))
+
+
+def test_clamp_with_tensor_bounds_passes_ties_to_the_input():
+    x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    lo = tge.tensor([1.0, 3.0, 0.0], requires_grad=True)
+    hi = tge.tensor([5.0, 5.0, 3.0], requires_grad=True)
+    tge.clamp(x, lo, hi).sum().backward()  # x == lo at 0 and x == hi at 2: x wins, as PyTorch
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(lo.grad.numpy(), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(hi.grad.numpy(), [0.0, 0.0, 0.0])
+
+
+def test_clamp_and_masked_fill_dtypes_follow_pytorch():
+    assert tge.clamp(tge.tensor([1, 2]), min=1.5).tolist() == [1.5, 2.0]  # an int tensor with a float bound: float
+    assert tge.tensor([1, 2]).clamp(min=tge.tensor([1.5, 1.5])).dtype == tge.float32
+    assert tge.clamp(tge.tensor([1, 5]), 2, 4).dtype == tge.int64
+    filled = tge.tensor([1, 2]).masked_fill(tge.tensor([True, False]), 2.7)  # keeps int: the value is cast
+    assert filled.dtype == tge.int64 and filled.tolist() == [2, 2]
+    v = tge.tensor(3.0, requires_grad=True)
+    x = S.leaf([1.0, 2.0, 3.0])
+    (x.masked_fill(x > 1.5, v) * tge.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert v.grad.item() == 110.0 and x.grad.tolist() == [1.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="0-dimensional value tensor"):
+        x.masked_fill(x > 1.5, tge.ones(3))
+
+
+def test_maximum_minimum_backward_stays_in_the_gradient_dtype_and_skips_unneeded():
+    from tinygrad_edu.autograd.function import Context
+    from tinygrad_edu.ops.elementwise import Maximum, Minimum
+
+    x, y = np.array([1.0, 2.0, 3.0], np.float32), np.array([1.0, 1.0, 4.0], np.float32)
+    for op in (Maximum, Minimum):
+        ctx = Context(op)
+        ctx.needs_input_grad = (True, False)
+        op.forward(ctx, x, y)
+        gx, gy = op.backward(ctx, np.ones(3, np.float32))
+        assert gx.dtype == np.float32 and gy is None

@@ -24,6 +24,11 @@ CASES = [
      lambda a, b: (a.abs() + 1).sqrt() + (b.abs() + 1).rsqrt(), (4,), (4,)),
     ("tanh_sigmoid", lambda a, b: a.tanh() * b.sigmoid(), lambda a, b: a.tanh() * b.sigmoid(), (3, 2), (2,)),
     ("clamp_where", lambda a, b: tge.where(a > 0, a.clamp(-0.5, 0.5), b), lambda a, b: torch.where(a > 0, a.clamp(-0.5, 0.5), b), (3, 3), (3,)),
+    ("remainder", lambda a, b: a % (b.abs() + 0.5), lambda a, b: a % (b.abs() + 0.5), (2, 3), (3,)),
+    ("remainder_number", lambda a, b: (a * 3) % 1.0 * b, lambda a, b: (a * 3) % 1.0 * b, (2, 3), (2, 3)),
+    ("clamp_tensor", lambda a, b: tge.clamp(a, min=b, max=b + 0.5), lambda a, b: torch.clamp(a, min=b, max=b + 0.5), (4, 3), (3,)),
+    ("clamp_tensor_crossed", lambda a, b: tge.clamp(a, b, b - 1), lambda a, b: torch.clamp(a, b, b - 1), (2, 3), (2, 3)),
+    ("clamp_tensor_max", lambda a, b: a.clamp(max=b), lambda a, b: a.clamp(max=b), (2, 3), (2, 1)),
 ]
 
 
@@ -63,3 +68,31 @@ def test_type_promotion_matches_pytorch():
     ]
     for ours, theirs in pairs:
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+
+
+def test_gradient_edge_cases_match_pytorch():
+    def run(lib):
+        x = lib.tensor([0.0, 1.0, 2.0], requires_grad=True)
+        lo = lib.tensor([0.0, 1.5, 2.0], requires_grad=True)
+        hi = lib.tensor([1.0, 1.0, 2.0], requires_grad=True)
+        ((x**0) * 3 + lib.clamp(x, lo, hi) * lib.tensor([1.0, 2.0, 4.0])).sum().backward()
+        return x.grad.numpy(), lo.grad.numpy(), hi.grad.numpy()
+
+    for ours, theirs in zip(run(tge), run(torch)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_bitwise_and_remainder_dtypes_match_pytorch():
+    a, b = [6, -3, 5, 0], [3, 5, -2, 7]
+    for op in ("__and__", "__or__", "__xor__"):
+        for lhs, rhs in ((a, b), ([True, False, True, False], [True, True, False, False])):
+            ours = getattr(tge.tensor(lhs), op)(tge.tensor(rhs))
+            theirs = getattr(torch.tensor(lhs), op)(torch.tensor(rhs))
+            assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert getattr(tge.tensor(a), op)(3).tolist() == getattr(torch.tensor(a), op)(3).tolist()
+    assert (~tge.tensor(a)).tolist() == (~torch.tensor(a)).tolist()
+    assert (~tge.tensor([True, False])).tolist() == (~torch.tensor([True, False])).tolist()
+    assert (tge.tensor(a) % 4).tolist() == (torch.tensor(a) % 4).tolist()
+    assert str((tge.tensor([1, 2]) % 1.5).dtype) == str((torch.tensor([1, 2]) % 1.5).dtype).replace("torch.", "")
+    with pytest.raises(TypeError, match="bitwise_and: only integer and bool tensors"):
+        tge.ones(2) & tge.ones(2)

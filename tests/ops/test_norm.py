@@ -366,36 +366,30 @@ def test_errors_name_the_op_and_shapes(call, error, message):
 
 
 # ------------------------------------------------------------------ array namespace
-def test_every_norm_runs_on_a_strict_array_type():
+def test_every_norm_runs_on_a_strict_array_type(strict_backend):
     """Forward, backward and the running-statistics updates stay in the input's array
     namespace (the CuPy rule): run on an array type that refuses conversion to NumPy."""
-    from tinygrad_edu import backend
-    from tests.strict_array import StrictArray, strict_xp
+    from tests.strict_array import StrictArray
 
-    backend.register_namespace(StrictArray, strict_xp, "strict")
-    try:
-        rng = np.random.default_rng(0)
+    rng = np.random.default_rng(0)
 
-        def t(shape, requires_grad=False, low=-1.0):
-            return tge.Tensor(StrictArray(rng.uniform(low, 2.0, shape)), requires_grad=requires_grad)
+    def t(shape, requires_grad=False, low=-1.0):
+        return tge.Tensor(StrictArray(rng.uniform(low, 2.0, shape)), requires_grad=requires_grad)
 
-        def c():  # a per-channel parameter that requires grad
-            return t((3,), True)
+    def c():  # a per-channel parameter that requires grad
+        return t((3,), True)
 
-        cases = {
-            "batch_norm:train": lambda x: batch_norm(x, t((3,)), t((3,), low=0.5), c(), c(), training=True),
-            "batch_norm:eval": lambda x: batch_norm(x, t((3,)), t((3,), low=0.5), c(), c(), training=False),
-            "layer_norm": lambda x: layer_norm(x, (2, 2), t((2, 2), True), t((2, 2), True)),
-            "group_norm": lambda x: group_norm(x, 3, c(), c()),
-            "instance_norm": lambda x: instance_norm(x, t((3,)), t((3,), low=0.5), c(), c()),
-            "rms_norm": lambda x: rms_norm(x, (2,), t((2,), True)),
-        }
-        for name, case in cases.items():
-            x = t((2, 3, 2, 2), True)
-            y = case(x)
-            assert isinstance(y.data, StrictArray), name
-            y.backward(tge.Tensor(StrictArray(rng.standard_normal(y.shape))))
-            assert isinstance(x.grad.data, StrictArray), name
-    finally:
-        backend._NAMESPACES.pop(StrictArray, None)
-        backend._DEVICE_NAMESPACES.pop("strict", None)
+    cases = {
+        "batch_norm:train": lambda x: batch_norm(x, t((3,)), t((3,), low=0.5), c(), c(), training=True),
+        "batch_norm:eval": lambda x: batch_norm(x, t((3,)), t((3,), low=0.5), c(), c(), training=False),
+        "layer_norm": lambda x: layer_norm(x, (2, 2), t((2, 2), True), t((2, 2), True)),
+        "group_norm": lambda x: group_norm(x, 3, c(), c()),
+        "instance_norm": lambda x: instance_norm(x, t((3,)), t((3,), low=0.5), c(), c()),
+        "rms_norm": lambda x: rms_norm(x, (2,), t((2,), True)),
+    }
+    for name, case in cases.items():
+        x = t((2, 3, 2, 2), True)
+        y = case(x)
+        assert isinstance(y.data, StrictArray), name
+        y.backward(tge.Tensor(StrictArray(rng.standard_normal(y.shape))))
+        assert isinstance(x.grad.data, StrictArray), name

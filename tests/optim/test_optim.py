@@ -567,23 +567,11 @@ def test_invalid_params():
 
 
 # ---------------------------------------------------- one code path for NumPy and CuPy
-@pytest.fixture
-def strict_backend():
-    """Register the test suite's StrictArray (refuses any NumPy call, as CuPy does)."""
-    strict_array = pytest.importorskip("tests.strict_array")
-    from tinygrad_edu import backend
-
-    backend.register_namespace(strict_array.StrictArray, strict_array.strict_xp, "strict")
-    yield strict_array.StrictArray
-    backend._NAMESPACES.pop(strict_array.StrictArray, None)  # backend has no unregister
-    backend._DEVICE_NAMESPACES.pop("strict", None)
-
-
 @pytest.mark.parametrize("cls, kwargs", ALL + [(optim.SGD, dict(lr=0.1, maximize=True)),
                                                (optim.Adam, dict(lr=0.1, weight_decay=0.1, maximize=True))],
                          ids=ALL_IDS + ["SGD-maximize", "Adam-L2"])
 def test_steps_never_leave_the_array_namespace(strict_backend, cls, kwargs):
-    StrictArray = strict_backend
+    StrictArray = strict_backend.ndarray  # strict_backend: tests/conftest.py
     expected = run_steps(cls, **kwargs)
     p = tge.Tensor(StrictArray(THETA0.copy()), requires_grad=True)
     opt = cls([p], **kwargs)

@@ -5,6 +5,7 @@ the forward pass), and the engine checks every gradient an op's backward returns
 first NaN/Inf raises a ``RuntimeError`` naming the op and showing the forward line
 that created it, so a student sees *which* ``log`` of a zero broke training.
 """
+import functools
 import os
 import traceback
 
@@ -32,6 +33,7 @@ class detect_anomaly:
         return False
 
     def __call__(self, fn):
+        @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)

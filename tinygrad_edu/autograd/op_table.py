@@ -26,9 +26,13 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from .. import creation
+from ..kernels.sizes import output_size
+from ..nn import functional as F
 from ..ops import activation, elementwise, loss, matmul, reduce, softmax
 from ..ops import shape as shape_ops
 from ..ops.pad import pad
+from ..random import Generator
 from ..tensor import Tensor
 
 # ------------------------------------------------------------------ value domains
@@ -40,8 +44,10 @@ UNIT_INTERVAL = "unit_interval"           # uniform in [0.05, 0.95] (probabiliti
 BOOL = "bool"                             # a random boolean mask
 CLASS_INDICES = "class_indices"           # int64 in [0, C), C = the class dim of input 0
 CLASS_INDICES_SOME_IGNORED = "class_indices_some_ignored"  # as above, about 1/3 set to IGNORE_INDEX
+DISTINCT = "distinct"                     # [-2, 2], no two values closer than 4/size (max pooling: no ties)
+ROW_INDICES = "row_indices"               # int64 in [0, R), R = dim 0 of input 0 (embedding), with a repeat
 
-FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, UNIT_INTERVAL)
+FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, UNIT_INTERVAL, DISTINCT)
 IGNORE_INDEX = -1  # the ignore_index the table's loss entries pass (PyTorch's default is -100)
 
 
@@ -177,6 +183,104 @@ def cat_shapes(pick, dim=1, n=2):
     return tuple(tuple(base[:dim] + [pick(1, 3)] + base[dim + 1:]) for _ in range(n))
 
 
+def image(pick, min_hw=2, max_hw=4, max_channels=2):
+    """One (N, C, H, W) batch, kept small: gradcheck costs two forward passes per element."""
+    return ((pick(1, 2), pick(1, max_channels), pick(min_hw, max_hw), pick(min_hw, max_hw)),)
+
+
+def channels_first(pick, min_n=1, min_spatial=1):
+    """An input shape (N, C, *spatial) with 0-2 spatial dims (a per-channel op sees (N, C),
+    (N, C, L) and (N, C, H, W)), and the shape (C,) of a per-channel vector."""
+    spatial = tuple(pick(min_spatial, 3) for _ in range(pick(0, 2)))
+    n, c = pick(min_n, 3), pick(1, 3)
+    return (n, c) + spatial, (c,)
+
+
+def with_channel_vectors(k, min_n=1, min_spatial=1):
+    """Input (N, C, *spatial) and ``k`` vectors of shape (C,)."""
+
+    def shapes(pick):
+        x, c = channels_first(pick, min_n, min_spatial)
+        return (x,) + (c,) * k
+
+    return shapes
+
+
+def last_dims_and_params(k, n_params):
+    """Input of 1-3 dims, and ``n_params`` parameters shaped like its last ``k`` dims
+    (``normalized_shape`` of layer_norm / rms_norm)."""
+
+    def shapes(pick):
+        x = shape(pick, k, 3)
+        return (x,) + (x[len(x) - k:],) * n_params
+
+    return shapes
+
+
+GROUPS = 2  # the group_norm entries' num_groups
+
+
+def groups_shapes(pick):
+    """(N, C, *spatial) with C = groups * channels_per_group, every group holding more than one
+    value, and (C,) weight and bias; the groups count is ``GROUPS``."""
+    spatial = (pick(2, 3),) + tuple(pick(1, 2) for _ in range(pick(0, 1)))
+    c = GROUPS * pick(1, 2)
+    return ((pick(1, 2), c) + spatial, (c,), (c,))
+
+
+def instance_shapes(pick):
+    """(N, C, *spatial) with more than one spatial element, and (C,) weight and bias."""
+    c = pick(1, 3)
+    return ((pick(1, 2), c, pick(2, 3)) + shape(pick, 0, 1, max_side=2), (c,), (c,))
+
+
+def conv2d_shapes(groups=1, min_hw=1, max_hw=4, max_k=3, bias=True):
+    """Input (N, C, H, W), weight (OC, C/groups, kh, kw) and bias (OC,): kernel sizes 1..max_k,
+    H, W at least the kernel (or ``min_hw``)."""
+
+    def shapes(pick):
+        kh, kw = pick(1, max_k), pick(1, max_k)
+        cg, og = pick(1, 2), pick(1, 2)
+        x = (pick(1, 2), groups * cg, pick(max(kh, min_hw), max_hw), pick(max(kw, min_hw), max_hw))
+        w = (groups * og, cg, kh, kw)
+        return (x, w, (groups * og,)) if bias else (x, w)
+
+    return shapes
+
+
+def conv_transpose2d_shapes(groups=1):
+    """Input (N, C, H, W), weight (C, OC/groups, kh, kw) and bias (OC,)."""
+
+    def shapes(pick):
+        cg, og = pick(1, 2), pick(1, 2)
+        x = (pick(1, 2), groups * cg, pick(2, 3), pick(2, 3))
+        return (x, (groups * cg, og, pick(1, 3), pick(1, 3)), (groups * og,))
+
+    return shapes
+
+
+def conv1d_shapes(pick):
+    """Input (N, C, L), weight (OC, C, k), bias (OC,)."""
+    c, k = pick(1, 2), pick(1, 3)
+    oc = pick(1, 3)
+    return ((pick(1, 2), c, pick(k, 5)), (oc, c, k), (oc,))
+
+
+def embedding_shapes(pick):
+    """Weight (V, D) and indices of 0-2 dims (values drawn by ``ROW_INDICES``)."""
+    return ((pick(1, 4), pick(1, 3)), shape(pick, 0, 2))
+
+
+def prelu_shapes(single_slope):
+    """Input (N, C, *) and the slopes: (1,), or one per channel (C,)."""
+
+    def shapes(pick):
+        x = (pick(1, 3), pick(1, 3)) + shape(pick, 0, 2)
+        return (x, (1,) if single_slope else (x[1],))
+
+    return shapes
+
+
 # ---------------------------------------------------------- NumPy references
 def _logsumexp(x, axis, keepdims=False):
     m = x.max(axis=axis, keepdims=True)
@@ -268,6 +372,185 @@ def _pad_ref(x, amounts, mode="constant", value=0.0):
     return np.pad(x, widths, mode=np_mode, **kwargs)
 
 
+def _as_pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def _conv2d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Direct convolution (cross-correlation, as PyTorch), one output pixel at a time:
+    out[n, o, i, j] = b[o] + sum over c, k, l of x_padded[n, c, i*s + k*d, j*s + l*d] * w[o, c, k, l],
+    c running over the input channels of o's group. ``padding="same"`` pads d*(k-1) in
+    total, the odd pixel at the bottom/right."""
+    (sh, sw), (dh, dw) = _as_pair(stride), _as_pair(dilation)
+    oc, cg, kh, kw = w.shape
+    if padding == "same":
+        total_h, total_w = dh * (kh - 1), dw * (kw - 1)
+        widths = ((total_h // 2, total_h - total_h // 2), (total_w // 2, total_w - total_w // 2))
+    else:
+        widths = tuple((p, p) for p in _as_pair(padding))
+    x = np.pad(x, ((0, 0), (0, 0)) + widths)
+    oh, ow = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1, (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    og = oc // groups
+    out = np.zeros((x.shape[0], oc, oh, ow))
+    for g in range(groups):
+        xg, wg = x[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og]
+        for i in range(oh):
+            for j in range(ow):
+                patch = xg[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                out[:, g * og:(g + 1) * og, i, j] = np.einsum("nckl,ockl->no", patch, wg)
+    return out if b is None else out + b[:, None, None]
+
+
+def _conv_transpose2d_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution by scattering: input pixel (i, j) adds x[n, c, i, j] * w[c, o]
+    (a dilated kernel) at rows i*s, i*s + d, ... of a full output, which is then cropped by
+    ``padding`` on both sides (``output_padding`` extra rows/cols stay at the bottom/right)."""
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(_as_pair, (stride, padding, output_padding, dilation))
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    cg = c // groups
+    full = np.zeros((n, og * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oph, (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
+    for g in range(groups):
+        for i in range(h):
+            for j in range(wd):
+                contribution = np.einsum("nc,cokl->nokl", x[:, g * cg:(g + 1) * cg, i, j], w[g * cg:(g + 1) * cg])
+                full[:, g * og:(g + 1) * og, i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                     j * sw:j * sw + dw * (kw - 1) + 1:dw] += contribution
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    return out if b is None else out + b[:, None, None]
+
+
+def _conv1d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv1d is conv2d on a one-pixel-high image."""
+    return _conv2d_ref(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding), (1, dilation), groups)[:, :, 0]
+
+
+def _max_pool2d_ref(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window of x padded with -inf (more at the bottom/right for ceil_mode's
+    last window); the index of a max is its flat position h * W + w in x."""
+    (kh, kw), (ph, pw), (dh, dw) = _as_pair(kernel_size), _as_pair(padding), _as_pair(dilation)
+    sh, sw = _as_pair(kernel_size if stride is None else stride)
+    n, c, h, w = x.shape
+    oh, ow = output_size(h, kh, sh, ph, dh, ceil_mode), output_size(w, kw, sw, pw, dw, ceil_mode)
+    widths = ((ph, ph + sh * kh), (pw, pw + sw * kw))
+    padded = np.pad(x, ((0, 0), (0, 0)) + widths, constant_values=-np.inf)
+    positions = np.pad(np.arange(h * w).reshape(h, w), widths, constant_values=-1)
+    out, indices = np.zeros((n, c, oh, ow)), np.zeros((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            rows, cols = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh), slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+            window = padded[:, :, rows, cols].reshape(n, c, -1)
+            out[:, :, i, j] = window.max(axis=-1)
+            indices[:, :, i, j] = positions[rows, cols].reshape(-1)[window.argmax(axis=-1)]
+    return (out, indices) if return_indices else out
+
+
+def _avg_pool2d_ref(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                    divisor_override=None):
+    """Mean over each window. PyTorch's divisor: the window clipped to the padded input
+    (count_include_pad=True) or to the input itself (False)."""
+    (kh, kw), (ph, pw) = _as_pair(kernel_size), _as_pair(padding)
+    sh, sw = _as_pair(kernel_size if stride is None else stride)
+    h, w = x.shape[2:]
+    oh, ow = output_size(h, kh, sh, ph, 1, ceil_mode), output_size(w, kw, sw, pw, 1, ceil_mode)
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            top, left = i * sh - ph, j * sw - pw
+            bottom, right = min(top + kh, h + ph), min(left + kw, w + pw)
+            in_padded = (bottom - top) * (right - left)
+            top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
+            divisor = divisor_override or (in_padded if count_include_pad else (bottom - top) * (right - left))
+            out[:, :, i, j] = x[:, :, top:bottom, left:right].sum(axis=(2, 3)) / divisor
+    return out
+
+
+def _adaptive_pool2d_ref(x, output_size, reduce):
+    """Bin i of a dim of size n covers [floor(i*n/out), ceil((i+1)*n/out)); ``reduce`` each bin."""
+    (oh, ow), (h, w) = _as_pair(output_size), x.shape[2:]
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * h // oh, -(-(i + 1) * h // oh))
+            cols = slice(j * w // ow, -(-(j + 1) * w // ow))
+            out[:, :, i, j] = reduce(x[:, :, rows, cols], axis=(2, 3))
+    return out
+
+
+def _max_unpool2d_after_pool_ref(x):
+    """max_unpool2d(max_pool2d(x, 2)) back to x's size: x where x is the maximum of its
+    (complete) 2x2 window, 0 elsewhere."""
+    h, w = (x.shape[2] // 2) * 2, (x.shape[3] // 2) * 2
+    window_max = x[:, :, :h, :w].reshape(*x.shape[:2], h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    out = np.zeros_like(x)
+    kept = x[:, :, :h, :w] == np.repeat(np.repeat(window_max, 2, axis=2), 2, axis=3)
+    out[:, :, :h, :w] = np.where(kept, x[:, :, :h, :w], 0.0)
+    return out
+
+
+def _resize_matrix(n_in, n_out, mode, align_corners=False):
+    """(n_out, n_in) matrix R with out = R @ in along one dim: row o holds the weights of the
+    input pixels that output pixel o reads (a one-hot row for nearest, two for linear)."""
+    m = np.zeros((n_out, n_in))
+    for o in range(n_out):
+        if mode == "nearest":
+            m[o, min(o * n_in // n_out, n_in - 1)] = 1.0
+            continue
+        if align_corners:
+            src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            src = max((o + 0.5) * n_in / n_out - 0.5, 0.0)
+        i0 = min(int(src), n_in - 1)
+        i1, frac = min(i0 + 1, n_in - 1), src - i0
+        m[o, i0] += 1 - frac
+        m[o, i1] += frac
+    return m
+
+
+def _interpolate_ref(x, size, mode="nearest", align_corners=False):
+    """Separable resizing: rows with one matrix, columns with another."""
+    rows = _resize_matrix(x.shape[2], size[0], mode, align_corners)
+    cols = _resize_matrix(x.shape[3], size[1], mode, align_corners)
+    return np.einsum("ih,nchw,jw->ncij", rows, x, cols)
+
+
+def _normalize(x, axes, eps=1e-5):
+    """(x - mean) / sqrt(biased var + eps) over ``axes``."""
+    return (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped to broadcast along dim 1 of an ndim-dim input."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _batch_norm_ref(x, w=None, b=None):
+    y = _normalize(x, (0,) + tuple(range(2, x.ndim)))
+    y = y if w is None else y * _per_channel(w, x.ndim)
+    return y if b is None else y + _per_channel(b, x.ndim)
+
+
+def _batch_norm_eval_ref(x, running_mean, running_var, w, b):
+    y = (x - _per_channel(running_mean, x.ndim)) / np.sqrt(_per_channel(running_var, x.ndim) + 1e-5)
+    return y * _per_channel(w, x.ndim) + _per_channel(b, x.ndim)
+
+
+def _group_norm_ref(x, groups, w, b):
+    y = _normalize(x.reshape(x.shape[0], groups, -1), 2).reshape(x.shape)
+    return y * _per_channel(w, x.ndim) + _per_channel(b, x.ndim)
+
+
+def _rms_norm_ref(x, k, w):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + np.finfo(np.float64).eps) * w
+
+
+def _dropout_mask(shape, p, seed):
+    """The mask ``dropout(..., generator=Generator().manual_seed(seed))`` draws: the generator
+    is NumPy's PCG64 seeded with ``seed``; an element is kept when its uniform draw is >= p."""
+    return (np.random.default_rng(seed).random(shape) >= p) / (1 - p)
+
+
 # --------------------------------------------------------------------- the table
 # fmt: off
 OPS = [
@@ -352,6 +635,23 @@ OPS = [
            lambda x: x.std(axis=0, ddof=1, keepdims=True), lambda pick: (with_dim(pick, 0, pick(2, 4)),), (REAL,)),
     OpSpec("std:correction", lambda x: reduce.std(x, dim=-1, correction=2),
            lambda x: x.std(axis=-1, ddof=2), lambda pick: (with_dim(pick, -1, pick(3, 4), 1, 3),), (REAL,)),
+    OpSpec("var:dims", lambda x: reduce.var(x, dim=(0, -1)),
+           lambda x: x.var(axis=(0, -1), ddof=1), lambda pick: (with_dim(pick, 0, pick(2, 4)),), (REAL,)),
+    OpSpec("std:biased", lambda x: reduce.std(x, dim=1, unbiased=False),
+           lambda x: x.std(axis=1), matrix_or_more, (REAL,)),
+    OpSpec("std:dims_keepdim", lambda x: reduce.std(x, dim=(1, 2), keepdim=True),
+           lambda x: x.std(axis=(1, 2), ddof=1, keepdims=True),
+           lambda pick: ((pick(1, 3), pick(2, 3), pick(1, 3)),), (REAL,)),
+    # ---- vector norms (p = 1 has a kink at 0; p = 2 and 3 are smooth away from x = 0) ----
+    OpSpec("norm", lambda x: reduce.norm(x), lambda x: np.sqrt((x * x).sum()), nonscalar, (REAL,)),
+    OpSpec("norm:p1_dim", lambda x: reduce.norm(x, p=1, dim=1),
+           lambda x: np.abs(x).sum(axis=1), matrix_or_more, (AWAY_FROM_0,)),
+    OpSpec("norm:p2_dim_keepdim", lambda x: reduce.norm(x, dim=-1, keepdim=True),
+           lambda x: np.sqrt((x * x).sum(axis=-1, keepdims=True)), nonscalar, (REAL,)),
+    OpSpec("norm:p3_dims", lambda x: reduce.norm(x, p=3, dim=(0, 1)),
+           lambda x: (np.abs(x) ** 3).sum(axis=(0, 1)) ** (1 / 3), matrix_or_more, (REAL,)),
+    OpSpec("norm:inf_dim", lambda x: reduce.norm(x, p=math.inf, dim=0),
+           lambda x: np.abs(x).max(axis=0), nonscalar, (AWAY_FROM_0,)),
     OpSpec("max", lambda x: reduce.max(x), np.max, one, (REAL,)),
     OpSpec("max:dim", lambda x: reduce.max(x, 1), lambda x: (x.max(axis=1), x.argmax(axis=1)), matrix_or_more, (REAL,)),
     OpSpec("max:dim_keepdim", lambda x: reduce.max(x, -1, keepdim=True),
@@ -380,9 +680,16 @@ OPS = [
     OpSpec("reshape", lambda x: shape_ops.reshape(x, x.shape[::-1]), lambda x: x.reshape(x.shape[::-1]), one, (REAL,)),
     OpSpec("reshape:infer", lambda x: shape_ops.reshape(x, (x.shape[0], -1)),
            lambda x: x.reshape(x.shape[0], -1), nonscalar, (REAL,)),
+    OpSpec("view", lambda x: shape_ops.view(x, (-1,) + x.shape[:0:-1]),
+           lambda x: x.reshape((-1,) + x.shape[:0:-1]), nonscalar, (REAL,)),
     OpSpec("flatten", lambda x: shape_ops.flatten(x), lambda x: x.reshape(-1), one, (REAL,)),
     OpSpec("flatten:start_dim", lambda x: shape_ops.flatten(x, 1),
            lambda x: x.reshape(x.shape[0], -1), matrix_or_more, (REAL,)),
+    OpSpec("unflatten", lambda x: shape_ops.unflatten(x, 1, (2, -1)),
+           lambda x: x.reshape(x.shape[:1] + (2, -1) + x.shape[2:]),
+           lambda pick: (with_dim(pick, 1, 2 * pick(1, 2)),), (REAL,)),
+    OpSpec("unflatten:last", lambda x: shape_ops.unflatten(x, -1, (1, x.shape[-1], 1)),
+           lambda x: x.reshape(x.shape[:-1] + (1, x.shape[-1], 1)), nonscalar, (REAL,)),
     OpSpec("squeeze", lambda x: shape_ops.squeeze(x), np.squeeze, lambda pick: (shape(pick, max_side=2),), (REAL,)),
     OpSpec("squeeze:dim", lambda x: shape_ops.squeeze(x, 1),
            lambda x: x.squeeze(axis=1), lambda pick: (with_dim(pick, 1, 1),), (REAL,)),
@@ -397,6 +704,10 @@ OPS = [
     OpSpec("broadcast_to", lambda x: shape_ops.broadcast_to(x, (2,) + tuple(3 if n == 1 else n for n in x.shape)),
            lambda x: np.broadcast_to(x, (2,) + tuple(3 if n == 1 else n for n in x.shape)),
            lambda pick: (shape(pick, max_side=2),), (REAL,)),
+    OpSpec("repeat", lambda x: shape_ops.repeat(x, (2, 1, 3)),
+           lambda x: np.tile(x, (2, 1, 3)), lambda pick: (shape(pick, 3, 3, max_side=3),), (REAL,)),
+    OpSpec("repeat:new_dims", lambda x: shape_ops.repeat(x, (2,) * (x.ndim + 1)),
+           lambda x: np.tile(x, (2,) * (x.ndim + 1)), lambda pick: (shape(pick, 0, 2, max_side=3),), (REAL,)),
     OpSpec("getitem:int", lambda x: x[-1], lambda x: x[-1], nonscalar, (REAL,)),
     OpSpec("getitem:slices", lambda x: x[1:, ::2], lambda x: x[1:, ::2], matrix_or_more, (REAL,)),
     OpSpec("getitem:ellipsis_none", lambda x: x[..., None, 0], lambda x: x[..., None, 0], nonscalar, (REAL,)),
@@ -424,8 +735,7 @@ OPS = [
            lambda x: _pad_ref(x, (1, 0, 2, 1), value=0.5), matrix_or_more, (REAL,)),
     OpSpec("pad:negative", lambda x: pad(x, (-1, 1)),
            lambda x: _pad_ref(x[..., 1:], (0, 1)), lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
-    # reflect / replicate / circular padding come with the convolution issue; their entries will be e.g.
-    # OpSpec("pad:reflect", lambda x: pad(x, (2, 1), mode="reflect"), lambda x: _pad_ref(x, (2, 1), "reflect"), ...)
+    # (reflect / replicate / circular padding: at the end of the table)
     # ---- softmax ----
     OpSpec("softmax", lambda x: softmax.softmax(x, -1), lambda x: _softmax(x, -1), nonscalar, (REAL,)),
     OpSpec("softmax:dim0", lambda x: softmax.softmax(x, 0), lambda x: _softmax(x, 0), nonscalar, (REAL,)),
@@ -484,6 +794,111 @@ OPS = [
     OpSpec("binary_cross_entropy_with_logits:pos_weight",
            lambda x, t, pw: loss.binary_cross_entropy_with_logits(x, t, pos_weight=pw),
            _bce_with_logits, with_class_weight, (REAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
+    # ---- normalisation (training batch_norm: the running statistics are fresh buffers, updated
+    #      in place on the input's device; the output does not depend on them) ----
+    OpSpec("batch_norm:train", lambda x, w, b: F.batch_norm(
+               x, creation.zeros(x.shape[1], dtype=x.dtype, device=x.device),
+               creation.ones(x.shape[1], dtype=x.dtype, device=x.device), w, b, training=True),
+           _batch_norm_ref, with_channel_vectors(2, min_n=2), (REAL, REAL, REAL)),
+    OpSpec("batch_norm:train_no_affine", lambda x: F.batch_norm(x, None, None, training=True),
+           _batch_norm_ref, with_channel_vectors(0, min_n=2), (REAL,)),
+    OpSpec("batch_norm:eval", lambda x, m, v, w, b: F.batch_norm(x, m, v, w, b),
+           _batch_norm_eval_ref, with_channel_vectors(4), (REAL, REAL, POSITIVE, REAL, REAL),
+           (True, False, False, True, True)),
+    OpSpec("layer_norm", lambda x, w, b: F.layer_norm(x, w.shape, w, b),
+           lambda x, w, b: _normalize(x, -1) * w + b, last_dims_and_params(1, 2), (REAL, REAL, REAL)),
+    OpSpec("layer_norm:two_dims_no_affine", lambda x: F.layer_norm(x, x.shape[-2:]),
+           lambda x: _normalize(x, (-2, -1)), last_dims_and_params(2, 0), (REAL,)),
+    OpSpec("rms_norm", lambda x, w: F.rms_norm(x, w.shape, w),
+           lambda x, w: _rms_norm_ref(x, w.ndim, w), last_dims_and_params(1, 1), (REAL, REAL)),
+    OpSpec("rms_norm:two_dims", lambda x, w: F.rms_norm(x, w.shape, w),
+           lambda x, w: _rms_norm_ref(x, w.ndim, w), last_dims_and_params(2, 1), (REAL, REAL)),
+    OpSpec("group_norm", lambda x, w, b: F.group_norm(x, GROUPS, w, b),
+           lambda x, w, b: _group_norm_ref(x, GROUPS, w, b), groups_shapes, (REAL, REAL, REAL)),
+    OpSpec("instance_norm", lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+           lambda x, w, b: _group_norm_ref(x, x.shape[1], w, b),
+           instance_shapes, (REAL, REAL, REAL)),
+    OpSpec("instance_norm:running_stats", lambda x: F.instance_norm(
+               x, creation.zeros(x.shape[1], dtype=x.dtype, device=x.device),
+               creation.ones(x.shape[1], dtype=x.dtype, device=x.device)),
+           lambda x: _normalize(x, tuple(range(2, x.ndim))), lambda pick: instance_shapes(pick)[:1], (REAL,)),
+    # ---- dropout (a fresh generator with a fixed seed: the same mask at every call) ----
+    OpSpec("dropout", lambda x: F.dropout(x, 0.4, generator=Generator().manual_seed(7)),
+           lambda x: x * _dropout_mask(x.shape, 0.4, 7), one, (REAL,)),
+    OpSpec("dropout2d", lambda x: F.dropout2d(x, 0.5, generator=Generator().manual_seed(7)),
+           lambda x: x * _dropout_mask(x.shape[:2] + (1, 1), 0.5, 7), image, (REAL,)),
+    # ---- embedding, prelu ----
+    OpSpec("embedding", lambda w, i: F.embedding(i, w), lambda w, i: w[i], embedding_shapes, (REAL, ROW_INDICES)),
+    OpSpec("prelu", lambda x, w: F.prelu(x, w),
+           lambda x, w: np.where(x > 0, x, _per_channel(w, x.ndim) * x), prelu_shapes(False), (AWAY_FROM_0, REAL)),
+    OpSpec("prelu:single_slope", lambda x, w: F.prelu(x, w),
+           lambda x, w: np.where(x > 0, x, w * x), prelu_shapes(True), (AWAY_FROM_0, REAL)),
+    # ---- convolution ----
+    OpSpec("conv2d", lambda x, w, b: F.conv2d(x, w, b), _conv2d_ref, conv2d_shapes(), (REAL, REAL, REAL)),
+    OpSpec("conv2d:stride_padding_dilation", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, dilation=(2, 1)),
+           lambda x, w, b: _conv2d_ref(x, w, b, 2, 1, (2, 1)), conv2d_shapes(min_hw=3), (REAL, REAL, REAL)),
+    OpSpec("conv2d:groups", lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), groups=2),
+           lambda x, w, b: _conv2d_ref(x, w, b, (1, 2), groups=2), conv2d_shapes(groups=2), (REAL, REAL, REAL)),
+    OpSpec("conv2d:same", lambda x, w: F.conv2d(x, w, padding="same", dilation=(1, 2)),
+           lambda x, w: _conv2d_ref(x, w, None, 1, "same", (1, 2)), conv2d_shapes(max_k=2, bias=False), (REAL, REAL)),
+    OpSpec("conv_transpose2d:stride2_output_padding",
+           lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+           lambda x, w, b: _conv_transpose2d_ref(x, w, b, 2, 1, 1), conv_transpose2d_shapes(), (REAL, REAL, REAL)),
+    OpSpec("conv_transpose2d:groups", lambda x, w, b: F.conv_transpose2d(x, w, b, groups=2, dilation=(2, 1)),
+           lambda x, w, b: _conv_transpose2d_ref(x, w, b, groups=2, dilation=(2, 1)),
+           conv_transpose2d_shapes(groups=2), (REAL, REAL, REAL)),
+    OpSpec("conv1d", lambda x, w, b: F.conv1d(x, w, b, padding=1), lambda x, w, b: _conv1d_ref(x, w, b, padding=1),
+           conv1d_shapes, (REAL, REAL, REAL)),
+    OpSpec("conv1d:stride_dilation", lambda x, w, b: F.conv1d(x, w, b, stride=2, dilation=2, padding=2),
+           lambda x, w, b: _conv1d_ref(x, w, b, 2, 2, 2), conv1d_shapes, (REAL, REAL, REAL)),
+    # ---- pooling (max pooling on distinct values: a tie has no derivative) ----
+    OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _max_pool2d_ref(x, 2), image, (DISTINCT,)),
+    OpSpec("max_pool2d:overlap_padding_ceil", lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+           lambda x: _max_pool2d_ref(x, 3, 2, 1, ceil_mode=True), image, (DISTINCT,)),
+    OpSpec("max_pool2d:dilation_indices", lambda x: F.max_pool2d(x, 2, stride=1, dilation=2, return_indices=True),
+           lambda x: _max_pool2d_ref(x, 2, 1, dilation=2, return_indices=True),
+           lambda pick: image(pick, min_hw=3), (DISTINCT,)),
+    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _avg_pool2d_ref(x, 2), image, (REAL,)),
+    OpSpec("avg_pool2d:ceil_mode", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+           lambda x: _avg_pool2d_ref(x, 3, 2, 1, ceil_mode=True), image, (REAL,)),
+    OpSpec("avg_pool2d:ceil_no_pad_count",
+           lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+           lambda x: _avg_pool2d_ref(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), image, (REAL,)),
+    OpSpec("avg_pool2d:divisor_override", lambda x: F.avg_pool2d(x, (2, 1), divisor_override=3),
+           lambda x: _avg_pool2d_ref(x, (2, 1), divisor_override=3), image, (REAL,)),
+    OpSpec("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+           lambda x: _adaptive_pool2d_ref(x, (2, 3), np.mean), lambda pick: image(pick, min_hw=1, max_hw=5), (REAL,)),
+    OpSpec("adaptive_avg_pool2d:global", lambda x: F.adaptive_avg_pool2d(x, 1),
+           lambda x: x.mean(axis=(2, 3), keepdims=True), image, (REAL,)),
+    OpSpec("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (3, 2)),
+           lambda x: _adaptive_pool2d_ref(x, (3, 2), np.max),
+           lambda pick: image(pick, min_hw=1, max_hw=5), (DISTINCT,)),
+    # max_unpool2d after max_pool2d (how SegNet uses it): the maxima go back where they came from
+    OpSpec("max_unpool2d", lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2,
+                                                    output_size=x.shape[-2:]),
+           _max_unpool2d_after_pool_ref, image, (DISTINCT,)),
+    # ---- resizing ----
+    OpSpec("interpolate:nearest", lambda x: F.interpolate(x, size=(3, 5)),
+           lambda x: _interpolate_ref(x, (3, 5)), lambda pick: image(pick, min_hw=1), (REAL,)),
+    OpSpec("interpolate:nearest_scale", lambda x: F.interpolate(x, scale_factor=2),
+           lambda x: _interpolate_ref(x, (2 * x.shape[2], 2 * x.shape[3])), lambda pick: image(pick, 1, 3), (REAL,)),
+    OpSpec("interpolate:bilinear", lambda x: F.interpolate(x, size=(3, 5), mode="bilinear", align_corners=False),
+           lambda x: _interpolate_ref(x, (3, 5), "bilinear"), lambda pick: image(pick, min_hw=1), (REAL,)),
+    OpSpec("interpolate:bilinear_align_corners",
+           lambda x: F.interpolate(x, size=(3, 5), mode="bilinear", align_corners=True),
+           lambda x: _interpolate_ref(x, (3, 5), "bilinear", align_corners=True),
+           lambda pick: image(pick, min_hw=1), (REAL,)),
+    # ---- reflect / replicate / circular padding (of the last 1 or 2 dims of a batch) ----
+    OpSpec("pad:reflect", lambda x: pad(x, (2, 1), mode="reflect"), lambda x: _pad_ref(x, (2, 1), "reflect"),
+           lambda pick: ((pick(1, 2), pick(1, 2), pick(3, 4)),), (REAL,)),
+    OpSpec("pad:reflect_2d", lambda x: pad(x, (1, 2, 2, 0), mode="reflect"),
+           lambda x: _pad_ref(x, (1, 2, 2, 0), "reflect"), lambda pick: image(pick, min_hw=3), (REAL,)),
+    OpSpec("pad:replicate", lambda x: pad(x, (3, 1), mode="replicate"), lambda x: _pad_ref(x, (3, 1), "replicate"),
+           lambda pick: ((pick(1, 2), pick(1, 2), pick(1, 4)),), (REAL,)),
+    OpSpec("pad:replicate_2d", lambda x: pad(x, (2, 1, 0, 2), mode="replicate"),
+           lambda x: _pad_ref(x, (2, 1, 0, 2), "replicate"), lambda pick: image(pick, min_hw=1), (REAL,)),
+    OpSpec("pad:circular_2d", lambda x: pad(x, (1, 2, 2, 1), mode="circular"),
+           lambda x: _pad_ref(x, (1, 2, 2, 1), "circular"), lambda pick: image(pick, min_hw=2), (REAL,)),
 ]
 # fmt: on
 
@@ -513,6 +928,11 @@ def draw_array(domain, shape, rng, shapes):
             target[rng.uniform(size=shape) < 1 / 3] = IGNORE_INDEX
             target.reshape(-1)[:1] = rng.integers(0, n_classes)  # keep one, so a mean is defined
         return target
+    if domain == ROW_INDICES:
+        rows = np.asarray(rng.integers(0, shapes[0][0], shape), dtype=np.int64)
+        flat = rows.reshape(-1)
+        flat[-1:] = flat[:1]  # a repeated row, whose gradients must add up
+        return rows
     raise ValueError(f"op table: unknown value domain {domain!r}")
 
 
@@ -523,6 +943,9 @@ def _draw_float(domain, shape, rng):
         return rng.uniform(0.5, 2, shape)
     if domain == AWAY_FROM_0:
         return rng.uniform(0.2, 2, shape) * rng.choice([-1.0, 1.0], shape)
+    if domain == DISTINCT:
+        size = math.prod(shape)
+        return (rng.permutation(size) * (4 / max(size - 1, 1)) - 2).reshape(shape)
     if domain == AWAY_FROM_INTEGERS:
         return rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)  # k + frac, frac in [0.1, 0.9]
     assert domain == UNIT_INTERVAL

@@ -23,11 +23,12 @@ from tinygrad_edu.kernels.sizes import output_size
 
 KERNEL_SETS = ("numpy", "numba")
 ENV_VAR = "TINYGRAD_EDU_KERNELS"
-# The faster set on the CPU measured (2 cores, float32): conv2d N=32, 64->64 channels,
-# 32x32, 3x3, padding 1: im2col + col2im 26 ms with NumPy, 11 ms with Numba (28 vs 19 ms
-# with another process busy on one core); 2x2 max pooling of (32, 64, 32, 32), forward
-# + backward: 16 ms with NumPy, 3 ms with Numba (16 vs 5 ms). Without Numba installed
-# the NumPy set is the only one.
+# The faster set on the CPU measured (2 shared cores, float32): conv2d N=32, 64->64
+# channels, 32x32, 3x3, padding 1, K-major columns: im2col + col2im of the whole batch
+# 29 ms with NumPy, 27 ms with Numba; of one image 0.48 ms vs 0.18 ms; 2x2 max pooling
+# of (32, 64, 32, 32), forward + backward: 16 ms with NumPy, 3 ms with Numba (16 vs 5 ms
+# with another process busy on one core). benchmarks/README.md has whole-op timings.
+# Without Numba installed the NumPy set is the only one.
 DEFAULT_KERNEL_SET = "numba" if HAVE_NUMBA else "numpy"
 
 _NUMBA_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -78,14 +79,14 @@ def _numba_applies(x, *more):
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
-    """x (N, C, H, W) -> cols (N, C, kh, kw, OH, OW); see :mod:`tinygrad_edu.kernels.unfold`."""
+    """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW); see :mod:`tinygrad_edu.kernels.unfold`."""
     if _numba_applies(x):
         return unfold.im2col_numba(x, kernel_size, stride, padding, dilation)
     return unfold.im2col(x, kernel_size, stride, padding, dilation)
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
-    """cols (N, C, kh, kw, OH, OW) -> (N, C, H, W), the adjoint of :func:`im2col`."""
+    """cols (C, kh, kw, N, OH, OW) -> (N, C, H, W), the adjoint of :func:`im2col`."""
     if _numba_applies(cols):
         return unfold.col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation)
     return unfold.col2im(cols, input_shape, kernel_size, stride, padding, dilation)

@@ -2,17 +2,37 @@
 
 im2col copies every k_h x k_w window of the (zero-padded) input into its own column::
 
-    cols[n, c, i, j, oy, ox] = xpad[n, c, oy*s_h + i*d_h, ox*s_w + j*d_w]
+    cols[c, i, j, n, oy, ox] = xpad[n, c, oy*s_h + i*d_h, ox*s_w + j*d_w]
 
-where ``xpad`` is ``x`` with ``p_h``/``p_w`` zeros on each side. The layout
-(N, C, kh, kw, OH, OW) keeps (C, kh, kw) together, in the weight's own order
-(OC, C, kh, kw), so a convolution is one batched matrix multiply::
+where ``xpad`` is ``x`` with ``p_h``/``p_w`` zeros on each side.
 
-    out = W.reshape(OC, C*kh*kw) @ cols.reshape(N, C*kh*kw, OH*OW)      # (N, OC, OH*OW)
+Why this layout, (C, kh, kw, N, OH, OW) ("K-major")? Read as a matrix it is
+(K, N*L) with K = C*kh*kw (one row per weight tap, in the weight's own order
+(OC, C, kh, kw)) and L = OH*OW, so the whole batch's convolution is ONE matrix
+product, a single large GEMM that BLAS runs near its peak::
 
-and grouped convolution only splits C into (G, C/G)::
+    out = W.reshape(OC, K) @ cols.reshape(K, N*L)       # (OC, N*L), then (N, OC, OH, OW)
 
-    out = W.reshape(G, OC/G, C/G*kh*kw) @ cols.reshape(N, G, C/G*kh*kw, OH*OW)
+and so are both gradients (g = dL/dout, as (OC, N*L))::
+
+    dcols = W.reshape(OC, K).T @ g        (K, N*L), folded back by col2im: dL/dx
+    dW    = g @ cols.reshape(K, N*L).T    (OC, K)
+
+Grouped convolution only splits the leading C into (G, C/G), a reshape with no copy::
+
+    out = W.reshape(G, OC/G, K/G) @ cols.reshape(G, K/G, N*L)
+
+(ops/conv.py builds the columns for a slice of the batch at a time, to bound memory;
+each slice is still one GEMM per group.)
+
+The image-major alternative (N, C, kh, kw, OH, OW) makes the weight a matrix shared
+by N small products (``W @ cols[n]``): the same FLOPs, but N BLAS calls, and on a busy
+machine every multi-threaded call waits for its slowest thread (measured for N=32,
+64->64 channels, 32x32, 3x3 on 2 shared cores: 1.8-10x slower than one GEMM, equal
+with one BLAS thread). Its weight gradient also needs the columns transposed to
+K-major, a 9x-input-sized copy. The price of K-major is one cheap transpose of
+image-sized arrays: the input when the columns are built, and the (OC, N, OH, OW)
+product back to (N, OC, OH, OW).
 
 col2im is the adjoint (transpose) of im2col: every column entry is added back to the
 input pixel it was copied from (overlapping windows add up) and the padding is cut
@@ -43,12 +63,12 @@ def im2col_reference(x, kernel_size, stride, padding, dilation):
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    cols = np.zeros((n, c, kh, kw, oh, ow), dtype=x.dtype)
-    for b, ch, i, j, oy, ox in np.ndindex(cols.shape):
+    cols = np.zeros((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    for ch, i, j, b, oy, ox in np.ndindex(cols.shape):
         row = oy * sh - ph + i * dh  # input pixel under tap (i, j) of window (oy, ox)
         col = ox * sw - pw + j * dw
         if 0 <= row < h and 0 <= col < w:  # outside: a padding zero
-            cols[b, ch, i, j, oy, ox] = x[b, ch, row, col]
+            cols[ch, i, j, b, oy, ox] = x[b, ch, row, col]
     return cols
 
 
@@ -61,11 +81,11 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     x = np.zeros(input_shape, dtype=cols.dtype)
-    for b, ch, i, j, oy, ox in np.ndindex(cols.shape):
+    for ch, i, j, b, oy, ox in np.ndindex(cols.shape):
         row = oy * sh - ph + i * dh
         col = ox * sw - pw + j * dw
         if 0 <= row < h and 0 <= col < w:
-            x[b, ch, row, col] += cols[b, ch, i, j, oy, ox]
+            x[b, ch, row, col] += cols[ch, i, j, b, oy, ox]
     return x
 
 
@@ -73,42 +93,46 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
-    """x (N, C, H, W) -> cols (N, C, kh, kw, OH, OW), zero padding.
+    """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW), zero padding.
 
-    One strided slice per kernel tap (i, j): tap (i, j) of all windows at once is the
-    padded input sampled every ``stride`` pixels starting at ``(i*d_h, j*d_w)``. That
-    is kh*kw array copies, whatever the image size.
+    The input is first copied once, channels first and zero-padded, to
+    (C, N, H + 2p_h, W + 2p_w). Then one strided slice per kernel tap (i, j): tap
+    (i, j) of all windows at once is that padded input sampled every ``stride``
+    pixels starting at ``(i*d_h, j*d_w)``. That is kh*kw array copies, whatever the
+    image size.
     """
     xp = get_array_module(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    xpad = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    xpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+    xpad[:, :, ph : ph + h, pw : pw + w] = xp.swapaxes(x, 0, 1)  # transpose and pad in one copy
+    cols = xp.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
-            cols[:, :, i, j] = xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw]
+            cols[:, i, j] = xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw]
     return cols
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
-    """cols (N, C, kh, kw, OH, OW) -> (N, C, H, W): the adjoint of :func:`im2col`.
+    """cols (C, kh, kw, N, OH, OW) -> (N, C, H, W): the adjoint of :func:`im2col`.
 
-    The same slice loop with ``+=``: within one tap (i, j) the strided slice hits
-    distinct pixels, so a slice ``+=`` is exact; overlaps between windows come from
-    different taps and are summed by the loop.
+    The same slice loop with ``+=`` into a channels-first padded image: within one
+    tap (i, j) the strided slice hits distinct pixels, so a slice ``+=`` is exact;
+    overlaps between windows come from different taps and are summed by the loop.
+    Then the padding is cut off and the image transposed back to (N, C, H, W).
     """
     xp = get_array_module(cols)
     n, c, h, w = input_shape
-    kh, kw, oh, ow = cols.shape[2:]
+    kh, kw, _, oh, ow = cols.shape[1:]
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xpad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    xpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
-            xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] += cols[:, :, i, j]
-    return xpad[:, :, ph : ph + h, pw : pw + w]
+            xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] += cols[:, i, j]
+    return xp.ascontiguousarray(xp.swapaxes(xpad[:, :, ph : ph + h, pw : pw + w], 0, 1))
 
 
 # ----------------------------------------------------------------------------- numba
@@ -117,9 +141,9 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
 @njit_planes
 def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
-    kh, kw, oh, ow = cols.shape[2:]
-    for plane in prange(n * c):  # each plane writes only its own cols[b, ch]
-        b, ch = plane // c, plane % c
+    kh, kw, _, oh, ow = cols.shape[1:]
+    for plane in prange(c * n):  # each (channel, image) plane writes only its own cols[ch, :, :, b]
+        ch, b = plane // n, plane % n
         for i in range(kh):
             for j in range(kw):
                 for oy in range(oh):
@@ -129,15 +153,15 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw):
                     for ox in range(ow):
                         col = ox * sw - pw + j * dw
                         if 0 <= col < w:
-                            cols[b, ch, i, j, oy, ox] = x[b, ch, row, col]
+                            cols[ch, i, j, b, oy, ox] = x[b, ch, row, col]
 
 
 @njit_planes
 def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
-    kh, kw, oh, ow = cols.shape[2:]
-    for plane in prange(n * c):  # each plane adds only into its own x[b, ch]
-        b, ch = plane // c, plane % c
+    kh, kw, _, oh, ow = cols.shape[1:]
+    for plane in prange(c * n):  # each plane adds only into its own x[b, ch]
+        ch, b = plane // n, plane % n
         for i in range(kh):
             for j in range(kw):
                 for oy in range(oh):
@@ -147,21 +171,21 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
                     for ox in range(ow):
                         col = ox * sw - pw + j * dw
                         if 0 <= col < w:
-                            x[b, ch, row, col] += cols[b, ch, i, j, oy, ox]
+                            x[b, ch, row, col] += cols[ch, i, j, b, oy, ox]
 
 
 def im2col_numba(x, kernel_size, stride, padding, dilation):
-    """:func:`im2col` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`im2col` as compiled loops, parallel over the C*N planes (NumPy only)."""
     require_numpy("im2col_numba", x)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    cols = np.zeros((n, c, *kernel_size, oh, ow), dtype=x.dtype)
+    cols = np.zeros((c, *kernel_size, n, oh, ow), dtype=x.dtype)
     _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation)
     return cols
 
 
 def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation):
-    """:func:`col2im` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`col2im` as compiled loops, parallel over the C*N planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
     x = np.zeros(input_shape, dtype=cols.dtype)
     _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)

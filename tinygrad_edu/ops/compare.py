@@ -1,12 +1,14 @@
-"""Comparisons, logical ops and rounding: results that carry no gradient.
+"""Comparisons, logical and bitwise ops and rounding: results that carry no gradient.
 
 Comparisons return bool tensors outside the graph. ``sign``/``floor``/``ceil``/
 ``round`` are piecewise constant, so their gradient is zero almost everywhere; as in
-PyTorch they stay in the graph and send back zeros.
+PyTorch they stay in the graph and send back zeros. (``remainder`` is differentiable:
+it lives in ``elementwise.py`` and is re-exported here.)
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
+from . import elementwise
 from .shape_checks import broadcast_shape, normalize_dims
 
 
@@ -58,6 +60,38 @@ def logical_not(input):
     return Tensor._wrap(get_array_module(input.data).logical_not(input.data))
 
 
+def _integral(op, *operands):
+    """Bitwise ops are defined for bool and integer tensors only (as in PyTorch)."""
+    for x in operands:
+        ok = x.data.dtype.kind in "biu" if isinstance(x, Tensor) else isinstance(x, int)  # a bool is an int
+        if not ok:
+            raise TypeError(f"{op}: only integer and bool tensors are supported, got {getattr(x, 'dtype', type(x).__name__)}")
+
+
+def bitwise_and(input, other):
+    """``input & other``: bitwise AND of integers, logical AND of bools."""
+    _integral("bitwise_and", input, other)
+    return _compare("bitwise_and", "bitwise_and", input, other)
+
+
+def bitwise_or(input, other):
+    """``input | other``: bitwise OR of integers, logical OR of bools."""
+    _integral("bitwise_or", input, other)
+    return _compare("bitwise_or", "bitwise_or", input, other)
+
+
+def bitwise_xor(input, other):
+    """``input ^ other``: bitwise XOR of integers, logical XOR of bools."""
+    _integral("bitwise_xor", input, other)
+    return _compare("bitwise_xor", "bitwise_xor", input, other)
+
+
+def bitwise_not(input):
+    """``~input``: flips every bit of an integer (~6 == -7), negates a bool."""
+    _integral("bitwise_not", input)
+    return Tensor._wrap(get_array_module(input.data).invert(input.data))
+
+
 def isnan(input):
     return Tensor._wrap(get_array_module(input.data).isnan(input.data))
 
@@ -81,9 +115,7 @@ def floor_divide(input, other):
     return _compare("floor_divide", "floor_divide", input, other)
 
 
-def remainder(input, other):
-    """``input % other`` with the sign of ``other`` (Python's rule); no gradient."""
-    return _compare("remainder", "remainder", input, other)
+remainder = elementwise.remainder  # differentiable: a Function in elementwise.py
 
 
 class PiecewiseConstant(Function):

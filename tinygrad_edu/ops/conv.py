@@ -12,7 +12,7 @@ twice):
 - ``conv_forward``       out = W @ im2col(x)                      (conv2d forward)
 - ``conv_input_grad``    dx  = col2im(W^T @ g)                     (conv2d backward-data,
                                                                     = conv_transpose2d forward)
-- ``conv_weight_grad``   dW  = sum_n g_n @ im2col(x)_n^T          (both ops' weight gradient)
+- ``conv_weight_grad``   dW  = g @ im2col(x)^T                     (both ops' weight gradient)
 
 ``conv_transpose2d`` is the adjoint of ``conv2d``: its forward is conv2d's input
 gradient and its input gradient is conv2d's forward, so
@@ -26,17 +26,51 @@ from ..tensor import Tensor
 
 
 # ------------------------------------------------------------------ shared routines
+# The columns are K-major, (C, kh, kw, N, OH, OW) = (K, N*L) as a matrix with
+# K = C*kh*kw and L = OH*OW (kernels/unfold.py says why), so each routine is ONE matrix
+# product per group over many images at once. Output-side arrays meet the columns as
+# (G, OC/G, N*L): "rows" below.
+#
+# The columns of a whole batch are kh*kw times the input: 72 MiB for N=32 images of
+# 64 channels, 32x32, 3x3 kernel, float32, where PyTorch's whole forward+backward peaks
+# at 40 MiB. So the routines build them for an even slice of the batch at a time, at
+# most COLUMN_BYTES of columns per slice (at least one image), and nothing keeps them:
+# the weight gradient builds them again from x (one more im2col, ~10% of the time).
+# Each slice is still one wide GEMM per group. Smaller slices stay in cache (faster
+# with one BLAS thread) but cost one more BLAS call and Numba loop each, and on a busy
+# machine every multi-threaded call waits for its slowest thread (measured on 2
+# shared cores: 3x slower with 1-image slices than with 2 slices).
+# benchmarks/README.md has the numbers.
+COLUMN_BYTES = 32 * 2**20
+
+
+def _batch_slices(n, k, out_hw, dtype):
+    """Even slices of the batch whose K x (images * OH*OW) columns fit in COLUMN_BYTES."""
+    image_bytes = k * out_hw[0] * out_hw[1] * dtype.itemsize
+    count = max(1, min(n, -(-n * image_bytes // COLUMN_BYTES)))  # ceil(all columns / budget)
+    bounds = [n * i // count for i in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def _to_rows(a, groups):
+    """(N, OC, OH, OW) -> (G, OC/G, N*OH*OW): channels first, one copy of an image-sized array."""
+    n, oc, oh, ow = a.shape
+    return a.reshape(n, groups, oc // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, oc // groups, n * oh * ow)
+
+
 def conv_forward(x, weight, stride, padding, dilation, groups):
-    """out (N, OC, OH, OW) = W @ im2col(x), per group; also returns the columns."""
+    """out (N, OC, OH, OW) = W @ im2col(x): per batch slice, one GEMM per group."""
     xp = get_array_module(x, weight)
-    n, c = x.shape[:2]
+    n, c, h, w = x.shape
     oc, c_g, kh, kw = weight.shape
-    cols = kernels.im2col(x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, OH, OW)
-    oh, ow = cols.shape[-2:]
-    cols_g = cols.reshape(n, groups, c_g * kh * kw, oh * ow)
+    oh, ow = kernels.unfold.conv_output_hw((h, w), (kh, kw), stride, padding, dilation)
     w_g = weight.reshape(groups, oc // groups, c_g * kh * kw)
-    out = xp.matmul(w_g, cols_g)  # (N, G, OC/G, OH*OW): one matrix product per image and group
-    return out.reshape(n, oc, oh, ow), cols
+    out = xp.empty((n, oc, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
+    for b in _batch_slices(n, c * kh * kw, (oh, ow), out.dtype):
+        cols = kernels.im2col(x[b], (kh, kw), stride, padding, dilation)  # (C, kh, kw, B, OH, OW)
+        out_b = xp.matmul(w_g, cols.reshape(groups, c_g * kh * kw, -1))  # (G, OC/G, B*OH*OW)
+        out[b] = xp.swapaxes(out_b.reshape(oc, -1, oh, ow), 0, 1)
+    return out
 
 
 def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
@@ -45,26 +79,28 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     xp = get_array_module(g, weight)
     n, oc, oh, ow = g.shape
     _, c_g, kh, kw = weight.shape
-    w_g = weight.reshape(groups, oc // groups, c_g * kh * kw)
-    g_g = g.reshape(n, groups, oc // groups, oh * ow)
-    dcols = xp.matmul(xp.swapaxes(w_g, 1, 2), g_g)  # (N, G, C/G*kh*kw, OH*OW)
-    dcols = dcols.reshape(n, groups * c_g, kh, kw, oh, ow)
-    return kernels.col2im(dcols, input_shape, (kh, kw), stride, padding, dilation)
+    w_t = xp.swapaxes(weight.reshape(groups, oc // groups, c_g * kh * kw), 1, 2)  # (G, K/G, OC/G)
+    gx = xp.empty(input_shape, dtype=xp.result_type(g.dtype, weight.dtype))
+    for b in _batch_slices(n, groups * c_g * kh * kw, (oh, ow), gx.dtype):
+        dcols = xp.matmul(w_t, _to_rows(g[b], groups))  # (G, K/G, B*OH*OW)
+        dcols = dcols.reshape(groups * c_g, kh, kw, -1, oh, ow)
+        gx[b] = kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation)
+    return gx
 
 
-def conv_weight_grad(cols, g, weight_shape, groups):
-    """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[n, c, i, j, y, x],
-    i.e. sum_n g_n @ cols_n^T per group."""
-    xp = get_array_module(cols, g)
+def conv_weight_grad(x, g, weight_shape, stride, padding, dilation, groups):
+    """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[c, i, j, n, y, x],
+    i.e. g @ im2col(x)^T per group, the batch folded into the contraction."""
+    xp = get_array_module(x, g)
     n, oc, oh, ow = g.shape
     _, c_g, kh, kw = weight_shape
-    cols_g = cols.reshape(n, groups, c_g * kh * kw, oh * ow)
-    g_g = g.reshape(n, groups, oc // groups, oh * ow)
-    # (G, OC/G, N*L) @ (G, N*L, K): fold the batch into the contraction, one GEMM per group
-    g_rows = xp.moveaxis(g_g, 0, 2).reshape(groups, oc // groups, n * oh * ow)
-    c_rows = xp.moveaxis(cols_g, 0, 2).reshape(groups, c_g * kh * kw, n * oh * ow)
-    dw = xp.matmul(g_rows, xp.swapaxes(c_rows, 1, 2))
-    return dw.reshape(weight_shape)
+    dw_t = 0  # (G, K/G, OC/G), summed over the batch slices
+    for b in _batch_slices(n, x.shape[1] * kh * kw, (oh, ow), x.dtype):
+        cols = kernels.im2col(x[b], (kh, kw), stride, padding, dilation).reshape(groups, c_g * kh * kw, -1)
+        # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
+        # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
+        dw_t = dw_t + xp.matmul(cols, xp.swapaxes(_to_rows(g[b], groups), 1, 2))
+    return xp.swapaxes(dw_t, 1, 2).reshape(weight_shape)
 
 
 # ------------------------------------------------------------------------ Functions
@@ -73,28 +109,27 @@ class Conv2d(Function):
 
     Backward, with g = dL/dout (N, OC, OH, OW):
         dL/dx = col2im(W^T @ g)                    (``conv_input_grad``)
-        dL/dW = sum_n g_n @ cols_n^T               (``conv_weight_grad``, reusing the
-                                                    im2col columns saved by forward)
+        dL/dW = g @ im2col(x)^T                    (``conv_weight_grad``: the columns
+                                                    are built again from the saved x)
         dL/db = sum of g over N, OH, OW
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        out, cols = conv_forward(x, weight, stride, padding, dilation, groups)
-        # the columns are what the weight gradient needs; keep them only if it is wanted
-        ctx.save_for_backward(weight, cols if ctx.needs_input_grad[1] else None)
-        ctx.conf = (x.shape, stride, padding, dilation, groups)
+        out = conv_forward(x, weight, stride, padding, dilation, groups)
+        ctx.save_for_backward(x, weight)  # the weight gradient rebuilds the columns from x
+        ctx.conf = (stride, padding, dilation, groups)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     @staticmethod
     def backward(ctx, g):
-        weight, cols = ctx.saved_tensors
-        x_shape, stride, padding, dilation, groups = ctx.conf
+        x, weight = ctx.saved_tensors
+        stride, padding, dilation, groups = ctx.conf
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = conv_input_grad(g, weight, x_shape, stride, padding, dilation, groups)
+            gx = conv_input_grad(g, weight, x.shape, stride, padding, dilation, groups)
         if ctx.needs_input_grad[1]:
-            gw = conv_weight_grad(cols, g, weight.shape, groups)
+            gw = conv_weight_grad(x, g, weight.shape, stride, padding, dilation, groups)
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb, None, None, None, None
@@ -107,7 +142,7 @@ class ConvTranspose2d(Function):
     pixel, weighted by the kernel, into the output (``conv_input_grad``). Its backward
     is therefore conv2d's forward:
         dL/dy = conv2d(g, W)                       (``conv_forward``)
-        dL/dW = sum_n y_n @ im2col(g)_n^T          (``conv_weight_grad`` with the roles of
+        dL/dW = y @ im2col(g)^T                    (``conv_weight_grad`` with the roles of
                                                     input and output swapped)
         dL/db = sum of g over N, H_out, W_out
     """
@@ -125,10 +160,14 @@ class ConvTranspose2d(Function):
     def backward(ctx, g):
         y, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
-        gy, cols = conv_forward(g, weight, stride, padding, dilation, groups)
-        gw = conv_weight_grad(cols, y, weight.shape, groups) if ctx.needs_input_grad[1] else None
-        gb = g.sum(axis=(0, 2, 3)) if ctx.needs_input_grad[2] else None
-        return gy if ctx.needs_input_grad[0] else None, gw, gb, None, None, None, None, None, None
+        gy = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gy = conv_forward(g, weight, stride, padding, dilation, groups)
+        if ctx.needs_input_grad[1]:
+            gw = conv_weight_grad(g, y, weight.shape, stride, padding, dilation, groups)
+        if ctx.needs_input_grad[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        return gy, gw, gb, None, None, None, None, None, None
 
 
 # --------------------------------------------------------------- argument checking
@@ -150,15 +189,21 @@ def _check_conv(op, x, weight, bias, groups, in_channels, kernel_hw):
     if not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     c = x.shape[1]
+    if c % groups:
+        raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
     if c != in_channels:
         raise RuntimeError(
             f"{op}: input of shape {x.shape} has {c} channels, but weight of shape {weight.shape} with "
             f"groups={groups} expects {in_channels} input channels"
         )
-    if c % groups:
-        raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
     if bias is not None and bias.shape != (weight.shape[0] if op == "conv2d" else weight.shape[1] * groups,):
-        raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match the {('output')} channels of weight {weight.shape}")
+        raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match the output channels of weight {weight.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:  # PyTorch refuses to mix them too
+            raise RuntimeError(
+                f"{op}: input and {name} must have the same dtype, but the input is {x.dtype} and the {name} is "
+                f"{t.dtype}; convert one of them, e.g. {name}.to(input.dtype)"
+            )
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

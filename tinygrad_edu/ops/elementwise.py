@@ -41,11 +41,15 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """z = x * y.   Backward: dL/dx = g * y,  dL/dy = g * x."""
+    """z = x * y.   Backward: dL/dx = g * y,  dL/dy = g * x.
+
+    Each input is saved only if the *other* one needs its gradient: ``(w * 2.0)``
+    keeps nothing of w, so modifying w in place afterwards is fine (as in PyTorch).
+    """
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y if ctx.needs_input_grad[0] else None)
         return x * y
 
     @staticmethod
@@ -57,19 +61,22 @@ class Mul(Function):
 
 
 class Div(Function):
-    """z = x / y.   Backward: dL/dx = g / y,  dL/dy = -g * x / y^2 = -g * z / y."""
+    """z = x / y.   Backward: dL/dx = g / y,  dL/dy = -g * x / y^2.
+
+    The inputs are saved, not z (as in PyTorch), and x only if y needs its gradient:
+    modifying z in place afterwards is then fine.
+    """
 
     @staticmethod
     def forward(ctx, x, y):
-        z = x / y
-        ctx.save_for_backward(y, z)
-        return z
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
+        return x / y
 
     @staticmethod
     def backward(ctx, g):
-        y, z = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         gx = g / y if ctx.needs_input_grad[0] else None
-        gy = -g * z / y if ctx.needs_input_grad[1] else None
+        gy = -g * x / (y * y) if ctx.needs_input_grad[1] else None
         return gx, gy
 
 
@@ -77,16 +84,18 @@ class Pow(Function):
     """z = x ** y  (either side may be a Python number).
 
     Backward:
-        dL/dx = g * y * x^(y - 1)
+        dL/dx = g * y * x^(y - 1)  (taken as 0 where y == 0: x^0 = 1 is flat in x, even
+                                    at x = 0 where 0 * 0^-1 would give NaN; as PyTorch)
         dL/dy = g * z * log(x)     (taken as 0 where x == 0 and y >= 0, as PyTorch does,
                                     since x^y is flat in y there)
+    z is saved only if y needs its gradient.
     """
 
     @staticmethod
     def forward(ctx, x, y):
         xp = get_array_module(x, y)
         z = xp.power(x, y)
-        ctx.save_for_backward(x, y, z)
+        ctx.save_for_backward(x, y, z if ctx.needs_input_grad[1] else None)
         return z
 
     @staticmethod
@@ -95,13 +104,16 @@ class Pow(Function):
         xp = get_array_module(g)
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = g * y * xp.power(x, y - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0^-1 where y == 0, masked below
+                gx = g * y * xp.power(x, y - 1)
+            gx = xp.where(y == 0, 0, gx).astype(gx.dtype, copy=False)
         if ctx.needs_input_grad[1]:
-            if isinstance(x, (int, float)):
-                log_x = math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
-            else:
-                log_x = xp.log(x)
-            gy = g * z * log_x
+            with np.errstate(divide="ignore", invalid="ignore"):  # log(0) where x == 0, masked below
+                if isinstance(x, (int, float)):
+                    log_x = math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+                else:
+                    log_x = xp.log(x)
+                gy = g * z * log_x
             gy = xp.where((x == 0) & (y >= 0), 0, gy).astype(gy.dtype, copy=False)
         return gx, gy
 
@@ -110,7 +122,8 @@ class Maximum(Function):
     """z = max(x, y) elementwise.
 
     Backward: the gradient goes to the larger input; at ties (x == y) it is split,
-    g/2 to each, as PyTorch does.
+    g/2 to each, as PyTorch does:
+        dL/dx = g * s,  dL/dy = g * (1 - s),  s = 1 where x > y, 1/2 where x == y, else 0
     """
 
     @staticmethod
@@ -122,12 +135,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        share = (x > y) + 0.5 * (x == y)  # 1, 1/2 or 0: x's share of the gradient
-        return g * share, g * (1 - share)
+        return _split_gradient(ctx, g, x > y, x == y)
 
 
 class Minimum(Function):
-    """z = min(x, y) elementwise.   Backward: as ``Maximum`` with the comparison reversed."""
+    """z = min(x, y) elementwise.   Backward: as ``Maximum`` with the comparison reversed
+    (s = 1 where x < y, 1/2 at ties)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -138,8 +151,40 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        share = (x < y) + 0.5 * (x == y)
-        return g * share, g * (1 - share)
+        return _split_gradient(ctx, g, x < y, x == y)
+
+
+def _split_gradient(ctx, g, x_wins, tie):
+    """g * s for x and g * (1 - s) for y, with x's share s = 1, 1/2 or 0 (in g's dtype)."""
+    xp = get_array_module(g)
+    share = xp.where(x_wins, 1.0, xp.where(tie, 0.5, 0.0)).astype(g.dtype, copy=False)
+    gx = g * share if ctx.needs_input_grad[0] else None
+    gy = g * (1 - share) if ctx.needs_input_grad[1] else None
+    return gx, gy
+
+
+class Remainder(Function):
+    """z = x mod y = x - floor(x / y) * y  (the sign of y, Python's rule).
+
+    Backward: floor(x / y) is piecewise constant, so away from the jumps
+        dL/dx = g          dL/dy = -g * floor(x / y)
+    (``floor_divide`` itself has no gradient, as in PyTorch.)
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = get_array_module(x, y)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, y)
+        return xp.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        gy = None
+        if ctx.needs_input_grad[1]:
+            x, y = ctx.saved_tensors
+            gy = -g * get_array_module(g).floor(x / y)
+        return (g if ctx.needs_input_grad[0] else None), gy
 
 
 class Where(Function):
@@ -330,28 +375,56 @@ class Atan(Function):
 
 
 class Clamp(Function):
-    """z = min(max(x, lo), hi)  (either bound may be None).
+    """z = min(max(x, lo), hi)  for numbers lo, hi (either may be None).
 
     Backward: dL/dx = g where lo <= x <= hi, else 0 (PyTorch lets the gradient
-    through at the bounds themselves).
+    through at the bounds themselves). Only that mask is saved, not x.
     """
 
     @staticmethod
     def forward(ctx, x, lo, hi):
         xp = get_array_module(x)
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
+        if ctx.needs_input_grad[0]:
+            inside = xp.ones(x.shape, dtype=bool) if lo is None else x >= lo
+            if hi is not None:
+                inside &= x <= hi
+            ctx.save_for_backward(inside)
         return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        inside = True
-        if ctx.lo is not None:
-            inside = inside & (x >= ctx.lo)
-        if ctx.hi is not None:
-            inside = inside & (x <= ctx.hi)
+        (inside,) = ctx.saved_tensors
         return g * inside, None, None
+
+
+class ClampTensor(Function):
+    """z = min(m, hi),  m = max(x, lo)  with tensor bounds (either may be None).
+
+    Backward: each element's gradient goes to whichever of x, lo, hi it equals; x wins
+    ties with a bound (PyTorch's rule), and a bound lo > hi gives every element hi:
+        dL/dhi = g * (m > hi)
+        dL/dx  = g * (m <= hi) * (x >= lo)
+        dL/dlo = g * (m <= hi) * (x < lo)
+    Only these masks are saved, not the inputs.
+    """
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = get_array_module(x, lo, hi)
+        m = x if lo is None else xp.maximum(x, lo)
+        z = m if hi is None else xp.minimum(m, hi)
+        to_hi = xp.zeros(z.shape, dtype=bool) if hi is None else m > hi
+        from_x = ~to_hi if lo is None else ~to_hi & (x >= lo)
+        ctx.save_for_backward(to_hi, from_x)
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        to_hi, from_x = ctx.saved_tensors
+        gx = g * from_x if ctx.needs_input_grad[0] else None
+        glo = g * ~(to_hi | from_x) if ctx.needs_input_grad[1] else None
+        ghi = g * to_hi if ctx.needs_input_grad[2] else None
+        return gx, glo, ghi
 
 
 # ------------------------------------------------------ the functional interface
@@ -424,6 +497,11 @@ def minimum(input, other):
     return Minimum.apply(*_operands("minimum", input, other))
 
 
+def remainder(input, other):
+    """``input % other`` with the sign of ``other`` (Python's rule)."""
+    return Remainder.apply(*_operands("remainder", input, other))
+
+
 def where(condition, input, other):
     """``input`` where ``condition`` holds, else ``other`` (either may be a number)."""
     if not isinstance(condition, Tensor):
@@ -436,6 +514,21 @@ def where(condition, input, other):
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = Tensor(get_array_module(condition.data).asarray(x, dtype=result_dtype(x, y)))
     return Where.apply(condition, x, y)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` is True. The result keeps ``input``'s dtype
+    (the value is cast to it: an integer tensor filled with 2.7 gets 2, as in PyTorch);
+    a 0-d tensor value gets its gradient from the filled positions."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill: only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)"
+            )
+        value = value.to(input.dtype)
+    else:
+        value = Tensor._wrap(get_array_module(input.data).asarray(value, dtype=input.data.dtype))
+    return where(mask, value, input)
 
 
 def neg(input):
@@ -495,14 +588,19 @@ arctan = atan
 
 
 def clamp(input, min=None, max=None):
-    """Limit values to ``[min, max]``; either bound may be ``None`` (not both)."""
+    """Limit values to ``[min, max]``; either bound may be ``None`` (not both). An integer
+    tensor with a float bound gives a float result, as in PyTorch."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    min, max = _python_number(min), _python_number(max)
+    bounds = [b.data if isinstance(b, Tensor) else b for b in (min, max) if b is not None]
+    dtype = result_dtype(input.data, *bounds)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        # tensor bounds: clamp(x, lo, hi) = minimum(maximum(x, lo), hi)
-        out = input if min is None else maximum(input, min)
-        return out if max is None else minimum(out, max)
-    return Clamp.apply(input, min, max)
+        broadcast_shape("clamp", *[t.shape for t in (input, min, max) if isinstance(t, Tensor)])
+        return ClampTensor.apply(_cast(input, dtype), _cast(min, dtype), _cast(max, dtype))
+    return Clamp.apply(_cast(input, dtype), min, max)
 
 
 clip = clamp

@@ -1,5 +1,7 @@
 """Indexing: ``x[key]`` with ints, slices, ``None``, ``...``, integer arrays (repeats
 allowed) and boolean masks, following NumPy's (and PyTorch's) rules."""
+import numpy as np
+
 from ..autograd.function import Function
 from ..backend import get_array_module, is_array
 from ..tensor import Tensor
@@ -16,17 +18,26 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, key, repeats_possible):
-        ctx.key, ctx.shape, ctx.repeats_possible = key, x.shape, repeats_possible
-        return x[key]
+        if any(is_array(k) for k in key):
+            ctx.key = None
+            ctx.save_for_backward(key)  # index arrays can be large: freed after backward
+        else:
+            ctx.key = key  # ints and slices: small, and backward can run twice (as PyTorch)
+        ctx.shape, ctx.repeats_possible = x.shape, repeats_possible
+        z = x[key]
+        if isinstance(z, np.generic):  # NumPy gives a copied scalar for x[0] of a 1-d x:
+            z = x[key + (Ellipsis,)]  # a 0-d view instead, so z shares memory as in PyTorch
+        return z
 
     @staticmethod
     def backward(ctx, g):
+        key = ctx.key if ctx.key is not None else ctx.saved_tensors[0]
         xp = get_array_module(g)
         gx = xp.zeros(ctx.shape, dtype=g.dtype)
         if ctx.repeats_possible:
-            xp.add.at(gx, ctx.key, g)
+            xp.add.at(gx, key, g)
         else:
-            gx[ctx.key] = g
+            gx[key] = g
         return gx, None, None
 
 
@@ -77,6 +88,8 @@ def normalize_key(op, key, shape, xp):
                 dim += k.ndim
             elif k.dtype.kind in "iu":
                 size = shape[dim]
+                # The bounds check costs one device sync per integer-array index on CuPy, but
+                # CuPy would otherwise wrap a bad index around silently: correctness wins.
                 if k.size and bool(((k >= size) | (k < -size)).any()):
                     bad = int(k[(k >= size) | (k < -size)].ravel()[0])
                     raise IndexError(f"{op}: index {bad} is out of bounds for dimension {dim} with size {size}")

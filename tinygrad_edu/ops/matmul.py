@@ -13,35 +13,42 @@ class MatMul(Function):
     where ^T swaps the last two dims. A 1-D x is treated as a row (1, k) and a 1-D y
     as a column (k, 1); the size-1 dim is removed from the result, so backward puts it
     back into g and takes it out of the input gradients. Batch dims that were
-    broadcast are summed by the engine.
+    broadcast are summed by the engine. Each input is saved only if the other one
+    needs its gradient (dL/dx needs y, dL/dy needs x).
     """
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y if ctx.needs_input_grad[0] else None)
+        ctx.ndims = (x.ndim, y.ndim)
         return get_array_module(x, y).matmul(x, y)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        x_ndim, y_ndim = ctx.ndims
         xp = get_array_module(g)
-        if x.ndim == 1 and y.ndim == 1:  # dot product: g is a scalar
-            return g * y, g * x
-        x2 = x[None, :] if x.ndim == 1 else x
-        y2 = y[:, None] if y.ndim == 1 else y
-        g2 = g
-        if x.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if y.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
         gx = gy = None
+        if x_ndim == 1 and y_ndim == 1:  # dot product: g is a scalar
+            if ctx.needs_input_grad[0]:
+                gx = g * y
+            if ctx.needs_input_grad[1]:
+                gy = g * x
+            return gx, gy
+        g2 = g
+        if x_ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if y_ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
         if ctx.needs_input_grad[0]:
+            y2 = y[:, None] if y_ndim == 1 else y
             gx = xp.matmul(g2, xp.swapaxes(y2, -1, -2))
-            if x.ndim == 1:
+            if x_ndim == 1:
                 gx = gx[..., 0, :]
         if ctx.needs_input_grad[1]:
+            x2 = x[None, :] if x_ndim == 1 else x
             gy = xp.matmul(xp.swapaxes(x2, -1, -2), g2)
-            if y.ndim == 1:
+            if y_ndim == 1:
                 gy = gy[..., 0]
         return gx, gy
 
@@ -51,12 +58,13 @@ class Linear(Function):
 
     Backward, with g of shape (..., out) flattened to rows (n, out) and x to (n, in):
         dL/dx = g @ W            dL/dW = g^T @ x            dL/db = sum over rows of g
+    (x is saved only if W needs its gradient, W only if x does.)
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         xp = get_array_module(x, weight)
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         z = xp.matmul(x, weight.T)
         return z if bias is None else z + bias
 

@@ -188,15 +188,18 @@ class Std(Function):
         d, ss = _centered_sum_of_squares(x, dims, keepdim=True)
         with np.errstate(invalid="ignore"):
             s = xp.sqrt(ss * scale)
-        ctx.save_for_backward(d, s)
+        if not keepdim:
+            s = s.reshape(_reduced_shape(x.shape, dims))
+        ctx.save_for_backward(d, s)  # the returned array itself, so that modifying the output in place is caught
         ctx.dims, ctx.keepdim, ctx.scale = dims, keepdim, scale
-        return s if keepdim else s.reshape(_reduced_shape(x.shape, dims))
+        return s
 
     @staticmethod
     def backward(ctx, g):
         d, s = ctx.saved_tensors
         xp = get_array_module(g)
         g = _expand_back(g, d.shape, ctx.dims, ctx.keepdim)
+        s = _expand_back(s, d.shape, ctx.dims, ctx.keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):
             g_over_s = xp.where(s == 0, 0, g / s)
             return g_over_s * ctx.scale * d, None, None, None
@@ -499,16 +502,19 @@ class Norm(Function):
             n = (x != 0).sum(axis=dims, keepdims=True).astype(x.dtype)
         else:
             n = (xp.abs(x) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
+        if not keepdim:
+            n = n.reshape(_reduced_shape(x.shape, dims))
         if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(x, n)
+            ctx.save_for_backward(x, n)  # the returned array itself, so that modifying the output in place is caught
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        return n if keepdim else n.reshape(_reduced_shape(x.shape, dims))
+        return n
 
     @staticmethod
     def backward(ctx, g):
         x, n = ctx.saved_tensors
         xp = get_array_module(g)
         g = _expand_back(g, x.shape, ctx.dims, ctx.keepdim)
+        n = _expand_back(n, x.shape, ctx.dims, ctx.keepdim)
         p = ctx.p
         if p == 0:
             return xp.zeros_like(x), None, None, None
