@@ -3,7 +3,9 @@ tinygrad_edu (NumPy and Numba kernel sets) against PyTorch CPU and against the
 machine's float32 GEMM throughput, all in one run on the same machine.
 
     python benchmarks/bench_conv.py                 # table + benchmarks/conv_times.png
-    python benchmarks/bench_conv.py --repeats 10
+    python benchmarks/bench_conv.py --repeats 15 --only conv2d
+    python benchmarks/bench_conv.py --threads 1 --plot ''   # one BLAS/OpenMP/Numba thread
+    python benchmarks/bench_conv.py --column-mib 4 --plot ''  # smaller im2col batch slices
 
 Each (framework, op) case runs in its own subprocesses: one for time, one for memory.
 Time is the median of the repeats after a warm-up step (which also pays Numba's
@@ -66,7 +68,7 @@ def run_case(framework, name, repeats, measure):
     if framework == "torch":
         import torch
 
-        torch.set_num_threads(os.cpu_count())
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", os.cpu_count())))
         x = torch.tensor(x_np, requires_grad=True)
         w = torch.tensor(w_np, requires_grad=True) if w_np is not None else None
         fn = getattr(torch.nn.functional, name)
@@ -75,6 +77,10 @@ def run_case(framework, name, repeats, measure):
         from tinygrad_edu import kernels
 
         kernels.use(framework)
+        if os.environ.get("BENCH_COLUMN_MIB"):  # --column-mib: the im2col slice budget of ops/conv.py
+            from tinygrad_edu.ops import conv
+
+            conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
         x = tge.tensor(x_np, requires_grad=True)
         w = tge.tensor(w_np, requires_grad=True) if w_np is not None else None
         fn = getattr(tge.nn.functional, name)
@@ -99,11 +105,11 @@ def run_case(framework, name, repeats, measure):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"time": sorted(times)[len(times) // 2]}))
+    print(json.dumps({"times": times}))
 
 
 def gemm_throughput():
-    """float32 GEMM FLOP/s of this machine (NumPy's BLAS, all cores), best of 5."""
+    """float32 GEMM FLOP/s of this machine (NumPy's BLAS with its threads), best of 5."""
     import numpy as np
 
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
@@ -146,14 +152,23 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_times.png"))
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per round (after one warm-up step)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of timing, each a fresh process per case")
+    parser.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_times.png"),
+                        help="where to save the plot ('' for none)")
+    parser.add_argument("--column-mib", type=float, help="im2col columns per batch slice (ops/conv.py COLUMN_BYTES), MiB")
+    parser.add_argument("--threads", type=int, help="threads for BLAS, OpenMP (PyTorch) and Numba (default: all cores)")
     parser.add_argument("--only", nargs="+", choices=list(CASES), help="run only these ops")
     parser.add_argument("--case", nargs=4, metavar=("FRAMEWORK", "OP", "REPEATS", "MEASURE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
         return run_case(args.case[0], args.case[1], int(args.case[2]), args.case[3])
 
+    if args.threads:  # before NumPy, Numba or PyTorch start their thread pools (here and in the cases)
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+    if args.column_mib:
+        os.environ["BENCH_COLUMN_MIB"] = str(args.column_mib)
     frameworks = ["numpy", "numba"]
     try:
         import torch  # noqa: F401
@@ -163,7 +178,8 @@ def main():
         print("PyTorch is not installed: no PyTorch column (pip install torch==2.13.0)")
     print(f"machine: {machine()}")
     print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
-    print(f"load average before: {_load()}")
+    budget = f"{args.column_mib} MiB" if args.column_mib else "default"
+    print(f"threads: {args.threads or f'all ({os.cpu_count()})'}; column budget: {budget}; load average before: {_load()}")
     flops_per_s = gemm_throughput()
     print(f"float32 GEMM throughput (2048^3 matmul, NumPy BLAS): {flops_per_s / 1e9:.1f} GFLOP/s\n")
 
@@ -173,33 +189,51 @@ def main():
     # glibc: every block over 64 KiB gets its own mmap, returned to the OS when freed
     mem_env = dict(env, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
     cases = {name: CASES[name] for name in (args.only or CASES)}
+
+    def run(fw, name, measure, repeats, case_env):
+        cmd = [sys.executable, os.path.abspath(__file__), "--case", fw, name, str(repeats), measure]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=case_env)
+        if out.returncode:
+            print(out.stderr)
+            raise SystemExit(f"case {fw} {name} failed")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
     for name in cases:
         for fw in frameworks:
-            results[(fw, name)] = {}
-            for measure, case_env in (("time", env), ("memory", mem_env)):
-                cmd = [sys.executable, os.path.abspath(__file__), "--case", fw, name, str(args.repeats), measure]
-                out = subprocess.run(cmd, capture_output=True, text=True, env=case_env)
-                if out.returncode:
-                    print(out.stderr)
-                    raise SystemExit(f"case {fw} {name} failed")
-                results[(fw, name)].update(json.loads(out.stdout.strip().splitlines()[-1]))
+            results[(fw, name)] = dict(run(fw, name, "memory", 1, mem_env), times=[])
+    # Time in rounds, every framework once per round, so that a change in the machine's
+    # load (other processes) hits all of them alike; the median is over all rounds.
+    for _ in range(args.rounds):
+        for name in cases:
+            for fw in frameworks:
+                results[(fw, name)]["times"] += run(fw, name, "time", args.repeats, env)["times"]
+    for r in results.values():
+        r["time"] = sorted(r["times"])[len(r["times"]) // 2]
+        r["best"] = min(r["times"])
     print(f"load average after:  {_load()}\n")
 
-    header = f"{'op (forward+backward, float32)':<68}{'set':<7}{'time ms':>9}{'peak MiB':>10}{'x torch t':>10}{'x torch mem':>12}{'x GEMM bound':>13}"
-    print(header)
-    print("-" * len(header))
+    flops_after = gemm_throughput()
+    print(f"float32 GEMM throughput after the run: {flops_after / 1e9:.1f} GFLOP/s; the bound uses the higher one")
+    flops_per_s = max(flops_per_s, flops_after)
+    print("forward + backward, float32; time: median (and best) of all rounds; peak: memory growth in one step\n")
+    header = f"{'set':<8}{'median ms':>10}{'best ms':>9}{'peak MiB':>10}{'x torch t':>10}{'x torch mem':>12}{'x GEMM bound':>13}"
     for name, (_, _, _, desc) in cases.items():
         bound = gemm_flops(name) / flops_per_s
+        print(f"{name}: {desc}")
+        print(header)
         for fw in frameworks:
             r = results[(fw, name)]
             t = results.get(("torch", name))
             vs_t = f"{r['time'] / t['time']:.2f}" if t else "-"
             vs_m = f"{r['peak_mib'] / max(t['peak_mib'], 1e-9):.2f}" if t else "-"
             vs_g = f"{r['time'] / bound:.2f}" if bound else "-"
-            print(f"{name + ' ' + desc:<68}{fw:<7}{r['time'] * 1e3:>9.1f}{r['peak_mib']:>10.1f}{vs_t:>10}{vs_m:>12}{vs_g:>13}")
+            print(f"{fw:<8}{r['time'] * 1e3:>10.1f}{r['best'] * 1e3:>9.1f}{r['peak_mib']:>10.1f}{vs_t:>10}{vs_m:>12}{vs_g:>13}")
         if bound:
-            print(f"{'':<68}{'bound':<7}{bound * 1e3:>9.1f}   ({gemm_flops(name) / 1e9:.2f} GFLOP at the GEMM rate)")
+            print(f"{'bound':<8}{bound * 1e3:>10.1f}   ({gemm_flops(name) / 1e9:.2f} GFLOP at {flops_per_s / 1e9:.0f} GFLOP/s)")
+        print()
 
+    if not args.plot:
+        return
     try:
         import matplotlib
 
@@ -210,11 +244,20 @@ def main():
         fig, ax = plt.subplots(figsize=(7, 3.5))
         names = list(cases)
         width = 0.8 / len(frameworks)
+        labels = {"numpy": "tinygrad_edu, numpy kernels", "numba": "tinygrad_edu, numba kernels", "torch": "PyTorch"}
         for i, fw in enumerate(frameworks):
-            ax.bar(np.arange(len(names)) + i * width, [results[(fw, n)]["time"] * 1e3 for n in names], width, label=fw)
+            times = [results[(fw, n)]["time"] * 1e3 for n in names]
+            bars = ax.bar(np.arange(len(names)) + i * width, times, width, label=labels[fw])
+            ax.bar_label(bars, fmt="%.0f", fontsize=7)
+        bounds = [gemm_flops(n) / flops_per_s * 1e3 for n in names]
+        for k, b in enumerate(bounds):
+            if b:
+                ax.hlines(b, k - width / 2, k + width * (len(frameworks) - 0.5), colors="k", linestyles="--", lw=1,
+                          label="GEMM lower bound" if k == 0 else None)
         ax.set_xticks(np.arange(len(names)) + width * (len(frameworks) - 1) / 2, names)
         ax.set_ylabel("forward + backward (ms)")
-        ax.set_title("time per op (float32, CPU)")
+        ax.set_title(f"forward + backward per op (float32, CPU, {args.threads or os.cpu_count()} threads, "
+                     f"median of {args.rounds}x{args.repeats})", fontsize=10)
         ax.legend()
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)

@@ -4,14 +4,16 @@
     tinygrad-edu gradcheck relu sum         only these ops ('sum' selects sum, sum:dim, ...)
     tinygrad-edu gradcheck --seed 3 --fast  other random inputs; gradcheck's fast mode
     tinygrad-edu gradcheck --list           the names of the ops
+    tinygrad-edu train cnn                  train the small CNN on the bundled digits
+    tinygrad-edu train mlp --epochs 5       the MLP, fewer epochs
 
 ``gradcheck`` compares each op's hand-written backward with central differences on
 random float64 inputs and prints one row per op: the input shapes, the largest
 relative error between the analytical and the numerical Jacobian, and pass/FAIL.
 The exit status is 0 when every op passes, 1 otherwise, 2 for a usage error.
 
-Each command is a subparser with its own ``run_<command>`` function; a new command
-(``train``) adds a subparser in ``build_parser`` and a function.
+Each command is a subparser with its own ``run_<command>`` function (``train`` lives
+in ``train_cli.py``).
 """
 import argparse
 import difflib
@@ -20,8 +22,10 @@ import time
 
 import numpy as np
 
+from . import kernels
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
 from .autograd import op_table
+from .train_cli import add_train_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
 
@@ -43,6 +47,8 @@ def build_parser():
                        help="gradcheck's fast mode: one random projection u^T J v per input instead of whole Jacobians")
     check.add_argument("--list", action="store_true", help="list the op names and exit")
     check.set_defaults(run=run_gradcheck)
+
+    add_train_parser(commands)  # tinygrad-edu train mlp|cnn (train_cli.py)
     return parser
 
 
@@ -118,10 +124,16 @@ def run_gradcheck(args):
         print(f"{e.args[0]}\n(`tinygrad-edu gradcheck --list` shows every op)", file=sys.stderr)
         return 2
 
-    rng = np.random.default_rng(args.seed)
-    start = time.perf_counter()
-    rows = [(spec.name,) + check_op(spec, rng, args.fast) for spec in specs]
-    elapsed = time.perf_counter() - start
+    # the inputs are tiny: the vectorised kernels need no Numba compilation on a fresh machine
+    previous_kernels = kernels.current()
+    kernels.use("numpy")
+    try:
+        rng = np.random.default_rng(args.seed)
+        start = time.perf_counter()
+        rows = [(spec.name,) + check_op(spec, rng, args.fast) for spec in specs]
+        elapsed = time.perf_counter() - start
+    finally:
+        kernels.use(previous_kernels)
 
     header = ("op", "input shapes", "max rel error", "result")
     cells = [(name, _format_shapes(shapes), "-" if error is None else f"{error:.1e}", status)

@@ -214,7 +214,9 @@ class History:
             ax.grid(True, alpha=0.3)
             if train or val:
                 ax.legend()
-        ax_loss.set_yscale("log" if self.train_loss and min(self.train_loss + self.val_loss) > 0 else "linear")
+        losses = self.train_loss + self.val_loss
+        if losses and min(losses) > 0 and max(losses) > 10 * min(losses):  # a wide range reads better on a log axis
+            ax_loss.set_yscale("log")
         ax_loss.set_title("loss")
         ax_acc.set_title("accuracy")
         if title:

@@ -50,8 +50,8 @@ def _augmentation():
 RECIPES = {
     "mlp": dict(build=lambda: MLP(64, hidden=(128, 64), num_classes=10), epochs=100, batch_size=32, lr=3e-3,
                 patience=20, label_smoothing=0.1, augment=_augmentation),
-    "cnn": dict(build=lambda: SmallCNN(1, num_classes=10, widths=(32, 64)), epochs=40, batch_size=32, lr=3e-3,
-                patience=15, label_smoothing=0.1, augment=_augmentation),
+    "cnn": dict(build=lambda: SmallCNN(1, num_classes=10, widths=(32, 64)), epochs=25, batch_size=32, lr=3e-3,
+                patience=10, label_smoothing=0.1, augment=_augmentation),
 }
 VALIDATION_FRACTION = 0.1
 

@@ -33,6 +33,18 @@ def test_max_pool2d_backward_forms_agree(cfg, data):
     assert_forms_agree(max_pool, "max_pool2d_backward", grad_out, indices, cfg.x.shape)
 
 
+@pytest.mark.parametrize("bins", [1, 40])
+def test_max_pool2d_backward_in_groups_of_planes(bins, monkeypatch):
+    # bincount runs on groups of planes (at most _BINCOUNT_BINS bins): 1 bin = one plane
+    # per call, 40 bins = groups of 2 planes of 4x5 with a smaller last group
+    monkeypatch.setattr(max_pool, "_BINCOUNT_BINS", bins)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 3, 4, 5)).astype(np.float32)
+    out, indices = max_pool.max_pool2d_forward_reference(x, (3, 2), (1, 2), (1, 0), (1, 1))
+    grad_out = rng.standard_normal(out.shape).astype(np.float32)
+    assert_forms_agree(max_pool, "max_pool2d_backward", grad_out, indices, x.shape)
+
+
 def test_first_maximum_wins_ties():
     x = np.array([[[[1.0, 3.0], [3.0, 3.0]]]])
     for form in forms(max_pool, "max_pool2d_forward") + [max_pool.max_pool2d_forward_reference]:

@@ -127,6 +127,9 @@ def _check_conv_transpose2d_gradient(cfg, seed):
     x, w, b = _tensors(cfg, seed)
     args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
     out_shape = conv2d(x, w, **args).shape
+    # without output_padding the transposed output can be smaller than x, even empty
+    assume(all((o - 1) * s - 2 * p + d * (k - 1) + 1 > 0 for o, s, p, d, k in
+               zip(out_shape[2:], cfg["stride"], cfg["padding"], cfg["dilation"], cfg["w"][2:])))
     y = tge.tensor(np.random.default_rng(seed).standard_normal(out_shape), requires_grad=True)
     bias = tge.tensor(np.random.default_rng(seed).standard_normal(w.shape[1] * cfg["groups"]), requires_grad=True) if cfg["bias"] else None
     inputs = (y, w) + ((bias,) if bias is not None else ())

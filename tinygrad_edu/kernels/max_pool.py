@@ -140,13 +140,27 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     """Adjoint of the selection in :func:`max_pool2d_forward`: (N, C, OH, OW) -> input_shape.
 
     A scatter-add: ``bincount`` sums the weights that fall in each bin, and the bins
-    are the flat input positions ``plane * H*W + index`` (summing in float64).
+    are the flat input positions ``plane * H*W + index``. bincount sums in float64, a
+    temporary twice the size of a float32 gradient, so it runs on groups of planes
+    (at most ``_BINCOUNT_BINS`` bins at a time) to keep peak memory near the result's.
     """
     xp = get_array_module(grad_out, indices)
     n, c, h, w = input_shape
-    plane_start = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-    sums = xp.bincount((plane_start + indices).ravel(), weights=grad_out.ravel(), minlength=n * c * h * w)
-    return sums.astype(grad_out.dtype).reshape(input_shape)
+    planes, plane_in, plane_out = n * c, h * w, grad_out.shape[2] * grad_out.shape[3]
+    bins = (xp.arange(planes).reshape(n, c, 1, 1) * plane_in + indices).reshape(-1)
+    weights = grad_out.reshape(-1)
+    grad = xp.empty(planes * plane_in, dtype=grad_out.dtype)
+    step = max(1, _BINCOUNT_BINS // max(plane_in, 1))  # planes per group
+    for p in range(0, planes, step):
+        q = min(p + step, planes)
+        part = slice(p * plane_out, q * plane_out)  # the outputs of planes p..q-1
+        grad[p * plane_in : q * plane_in] = xp.bincount(
+            bins[part] - p * plane_in, weights=weights[part], minlength=(q - p) * plane_in
+        )
+    return grad.reshape(input_shape)
+
+
+_BINCOUNT_BINS = 2**19  # float64 bins per bincount call: 4 MiB
 
 
 def max_unpool2d(x, indices, output_size):

@@ -132,7 +132,7 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
         for j in range(kw):
             top, left = i * dh, j * dw
             xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] += cols[:, i, j]
-    return xp.ascontiguousarray(xp.swapaxes(xpad[:, :, ph : ph + h, pw : pw + w], 0, 1))
+    return xp.swapaxes(xpad[:, :, ph : ph + h, pw : pw + w], 0, 1)  # a view: the caller's copy transposes
 
 
 # ----------------------------------------------------------------------------- numba

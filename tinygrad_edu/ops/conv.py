@@ -35,19 +35,20 @@ from ..tensor import Tensor
 # 64 channels, 32x32, 3x3 kernel, float32, where PyTorch's whole forward+backward peaks
 # at 40 MiB. So the routines build them for an even slice of the batch at a time, at
 # most COLUMN_BYTES of columns per slice (at least one image), and nothing keeps them:
-# the weight gradient builds them again from x (one more im2col, ~10% of the time).
-# Each slice is still one wide GEMM per group. Smaller slices stay in cache (faster
-# with one BLAS thread) but cost one more BLAS call and Numba loop each, and on a busy
-# machine every multi-threaded call waits for its slowest thread (measured on 2
-# shared cores: 3x slower with 1-image slices than with 2 slices).
+# the weight gradient builds them again from x (one more im2col). Each slice is still
+# one wide GEMM per group. The size is a trade-off, measured on 2 cores (N=32 above):
+# small slices stay in cache (1-3 images: 50 ms on an idle machine, 75 ms for the
+# whole batch at once), but every slice adds a multi-threaded BLAS call (and a Numba
+# loop), and on a busy machine each such call waits ~10 ms for its slowest thread
+# (1-3 images: 0.5-1.5 s; 2-3 slices: 0.2-0.4 s). 32 MiB gives 3 slices there.
 # benchmarks/README.md has the numbers.
 COLUMN_BYTES = 32 * 2**20
 
 
 def _batch_slices(n, k, out_hw, dtype):
     """Even slices of the batch whose K x (images * OH*OW) columns fit in COLUMN_BYTES."""
-    image_bytes = k * out_hw[0] * out_hw[1] * dtype.itemsize
-    count = max(1, min(n, -(-n * image_bytes // COLUMN_BYTES)))  # ceil(all columns / budget)
+    images = max(1, COLUMN_BYTES // (k * out_hw[0] * out_hw[1] * dtype.itemsize))  # per slice, at most
+    count = max(1, -(-n // images))  # ceil(n / images) slices, as even as can be
     bounds = [n * i // count for i in range(count + 1)]
     return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
 
