@@ -45,6 +45,8 @@ from . import nn
 from . import optim
 from . import data
 from .serialization import load, save
+from . import kernels, models
+from .train import History, evaluate, fit
 
 # dtypes: NumPy dtypes under PyTorch's names (t.dtype == tge.float32)
 float16 = half = _np.dtype(_np.float16)
