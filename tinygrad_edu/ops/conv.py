@@ -36,11 +36,13 @@ from ..tensor import Tensor
 # at 40 MiB. So the routines build them for an even slice of the batch at a time, at
 # most COLUMN_BYTES of columns per slice (at least one image), and nothing keeps them:
 # the weight gradient builds them again from x (one more im2col). Each slice is still
-# one wide GEMM per group. The size is a trade-off, measured on 2 cores (N=32 above):
-# small slices stay in cache (1-3 images: 50 ms on an idle machine, 75 ms for the
-# whole batch at once), but every slice adds a multi-threaded BLAS call (and a Numba
-# loop), and on a busy machine each such call waits ~10 ms for its slowest thread
-# (1-3 images: 0.5-1.5 s; 2-3 slices: 0.2-0.4 s). 32 MiB gives 3 slices there.
+# one wide GEMM per group. The size is a trade-off, measured on 2 cores (N=32 above,
+# forward + backward): slices of 1-2 images stay in cache (48 ms on an idle machine,
+# against 70 ms in 3 slices), but every slice adds multi-threaded BLAS calls and Numba
+# loops, and on a busy machine each such call waits ~10 ms for its slowest thread
+# (1-2 images per slice: 0.8-1.5 s; 3 slices: 0.2-0.3 s; PyTorch 0.14 s). 32 MiB (3
+# slices there) is the robust choice; on an idle machine, or with one BLAS thread
+# (OPENBLAS_NUM_THREADS=1), COLUMN_BYTES = 4 * 2**20 is faster.
 # benchmarks/README.md has the numbers.
 COLUMN_BYTES = 32 * 2**20
 
