@@ -37,14 +37,13 @@ from ..tensor import Tensor
 # most COLUMN_BYTES of columns per slice (at least one image), and nothing keeps them:
 # the weight gradient builds them again from x (one more im2col). Each slice is still
 # one wide GEMM per group. The size is a trade-off, measured on 2 cores (N=32 above,
-# forward + backward): slices of 1-2 images stay in cache (48 ms on an idle machine,
-# against 70 ms in 3 slices), but every slice adds multi-threaded BLAS calls and Numba
-# loops, and on a busy machine each such call waits ~10 ms for its slowest thread
-# (1-2 images per slice: 0.8-1.5 s; 3 slices: 0.2-0.3 s; PyTorch 0.14 s). 32 MiB (3
-# slices there) is the robust choice; on an idle machine, or with one BLAS thread
-# (OPENBLAS_NUM_THREADS=1), COLUMN_BYTES = 4 * 2**20 is faster.
-# benchmarks/README.md has the numbers.
-COLUMN_BYTES = 32 * 2**20
+# forward + backward, Numba kernels): small slices stay in cache, but every slice adds
+# multi-threaded BLAS calls and Numba loops, and on a heavily loaded machine each such
+# call waits for its slowest thread. 8 MiB (11 slices there) measured best both on an
+# idle machine (49 ms; 32 MiB: 64 ms; 4 MiB: 46 ms; PyTorch 27-29 ms) and with one core
+# busy (97 ms; 32 MiB: 145 ms; PyTorch 56 ms); under heavier load (load average > 3) larger
+# slices (32 MiB) degrade less. benchmarks/README.md has the numbers.
+COLUMN_BYTES = 8 * 2**20
 
 
 def _batch_slices(n, k, out_hw, dtype):
