@@ -23,10 +23,11 @@ The machine may be shared: the load average is printed before and after the run.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
+
+import machine_info  # benchmarks/machine_info.py, beside this script
 
 CASES = {
     # name: (input shape, weight shape, kwargs, description)
@@ -132,24 +133,6 @@ def _timed(fn):
     return time.perf_counter() - t0
 
 
-def machine():
-    import numpy as np
-
-    try:
-        import numba
-
-        numba_v = numba.__version__
-    except ImportError:
-        numba_v = "not installed"
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba_v}"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per round (after one warm-up step)")
@@ -176,7 +159,7 @@ def main():
         frameworks.append("torch")
     except ImportError:
         print("PyTorch is not installed: no PyTorch column (pip install torch==2.13.0)")
-    print(f"machine: {machine()}")
+    print(f"machine: {machine_info.machine()}")
     print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
     budget = f"{args.column_mib} MiB" if args.column_mib else "default"
     print(f"threads: {args.threads or f'all ({os.cpu_count()})'}; column budget: {budget}; load average before: {_load()}")

@@ -71,5 +71,7 @@ def test_float32_batches_built_in_slices(one_image_per_slice, monkeypatch):
         g = rng.standard_normal(tout.shape).astype(np.float32)
         out.backward(tge.tensor(g))
         tout.backward(torch.tensor(g))
+        # float32: the weight gradient sums ~900 products per entry, so near-zero entries
+        # carry absolute rounding errors of ~1e-4 (the float64 tests above use 1e-10)
         for a, b in zip(mine, ref):
             np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-3)

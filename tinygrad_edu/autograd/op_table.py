@@ -568,6 +568,7 @@ OPS = [
     OpSpec("pow:fractional", lambda x: elementwise.pow(x, 0.5), np.sqrt, one, (POSITIVE,)),
     OpSpec("pow:tensor", lambda x, y: elementwise.pow(x, y), np.power, pair, (POSITIVE, REAL)),
     OpSpec("pow:rscalar", lambda x: elementwise.pow(2.0, x), lambda x: 2.0**x, one, (REAL,)),
+    OpSpec("remainder", lambda x: elementwise.remainder(x, 1.0), lambda x: np.remainder(x, 1.0), one, (AWAY_FROM_INTEGERS,)),
     OpSpec("neg", lambda x: elementwise.neg(x), np.negative, one, (REAL,)),
     # ---- elementwise math ----
     OpSpec("exp", lambda x: elementwise.exp(x), np.exp, one, (REAL,)),

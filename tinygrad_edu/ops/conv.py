@@ -22,7 +22,7 @@ Groups split the channels into G independent convolutions: C -> (G, C/G).
 from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
-from ..tensor import Tensor
+from .shape_checks import as_batched, pair
 
 
 # ------------------------------------------------------------------ shared routines
@@ -173,19 +173,9 @@ class ConvTranspose2d(Function):
 
 
 # --------------------------------------------------------------- argument checking
-def _pair(op, name, value, allow_zero=True):
-    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(v) != 2 or not all(isinstance(i, int) for i in v):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    low = 0 if allow_zero else 1
-    if any(i < low for i in v):
-        raise ValueError(f"{op}: {name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}")
-    return v
-
-
-def _check_conv(op, x, weight, bias, groups, in_channels, kernel_hw):
-    if x.ndim != 4:
-        raise RuntimeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
+def _check_conv(op, x, weight, bias, groups):
+    """Check a convolution's weight, groups, channels, bias and dtypes against the
+    (batched) input ``x``, with errors that name the shapes involved."""
     if weight.ndim != 4:
         raise RuntimeError(f"{op}: expected a 4-D weight, got shape {weight.shape}")
     if not isinstance(groups, int) or groups < 1:
@@ -193,12 +183,18 @@ def _check_conv(op, x, weight, bias, groups, in_channels, kernel_hw):
     c = x.shape[1]
     if c % groups:
         raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
+    # conv2d's weight is (OC, C/G, kh, kw); the transposed op's is (C, OC/G, kh, kw)
+    transposed = op == "conv_transpose2d"
+    in_channels = weight.shape[0] if transposed else weight.shape[1] * groups
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
     if c != in_channels:
         raise RuntimeError(
             f"{op}: input of shape {x.shape} has {c} channels, but weight of shape {weight.shape} with "
             f"groups={groups} expects {in_channels} input channels"
         )
-    if bias is not None and bias.shape != (weight.shape[0] if op == "conv2d" else weight.shape[1] * groups,):
+    if out_channels % groups:
+        raise RuntimeError(f"{op}: out channels ({out_channels}) of weight {weight.shape} must be divisible by groups ({groups})")
+    if bias is not None and bias.shape != (out_channels,):
         raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match the output channels of weight {weight.shape}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:  # PyTorch refuses to mix them too
@@ -212,21 +208,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in PyTorch) of ``input`` (N, C, H, W) with
     ``weight`` (OC, C/groups, kh, kw). ``padding`` may be an int, a pair, ``"valid"``
     (no padding) or ``"same"`` (output size = input size; stride must be 1)."""
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.reshape(1, *input.shape)
-    stride = _pair("conv2d", "stride", stride, allow_zero=False)
-    dilation = _pair("conv2d", "dilation", dilation, allow_zero=False)
-    if weight.ndim == 4:
-        _check_conv("conv2d", input, weight, bias, groups, weight.shape[1] * groups, weight.shape[2:])
-        if weight.shape[0] % groups:
-            raise RuntimeError(f"conv2d: out channels ({weight.shape[0]}) of weight {weight.shape} must be divisible by groups ({groups})")
-    else:
-        _check_conv("conv2d", input, weight, bias, groups, 0, ())
+    input, unbatched = as_batched("conv2d", input)
+    stride = pair("conv2d", "stride", stride, 1)
+    dilation = pair("conv2d", "dilation", dilation, 1)
+    _check_conv("conv2d", input, weight, bias, groups)
     kh, kw = weight.shape[2:]
     if isinstance(padding, str):
         input, padding = _string_padding(input, padding, stride, dilation, (kh, kw))
-    padding = _pair("conv2d", "padding", padding)
+    padding = pair("conv2d", "padding", padding, 0)
     h, w = input.shape[2:]
     for size, k, p, d, axis in ((h, kh, padding[0], dilation[0], "height"), (w, kw, padding[1], dilation[1], "width")):
         if d * (k - 1) + 1 > size + 2 * p:
@@ -261,14 +250,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """Transposed convolution ("deconvolution"): the adjoint of ``conv2d`` with the same
     weight, used to upsample. ``weight`` is (C_in, C_out/groups, kh, kw) and the output
     size is (H - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.reshape(1, *input.shape)
-    stride = _pair("conv_transpose2d", "stride", stride, allow_zero=False)
-    dilation = _pair("conv_transpose2d", "dilation", dilation, allow_zero=False)
-    padding = _pair("conv_transpose2d", "padding", padding)
-    output_padding = _pair("conv_transpose2d", "output_padding", output_padding)
-    _check_conv("conv_transpose2d", input, weight, bias, groups, weight.shape[0] if weight.ndim == 4 else 0, ())
+    input, unbatched = as_batched("conv_transpose2d", input)
+    stride = pair("conv_transpose2d", "stride", stride, 1)
+    dilation = pair("conv_transpose2d", "dilation", dilation, 1)
+    padding = pair("conv_transpose2d", "padding", padding, 0)
+    output_padding = pair("conv_transpose2d", "output_padding", output_padding, 0)
+    _check_conv("conv_transpose2d", input, weight, bias, groups)
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= s and op_ >= d:
             raise ValueError(

@@ -7,6 +7,7 @@ forms); the Functions here say what the gradient is.
 from .. import kernels
 from ..autograd.function import Function
 from ..kernels.sizes import output_size
+from .shape_checks import as_batched, pair
 
 
 class MaxPool2d(Function):
@@ -104,29 +105,11 @@ class AdaptiveMaxPool2d(Function):
 
 
 # ------------------------------------------------------------------ argument handling
-def _pair(op, name, value, minimum):
-    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(v) != 2 or not all(isinstance(i, int) for i in v):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if any(i < minimum for i in v):
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
-    return v
-
-
-def _batched(op, input):
-    """(N, C, H, W) view of a 4-D or unbatched 3-D input, and whether to drop N again."""
-    if input.ndim == 4:
-        return input, False
-    if input.ndim == 3:
-        return input.reshape(1, *input.shape), True
-    raise RuntimeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
-
-
 def _window_sizes(op, input, kernel_size, stride, padding, dilation, ceil_mode, max_padding_of):
-    kernel_size = _pair(op, "kernel_size", kernel_size, 1)
-    stride = kernel_size if stride is None or stride == [] or stride == () else _pair(op, "stride", stride, 1)
-    padding = _pair(op, "padding", padding, 0)
-    dilation = _pair(op, "dilation", dilation, 1)
+    kernel_size = pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel_size if stride is None or stride == [] or stride == () else pair(op, "stride", stride, 1)
+    padding = pair(op, "padding", padding, 0)
+    dilation = pair(op, "dilation", dilation, 1)
     for p, k, d in zip(padding, kernel_size, dilation):
         if p > max_padding_of(k, d):
             raise RuntimeError(
@@ -149,7 +132,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max over each kernel_size window (stride defaults to kernel_size, padding with -inf).
     With ``return_indices=True`` also returns the flat H*W index of each max (for
     ``max_unpool2d``)."""
-    x, unbatched = _batched("max_pool2d", input)
+    x, unbatched = as_batched("max_pool2d", input)
     k, s, p, d = _window_sizes("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode, lambda k, d: (d * (k - 1) + 1) // 2)
     out, indices = MaxPool2d.apply(x, k, s, p, d, ceil_mode)
     if unbatched:
@@ -160,10 +143,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Put each value back at its ``indices`` position in a zero image (the inverse of
     ``max_pool2d`` on the maxima). Default output size: (H - 1)*stride - 2*padding + kernel_size."""
-    x, unbatched = _batched("max_unpool2d", input)
-    kernel_size = _pair("max_unpool2d", "kernel_size", kernel_size, 1)
-    stride = kernel_size if stride is None else _pair("max_unpool2d", "stride", stride, 1)
-    padding = _pair("max_unpool2d", "padding", padding, 0)
+    x, unbatched = as_batched("max_unpool2d", input)
+    kernel_size = pair("max_unpool2d", "kernel_size", kernel_size, 1)
+    stride = kernel_size if stride is None else pair("max_unpool2d", "stride", stride, 1)
+    padding = pair("max_unpool2d", "padding", padding, 0)
     if output_size is None:
         out_hw = tuple((h - 1) * s - 2 * p + k for h, s, p, k in zip(x.shape[2:], stride, padding, kernel_size))
     else:
@@ -178,7 +161,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """Mean over each window. ``count_include_pad`` counts zero padding in the divisor;
     ``divisor_override`` replaces the divisor."""
-    x, unbatched = _batched("avg_pool2d", input)
+    x, unbatched = as_batched("avg_pool2d", input)
     k, s, p, _ = _window_sizes("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode, lambda k, d: k // 2)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("avg_pool2d: divisor must be not zero")
@@ -199,14 +182,14 @@ def _adaptive_size(op, x, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (``None`` keeps that input dim);
     ``output_size=1`` is global average pooling."""
-    x, unbatched = _batched("adaptive_avg_pool2d", input)
+    x, unbatched = as_batched("adaptive_avg_pool2d", input)
     out = AdaptiveAvgPool2d.apply(x, _adaptive_size("adaptive_avg_pool2d", x, output_size))
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed output size."""
-    x, unbatched = _batched("adaptive_max_pool2d", input)
+    x, unbatched = as_batched("adaptive_max_pool2d", input)
     out, indices = AdaptiveMaxPool2d.apply(x, _adaptive_size("adaptive_max_pool2d", x, output_size))
     if unbatched:
         out, indices = out.reshape(out.shape[1:]), indices.reshape(indices.shape[1:])

@@ -41,3 +41,25 @@ def normalize_dims(op, dim, ndim):
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
     return dims
+
+
+def pair(op, name, value, minimum):
+    """A sliding-window argument (``kernel_size``, ``stride``, ``padding``, ...) given as an
+    int or a pair of ints, as the pair (height, width), each checked to be >= ``minimum``."""
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(v) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if any(i < minimum for i in v):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return v
+
+
+def as_batched(op, input):
+    """A 4-D (N, C, H, W) input as it is, or an unbatched 3-D (C, H, W) one as a batch of
+    one; the flag says whether to drop that batch dim from the result again (PyTorch
+    accepts both forms for its 2-D image ops)."""
+    if input.ndim == 4:
+        return input, False
+    if input.ndim == 3:
+        return input.reshape(1, *input.shape), True
+    raise RuntimeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
