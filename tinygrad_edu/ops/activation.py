@@ -36,7 +36,7 @@ def _floating(op, input):
 
 def _in_place(op, input, out_of_place):
     """Write ``out_of_place(input)`` into ``input`` and return ``input`` (PyTorch's ``inplace=True``)."""
-    return _inplace._apply(op + "_", input, out_of_place)
+    return _inplace.apply_inplace(op + "_", input, out_of_place)
 
 
 # ------------------------------------------------------------------- ReLU family

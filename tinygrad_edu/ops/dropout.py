@@ -54,7 +54,8 @@ def _check(op, input, p):
 
 def _apply(op, input, p, mask_shape, inplace, generator):
     if inplace:
-        return _inplace._apply(op + "_", input, lambda s: Dropout.apply(s, p, mask_shape, generator))
+        # Dropout's backward needs only its mask, so the old values need no copy
+        return _inplace.apply_inplace(op + "_", input, lambda s: Dropout.apply(s, p, mask_shape, generator), keep_old=False)
     return Dropout.apply(input, p, mask_shape, generator)
 
 

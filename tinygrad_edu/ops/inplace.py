@@ -138,9 +138,11 @@ def _check_cast(op, src, dst):
         raise RuntimeError(f"{op}: result type {src} can't be cast to the desired output type {dst}")
 
 
-def _apply(op, self, out_of_place, *others, keep_old=True):
-    """``self`` := ``out_of_place(self, *others)``. ``keep_old``: that op's backward reads
-    ``self``'s old values, so they are copied before the write (the safe default)."""
+def apply_inplace(op, self, out_of_place, *others, keep_old=True):
+    """``self`` := ``out_of_place(self, *others)``: the one way every in-place op (here and
+    ``relu_``, ``dropout(inplace=True)``, ...) writes its result and records it in the graph.
+    ``keep_old``: that op's backward reads ``self``'s old values, so they are copied
+    before the write (the safe default)."""
     _refresh_if_stale(self)
     _check_inplace(op, self, *others)
     if _recording(self, *others):
@@ -154,22 +156,22 @@ def _needs_grad(t):
 
 
 def add_(self, other, alpha=1):
-    return _apply("add_", self, lambda s, o: elementwise.add(s, o, alpha=alpha), other, keep_old=False)
+    return apply_inplace("add_", self, lambda s, o: elementwise.add(s, o, alpha=alpha), other, keep_old=False)
 
 
 def mul_(self, other):
     # Mul keeps x for dL/dy = g * x only when `other` needs a gradient
-    return _apply("mul_", self, elementwise.mul, other, keep_old=_needs_grad(other))
+    return apply_inplace("mul_", self, elementwise.mul, other, keep_old=_needs_grad(other))
 
 
 def div_(self, other):
     # Div keeps x for dL/dy = -g * x / y^2 only when `other` needs a gradient
-    return _apply("div_", self, elementwise.div, other, keep_old=_needs_grad(other))
+    return apply_inplace("div_", self, elementwise.div, other, keep_old=_needs_grad(other))
 
 
 def clamp_(self, min=None, max=None):
     # the clamp Functions keep masks, not x
-    return _apply("clamp_", self, lambda s, lo, hi: elementwise.clamp(s, lo, hi), min, max, keep_old=False)
+    return apply_inplace("clamp_", self, lambda s, lo, hi: elementwise.clamp(s, lo, hi), min, max, keep_old=False)
 
 
 class Fill(Function):
