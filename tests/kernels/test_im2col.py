@@ -22,6 +22,33 @@ def test_im2col_forms_agree(cfg):
 
 
 @kernel_settings
+@given(conv_configs())
+def test_im2col_fills_every_entry_of_a_given_out_array(cfg):
+    # ops/conv.py reuses one scratch buffer for every batch slice: whatever it held
+    # before (NaN here), every entry, padding zeros included, must be written.
+    expected = unfold.im2col_reference(cfg.x, *cfg.args)
+    for im2col in forms(unfold, "im2col"):
+        out = np.full(expected.shape, np.nan, dtype=expected.dtype)
+        assert im2col(cfg.x, *cfg.args, out=out) is out, im2col.__name__
+        np.testing.assert_array_equal(out, expected, err_msg=im2col.__name__)
+
+
+def test_im2col_refuses_an_out_array_it_cannot_fill():
+    x = np.zeros((2, 3, 5, 5), dtype=np.float32)
+    args = ((3, 3), (1, 1), (1, 1), (1, 1))
+    shape = (3, 3, 3, 2, 5, 5)
+    bad = {
+        "shape": np.empty((3, 3, 3, 2, 5, 4), np.float32),
+        "dtype": np.empty(shape, np.float64),
+        "C-contiguous": np.empty(shape[::-1], np.float32).T,
+    }
+    for im2col in forms(unfold, "im2col"):
+        for what, out in bad.items():
+            with pytest.raises(ValueError, match=r"im2col: out must be a C-contiguous float32 array of shape \(3, 3, 3, 2, 5, 5\)"):
+                im2col(x, *args, out=out)
+
+
+@kernel_settings
 @given(conv_configs(), st.data())
 def test_col2im_forms_agree(cfg, data):
     cols_shape = unfold.im2col_reference(cfg.x, *cfg.args).shape

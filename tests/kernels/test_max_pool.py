@@ -52,6 +52,16 @@ def test_first_maximum_wins_ties():
         assert out.item() == 3.0 and indices.item() == 1, form.__name__
 
 
+def test_a_tie_between_zeros_keeps_the_first_and_its_sign():
+    # -0.0 == 0.0, so the first zero wins, sign included (PyTorch); np.maximum may
+    # return either zero, so the vectorised form must not take the value from it
+    for first in (-0.0, 0.0):
+        x = np.array([[[[first, -first], [-first, first]]]], dtype=np.float32).repeat(64, axis=1)
+        for form in forms(max_pool, "max_pool2d_forward") + [max_pool.max_pool2d_forward_reference]:
+            out, indices = form(x, (2, 2), (2, 2), (0, 0), (1, 1))
+            assert (indices == 0).all() and (np.signbit(out) == np.signbit(first)).all(), (form.__name__, first)
+
+
 def test_nan_propagates():
     x = np.array([[[[1.0, np.nan], [5.0, 2.0]]]])
     for form in forms(max_pool, "max_pool2d_forward") + [max_pool.max_pool2d_forward_reference]:

@@ -35,12 +35,12 @@ def conv2d_loops(x, w, b, stride, padding, dilation, groups):
 
 
 @st.composite
-def conv_configs(draw):
+def conv_configs(draw, max_stride=3):
     groups = draw(st.sampled_from([1, 1, 2]))
     c = groups * draw(st.integers(1, 2))
     oc = groups * draw(st.integers(1, 2))
     kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     h = draw(st.integers(1, 7))
@@ -135,6 +135,46 @@ def _check_conv_transpose2d_gradient(cfg, seed):
     inputs = (y, w) + ((bias,) if bias is not None else ())
     up = tge.tensor(np.random.default_rng(seed + 3).standard_normal(conv_transpose2d(y, w, **args).shape))
     assert gradcheck(lambda *t: conv_transpose2d(t[0], t[1], t[2] if len(t) > 2 else None, **args) * up, inputs, fast_mode=True)
+
+
+@given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100))
+def test_stride_one_input_gradient_is_the_full_convolution_with_the_adjoint_weight(cfg, seed):
+    """col2im(W^T @ g) == conv2d(g, adjoint_weight(W), padding d(k-1) - p) for stride 1,
+    and adjoint_weight is its own inverse."""
+    rng = np.random.default_rng(seed)
+    args = dict(stride=(1, 1), padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
+    full = tuple(d * (k - 1) - p for d, k, p in zip(cfg["dilation"], cfg["w"][2:], cfg["padding"]))
+    assume(min(full) >= 0)  # padding beyond the kernel has no full-convolution form
+    w = rng.standard_normal(cfg["w"])
+    g = rng.standard_normal(conv2d(tge.zeros(*cfg["x"], dtype=tge.float64), tge.tensor(w), **args).shape)
+    by_col2im = conv_ops.conv_input_grad(g, w, cfg["x"], **args)
+    w_adj = conv_ops.adjoint_weight(w, cfg["groups"])
+    assert w_adj.shape == (cfg["x"][1], cfg["w"][0] // cfg["groups"], *cfg["w"][2:])
+    by_conv = conv_ops.conv_forward(g, w_adj, (1, 1), full, cfg["dilation"], cfg["groups"])
+    np.testing.assert_allclose(by_conv, by_col2im, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(conv_ops.adjoint_weight(w_adj, cfg["groups"]), w)
+
+
+@pytest.mark.parametrize("needs", ["input", "weight", "both"])
+@given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans())
+def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced):
+    """Conv2d.backward takes the one-im2col route for stride 1; it must give what the
+    general route (col2im for dL/dx, im2col of x for dL/dW) gives, for either gradient alone."""
+    rng = np.random.default_rng(seed)
+    args = dict(stride=(1, 1), padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
+    x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=needs in ("input", "both"))
+    w = tge.tensor(rng.standard_normal(cfg["w"]), requires_grad=needs in ("weight", "both"))
+    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES):
+        out = conv2d(x, w, **args)
+        g = rng.standard_normal(out.shape)
+        (out * tge.tensor(g)).sum().backward()
+        if x.requires_grad:
+            expected = conv_ops.conv_input_grad(g, w.detach().numpy(), cfg["x"], **args)
+            np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+        if w.requires_grad:
+            expected = conv_ops.conv_weight_grad(x.detach().numpy(), g, cfg["w"], **args)
+            np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert (x.grad is None) != x.requires_grad and (w.grad is None) != w.requires_grad
 
 
 def test_conv_transpose2d_output_size_and_checkerboard():

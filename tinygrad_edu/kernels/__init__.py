@@ -78,11 +78,12 @@ def _numba_applies(x, *more):
 # ----------------------------------------------------------------------------- convolution
 
 
-def im2col(x, kernel_size, stride, padding, dilation):
-    """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW); see :mod:`tinygrad_edu.kernels.unfold`."""
+def im2col(x, kernel_size, stride, padding, dilation, out=None):
+    """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW), written into ``out`` if given;
+    see :mod:`tinygrad_edu.kernels.unfold`."""
     if _numba_applies(x):
-        return unfold.im2col_numba(x, kernel_size, stride, padding, dilation)
-    return unfold.im2col(x, kernel_size, stride, padding, dilation)
+        return unfold.im2col_numba(x, kernel_size, stride, padding, dilation, out)
+    return unfold.im2col(x, kernel_size, stride, padding, dilation, out)
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):

@@ -92,14 +92,27 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
 # ----------------------------------------------------------------------------- vectorised
 
 
-def im2col(x, kernel_size, stride, padding, dilation):
+def _columns_out(xp, out, shape, dtype):
+    """The array im2col fills: ``out`` after checking it, or a new one."""
+    if out is None:
+        return xp.empty(shape, dtype=dtype)
+    if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(
+            f"im2col: out must be a C-contiguous {dtype} array of shape {shape}, got {out.dtype} {out.shape}"
+            f"{'' if out.flags.c_contiguous else ' (not C-contiguous)'}"
+        )
+    return out
+
+
+def im2col(x, kernel_size, stride, padding, dilation, out=None):
     """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW), zero padding.
 
     The input is first copied once, channels first and zero-padded, to
     (C, N, H + 2p_h, W + 2p_w). Then one strided slice per kernel tap (i, j): tap
     (i, j) of all windows at once is that padded input sampled every ``stride``
     pixels starting at ``(i*d_h, j*d_w)``. That is kh*kw array copies, whatever the
-    image size.
+    image size. ``out``: a C-contiguous array of the columns' shape to fill instead
+    of a new one (every entry is written).
     """
     xp = get_array_module(x)
     n, c, h, w = x.shape
@@ -107,7 +120,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
     xpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
     xpad[:, :, ph : ph + h, pw : pw + w] = xp.swapaxes(x, 0, 1)  # transpose and pad in one copy
-    cols = xp.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+    cols = _columns_out(xp, out, (c, kh, kw, n, oh, ow), x.dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
@@ -148,12 +161,12 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw):
             for j in range(kw):
                 for oy in range(oh):
                     row = oy * sh - ph + i * dh
-                    if row < 0 or row >= h:
-                        continue  # a padding row: cols stays 0
                     for ox in range(ow):
                         col = ox * sw - pw + j * dw
-                        if 0 <= col < w:
+                        if 0 <= row < h and 0 <= col < w:
                             cols[ch, i, j, b, oy, ox] = x[b, ch, row, col]
+                        else:  # a padding zero, written here so cols need not be zeroed first
+                            cols[ch, i, j, b, oy, ox] = 0
 
 
 @njit_planes
@@ -174,12 +187,12 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
                             x[b, ch, row, col] += cols[ch, i, j, b, oy, ox]
 
 
-def im2col_numba(x, kernel_size, stride, padding, dilation):
+def im2col_numba(x, kernel_size, stride, padding, dilation, out=None):
     """:func:`im2col` as compiled loops, parallel over the C*N planes (NumPy only)."""
     require_numpy("im2col_numba", x)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    cols = np.zeros((c, *kernel_size, n, oh, ow), dtype=x.dtype)
+    cols = _columns_out(np, out, (c, *kernel_size, n, oh, ow), x.dtype)
     _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation)
     return cols
 

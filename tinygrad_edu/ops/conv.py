@@ -5,18 +5,20 @@ A convolution layer computes, for every output channel o and output pixel (y, x)
     out[n, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] * xpad[n, c, y*s + i*d, x*s + j*d]
 
 im2col copies each input window into a column (``kernels.im2col``), after which the sum
-is one (batched) matrix product ``W_flat @ cols``. The three routines below are the
-whole story, shared by the two ops (Chainer's design: write the adjoint once, use it
-twice):
+is one (batched) matrix product ``W_flat @ cols``. These routines are the whole story,
+shared by the two ops (Chainer's design: write the adjoint once, use it twice):
 
 - ``conv_forward``       out = W @ im2col(x)                      (conv2d forward)
 - ``conv_input_grad``    dx  = col2im(W^T @ g)                     (conv2d backward-data,
                                                                     = conv_transpose2d forward)
 - ``conv_weight_grad``   dW  = g @ im2col(x)^T                     (both ops' weight gradient)
+- ``columns_products``   the first and the last from one im2col    (what the two above call)
 
 ``conv_transpose2d`` is the adjoint of ``conv2d``: its forward is conv2d's input
 gradient and its input gradient is conv2d's forward, so
 <conv2d(x, W), y> = <x, conv_transpose2d(y, W)> (a test checks this to 1e-10).
+With stride 1 that adjoint is itself an ordinary convolution, with the rotated kernel
+``adjoint_weight(W)``; conv2d's backward uses this to build one set of columns, not two.
 Groups split the channels into G independent convolutions: C -> (G, C/G).
 """
 from .. import kernels
@@ -34,15 +36,16 @@ from .shape_checks import as_batched, pair
 # The columns of a whole batch are kh*kw times the input: 72 MiB for N=32 images of
 # 64 channels, 32x32, 3x3 kernel, float32, where PyTorch's whole forward+backward peaks
 # at 40 MiB. So the routines build them for an even slice of the batch at a time, at
-# most COLUMN_BYTES of columns per slice (at least one image), and nothing keeps them:
-# the weight gradient builds them again from x (one more im2col). Each slice is still
-# one wide GEMM per group. The size is a trade-off, measured on 2 cores (N=32 above,
-# forward + backward, Numba kernels): small slices stay in cache, but every slice adds
-# multi-threaded BLAS calls and Numba loops, and on a heavily loaded machine each such
-# call waits for its slowest thread. 8 MiB (11 slices there) measured best both on an
-# idle machine (49 ms; 32 MiB: 64 ms; 4 MiB: 46 ms; PyTorch 27-29 ms) and with one core
-# busy (97 ms; 32 MiB: 145 ms; PyTorch 56 ms); under heavier load (load average > 3) larger
-# slices (32 MiB) degrade less. benchmarks/README.md has the numbers.
+# most COLUMN_BYTES of columns per slice (at least one image), in one scratch buffer
+# reused by every slice, and nothing keeps them: the backward builds columns again
+# (of g for a stride-1 conv2d, else of x). Each slice is still one wide GEMM per group.
+# The size is a trade-off, measured on 2 cores (N=32 above, forward + backward, Numba
+# kernels): small slices stay in cache, but every slice adds multi-threaded BLAS calls
+# and Numba loops, and on a loaded machine each such call waits for its slowest thread.
+# Measured (one process, the sizes interleaved, median ms): idle, 2 / 4 / 8 / 16 / 32 MiB
+# took 43.9 / 43.3 / 44.3 / 47.4 / 49.2 ms (PyTorch 25-28 ms); with another process
+# keeping one core busy, 4 / 8 / 32 MiB took 89.5 / 89.5 / 94.6 ms. 8 MiB (11 slices
+# there) is within noise of the best in both. benchmarks/README.md has whole-op tables.
 COLUMN_BYTES = 8 * 2**20
 
 
@@ -54,6 +57,21 @@ def _batch_slices(n, k, out_hw, dtype):
     return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
+def _scratch(xp, slices, per_image, dtype):
+    """One flat buffer for the largest slice, refilled by every slice. A new multi-MiB
+    array per slice would come fresh from the OS each time, and its page faults cost
+    as much as filling it (measured: im2col of 11 slices 7.7 ms vs 4.6 ms reused)."""
+    return xp.empty(max(b.stop - b.start for b in slices) * per_image, dtype=dtype)
+
+
+def _part(buffer, shape):
+    """The first prod(shape) elements of a flat scratch buffer, as a C-contiguous array."""
+    size = 1
+    for d in shape:
+        size *= d
+    return buffer[:size].reshape(shape)
+
+
 def _to_rows(a, groups):
     """(N, OC, OH, OW) -> (G, OC/G, N*OH*OW): channels first, one copy of an image-sized array."""
     n, oc, oh, ow = a.shape
@@ -62,17 +80,55 @@ def _to_rows(a, groups):
 
 def conv_forward(x, weight, stride, padding, dilation, groups):
     """out (N, OC, OH, OW) = W @ im2col(x): per batch slice, one GEMM per group."""
-    xp = get_array_module(x, weight)
+    return columns_products(x, weight.shape[2:], stride, padding, dilation, groups, weight=weight)[0]
+
+
+def conv_weight_grad(x, g, weight_shape, stride, padding, dilation, groups):
+    """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[c, i, j, n, y, x],
+    i.e. g @ im2col(x)^T per group, the batch folded into the contraction."""
+    return columns_products(x, weight_shape[2:], stride, padding, dilation, groups, grad=g)[1]
+
+
+def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=None, grad=None):
+    """The two products of the columns of ``x``, from ONE im2col per batch slice:
+
+        out = W @ im2col(x)          (N, OC, OH, OW)     if ``weight`` (OC, C/G, kh, kw) is given
+        dW  = g @ im2col(x)^T        (OC, C/G, kh, kw)   if ``grad`` g (N, OC, OH, OW) is given
+
+    i.e. a convolution of x, and the weight gradient of a convolution of x. Asked for
+    both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
+    ``Conv2d.backward``), the columns are built once for the two.
+    """
+    xp = get_array_module(x)
     n, c, h, w = x.shape
-    oc, c_g, kh, kw = weight.shape
-    oh, ow = kernels.unfold.conv_output_hw((h, w), (kh, kw), stride, padding, dilation)
-    w_g = weight.reshape(groups, oc // groups, c_g * kh * kw)
-    out = xp.empty((n, oc, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
-    for b in _batch_slices(n, c * kh * kw, (oh, ow), out.dtype):
-        cols = kernels.im2col(x[b], (kh, kw), stride, padding, dilation)  # (C, kh, kw, B, OH, OW)
-        out_b = xp.matmul(w_g, cols.reshape(groups, c_g * kh * kw, -1))  # (G, OC/G, B*OH*OW)
-        out[b] = xp.swapaxes(out_b.reshape(oc, -1, oh, ow), 0, 1)
-    return out
+    kh, kw = kernel_hw
+    k = c * kh * kw  # rows of the columns; K/G per group
+    oh, ow = kernels.unfold.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
+    slices = _batch_slices(n, k, (oh, ow), x.dtype)
+    cols_buf = _scratch(xp, slices, k * oh * ow, x.dtype)
+    out = dw_t = None
+    if weight is not None:
+        oc = weight.shape[0]
+        w_g = weight.reshape(groups, oc // groups, k // groups)
+        out = xp.empty((n, oc, oh, ow), dtype=x.dtype)
+        out_buf = _scratch(xp, slices, oc * oh * ow, x.dtype)
+    if grad is not None:
+        dw_t = xp.zeros((groups, k // groups, grad.shape[1] // groups), dtype=x.dtype)  # summed over the slices
+    for b in slices:
+        m = b.stop - b.start
+        cols = kernels.im2col(x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, oh, ow)))
+        cols = cols.reshape(groups, k // groups, m * oh * ow)
+        if weight is not None:
+            out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * oh * ow)))
+            out[b] = xp.swapaxes(out_b.reshape(oc, m, oh, ow), 0, 1)
+        if grad is not None:
+            # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
+            # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
+            dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b], groups), 1, 2))
+    dw = None
+    if grad is not None:
+        dw = xp.swapaxes(dw_t, 1, 2).reshape(grad.shape[1], c // groups, kh, kw)
+    return out, dw
 
 
 def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
@@ -81,28 +137,34 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     xp = get_array_module(g, weight)
     n, oc, oh, ow = g.shape
     _, c_g, kh, kw = weight.shape
-    w_t = xp.swapaxes(weight.reshape(groups, oc // groups, c_g * kh * kw), 1, 2)  # (G, K/G, OC/G)
+    k = groups * c_g * kh * kw
+    w_t = xp.swapaxes(weight.reshape(groups, oc // groups, k // groups), 1, 2)  # (G, K/G, OC/G)
     gx = xp.empty(input_shape, dtype=xp.result_type(g.dtype, weight.dtype))
-    for b in _batch_slices(n, groups * c_g * kh * kw, (oh, ow), gx.dtype):
-        dcols = xp.matmul(w_t, _to_rows(g[b], groups))  # (G, K/G, B*OH*OW)
-        dcols = dcols.reshape(groups * c_g, kh, kw, -1, oh, ow)
+    slices = _batch_slices(n, k, (oh, ow), gx.dtype)
+    dcols_buf = _scratch(xp, slices, k * oh * ow, gx.dtype)
+    for b in slices:
+        m = b.stop - b.start
+        dcols = xp.matmul(w_t, _to_rows(g[b], groups), out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
+        dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
         gx[b] = kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation)
     return gx
 
 
-def conv_weight_grad(x, g, weight_shape, stride, padding, dilation, groups):
-    """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[c, i, j, n, y, x],
-    i.e. g @ im2col(x)^T per group, the batch folded into the contraction."""
-    xp = get_array_module(x, g)
-    n, oc, oh, ow = g.shape
-    _, c_g, kh, kw = weight_shape
-    dw_t = 0  # (G, K/G, OC/G), summed over the batch slices
-    for b in _batch_slices(n, x.shape[1] * kh * kw, (oh, ow), x.dtype):
-        cols = kernels.im2col(x[b], (kh, kw), stride, padding, dilation).reshape(groups, c_g * kh * kw, -1)
-        # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
-        # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
-        dw_t = dw_t + xp.matmul(cols, xp.swapaxes(_to_rows(g[b], groups), 1, 2))
-    return xp.swapaxes(dw_t, 1, 2).reshape(weight_shape)
+def adjoint_weight(weight, groups):
+    """The weight of the stride-1 convolution that is the adjoint (transpose) of a
+    stride-1 convolution with ``weight``: in and out channels swapped within each group,
+    and the kernel rotated by 180 degrees. (OC, C/G, kh, kw) -> (C, OC/G, kh, kw).
+
+    Why: with stride 1, out[y] = sum_i W[i] x[y - p + i*d], so the input pixel u gets
+    g[u + p - i*d] * W[i] from every tap i. Writing i = k-1-i' turns that into an
+    ordinary convolution of g with padding d(k-1) - p and the rotated kernel W[k-1-i']:
+    the "full" convolution of the gradient. Applying it twice gives ``weight`` back.
+    """
+    xp = get_array_module(weight)
+    oc, c_g, kh, kw = weight.shape
+    w = weight.reshape(groups, oc // groups, c_g, kh, kw)
+    w = xp.swapaxes(w, 1, 2).reshape(groups * c_g, oc // groups, kh, kw)
+    return xp.ascontiguousarray(w[:, :, ::-1, ::-1])
 
 
 # ------------------------------------------------------------------------ Functions
@@ -114,12 +176,19 @@ class Conv2d(Function):
         dL/dW = g @ im2col(x)^T                    (``conv_weight_grad``: the columns
                                                     are built again from the saved x)
         dL/db = sum of g over N, OH, OW
+
+    With stride 1 (the common case) dL/dx is also an ordinary convolution: of g, with
+    the rotated, channel-swapped kernel ``adjoint_weight(W)`` and padding d(k-1) - p
+    (the "full" convolution). Then ONE im2col, of g, serves both gradients
+    (``columns_products``) instead of an im2col of x and a col2im: one pass over the
+    9x-sized columns fewer (a 3x3 kernel), the same GEMMs. dL/dW comes out rotated and
+    swapped the same way, and ``adjoint_weight`` turns it back.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         out = conv_forward(x, weight, stride, padding, dilation, groups)
-        ctx.save_for_backward(x, weight)  # the weight gradient rebuilds the columns from x
+        ctx.save_for_backward(x, weight)  # the weight gradient rebuilds the columns (from x or g)
         ctx.conf = (stride, padding, dilation, groups)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
@@ -127,12 +196,22 @@ class Conv2d(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = conv_input_grad(g, weight, x.shape, stride, padding, dilation, groups)
-        if ctx.needs_input_grad[1]:
-            gw = conv_weight_grad(x, g, weight.shape, stride, padding, dilation, groups)
-        if ctx.needs_input_grad[2]:
+        kernel_hw = weight.shape[2:]
+        full_padding = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel_hw, padding))
+        if stride == (1, 1) and min(full_padding) >= 0 and (need_x or need_w):
+            w_adj = adjoint_weight(weight, groups) if need_x else None
+            gx, gw_adj = columns_products(
+                g, kernel_hw, stride, full_padding, dilation, groups, weight=w_adj, grad=x if need_w else None
+            )
+            gw = None if gw_adj is None else adjoint_weight(gw_adj, groups)
+        else:  # strided (or padded beyond the kernel): the adjoint by col2im
+            if need_x:
+                gx = conv_input_grad(g, weight, x.shape, stride, padding, dilation, groups)
+            if need_w:
+                gw = conv_weight_grad(x, g, weight.shape, stride, padding, dilation, groups)
+        if need_b:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb, None, None, None, None
 
@@ -147,6 +226,7 @@ class ConvTranspose2d(Function):
         dL/dW = y @ im2col(g)^T                    (``conv_weight_grad`` with the roles of
                                                     input and output swapped)
         dL/db = sum of g over N, H_out, W_out
+    Both products use the columns of g, built once (``columns_products``).
     """
 
     @staticmethod
@@ -163,10 +243,12 @@ class ConvTranspose2d(Function):
         y, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         gy = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gy = conv_forward(g, weight, stride, padding, dilation, groups)
-        if ctx.needs_input_grad[1]:
-            gw = conv_weight_grad(g, y, weight.shape, stride, padding, dilation, groups)
+        need_y, need_w = ctx.needs_input_grad[:2]
+        if need_y or need_w:  # one im2col of g for both
+            gy, gw = columns_products(
+                g, weight.shape[2:], stride, padding, dilation, groups,
+                weight=weight if need_y else None, grad=y if need_w else None,
+            )
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gy, gw, gb, None, None, None, None, None, None
