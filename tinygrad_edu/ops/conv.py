@@ -99,7 +99,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
     ``Conv2d.backward``), the columns are built once for the two.
     """
-    xp = get_array_module(x)
+    xp = get_array_module(x, weight, grad)
     n, c, h, w = x.shape
     kh, kw = kernel_hw
     k = c * kh * kw  # rows of the columns; K/G per group
@@ -110,10 +110,10 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     if weight is not None:
         oc = weight.shape[0]
         w_g = weight.reshape(groups, oc // groups, k // groups)
-        out = xp.empty((n, oc, oh, ow), dtype=x.dtype)
-        out_buf = _scratch(xp, slices, oc * oh * ow, x.dtype)
-    if grad is not None:
-        dw_t = xp.zeros((groups, k // groups, grad.shape[1] // groups), dtype=x.dtype)  # summed over the slices
+        out = xp.empty((n, oc, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
+        out_buf = _scratch(xp, slices, oc * oh * ow, out.dtype)
+    if grad is not None:  # summed over the slices
+        dw_t = xp.zeros((groups, k // groups, grad.shape[1] // groups), dtype=xp.result_type(x.dtype, grad.dtype))
     for b in slices:
         m = b.stop - b.start
         cols = kernels.im2col(x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, oh, ow)))
