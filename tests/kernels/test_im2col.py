@@ -37,13 +37,13 @@ def test_im2col_refuses_an_out_array_it_cannot_fill():
     x = np.zeros((2, 3, 5, 5), dtype=np.float32)
     args = ((3, 3), (1, 1), (1, 1), (1, 1))
     shape = (3, 3, 3, 2, 5, 5)
-    bad = {
-        "shape": np.empty((3, 3, 3, 2, 5, 4), np.float32),
-        "dtype": np.empty(shape, np.float64),
-        "C-contiguous": np.empty(shape[::-1], np.float32).T,
-    }
+    bad = [
+        np.empty((3, 3, 3, 2, 5, 4), np.float32),  # wrong shape
+        np.empty(shape, np.float64),  # wrong dtype
+        np.empty(shape[::-1], np.float32).T,  # right shape and dtype, not C-contiguous
+    ]
     for im2col in forms(unfold, "im2col"):
-        for what, out in bad.items():
+        for out in bad:
             with pytest.raises(ValueError, match=r"im2col: out must be a C-contiguous float32 array of shape \(3, 3, 3, 2, 5, 5\)"):
                 im2col(x, *args, out=out)
 

@@ -181,8 +181,11 @@ class Conv2d(Function):
     the rotated, channel-swapped kernel ``adjoint_weight(W)`` and padding d(k-1) - p
     (the "full" convolution). Then ONE im2col, of g, serves both gradients
     (``columns_products``) instead of an im2col of x and a col2im: one pass over the
-    9x-sized columns fewer (a 3x3 kernel), the same GEMMs. dL/dW comes out rotated and
-    swapped the same way, and ``adjoint_weight`` turns it back.
+    9x-sized columns fewer (a 3x3 kernel), the same GEMMs. With W' = adjoint_weight(W)
+    and cols' = im2col(g) at that padding:
+        dL/dx = W' @ cols'                         (a convolution of g)
+        dL/dW' = x @ cols'^T                       (its weight gradient, x playing g's part)
+        dL/dW = adjoint_weight(dL/dW')             (rotating and swapping back)
     """
 
     @staticmethod
