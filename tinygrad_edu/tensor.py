@@ -95,6 +95,18 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
+    def array(self):
+        """The NumPy/CuPy array behind this tensor (what ops compute on).
+
+        Transitional alias of ``.data``: new code uses ``.array`` for the raw array;
+        ``.data`` becomes a detached Tensor sharing storage, as in PyTorch."""
+        return self.data
+
+    @array.setter
+    def array(self, value):
+        self.data = value
+
+    @property
     def shape(self):
         return tuple(self.data.shape)
 
