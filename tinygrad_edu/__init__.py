@@ -19,7 +19,9 @@ from .creation import (
     tensor, zeros, zeros_like,
 )
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from . import autograd
 from .ops.elementwise import (
     abs, add, arctan, atan, clamp, clip, cos, div, exp, log, maximum, minimum, mul, neg, pow,
@@ -44,6 +46,8 @@ from .ops.convert import clone
 from . import nn
 from . import optim
 from . import data
+from . import utils
+from . import cuda
 from .serialization import load, save
 from . import kernels, models
 from .train import History, evaluate, fit

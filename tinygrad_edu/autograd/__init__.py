@@ -10,7 +10,9 @@
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .function import Function
 from .functional import grad
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from .gradcheck import (
     GradcheckError,
     analytical_jacobian,
@@ -21,6 +23,7 @@ from .gradcheck import (
 
 __all__ = [
     "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "inference_mode", "is_inference_mode_enabled",
     "detect_anomaly", "is_anomaly_enabled", "gradcheck", "numerical_jacobian",
     "analytical_jacobian", "rel_error", "GradcheckError",
 ]
