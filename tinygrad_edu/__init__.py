@@ -43,6 +43,13 @@ from .ops.softmax import log_softmax, softmax
 from .ops.activation import relu, relu_, selu, selu_
 from .ops.loss import binary_cross_entropy_with_logits
 from .ops.convert import clone
+from .ops.compare import allclose, equal, isclose
+from .ops.einsum import einsum
+from .ops.sort import argsort, sort, topk
+from .ops.scan import cumprod, cumsum, prod
+from .ops.gather import gather, index_select, scatter, scatter_add, take_along_dim
+from .ops.linalg import baddbmm, diag, outer, tril, triu
+from . import linalg
 from . import nn
 from . import optim
 from . import data

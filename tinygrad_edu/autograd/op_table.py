@@ -29,7 +29,7 @@ import numpy as np
 from .. import creation
 from ..kernels.sizes import output_size
 from ..nn import functional as F
-from ..ops import activation, elementwise, loss, matmul, reduce, softmax
+from ..ops import activation, einsum, elementwise, gather, linalg, loss, matmul, reduce, scan, softmax, sort
 from ..ops import shape as shape_ops
 from ..ops.pad import pad
 from ..random import Generator
@@ -46,6 +46,7 @@ CLASS_INDICES = "class_indices"           # int64 in [0, C), C = the class dim o
 CLASS_INDICES_SOME_IGNORED = "class_indices_some_ignored"  # as above, about 1/3 set to IGNORE_INDEX
 DISTINCT = "distinct"                     # [-2, 2], no two values closer than 4/size (max pooling: no ties)
 ROW_INDICES = "row_indices"               # int64 in [0, R), R = dim 0 of input 0 (embedding), with a repeat
+DISTINCT_ROW_INDICES = "distinct_row_indices"  # (k, m) int64: each column k distinct rows of [0, R) (scatter)
 
 FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, UNIT_INTERVAL, DISTINCT)
 IGNORE_INDEX = -1  # the ignore_index the table's loss entries pass (PyTorch's default is -100)
@@ -279,6 +280,68 @@ def prelu_shapes(single_slope):
         return (x, (1,) if single_slope else (x[1],))
 
     return shapes
+
+
+def gather_shapes(pick):
+    """Input (n, m) and an index (k, m') with m' <= m (values by ``ROW_INDICES``)."""
+    n, m = pick(1, 4), pick(1, 4)
+    return ((n, m), (pick(1, 4), pick(1, m)))
+
+
+def take_along_dim_shapes(pick):
+    """Input (n, m) and indices (k, m) or (k, 1) (broadcast against the input)."""
+    n, m = pick(1, 4), pick(1, 4)
+    return ((n, m), (pick(1, 4), m if pick(0, 1) else 1))
+
+
+def scatter_shapes(pick):
+    """Input (n, m), an index (k, m') with k <= n and m' <= m, and src (k, m'') with m'' >= m'."""
+    n, m = pick(1, 4), pick(1, 4)
+    k, mi = pick(1, n), pick(1, m)
+    return ((n, m), (k, mi), (k, mi + pick(0, 1)))
+
+
+def einsum_shapes(*terms):
+    """One shape per einsum operand: a size per letter, drawn once, so letters agree."""
+
+    def shapes(pick):
+        sizes = {c: pick(1, 3) for c in sorted(set("".join(terms)))}
+        return tuple(tuple(sizes[c] for c in term) for term in terms)
+
+    return shapes
+
+
+def baddbmm_shapes(pick):
+    """input (n, p) (broadcast over the batch), batch1 (b, n, m), batch2 (b, m, p)."""
+    b, n, m, p = pick(1, 2), pick(1, 3), pick(1, 3), pick(1, 3)
+    return ((n, p), (b, n, m), (b, m, p))
+
+
+def _sort_ref(x, axis=-1, descending=False, k=None):
+    order = np.argsort(-x if descending else x, axis=axis, kind="stable")
+    if k is not None:
+        order = np.take(order, np.arange(k), axis=axis)
+    return np.take_along_axis(x, order, axis=axis), order
+
+
+def _scatter_ref(x, index, src, add=False):
+    out = x.copy()
+    rows, cols = index, np.arange(index.shape[1])[None, :].repeat(index.shape[0], 0)
+    if add:
+        np.add.at(out, (rows, cols), src[:, :index.shape[1]])
+    else:
+        out[rows, cols] = src[:, :index.shape[1]]
+    return out
+
+
+def _unfold_ref(x, dim, size, step):
+    n = x.shape[dim]
+    windows = [np.take(x, np.arange(i, i + size), axis=dim) for i in range(0, n - size + 1, step)]
+    return np.moveaxis(np.stack(windows, axis=dim), dim + 1, -1)
+
+
+def _matrix_norm_1(x):
+    return np.abs(x).sum(axis=0).max()
 
 
 # ---------------------------------------------------------- NumPy references
@@ -900,6 +963,57 @@ OPS = [
            lambda x: _pad_ref(x, (2, 1, 0, 2), "replicate"), lambda pick: image(pick, min_hw=1), (REAL,)),
     OpSpec("pad:circular_2d", lambda x: pad(x, (1, 2, 2, 1), mode="circular"),
            lambda x: _pad_ref(x, (1, 2, 2, 1), "circular"), lambda pick: image(pick, min_hw=2), (REAL,)),
+    # ---- einsum (parity ops, issue 12) ----
+    OpSpec("einsum", lambda a, b: einsum.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b),
+           einsum_shapes("ij", "jk"), (REAL, REAL)),
+    OpSpec("einsum:diagonal_and_sum_out", lambda a, b: einsum.einsum("iij,k->i", a, b),
+           lambda a, b: np.einsum("iij,k->i", a, b), einsum_shapes("iij", "k"), (REAL, REAL)),
+    OpSpec("einsum:ellipsis_broadcast", lambda a, b: einsum.einsum("...ij,...jk", a, b),
+           lambda a, b: np.einsum("...ij,...jk", a, b), matmul_batched, (REAL, REAL)),
+    OpSpec("einsum:trace", lambda a: einsum.einsum("ii", a), lambda a: np.einsum("ii", a),
+           einsum_shapes("ii"), (REAL,)),
+    # ---- ordering ----
+    OpSpec("sort", lambda x: sort.sort(x), _sort_ref, nonscalar, (DISTINCT,)),
+    OpSpec("sort:descending_dim0", lambda x: sort.sort(x, 0, descending=True),
+           lambda x: _sort_ref(x, 0, True), nonscalar, (DISTINCT,)),
+    OpSpec("topk", lambda x: sort.topk(x, 2), lambda x: _sort_ref(x, -1, True, 2),
+           lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (DISTINCT,)),
+    OpSpec("topk:smallest_dim0", lambda x: sort.topk(x, 1, dim=0, largest=False),
+           lambda x: _sort_ref(x, 0, False, 1), nonscalar, (DISTINCT,)),
+    # ---- scans and products ----
+    OpSpec("cumsum", lambda x: scan.cumsum(x, -1), lambda x: np.cumsum(x, axis=-1), nonscalar, (REAL,)),
+    OpSpec("cumprod", lambda x: scan.cumprod(x, 0), lambda x: np.cumprod(x, axis=0), nonscalar, (REAL,)),
+    OpSpec("prod", lambda x: scan.prod(x), lambda x: np.asarray(np.prod(x)), one, (REAL,)),
+    OpSpec("prod:dim_keepdim", lambda x: scan.prod(x, 1, keepdim=True), lambda x: np.prod(x, axis=1, keepdims=True),
+           matrix_or_more, (REAL,)),
+    # ---- matrices ----
+    OpSpec("tril", lambda x: linalg.tril(x), np.tril, matrix_or_more, (REAL,)),
+    OpSpec("triu:offset", lambda x: linalg.triu(x, 1), lambda x: np.triu(x, 1), matrix_or_more, (REAL,)),
+    OpSpec("diag:vector", lambda x: linalg.diag(x, -1), lambda x: np.diag(x, -1), lambda pick: ((pick(1, 4),),), (REAL,)),
+    OpSpec("diag:matrix", lambda x: linalg.diag(x, 1), lambda x: np.diag(x, 1).copy(),
+           lambda pick: ((pick(1, 4), pick(2, 4)),), (REAL,)),
+    OpSpec("outer", lambda x, y: linalg.outer(x, y), np.outer, lambda pick: ((pick(1, 4),), (pick(1, 4),)), (REAL, REAL)),
+    OpSpec("bmm", lambda x, y: matmul.bmm(x, y), np.matmul, lambda pick: einsum_shapes("bij", "bjk")(pick), (REAL, REAL)),
+    OpSpec("baddbmm", lambda x, a, b: linalg.baddbmm(x, a, b, beta=0.5, alpha=2.0),
+           lambda x, a, b: 0.5 * x + 2.0 * (a @ b), baddbmm_shapes, (REAL, REAL, REAL)),
+    OpSpec("vector_norm", lambda x: linalg.vector_norm(x, 3, dim=(0, -1)),
+           lambda x: (np.abs(x) ** 3).sum(axis=(0, -1)) ** (1 / 3), matrix_or_more, (AWAY_FROM_0,)),
+    OpSpec("linalg_norm:matrix_ord1", lambda x: linalg.norm(x, ord=1), _matrix_norm_1,
+           lambda pick: ((pick(1, 4), pick(1, 4)),), (AWAY_FROM_0,)),
+    # ---- reading and writing at indices ----
+    OpSpec("gather", lambda x, i: gather.gather(x, 0, i),
+           lambda x, i: np.take_along_axis(x[:, :i.shape[1]], i, axis=0), gather_shapes, (REAL, ROW_INDICES)),
+    OpSpec("scatter", lambda x, i, src: gather.scatter(x, 0, i, src), _scatter_ref,
+           scatter_shapes, (REAL, DISTINCT_ROW_INDICES, REAL)),
+    OpSpec("scatter_add", lambda x, i, src: gather.scatter_add(x, 0, i, src),
+           lambda x, i, src: _scatter_ref(x, i, src, add=True), scatter_shapes, (REAL, ROW_INDICES, REAL)),
+    OpSpec("index_select", lambda x, i: gather.index_select(x, 0, i), lambda x, i: np.take(x, i, axis=0),
+           lambda pick: (shape(pick, 1, 3), (pick(1, 4),)), (REAL, ROW_INDICES)),
+    OpSpec("take_along_dim", lambda x, i: gather.take_along_dim(x, i, 0),
+           lambda x, i: np.take_along_axis(x, i, axis=0), take_along_dim_shapes, (REAL, ROW_INDICES)),
+    OpSpec("unfold", lambda x: gather.unfold(x, -1, 2, 1), lambda x: _unfold_ref(x, x.ndim - 1, 2, 1),
+           lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
+    OpSpec("unfold:step", lambda x: gather.unfold(x, 0, 1, 2), lambda x: _unfold_ref(x, 0, 1, 2), nonscalar, (REAL,)),
 ]
 # fmt: on
 
@@ -929,6 +1043,8 @@ def draw_array(domain, shape, rng, shapes):
             target[rng.uniform(size=shape) < 1 / 3] = IGNORE_INDEX
             target.reshape(-1)[:1] = rng.integers(0, n_classes)  # keep one, so a mean is defined
         return target
+    if domain == DISTINCT_ROW_INDICES:
+        return np.stack([rng.permutation(shapes[0][0])[:shape[0]] for _ in range(shape[1])], axis=1).astype(np.int64)
     if domain == ROW_INDICES:
         rows = np.asarray(rng.integers(0, shapes[0][0], shape), dtype=np.int64)
         flat = rows.reshape(-1)

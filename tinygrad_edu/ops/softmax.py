@@ -8,7 +8,7 @@ to 0).
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .shape_checks import normalize_dim
+from .shape_checks import normalize_dim, numpy_aliases
 
 
 class Softmax(Function):
@@ -79,16 +79,18 @@ def _prepare(op, input, dim, dtype):
     return input, (axis if input.ndim else None)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=None, dtype=None, *, axis=None):
     """e^x / sum(e^x) along ``dim``: each slice along ``dim`` becomes a probability vector."""
+    dim, _ = numpy_aliases("softmax", dim, False, axis)
     input, axis = _prepare("softmax", input, dim, dtype)
     if input.numel() == 0:  # nothing to normalise; max over an empty axis would fail
         return input.clone()
     return Softmax.apply(input, dim=axis)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """log(softmax(x)) along ``dim``, computed without forming softmax (stable)."""
+    dim, _ = numpy_aliases("log_softmax", dim, False, axis)
     input, axis = _prepare("log_softmax", input, dim, dtype)
     if input.numel() == 0:
         return input.clone()
