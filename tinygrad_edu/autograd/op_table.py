@@ -28,8 +28,10 @@ import numpy as np
 
 from .. import creation
 from ..kernels.sizes import output_size
+from ..kernels.unfold import col2im_reference, im2col_reference
 from ..nn import functional as F
 from ..ops import activation, einsum, elementwise, gather, linalg, loss, matmul, reduce, scan, softmax, sort
+from ..ops import attention, fold, similarity
 from ..ops import shape as shape_ops
 from ..ops.pad import pad
 from ..random import Generator
@@ -338,6 +340,34 @@ def _unfold_ref(x, dim, size, step):
     n = x.shape[dim]
     windows = [np.take(x, np.arange(i, i + size), axis=dim) for i in range(0, n - size + 1, step)]
     return np.moveaxis(np.stack(windows, axis=dim), dim + 1, -1)
+
+
+def _unfold_blocks_ref(x, k, stride, padding, dilation):
+    """F.unfold with the loop im2col of kernels/unfold.py, in PyTorch's (N, C*kh*kw, L) layout."""
+    cols = im2col_reference(x, _as_pair(k), _as_pair(stride), _as_pair(padding), _as_pair(dilation))
+    c, kh, kw, n, oh, ow = cols.shape
+    return cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
+
+
+def _fold_ref(blocks, hw, k, stride, padding, dilation):
+    n, ck, length = blocks.shape
+    (kh, kw), image = _as_pair(k), (n, ck // (_as_pair(k)[0] * _as_pair(k)[1])) + hw
+    oh = output_size(hw[0], kh, stride, padding, dilation)
+    cols = blocks.transpose(1, 0, 2).reshape(image[1], kh, kw, n, oh, length // oh)
+    return col2im_reference(cols, image, (kh, kw), _as_pair(stride), _as_pair(padding), _as_pair(dilation))
+
+
+def _sdpa_ref(q, k, v, causal=False):
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    if causal:
+        scores = np.where(np.tril(np.ones(scores.shape[-2:], dtype=bool)), scores, -np.inf)
+    return _softmax(scores, -1) @ v
+
+
+def attention_shapes(pick):
+    """query (b, L, E), key (b, S, E), value (b, S, Ev)."""
+    b, length, source, e, ev = pick(1, 2), pick(1, 3), pick(1, 3), pick(1, 3), pick(1, 3)
+    return ((b, length, e), (b, source, e), (b, source, ev))
 
 
 def _matrix_norm_1(x):
@@ -1014,6 +1044,24 @@ OPS = [
     OpSpec("unfold", lambda x: gather.unfold(x, -1, 2, 1), lambda x: _unfold_ref(x, x.ndim - 1, 2, 1),
            lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
     OpSpec("unfold:step", lambda x: gather.unfold(x, 0, 1, 2), lambda x: _unfold_ref(x, 0, 1, 2), nonscalar, (REAL,)),
+    # ---- functional parity ops: im2col / col2im, similarities, attention ----
+    OpSpec("unfold_im2col", lambda x: fold.unfold(x, 2, dilation=(1, 2), padding=1, stride=(2, 1)),
+           lambda x: _unfold_blocks_ref(x, 2, (2, 1), 1, (1, 2)), lambda pick: image(pick, min_hw=2), (REAL,)),
+    OpSpec("fold_col2im", lambda x: fold.fold(x, (3, 4), 2, padding=1, stride=2),
+           lambda x: _fold_ref(x, (3, 4), 2, 2, 1, 1), lambda pick: ((pick(1, 2), 4 * pick(1, 2), 6),), (REAL,)),
+    OpSpec("normalize", lambda x: similarity.normalize(x, dim=-1),
+           lambda x: x / np.sqrt((x * x).sum(axis=-1, keepdims=True)), nonscalar, (AWAY_FROM_0,)),
+    OpSpec("cosine_similarity", lambda x, y: similarity.cosine_similarity(x, y, dim=-1),
+           lambda x, y: (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1)),
+           lambda pick: broadcastable(pick, 2, min_dims=1), (AWAY_FROM_0, AWAY_FROM_0)),
+    OpSpec("pairwise_distance", lambda x, y: similarity.pairwise_distance(x, y),
+           lambda x, y: np.sqrt(((x - y + 1e-6) ** 2).sum(-1)), lambda pick: (shape(pick, 2, 2),) * 2, (REAL, REAL)),
+    OpSpec("scaled_dot_product_attention", lambda q, k, v: attention.scaled_dot_product_attention(q, k, v),
+           _sdpa_ref, attention_shapes, (REAL, REAL, REAL)),
+    OpSpec("scaled_dot_product_attention:causal",
+           lambda q, k, v: attention.scaled_dot_product_attention(q, k, v, is_causal=True),
+           lambda q, k, v: _sdpa_ref(q, k, v, causal=True),
+           lambda pick: tuple(s[:1] + (3,) + s[2:] for s in attention_shapes(pick)), (REAL, REAL, REAL)),
 ]
 # fmt: on
 

@@ -267,3 +267,22 @@ def unfold(input, dimension, size, step):
     order.append(order.pop(dim + 1))
     out = shaped.permute(*order)
     return out.reshape(windows, size) if input.ndim == 0 else out
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 class indices (any shape) -> int64 (..., num_classes) with a 1 at each index
+    (a scatter of ones). ``num_classes=-1``: one more than the largest index. No gradient."""
+    if not isinstance(tensor, Tensor) or tensor.dtype != np.int64:
+        raise RuntimeError(f"one_hot: one_hot is only applicable to index tensor of dtype int64, got "
+                           f"{getattr(tensor, 'dtype', type(tensor).__name__)}")
+    x = tensor.array
+    xp = get_array_module(x)
+    if x.size and int(x.min()) < 0:
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {int(x.min())}")
+    if num_classes == -1:
+        if x.size == 0:
+            raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
+        num_classes = int(x.max()) + 1
+    if x.size and int(x.max()) >= num_classes:
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes ({num_classes}), got {int(x.max())}")
+    return Tensor._wrap((x[..., None] == xp.arange(num_classes)).astype(np.int64))

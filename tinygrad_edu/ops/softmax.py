@@ -5,8 +5,10 @@ constant c, and with c = max(x) every exponent is <= 0, so e^(x - c) never overf
 (logits of +-1000 work) and the largest term is exactly 1 (the sum never underflows
 to 0).
 """
+from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module
+from ..random import numpy_generator
 from ..tensor import Tensor
 from .shape_checks import normalize_dim, numpy_aliases
 
@@ -95,3 +97,22 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
     if input.numel() == 0:
         return input.clone()
     return LogSoftmax.apply(input, dim=axis)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, generator=None):
+    """A differentiable sample from the categorical distribution softmax(logits):
+        y = softmax((logits + G) / tau),  G = -log(E), E ~ Exponential(1) per element
+    (G is Gumbel noise). ``hard=True`` returns the one-hot of argmax(y) in the forward
+    pass with y's gradient (the straight-through trick: y_hard - y.detach() + y).
+    Shape: as logits. Backward: softmax's. ``generator`` (not in PyTorch's signature)
+    draws the noise from a given ``tge.Generator``."""
+    sample = numpy_generator(generator).exponential(size=logits.shape).astype(logits.dtype)
+    gumbels = Tensor._wrap(-get_array_module(logits.array).log(backend.to_device(sample, logits.device)))
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    xp = get_array_module(y.array)
+    dim = normalize_dim("gumbel_softmax", dim, y.ndim)
+    winner = xp.expand_dims(y.array.argmax(axis=dim), -1) == xp.arange(y.shape[dim])  # one-hot, classes last
+    y_hard = Tensor._wrap(xp.moveaxis(winner, -1, dim).astype(y.dtype))
+    return y_hard - y.detach() + y
