@@ -13,10 +13,9 @@
    framework where broadcasting is undone.
 4. Leaves (``AccumulateGrad`` nodes) add what reaches them to ``tensor.grad``.
 """
-import numpy as np
 
 from . import anomaly, grad_mode
-from .function import AccumulateGrad
+from .function import AccumulateGrad, _as_array
 from ..backend import get_array_module
 
 
@@ -83,8 +82,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             if child is None or (relevant is not None and child not in relevant):
                 continue
             if g is not None:
-                if isinstance(g, np.generic):  # a NumPy scalar from a 0-d computation
-                    g = np.asarray(g)
+                g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
                 shape, dtype = node._input_meta[i]
                 g = unbroadcast(g, shape)
                 if g.dtype != dtype:
@@ -147,7 +145,7 @@ def _accumulate_into(buffers, node, nr, g):
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * (len(node._output_meta) if hasattr(node, "_output_meta") else 1)
-    slots[nr] = g if slots[nr] is None else slots[nr] + g
+    slots[nr] = g if slots[nr] is None else _as_array(slots[nr] + g)  # 0-d + 0-d is a NumPy scalar
 
 
 def _call_backward(node, grads):
@@ -211,4 +209,4 @@ def _accumulate_leaf(node, g, capture):
         # a copy: g may be an array the caller still holds (the gradient passed to backward)
         leaf.grad = Tensor._wrap(g.astype(leaf.data.dtype, copy=True))
     else:
-        leaf.grad.data = leaf.grad.data + g
+        leaf.grad.data = _as_array(leaf.grad.data + g)

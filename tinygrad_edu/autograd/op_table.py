@@ -774,8 +774,12 @@ OPS = [
     OpSpec("reshape", lambda x: shape_ops.reshape(x, x.shape[::-1]), lambda x: x.reshape(x.shape[::-1]), one, (REAL,)),
     OpSpec("reshape:infer", lambda x: shape_ops.reshape(x, (x.shape[0], -1)),
            lambda x: x.reshape(x.shape[0], -1), nonscalar, (REAL,)),
-    OpSpec("view", lambda x: shape_ops.view(x, (-1,) + x.shape[:0:-1]),
+    # view merges dims only where the strides allow (the tests also draw transposed layouts), so
+    # the merging entry views a contiguous copy; inserting size-1 dims is a view of any layout
+    OpSpec("view", lambda x: shape_ops.view(x.contiguous(), (-1,) + x.shape[:0:-1]),
            lambda x: x.reshape((-1,) + x.shape[:0:-1]), nonscalar, (REAL,)),
+    OpSpec("view:size_one_dims", lambda x: shape_ops.view(x, (1,) + x.shape + (1,)),
+           lambda x: x.reshape((1,) + x.shape + (1,)), one, (REAL,)),
     OpSpec("flatten", lambda x: shape_ops.flatten(x), lambda x: x.reshape(-1), one, (REAL,)),
     OpSpec("flatten:start_dim", lambda x: shape_ops.flatten(x, 1),
            lambda x: x.reshape(x.shape[0], -1), matrix_or_more, (REAL,)),
