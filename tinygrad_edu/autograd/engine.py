@@ -16,7 +16,7 @@
 
 from . import anomaly, grad_mode
 from .function import AccumulateGrad, _as_array
-from ..backend import get_array_module
+from ..backend import get_array_module, is_array
 
 
 def unbroadcast(grad, shape):
@@ -165,12 +165,37 @@ def _call_backward(node, grads):
         result = (result,)
     n_inputs = len(node.next_functions)
     if len(result) < n_inputs or any(g is not None for g in result[n_inputs:]):
+        inputs = ", ".join(f"{i}: {'a Tensor of shape ' + str(tuple(m[0])) if m else 'not a Tensor: return None'}"
+                           for i, m in enumerate(node._input_meta))
         raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)})"
+            f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)}): "
+            f"backward must return one gradient per argument of forward, None for those without one ({inputs})"
         )
+    for i, g in enumerate(result[:n_inputs]):
+        _check_gradient(node, i, g)
     if anomaly._enabled:
         anomaly.check_gradients(node, result, get_array_module(*grads))
     return result
+
+
+def _check_gradient(node, i, g):
+    """Gradient ``i`` of ``node``'s backward is None, or an array that sums to input i's shape."""
+    if g is None or node.next_functions[i][0] is None:
+        return
+    if not (is_array(g) or hasattr(g, "dtype") and hasattr(g, "shape")):
+        raise RuntimeError(
+            f"function {node.name()} returned a {type(g).__name__} as the gradient of input {i}; expected an array "
+            "(NumPy/CuPy, the namespace of the inputs) or None"
+        )
+    shape = tuple(node._input_meta[i][0])
+    got = tuple(g.shape)
+    compatible = len(got) >= len(shape) and all(
+        s == n or s == 1 for s, n in zip(shape, got[len(got) - len(shape):]))
+    if not compatible:
+        raise RuntimeError(
+            f"function {node.name()} returned an invalid gradient at index {i} - got {list(got)} but expected shape "
+            f"compatible with {list(shape)} (the shape of input {i} of forward; broadcast dims may be summed back)"
+        )
 
 
 def _run_output_hooks(node, grads, capture):

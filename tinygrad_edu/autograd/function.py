@@ -38,7 +38,7 @@ the base's history too, and lets a view whose base was modified in place get a f
 import numpy as np
 
 from . import anomaly, grad_mode
-from ..backend import get_array_module
+from ..backend import get_array_module, is_array
 
 
 class VersionCounter:
@@ -175,7 +175,7 @@ class Function:
         finally:
             grad_mode._enabled = previous_mode
         is_tuple = isinstance(out, tuple)
-        outputs = tuple(Tensor._wrap(_as_array(o)) for o in (out if is_tuple else (out,)))
+        outputs = tuple(Tensor._wrap(_checked_output(cls, i, o)) for i, o in enumerate(out if is_tuple else (out,)))
         for i, t in enumerate(outputs):
             source = _viewed_input(t.data, tensors)
             if source is not None:
@@ -203,6 +203,23 @@ class Function:
 def _as_array(a):
     """NumPy reductions to 0-d return a scalar (np.float32), not an array: wrap it."""
     return np.asarray(a) if isinstance(a, np.generic) else a
+
+
+def _checked_output(cls, index, out):
+    """Output ``index`` of ``cls.forward`` as an array, or an error that says what is wrong."""
+    if is_array(out):
+        return out
+    if isinstance(out, np.generic):
+        return np.asarray(out)
+    if isinstance(out, list):
+        hint = "return a tuple of arrays for several outputs (a list is not accepted, as in PyTorch)"
+    elif isinstance(out, _tensor.Tensor):
+        hint = ("here forward receives and returns arrays, not Tensors (see autograd/function.py): "
+                "compute on the arrays it was given and return the array")
+    else:
+        hint = "forward must return an array of its inputs' namespace (NumPy/CuPy), or a tuple of them"
+    where = f"output {index}" if index else "its output"
+    raise TypeError(f"{cls.__name__}.forward returned a {type(out).__name__} as {where}; {hint}")
 
 
 def _edge(t):
