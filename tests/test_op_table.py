@@ -71,7 +71,7 @@ def check_forward(spec, arrays, inputs):
         assert out.shape == ref.shape, f"{spec.name}: output {k} has shape {out.shape}, reference {ref.shape}"
         if ref.dtype.kind == "f":
             assert out.dtype == np.float64, f"{spec.name}: output {k} is {out.dtype} for float64 inputs"
-        np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12, err_msg=f"{spec.name}: output {k}")
+        np.testing.assert_allclose(out.array, ref, rtol=1e-10, atol=1e-12, err_msg=f"{spec.name}: output {k}")
 
 
 def with_random_upstream(spec, inputs, seed):
@@ -154,4 +154,4 @@ def test_make_inputs_gives_float64_leaves_requiring_grad_where_differentiable():
     x, t, w = op_table.make_inputs(spec, spec.shapes(op_table.random_pick(rng)), rng)
     assert (x.dtype, t.dtype, w.dtype) == (np.float64, np.int64, np.float64)
     assert (x.requires_grad, t.requires_grad, w.requires_grad) == (True, False, False)
-    assert x.is_leaf and t.data.max() < x.shape[1]
+    assert x.is_leaf and t.array.max() < x.shape[1]

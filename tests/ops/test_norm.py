@@ -390,6 +390,6 @@ def test_every_norm_runs_on_a_strict_array_type(strict_backend):
     for name, case in cases.items():
         x = t((2, 3, 2, 2), True)
         y = case(x)
-        assert isinstance(y.data, StrictArray), name
+        assert isinstance(y.array, StrictArray), name
         y.backward(tge.Tensor(StrictArray(rng.standard_normal(y.shape))))
-        assert isinstance(x.grad.data, StrictArray), name
+        assert isinstance(x.grad.array, StrictArray), name

@@ -31,7 +31,7 @@ from ..tensor import Tensor
 def _as_batch(op, x):
     """The raw (N, C, H, W) array of ``x`` and a function that wraps a result like ``x``."""
     is_tensor = isinstance(x, Tensor)
-    array = x.data if is_tensor else x
+    array = x.array if is_tensor else x
     if not backend.is_array(array):
         raise TypeError(f"{op}: expected a Tensor (or array) of images, got {type(x).__name__}")
     single = array.ndim == 3

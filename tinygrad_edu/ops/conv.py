@@ -24,7 +24,8 @@ Groups split the channels into G independent convolutions: C -> (G, C/G).
 from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
-from .shape_checks import as_batched, pair
+from ..shape_checks import as_batched, pair
+from .pad import pad
 
 
 # ------------------------------------------------------------------ shared routines
@@ -325,8 +326,6 @@ def _string_padding(input, padding, stride, dilation, kernel_hw):
     totals = [d * (k - 1) for d, k in zip(dilation, kernel_hw)]
     extra = [t % 2 for t in totals]
     if any(extra):
-        from .pad import pad
-
         input = pad(input, (0, extra[1], 0, extra[0]))
     return input, (totals[0] // 2, totals[1] // 2)
 

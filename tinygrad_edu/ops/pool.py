@@ -7,7 +7,7 @@ forms); the Functions here say what the gradient is.
 from .. import kernels
 from ..autograd.function import Function
 from ..kernels.sizes import output_size
-from .shape_checks import as_batched, pair
+from ..shape_checks import as_batched, pair
 
 
 class MaxPool2d(Function):
@@ -153,7 +153,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         out_hw = tuple(output_size)[-2:]
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"max_unpool2d: expected indices of the input's shape {input.shape}, got {indices.shape}")
-    idx = indices.reshape(x.shape).data if unbatched else indices.data
+    idx = indices.reshape(x.shape).array if unbatched else indices.array
     out = MaxUnpool2d.apply(x, idx, out_hw)
     return out.reshape(out.shape[1:]) if unbatched else out
 

@@ -47,10 +47,10 @@ class Adagrad(Optimizer):
                 self._init_state(p)
 
     def _init_state(self, p):
-        xp = get_array_module(p.data)
+        xp = get_array_module(p.array)
         state = self.state[p]
         state["step"] = Tensor(0.0)
-        state["sum"] = Tensor(xp.full_like(p.data, self.defaults["initial_accumulator_value"]))
+        state["sum"] = Tensor(xp.full_like(p.array, self.defaults["initial_accumulator_value"]))
 
     @no_grad()
     def step(self, closure=None):
@@ -66,22 +66,22 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = get_array_module(p.data)
-                grad = -p.grad.data if maximize else p.grad.data
+                xp = get_array_module(p.array)
+                grad = -p.grad.array if maximize else p.grad.array
 
                 state = self.state[p]
                 if len(state) == 0:  # a parameter added later with add_param_group
                     self._init_state(p)
-                state["step"].data += 1
+                state["step"].array += 1
                 t = state["step"].item()
 
                 if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
+                    grad = grad + weight_decay * p.array
 
                 clr = lr / (1 + (t - 1) * lr_decay)
-                state_sum = state["sum"].data
+                state_sum = state["sum"].array
                 state_sum += grad * grad
                 std = xp.sqrt(state_sum) + eps
-                p.data -= clr * (grad / std)
+                p.array -= clr * (grad / std)
                 p._version.value += 1  # an in-place write, so autograd can spot stale saved values
         return loss

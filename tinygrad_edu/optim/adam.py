@@ -62,26 +62,26 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = get_array_module(p.data)
-                grad = -p.grad.data if maximize else p.grad.data
+                xp = get_array_module(p.array)
+                grad = -p.grad.array if maximize else p.grad.array
 
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = Tensor(0.0)
-                    state["exp_avg"] = Tensor(xp.zeros_like(p.data))
-                    state["exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
+                    state["exp_avg"] = Tensor(xp.zeros_like(p.array))
+                    state["exp_avg_sq"] = Tensor(xp.zeros_like(p.array))
                     if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
-                state["step"].data += 1
+                        state["max_exp_avg_sq"] = Tensor(xp.zeros_like(p.array))
+                state["step"].array += 1
                 t = state["step"].item()
 
                 if weight_decay != 0:
                     if group["decoupled_weight_decay"]:
-                        p.data *= 1 - lr * weight_decay  # AdamW: shrink theta directly
+                        p.array *= 1 - lr * weight_decay  # AdamW: shrink theta directly
                     else:
-                        grad = grad + weight_decay * p.data  # Adam: L2 penalty in the gradient
+                        grad = grad + weight_decay * p.array  # Adam: L2 penalty in the gradient
 
-                exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
                 exp_avg *= beta1
                 exp_avg += (1 - beta1) * grad
                 exp_avg_sq *= beta2
@@ -91,12 +91,12 @@ class Adam(Optimizer):
                 bias_correction2 = 1 - beta2 ** t
                 step_size = lr / bias_correction1
                 if amsgrad:
-                    max_exp_avg_sq = state["max_exp_avg_sq"].data
+                    max_exp_avg_sq = state["max_exp_avg_sq"].array
                     xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                     denom = xp.sqrt(max_exp_avg_sq) / bias_correction2 ** 0.5 + eps
                 else:
                     denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
 
-                p.data -= step_size * (exp_avg / denom)
+                p.array -= step_size * (exp_avg / denom)
                 p._version.value += 1  # an in-place write, so autograd can spot stale saved values
         return loss

@@ -137,7 +137,7 @@ class Optimizer:
                         p.grad = p.grad.detach()
                     else:
                         p.grad.requires_grad_(False)
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad`` (one optimization step).
@@ -220,10 +220,10 @@ class Optimizer:
 def _load_state_value(p, index, key, value):
     """A private copy of one loaded state value, on ``p``'s device and in its dtype."""
     if isinstance(value, Tensor) or backend.is_array(value):
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.array if isinstance(value, Tensor) else value
         if key == "step":  # step counters stay where and what they are (CPU scalars)
             return Tensor(array.copy())
-        if array.shape != p.data.shape:
+        if array.shape != p.array.shape:
             raise ValueError(
                 f"load_state_dict: state {key!r} of parameter {index} has shape {tuple(array.shape)}, "
                 f"but the parameter has shape {p.shape}"

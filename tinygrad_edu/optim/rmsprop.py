@@ -65,28 +65,28 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                xp = get_array_module(p.data)
-                grad = -p.grad.data if maximize else p.grad.data
+                xp = get_array_module(p.array)
+                grad = -p.grad.array if maximize else p.grad.array
 
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = Tensor(0.0)
-                    state["square_avg"] = Tensor(xp.zeros_like(p.data))
+                    state["square_avg"] = Tensor(xp.zeros_like(p.array))
                     if momentum > 0:
-                        state["momentum_buffer"] = Tensor(xp.zeros_like(p.data))
+                        state["momentum_buffer"] = Tensor(xp.zeros_like(p.array))
                     if centered:
-                        state["grad_avg"] = Tensor(xp.zeros_like(p.data))
-                state["step"].data += 1  # counted as in PyTorch, though the rule does not use it
+                        state["grad_avg"] = Tensor(xp.zeros_like(p.array))
+                state["step"].array += 1  # counted as in PyTorch, though the rule does not use it
 
                 if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
+                    grad = grad + weight_decay * p.array
 
-                square_avg = state["square_avg"].data
+                square_avg = state["square_avg"].array
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad
 
                 if centered:
-                    grad_avg = state["grad_avg"].data
+                    grad_avg = state["grad_avg"].array
                     grad_avg *= alpha
                     grad_avg += (1 - alpha) * grad
                     avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
@@ -94,11 +94,11 @@ class RMSprop(Optimizer):
                     avg = xp.sqrt(square_avg) + eps
 
                 if momentum > 0:
-                    buf = state["momentum_buffer"].data
+                    buf = state["momentum_buffer"].array
                     buf *= momentum
                     buf += grad / avg
-                    p.data -= lr * buf
+                    p.array -= lr * buf
                 else:
-                    p.data -= lr * (grad / avg)
+                    p.array -= lr * (grad / avg)
                 p._version.value += 1  # an in-place write, so autograd can spot stale saved values
         return loss

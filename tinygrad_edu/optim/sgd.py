@@ -62,17 +62,17 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 # Work on the raw arrays; never write into p.grad (the caller may still read it).
-                grad = -p.grad.data if maximize else p.grad.data
+                grad = -p.grad.array if maximize else p.grad.array
                 if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
+                    grad = grad + weight_decay * p.array
 
                 if momentum != 0:
                     state = self.state[p]
                     if "momentum_buffer" not in state:
                         state["momentum_buffer"] = Tensor(grad.copy())  # b_1 = g_1
-                        buf = state["momentum_buffer"].data
+                        buf = state["momentum_buffer"].array
                     else:
-                        buf = state["momentum_buffer"].data
+                        buf = state["momentum_buffer"].array
                         buf *= momentum
                         buf += (1 - dampening) * grad
                     if nesterov:
@@ -80,6 +80,6 @@ class SGD(Optimizer):
                     else:
                         grad = buf
 
-                p.data -= lr * grad  # in place: p stays the same object (and array)
+                p.array -= lr * grad  # in place: p stays the same object (and array)
                 p._version.value += 1  # an in-place write, so autograd can spot stale saved values
         return loss
