@@ -104,7 +104,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     n, c, h, w = x.shape
     kh, kw = kernel_hw
     k = c * kh * kw  # rows of the columns; K/G per group
-    oh, ow = kernels.unfold.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
+    oh, ow = kernels.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
     slices = _batch_slices(n, k, (oh, ow), x.dtype)
     cols_buf = _scratch(xp, slices, k * oh * ow, x.dtype)
     out = dw_t = None

@@ -6,7 +6,6 @@ forms); the Functions here say what the gradient is.
 """
 from .. import kernels
 from ..autograd.function import Function
-from ..kernels.sizes import output_size
 from ..shape_checks import as_batched, pair
 
 
@@ -117,7 +116,7 @@ def _window_sizes(op, input, kernel_size, stride, padding, dilation, ceil_mode, 
             )
     h, w = input.shape[-2:]
     try:
-        out_hw = tuple(output_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip((h, w), kernel_size, stride, padding, dilation))
+        out_hw = tuple(kernels.output_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip((h, w), kernel_size, stride, padding, dilation))
     except ValueError:
         out_hw = (0, 0)
     if min(out_hw) <= 0:
