@@ -1,5 +1,5 @@
 """The op-table test factory (MyGrad style): every entry of
-``tinygrad_edu/autograd/op_table.py`` gets, on hypothesis-drawn shapes (broadcasting
+``tinygrad_edu/testing/op_table.py`` gets, on hypothesis-drawn shapes (broadcasting
 pairs, size-1 dims, scalars where the op allows them),
 
 - its forward compared with its NumPy reference (values, shapes, float64 results),
@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tge
 from tinygrad_edu import Tensor
-from tinygrad_edu.autograd import gradcheck, op_table
-from tinygrad_edu.autograd.op_table import OPS, make_arrays
-from tests import strategies as S
+from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.testing import op_table
+from tinygrad_edu.testing.op_table import OPS, make_arrays
+from tinygrad_edu.testing import strategies as S
 
 IDS = [spec.name for spec in OPS]
 

@@ -14,8 +14,9 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import Tensor, backend
-from tinygrad_edu.autograd import Function, grad, op_table
-from tinygrad_edu.autograd.op_table import OPS, OpSpec, make_arrays, random_pick
+from tinygrad_edu.autograd import Function, grad
+from tinygrad_edu.testing import op_table
+from tinygrad_edu.testing.op_table import OPS, OpSpec, make_arrays, random_pick
 
 from tests.strict_array import MESSAGE, StrictArray, strict_xp
 

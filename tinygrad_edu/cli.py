@@ -24,7 +24,7 @@ import numpy as np
 
 from . import kernels
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
-from .autograd import op_table
+from .testing import op_table
 from .train_cli import add_train_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|

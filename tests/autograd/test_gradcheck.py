@@ -12,7 +12,7 @@ from tinygrad_edu import Tensor
 from tinygrad_edu.autograd import (
     Function, GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error,
 )
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def leaf(a, requires_grad=True):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops import activation as act
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 _erf = np.vectorize(math.erf)

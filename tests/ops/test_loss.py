@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops import loss as L
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 REDUCTIONS = st.sampled_from(["none", "mean", "sum"])
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 EPS = 1e-5
 # (N, C, *spatial) with 0 to 2 spatial dims, sides up to 3 (gradcheck cost grows with numel)

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops import shape as shape_ops
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def _upstream(shape, seed=0):

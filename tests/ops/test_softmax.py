@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops.softmax import log_softmax, softmax
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def _log_softmax_ref(x, axis):

@@ -16,7 +16,6 @@ The arguments follow torchvision's. The work uses the array namespace of the inp
 (NumPy or CuPy) and is vectorised over the batch. Augmentation is data preparation, not
 part of the model: results are new tensors without autograd history.
 """
-import math
 import numbers
 
 import numpy as np

@@ -3,7 +3,6 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ..tensor import Tensor
 
 
 class To(Function):

@@ -23,7 +23,6 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..autograd.function import Function
-from ..tensor import Tensor
 
 
 def _update_running(running, stat, momentum):
