@@ -594,3 +594,29 @@ def test_steps_never_leave_the_array_namespace(strict_backend, cls, kwargs):
     opt2.load_state_dict(host_opt.state_dict())
     for key, value in opt2.state[q].items():
         assert key == "step" or isinstance(value.array, StrictArray), key
+
+
+def test_a_new_optimizer_writes_only_its_update_rule():
+    """Optimizer.step owns closure, groups, maximize, weight decay and the version bump."""
+
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1, weight_decay=0, maximize=False):
+            super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize))
+
+        def _update(self, p, grad, state, group):
+            """theta <- theta - lr * sign(g)."""
+            p.array -= group["lr"] * np.sign(grad)
+
+    w = tge.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = SignDescent([w], lr=0.5, weight_decay=10.0, maximize=True)
+    loss = opt.step(lambda: (w * tge.tensor(np.array([1.0, 1.0]))).sum())
+    assert loss.item() == -1.0 and w.grad is None  # the closure's loss; no backward, so no update
+    np.testing.assert_allclose(w.array, [1.0, -2.0])
+    w.grad = tge.tensor(np.array([1.0, 1.0]))
+    version = w._version.value
+    opt.step()
+    # maximize: g = -1; L2: g + 10 * theta = (9, -21); sign: (1, -1)
+    np.testing.assert_allclose(w.array, [0.5, -1.5])
+    assert w._version.value == version + 1 and len(opt.state) == 0
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        SignDescent([w], lr=-1)
