@@ -103,8 +103,7 @@ class Tensor:
         (``p.data.add_(u)``, ``p.data.zero_()``) change ``p``'s values but are invisible to
         autograd (it has its own version counter, so no saved-value check fires). Ops and
         kernels use the raw array, ``t.array``."""
-        t = Tensor._wrap(self.array)
-        return t
+        return Tensor._wrap(self.array)  # a fresh version counter: autograd does not see these writes
 
     @data.setter
     def data(self, value):
