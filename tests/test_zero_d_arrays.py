@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Tensor
-from tinygrad_edu.autograd.op_table import OPS, make_inputs
+from tinygrad_edu.testing.op_table import OPS, make_inputs
 
 IDS = [spec.name for spec in OPS]
 REFUSALS = (RuntimeError, IndexError, ValueError, TypeError)  # an op that refuses 0-d inputs says so

@@ -110,17 +110,13 @@ def pool_cases(draw):
 def test_pool_output_sizes_and_values_follow_torch(kernel_set, case, ceil_mode, seed):
     size, k, s, p = case
     x = np.random.default_rng(seed).standard_normal((1, 2, size, size + 1))
-    previous = kernels.current()
-    kernels.use(kernel_set)
-    try:
+    with kernels.using(kernel_set):
         for op in ("max_pool2d", "avg_pool2d"):
             expected = outcome(lambda: getattr(torch.nn.functional, op)(torch.tensor(x), k, s, p, ceil_mode=ceil_mode))
             got = outcome(lambda: getattr(F, op)(tge.tensor(x), k, s, p, ceil_mode=ceil_mode))
             assert got[0] == expected[0], f"{op} size={size} k={k} s={s} p={p} ceil={ceil_mode}: ours {got}, torch {expected}"
             if got[0] == "ok":
                 np.testing.assert_allclose(got[1].array, expected[1].numpy(), rtol=1e-12, err_msg=op)
-    finally:
-        kernels.use(previous)
 
 
 def test_ceil_mode_input_smaller_than_window():

@@ -9,15 +9,15 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import elementwise
-from .shape_checks import broadcast_shape, normalize_dims, numpy_aliases
+from ..shape_checks import broadcast_shape, normalize_dims, numpy_aliases
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _compare(op, name, a, b):
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
         broadcast_shape(name, a.shape, b.shape)
     xa, xb = _data(a), _data(b)
     xp = get_array_module(xa, xb)
@@ -57,13 +57,13 @@ def logical_or(input, other):
 
 
 def logical_not(input):
-    return Tensor._wrap(get_array_module(input.data).logical_not(input.data))
+    return Tensor._wrap(get_array_module(input.array).logical_not(input.array))
 
 
 def _integral(op, *operands):
     """Bitwise ops are defined for bool and integer tensors only (as in PyTorch)."""
     for x in operands:
-        ok = x.data.dtype.kind in "biu" if isinstance(x, Tensor) else isinstance(x, int)  # a bool is an int
+        ok = x.array.dtype.kind in "biu" if isinstance(x, Tensor) else isinstance(x, int)  # a bool is an int
         if not ok:
             raise TypeError(f"{op}: only integer and bool tensors are supported, got {getattr(x, 'dtype', type(x).__name__)}")
 
@@ -89,15 +89,15 @@ def bitwise_xor(input, other):
 def bitwise_not(input):
     """``~input``: flips every bit of an integer (~6 == -7), negates a bool."""
     _integral("bitwise_not", input)
-    return Tensor._wrap(get_array_module(input.data).invert(input.data))
+    return Tensor._wrap(get_array_module(input.array).invert(input.array))
 
 
 def isnan(input):
-    return Tensor._wrap(get_array_module(input.data).isnan(input.data))
+    return Tensor._wrap(get_array_module(input.array).isnan(input.array))
 
 
 def isfinite(input):
-    return Tensor._wrap(get_array_module(input.data).isfinite(input.data))
+    return Tensor._wrap(get_array_module(input.array).isfinite(input.array))
 
 
 def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -157,7 +157,7 @@ def round(input):
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise |input - other| <= atol + rtol * |other| (a bool tensor); infinities
     are close only to themselves, NaN only with ``equal_nan=True``. Both tensors must
-    have the same dtype, as in PyTorch."""
+    have the same dtype, as in PyTorch. Shape: the broadcast shape. No gradient."""
     if isinstance(other, Tensor) and isinstance(input, Tensor) and input.dtype != other.dtype:
         raise RuntimeError(f"isclose: {input.dtype} did not match {other.dtype} (both tensors need the same dtype)")
     a, b = _data(input), _data(other)

@@ -4,7 +4,7 @@ from .. import kernels
 from ..autograd.function import Function
 from ..kernels.unfold import conv_output_hw
 from ..tensor import Tensor
-from .shape_checks import pair
+from ..shape_checks import pair
 
 
 def _window(op, kernel_size, dilation, padding, stride):

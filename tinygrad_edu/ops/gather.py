@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .shape_checks import broadcast_shape, normalize_dim
+from ..shape_checks import broadcast_shape, normalize_dim
 
 
 def positions(xp, index, dim):
@@ -190,7 +190,8 @@ def _src_tensor(input, src, value):
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     """``input`` with src[i][j][k] written at [index[i][j][k]][j][k] (for dim 0);
     ``src`` may be a number. ``reduce="add"`` adds instead (``scatter_add``); ``"multiply"``
-    is not supported. Shapes: z as input; index as for ``gather``. Backward: ``Scatter``."""
+    is not supported. Shapes: z as input; index as for ``gather``. Backward: ``Scatter``
+    (``tinygrad_edu/ops/gather.py``)."""
     if reduce not in (None, "add"):
         raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported here (only None and 'add')")
     if src is not None and not isinstance(src, Tensor) and value is None:
@@ -205,13 +206,15 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
 
 def scatter_add(input, dim, index, src):
     """``input`` with src[i][j][k] added at [index[i][j][k]][j][k] (for dim 0); repeated
-    positions add up. Backward: ``Scatter`` (dL/dsrc = gather(g, dim, index))."""
+    positions add up. Shapes: z as input; index no larger than src. Backward: ``Scatter``
+    in ``tinygrad_edu/ops/gather.py`` (dL/dsrc = gather(g, dim, index))."""
     return scatter(input, dim, index, src, reduce="add")
 
 
 def index_select(input, dim, index):
     """The slices of ``input`` at positions ``index`` (1-D int64) along ``dim``.
-    Shape: input's, with index's length at ``dim``. Backward: ``IndexSelect``."""
+    Shape: input's, with index's length at ``dim``: z[..., k, ...] = x[..., index[k], ...].
+    Backward: ``IndexSelect`` (``tinygrad_edu/ops/gather.py``)."""
     index = _index_tensor("index_select", index)
     if index.ndim > 1:
         raise IndexError(f"index_select: index must be 1-D (or 0-d), got shape {index.shape}")
@@ -226,8 +229,10 @@ def index_select(input, dim, index):
 
 def take_along_dim(input, indices, dim=None):
     """``input`` read at ``indices`` along ``dim`` (NumPy's ``take_along_axis``); with
-    ``dim=None`` both are flattened first. input and indices broadcast in the other
-    dims. Backward: ``Gather`` (after a differentiable ``expand`` of input)."""
+    ``dim=None`` both are flattened first: z[i] = x[indices[i] (along dim), i (elsewhere)].
+    Shapes: input and indices broadcast in the other dims; z has the broadcast shape with
+    indices' size at ``dim``. Backward: ``Gather`` in ``tinygrad_edu/ops/gather.py``
+    (after a differentiable ``expand`` of input)."""
     indices = _index_tensor("take_along_dim", indices)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -247,9 +252,10 @@ def take_along_dim(input, indices, dim=None):
 def unfold(input, dimension, size, step):
     """``Tensor.unfold``: every window of ``size`` elements along ``dimension``, ``step``
     apart; the windows run along ``dimension``, their elements along a new last dim.
-    Shape: (..., (n - size) // step + 1, ..., size). It is an ``index_select`` of the
-    window positions, then a reshape and a move of the window dim to the end, so its
-    backward is theirs. (PyTorch returns a view sharing memory; this is a copy.)"""
+    Shape: (..., (n - size) // step + 1, ..., size); z[..., w, ..., i] = x[..., w*step + i, ...].
+    Backward: it is an ``index_select`` of the window positions (``IndexSelect`` in
+    ``ops/gather.py``: overlapping windows add their gradients), then a reshape and a
+    permute. (PyTorch returns a view sharing memory; this is a copy.)"""
     dim = normalize_dim("unfold", dimension, input.ndim)
     n = input.shape[dim] if input.ndim else 1
     if size > n or size < 0:

@@ -43,7 +43,7 @@ def tril(input, diagonal=0):
 
 def triu(input, diagonal=0):
     """The upper triangle of the last two dims (elements j >= i + diagonal), zeros below.
-    Shape: as input (at least 2-D). Backward: ``Triangle``."""
+    Shape: as input (at least 2-D). Backward: ``Triangle`` (``tinygrad_edu/ops/linalg.py``)."""
     _matrix("triu", input)
     return Triangle.apply(input, int(diagonal), False)
 
@@ -74,26 +74,28 @@ class Diag(Function):
 
 
 def diag(input, diagonal=0):
-    """A 1-D (n,) input becomes a matrix (n+|k|, n+|k|) with it on diagonal k; a 2-D input
-    gives its diagonal k as a 1-D tensor. Backward: ``Diag`` (``tinygrad_edu/ops/linalg.py``)."""
+    """Shapes: a 1-D (n,) input becomes a matrix (n+|k|, n+|k|) with z[i, i+k] = x[i] (zeros
+    elsewhere); a 2-D input gives its diagonal k, z[i] = x[i, i+k], as a 1-D tensor.
+    Backward: ``Diag`` (``tinygrad_edu/ops/linalg.py``)."""
     if input.ndim not in (1, 2):
         raise RuntimeError(f"diag: expected a 1-D or 2-D tensor, got shape {input.shape}")
     return Diag.apply(input, int(diagonal))
 
 
 def outer(input, vec2):
-    """z_ij = x_i * y_j for 1-D x (n,) and y (m,); z is (n, m). It is the broadcast
-    product x[:, None] * y[None, :], so its backward is ``Mul``'s (summed by the engine):
-    dL/dx = g @ y, dL/dy = g^T @ x."""
+    """z_ij = x_i * y_j. Shapes: x (n,), y (m,), z (n, m). It is the broadcast product
+    x[:, None] * y[None, :]. Backward: ``Mul``'s (``ops/elementwise.py``, summed
+    back by the engine): dL/dx = g @ y, dL/dy = g^T @ x."""
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1-D tensors, got shapes {input.shape} and {vec2.shape}")
     return elementwise.mul(input.reshape(-1, 1), vec2.reshape(1, -1))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """beta * input + alpha * (batch1 @ batch2): batch1 (b, n, m), batch2 (b, m, p), input
-    broadcastable to (b, n, p). A composition of ``bmm``, ``mul`` and ``add``, so its
-    backward is theirs (``beta=0`` ignores input, NaN included, as in PyTorch)."""
+    """beta * input + alpha * (batch1 @ batch2). Shapes: batch1 (b, n, m), batch2 (b, m, p),
+    input broadcastable to (b, n, p); output (b, n, p). Backward: a composition of
+    ``MatMul`` (``ops/matmul.py``), ``Mul`` and ``Add`` (``ops/elementwise.py``), so
+    theirs (``beta=0`` ignores input, NaN included, as in PyTorch)."""
     product = matmul.bmm(batch1, batch2)
     if alpha != 1:
         product = elementwise.mul(product, alpha)
@@ -104,7 +106,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """``torch.linalg.vector_norm``: (sum |x_i|^ord)^(1/ord) over ``dim`` (default: all
-    elements, whatever the shape); ``ord`` a number >= 0 or +-inf. Backward: ``Norm`` in
+    elements, whatever the shape); ``ord`` a number >= 0 or +-inf. Shape: x's without
+    ``dim`` (kept as size 1 with ``keepdim``). Backward: ``Norm`` in
     ``tinygrad_edu/ops/reduce.py`` (inf: ``amax(abs(x))``)."""
     if dtype is not None:
         x = x.to(dtype)
@@ -117,7 +120,10 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     """``torch.linalg.norm``: with ``ord=None`` the 2-norm of the vector (``dim`` an int or
     None with 1-D input) or the Frobenius norm (2-D input or two dims); a number ``ord``
     with one dim (or 1-D input) is ``vector_norm``; matrix norms ``'fro'``, 1, -1, inf,
-    -inf over two dims. ``'nuc'`` and ``ord=+-2`` on matrices need an SVD: not supported."""
+    -inf over two dims (1: max over columns of sum_i |A_ij|; inf: max over rows of
+    sum_j |A_ij|). ``'nuc'`` and ``ord=+-2`` on matrices need an SVD: not supported.
+    Shape: A's without the normed dims. Backward: ``Norm`` (``ops/reduce.py``), or the
+    ``Sum``/``Amax``/``Abs`` it is composed of for the matrix 1/inf norms."""
     if dtype is not None:
         A = A.to(dtype)
     two_dims = (dim is None and A.ndim == 2) or (isinstance(dim, (tuple, list)) and len(dim) == 2)

@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..backend import default_float_dtype, get_array_module
 from ..tensor import Tensor
 from . import elementwise
-from .shape_checks import normalize_dim, normalize_dims, numpy_aliases
+from ..shape_checks import normalize_dim, normalize_dims, numpy_aliases
 
 # What max(dim=...) / min(dim=...) return: a tuple with names, like torch.return_types.max.
 max_result = namedtuple("max", ["values", "indices"])
@@ -60,7 +60,7 @@ def _check_nonempty(op, shape, dims):
 
 
 def _check_floating(op, input):
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: input dtype must be floating point, got {input.dtype}")
 
 
@@ -107,7 +107,7 @@ def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None)
     dim, keepdim = numpy_aliases("sum", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "bu" or (input.data.dtype.kind == "i" and input.data.dtype.itemsize < 8):
+    elif input.array.dtype.kind in "bu" or (input.array.dtype.kind == "i" and input.array.dtype.itemsize < 8):
         input = input.to(np.int64)  # PyTorch sums bools and smaller integers as int64
     return Sum.apply(input, _reduce_dims("sum", dim, input.ndim), keepdim)
 
@@ -116,7 +116,7 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
     dim, keepdim = numpy_aliases("mean", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean: could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {input.dtype}"
         )
@@ -414,7 +414,7 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 # ---------------------------------------------------------- argmax and argmin
 def _arg_extreme(op, input, dim, keepdim, largest):
     """Index (int64) of the first maximum/minimum; no gradient, so no Function."""
-    x = input.data
+    x = input.array
     xp = get_array_module(x)
     if input.numel() == 0:
         raise RuntimeError(f"{op}: expected a non-empty tensor (shape {input.shape}): an empty tensor has no {op[3:]}")
@@ -486,8 +486,8 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     dim, keepdim = numpy_aliases("logsumexp", dim, keepdim, axis, keepdims)
     if dim is None:
         raise TypeError("logsumexp: missing required argument 'dim' (alias 'axis')")
-    if input.data.dtype.kind not in "fc":
-        input = Tensor._wrap(input.data.astype(default_float_dtype))  # integers carry no gradient
+    if input.array.dtype.kind not in "fc":
+        input = Tensor._wrap(input.array.astype(default_float_dtype))  # integers carry no gradient
     return LogSumExp.apply(input, _reduce_dims("logsumexp", dim, input.ndim), keepdim)
 
 

@@ -5,7 +5,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .reduce import _expand_back
-from .shape_checks import normalize_dim
+from ..shape_checks import normalize_dim
 
 
 def reverse_cumsum(xp, a, dim):
@@ -122,7 +122,7 @@ def _prepared(op, input, dim, dtype):
 
 
 def cumsum(input, dim, *, dtype=None):
-    """z_i = x_1 + ... + x_i along ``dim``; shape as ``input``. Backward: ``Cumsum``
+    """z_i = x_1 + ... + x_i along ``dim``. Shape: as ``input``. Backward: ``Cumsum``
     (``tinygrad_edu/ops/scan.py``)."""
     input, dim = _prepared("cumsum", input, dim, dtype)
     if input.ndim == 0:
@@ -131,7 +131,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def cumprod(input, dim, *, dtype=None):
-    """z_i = x_1 * ... * x_i along ``dim``; shape as ``input``. Backward: ``Cumprod``
+    """z_i = x_1 * ... * x_i along ``dim``. Shape: as ``input``. Backward: ``Cumprod``
     (``tinygrad_edu/ops/scan.py``)."""
     input, dim = _prepared("cumprod", input, dim, dtype)
     if input.ndim == 0:
@@ -140,8 +140,8 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """The product of all elements (``dim=None``: a 0-d result) or along one ``dim``
-    (that dim removed unless ``keepdim``). Backward: ``Prod`` (``tinygrad_edu/ops/scan.py``)."""
+    """z = x_1 * x_2 * ... * x_n, over all elements or along one ``dim``. Shape: 0-d for
+    ``dim=None``, else input's without ``dim`` (kept as 1 with ``keepdim``). Backward: ``Prod`` (``tinygrad_edu/ops/scan.py``)."""
     input, dim = _prepared("prod", input, dim, dtype)
     if dim is not None and input.ndim == 0:
         return input.clone()

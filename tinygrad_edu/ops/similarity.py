@@ -17,8 +17,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim`` (x1, x2 broadcast).
     Shape: the broadcast shape without ``dim``. Each input is normalized first, as
-    PyTorch does, which keeps large inputs from overflowing. Backward: through the
-    norms, divisions and the sum."""
+    PyTorch does, which keeps large inputs from overflowing. Backward: through ``Norm``
+    (``ops/reduce.py``), ``Div`` and ``Mul`` (``ops/elementwise.py``) and ``Sum``."""
     x1 = x1 if isinstance(x1, Tensor) else Tensor(x1)
     x2 = x2 if isinstance(x2, Tensor) else Tensor(x2)
     n1 = elementwise.clamp(reduce.norm(x1, 2, dim, keepdim=True), min=eps)

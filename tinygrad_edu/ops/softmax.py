@@ -10,7 +10,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..random import numpy_generator
 from ..tensor import Tensor
-from .shape_checks import normalize_dim, numpy_aliases
+from ..shape_checks import normalize_dim, numpy_aliases
 
 
 class Softmax(Function):
@@ -74,7 +74,7 @@ def _prepare(op, input, dim, dtype):
     axis = normalize_dim(op, dim, input.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype} (shape {input.shape}); "
                         f"convert it first, e.g. x.float(), or pass dtype=")
     # A 0-d tensor accepts dim 0 / -1 but its array has no axis 0: reduce over all (one element).
@@ -104,7 +104,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, generator=Non
         y = softmax((logits + G) / tau),  G = -log(E), E ~ Exponential(1) per element
     (G is Gumbel noise). ``hard=True`` returns the one-hot of argmax(y) in the forward
     pass with y's gradient (the straight-through trick: y_hard - y.detach() + y).
-    Shape: as logits. Backward: softmax's. ``generator`` (not in PyTorch's signature)
+    Shape: as logits. Backward: ``Softmax`` in ``ops/softmax.py`` (the noise is a constant). ``generator`` (not in PyTorch's signature)
     draws the noise from a given ``tge.Generator``."""
     sample = numpy_generator(generator).exponential(size=logits.shape).astype(logits.dtype)
     gumbels = Tensor._wrap(-get_array_module(logits.array).log(backend.to_device(sample, logits.device)))

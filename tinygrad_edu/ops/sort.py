@@ -6,7 +6,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .shape_checks import normalize_dim
+from ..shape_checks import normalize_dim
 
 # What sort / topk return: a tuple with names, like torch.return_types.sort.
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -86,7 +86,8 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The int64 indices that sort ``input`` along ``dim`` (the ``indices`` of ``sort``)."""
+    """The int64 indices that sort ``input`` along ``dim`` (the ``indices`` of ``sort``);
+    shape as ``input``. No gradient (integer positions)."""
     input, dim = _checked_dim("argsort", input, dim)
     if input.ndim == 0:
         return Tensor._wrap(get_array_module(input.array).zeros((), dtype=np.int64))
@@ -96,7 +97,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) elements
     along ``dim``, in order (``sorted=False`` allows any order; they come sorted here).
-    Shapes: as ``input`` with size k at ``dim``. Backward: ``TakeSorted``."""
+    Shapes: as ``input`` with size k at ``dim``. Backward: ``TakeSorted`` in
+    ``tinygrad_edu/ops/sort.py`` (each gradient goes back to the position its value came from)."""
     input, dim = _checked_dim("topk", input, dim)
     n = input.shape[dim] if input.ndim else 1
     if not isinstance(k, int) or not 0 <= k <= n:
