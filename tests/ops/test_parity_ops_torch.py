@@ -311,6 +311,8 @@ def test_numpy_style_keyword_aliases():
     assert_same(t.softmax(axis=-1), p.softmax(axis=-1), "softmax")
     assert_same(t.cumsum(axis=1), p.cumsum(axis=1), "cumsum")
     assert_same((t > 0).any(axis=1), (p > 0).any(axis=1), "any")
+    assert_same(tge.cat([t, t], axis=1), torch.cat([p, p], axis=1), "cat")
+    assert_same(tge.stack([t, t], axis=2), torch.stack([p, p], axis=2), "stack")
     with pytest.raises(TypeError, match="both dim"):
         t.sum(0, axis=1)
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ..shape_checks import normalize_dim, normalize_dims
+from ..shape_checks import normalize_dim, normalize_dims, numpy_aliases
 
 
 def _sizes(op, sizes, what="shape"):
@@ -376,10 +376,12 @@ class Cat(Function):
         return (None, None, *grads)
 
 
-def cat(tensors, dim=0):
-    """Join ``tensors`` along the existing dim ``dim``; they must have the same number of
-    dims and equal sizes in every other dim. (As in PyTorch, 1-d empty tensors of shape
-    (0,) are skipped, a legacy rule that lets ``cat([torch.tensor([]), x])`` work.)"""
+def cat(tensors, dim=0, *, axis=None):
+    """Join ``tensors`` along the existing dim ``dim`` (alias ``axis``); they must have the
+    same number of dims and equal sizes in every other dim. (As in PyTorch, 1-d empty
+    tensors of shape (0,) are skipped, a legacy rule that lets ``cat([torch.tensor([]), x])`` work.)"""
+    if axis is not None:  # dim keeps its default 0 unless given: only then do both clash
+        dim, _ = numpy_aliases("cat", None if dim == 0 else dim, False, axis)
     tensors = _check_tensors("cat", tensors)
     for i, t in enumerate(tensors):
         if t.ndim == 0:
@@ -423,8 +425,10 @@ class Stack(Function):
         return (None, None, *grads)
 
 
-def stack(tensors, dim=0):
-    """Join equal-shape ``tensors`` along a new dim ``dim`` (in the result)."""
+def stack(tensors, dim=0, *, axis=None):
+    """Join equal-shape ``tensors`` along a new dim ``dim`` (alias ``axis``; in the result)."""
+    if axis is not None:  # dim keeps its default 0 unless given: only then do both clash
+        dim, _ = numpy_aliases("stack", None if dim == 0 else dim, False, axis)
     tensors = _check_tensors("stack", tensors)
     first = tensors[0]
     for i, t in enumerate(tensors):
