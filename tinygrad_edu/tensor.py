@@ -814,10 +814,10 @@ class Tensor:
         return bool(self.array.flags.c_contiguous)
 
     def _new(self, maker, size, dtype, device, requires_grad, *args):
+        """``maker(size, *args)`` with this tensor's dtype and device unless given (``new_*``)."""
         dtype = self.dtype if dtype is None else dtype
         device = self.device if device is None else device
-        return maker(*args, dtype=dtype, device=device, requires_grad=requires_grad) if size is None else \
-            maker(_shape_args(size), *args, dtype=dtype, device=device, requires_grad=requires_grad)
+        return maker(_shape_args(size), *args, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size`` with this tensor's dtype and device (unless given)."""

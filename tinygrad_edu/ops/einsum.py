@@ -52,18 +52,18 @@ def letter_sizes(terms, shapes):
 
 
 class Einsum(Function):
-    """z = einsum(\"t_1,...,t_n->o\", x_1, ..., x_n): for each assignment of the letters,
+    """z = einsum("t_1,...,t_n->o", x_1, ..., x_n): for each assignment of the letters,
     multiply one element of every operand and add the products into z[o].
 
     Backward. z is linear in each operand, and the product of the others is its
     coefficient, so the gradient of x_k is the same sum with g in the place of x_k and
     x_k's letters as the output:
-        dL/dx_k = einsum(\"o,t_1,...(t_k left out)...,t_n->t_k\", g, x_1, ..., x_n)
+        dL/dx_k = einsum("o,t_1,...(t_k left out)...,t_n->t_k", g, x_1, ..., x_n)
     Two things einsum cannot write as an output need one more step each:
-    - a letter only x_k has (summed away in z: \"ij->i\") appears nowhere on the right:
+    - a letter only x_k has (summed away in z: "ij->i") appears nowhere on the right:
       the gradient is constant along it, so it is broadcast over it afterwards (so is
       a letter the other operands have only with size 1);
-    - a letter twice in t_k (a diagonal: \"ii->i\"): the second copy is renamed, say i -> I,
+    - a letter twice in t_k (a diagonal: "ii->i"): the second copy is renamed, say i -> I,
       and the identity matrix delta[i, I] joins the operands, so only the diagonal
       gets a gradient.
     Size-1 dims that einsum broadcast are summed back by the engine.
@@ -94,10 +94,11 @@ class Einsum(Function):
             present = "".join(c for c in target if c in known)
             arrays = [g] + [o for _, o in others] + [xp.eye(ctx.sizes[a], dtype=g.dtype) for a, _ in deltas]
             grad = xp.einsum(",".join(specs) + "->" + present, *arrays)
-            full = [ctx.sizes.get(c) or ctx.sizes[a] for c, a in zip(target, term)]
+            full = [ctx.sizes[c] for c in term]  # a renamed letter has its original's size
             if present != target or list(grad.shape) != full:
                 # letters only this operand had, or dims only it had at full size: broadcast
-                grad = xp.broadcast_to(grad.reshape([grad.shape[present.index(c)] if c in known else 1 for c in target]), full)
+                kept = [grad.shape[present.index(c)] if c in known else 1 for c in target]
+                grad = xp.broadcast_to(grad.reshape(kept), full)
             grads.append(xp.ascontiguousarray(grad).astype(g.dtype, copy=False))
         return tuple(grads)
 
