@@ -17,7 +17,7 @@ import weakref
 import numpy as np
 
 from . import backend
-from .shape_checks import normalize_dim, numpy_aliases
+from .shape_checks import normalize_dim
 
 _PYTHON_TYPES = (bool, int, float)
 
@@ -848,16 +848,13 @@ class Tensor:
         return sort_ops.topk(self, k, dim, largest, sorted)
 
     def cumsum(self, dim=None, *, dtype=None, axis=None):
-        dim, _ = numpy_aliases("cumsum", dim, False, axis)
-        return scan.cumsum(self, dim, dtype=dtype)
+        return scan.cumsum(self, dim, dtype=dtype, axis=axis)
 
     def cumprod(self, dim=None, *, dtype=None, axis=None):
-        dim, _ = numpy_aliases("cumprod", dim, False, axis)
-        return scan.cumprod(self, dim, dtype=dtype)
+        return scan.cumprod(self, dim, dtype=dtype, axis=axis)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
-        dim, keepdim = numpy_aliases("prod", dim, keepdim, axis, keepdims)
-        return scan.prod(self, dim, keepdim, dtype=dtype)
+        return scan.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
     # matrices
     def tril(self, diagonal=0):

@@ -5,7 +5,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .reduce import _expand_back
-from ..shape_checks import normalize_dim
+from ..shape_checks import normalize_dim, numpy_aliases
 
 
 def reverse_cumsum(xp, a, dim):
@@ -109,9 +109,12 @@ class Prod(Function):
         return g * others, None, None
 
 
-def _prepared(op, input, dim, dtype):
+def _prepared(op, input, dim, dtype, required=False):
     """``input`` cast to ``dtype`` (integers and bools accumulate in int64, as in
-    PyTorch) and ``dim`` checked; a 0-d tensor has one position along dim 0 / -1."""
+    PyTorch) and ``dim`` checked (``required``: the scans need one); a 0-d tensor has
+    one position along dim 0 / -1."""
+    if required and dim is None:
+        raise TypeError(f"{op}: missing required argument 'dim' (alias 'axis')")
     if not isinstance(input, Tensor):
         input = Tensor(input)
     if dtype is not None:
@@ -121,27 +124,28 @@ def _prepared(op, input, dim, dtype):
     return input, (None if dim is None else normalize_dim(op, dim, input.ndim))
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim=None, *, dtype=None, axis=None):
     """z_i = x_1 + ... + x_i along ``dim``. Shape: as ``input``. Backward: ``Cumsum``
     (``tinygrad_edu/ops/scan.py``)."""
-    input, dim = _prepared("cumsum", input, dim, dtype)
+    input, dim = _prepared("cumsum", input, numpy_aliases("cumsum", dim, False, axis)[0], dtype, required=True)
     if input.ndim == 0:
         return input.clone()
     return Cumsum.apply(input, dim)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim=None, *, dtype=None, axis=None):
     """z_i = x_1 * ... * x_i along ``dim``. Shape: as ``input``. Backward: ``Cumprod``
     (``tinygrad_edu/ops/scan.py``)."""
-    input, dim = _prepared("cumprod", input, dim, dtype)
+    input, dim = _prepared("cumprod", input, numpy_aliases("cumprod", dim, False, axis)[0], dtype, required=True)
     if input.ndim == 0:
         return input.clone()
     return Cumprod.apply(input, dim)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """z = x_1 * x_2 * ... * x_n, over all elements or along one ``dim``. Shape: 0-d for
     ``dim=None``, else input's without ``dim`` (kept as 1 with ``keepdim``). Backward: ``Prod`` (``tinygrad_edu/ops/scan.py``)."""
+    dim, keepdim = numpy_aliases("prod", dim, keepdim, axis, keepdims)
     input, dim = _prepared("prod", input, dim, dtype)
     if dim is not None and input.ndim == 0:
         return input.clone()
