@@ -80,6 +80,24 @@ def test_cuda_broken_cupy_is_unavailable_and_probed_once(monkeypatch):
     assert calls == ["cupy"]
 
 
+def test_cuda_counts_the_devices_a_working_cupy_reports(monkeypatch):
+    class Runtime:
+        calls = 0
+
+        @classmethod
+        def getDeviceCount(cls):
+            cls.calls += 1
+            return 2
+
+    fake = type(sys)("cupy")
+    fake.cuda = type(sys)("cupy.cuda")
+    fake.cuda.runtime = Runtime
+    monkeypatch.setattr(tge_cuda, "_device_count", None)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    assert tge.cuda.is_available() is True and tge.cuda.device_count() == 2
+    assert Runtime.calls == 1  # probed once
+
+
 @pytest.mark.parametrize("mode", [True, False])
 def test_grad_modes_match_torch(mode):
     torch = pytest.importorskip("torch")

@@ -73,6 +73,9 @@ MATRIX_OPS = {
     "bmm": (lambda lib, a, b: lib.bmm(a, b), (1, 2, 3), (1, 3, 2)),
     "linear": (lambda lib, a, b: (F if lib is tge else torch.nn.functional).linear(a, b), (2, 3), (4, 3)),
     "conv2d": (lambda lib, a, b: (F if lib is tge else torch.nn.functional).conv2d(a, b), (1, 1, 3, 3), (1, 1, 2, 2)),
+    "conv1d": (lambda lib, a, b: (F if lib is tge else torch.nn.functional).conv1d(a, b), (1, 1, 3), (1, 1, 2)),
+    "conv_transpose2d": (lambda lib, a, b: (F if lib is tge else torch.nn.functional).conv_transpose2d(a, b),
+                         (1, 1, 3, 3), (1, 1, 2, 2)),
 }
 
 
@@ -85,7 +88,7 @@ def test_matrix_products_refuse_mixed_float_dtypes(name, dtypes):
     with pytest.raises(RuntimeError) as info:
         fn(tge, tge.ones(sa, dtype=getattr(tge, dtypes[0])), tge.ones(sb, dtype=getattr(tge, dtypes[1])))
     message = str(info.value)
-    assert message.startswith("conv2d" if name == "conv2d" else name), message  # names the op
+    assert message.startswith(name), message  # names the op
     assert "float32" in message and "float64" in message, message  # and both dtypes
     assert fn(tge, tge.ones(sa, dtype=tge.float64), tge.ones(sb, dtype=tge.float64)).dtype == tge.float64
 

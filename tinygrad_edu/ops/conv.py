@@ -292,6 +292,10 @@ def _check_conv(op, x, weight, bias, groups):
         raise RuntimeError(f"{op}: out channels ({out_channels}) of weight {weight.shape} must be divisible by groups ({groups})")
     if bias is not None and bias.shape != (out_channels,):
         raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match the output channels of weight {weight.shape}")
+    _check_dtypes(op, x, weight, bias)
+
+
+def _check_dtypes(op, x, weight, bias):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:  # PyTorch refuses to mix them too
             raise RuntimeError(
@@ -374,6 +378,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     kernels, run on a one-pixel-high image (a composition: unsqueeze, conv2d, squeeze)."""
     if input.ndim not in (2, 3) or weight.ndim != 3:
         raise RuntimeError(f"conv1d: expected input (N, C, L) or (C, L) and weight (OC, C/groups, k), got {input.shape} and {weight.shape}")
+    _check_dtypes("conv1d", input, weight, bias)
     unbatched = input.ndim == 2
     x = input.reshape(1 if unbatched else input.shape[0], input.shape[-2], 1, input.shape[-1])
     w = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])
