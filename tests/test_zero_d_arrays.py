@@ -14,6 +14,9 @@ from tinygrad_edu.testing.op_table import OPS, make_inputs
 
 IDS = [spec.name for spec in OPS]
 REFUSALS = (RuntimeError, IndexError, ValueError, TypeError)  # an op that refuses 0-d inputs says so
+# the warnings PyTorch gives too, expected on one-element and 0-d inputs (var/std of one value, dropout2d of a 0-d input)
+pytestmark = [pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0:UserWarning"),
+              pytest.mark.filterwarnings("ignore:dropout2d. Received a 0-D input:UserWarning")]
 
 
 def _outputs(result):
