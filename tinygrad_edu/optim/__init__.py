@@ -6,7 +6,9 @@
 ``AdamW``       Adam with decoupled weight decay
 ``RMSprop``     per-weight step sizes from a running mean of squared gradients
 ``Adagrad``     per-weight step sizes from the sum of squared gradients
-``lr_scheduler``  StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, LambdaLR
+``lr_scheduler``  StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, LambdaLR,
+                  ConstantLR, LinearLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR,
+                  SequentialLR, ChainedScheduler
 
 Each optimizer's ``step`` works on the raw arrays (``p.data``, ``p.grad.data``) under
 ``no_grad`` and updates them in place, so a parameter stays the same object.
