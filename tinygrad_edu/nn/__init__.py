@@ -20,6 +20,8 @@ from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm, RMSNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .summary import summary
+from . import parallel
+from .parallel import DataParallel
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .padding import (
     CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d, ReflectionPad2d,
