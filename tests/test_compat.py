@@ -102,6 +102,18 @@ def test_memory_format_is_accepted_and_changes_nothing():
         x.contiguous(memory_format="channels_last")
 
 
+def test_cuda_amp_spellings():
+    from tinygrad_edu import cuda_amp
+
+    scaler = cuda_amp.GradScaler(enabled=False)
+    loss = tge.ones(1).sum()
+    assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0
+    with cuda_amp.autocast():
+        assert (tge.ones(1) * 2).dtype == tge.float32
+    if hasattr(tge, "cuda"):  # tge.cuda (another branch) imports cuda_amp as amp
+        assert tge.cuda.amp.GradScaler is cuda_amp.GradScaler
+
+
 torch = pytest.importorskip("torch")
 
 
@@ -113,15 +125,3 @@ def test_same_behaviour_as_torch():
     assert (theirs.get_scale(), theirs.is_enabled(), theirs.state_dict()) == (ours.get_scale(), ours.is_enabled(), ours.state_dict())
     tx = torch.ones(2)
     assert torch.autograd.Variable(tx, requires_grad=True).requires_grad == tge.autograd.Variable(tge.ones(2), requires_grad=True).requires_grad
-
-
-def test_cuda_amp_spellings():
-    from tinygrad_edu import cuda_amp
-
-    scaler = cuda_amp.GradScaler(enabled=False)
-    loss = tge.ones(1).sum()
-    assert scaler.scale(loss) is loss and scaler.get_scale() == 1.0
-    with cuda_amp.autocast():
-        assert (tge.ones(1) * 2).dtype == tge.float32
-    if hasattr(tge, "cuda"):  # tge.cuda (another branch) imports cuda_amp as amp
-        assert tge.cuda.amp.GradScaler is cuda_amp.GradScaler
