@@ -1,12 +1,11 @@
 """Recurrent layers against torch.nn in float64 after copying the weights: outputs,
-final states and every gradient (skipped without torch); the LSTM cell's hand-written
-backward against the gradient checker."""
+final states and every gradient (skipped without torch). The gradient checks of the
+LSTM cell's hand-written backward are in test_rnn.py."""
 import numpy as np
 import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import nn
-
 
 torch = pytest.importorskip("torch")
 
