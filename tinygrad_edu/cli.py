@@ -31,7 +31,7 @@ import numpy as np
 
 from . import __version__, kernels
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
-from .autograd import op_table
+from .testing import op_table
 from .train_cli import add_train_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
@@ -181,10 +181,8 @@ def run_gradcheck(args):
     if args.draws < 1:
         print(f"tinygrad-edu gradcheck: --draws must be at least 1, got {args.draws}", file=sys.stderr)
         return 2
-    previous_kernels = kernels.current()
-    kernel_set = args.kernels or previous_kernels  # by default the kernels users run
-    kernels.use(kernel_set)
-    try:
+    kernel_set = args.kernels or kernels.current()  # by default the kernels users run
+    with kernels.using(kernel_set):
         rng = np.random.default_rng(args.seed)
         start = time.perf_counter()
         rows = []
@@ -192,8 +190,6 @@ def run_gradcheck(args):
             for shapes in draw_shapes(spec, rng, args.draws):
                 rows.append((spec.name, shapes) + check_op(spec, shapes, rng, args.fast))
         elapsed = time.perf_counter() - start
-    finally:
-        kernels.use(previous_kernels)
 
     header = ("op", "input shapes", "max rel error", "result")
     cells = [(name, _format_shapes(shapes), "-" if error is None else f"{error:.1e}", status)

@@ -4,22 +4,19 @@ Tensor was wrapped in a Variable to get gradients). Old programs still write
 sharing ``x``'s memory, with ``requires_grad`` set. ``isinstance(t, Variable)`` is True
 for every Tensor, as in PyTorch. ``volatile`` is accepted and ignored (PyTorch ignores
 it too, with a warning; use ``no_grad()``)."""
+from ..tensor import Tensor
 
 
 class _VariableMeta(type):
     def __instancecheck__(cls, other):
-        return isinstance(other, _tensor.Tensor)
+        return isinstance(other, Tensor)
 
 
 class Variable(metaclass=_VariableMeta):
     """``Variable(data, requires_grad=False)`` -> a Tensor sharing ``data``'s memory."""
 
     def __new__(cls, data, requires_grad=False, volatile=False):
-        if not isinstance(data, _tensor.Tensor):
+        if not isinstance(data, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         return data.detach().requires_grad_(requires_grad)
 
-
-# tensor.py imports the autograd package while it is being defined, so Tensor is looked
-# up at call time (the pattern of autograd/function.py).
-from .. import tensor as _tensor  # noqa: E402
