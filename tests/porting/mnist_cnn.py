@@ -1,5 +1,5 @@
 """The official MNIST example's shape, in our words: two convolutions, max pooling,
-log_softmax with nll_loss, and a StepLR schedule, on tiny random 12x12 images.
+log_softmax with nll_loss, Adadelta with a StepLR schedule, on tiny random 12x12 images.
 
 Run as is (``import tinygrad_edu as torch``) and, where PyTorch is installed, with
 ``torch`` instead; tests/porting/test_porting.py compares the two to 1e-11.
@@ -58,7 +58,7 @@ def main(epochs=3):
     y = torch.from_numpy(rng.integers(0, 10, 40))
     model = Net().to(torch.float64)
     fixed_init(model, 3)
-    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    optimizer = optim.Adadelta(model.parameters(), lr=1.0)
     scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
     losses, lrs = [], []
     for _ in range(epochs):
