@@ -58,6 +58,10 @@ from . import cuda
 from .serialization import load, save
 from . import kernels, models
 from .train import History, evaluate, fit
+# names real PyTorch programs use; each module says what it does (mostly: nothing) here
+from . import accelerator, amp, backends
+from .amp import autocast
+from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 
 # dtypes: NumPy dtypes under PyTorch's names (t.dtype == tge.float32)
 float16 = half = _np.dtype(_np.float16)

@@ -9,6 +9,7 @@ error, so ``device = "cuda" if tge.cuda.is_available() else "cpu"`` always runs.
 Random numbers for every device are drawn on the host from the framework's one
 generator (see ``random.py``), so seeding "the CUDA generators" is seeding that one.
 """
+from . import cuda_amp as amp  # tge.cuda.amp.GradScaler / autocast: no-ops on CPU (see cuda_amp.py)
 from . import random as _random
 
 _device_count = None  # probed once, on first use

@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 
 from . import backend
+from . import memory_format as memory_formats
 from .shape_checks import normalize_dim
 
 _PYTHON_TYPES = (bool, int, float)
@@ -263,15 +264,20 @@ class Tensor:
         """A copy of the data that stays in the graph (gradient flows back unchanged)."""
         return convert.clone(self)
 
-    def contiguous(self):
+    def contiguous(self, memory_format=memory_formats.contiguous_format):
         """``self`` if its data is C-contiguous, else a contiguous copy (in the graph), as
-        in PyTorch: the copy no longer shares memory with ``self``."""
+        in PyTorch: the copy no longer shares memory with ``self``. ``memory_format`` is
+        accepted and changes no layout (see ``memory_format.py``)."""
+        memory_formats.check("contiguous", memory_format)
         return self if self.array.flags.c_contiguous else self.clone()
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable.
+        ``non_blocking`` and ``memory_format`` are accepted and have no effect here."""
         dev, dtype = None, kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        memory_formats.check("to", kwargs.pop("memory_format", memory_formats.preserve_format))
         if kwargs:
             raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
         for a in args:

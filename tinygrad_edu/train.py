@@ -108,7 +108,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, metrics=("accuracy",), de
             totals[name] += fn(logits.detach(), y) * n
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(_postfix(total_loss / seen, {k: v / seen for k, v in totals.items()}), refresh=False)
+            _show(bar, _postfix(total_loss / seen, {k: v / seen for k, v in totals.items()}))
     if seen == 0:
         raise ValueError("fit: the training loader gave no batches")
     return total_loss / seen, {name: value / seen for name, value in totals.items()}
@@ -227,11 +227,16 @@ class History:
 
 
 def _postfix(loss, metrics, prefix=""):
-    """The numbers shown at the right of the progress bar."""
+    """The numbers shown at the right of the progress bar, as ``name=value`` strings:
+    the loss to 4 decimals, accuracy in percent (compact, so the line fits 80 columns)."""
     values = {f"{prefix}loss": f"{loss:.4f}"}
     for name, value in metrics.items():
-        values[f"{prefix}{'acc' if name == 'accuracy' else name}"] = f"{value:.4f}"
+        values[f"{prefix}{'acc' if name == 'accuracy' else name}"] = f"{value:.1%}" if name == "accuracy" else f"{value:.4f}"
     return values
+
+
+def _show(bar, values):
+    bar.set_postfix_str(" ".join(f"{k}={v}" for k, v in values.items()), refresh=False)
 
 
 def _snapshot(model):
@@ -279,8 +284,7 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
                 for name in metric_names:
                     history.val_metrics[name].append(val_metrics[name])
                 if bar is not None:
-                    bar.set_postfix({**_postfix(train_loss, train_metrics), **_postfix(monitored, val_metrics, "val_")},
-                                    refresh=False)
+                    _show(bar, {**_postfix(train_loss, train_metrics), **_postfix(monitored, val_metrics, "val_")})
         finally:
             if bar is not None:
                 bar.close()
@@ -306,7 +310,12 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
     return history
 
 
-def _progress_bar(loader, epoch, epochs):
+# No elapsed time or rate (the summary gives the time): the metrics then keep their place
+# in an 80-column terminal, with the bar taking whatever width is left.
+BAR_FORMAT = "{desc} |{bar}| {n_fmt}/{total_fmt}{postfix}"
+
+
+def _progress_bar(loader, epoch, epochs, ncols=None, file=None):
     from tqdm.auto import tqdm  # deferred: slow to import, and only a verbose fit draws a bar
 
     try:
@@ -314,4 +323,5 @@ def _progress_bar(loader, epoch, epochs):
     except TypeError:
         total = None
     width = len(str(epochs))
-    return tqdm(total=total, desc=f"epoch {epoch:>{width}}/{epochs}", unit="batch", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, desc=f"epoch {epoch:>{width}}/{epochs}", unit="batch", leave=True,
+                dynamic_ncols=ncols is None, ncols=ncols, bar_format=BAR_FORMAT, file=file)

@@ -21,6 +21,7 @@ remedies for overfitting).
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections import namedtuple
 
@@ -63,8 +64,8 @@ def add_train_parser(subparsers):
     train = subparsers.add_parser(
         "train",
         help="train the MLP or the small CNN on the bundled 8x8 digits",
-        description="Train a model on the bundled 8x8 digits (train split, 10%% of it for validation), print the "
-                    "accuracy on the held-out 20%% test split, and save model.npz and curves.png.",
+        description="Train a model on the bundled 8x8 digits (train split, 10% of it for validation), print the "
+                    "accuracy on the held-out 20% test split, and save model.npz and curves.png.",
     )
     train.add_argument("model", choices=sorted(RECIPES), help="which model to train")
     train.add_argument("--epochs", type=int, default=None,
@@ -139,6 +140,39 @@ def check_args(args):
             raise ValueError(f"tinygrad-edu train: {name} must be positive, got {value}")
 
 
+def check_out(out):
+    """Raise ValueError unless ``out`` is (or can be made) a folder we can write in: checked
+    before training, so that a bad path never costs a training run."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"tinygrad-edu train: --out {out!r} exists and is not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise ValueError(f"tinygrad-edu train: cannot write to --out {out!r} ({e.strerror or e}); choose another folder")
+
+
+def save_outputs(model, history, out, title):
+    """Save model.npz and curves.png into ``out``; if that fails after all (the folder was
+    removed, the disk is full), into a new temporary folder instead, so the trained model
+    is never lost. Returns the two paths."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        checkpoint = os.path.join(out, "model.npz")
+        save(model.state_dict(), checkpoint)
+    except OSError as e:
+        fallback = tempfile.mkdtemp(prefix="tinygrad-edu-train-")
+        print(f"tinygrad-edu train: could not save into {out!r} ({e.strerror or e}); saving into {fallback} instead",
+              file=sys.stderr)
+        out = fallback
+        checkpoint = os.path.join(out, "model.npz")
+        save(model.state_dict(), checkpoint)
+    curves = os.path.join(out, "curves.png")
+    history.plot(curves, title=title)
+    return checkpoint, curves
+
+
 def train_model(args):
     """Train as ``args`` say (the parsed ``train`` command), evaluate on the test split,
     save the checkpoint and the curves; returns a ``TrainResult``."""
@@ -148,6 +182,7 @@ def train_model(args):
     lr = args.lr if args.lr is not None else recipe["lr"]
     check_args(args)
     out = args.out if args.out is not None else os.path.join("runs", args.model)
+    check_out(out)
 
     manual_seed(args.seed)  # initialisation, shuffling and augmentation all draw from it
     model = recipe["build"]()
@@ -167,7 +202,8 @@ def train_model(args):
     history = fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=val_loader, scheduler=scheduler,
                   early_stopping=recipe["patience"], progress=args.progress)
     train_time = time.perf_counter() - start
-    test_loss, test_accuracy = evaluate(model, test_loader, CrossEntropyLoss())
+    # the test loss is the same loss as the validation loss (the training objective), so the two compare
+    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn)
 
     best = history.best_epoch
     stop = ", stopped early" if history.stopped_early else ""
@@ -175,11 +211,11 @@ def train_model(args):
           f"val loss {history.val_loss[best - 1]:.4f}, val accuracy {history.val_accuracy[best - 1]:.2%}")
     n_test = len(test_loader.loader.dataset)
     print(f"test accuracy: {test_accuracy:.2%} ({round(test_accuracy * n_test)}/{n_test}), test loss {test_loss:.4f}")
+    print(f"(train, val and test loss: cross-entropy with label smoothing {recipe['label_smoothing']:g}, "
+          "the training objective)")
 
-    os.makedirs(out, exist_ok=True)
-    checkpoint, curves = os.path.join(out, "model.npz"), os.path.join(out, "curves.png")
-    save(model.state_dict(), checkpoint)
-    history.plot(curves, title=f"{args.model} on the 8x8 digits (test accuracy {test_accuracy:.2%})")
+    checkpoint, curves = save_outputs(model, history, out,
+                                      f"{args.model} on the 8x8 digits (test accuracy {test_accuracy:.2%})")
     print(f"saved {checkpoint} and {curves}")
     return TrainResult(model, history, test_loss, test_accuracy, checkpoint, curves)
 
@@ -188,6 +224,7 @@ def run_train(args):
     """``tinygrad-edu train``: returns the exit status (0, or 2 for a bad argument)."""
     try:
         check_args(args)
+        check_out(args.out if args.out is not None else os.path.join("runs", args.model))
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2

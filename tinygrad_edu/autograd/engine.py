@@ -159,7 +159,8 @@ def _call_backward(node, grads):
     previous = grad_mode._enabled
     grad_mode._enabled = False
     try:
-        result = node.function.backward(node, *grads)
+        with np.errstate(all="ignore"):  # as in forward: inf and nan are results, not warnings (anomaly mode checks them)
+            result = node.function.backward(node, *grads)
     finally:
         grad_mode._enabled = previous
     if not isinstance(result, tuple):

@@ -158,7 +158,8 @@ class Function:
         previous_mode = grad_mode._enabled
         grad_mode._enabled = False  # the op's own arithmetic is not recorded
         try:
-            out = cls.forward(ctx, *raw, **kwargs)
+            with np.errstate(all="ignore"):  # IEEE results (log(0) = -inf, 0/0 = nan) without warnings, as PyTorch
+                out = cls.forward(ctx, *raw, **kwargs)
         finally:
             grad_mode._enabled = previous_mode
         is_tuple = isinstance(out, tuple)

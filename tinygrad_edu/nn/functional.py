@@ -27,3 +27,4 @@ from ..ops.fold import fold, unfold
 from ..ops.gather import one_hot
 from ..ops.similarity import cosine_similarity, normalize, pairwise_distance
 from ..ops.softmax import gumbel_softmax
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle

@@ -33,6 +33,8 @@ from ..ops import activation, einsum, elementwise, gather, linalg, loss, matmul,
 from ..ops import attention, fold, similarity
 from ..ops import shape as shape_ops
 from ..ops.pad import pad
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..ops.rnn import gru_cell, lstm_cell, rnn_cell
 from ..random import Generator
 from ..tensor import Tensor
 from . import references as ref
@@ -189,6 +191,13 @@ def cat_shapes(pick, dim=1, n=2):
 def image(pick, min_hw=2, max_hw=4, max_channels=2):
     """One (N, C, H, W) batch, kept small: gradcheck costs two forward passes per element."""
     return ((pick(1, 2), pick(1, max_channels), pick(min_hw, max_hw), pick(min_hw, max_hw)),)
+
+
+def recurrent_cell(pick, gates, c=False, bias=True):
+    """x (N, I), h (N, H) [, c (N, H)], W_ih (G H, I), W_hh (G H, H) [, b_ih, b_hh (G H,)]."""
+    n, i, h = pick(1, 3), pick(1, 3), pick(1, 3)
+    shapes = ((n, i), (n, h)) + (((n, h),) if c else ()) + ((gates * h, i), (gates * h, h))
+    return shapes + (((gates * h,), (gates * h,)) if bias else ())
 
 
 def channels_first(pick, min_n=1, min_spatial=1):
@@ -747,6 +756,18 @@ OPS = [
            lambda q, k, v: attention.scaled_dot_product_attention(q, k, v, is_causal=True),
            lambda q, k, v: ref.scaled_dot_product_attention(q, k, v, causal=True),
            lambda pick: tuple(s[:1] + (3,) + s[2:] for s in attention_shapes(pick)), (REAL, REAL, REAL)),
+    # ---- recurrent cells (x, h, c, W_ih, W_hh, b_ih, b_hh) and pixel shuffle ----
+    OpSpec("lstm_cell", lambda *a: lstm_cell(*a), ref.lstm_cell, lambda pick: recurrent_cell(pick, 4, c=True),
+           (REAL,) * 7),
+    OpSpec("lstm_cell:no_bias", lambda *a: lstm_cell(*a), ref.lstm_cell,
+           lambda pick: recurrent_cell(pick, 4, c=True, bias=False), (REAL,) * 5),
+    OpSpec("gru_cell", lambda *a: gru_cell(*a), None, lambda pick: recurrent_cell(pick, 3), (REAL,) * 6),
+    OpSpec("rnn_cell", lambda *a: rnn_cell(*a), lambda x, h, w, u, b, d: np.tanh(x @ w.T + b + h @ u.T + d),
+           lambda pick: recurrent_cell(pick, 1), (REAL,) * 6),
+    OpSpec("pixel_shuffle", lambda x: pixel_shuffle(x, 2), lambda x: ref.pixel_shuffle(x, 2),
+           lambda pick: ((pick(1, 2), 4 * pick(1, 2), pick(1, 3), pick(1, 3)),), (REAL,)),
+    OpSpec("pixel_unshuffle", lambda x: pixel_unshuffle(x, 2), None,
+           lambda pick: ((pick(1, 2), pick(1, 2), 2 * pick(1, 2), 2 * pick(1, 2)),), (REAL,)),
 ]
 # fmt: on
 

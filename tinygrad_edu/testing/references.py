@@ -329,3 +329,20 @@ def scaled_dot_product_attention(q, k, v, causal=False):
 
 def matrix_norm_1(x):
     return np.abs(x).sum(axis=0).max()
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step, gates i, f, g, o (PyTorch's order): returns (h', c')."""
+    a = x @ w_ih.T + h @ w_hh.T + (0 if b_ih is None else b_ih) + (0 if b_hh is None else b_hh)
+    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
+    c_new = sigmoid(a_f) * c + sigmoid(a_i) * np.tanh(a_g)
+    return sigmoid(a_o) * np.tanh(c_new), c_new
+
+
+def pixel_shuffle(x, r):
+    """(*, C r^2, H, W) -> (*, C, H r, W r), written with an explicit loop over the r x r offsets."""
+    *batch, c, h, w = x.shape
+    out = np.empty((*batch, c // (r * r), h * r, w * r), dtype=x.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[..., i::r, j::r] = x[..., (i * r + j)::(r * r), :, :]
+    return out
+
