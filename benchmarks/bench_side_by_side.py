@@ -49,6 +49,9 @@ allocations (tracemalloc) over the same build + step, which counts array data ex
 Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
 environment variables (arms ``alone``, ``hog`` and ``same``, the latter with its own
 PyTorch twin): the way the threading choices in benchmarks/README.md were compared.
+Two variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
+tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
+worker import tinygrad_edu before PyTorch (by default PyTorch comes first).
 """
 import argparse
 import gc
@@ -194,6 +197,8 @@ def _frameworks(kind):
     # the "same" worker imports PyTorch first unless BENCH_TGE_FIRST=1: the order decides
     # which OpenMP runtime is loaded first (see benchmarks/README.md)
     order = ["tge", "torch"] if os.environ.get("BENCH_TGE_FIRST") == "1" else ["torch", "tge"]
+    if os.environ.get("BENCH_IMPORT_TORCH") == "1":  # a variant: PyTorch imported (first), never run
+        import torch  # noqa: F401
     for fw in order:
         if fw == "tge" and kind in ("tge", "both"):
             sys.path.insert(0, ROOT)
