@@ -45,6 +45,7 @@ from . import nn
 from . import optim
 from . import data
 from .serialization import load, save
+from .threads import get_num_threads, set_num_threads
 from . import kernels, models
 from .train import History, evaluate, fit
 
