@@ -47,3 +47,20 @@ def test_numba_kernels_start_no_thread_pool():
                          env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "no threading layer"
+
+
+def _threads_in_fresh_process(env_update):
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env.update(env_update, PYTHONPATH=ROOT)
+    code = "import os, tinygrad_edu as tge; print(tge.get_num_threads(), len(os.sched_getaffinity(0)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return [int(v) for v in out.stdout.split()]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs os.sched_getaffinity")
+def test_default_leaves_one_core_and_the_users_setting_wins():
+    threads, cpus = _threads_in_fresh_process({})
+    assert threads == max(1, cpus - 1)
+    threads, _ = _threads_in_fresh_process({"OPENBLAS_NUM_THREADS": "2"})
+    assert threads == 2  # set before Python started: tinygrad_edu leaves it alone
