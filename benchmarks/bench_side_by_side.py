@@ -51,7 +51,8 @@ environment variables (arms ``alone``, ``hog`` and ``same``, the latter with its
 PyTorch twin): the way the threading choices in benchmarks/README.md were compared.
 Two variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
 tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
-worker import tinygrad_edu before PyTorch (by default PyTorch comes first).
+worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
+``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB.
 """
 import argparse
 import gc
@@ -205,6 +206,10 @@ def _frameworks(kind):
             import tinygrad_edu
 
             fws["tge"] = tinygrad_edu
+            if os.environ.get("BENCH_COLUMN_MIB"):  # a variant: the im2col slice budget of ops/conv.py
+                from tinygrad_edu.ops import conv
+
+                conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
         if fw == "torch" and kind in ("torch", "both"):
             import torch
 
