@@ -87,17 +87,20 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array):
-        """Fast constructor for op results: wrap an array, no checks, no copy."""
+        """Fast constructor for op results: wrap an array, no checks, no copy. The other
+        attributes keep their class-level defaults below until something sets them."""
         t = cls.__new__(cls)
         t.array = array
-        t.grad = None
-        t.grad_fn = None
-        t._requires_grad = False
-        t._output_nr = 0
         t._version = VersionCounter()
         t._hooks = []
-        t._accumulator_ref = None
         return t
+
+    # What a new tensor starts with (``__init__`` sets them too; ``_wrap`` relies on these).
+    grad = None
+    grad_fn = None
+    _requires_grad = False
+    _output_nr = 0
+    _accumulator_ref = None
 
     # ----------------------------------------------------------------- properties
     @property

@@ -76,7 +76,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if isinstance(node, AccumulateGrad):
             _accumulate_leaf(node, grads[0], capture)
             continue
-        grads = _run_output_hooks(node, grads, capture)
+        if node._output_hooks or capture is not None:
+            grads = _run_output_hooks(node, grads, capture)
         if relevant is not None and not _children(node, relevant):
             continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
         input_grads = _call_backward(node, grads)
