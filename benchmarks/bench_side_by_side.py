@@ -594,8 +594,9 @@ def plot(result, path):
         vals = [result["workloads"][n]["ratios"].get(k, float("nan")) for n in names]
         ax.bar([j + i * width for j in range(len(names))], vals, width, label=k)
     ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_yscale("log")  # ratios: 0.5 and 2 equally far from 1; a loaded machine gives outliers
     ax.set_xticks([j + width * (len(keys) - 1) / 2 for j in range(len(names))], names, fontsize=8)
-    ax.set_ylabel("ratio")
+    ax.set_ylabel("ratio (log scale)")
     lo, hi = result["load_before"][0], result["load_after"][0]
     ax.set_title(f"tinygrad_edu vs PyTorch, paired rounds (load {lo:.1f} -> {hi:.1f}, {result['cpu_count']} cores)",
                  fontsize=9)
