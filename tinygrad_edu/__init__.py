@@ -56,6 +56,7 @@ from . import data
 from . import utils
 from . import cuda
 from .serialization import load, save
+from .threads import get_num_threads, set_num_threads
 from . import kernels, models
 from .train import History, evaluate, fit
 # names real PyTorch programs use; each module says what it does (mostly: nothing) here

@@ -90,19 +90,22 @@ class Tensor:
     def _wrap(cls, array):
         """Fast constructor for op results: wrap an array, no copy. The one check: a NumPy
         scalar (what NumPy reductions to 0-d give) becomes a 0-d array, so a tensor's
-        data is always an array of its namespace."""
+        data is always an array of its namespace. The other attributes keep their
+        class-level defaults below until something sets them."""
         if isinstance(array, np.generic):
             array = np.asarray(array)
         t = cls.__new__(cls)
         t.array = array
-        t.grad = None
-        t.grad_fn = None
-        t._requires_grad = False
-        t._output_nr = 0
         t._version = VersionCounter()
         t._hooks = []
-        t._accumulator_ref = None
         return t
+
+    # What a new tensor starts with (``__init__`` sets them too; ``_wrap`` relies on these).
+    grad = None
+    grad_fn = None
+    _requires_grad = False
+    _output_nr = 0
+    _accumulator_ref = None
 
     # ----------------------------------------------------------------- properties
     @property

@@ -55,6 +55,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     while stack:
         node = stack.pop()
         for child, _ in _children(node, relevant):
+            if child is None:
+                continue
             dependencies[child] = dependencies.get(child, 0) + 1
             if child not in seen:
                 seen.add(child)
@@ -73,18 +75,19 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if isinstance(node, AccumulateGrad):
             _accumulate_leaf(node, grads[0], capture)
             continue
-        grads = _run_output_hooks(node, grads, capture)
+        if node._output_hooks or capture is not None:
+            grads = _run_output_hooks(node, grads, capture)
         if relevant is not None and not _children(node, relevant):
-            continue  # a captured edge with nothing wanted below it: stop here
+            continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
         input_grads = _call_backward(node, grads)
         if not retain_graph:
             node._free()
-        for i, ((child, nr), g) in enumerate(zip(node.next_functions, input_grads)):
+        for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
             if child is None or (relevant is not None and child not in relevant):
                 continue
             if g is not None:
                 g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
-                shape, dtype = node._input_meta[i]
+                shape, dtype = meta
                 g = unbroadcast(g, shape)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
@@ -97,9 +100,12 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
 
 
 def _children(node, relevant):
-    """The edges of ``node`` the backward pass follows: all of them, or with
+    """The edges of ``node`` the backward pass follows: all of them (an input that
+    needs no gradient has the edge ``(None, 0)``: callers skip it), or with
     ``relevant`` only those into nodes that lead to a captured edge."""
-    return [(c, nr) for c, nr in node.next_functions if c is not None and (relevant is None or c in relevant)]
+    if relevant is None:
+        return node.next_functions
+    return [(c, nr) for c, nr in node.next_functions if c is not None and c in relevant]
 
 
 def _nodes_leading_to(roots, targets):
@@ -134,6 +140,8 @@ def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
     while stack:
         n = stack.pop()
         for child, _ in _children(n, relevant):
+            if child is None:
+                continue
             dependencies[child] -= 1
             if dependencies[child] == 0:
                 if child in buffers:
@@ -145,17 +153,18 @@ def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
 def _accumulate_into(buffers, node, nr, g):
     slots = buffers.get(node)
     if slots is None:
-        slots = buffers[node] = [None] * (len(node._output_meta) if hasattr(node, "_output_meta") else 1)
+        slots = buffers[node] = [None] * len(node._output_meta)
     slots[nr] = g if slots[nr] is None else _as_array(slots[nr] + g)  # 0-d + 0-d is a NumPy scalar
 
 
 def _call_backward(node, grads):
     """Call the op's backward with one gradient per output (zeros where none arrived)."""
-    for i, g in enumerate(grads):
-        if g is None:
-            shape, dtype = node._output_meta[i]
-            xp = get_array_module(*[x for x in grads if x is not None])
-            grads[i] = xp.zeros(shape, dtype=dtype)
+    if len(grads) > 1:  # an op with several outputs: some may have received no gradient
+        for i, g in enumerate(grads):
+            if g is None:
+                shape, dtype = node._output_meta[i]
+                xp = get_array_module(*[x for x in grads if x is not None])
+                grads[i] = xp.zeros(shape, dtype=dtype)
     previous = grad_mode._enabled
     grad_mode._enabled = False
     try:
@@ -166,7 +175,7 @@ def _call_backward(node, grads):
     if not isinstance(result, tuple):
         result = (result,)
     n_inputs = len(node.next_functions)
-    if len(result) < n_inputs or any(g is not None for g in result[n_inputs:]):
+    if len(result) < n_inputs or (len(result) > n_inputs and any(g is not None for g in result[n_inputs:])):
         inputs = ", ".join(f"{i}: {'a Tensor of shape ' + str(tuple(m[0])) if m else 'not a Tensor: return None'}"
                            for i, m in enumerate(node._input_meta))
         raise RuntimeError(

@@ -6,7 +6,8 @@ kernel file holds three forms of every kernel, proven equal by tests/kernels:
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
-* ``name_numba``: the loops compiled by Numba, parallel over the N*C planes (NumPy only).
+* ``name_numba``: the loops compiled by Numba, over the N*C planes, one thread (NumPy only;
+  ``_numba.py`` says why not in parallel).
 
 The ops call only the public kernels below (``kernels.im2col``, ...), never a kernel
 file. Each is made by one dispatcher, ``_dispatcher``: on the CPU a *kernel set* picks

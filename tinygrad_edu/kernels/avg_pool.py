@@ -189,7 +189,7 @@ def _avg_pool2d_backward_loops(grad_out, divisors, grad_x, kh, kw, sh, sw, ph, p
 def avg_pool2d_forward_numba(
     x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None
 ):
-    """:func:`avg_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`avg_pool2d_forward` as compiled loops over the N*C planes (NumPy only)."""
     require_numpy("avg_pool2d_forward_numba", x)
     n, c, h, w = x.shape
     oh, ow = avg_pool_output_hw((h, w), kernel_size, stride, padding, ceil_mode)
@@ -204,7 +204,7 @@ def avg_pool2d_forward_numba(
 def avg_pool2d_backward_numba(
     grad_out, input_shape, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None
 ):
-    """:func:`avg_pool2d_backward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`avg_pool2d_backward` as compiled loops over the N*C planes (NumPy only)."""
     require_numpy("avg_pool2d_backward_numba", grad_out)
     divisors = avg_pool_divisors(
         np, input_shape[2:], grad_out.shape[2:], kernel_size, stride, padding, count_include_pad, divisor_override,

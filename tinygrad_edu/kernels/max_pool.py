@@ -247,7 +247,7 @@ def _gather_loops(source, indices, out):
 
 
 def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation, ceil_mode=False):
-    """:func:`max_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`max_pool2d_forward` as compiled loops over the N*C planes (NumPy only)."""
     require_numpy("max_pool2d_forward_numba", x)
     n, c, h, w = x.shape
     oh, ow = pool_output_hw((h, w), kernel_size, stride, padding, dilation, ceil_mode)

@@ -188,7 +188,7 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
 
 
 def im2col_numba(x, kernel_size, stride, padding, dilation, out=None):
-    """:func:`im2col` as compiled loops, parallel over the C*N planes (NumPy only)."""
+    """:func:`im2col` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("im2col_numba", x)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
@@ -198,7 +198,7 @@ def im2col_numba(x, kernel_size, stride, padding, dilation, out=None):
 
 
 def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation):
-    """:func:`col2im` as compiled loops, parallel over the C*N planes (NumPy only)."""
+    """:func:`col2im` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
     x = np.zeros(input_shape, dtype=cols.dtype)
     _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)

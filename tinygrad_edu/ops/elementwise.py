@@ -441,7 +441,10 @@ def _operands(op, a, b, true_divide=False):
         b = Tensor(b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
         broadcast_shape(op, a.shape, b.shape)
-    dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype == b.array.dtype:
+        dtype = a.array.dtype  # one dtype: nothing to promote (the common case, and the cheap one)
+    else:
+        dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
     if true_divide and dtype.kind in "biu":
         dtype = default_float_dtype
     return _cast(a, dtype), _cast(b, dtype)

@@ -77,13 +77,20 @@ class BatchNorm(Function):
             xc = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
             var = running_var.reshape(shape).astype(x.dtype, copy=False)
         rstd = 1 / xp.sqrt(var + eps)
-        xhat = xc * rstd
+        # xc is this op's own temporary, so it becomes xhat in place, and bias is added in
+        # place: each activation-sized temporary is as large as the input (memory, not math)
+        xhat = xc
+        xhat *= rstd
         y = xhat
         if weight is not None:
             weight = weight.astype(x.dtype, copy=False)
             y = y * weight.reshape(shape)
         if bias is not None:
-            y = y + bias.astype(x.dtype, copy=False).reshape(shape)
+            bias = bias.astype(x.dtype, copy=False).reshape(shape)
+            if y is xhat:
+                y = y + bias  # a new array: xhat is saved for the backward
+            else:
+                y += bias  # y is the new array weight * xhat
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.axes, ctx.shape, ctx.m, ctx.training = axes, shape, m, training
         return y
@@ -96,11 +103,18 @@ class BatchNorm(Function):
         if ctx.needs_input_grad[0]:
             dxhat = g if weight is None else g * weight.reshape(ctx.shape)
             if ctx.training:
-                gx = rstd / m * (
-                    m * dxhat
-                    - dxhat.sum(axis=axes, keepdims=True)
-                    - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True)
-                )
+                # rstd / M * (M dxhat - sum(dxhat) - xhat sum(dxhat xhat)), written as
+                # rstd * (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) into one array:
+                # each activation-sized temporary costs as much memory as the input
+                mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
+                mean_dxhat_xhat = (dxhat * xhat).mean(axis=axes, keepdims=True)
+                if dxhat is g:
+                    gx = g - mean_dxhat  # g belongs to the engine: a new array
+                else:
+                    gx = dxhat  # g * weight, made above: reused
+                    gx -= mean_dxhat
+                gx -= xhat * mean_dxhat_xhat
+                gx *= rstd
             else:
                 gx = dxhat * rstd
         if ctx.needs_input_grad[1]:

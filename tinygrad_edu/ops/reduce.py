@@ -79,6 +79,8 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if g.shape == ctx.shape:  # nothing was summed away (a 0-d or size-1 input)
+            return g, None, None
         xp = get_array_module(g)
         g = _expand_back(g, ctx.shape, ctx.dims, ctx.keepdim)
         return xp.broadcast_to(g, ctx.shape), None, None
