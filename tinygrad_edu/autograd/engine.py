@@ -14,6 +14,8 @@
 4. Leaves (``AccumulateGrad`` nodes) add what reaches them to ``tensor.grad``.
 """
 
+import numpy as np
+
 from . import anomaly, grad_mode
 from .function import AccumulateGrad, _as_array
 from ..backend import get_array_module, is_array
