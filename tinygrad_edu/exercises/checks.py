@@ -1,0 +1,516 @@
+"""What each task is graded on: its inputs (``cases``) and the call that turns one
+input into answers (``probe``).
+
+The same probe runs twice, on the same arrays:
+- in a grading child, where ``tinygrad_edu`` is the student's submission;
+- in the grader itself, where ``tinygrad_edu`` is the trusted reference.
+The grader compares the two sets of answers (``compare``). A probe only calls the
+public API and returns plain arrays, so it holds no solution.
+
+A case is a dict of NumPy arrays (scalars as 0-d arrays: they cross process
+boundaries as ``.npz``). ``cases(rng)`` draws one case; the grader draws the public
+cases from a fixed seed and the hidden ones from a seed the student never sees, with
+random shapes, broadcasting and edge values (exact zeros, ties, huge logits).
+
+This module imports no part of ``tinygrad_edu`` at its top: in a child it is loaded
+from the grader's own copy by file path, and ``load`` finds whichever package is on
+the path.
+"""
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+PUBLIC_CASES = 2
+HIDDEN_CASES = 4
+
+
+def load(name=""):
+    """``tinygrad_edu`` or one of its modules, as found on the path (student or reference)."""
+    return importlib.import_module("tinygrad_edu" + ("." + name if name else ""))
+
+
+def leaf(a):
+    """A fresh tensor that requires grad (its .grad is the answer)."""
+    return load().tensor(np.array(a), requires_grad=True)
+
+
+def const(a):
+    return load().tensor(np.array(a))
+
+
+def grad_of(t):
+    """``t.grad`` as an array; a missing gradient is an answer too (NaNs, so it fails)."""
+    return np.full(t.shape, np.nan) if t.grad is None else np.array(t.grad.array)
+
+
+def ints(a):
+    return tuple(int(v) for v in np.atleast_1d(a))
+
+
+@dataclass(frozen=True)
+class Check:
+    cases: Callable  # rng -> dict of arrays
+    probe: Callable  # dict of arrays -> dict of arrays
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+# ----------------------------------------------------------------------- input helpers
+def values(rng, shape, dtype=np.float64, edge=True, scale=1.0):
+    """Normal values; with ``edge`` some exact zeros, large and tiny magnitudes."""
+    a = rng.normal(size=shape) * scale
+    if edge and a.size:
+        flat = a.reshape(-1)
+        for value in (0.0, 30.0, -30.0, 1e-8):
+            if rng.random() < 0.5:
+                flat[rng.integers(flat.size)] = value
+    return a.astype(dtype)
+
+
+def shape(rng, ndim_range=(1, 3), size_range=(1, 4)):
+    return tuple(int(n) for n in rng.integers(size_range[0], size_range[1] + 1, size=rng.integers(*ndim_range, endpoint=True)))
+
+
+def broadcast_pair(rng):
+    """Two shapes that broadcast: the second a suffix of the first, some sizes set to 1
+    (and sometimes the other way round)."""
+    a = shape(rng, (1, 3))
+    b = list(a[rng.integers(0, len(a) + 1):])
+    b = tuple(1 if rng.random() < 0.4 else n for n in b)
+    return (a, b) if rng.random() < 0.5 else (b, a)
+
+
+def away_from_zero(rng, shape):
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+
+
+def pool_config(rng, max_padding_ratio=0.5):
+    """A 2-D window configuration with PyTorch's padding rule (padding <= kernel / 2)."""
+    k = rng.integers(1, 4, size=2)
+    return {"kernel": k, "stride": rng.integers(1, 4, size=2),
+            "padding": np.array([rng.integers(0, int(n * max_padding_ratio) + 1) for n in k]),
+            "dilation": rng.integers(1, 3, size=2)}
+
+
+def conv_out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+# ------------------------------------------------------------------- assignment 1
+def neuron_cases(rng):
+    scale = rng.choice([1.0, 5.0, 20.0])
+    return {"w": rng.normal(size=3) * scale, "x": rng.normal(size=2) * scale}
+
+
+def neuron_probe(c):
+    f, dw, dx = load("autograd.by_hand").sigmoid_neuron(c["w"], c["x"])
+    return {"f": f, "dw": dw, "dx": dx}
+
+
+def mul_div_cases(rng):
+    sa, sb = broadcast_pair(rng)
+    out = np.broadcast_shapes(sa, sb)
+    return {"a": values(rng, sa), "b": away_from_zero(rng, sb), "g_mul": values(rng, out, edge=False),
+            "g_div": values(rng, out, edge=False)}
+
+
+def mul_div_probe(c):
+    a, b = leaf(c["a"]), leaf(c["b"])
+    (a * b).backward(const(c["g_mul"]))
+    a2, b2 = leaf(c["a"]), leaf(c["b"])
+    (a2 / b2).backward(const(c["g_div"]))
+    a3 = leaf(c["a"])  # only one input needs a gradient
+    (a3 * const(c["b"])).backward(const(c["g_mul"]))
+    return {"mul_da": grad_of(a), "mul_db": grad_of(b), "div_da": grad_of(a2), "div_db": grad_of(b2),
+            "mul_da_alone": grad_of(a3)}
+
+
+def matmul_cases(rng):
+    m, k, n = rng.integers(1, 5, size=3)
+    kind = rng.choice(["matrix", "batched", "vector-left", "vector-right", "dot"])
+    if kind == "matrix":
+        sx, sy = (m, k), (k, n)
+    elif kind == "batched":  # broadcast batch dims
+        b1, b2 = rng.integers(1, 4, size=2)
+        sx, sy = (b1, 1, m, k), (b2, k, n)
+    elif kind == "vector-left":
+        sx, sy = (k,), (2, k, n)
+    elif kind == "vector-right":
+        sx, sy = (2, m, k), (k,)
+    else:
+        sx, sy = (k,), (k,)
+    x, y = values(rng, sx, edge=False), values(rng, sy, edge=False)
+    return {"x": x, "y": y, "g": values(rng, np.matmul(x, y).shape, edge=False)}
+
+
+def matmul_probe(c):
+    x, y = leaf(c["x"]), leaf(c["y"])
+    (x @ y).backward(const(c["g"]))
+    return {"dx": grad_of(x), "dy": grad_of(y)}
+
+
+def jacobian_cases(rng):
+    r, k = rng.integers(1, 4, size=2)
+    return {"x": values(rng, (r, k), edge=False), "y": values(rng, (k,), edge=False)}
+
+
+def jacobian_probe(c):
+    numerical_jacobian = load("autograd.gradcheck").numerical_jacobian
+
+    def fn(x, y):
+        return (x * y).exp().sum(-1), (x * x).sum()
+
+    jacobians = numerical_jacobian(fn, (leaf(c["x"]), leaf(c["y"])))
+    return {f"J{i}_{k}": np.array(J) for i, per_input in enumerate(jacobians) for k, J in enumerate(per_input)}
+
+
+# ------------------------------------------------------------------- assignment 2
+def activation_cases(rng):
+    s = shape(rng)
+    dtype = rng.choice([np.float64, np.float32])
+    return {"x": values(rng, s, dtype), "g": values(rng, s, dtype, edge=False),
+            "slope": np.array(rng.choice([0.01, 0.2, 1.5]))}
+
+
+def relu_probe(c):
+    F = load("nn.functional")
+    x1, x2 = leaf(c["x"]), leaf(c["x"])
+    F.relu(x1).backward(const(c["g"]))
+    F.leaky_relu(x2, float(c["slope"])).backward(const(c["g"]))
+    return {"relu_dx": grad_of(x1), "leaky_relu_dx": grad_of(x2)}
+
+
+def sigmoid_tanh_probe(c):
+    x1, x2 = leaf(c["x"]), leaf(c["x"])
+    x1.sigmoid().backward(const(c["g"]))
+    x2.tanh().backward(const(c["g"]))
+    return {"sigmoid_dx": grad_of(x1), "tanh_dx": grad_of(x2)}
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def cross_entropy_cases(rng):
+    n, classes = rng.integers(1, 5), rng.integers(2, 6)
+    extra = tuple(rng.integers(1, 3, size=rng.integers(0, 2)))  # (N, C, d1): per-pixel classes
+    target = rng.integers(0, classes, size=(n,) + extra)
+    if rng.random() < 0.5 and target.size > 1:
+        target.reshape(-1)[0] = -100  # ignore_index
+    reduction = rng.integers(0, 3)
+    loss_shape = target.shape if REDUCTIONS[reduction] == "none" else ()
+    s = shape(rng, (1, 3))
+    return {"logits": values(rng, (n, classes) + extra, scale=rng.choice([1.0, 50.0])), "target": target,
+            "weight": rng.uniform(0.5, 2.0, size=classes) if rng.random() < 0.5 else np.zeros(0),
+            "reduction": np.array(reduction), "g": values(rng, loss_shape, edge=False),
+            "x": values(rng, s, scale=3.0), "dim": np.array(rng.integers(0, len(s))),
+            "g_x": values(rng, s, edge=False)}
+
+
+def cross_entropy_probe(c):
+    F = load("nn.functional")
+    logits = leaf(c["logits"])
+    weight = const(c["weight"]) if c["weight"].size else None
+    loss = F.cross_entropy(logits, const(c["target"]), weight=weight, reduction=REDUCTIONS[int(c["reduction"])])
+    loss.backward(const(c["g"]))
+    x = leaf(c["x"])
+    F.log_softmax(x, int(c["dim"])).backward(const(c["g_x"]))
+    return {"loss": np.array(loss.array), "dlogits": grad_of(logits), "log_softmax_dx": grad_of(x)}
+
+
+def linear_cases(rng):
+    lead = shape(rng, (0, 2))
+    n_in, n_out = rng.integers(1, 5, size=2)
+    return {"x": values(rng, lead + (n_in,)), "w": values(rng, (n_out, n_in)),
+            "b": values(rng, (n_out,)) if rng.random() < 0.7 else np.zeros(0),
+            "g": values(rng, lead + (n_out,), edge=False)}
+
+
+def linear_probe(c):
+    F = load("nn.functional")
+    x, w = leaf(c["x"]), leaf(c["w"])
+    b = leaf(c["b"]) if c["b"].size else None
+    z = F.linear(x, w, b)
+    z.backward(const(c["g"]))
+    answers = {"z": np.array(z.array), "dx": grad_of(x), "dw": grad_of(w)}
+    if b is not None:
+        answers["db"] = grad_of(b)
+    return answers
+
+
+def dropout_cases(rng):
+    s = shape(rng, (1, 3), (1, 6))
+    return {"x": values(rng, s), "g": values(rng, s, edge=False), "p": np.array(rng.choice([0.0, 0.25, 0.5, 1.0])),
+            "seed": np.array(rng.integers(0, 2**31))}
+
+
+def dropout_probe(c):
+    tge, F = load(), load("nn.functional")
+    tge.manual_seed(int(c["seed"]))
+    x = leaf(c["x"])
+    y = F.dropout(x, float(c["p"]), training=True)
+    y.backward(const(c["g"]))
+    x_eval = leaf(c["x"])
+    y_eval = F.dropout(x_eval, float(c["p"]), training=False)
+    return {"y": np.array(y.array), "dx": grad_of(x), "y_eval": np.array(y_eval.array),
+            "eval_returns_input": np.array(y_eval is x_eval)}
+
+
+# ------------------------------------------------------------------- assignment 3
+def window_args(c):
+    return ints(c["kernel"]), ints(c["stride"]), ints(c["padding"]), ints(c["dilation"])
+
+
+def im2col_config(rng):
+    while True:
+        cfg = pool_config(rng, max_padding_ratio=1.0)
+        n, ch, h, w = rng.integers(1, 3), rng.integers(1, 4), rng.integers(2, 7), rng.integers(2, 7)
+        oh, ow = (conv_out(size, *args) for size, *args in zip((h, w), cfg["kernel"], cfg["stride"], cfg["padding"], cfg["dilation"]))
+        if oh >= 1 and ow >= 1:
+            return cfg, (int(n), int(ch), int(h), int(w)), (int(oh), int(ow))
+
+
+def im2col_cases(rng):
+    cfg, x_shape, _ = im2col_config(rng)
+    return {"x": values(rng, x_shape, edge=False), **cfg}
+
+
+def im2col_probe(c):
+    return {"cols": load("kernels.unfold").im2col_reference(c["x"], *window_args(c))}
+
+
+def col2im_cases(rng):
+    cfg, (n, ch, h, w), (oh, ow) = im2col_config(rng)
+    kh, kw = cfg["kernel"]
+    return {"cols": values(rng, (ch, kh, kw, n, oh, ow), edge=False), "input_shape": np.array([n, ch, h, w]), **cfg}
+
+
+def col2im_probe(c):
+    return {"x": load("kernels.unfold").col2im_reference(c["cols"], ints(c["input_shape"]), *window_args(c))}
+
+
+def max_pool_cases(rng):
+    cfg = pool_config(rng)
+    n, ch, h, w = (int(v) for v in rng.integers(1, 3, size=2).tolist() + rng.integers(3, 7, size=2).tolist())
+    x = np.round(rng.normal(size=(n, ch, h, w)), 1)  # rounded: ties, where the first maximum must win
+    if rng.random() < 0.3:
+        x.reshape(-1)[rng.integers(x.size)] = np.nan
+    ceil_mode = bool(rng.random() < 0.5)
+    oh, ow = load("kernels.max_pool").pool_output_hw((h, w), *(ints(cfg[k]) for k in ("kernel", "stride", "padding", "dilation")), ceil_mode)
+    return {"x": x, "ceil_mode": np.array(ceil_mode), "g": values(rng, (n, ch, oh, ow), edge=False),
+            "indices": rng.integers(0, h * w, size=(n, ch, oh, ow)), **cfg}  # random, repeating indices
+
+
+def max_pool_probe(c):
+    kernel = load("kernels.max_pool")
+    out, indices = kernel.max_pool2d_forward_reference(c["x"], *window_args(c), bool(c["ceil_mode"]))
+    dx = kernel.max_pool2d_backward_reference(c["g"], c["indices"], c["x"].shape)
+    return {"out": out, "indices": indices, "dx": dx}
+
+
+def avg_pool_cases(rng):
+    cfg = pool_config(rng)
+    del cfg["dilation"]
+    n, ch, h, w = (int(v) for v in rng.integers(1, 3, size=2).tolist() + rng.integers(3, 7, size=2).tolist())
+    ceil_mode = bool(rng.random() < 0.5)
+    oh, ow = load("kernels.avg_pool").avg_pool_output_hw((h, w), *(ints(cfg[k]) for k in ("kernel", "stride", "padding")), ceil_mode)
+    return {"x": values(rng, (n, ch, h, w), edge=False), "ceil_mode": np.array(ceil_mode),
+            "count_include_pad": np.array(bool(rng.random() < 0.5)),
+            "divisor_override": np.array(rng.choice([0, 0, 3])),  # 0: None
+            "g": values(rng, (n, ch, oh, ow), edge=False), **cfg}
+
+
+def avg_pool_probe(c):
+    kernel = load("kernels.avg_pool")
+    args = (ints(c["kernel"]), ints(c["stride"]), ints(c["padding"]), bool(c["ceil_mode"]),
+            bool(c["count_include_pad"]), int(c["divisor_override"]) or None)
+    return {"out": kernel.avg_pool2d_forward_reference(c["x"], *args),
+            "dx": kernel.avg_pool2d_backward_reference(c["g"], c["x"].shape, *args)}
+
+
+# ------------------------------------------------------------------- assignment 4
+def batch_norm_cases(rng):
+    channels = int(rng.integers(1, 4))
+    s = (int(rng.integers(2, 5)), channels) + tuple(int(v) for v in rng.integers(1, 4, size=rng.choice([0, 2])))
+    return {"x": values(rng, s, edge=False, scale=rng.choice([1.0, 10.0])) + rng.normal(size=(1, channels) + (1,) * (len(s) - 2)),
+            "weight": values(rng, (channels,), edge=False), "bias": values(rng, (channels,), edge=False),
+            "running_mean": rng.normal(size=channels), "running_var": rng.uniform(0.5, 2.0, size=channels),
+            "momentum": np.array(rng.choice([0.1, 0.5])), "affine": np.array(bool(rng.random() < 0.7)),
+            "g": values(rng, s, edge=False)}
+
+
+def batch_norm_run(c, training):
+    F = load("nn.functional")
+    x = leaf(c["x"])
+    weight, bias = (leaf(c["weight"]), leaf(c["bias"])) if bool(c["affine"]) else (None, None)
+    mean, var = const(c["running_mean"]), const(c["running_var"])
+    y = F.batch_norm(x, mean, var, weight, bias, training=training, momentum=float(c["momentum"]), eps=1e-5)
+    return x, weight, bias, mean, var, y
+
+
+def batch_norm_forward_probe(c):
+    answers = {}
+    for mode, training in (("train", True), ("eval", False)):
+        _, _, _, mean, var, y = batch_norm_run(c, training)
+        answers.update({f"{mode}_y": np.array(y.array), f"{mode}_running_mean": np.array(mean.array),
+                        f"{mode}_running_var": np.array(var.array)})
+    return answers
+
+
+def batch_norm_backward_probe(c):
+    answers = {}
+    for mode, training in (("train", True), ("eval", False)):
+        x, weight, bias, _, _, y = batch_norm_run(c, training)
+        y.backward(const(c["g"]))
+        answers[f"{mode}_dx"] = grad_of(x)
+        if weight is not None:
+            answers[f"{mode}_dweight"], answers[f"{mode}_dbias"] = grad_of(weight), grad_of(bias)
+    return answers
+
+
+def row_norm_cases(rng):
+    s = shape(rng, (2, 4), (1, 4))
+    k = int(rng.integers(1, len(s)))
+    return {"x": values(rng, s, edge=False, scale=rng.choice([1.0, 10.0])), "k": np.array(k),
+            "weight": values(rng, s[-k:], edge=False), "bias": values(rng, s[-k:], edge=False),
+            "affine": np.array(bool(rng.random() < 0.7)), "g": values(rng, s, edge=False)}
+
+
+def layer_norm_probe(c):
+    F = load("nn.functional")
+    x = leaf(c["x"])
+    normalized = c["x"].shape[-int(c["k"]):]
+    weight, bias = (leaf(c["weight"]), leaf(c["bias"])) if bool(c["affine"]) else (None, None)
+    y = F.layer_norm(x, normalized, weight, bias, eps=1e-5)
+    y.backward(const(c["g"]))
+    answers = {"y": np.array(y.array), "dx": grad_of(x)}
+    if weight is not None:
+        answers["dweight"], answers["dbias"] = grad_of(weight), grad_of(bias)
+    return answers
+
+
+def rms_norm_probe(c):
+    F = load("nn.functional")
+    x = leaf(c["x"])
+    normalized = c["x"].shape[-int(c["k"]):]
+    weight = leaf(c["weight"]) if bool(c["affine"]) else None
+    y = F.rms_norm(x, normalized, weight, eps=1e-6)
+    y.backward(const(c["g"]))
+    answers = {"y": np.array(y.array), "dx": grad_of(x)}
+    if weight is not None:
+        answers["dweight"] = grad_of(weight)
+    return answers
+
+
+# ------------------------------------------------------------------- assignment 5
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
+
+
+def mlp_cases(rng):
+    hidden = tuple(int(v) for v in rng.integers(2, 6, size=rng.integers(0, 3)))
+    n = int(rng.integers(1, 4))
+    x = values(rng, (n, 3, 2, 2) if rng.random() < 0.5 else (n, 12), edge=False)
+    return {"x": x, "hidden": np.array(hidden, dtype=np.int64), "classes": np.array(rng.integers(2, 5)),
+            "activation": np.array(rng.integers(0, len(ACTIVATIONS))), "seed": np.array(rng.integers(0, 2**31))}
+
+
+def mlp_probe(c):
+    tge = load()
+    tge.manual_seed(int(c["seed"]))
+    model = load("models").MLP(12, tuple(int(v) for v in c["hidden"]), int(c["classes"]), ACTIVATIONS[int(c["activation"])])
+    model.double()
+    x = leaf(c["x"])
+    logits = model(x)
+    logits.sum().backward()
+    try:
+        model(const(np.zeros((1, 5))))
+        refused = False
+    except ValueError:  # the wrong number of features must be refused
+        refused = True
+    return {"logits": np.array(logits.array), "dx": grad_of(x), "refuses_wrong_width": np.array(refused)}
+
+
+def cnn_cases(rng):
+    n, h, w = int(rng.integers(1, 4)), int(rng.integers(4, 9)), int(rng.integers(4, 9))
+    return {"x": values(rng, (n, 1, h, w), edge=False), "two_stages": np.array(bool(rng.random() < 0.5)),
+            "training": np.array(bool(rng.random() < 0.5)), "seed": np.array(rng.integers(0, 2**31))}
+
+
+def cnn_probe(c):
+    tge = load()
+    tge.manual_seed(int(c["seed"]))
+    widths = (3, 4) if bool(c["two_stages"]) else (3,)
+    model = load("models").SmallCNN(1, 3, widths=widths, blocks_per_stage=1)
+    model.double()
+    model.train(bool(c["training"]))
+    logits = model(const(c["x"]))
+    try:
+        model(const(c["x"][0]))
+        refused = False
+    except ValueError:  # a single (C, H, W) image must be refused
+        refused = True
+    return {"logits": np.array(logits.array), "refuses_3d_input": np.array(refused)}
+
+
+# ----------------------------------------------------------------------------- table
+CHECKS = {
+    "1.1": Check(neuron_cases, neuron_probe),
+    "1.2": Check(mul_div_cases, mul_div_probe),
+    "1.3": Check(matmul_cases, matmul_probe),
+    "1.6": Check(jacobian_cases, jacobian_probe, rtol=1e-5, atol=1e-6),
+    "2.1": Check(activation_cases, relu_probe),
+    "2.2": Check(activation_cases, sigmoid_tanh_probe, rtol=1e-5, atol=1e-7),
+    "2.3": Check(cross_entropy_cases, cross_entropy_probe),
+    "2.4": Check(linear_cases, linear_probe),
+    "2.5": Check(dropout_cases, dropout_probe),
+    "3.1": Check(im2col_cases, im2col_probe),
+    "3.2": Check(col2im_cases, col2im_probe),
+    "3.5": Check(max_pool_cases, max_pool_probe),
+    "3.6": Check(avg_pool_cases, avg_pool_probe),
+    "4.1": Check(batch_norm_cases, batch_norm_forward_probe),
+    "4.2": Check(batch_norm_cases, batch_norm_backward_probe),
+    "4.3": Check(row_norm_cases, layer_norm_probe),
+    "4.4": Check(row_norm_cases, rms_norm_probe),
+    "5.1": Check(mlp_cases, mlp_probe),
+    "5.2": Check(cnn_cases, cnn_probe),
+}
+
+
+def public_cases(task_id):
+    """The task's fixed public cases (the same for every student and every run)."""
+    a, b = (int(p) for p in task_id.split("."))
+    return [CHECKS[task_id].cases(np.random.default_rng([a, b, i])) for i in range(PUBLIC_CASES)]
+
+
+def hidden_cases(task_id, seed):
+    """The task's hidden cases, drawn from the grading run's secret ``seed``."""
+    a, b = (int(p) for p in task_id.split("."))
+    rng = np.random.default_rng([seed, a, b])
+    return [CHECKS[task_id].cases(rng) for _ in range(HIDDEN_CASES)]
+
+
+# --------------------------------------------------------------------------- compare
+def compare(expected, got, rtol, atol):
+    """``(ok, message)``: every expected answer present, of the same dtype and shape,
+    and close (NaN where NaN is expected). ``got`` holds plain arrays read back with
+    ``allow_pickle=False``; the comparison runs in the grader, never in student code."""
+    for key, e in expected.items():
+        if key not in got:
+            return False, f"no answer {key!r}"
+        g = got[key]
+        if type(g) is not np.ndarray:
+            return False, f"answer {key!r} is a {type(g).__name__}, not an array"
+        if g.dtype != e.dtype:
+            return False, f"answer {key!r} has dtype {g.dtype}, expected {e.dtype}"
+        if g.shape != e.shape:
+            return False, f"answer {key!r} has shape {g.shape}, expected {e.shape}"
+        if e.dtype.kind in "fc":
+            close = np.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
+            if not close.all():
+                where = np.unravel_index(np.argmin(close), close.shape) if close.ndim else ()
+                return False, (f"answer {key!r} differs at index {tuple(int(i) for i in where)}: "
+                               f"got {g[where]!r}, expected {e[where]!r} ({int((~close).sum())} of {close.size} entries wrong)")
+        elif not np.array_equal(g, e):
+            return False, f"answer {key!r} differs ({int((g != e).sum())} of {g.size} entries wrong)"
+    return True, "ok"
