@@ -27,7 +27,8 @@ def sigmoid_neuron(w, x):
     x = np.asarray(x, dtype=w.dtype)
     # BEGIN SOLUTION task 1.1
     s = w[0] * x[0] + w[1] * x[1] + w[2]  # forward: the weighted sum ...
-    f = 1.0 / (1.0 + np.exp(-s))  # ... through the sigmoid
+    e = np.exp(-np.abs(s))  # ... through the sigmoid, in the form that cannot overflow
+    f = 1.0 / (1.0 + e) if s >= 0 else e / (1.0 + e)
     ds = f * (1.0 - f)  # backward: df/ds, the sigmoid's local derivative
     dw = np.array([x[0] * ds, x[1] * ds, ds], dtype=w.dtype)  # the add node sends ds to a, b and w2
     dx = np.array([w[0] * ds, w[1] * ds], dtype=w.dtype)  # the mul nodes swap their inputs
