@@ -98,3 +98,12 @@ def load_manifest(path=DEFAULT_MANIFEST):
         tasks.setdefault(task.assignment, []).append(task)
     assignments = tuple(Assignment(n, titles[n], tuple(tasks.get(n, ()))) for n in sorted(titles))
     return Manifest(assignments, path)
+
+
+def test_marks(manifest):
+    """{pytest node id without parameters: [task marks]} for tasks.toml's public tests."""
+    marks = {}
+    for task in manifest.tasks:
+        for node in task.tests:
+            marks.setdefault(node, []).append(task.marker)
+    return marks

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)# BEGIN SOLUTION task (?P<id>\S+)\s*$")
 END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
-ANY_MARKER = re.compile(r"#\s*(BEGIN|END)\s+SOLUTION", re.IGNORECASE)
+ANY_MARKER = re.compile(r"^\s*#\s*(BEGIN|END)\s+SOLUTION", re.IGNORECASE)  # a comment that tries to be one
 
 
 class MarkerError(ValueError):
