@@ -60,13 +60,13 @@ class Check:
 # ----------------------------------------------------------------------- input helpers
 def values(rng, shape, dtype=np.float64, edge=True, scale=1.0):
     """Normal values; with ``edge`` some exact zeros, large and tiny magnitudes."""
-    a = rng.normal(size=shape) * scale
+    a = np.asarray(rng.normal(size=shape) * scale)
     if edge and a.size:
         flat = a.reshape(-1)
         for value in (0.0, 30.0, -30.0, 1e-8):
             if rng.random() < 0.5:
                 flat[rng.integers(flat.size)] = value
-    return a.astype(dtype)
+    return np.asarray(a.astype(dtype))
 
 
 def shape(rng, ndim_range=(1, 3), size_range=(1, 4)):
@@ -107,6 +107,43 @@ def neuron_cases(rng):
 def neuron_probe(c):
     f, dw, dx = load("autograd.by_hand").sigmoid_neuron(c["w"], c["x"])
     return {"f": f, "dw": dw, "dx": dx}
+
+
+def unbroadcast_cases(rng):
+    big = shape(rng, (0, 3))
+    small = tuple(1 if rng.random() < 0.4 else n for n in big[rng.integers(0, len(big) + 1):])
+    dtype = rng.choice([np.float64, np.float32])
+    return {"g": values(rng, big, dtype, edge=False), "shape": np.array(small, dtype=np.int64),
+            "a": values(rng, big, edge=False), "b": values(rng, small, edge=False)}
+
+
+def unbroadcast_probe(c):
+    unbroadcast = load("autograd.engine").unbroadcast
+    a, b = leaf(c["a"]), leaf(c["b"])
+    (a + b).backward(const(np.ones(np.broadcast_shapes(c["a"].shape, c["b"].shape))))
+    return {"summed": unbroadcast(c["g"], ints(c["shape"]) if c["shape"].size else ()),
+            "same_shape": unbroadcast(c["g"], c["g"].shape), "add_da": grad_of(a), "add_db": grad_of(b)}
+
+
+def topological_cases(rng):
+    return {"x": values(rng, shape(rng), edge=False), "repeats": np.array(rng.integers(1, 5)),
+            "chain": np.array(rng.integers(1100, 1400))}
+
+
+def topological_probe(c):
+    x = leaf(c["x"])
+    a = x.exp()  # used by many consumers: runs only after all of them sent their gradient
+    b = a + a  # one node consumed twice through two edges
+    out = b.sin()
+    for _ in range(int(c["repeats"])):
+        out = out + a - b * 0.25
+    (out.sum() + a.sum()).backward()
+    y = leaf(c["x"])
+    z = y
+    for _ in range(int(c["chain"])):  # longer than Python's recursion limit
+        z = z + 0.001
+    z.sum().backward()
+    return {"dx": grad_of(x), "chain_dx": grad_of(y)}
 
 
 def mul_div_cases(rng):
@@ -257,6 +294,45 @@ def dropout_probe(c):
             "eval_returns_input": np.array(y_eval is x_eval)}
 
 
+def optimizer_cases(rng):
+    s = shape(rng, (1, 2))
+    momentum = float(rng.choice([0.0, 0.9]))
+    dampening = float(rng.choice([0.0, 0.5]))
+    decay = rng.uniform(0.2, 1.0)  # shrinking gradients: amsgrad's max matters
+    return {"p": values(rng, s, edge=False), "grads": np.stack([values(rng, s, edge=False) * decay ** k for k in range(4)]),
+            "lr": np.array(rng.choice([0.1, 0.01])), "momentum": np.array(momentum), "dampening": np.array(dampening),
+            "nesterov": np.array(bool(momentum > 0 and dampening == 0 and rng.random() < 0.5)),
+            "weight_decay": np.array(rng.choice([0.0, 0.1])), "maximize": np.array(bool(rng.random() < 0.3)),
+            "betas": np.array([rng.choice([0.9, 0.5]), rng.choice([0.999, 0.9])]), "eps": np.array(rng.choice([1e-8, 1e-3])),
+            "amsgrad": np.array(bool(rng.random() < 0.5))}
+
+
+def trajectory(optimizer, p, grads):
+    """The parameter after each of the steps, one gradient per step."""
+    steps = []
+    for g in grads:
+        p.grad = const(g)
+        optimizer.step()
+        steps.append(np.array(p.array))
+    return np.stack(steps)
+
+
+def sgd_probe(c):
+    p = leaf(c["p"])
+    optimizer = load("optim").SGD([p], lr=float(c["lr"]), momentum=float(c["momentum"]), dampening=float(c["dampening"]),
+                                   weight_decay=float(c["weight_decay"]), nesterov=bool(c["nesterov"]),
+                                   maximize=bool(c["maximize"]))
+    return {"trajectory": trajectory(optimizer, p, c["grads"])}
+
+
+def adam_probe(c):
+    p = leaf(c["p"])
+    optimizer = load("optim").Adam([p], lr=float(c["lr"]), betas=tuple(float(b) for b in c["betas"]), eps=float(c["eps"]),
+                                    weight_decay=float(c["weight_decay"]), amsgrad=bool(c["amsgrad"]),
+                                    maximize=bool(c["maximize"]))
+    return {"trajectory": trajectory(optimizer, p, c["grads"])}
+
+
 # ------------------------------------------------------------------- assignment 3
 def window_args(c):
     return ints(c["kernel"]), ints(c["stride"]), ints(c["padding"]), ints(c["dilation"])
@@ -288,6 +364,51 @@ def col2im_cases(rng):
 
 def col2im_probe(c):
     return {"x": load("kernels.unfold").col2im_reference(c["cols"], ints(c["input_shape"]), *window_args(c))}
+
+
+def conv_cases(rng):
+    """A grouped, strided, padded, dilated 2-D convolution that fits its input."""
+    groups = int(rng.choice([1, 1, 2]))
+    c, oc = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+    while True:
+        cfg, (n, _, h, w), (oh, ow) = im2col_config(rng)
+        if cfg["padding"].max() <= (cfg["dilation"] * (cfg["kernel"] - 1)).max():
+            break
+    kh, kw = cfg["kernel"]
+    return {"x": values(rng, (n, c, h, w), edge=False), "weight": values(rng, (oc, c // groups, kh, kw), edge=False),
+            "g": values(rng, (n, oc, oh, ow), edge=False), "groups": np.array(groups), **cfg}
+
+
+def conv_probe(c):
+    conv = load("ops.conv")
+    _, stride, padding, dilation = window_args(c)
+    groups = int(c["groups"])
+    return {"out": conv.conv_forward(c["x"], c["weight"], stride, padding, dilation, groups),
+            "dx": conv.conv_input_grad(c["g"], c["weight"], c["x"].shape, stride, padding, dilation, groups),
+            "dweight": conv.conv_weight_grad(c["x"], c["g"], c["weight"].shape, stride, padding, dilation, groups)}
+
+
+def conv_transpose_cases(rng):
+    groups = int(rng.choice([1, 1, 2]))
+    c_in, c_out = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+    k, s, d = rng.integers(1, 4), rng.integers(1, 3), rng.integers(1, 3)
+    p = rng.integers(0, (d * (k - 1)) // 2 + 1)
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(2, 5)), int(rng.integers(2, 5))
+    output_padding = int(rng.integers(0, s))  # < stride (the reference refuses nothing but mishandles output_padding >= stride)
+    y = values(rng, (n, c_in, h, w), edge=False)
+    oh, ow = ((size - 1) * s - 2 * p + d * (k - 1) + output_padding + 1 for size in (h, w))
+    return {"y": y, "weight": values(rng, (c_in, c_out // groups, k, k), edge=False), "bias": values(rng, (c_out,), edge=False),
+            "g": values(rng, (n, c_out, oh, ow), edge=False), "stride": np.array(s), "padding": np.array(p),
+            "dilation": np.array(d), "output_padding": np.array(output_padding), "groups": np.array(groups)}
+
+
+def conv_transpose_probe(c):
+    F = load("nn.functional")
+    y, weight, bias = leaf(c["y"]), leaf(c["weight"]), leaf(c["bias"])
+    out = F.conv_transpose2d(y, weight, bias, stride=int(c["stride"]), padding=int(c["padding"]),
+                             output_padding=int(c["output_padding"]), groups=int(c["groups"]), dilation=int(c["dilation"]))
+    out.backward(const(c["g"]))
+    return {"out": np.array(out.array), "dy": grad_of(y), "dweight": grad_of(weight), "dbias": grad_of(bias)}
 
 
 def max_pool_cases(rng):
@@ -472,16 +593,22 @@ def cnn_probe(c):
 # ----------------------------------------------------------------------------- table
 CHECKS = {
     "1.1": Check(neuron_cases, neuron_probe),
-    "1.2": Check(mul_div_cases, mul_div_probe),
-    "1.3": Check(matmul_cases, matmul_probe),
+    "1.2": Check(unbroadcast_cases, unbroadcast_probe),
+    "1.3": Check(topological_cases, topological_probe),
+    "1.4": Check(mul_div_cases, mul_div_probe),
+    "1.5": Check(matmul_cases, matmul_probe),
     "1.6": Check(jacobian_cases, jacobian_probe, rtol=1e-5, atol=1e-6),
     "2.1": Check(activation_cases, relu_probe),
     "2.2": Check(activation_cases, sigmoid_tanh_probe, rtol=1e-5, atol=1e-7),
     "2.3": Check(cross_entropy_cases, cross_entropy_probe),
     "2.4": Check(linear_cases, linear_probe),
     "2.5": Check(dropout_cases, dropout_probe),
+    "2.6": Check(optimizer_cases, sgd_probe),
+    "2.7": Check(optimizer_cases, adam_probe),
     "3.1": Check(im2col_cases, im2col_probe),
     "3.2": Check(col2im_cases, col2im_probe),
+    "3.3": Check(conv_cases, conv_probe),
+    "3.4": Check(conv_transpose_cases, conv_transpose_probe),
     "3.5": Check(max_pool_cases, max_pool_probe),
     "3.6": Check(avg_pool_cases, avg_pool_probe),
     "4.1": Check(batch_norm_cases, batch_norm_forward_probe),

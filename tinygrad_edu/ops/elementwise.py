@@ -54,7 +54,7 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        # BEGIN SOLUTION task 1.2
+        # BEGIN SOLUTION task 1.4
         x, y = ctx.saved_tensors
         gx = g * y if ctx.needs_input_grad[0] else None
         gy = g * x if ctx.needs_input_grad[1] else None
@@ -76,7 +76,7 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
-        # BEGIN SOLUTION task 1.2
+        # BEGIN SOLUTION task 1.4
         x, y = ctx.saved_tensors
         gx = g / y if ctx.needs_input_grad[0] else None
         gy = -g * x / (y * y) if ctx.needs_input_grad[1] else None
