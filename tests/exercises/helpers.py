@@ -47,6 +47,7 @@ def fill_stubs(folder):
 
 def grade_quiet(submission, out, **kwargs):
     kwargs.setdefault("limits", FAST)
+    kwargs.setdefault("jobs", 2)  # CI has 2 cores; grade() never runs more children than CPUs
     grading = grade(submission, out, echo=None, **kwargs)
     results = json.loads(Path(out).read_text())  # valid JSON, always
     assert set(results) >= {"score", "execution_time", "tests"}

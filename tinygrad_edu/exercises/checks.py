@@ -164,28 +164,29 @@ def mul_div_probe(c):
             "mul_da_alone": grad_of(a3)}
 
 
+MATMUL_KINDS = ("matrix", "batched", "vector_left", "vector_right", "dot")
+
+
 def matmul_cases(rng):
-    m, k, n = rng.integers(1, 5, size=3)
-    kind = rng.choice(["matrix", "batched", "vector-left", "vector-right", "dot"])
-    if kind == "matrix":
-        sx, sy = (m, k), (k, n)
-    elif kind == "batched":  # broadcast batch dims
-        b1, b2 = rng.integers(1, 4, size=2)
-        sx, sy = (b1, 1, m, k), (b2, k, n)
-    elif kind == "vector-left":
-        sx, sy = (k,), (2, k, n)
-    elif kind == "vector-right":
-        sx, sy = (2, m, k), (k,)
-    else:
-        sx, sy = (k,), (k,)
-    x, y = values(rng, sx, edge=False), values(rng, sy, edge=False)
-    return {"x": x, "y": y, "g": values(rng, np.matmul(x, y).shape, edge=False)}
+    """One problem of every kind: matrices, broadcast batches, 1-D operands, a dot product."""
+    m, k, n = (int(v) for v in rng.integers(1, 5, size=3))
+    b1, b2 = (int(v) for v in rng.integers(2, 4, size=2))
+    shapes = {"matrix": ((m, k), (k, n)), "batched": ((b1, 1, m, k), (b2, k, n)),
+              "vector_left": ((k,), (2, k, n)), "vector_right": ((2, m, k), (k,)), "dot": ((k,), (k,))}
+    case = {}
+    for kind, (sx, sy) in shapes.items():
+        x, y = values(rng, sx, edge=False), values(rng, sy, edge=False)
+        case.update({f"{kind}_x": x, f"{kind}_y": y, f"{kind}_g": values(rng, np.matmul(x, y).shape, edge=False)})
+    return case
 
 
 def matmul_probe(c):
-    x, y = leaf(c["x"]), leaf(c["y"])
-    (x @ y).backward(const(c["g"]))
-    return {"dx": grad_of(x), "dy": grad_of(y)}
+    answers = {}
+    for kind in MATMUL_KINDS:
+        x, y = leaf(c[f"{kind}_x"]), leaf(c[f"{kind}_y"])
+        (x @ y).backward(const(c[f"{kind}_g"]))
+        answers[f"{kind}_dx"], answers[f"{kind}_dy"] = grad_of(x), grad_of(y)
+    return answers
 
 
 def jacobian_cases(rng):
@@ -207,7 +208,9 @@ def jacobian_probe(c):
 def activation_cases(rng):
     s = shape(rng)
     dtype = rng.choice([np.float64, np.float32])
-    return {"x": values(rng, s, dtype), "g": values(rng, s, dtype, edge=False),
+    x = values(rng, s, dtype)
+    x.reshape(-1)[0] = 0  # the kink: every case asks for the derivative at exactly 0
+    return {"x": x, "g": values(rng, s, dtype, edge=False),
             "slope": np.array(rng.choice([0.01, 0.2, 1.5]))}
 
 
@@ -230,34 +233,40 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def cross_entropy_cases(rng):
-    n, classes = rng.integers(1, 5), rng.integers(2, 6)
-    extra = tuple(rng.integers(1, 3, size=rng.integers(0, 2)))  # (N, C, d1): per-pixel classes
+    n, classes = int(rng.integers(2, 5)), int(rng.integers(2, 6))
+    extra = tuple(int(v) for v in rng.integers(1, 3, size=rng.integers(0, 2)))  # (N, C, d1): per-pixel classes
     target = rng.integers(0, classes, size=(n,) + extra)
-    if rng.random() < 0.5 and target.size > 1:
+    if rng.random() < 0.5:
         target.reshape(-1)[0] = -100  # ignore_index
-    reduction = rng.integers(0, 3)
-    loss_shape = target.shape if REDUCTIONS[reduction] == "none" else ()
-    s = shape(rng, (1, 3))
-    return {"logits": values(rng, (n, classes) + extra, scale=rng.choice([1.0, 50.0])), "target": target,
-            "weight": rng.uniform(0.5, 2.0, size=classes) if rng.random() < 0.5 else np.zeros(0),
-            "reduction": np.array(reduction), "g": values(rng, loss_shape, edge=False),
-            "x": values(rng, s, scale=3.0), "dim": np.array(rng.integers(0, len(s))),
+    s = shape(rng, (2, 3))
+    case = {"logits": values(rng, (n, classes) + extra, scale=rng.choice([1.0, 50.0])), "target": target,
+            "weight": rng.uniform(0.5, 2.0, size=classes), "g_none": values(rng, target.shape, edge=False),
+            "x": values(rng, s, scale=3.0), "dim": np.array(rng.integers(0, len(s) - 1)),  # not the last dim
             "g_x": values(rng, s, edge=False)}
+    case["g_sum"], case["g_mean"] = values(rng, (), edge=False), values(rng, (), edge=False)
+    return case
 
 
 def cross_entropy_probe(c):
+    """Every reduction, with and without class weights; and log_softmax alone."""
     F = load("nn.functional")
-    logits = leaf(c["logits"])
-    weight = const(c["weight"]) if c["weight"].size else None
-    loss = F.cross_entropy(logits, const(c["target"]), weight=weight, reduction=REDUCTIONS[int(c["reduction"])])
-    loss.backward(const(c["g"]))
+    answers = {}
+    for reduction in ("mean", "sum", "none"):
+        for weighted in (False, True):
+            logits = leaf(c["logits"])
+            loss = F.cross_entropy(logits, const(c["target"]), weight=const(c["weight"]) if weighted else None,
+                                   reduction=reduction)
+            loss.backward(const(c["g_" + reduction]))
+            name = f"{reduction}{'_weighted' if weighted else ''}"
+            answers[f"loss_{name}"], answers[f"dlogits_{name}"] = np.array(loss.array), grad_of(logits)
     x = leaf(c["x"])
     F.log_softmax(x, int(c["dim"])).backward(const(c["g_x"]))
-    return {"loss": np.array(loss.array), "dlogits": grad_of(logits), "log_softmax_dx": grad_of(x)}
+    answers["log_softmax_dx"] = grad_of(x)
+    return answers
 
 
 def linear_cases(rng):
-    lead = shape(rng, (0, 2))
+    lead = shape(rng, (1, 2), (2, 4))  # several rows: the bias gradient is a sum
     n_in, n_out = rng.integers(1, 5, size=2)
     return {"x": values(rng, lead + (n_in,)), "w": values(rng, (n_out, n_in)),
             "b": values(rng, (n_out,)) if rng.random() < 0.7 else np.zeros(0),
@@ -276,35 +285,36 @@ def linear_probe(c):
     return answers
 
 
+DROPOUT_PS = (0.0, 1.0)  # besides a random p in (0, 1) per case
+
+
 def dropout_cases(rng):
-    s = shape(rng, (1, 3), (1, 6))
-    return {"x": values(rng, s), "g": values(rng, s, edge=False), "p": np.array(rng.choice([0.0, 0.25, 0.5, 1.0])),
+    s = shape(rng, (1, 3), (2, 6))
+    return {"x": values(rng, s), "g": values(rng, s, edge=False), "p": np.array(rng.uniform(0.1, 0.9)),
             "seed": np.array(rng.integers(0, 2**31))}
 
 
 def dropout_probe(c):
     tge, F = load(), load("nn.functional")
-    tge.manual_seed(int(c["seed"]))
-    x = leaf(c["x"])
-    y = F.dropout(x, float(c["p"]), training=True)
-    y.backward(const(c["g"]))
-    x_eval = leaf(c["x"])
-    y_eval = F.dropout(x_eval, float(c["p"]), training=False)
-    return {"y": np.array(y.array), "dx": grad_of(x), "y_eval": np.array(y_eval.array),
-            "eval_returns_input": np.array(y_eval is x_eval)}
+    answers = {}
+    for i, p in enumerate((float(c["p"]),) + DROPOUT_PS):
+        tge.manual_seed(int(c["seed"]))
+        x = leaf(c["x"])
+        y = F.dropout(x, p, training=True)
+        y.backward(const(c["g"]))
+        x_eval = leaf(c["x"])
+        y_eval = F.dropout(x_eval, p, training=False)
+        answers.update({f"y{i}": np.array(y.array), f"dx{i}": grad_of(x), f"y_eval{i}": np.array(y_eval.array),
+                        f"eval_returns_input{i}": np.array(y_eval is x_eval)})
+    return answers
 
 
 def optimizer_cases(rng):
     s = shape(rng, (1, 2))
-    momentum = float(rng.choice([0.0, 0.9]))
-    dampening = float(rng.choice([0.0, 0.5]))
     decay = rng.uniform(0.2, 1.0)  # shrinking gradients: amsgrad's max matters
     return {"p": values(rng, s, edge=False), "grads": np.stack([values(rng, s, edge=False) * decay ** k for k in range(4)]),
-            "lr": np.array(rng.choice([0.1, 0.01])), "momentum": np.array(momentum), "dampening": np.array(dampening),
-            "nesterov": np.array(bool(momentum > 0 and dampening == 0 and rng.random() < 0.5)),
-            "weight_decay": np.array(rng.choice([0.0, 0.1])), "maximize": np.array(bool(rng.random() < 0.3)),
-            "betas": np.array([rng.choice([0.9, 0.5]), rng.choice([0.999, 0.9])]), "eps": np.array(rng.choice([1e-8, 1e-3])),
-            "amsgrad": np.array(bool(rng.random() < 0.5))}
+            "lr": np.array(rng.choice([0.1, 0.01])), "betas": np.array([rng.choice([0.9, 0.5]), rng.choice([0.999, 0.9])]),
+            "eps": np.array(rng.choice([1e-8, 1e-3]))}
 
 
 def trajectory(optimizer, p, grads):
@@ -317,20 +327,29 @@ def trajectory(optimizer, p, grads):
     return np.stack(steps)
 
 
+SGD_OPTIONS = [dict(momentum=m, dampening=d, nesterov=n, weight_decay=w, maximize=x)
+               for m in (0.0, 0.9) for d in (0.0, 0.5) for n in (False, True) for w in (0.0, 0.1) for x in (False, True)
+               if not (n and (m == 0 or d != 0))]
+ADAM_OPTIONS = [dict(amsgrad=a, weight_decay=w, maximize=x) for a in (False, True) for w in (0.0, 0.1) for x in (False, True)]
+
+
 def sgd_probe(c):
-    p = leaf(c["p"])
-    optimizer = load("optim").SGD([p], lr=float(c["lr"]), momentum=float(c["momentum"]), dampening=float(c["dampening"]),
-                                   weight_decay=float(c["weight_decay"]), nesterov=bool(c["nesterov"]),
-                                   maximize=bool(c["maximize"]))
-    return {"trajectory": trajectory(optimizer, p, c["grads"])}
+    """Every combination of SGD's options on the same gradients."""
+    answers = {}
+    for i, options in enumerate(SGD_OPTIONS):
+        p = leaf(c["p"])
+        answers[f"trajectory{i}"] = trajectory(load("optim").SGD([p], lr=float(c["lr"]), **options), p, c["grads"])
+    return answers
 
 
 def adam_probe(c):
-    p = leaf(c["p"])
-    optimizer = load("optim").Adam([p], lr=float(c["lr"]), betas=tuple(float(b) for b in c["betas"]), eps=float(c["eps"]),
-                                    weight_decay=float(c["weight_decay"]), amsgrad=bool(c["amsgrad"]),
-                                    maximize=bool(c["maximize"]))
-    return {"trajectory": trajectory(optimizer, p, c["grads"])}
+    answers = {}
+    for i, options in enumerate(ADAM_OPTIONS):
+        p = leaf(c["p"])
+        optimizer = load("optim").Adam([p], lr=float(c["lr"]), betas=tuple(float(b) for b in c["betas"]),
+                                        eps=float(c["eps"]), **options)
+        answers[f"trajectory{i}"] = trajectory(optimizer, p, c["grads"])
+    return answers
 
 
 # ------------------------------------------------------------------- assignment 3
@@ -359,11 +378,14 @@ def im2col_probe(c):
 def col2im_cases(rng):
     cfg, (n, ch, h, w), (oh, ow) = im2col_config(rng)
     kh, kw = cfg["kernel"]
-    return {"cols": values(rng, (ch, kh, kw, n, oh, ow), edge=False), "input_shape": np.array([n, ch, h, w]), **cfg}
+    return {"cols": values(rng, (ch, kh, kw, n, oh, ow), edge=False), "input_shape": np.array([n, ch, h, w]),
+            "overlapping_cols": values(rng, (1, 3, 3, 1, 3, 3), edge=False), **cfg}  # 3x3 windows, stride 1 on 5x5
 
 
 def col2im_probe(c):
-    return {"x": load("kernels.unfold").col2im_reference(c["cols"], ints(c["input_shape"]), *window_args(c))}
+    col2im = load("kernels.unfold").col2im_reference
+    return {"x": col2im(c["cols"], ints(c["input_shape"]), *window_args(c)),
+            "overlapping_x": col2im(c["overlapping_cols"], (1, 1, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1))}
 
 
 def conv_cases(rng):

@@ -33,6 +33,7 @@ def add_exercises_parser(commands):
     grade.add_argument("--seed", type=int, help="seed of the hidden cases (default: a fresh secret one per run)")
     grade.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per task (default: 60)")
     grade.add_argument("--memory-mib", type=int, default=3072, help="address-space limit per task (default: 3072)")
+    grade.add_argument("--jobs", type=int, default=1, help="tasks graded at once, at most the CPU count (default: 1)")
     grade.add_argument("--run-as", help="run student code as this user (the grader must run as root)")
     grade.set_defaults(run=run_grade)
 
@@ -49,5 +50,5 @@ def run_release(args):
 def run_grade(args):
     limits = Limits(memory_mib=args.memory_mib, cpu_s=max(1, int(args.timeout)), wall_s=args.timeout, run_as=args.run_as)
     grade(args.submission, args.out, args.manifest, args.assignment, set(args.tasks) if args.tasks else None,
-          args.seed, limits)
+          args.seed, limits, args.jobs)
     return 0

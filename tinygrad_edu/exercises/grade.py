@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,9 +78,14 @@ class Grading:
 
 
 def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None, task_ids=None, seed=None,
-          limits=Limits(), echo=print):
+          limits=Limits(), jobs=1, echo=print):
     """Grade ``submission`` (a folder holding ``tinygrad_edu/...``); write ``out``
-    (results.json) if given; return the ``Grading``."""
+    (results.json) if given; return the ``Grading``.
+
+    ``jobs`` children run at a time (at most the number of CPUs: never oversubscribe);
+    the references are computed one task after another in this process, since the
+    framework's random generator is global state.
+    """
     start = time.monotonic()
     submission = Path(submission).resolve()
     _refuse_untrusted_reference(submission)
@@ -87,12 +93,16 @@ def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None,
     tasks = [t for t in manifest.tasks if (assignment is None or t.assignment == assignment)
              and (task_ids is None or t.id in task_ids)]
     seed = secrets.randbits(63) if seed is None else seed
+    jobs = max(1, min(jobs, os.cpu_count() or 1))
     grading = Grading()
     workroot = Path(tempfile.mkdtemp(prefix="tge-grade-"))
     try:
         pristine, problems = _overlay_tree(workroot / "pristine", submission, manifest.files)
-        for task in tasks:
-            grading.tests += _grade_task(task, pristine, problems, workroot, seed, limits)
+        prepared = [_prepare(task, pristine, workroot, seed, limits) for task in tasks]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads only wait on their child
+            children = list(pool.map(lambda p: run_child(p.args, p.workdir, limits), prepared))
+        for p, child in zip(prepared, children):
+            grading.tests += _judge(p, child, problems, limits)
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
     grading.seconds = time.monotonic() - start
@@ -127,33 +137,51 @@ def _overlay_tree(tree, submission, files):
     return tree, problems
 
 
-def _grade_task(task, pristine, problems, workroot, seed, limits):
-    check = checks.CHECKS[task.id]
+@dataclass
+class Prepared:
+    task: object
+    workdir: Path
+    public: list
+    hidden: list
+    args: list
+
+
+def _prepare(task, pristine, workroot, seed, limits):
+    """The task's cases and its work folder: a fresh copy of the overlaid tree, the
+    grader's own runner.py and checks.py beside it, and inputs.npz."""
     public, hidden = checks.public_cases(task.id), checks.hidden_cases(task.id, seed)
-    cases = public + hidden
     workdir = workroot / ("task" + task.id.replace(".", "_"))
     shutil.copytree(pristine, workdir)
-    for name in ("runner.py", "checks.py"):  # the grader's own copies, outside the submission's tree
+    for name in ("runner.py", "checks.py"):
         shutil.copyfile(HERE / name, workdir / name)
+    cases = public + hidden
     np.savez(workdir / "inputs.npz", **{f"c{i}.{k}": np.asarray(v) for i, case in enumerate(cases) for k, v in case.items()})
     if limits.run_as:
         _give_to(workdir, limits.run_as)
+    args = ["runner.py", workdir, "checks.py", task.id, "inputs.npz", "answers.npz"]
+    return Prepared(task, workdir, public, hidden, args)
+
+
+def _judge(prepared, child, problems, limits):
+    """Compare the child's answers with the references computed here: two tests."""
+    task = prepared.task
+    check = checks.CHECKS[task.id]
+    cases = prepared.public + prepared.hidden
+    answers, failure = _read_answers(prepared.workdir / "answers.npz", child, limits)
     missing = [f"{rel} {problems[rel]}" for rel in task.files if rel in problems]
-    child = run_child(["runner.py", workdir, "checks.py", task.id, "inputs.npz", "answers.npz"], workdir, limits)
-    answers, failure = _read_answers(workdir / "answers.npz", child, limits)
     verdicts = []
     for i, case in enumerate(cases):
         expected = check.probe({k: np.array(v) for k, v in case.items()})
-        if failure is not None:
+        if missing:
+            verdicts.append((False, "; ".join(missing)))
+        elif failure is not None:
             verdicts.append((False, failure))
         elif f"c{i}.__error__" in answers:
             verdicts.append((False, "raised " + bytes(answers[f"c{i}.__error__"]).decode("utf-8", "replace")))
         else:
             got = {k.split(".", 1)[1]: v for k, v in answers.items() if k.startswith(f"c{i}.")}
             verdicts.append(checks.compare(expected, got, check.rtol, check.atol))
-    if missing:
-        verdicts = [(False, "; ".join(missing))] * len(cases)
-    n = len(public)
+    n = len(prepared.public)
     public_points = task.points * PUBLIC_SHARE
     return [
         _test(task, "public", 1, verdicts[:n], public_points, "visible"),
