@@ -94,6 +94,9 @@ def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None,
              and (task_ids is None or t.id in task_ids)]
     seed = secrets.randbits(63) if seed is None else seed
     jobs = max(1, min(jobs, os.cpu_count() or 1))
+    if os.geteuid() == 0 and not limits.run_as and echo:
+        echo("warning: grading as root without --run-as: the kernel does not enforce the process limit for root, "
+             "and student code can read every file; pass --run-as USER (an unprivileged user)")
     grading = Grading()
     workroot = Path(tempfile.mkdtemp(prefix="tge-grade-"))
     try:
@@ -203,7 +206,7 @@ def _read_answers(path, child, limits):
     if child.timed_out:
         return {}, f"timed out: no answers within the {limits.wall_s:g} s wall-clock limit (an endless loop?)"
     if child.returncode in (-24, -9) and not path.exists():  # SIGXCPU, then SIGKILL at the hard limit
-        return {}, f"killed after {limits.cpu_s} s of CPU time (an endless loop?)"
+        return {}, f"killed after {limits.cpu_s} s of CPU time (an endless loop, or a fight with the memory limit?)"
     if not path.exists():
         return {}, (f"the grading process ended (status {child.returncode}) before writing its answers; did the "
                     f"code exit, crash or exhaust memory? Its last words: {child.stderr_tail[-400:].strip()!r}")

@@ -5,12 +5,15 @@
   against the process limit);
 - limits set in the child before it starts (``resource.setrlimit``): address space
   (a memory bomb gets MemoryError), CPU seconds, file size, and no new processes
-  (a fork bomb gets an error; not enforced for root, see ``run_as``);
+  (a fork bomb gets an error). The kernel does not enforce the process limit for
+  root: a grader running as root (Gradescope) should pass ``run_as`` an unprivileged
+  user, which also keeps student code from reading files only root may read;
 - its own process group, killed whole by the parent at the wall-clock timeout and
   after every run, so nothing it started outlives it;
 - stdout/stderr to files (bounded by the file-size limit), never to a pipe.
 """
 import os
+import pwd
 import resource
 import signal
 import subprocess
@@ -68,16 +71,24 @@ def _apply_limits(limits):
 
 
 def run_child(args, workdir, limits):
-    """Run ``python -I *args`` in ``workdir``; kill its process group at ``limits.wall_s``."""
+    """Run ``python -I *args`` in ``workdir``; kill its process group at ``limits.wall_s``.
+    A child that cannot even start is reported as a failed run (status -1), not raised."""
     workdir = Path(workdir)
+    user = group = None
+    if limits.run_as:
+        entry = pwd.getpwnam(limits.run_as)
+        user, group = entry.pw_uid, entry.pw_gid
     with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
         start = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, "-I", *map(str, args)], cwd=workdir, env=scrubbed_env(workdir),
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
-            preexec_fn=_apply_limits(limits), close_fds=True,
-            user=limits.run_as, group=None,
-        )
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", *map(str, args)], cwd=workdir, env=scrubbed_env(workdir),
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                preexec_fn=_apply_limits(limits), close_fds=True,
+                user=user, group=group, extra_groups=[] if user is not None else None,
+            )
+        except OSError as e:
+            return ChildResult(-1, False, 0.0, f"the grading process could not start: {e}")
         timed_out = False
         try:
             proc.wait(timeout=limits.wall_s)
