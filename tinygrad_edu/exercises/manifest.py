@@ -4,7 +4,10 @@ A task is one idea a student implements (a backward, a kernel, a forward pass). 
 solution may span several marked regions in several files; all regions carrying its id
 are stubbed together.
 """
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI (setup.cfg requires it there)
+    import tomli as tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
