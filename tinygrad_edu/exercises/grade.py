@@ -111,13 +111,18 @@ def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None,
     grading.seconds = time.monotonic() - start
     if out is not None:
         write_results(grading, out)
-    if echo:
-        echo(table(grading))
+    if echo:  # the seed goes to the terminal only (Gradescope hides stdout from students)
+        echo(table(grading) + f"\nhidden cases drawn from seed {seed} (reproduce with --seed {seed})")
     return grading
 
 
 def _refuse_untrusted_reference(submission):
-    """The references must come from the grader's own package, never the submission's."""
+    """The references must come from the grader's own package, never the submission's.
+
+    A path check can only catch a grader package nested inside the submission; run
+    the grader from its own checkout (``cd /autograder/source``), never with the
+    submission as the current folder, where ``python -m`` would import the student's
+    package as the reference."""
     if PACKAGE_DIR == submission or submission in PACKAGE_DIR.parents:
         if (submission / "tinygrad_edu") != PACKAGE_DIR:
             raise RuntimeError(f"grade: the grader's tinygrad_edu ({PACKAGE_DIR}) lies inside the submission "
