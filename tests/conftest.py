@@ -11,11 +11,24 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tinygrad_edu.exercises.manifest import DEFAULT_MANIFEST, load_manifest, test_marks
+
 settings.register_profile(
     "ci", max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that exercises/tasks.toml lists for each task, so that
+    ``pytest -m task2_3`` selects a task's public tests."""
+    if not DEFAULT_MANIFEST.exists():
+        return
+    marks = test_marks(load_manifest(DEFAULT_MANIFEST))
+    for item in items:
+        for mark in marks.get(item.nodeid.split("[")[0], ()):
+            item.add_marker(getattr(pytest.mark, mark))
 
 
 @pytest.fixture(autouse=True)

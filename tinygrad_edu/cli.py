@@ -7,6 +7,8 @@
     tinygrad-edu gradcheck --list           the names of the ops
     tinygrad-edu train cnn                  train the small CNN on the bundled digits
     tinygrad-edu train mlp --epochs 5       the MLP, fewer epochs
+    tinygrad-edu exercises release OUT      the student tree of the exercises (exercises/README.md)
+    tinygrad-edu exercises grade DIR --out results.json   grade a submission
 
 ``gradcheck`` compares each op's hand-written backward with central differences on
 random float64 inputs, with the kernels users run (the default set, Numba where
@@ -33,6 +35,7 @@ from . import __version__, kernels
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
 from .testing import op_table
 from .train_cli import add_train_parser
+from .exercises.cli import add_exercises_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
 DRAWS = 3        # input shapes checked per op (default of --draws)
@@ -63,6 +66,7 @@ def build_parser():
     check.set_defaults(run=run_gradcheck)
 
     add_train_parser(commands)  # tinygrad-edu train mlp|cnn (train_cli.py)
+    add_exercises_parser(commands)  # tinygrad-edu exercises release|grade (exercises/cli.py)
     return parser
 
 

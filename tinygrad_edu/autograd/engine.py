@@ -28,6 +28,7 @@ def unbroadcast(grad, shape):
     Broadcasting copies an input along new leading axes and along axes of size 1,
     so each copy's gradient flows back to the same input element: sum over those axes.
     """
+    # BEGIN SOLUTION task 1.2
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -39,6 +40,7 @@ def unbroadcast(grad, shape):
     if summed.shape != shape:
         raise RuntimeError(f"unbroadcast: gradient of shape {tuple(grad.shape)} cannot be summed to input shape {shape}")
     return summed
+    # END SOLUTION
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
@@ -51,18 +53,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     relevant = None if capture is None else _nodes_leading_to(roots, {node for node, _ in capture})
 
     # 1. dependency counts of every reachable node
-    dependencies = {}
-    stack = [node for node, _ in roots]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for child, _ in _children(node, relevant):
-            if child is None:
-                continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+    dependencies = dependency_counts(roots, relevant)
 
     # 2. seed the buffers with the outputs' gradients
     buffers = {}
@@ -99,6 +90,32 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 ready.append(child)
             elif dependencies[child] == 0:
                 _skip_subgraph(child, dependencies, buffers, ready, relevant)
+
+
+def dependency_counts(roots, relevant=None):
+    """{node: number of edges into it} for every node reachable from ``roots``.
+
+    This is the topological sort of the backward pass: a node may run only once
+    every consumer has sent its gradient, i.e. once its count has dropped to zero.
+    An edge counts once per use: a node consumed twice (``x + x``, or ``a`` feeding
+    both branches of a diamond) waits for both gradients. The walk is iterative
+    (an explicit stack), so long chains do not hit Python's recursion limit.
+    """
+    # BEGIN SOLUTION task 1.3
+    dependencies = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in _children(node, relevant):
+            if child is None:  # an input that needs no gradient
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+    # END SOLUTION
 
 
 def _children(node, relevant):

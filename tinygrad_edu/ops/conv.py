@@ -76,13 +76,17 @@ def _to_rows(a, groups):
 
 def conv_forward(x, weight, stride, padding, dilation, groups):
     """out (N, OC, OH, OW) = W @ im2col(x): per batch slice, one GEMM per group."""
+    # BEGIN SOLUTION task 3.3
     return columns_products(x, weight.shape[2:], stride, padding, dilation, groups, weight=weight)[0]
+    # END SOLUTION
 
 
 def conv_weight_grad(x, g, weight_shape, stride, padding, dilation, groups):
     """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[c, i, j, n, y, x],
     i.e. g @ im2col(x)^T per group, the batch folded into the contraction."""
+    # BEGIN SOLUTION task 3.3
     return columns_products(x, weight_shape[2:], stride, padding, dilation, groups, grad=g)[1]
+    # END SOLUTION
 
 
 def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=None, grad=None):
@@ -130,6 +134,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
 def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     """dL/dx = col2im(W^T @ g): each output gradient is sent back, weighted, to the input
     pixels of its window; overlapping windows add up."""
+    # BEGIN SOLUTION task 3.3
     xp = get_array_module(g, weight)
     n, oc, oh, ow = g.shape
     _, c_g, kh, kw = weight.shape
@@ -144,6 +149,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
         dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
         gx[b] = kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation)
     return gx
+    # END SOLUTION
 
 
 def adjoint_weight(weight, groups):
@@ -246,15 +252,18 @@ class ConvTranspose2d(Function):
 
     @staticmethod
     def forward(ctx, y, weight, bias, stride, padding, output_padding, dilation, groups, out_hw):
+        # BEGIN SOLUTION task 3.4
         n = y.shape[0]
         c_out = weight.shape[1] * groups
         out = conv_input_grad(y, weight, (n, c_out) + out_hw, stride, padding, dilation, groups)
         ctx.save_for_backward(y, weight)
         ctx.conf = (stride, padding, dilation, groups)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 3.4
         y, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         gy = gw = gb = None
@@ -267,6 +276,7 @@ class ConvTranspose2d(Function):
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gy, gw, gb, None, None, None, None, None, None
+        # END SOLUTION
 
 
 # --------------------------------------------------------------- argument checking

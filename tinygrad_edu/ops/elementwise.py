@@ -54,10 +54,12 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 1.4
         x, y = ctx.saved_tensors
         gx = g * y if ctx.needs_input_grad[0] else None
         gy = g * x if ctx.needs_input_grad[1] else None
         return gx, gy
+        # END SOLUTION
 
 
 class Div(Function):
@@ -74,10 +76,12 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 1.4
         x, y = ctx.saved_tensors
         gx = g / y if ctx.needs_input_grad[0] else None
         gy = -g * x / (y * y) if ctx.needs_input_grad[1] else None
         return gx, gy
+        # END SOLUTION
 
 
 class Pow(Function):
@@ -335,8 +339,10 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.2
         (z,) = ctx.saved_tensors
         return g * (1 - z * z)
+        # END SOLUTION
 
 
 class Sigmoid(Function):
@@ -356,8 +362,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.2
         (z,) = ctx.saved_tensors
         return g * z * (1 - z)
+        # END SOLUTION
 
 
 class Atan(Function):

@@ -25,6 +25,7 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 1.5
         x, y = ctx.saved_tensors
         x_ndim, y_ndim = ctx.ndims
         xp = get_array_module(g)
@@ -51,6 +52,7 @@ class MatMul(Function):
             if y_ndim == 1:
                 gy = gy[..., 0]
         return gx, gy
+        # END SOLUTION
 
 
 class Linear(Function):
@@ -63,13 +65,16 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
+        # BEGIN SOLUTION task 2.4
         xp = get_array_module(x, weight)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         z = xp.matmul(x, weight.T)
         return z if bias is None else z + bias
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.4
         x, weight = ctx.saved_tensors
         xp = get_array_module(g)
         g_rows = g.reshape(-1, g.shape[-1])
@@ -77,6 +82,7 @@ class Linear(Function):
         gw = xp.matmul(g_rows.T, x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
         gb = g_rows.sum(axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
+        # END SOLUTION
 
 
 _TORCH_DTYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",

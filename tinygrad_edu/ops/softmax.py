@@ -56,9 +56,11 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.3
         (z,) = ctx.saved_tensors
         xp = get_array_module(g)
         return g - xp.exp(z) * g.sum(axis=ctx.dim, keepdims=True)
+        # END SOLUTION
 
 
 def _prepare(op, input, dim, dtype):

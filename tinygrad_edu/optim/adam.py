@@ -54,6 +54,7 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group):
         """m_t, v_t: moving averages of g and g^2;
         theta <- theta - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)."""
+        # BEGIN SOLUTION task 2.7
         xp = get_array_module(p.array)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         state["step"].array += 1
@@ -75,3 +76,4 @@ class Adam(Optimizer):
         else:
             denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
         p.array -= step_size * (exp_avg / denom)
+        # END SOLUTION

@@ -46,6 +46,7 @@ class SGD(Optimizer):
 
     def _update(self, p, grad, state, group):
         """b_t = mu b_{t-1} + (1 - tau) g_t (b_1 = g_1);  theta <- theta - gamma (g_t + mu b_t  or  b_t)."""
+        # BEGIN SOLUTION task 2.6
         momentum = group["momentum"]
         if momentum != 0:
             if "momentum_buffer" not in state:
@@ -57,3 +58,4 @@ class SGD(Optimizer):
                 buf += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         p.array -= group["lr"] * grad  # in place: p stays the same object (and array)
+        # END SOLUTION
