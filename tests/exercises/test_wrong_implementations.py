@@ -73,7 +73,7 @@ MUTANTS = [
     ("4.1", P + "ops/norm.py", "_update_running(running_var, (squares / (m - 1)).reshape(-1), momentum)",
      "_update_running(running_var, (squares / m).reshape(-1), momentum)", "running variance biased"),
     ("4.1", P + "ops/norm.py", "var = squares / m  # biased", "var = squares / (m - 1)  # biased", "normalising with the unbiased variance"),
-    ("4.2", P + "ops/norm.py", "                    - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True)\n", "",
+    ("4.2", P + "ops/norm.py", "gx -= xhat * mean_dxhat_xhat", "pass",
      "the variance's path through xhat forgotten"),
     ("4.3", P + "ops/norm.py", "mu = x2.mean(axis=1, keepdims=True)", "mu = x2.mean(axis=0, keepdims=True)", "wrong axis for the mean"),
     ("4.4", P + "ops/norm.py", "r = 1 / xp.sqrt((x2 * x2).mean(axis=1, keepdims=True) + eps)",
