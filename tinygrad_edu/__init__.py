@@ -44,7 +44,7 @@ from .ops.convert import clone
 from . import nn
 from . import optim
 from . import data
-from .serialization import load, save
+from .serialization import load, load_safetensors, save, save_safetensors
 from . import kernels, models
 from .train import History, evaluate, fit
 
