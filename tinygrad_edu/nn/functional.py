@@ -21,3 +21,4 @@ from ..ops.upsample import interpolate
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
 from ..ops.prelu import prelu
+from .ssim import psnr, ssim  # image-quality measures (not in PyTorch): nn/ssim.py
