@@ -8,7 +8,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def test_inplace_ops_bump_the_version():
@@ -222,11 +222,11 @@ def test_ops_save_only_what_their_backward_needs():
 
 
 def test_inplace_copies_old_values_only_when_backward_needs_them(monkeypatch):
-    from tinygrad_edu.ops import inplace
+    from tinygrad_edu.autograd import inplace
 
     copies = []
-    real = inplace._old_values
-    monkeypatch.setattr(inplace, "_old_values", lambda t: copies.append(t.shape) or real(t))
+    real = inplace.old_values
+    monkeypatch.setattr(inplace, "old_values", lambda t: copies.append(t.shape) or real(t))
     x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
     w = tge.tensor([2.0, 2.0, 2.0], requires_grad=True)
     h = x * 1

@@ -2,6 +2,8 @@
 
 ``Function``        base class of every op (forward + hand-written backward)
 ``engine``          the backward pass over the recorded graph
+``views``           views and version counters (``mark_modified``)
+``inplace``         recording in-place writes (``apply_inplace``)
 ``grad``            gradients of outputs w.r.t. chosen inputs
 ``no_grad`` ...     switching graph recording off and on
 ``detect_anomaly``  find the op whose backward produced NaN/Inf
