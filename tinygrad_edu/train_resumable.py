@@ -39,16 +39,19 @@ class RunHistory:
         self.val = {k: list(v) for k, v in state.get("val", {}).items()}
         self.lr = list(state.get("lr", []))
         self.seconds = list(state.get("seconds", []))
+        self.cpu_seconds = list(state.get("cpu_seconds", []))
 
-    def append(self, train_loss, val, lr, seconds):
+    def append(self, train_loss, val, lr, seconds, cpu_seconds):
         self.train_loss.append(train_loss)
         for k, v in val.items():
             self.val.setdefault(k, []).append(v)
         self.lr.append(lr)
         self.seconds.append(seconds)
+        self.cpu_seconds.append(cpu_seconds)
 
     def state_dict(self):
-        return {"train_loss": self.train_loss, "val": self.val, "lr": self.lr, "seconds": self.seconds}
+        return {"train_loss": self.train_loss, "val": self.val, "lr": self.lr, "seconds": self.seconds,
+                "cpu_seconds": self.cpu_seconds}
 
     def plot(self, path, metric, title):
         """Training loss (left) and the validation metric(s) (right) per epoch, as a PNG."""
@@ -124,7 +127,7 @@ def train_run(name, out, seed=0, epochs=None, batch_size=None, lr=None, max_batc
             steps = steps[:max_batches]
         bar = _progress(len(steps), epoch, task.epochs, progress)
         lr_now = next(iter(task.optimizers.values())).param_groups[0]["lr"]
-        begin, total = time.perf_counter(), 0.0
+        begin, cpu_begin, total = time.perf_counter(), time.process_time(), 0.0
         task.train(True)
         for k, batch in enumerate(steps, start=1):
             loss = task.train_step(batch)
@@ -133,17 +136,17 @@ def train_run(name, out, seed=0, epochs=None, batch_size=None, lr=None, max_batc
                 bar.update(1)
                 bar.set_postfix(loss=f"{total / k:.4g}", refresh=False)
         val = task.validate()
-        seconds = time.perf_counter() - begin
+        seconds, cpu_seconds = time.perf_counter() - begin, time.process_time() - cpu_begin
         if bar is not None:
             bar.set_postfix(loss=f"{total / max(len(steps), 1):.4g}", **{task.metric: f"{val[task.metric]:.4g}"})
             bar.close()
         task.end_epoch()
-        history.append(total / max(len(steps), 1), val, lr_now, seconds)
+        history.append(total / max(len(steps), 1), val, lr_now, seconds, cpu_seconds)
         save({"name": name, "epoch": epoch, "settings": settings, "task": task.state_dict(), "rng": get_rng_state(),
               "history": history.state_dict()}, path)
         shown = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
         log(f"epoch {epoch}/{task.epochs}: train loss {history.train_loss[-1]:.4f}, validation {shown} "
-            f"({seconds:.1f} s)")
+            f"({seconds:.1f} s, {cpu_seconds:.1f} s CPU)")
 
     test_metrics, lines = task.test()
     for line in lines:
@@ -158,7 +161,8 @@ def train_run(name, out, seed=0, epochs=None, batch_size=None, lr=None, max_batc
     written.append("curves.png")
     written += [os.path.basename(p) for p in task.save_extras(out)]
     with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump({"name": name, "settings": settings, "test": test_metrics, "seconds_per_epoch": history.seconds}, f,
+        json.dump({"name": name, "settings": settings, "test": test_metrics, "seconds_per_epoch": history.seconds,
+                   "cpu_seconds_per_epoch": history.cpu_seconds}, f,
                   indent=1)
     log(f"saved {', '.join(written)}, metrics.json and {CHECKPOINT} in {out}")
     return task, history, test_metrics

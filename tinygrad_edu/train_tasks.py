@@ -513,7 +513,7 @@ RECIPES = {
                  "ResNet-20 (CIFAR-style) on the 8x8 digits"),
     "lenet5": (ClassificationTask, dict(build=lambda: lenet5(), size=28), 20, 32, 2e-3,
                "LeNet-5 on the digits resized to 28x28"),
-    "dncnn": (DenoisingTask, dict(build=lambda: dncnn()), 6, 16, 1e-3,
+    "dncnn": (DenoisingTask, dict(build=lambda: dncnn(), patches=256), 6, 8, 1e-3,
               "DnCNN-17 on 40x40 photo patches, sigma 25"),
     "dn_resnet": (DenoisingTask, dict(build=lambda: dn_resnet(features=32, blocks=4)), 6, 16, 1e-3,
                   "DN-ResNet (32 features, 4 blocks) on 40x40 photo patches, sigma 25"),

@@ -37,6 +37,8 @@ from .positional import (
     CoordinateMLP, FourierFeatures, LearnedPositionalEncoding, NoiseLevelEncoding, SinusoidalPositionalEncoding,
     noise_level_map, pixel_coordinates,
 )
+from .pnp import BlurOperator, MaskOperator, conjugate_gradient, dpir_sigmas, pnp_hqs
+from .dip import deep_image_prior
 
 __all__ = [
     "MLP", "SmallCNN", "conv_bn_relu",
@@ -46,4 +48,5 @@ __all__ = [
     "dcgan_generator", "dcgan_discriminator",
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "FourierFeatures", "CoordinateMLP",
     "NoiseLevelEncoding", "noise_level_map", "pixel_coordinates",
+    "pnp_hqs", "BlurOperator", "MaskOperator", "conjugate_gradient", "dpir_sigmas", "deep_image_prior",
 ]
