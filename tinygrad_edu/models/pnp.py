@@ -99,14 +99,16 @@ def _wrap_like(reference, array):
 
 
 def conjugate_gradient(apply_matrix, rhs, x0, iterations=30, tol=1e-10):
-    """Solve M z = rhs for a symmetric positive definite M given as a function (arrays)."""
+    """Solve M z = rhs for a symmetric positive definite M given as a function (arrays); stops
+    after ``iterations`` or once the residual norm is below ``tol`` times that of ``rhs``."""
     xp = get_array_module(rhs)
+    threshold = tol ** 2 * float(xp.sum(rhs * rhs))
     z = x0.copy()
     r = rhs - apply_matrix(z)
     p = r.copy()
     rs = float(xp.sum(r * r))
     for _ in range(iterations):
-        if rs <= tol:
+        if rs <= threshold:
             break
         mp = apply_matrix(p)
         step = rs / float(xp.sum(p * mp))
