@@ -6,6 +6,8 @@
     tinygrad-edu gradcheck --list           the names of the ops
     tinygrad-edu train cnn                  train the small CNN on the bundled digits
     tinygrad-edu train mlp --epochs 5       the MLP, fewer epochs
+    tinygrad-edu train --list               every trainable model
+    tinygrad-edu summary resnet18           a model's layers, output shapes and parameter counts
 
 ``gradcheck`` compares each op's hand-written backward with central differences on
 random float64 inputs and prints one row per op: the input shapes, the largest
@@ -23,8 +25,11 @@ import time
 import numpy as np
 
 from . import kernels
+from .autograd import no_grad
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
 from .testing import op_table
+from .models.registry import MODELS
+from .nn.summary import summary as model_summary
 from .train_cli import add_train_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
@@ -48,7 +53,17 @@ def build_parser():
     check.add_argument("--list", action="store_true", help="list the op names and exit")
     check.set_defaults(run=run_gradcheck)
 
-    add_train_parser(commands)  # tinygrad-edu train mlp|cnn (train_cli.py)
+    add_train_parser(commands)  # tinygrad-edu train NAME (train_cli.py)
+
+    summary = commands.add_parser(
+        "summary",
+        help="print a course model's layers, output shapes and parameter counts",
+        description="Build a course model with its default arguments, run one example input through it (eval mode) "
+                    "and print each layer's output shape and parameter count, and the total.",
+    )
+    summary.add_argument("model", choices=sorted(MODELS), metavar="MODEL", help="one of: " + ", ".join(sorted(MODELS)))
+    summary.add_argument("--depth", type=int, default=3, help="nesting depth of the rows shown (default: 3)")
+    summary.set_defaults(run=run_summary)
     return parser
 
 
@@ -150,3 +165,14 @@ def run_gradcheck(args):
     print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed of {len(rows)} ops "
           f"(seed {args.seed}{mode}, {elapsed:.2f} s)")
     return 1 if failed else 0
+
+
+# -------------------------------------------------------------------- summary
+def run_summary(args):
+    """``tinygrad-edu summary NAME``: the per-layer table of a course model on its example input."""
+    build, input_size = MODELS[args.model]
+    model = build().eval()  # eval: BatchNorm on running statistics, so a batch of one works
+    print(f"{args.model}: input {input_size}")
+    with no_grad():
+        model_summary(model, input_size=input_size, depth=args.depth)
+    return 0
