@@ -30,6 +30,7 @@ from .models import (
     dcgan_generator, dn_resnet, dncnn, drunet, lenet5, pixel_coordinates, resnet20, sparsity_penalty, unet, vgg7,
 )
 from .nn import functional as F
+from .nn import init
 from .nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .optim import Adam
 from .optim.lr_scheduler import CosineAnnealingLR
@@ -505,6 +506,19 @@ def _save_grid(path, images, columns, title):
 
 
 # ------------------------------------------------------------------------------ recipes
+def zero_last_conv(model, attribute):
+    """Zero the weights of the convolution that outputs the noise estimate, so the residual
+    denoiser starts as the identity y -> y (PSNR = the noisy input's) and learns the noise
+    from there. A training choice, not part of the architecture: with PyTorch's default
+    initialisation the first noise estimates have a standard deviation several times the
+    true sigma and a short run spends its first epochs undoing that (measured for DnCNN-17:
+    validation PSNR 19.8 dB after one epoch, below the noisy input's 20.1, against 23.7 dB
+    with this start)."""
+    init.zeros_(model.get_submodule(attribute).weight)
+    return model
+
+
+
 # name: (task class, its arguments, epochs, batch size, learning rate, one-line description)
 RECIPES = {
     "vgg7": (ClassificationTask, dict(build=lambda: vgg7(in_channels=1, num_classes=10)), 12, 32, 1e-3,
@@ -513,9 +527,10 @@ RECIPES = {
                  "ResNet-20 (CIFAR-style) on the 8x8 digits"),
     "lenet5": (ClassificationTask, dict(build=lambda: lenet5(), size=28), 20, 32, 2e-3,
                "LeNet-5 on the digits resized to 28x28"),
-    "dncnn": (DenoisingTask, dict(build=lambda: dncnn(), patches=256), 6, 8, 1e-3,
+    "dncnn": (DenoisingTask, dict(build=lambda: zero_last_conv(dncnn(), "layers.47"), patches=256), 6, 8, 1e-3,
               "DnCNN-17 on 40x40 photo patches, sigma 25"),
-    "dn_resnet": (DenoisingTask, dict(build=lambda: dn_resnet(features=32, blocks=4)), 6, 16, 1e-3,
+    "dn_resnet": (DenoisingTask, dict(build=lambda: zero_last_conv(dn_resnet(features=32, blocks=4), "tail")), 6, 16,
+                  1e-3,
                   "DN-ResNet (32 features, 4 blocks) on 40x40 photo patches, sigma 25"),
     "drunet": (DenoisingTask, dict(build=lambda: drunet(features=(16, 32, 64, 128), blocks=1), with_sigma=True),
                6, 16, 1e-3, "a small DRUNet (16-32-64-128, 1 block) on 40x40 photo patches, sigma 25"),
