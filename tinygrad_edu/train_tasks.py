@@ -525,7 +525,7 @@ RECIPES = {
              "VGG-7 on the 8x8 digits (10 classes)"),
     "resnet20": (ClassificationTask, dict(build=lambda: resnet20(num_classes=10, in_channels=1)), 15, 32, 3e-3,
                  "ResNet-20 (CIFAR-style) on the 8x8 digits"),
-    "lenet5": (ClassificationTask, dict(build=lambda: lenet5(), size=28), 20, 32, 2e-3,
+    "lenet5": (ClassificationTask, dict(build=lambda: lenet5(), size=28), 40, 32, 3e-3,
                "LeNet-5 on the digits resized to 28x28"),
     "dncnn": (DenoisingTask, dict(build=lambda: zero_last_conv(dncnn(), "layers.47"), patches=256), 6, 8, 1e-3,
               "DnCNN-17 on 40x40 photo patches, sigma 25"),
