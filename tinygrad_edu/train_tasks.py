@@ -537,7 +537,7 @@ RECIPES = {
                   "DN-ResNet (32 features, 4 blocks) on 40x40 photo patches, sigma 25"),
     "drunet": (DenoisingTask, dict(build=lambda: drunet(features=(16, 32, 64, 128), blocks=1), with_sigma=True),
                6, 16, 1e-3, "a small DRUNet (16-32-64-128, 1 block) on 40x40 photo patches, sigma 25"),
-    "unet": (SegmentationTask, dict(build=lambda: unet(1, 4, features=8, depth=3, padding=1)), 10, 16, 3e-3,
+    "unet": (SegmentationTask, dict(build=lambda: unet(1, 4, features=8, depth=3, padding=1)), 30, 16, 3e-3,
              "U-Net (8 features, depth 3, padded) segmenting 32x32 synthetic shapes"),
     "autoencoder": (AutoencoderTask, dict(build=lambda: ConvAutoencoder(1, 32)), 5, 32, 2e-3,
                     "convolutional autoencoder on 2,000 MNIST digits"),
