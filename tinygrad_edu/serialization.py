@@ -279,7 +279,8 @@ def save_safetensors(tensors, filename, metadata=None):
         if not isinstance(value, np.ndarray):
             raise TypeError(f"save_safetensors: {name!r} is a {type(value).__name__}; only tensors and arrays can be "
                             f"stored (use tge.save for nested objects such as optimizer state)")
-        arrays[name] = np.ascontiguousarray(value)
+        # C order, as safetensors stores it (not np.ascontiguousarray, which turns a 0-d array into 1-d)
+        arrays[name] = value if value.flags.c_contiguous else value.copy(order="C")
     data = safetensors_bytes(arrays, metadata=metadata)
     atomic_write(filename, lambda out: out.write(data))
 
