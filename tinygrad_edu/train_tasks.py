@@ -55,8 +55,7 @@ def _in_batches(fn, x, batch_size=256):
 class Task:
     """The base: ``models`` (name -> Module), ``optimizers`` and ``schedulers`` (name -> object)."""
 
-    metric = "loss"           # the validation metric shown and recorded each epoch
-    higher_is_better = False
+    metric = "loss"  # the validation metric shown in the progress bar and plotted
 
     def __init__(self, seed=0, batch_size=32, lr=1e-3, epochs=10):
         self.seed, self.batch_size, self.lr, self.epochs = seed, batch_size, lr, epochs
@@ -117,7 +116,7 @@ class ClassificationTask(Task):
     digits, small random rotations and shifts as augmentation; ``size=28`` resizes the digits
     bilinearly to 28x28 (LeNet-5's input). Metric: accuracy."""
 
-    metric, higher_is_better = "accuracy", True
+    metric = "accuracy"
 
     def __init__(self, build, size=8, augment=True, **kwargs):
         super().__init__(**kwargs)
@@ -184,7 +183,7 @@ class DenoisingTask(Task):
     in dB (and SSIM), printed beside the noisy input's. ``with_sigma``: the model takes the
     noise level as a second argument (DRUNet)."""
 
-    metric, higher_is_better = "psnr", True
+    metric = "psnr"
 
     def __init__(self, build, sigma=25 / 255, patch=40, patches=512, with_sigma=False, **kwargs):
         super().__init__(**kwargs)
@@ -259,7 +258,7 @@ class SegmentationTask(Task):
     """Per-pixel classes of the synthetic shapes (background, circle, rectangle, triangle),
     32x32 images with mild noise; cross-entropy over pixels. Metric: mean IoU."""
 
-    metric, higher_is_better = "miou", True
+    metric = "miou"
 
     def __init__(self, build, n_train=384, size=32, **kwargs):
         super().__init__(**kwargs)
@@ -302,7 +301,7 @@ class AutoencoderTask(Task):
     Gaussian noise (the denoising autoencoder corrupts its training inputs itself).
     ``sparsity``: lambda of the L1 penalty on the code. Metric: PSNR of the reconstruction."""
 
-    metric, higher_is_better = "psnr", True
+    metric = "psnr"
 
     def __init__(self, build, noisy_std=0.0, sparsity=0.0, n_train=2000, **kwargs):
         super().__init__(**kwargs)
@@ -366,7 +365,7 @@ class GANTask(Task):
     loss is the generator's; the metric is the discriminator's accuracy on held-out real
     images and as many fakes (0.5 means it can no longer tell them apart)."""
 
-    metric, higher_is_better = "d_accuracy", False
+    metric = "d_accuracy"
 
     def __init__(self, features=16, latent_dim=32, n_train=2000, **kwargs):
         super().__init__(**kwargs)
@@ -438,7 +437,7 @@ class CoordinateTask(Task):
     """Fit the grayscale "camera" photograph, downscaled to ``size`` x ``size``, from pixel
     coordinates (MSE). One epoch = ``steps_per_epoch`` full-image Adam steps. Metric: PSNR."""
 
-    metric, higher_is_better = "psnr", True
+    metric = "psnr"
 
     def __init__(self, build, size=64, steps_per_epoch=50, **kwargs):
         super().__init__(**kwargs)
