@@ -55,7 +55,7 @@ from . import optim
 from . import data
 from . import utils
 from . import cuda
-from .serialization import load, save
+from .serialization import load, load_safetensors, save, save_safetensors
 from .threads import get_num_threads, set_num_threads
 from . import kernels, models
 from .train import History, evaluate, fit

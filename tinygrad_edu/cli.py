@@ -9,6 +9,8 @@
     tinygrad-edu train mlp --epochs 5       the MLP, fewer epochs
     tinygrad-edu exercises release OUT      the student tree of the exercises (exercises/README.md)
     tinygrad-edu exercises grade DIR --out results.json   grade a submission
+    tinygrad-edu train --list               every trainable model
+    tinygrad-edu summary resnet18           a model's layers, output shapes and parameter counts
 
 ``gradcheck`` compares each op's hand-written backward with central differences on
 random float64 inputs, with the kernels users run (the default set, Numba where
@@ -32,8 +34,11 @@ import time
 import numpy as np
 
 from . import __version__, kernels
+from .autograd import no_grad
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
 from .testing import op_table
+from .models.registry import MODELS
+from .nn.summary import summary as model_summary
 from .train_cli import add_train_parser
 from .exercises.cli import add_exercises_parser
 
@@ -65,8 +70,18 @@ def build_parser():
     check.add_argument("--list", action="store_true", help="list the op names and exit")
     check.set_defaults(run=run_gradcheck)
 
-    add_train_parser(commands)  # tinygrad-edu train mlp|cnn (train_cli.py)
+    add_train_parser(commands)  # tinygrad-edu train NAME (train_cli.py)
     add_exercises_parser(commands)  # tinygrad-edu exercises release|grade (exercises/cli.py)
+
+    summary = commands.add_parser(
+        "summary",
+        help="print a course model's layers, output shapes and parameter counts",
+        description="Build a course model with its default arguments, run one example input through it (eval mode) "
+                    "and print each layer's output shape and parameter count, and the total.",
+    )
+    summary.add_argument("model", choices=sorted(MODELS), metavar="MODEL", help="one of: " + ", ".join(sorted(MODELS)))
+    summary.add_argument("--depth", type=int, default=3, help="nesting depth of the rows shown (default: 3)")
+    summary.set_defaults(run=run_summary)
     return parser
 
 
@@ -215,3 +230,14 @@ def run_gradcheck(args):
     print(f"\n{len(specs) - len(failed_ops)} passed, {len(failed_ops)} failed of {len(specs)} ops "
           f"({len(rows)} shape draws; seed {args.seed}, {kernel_set} kernels{mode}, {elapsed:.2f} s)")
     return 1 if failed else 0
+
+
+# -------------------------------------------------------------------- summary
+def run_summary(args):
+    """``tinygrad-edu summary NAME``: the per-layer table of a course model on its example input."""
+    build, input_size = MODELS[args.model]
+    model = build().eval()  # eval: BatchNorm on running statistics, so a batch of one works
+    print(f"{args.model}: input {input_size}")
+    with no_grad():
+        model_summary(model, input_size=input_size, depth=args.depth)
+    return 0

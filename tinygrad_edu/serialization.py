@@ -22,6 +22,8 @@ import zipfile
 from collections import OrderedDict
 
 import numpy as np
+from safetensors.numpy import load as safetensors_arrays
+from safetensors.numpy import save as safetensors_bytes
 
 from . import backend
 from .tensor import Tensor
@@ -124,13 +126,19 @@ def save(obj, f):
     if hasattr(f, "write"):
         _write_npz(f, arrays)
         return
-    path = os.fspath(f)
+    atomic_write(f, lambda out: _write_npz(out, arrays))
+
+
+def atomic_write(path, write):
+    """Call ``write(file)`` on a temporary file next to ``path``, flush it to disk, then rename
+    it over ``path``: a crash or an error mid-write leaves the previous file untouched."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666: the umask applies, as for open()
         with os.fdopen(fd, "wb") as out:
-            _write_npz(out, arrays)
+            write(out)
             out.flush()
             os.fsync(out.fileno())  # the bytes are on disk before the rename makes them "the" checkpoint
         os.replace(tmp, path)  # atomic: readers see the old file or the new one, never a mix
@@ -251,3 +259,47 @@ def _load(file, name, device):
                 f"load: {name} is checkpoint format version {meta.get('version')}; this tinygrad_edu reads version {VERSION}"
             )
         return _Builder(archive, name, device).build(meta["tree"])
+
+
+# ------------------------------------------------------------------------- safetensors
+def save_safetensors(tensors, filename, metadata=None):
+    """Write ``tensors`` (a flat dict name -> Tensor or array, e.g. ``model.state_dict()``) to a
+    safetensors file, atomically: the counterpart of ``safetensors.torch.save_file``, so
+    ``safetensors.torch.load_file(filename)`` gives PyTorch the same tensors by name.
+    ``metadata``: an optional dict of str -> str stored in the file's header.
+
+    safetensors is a JSON header (names, dtypes, shapes, byte offsets) followed by the raw
+    little-endian bytes: nothing in it is executable, unlike a pickle. (The format itself
+    sorts the entries; ``load_safetensors`` gives them in the file's order, and
+    ``load_state_dict`` matches by name, so the order does not matter.)
+    """
+    if not isinstance(tensors, dict):
+        raise TypeError(f"save_safetensors: expected a dict of name -> tensor (a state_dict), got {type(tensors).__name__}")
+    arrays = {}
+    for name, value in tensors.items():
+        if not isinstance(name, str):
+            raise TypeError(f"save_safetensors: names must be strings, got {name!r}")
+        if isinstance(value, Tensor):
+            value = backend.to_numpy(value.array)
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"save_safetensors: {name!r} is a {type(value).__name__}; only tensors and arrays can be "
+                            f"stored (use tge.save for nested objects such as optimizer state)")
+        # C order, as safetensors stores it (not np.ascontiguousarray, which turns a 0-d array into 1-d)
+        arrays[name] = value if value.flags.c_contiguous else value.copy(order="C")
+    data = safetensors_bytes(arrays, metadata=metadata)
+    atomic_write(filename, lambda out: out.write(data))
+
+
+def load_safetensors(filename, device=None):
+    """Read a safetensors file (written by ``save_safetensors`` or ``safetensors.torch.save_file``)
+    into an ``OrderedDict`` name -> Tensor, on the CPU or ``device``: the counterpart of
+    ``safetensors.torch.load_file``. bfloat16 entries are refused (NumPy has no bfloat16)."""
+    with open(filename, "rb") as f:
+        data = f.read()
+    try:
+        arrays = safetensors_arrays(data)
+    except Exception as e:  # a truncated or foreign file, or a dtype NumPy lacks
+        raise CheckpointError(f"load_safetensors: {os.fspath(filename)!r} is not a readable safetensors file: "
+                              f"{type(e).__name__}: {e}") from e
+    target = None if device is None else backend.device(device)
+    return OrderedDict((name, Tensor(array, device=target)) for name, array in arrays.items())

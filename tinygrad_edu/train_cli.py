@@ -1,5 +1,8 @@
-"""``tinygrad-edu train mlp|cnn``: train a course model on the bundled 8x8 digits.
+"""``tinygrad-edu train NAME``: train a course model on bundled data.
 
+    tinygrad-edu train --list                    the models, their defaults and data
+    tinygrad-edu train dncnn                     DnCNN-17 on photo patches (train_tasks.py)
+    tinygrad-edu train dncnn --resume runs/dncnn continue a killed run from its last checkpoint
     tinygrad-edu train cnn                       the defaults below: about 99% test accuracy
     tinygrad-edu train mlp --epochs 5 --lr 1e-3  other settings
     tinygrad-edu train cnn --epochs 1 --max-batches 3 --no-progress   a quick smoke run
@@ -12,13 +15,18 @@ x -> (x - DIGITS_MEAN) / DIGITS_STD: give a reloaded model inputs prepared the s
 Writes ``model.npz`` (``tge.save(model.state_dict())``) and ``curves.png`` (loss and
 accuracy per epoch) into ``--out`` (default ``runs/<model>``).
 
-The recipe of each model is in ``RECIPES``: Adam with a cosine-annealed learning rate,
+mlp and cnn (this file) keep their early-stopping loop (``train.fit``, which checkpoints every
+epoch into ``checkpoint.npz`` and resumes from it; the settings go to ``settings.json``); every
+other model is a ``Task`` of ``train_tasks.py`` run by the loop of ``train_resumable.py``.
+
+The recipe of mlp and cnn is in ``RECIPES``: Adam with a cosine-annealed learning rate,
 cross-entropy with label smoothing 0.1 (targets 0.91 / 0.01 instead of 1 / 0: less
 over-confident scores, a smoother validation loss), early stopping, and random small
 rotations and shifts of the training images (data augmentation, from the lecture's
 remedies for overfitting).
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -36,6 +44,8 @@ from .random import manual_seed
 from .serialization import save
 from .tensor import Tensor
 from .train import evaluate, fit
+from .train_resumable import train_run
+from .train_tasks import RECIPES as TASK_RECIPES
 
 # pixel mean and std of load_digits("train") (images in [0, 1])
 DIGITS_MEAN, DIGITS_STD = 0.3055, 0.3761
@@ -61,27 +71,42 @@ TrainResult = namedtuple("TrainResult", "model history test_loss test_accuracy c
 
 def add_train_parser(subparsers):
     """Add the ``train`` command to ``subparsers`` (from ``parser.add_subparsers``)."""
+    names = sorted(set(RECIPES) | set(TASK_RECIPES))
     train = subparsers.add_parser(
         "train",
-        help="train the MLP or the small CNN on the bundled 8x8 digits",
-        description="Train a model on the bundled 8x8 digits (train split, 10% of it for validation), print the "
-                    "accuracy on the held-out 20% test split, and save model.npz and curves.png.",
+        help="train a course model on bundled data (tinygrad-edu train --list)",
+        description="Train a course model on data that ships with the package and print its task metric. "
+                    "Every model checkpoints after each epoch (resume a killed run with --resume DIR). mlp and cnn: "
+                    "the 8x8 digits with early stopping (model.npz, curves.png); every other model: model.npz, "
+                    "model.safetensors, curves.png, metrics.json and the task's pictures.",
     )
-    train.add_argument("model", choices=sorted(RECIPES), help="which model to train")
-    train.add_argument("--epochs", type=int, default=None,
-                       help="maximum number of epochs; early stopping may end sooner (default: "
-                            + ", ".join(f"{k} {v['epochs']}" for k, v in RECIPES.items()) + ")")
-    train.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: "
-                       + ", ".join(f"{k} {v['batch_size']}" for k, v in RECIPES.items()) + ")")
-    train.add_argument("--lr", type=float, default=None, help="Adam's initial learning rate (default: "
-                       + ", ".join(f"{k} {v['lr']:g}" for k, v in RECIPES.items()) + ")")
-    train.add_argument("--seed", type=int, default=0, help="seed of the initialisation, shuffling and augmentation (default: 0)")
-    train.add_argument("--out", default=None, help="output folder for model.npz and curves.png (default: runs/<model>)")
+    train.add_argument("model", nargs="?", choices=names, metavar="MODEL", help="which model: " + ", ".join(names))
+    train.add_argument("--list", action="store_true", help="list the trainable models and their defaults, and exit")
+    train.add_argument("--resume", metavar="DIR", default=None,
+                       help="continue the run whose checkpoint.npz is in DIR (its settings are reused); ends with the "
+                            "same weights as an uninterrupted run")
+    train.add_argument("--epochs", type=int, default=None, help="number of epochs (default: the model's, see --list)")
+    train.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: the model's)")
+    train.add_argument("--lr", type=float, default=None, help="Adam's initial learning rate (default: the model's)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the data, initialisation, shuffling and noise (default: 0)")
+    train.add_argument("--out", default=None, help="output folder (default: runs/<model>)")
     train.add_argument("--max-batches", type=int, default=None, metavar="K",
                        help="train on at most K batches per epoch (for quick smoke tests)")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
     train.set_defaults(run=run_train)
     return train
+
+
+def list_models():
+    """The ``train --list`` table: name, default epochs / batch size / lr, what it trains."""
+    rows = [(name, str(r["epochs"]), str(r["batch_size"]), f"{r['lr']:g}",
+             "MLP on the 8x8 digits (early stopping)" if name == "mlp" else "small CNN on the 8x8 digits (early stopping)")
+            for name, r in sorted(RECIPES.items())]
+    rows += [(name, str(r[2]), str(r[3]), f"{r[4]:g}", r[5]) for name, r in sorted(TASK_RECIPES.items())]
+    header = ("model", "epochs", "batch", "lr", "what it trains")
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in [header] + rows]
+    return "\n".join(lines)
 
 
 class _Limited:
@@ -177,11 +202,18 @@ def train_model(args):
     """Train as ``args`` say (the parsed ``train`` command), evaluate on the test split,
     save the checkpoint and the curves; returns a ``TrainResult``."""
     recipe = RECIPES[args.model]
+    out = args.resume or (args.out if args.out is not None else os.path.join("runs", args.model))
+    checkpoint = os.path.join(out, "checkpoint.npz")
+    if args.resume is not None:  # the interrupted run's settings, so it ends the same
+        if not os.path.exists(checkpoint):
+            raise FileNotFoundError(f"tinygrad-edu train {args.model} --resume {out}: no checkpoint.npz there")
+        with open(os.path.join(out, "settings.json")) as f:
+            for key, value in json.load(f).items():
+                setattr(args, key, value)
     epochs = args.epochs if args.epochs is not None else recipe["epochs"]
     batch_size = args.batch_size if args.batch_size is not None else recipe["batch_size"]
     lr = args.lr if args.lr is not None else recipe["lr"]
     check_args(args)
-    out = args.out if args.out is not None else os.path.join("runs", args.model)
     check_out(out)
 
     manual_seed(args.seed)  # initialisation, shuffling and augmentation all draw from it
@@ -199,8 +231,13 @@ def train_model(args):
           f"Adam lr {lr:g} (cosine), seed {args.seed}", flush=True)
 
     start = time.perf_counter()
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "settings.json"), "w") as f:  # what --resume reuses
+        json.dump({"seed": args.seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                   "max_batches": args.max_batches}, f)
     history = fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=val_loader, scheduler=scheduler,
-                  early_stopping=recipe["patience"], progress=args.progress)
+                  early_stopping=recipe["patience"], progress=args.progress, checkpoint=checkpoint,
+                  resume=args.resume is not None)
     train_time = time.perf_counter() - start
     # the test loss is the same loss as the validation loss (the training objective), so the two compare
     test_loss, test_accuracy = evaluate(model, test_loader, loss_fn)
@@ -222,13 +259,32 @@ def train_model(args):
 
 def run_train(args):
     """``tinygrad-edu train``: returns the exit status (0, or 2 for a bad argument)."""
+    if args.list:
+        print(list_models())
+        return 0
+    if args.model is None:
+        print("tinygrad-edu train: name a model (tinygrad-edu train --list shows them)", file=sys.stderr)
+        return 2
     try:
         check_args(args)
         check_out(args.out if args.out is not None else os.path.join("runs", args.model))
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
-    train_model(args)
+    if args.model in RECIPES:
+        try:
+            train_model(args)
+        except FileNotFoundError as e:
+            print(e, file=sys.stderr)
+            return 2
+        return 0
+    out = args.resume or args.out or os.path.join("runs", args.model)
+    try:
+        train_run(args.model, out, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                  max_batches=args.max_batches, resume=args.resume is not None, progress=args.progress)
+    except (FileNotFoundError, ValueError) as e:
+        print(e, file=sys.stderr)
+        return 2
     return 0
 
 

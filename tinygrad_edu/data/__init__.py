@@ -9,11 +9,13 @@ from . import datasets, transforms
 from .dataloader import DataLoader, default_collate
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .datasets import (
-    MNIST, FashionMNIST, ShapesDataset, load_digits, load_mnist_subset, make_shapes, read_idx, write_idx,
+    MNIST, DenoisingPatches, FashionMNIST, ShapesDataset, add_gaussian_noise, load_digits, load_image,
+    load_mnist_subset, make_shapes, random_patches, read_idx, write_idx,
 )
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "default_collate",
     "datasets", "transforms", "load_digits", "load_mnist_subset", "make_shapes", "ShapesDataset",
     "MNIST", "FashionMNIST", "read_idx", "write_idx",
+    "load_image", "random_patches", "add_gaussian_noise", "DenoisingPatches",
 ]

@@ -28,3 +28,4 @@ from ..ops.gather import one_hot
 from ..ops.similarity import cosine_similarity, normalize, pairwise_distance
 from ..ops.softmax import gumbel_softmax
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from .ssim import psnr, ssim  # image-quality measures (not in PyTorch): nn/ssim.py
