@@ -56,6 +56,9 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False)`` wraps ``data`` (an array is used as is,
     without copying; Python data is converted as ``tge.tensor`` would).
+
+    ``t.array`` is the NumPy/CuPy array holding the values: what ops, kernels and
+    optimizers compute on. ``t.data`` is PyTorch's: a detached Tensor sharing it.
     """
 
     __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator

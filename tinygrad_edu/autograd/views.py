@@ -12,7 +12,7 @@ Views. An op output that shares memory with an input (``x[0]``, ``x.T``,
 of it: writing into one writes into the other. ``Function.apply`` therefore gives a
 view its base's version counter and remembers the base (``t._base``, the tensor that
 owns the memory, never another view) and how to make the view again from it
-(``t._view_steps``). That lets ``ops/inplace.py`` record an in-place op on a view in
+(``t._view_steps``). That lets ``autograd/inplace.py`` record an in-place op on a view in
 the base's history too, and lets a view whose base was modified in place get a fresh
 ``grad_fn`` (``refresh_view``) before it is used again.
 """

@@ -10,10 +10,11 @@ Every activation acts elementwise, so its Jacobian is diagonal and each backward
 backward returns one gradient: the one for ``x``.
 
 ``inplace=True`` (where PyTorch has it) overwrites the input through the in-place
-machinery (``apply_inplace``, ``autograd/inplace.py``): the result is computed out of place, copied into the
-input, the input's version counter is bumped and the input itself is returned, as in
-PyTorch (``relu_``, ``elu_``, ... are the same calls). The memory PyTorch saves with
-it (no second buffer) is not saved here: a temporary result is still made.
+machinery (``apply_inplace``, ``autograd/inplace.py``): the result is computed out of
+place, copied into the input, the input's version counter is bumped and the input
+itself is returned, as in PyTorch (``relu_``, ``elu_``, ... are the same calls). The
+memory PyTorch saves with it (no second buffer) is not saved here: a temporary result
+is still made.
 """
 import math
 
