@@ -47,6 +47,7 @@ from . import data
 from .serialization import load, load_safetensors, save, save_safetensors
 from . import kernels, models
 from .train import History, evaluate, fit
+from . import viz
 
 # dtypes: NumPy dtypes under PyTorch's names (t.dtype == tge.float32)
 float16 = half = _np.dtype(_np.float16)

@@ -6,6 +6,7 @@
     tinygrad-edu gradcheck --list           the names of the ops
     tinygrad-edu train cnn                  train the small CNN on the bundled digits
     tinygrad-edu train mlp --epochs 5       the MLP, fewer epochs
+    tinygrad-edu lecture --list             the lecture demos (lectures/*.py); lecture NAME --fast runs one
     tinygrad-edu train --list               every trainable model
     tinygrad-edu summary resnet18           a model's layers, output shapes and parameter counts
 
@@ -31,6 +32,7 @@ from .testing import op_table
 from .models.registry import MODELS
 from .nn.summary import summary as model_summary
 from .train_cli import add_train_parser
+from .lectures import add_lecture_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
 
@@ -64,6 +66,8 @@ def build_parser():
     summary.add_argument("model", choices=sorted(MODELS), metavar="MODEL", help="one of: " + ", ".join(sorted(MODELS)))
     summary.add_argument("--depth", type=int, default=3, help="nesting depth of the rows shown (default: 3)")
     summary.set_defaults(run=run_summary)
+
+    add_lecture_parser(commands)  # tinygrad-edu lecture [--list] NAME [--fast] [--out DIR] (lectures.py)
     return parser
 
 
