@@ -37,7 +37,7 @@ dot_spread = np.ptp(dots) / np.abs(dots).mean()
 # ## Fit an image with a coordinate MLP
 
 # %%
-size, steps = (16, 100) if args.fast else (48, 1000)
+size, steps = (16, 80) if args.fast else (48, 1000)
 camera = load_image("camera").numpy()[0]
 stride = 256 // size
 image = camera[100:356:stride, 150:406:stride][:size, :size]  # the photographer's head, downsampled

@@ -20,7 +20,7 @@ from tinygrad_edu.models import unet
 import tinygrad_edu.nn.functional as F
 
 args = lectures.parse_args(__doc__)
-size, n_train, steps, features = (16, 64, 40, 4) if args.fast else (32, 512, 600, 16)
+size, n_train, steps, features = (16, 64, 25, 4) if args.fast else (32, 512, 600, 16)
 Xtr, Mtr = make_shapes(n_train, size=size, noise_std=0.1, seed=args.seed)
 Xte, Mte = make_shapes(64, size=size, noise_std=0.1, seed=args.seed + 1000)
 Xtr, Mtr, Xte = tge.tensor(np.asarray(Xtr)), tge.tensor(np.asarray(Mtr)), tge.tensor(np.asarray(Xte))
