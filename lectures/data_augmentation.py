@@ -20,7 +20,7 @@ import tinygrad_edu.nn.functional as F
 args = lectures.parse_args(__doc__)
 Xtr, Ytr = load_digits("train")
 Xte, Yte = load_digits("test")
-n_train, steps = (100, 150) if args.fast else (150, 1500)
+n_train, steps = (100, 100) if args.fast else (150, 1500)
 Xtr, Ytr = Xtr[:n_train], Ytr[:n_train]
 Yte = Yte.numpy()
 augment = transforms.RandomAffine(degrees=15, translate=(0.12, 0.12), shear=10)
