@@ -80,7 +80,8 @@ lectures.save(fig, args, "dead_relus")
 # %% [markdown]
 # For leaky ReLU the count is of units on their negative side for every input: they are not
 # dead (their gradient is 0.01 x upstream), so the recovery phase can bring them back; a dead
-# ReLU unit in the first layer gets exactly zero gradient and cannot.
+# ReLU unit in the first layer gets exactly zero gradient and cannot. If the loss is NaN the
+# run diverged (the counts are then meaningless): `leaky_diverged` says so.
 
 # %%
 lectures.claim(args, "a large learning rate kills ReLU units for good; leaky ReLU units can come back",
@@ -88,4 +89,5 @@ lectures.claim(args, "a large learning rate kills ReLU units for good; leaky ReL
                leaky_negative_after_large_lr=results[("LeakyReLU", 2.0)][0],
                leaky_negative_after_recovery=results[("LeakyReLU", 2.0)][1],
                relu_dead_small_lr=results[("ReLU", 0.05)][1],
-               loss_relu=results[("ReLU", 2.0)][2], loss_leaky=results[("LeakyReLU", 2.0)][2])
+               loss_relu=results[("ReLU", 2.0)][2], loss_leaky=results[("LeakyReLU", 2.0)][2],
+               leaky_diverged=not np.isfinite(results[("LeakyReLU", 2.0)][2]))
