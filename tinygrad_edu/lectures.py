@@ -34,8 +34,11 @@ def parse_args(doc=None, argv=None):
     parser.add_argument("--fast", action="store_true", help="tiny sizes and few steps (seconds, for tests)")
     parser.add_argument("--out", default=None, help="folder for figures and claim.json (default: lectures/out/NAME)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    args = parser.parse_args(argv)
+    # parse_known_args: inside Jupyter (jupytext --to notebook) the kernel's own arguments are in sys.argv
+    args, _ = parser.parse_known_args(argv)
     name = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] else "demo"
+    if "ipykernel" in name:
+        name = "notebook"
     args.out = Path(args.out) if args.out else default_folder() / "out" / name
     args.out.mkdir(parents=True, exist_ok=True)
     return args
