@@ -29,6 +29,8 @@ import math
 
 from . import autograd
 from .optim.lr_scheduler import ReduceLROnPlateau
+from .random import get_rng_state, set_rng_state
+from .serialization import load, save
 
 __all__ = ["History", "accuracy", "evaluate", "measure", "fit", "train_one_epoch", "METRICS"]
 
@@ -240,7 +242,7 @@ def _snapshot(model):
 
 
 def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, scheduler=None, metrics=("accuracy",),
-        early_stopping=None, progress=True, device=None):
+        early_stopping=None, progress=True, device=None, checkpoint=None, resume=False):
     """Train ``model`` for ``epochs`` epochs and return a ``History``.
 
     - ``val_loader``: evaluated (``evaluate``) after every epoch.
@@ -252,6 +254,10 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
       best epoch back into the model. Needs ``val_loader``.
     - ``progress``: a tqdm bar per epoch showing the running loss and accuracy.
     - ``device``: move the model and each batch there ("cpu", "cuda").
+    - ``checkpoint``: a path; after every epoch the model, optimizer, scheduler, the
+      framework's random-generator state, the history and the early-stopping bookkeeping
+      are saved there (atomically, ``tge.save``). With ``resume=True`` training continues
+      from that file and ends as an uninterrupted run would (see train_resumable.py).
     """
     if early_stopping is not None:
         if val_loader is None:
@@ -262,9 +268,21 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
         model.to(device)
     metric_names = list(_metric_functions(metrics))
     history = History(metric_names)
-    best_loss, best_state, bad_epochs = math.inf, None, 0
+    best_loss, best_state, bad_epochs, start = math.inf, None, 0, 1
+    if resume:
+        state = load(checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        history.__dict__.update(state["history"])
+        best_loss, bad_epochs, start = state["best_loss"], state["bad_epochs"], state["epoch"] + 1
+        best_state = state["best_state"]  # name -> array (or None)
+        if history.stopped_early:
+            start = epochs + 1  # the run had finished
 
-    for epoch in range(1, epochs + 1):
+    for epoch in range(start, epochs + 1):
         history.lr.append(optimizer.param_groups[0]["lr"])
         bar = _progress_bar(train_loader, epoch, epochs) if progress else None
         try:
@@ -299,7 +317,13 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
             bad_epochs += 1
             if early_stopping is not None and bad_epochs >= early_stopping:
                 history.stopped_early = epoch < epochs
-                break
+        if checkpoint is not None:
+            save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                  "scheduler": None if scheduler is None else scheduler.state_dict(), "rng": get_rng_state(),
+                  "history": dict(history.__dict__), "best_loss": best_loss, "bad_epochs": bad_epochs,
+                  "best_state": best_state}, checkpoint)
+        if history.stopped_early:
+            break
 
     if best_state is not None:  # early stopping: go back to the best epoch's weights
         model.load_state_dict(best_state)

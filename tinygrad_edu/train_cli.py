@@ -15,8 +15,9 @@ x -> (x - DIGITS_MEAN) / DIGITS_STD: give a reloaded model inputs prepared the s
 Writes ``model.npz`` (``tge.save(model.state_dict())``) and ``curves.png`` (loss and
 accuracy per epoch) into ``--out`` (default ``runs/<model>``).
 
-mlp and cnn (this file) keep their early-stopping loop (``train.fit``); every other model is a
-``Task`` of ``train_tasks.py`` run by the checkpointing loop of ``train_resumable.py``.
+mlp and cnn (this file) keep their early-stopping loop (``train.fit``, which checkpoints every
+epoch into ``checkpoint.npz`` and resumes from it; the settings go to ``settings.json``); every
+other model is a ``Task`` of ``train_tasks.py`` run by the loop of ``train_resumable.py``.
 
 The recipe of mlp and cnn is in ``RECIPES``: Adam with a cosine-annealed learning rate,
 cross-entropy with label smoothing 0.1 (targets 0.91 / 0.01 instead of 1 / 0: less
@@ -25,6 +26,7 @@ rotations and shifts of the training images (data augmentation, from the lecture
 remedies for overfitting).
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -73,8 +75,8 @@ def add_train_parser(subparsers):
         "train",
         help="train a course model on bundled data (tinygrad-edu train --list)",
         description="Train a course model on data that ships with the package and print its task metric. "
-                    "mlp and cnn: the 8x8 digits with early stopping (model.npz, curves.png). Every other model: "
-                    "a checkpoint after each epoch (resume a killed run with --resume DIR), then model.npz, "
+                    "Every model checkpoints after each epoch (resume a killed run with --resume DIR). mlp and cnn: "
+                    "the 8x8 digits with early stopping (model.npz, curves.png); every other model: model.npz, "
                     "model.safetensors, curves.png, metrics.json and the task's pictures.",
     )
     train.add_argument("model", nargs="?", choices=names, metavar="MODEL", help="which model: " + ", ".join(names))
@@ -166,11 +168,18 @@ def train_model(args):
     """Train as ``args`` say (the parsed ``train`` command), evaluate on the test split,
     save the checkpoint and the curves; returns a ``TrainResult``."""
     recipe = RECIPES[args.model]
+    out = args.resume or (args.out if args.out is not None else os.path.join("runs", args.model))
+    checkpoint = os.path.join(out, "checkpoint.npz")
+    if args.resume is not None:  # the interrupted run's settings, so it ends the same
+        if not os.path.exists(checkpoint):
+            raise FileNotFoundError(f"tinygrad-edu train {args.model} --resume {out}: no checkpoint.npz there")
+        with open(os.path.join(out, "settings.json")) as f:
+            for key, value in json.load(f).items():
+                setattr(args, key, value)
     epochs = args.epochs if args.epochs is not None else recipe["epochs"]
     batch_size = args.batch_size if args.batch_size is not None else recipe["batch_size"]
     lr = args.lr if args.lr is not None else recipe["lr"]
     check_args(args)
-    out = args.out if args.out is not None else os.path.join("runs", args.model)
 
     manual_seed(args.seed)  # initialisation, shuffling and augmentation all draw from it
     model = recipe["build"]()
@@ -187,8 +196,13 @@ def train_model(args):
           f"Adam lr {lr:g} (cosine), seed {args.seed}", flush=True)
 
     start = time.perf_counter()
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "settings.json"), "w") as f:  # what --resume reuses
+        json.dump({"seed": args.seed, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                   "max_batches": args.max_batches}, f)
     history = fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=val_loader, scheduler=scheduler,
-                  early_stopping=recipe["patience"], progress=args.progress)
+                  early_stopping=recipe["patience"], progress=args.progress, checkpoint=checkpoint,
+                  resume=args.resume is not None)
     train_time = time.perf_counter() - start
     test_loss, test_accuracy = evaluate(model, test_loader, CrossEntropyLoss())
 
@@ -217,14 +231,15 @@ def run_train(args):
         return 2
     try:
         check_args(args)
-        if args.resume is not None and args.model in RECIPES:
-            raise ValueError(f"tinygrad-edu train: --resume is for the checkpointing models; {args.model} trains in "
-                             f"well under a minute with early stopping and has no per-epoch checkpoint")
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
     if args.model in RECIPES:
-        train_model(args)
+        try:
+            train_model(args)
+        except FileNotFoundError as e:
+            print(e, file=sys.stderr)
+            return 2
         return 0
     out = args.resume or args.out or os.path.join("runs", args.model)
     try:

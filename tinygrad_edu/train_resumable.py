@@ -118,8 +118,9 @@ def train_run(name, out, seed=0, epochs=None, batch_size=None, lr=None, max_batc
     os.makedirs(out, exist_ok=True)
     description = RECIPES[name][-1]
     n_params = sum(p.numel() for m in task.models.values() for p in m.parameters())
+    schedule = " (cosine)" if task.schedulers else " (constant)"
     log(f"training {name}: {description}; {n_params:,} parameters, {task.epochs} epochs, batch size "
-        f"{task.batch_size}, Adam lr {task.lr:g} (cosine), seed {seed}")
+        f"{task.batch_size}, Adam lr {task.lr:g}{schedule}, seed {seed}")
 
     for epoch in range(start, task.epochs + 1):
         steps = list(task.steps())

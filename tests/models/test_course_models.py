@@ -218,3 +218,14 @@ def test_gradcheck_tiny_instance_float64(name):
         assert gradcheck(f, (x, weight), atol=1e-5, rtol=1e-3, fast_mode=name in ("vgg7", "lenet5"))
     finally:
         kernels.use(previous)
+
+
+def test_public_names_of_the_issue():
+    """The constructor names the lectures use (issue 8) are the public API of tge.models."""
+    for name in ("vgg7", "alexnet", "vgg16", "resnet18", "resnet34", "resnet20", "lenet5", "dncnn", "dn_resnet",
+                 "drunet", "unet", "ConvAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "dcgan_generator",
+                 "dcgan_discriminator", "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "FourierFeatures",
+                 "CoordinateMLP", "NoiseLevelEncoding", "pnp_hqs", "deep_image_prior"):
+        assert name in M.__all__ and callable(getattr(tge.models, name)), name
+    assert callable(tge.nn.functional.ssim) and callable(tge.nn.functional.psnr) and tge.nn.SSIMLoss
+    assert callable(tge.save_safetensors) and callable(tge.load_safetensors)

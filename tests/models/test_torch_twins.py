@@ -101,3 +101,34 @@ def test_fourier_coordinate_mlp_equals_twin(kind, rng):
         k = np.repeat(np.arange(4), 2)
         expected_arg = np.pi * 2.0 ** k * np.tile(p, (1, 4))
         np.testing.assert_allclose(gamma, np.concatenate([np.sin(expected_arg), np.cos(expected_arg)], 1), atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["alexnet", "vgg16", "resnet34"])
+def test_big_torchvision_layouts_forward_equals_twin_float32(name, tmp_path, rng, monkeypatch):
+    """The big models once, in float32 at a small image size: PyTorch's random weights go
+    through a safetensors file into ours (ours skip their own initialisation, so memory is
+    written only once)."""
+    from tinygrad_edu.nn import init
+    for fn in ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "zeros_", "ones_"):
+        monkeypatch.setattr(init, fn, lambda tensor, *args, **kwargs: tensor)
+    build, build_twin, size = {"alexnet": (M.alexnet, T.AlexNet, 63), "vgg16": (M.vgg16, T.vgg16, 32),
+                               "resnet34": (M.resnet34, lambda: T.ResNet([3, 4, 6, 3]), 32)}[name]
+    torch.manual_seed(0)
+    twin = build_twin().eval()
+    path = str(tmp_path / "w.safetensors")
+    safetensors_torch.save_file(twin.state_dict(), path)
+    del twin
+    model = build().eval()
+    model.load_state_dict(tge.load_safetensors(path))
+    x = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    with tge.no_grad():
+        ours = model(tge.tensor(x)).numpy()
+    del model
+    twin = build_twin().eval()
+    twin.load_state_dict(safetensors_torch.load_file(path))
+    with torch.no_grad():
+        theirs = twin(torch.as_tensor(x)).numpy()
+    scale = np.abs(theirs).max()
+    assert scale > 1e-3  # logits of a real size, so the tolerance below means something
+    np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-4 * scale)

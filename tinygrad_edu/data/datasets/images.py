@@ -18,8 +18,6 @@ byte for byte from scikit-image's wheel; sources in ``files/README.md``):
 Every random draw comes from the framework's generator (``tge.manual_seed``) unless a
 ``generator`` is given, so a seed reproduces the data.
 """
-import matplotlib.image
-
 import numpy as np
 
 from ...random import numpy_generator
@@ -36,6 +34,8 @@ def load_image(name, gray=False):
     "camera" or with ``gray=True``, else 3)."""
     if name not in IMAGES:
         raise ValueError(f"load_image: unknown image {name!r}; the bundled images are {list(IMAGES)}")
+    import matplotlib.image  # slow to import: only when an image is read (README: deferred slow dependencies)
+
     array = matplotlib.image.imread(data_file(f"{name}.png")).astype(np.float32)  # PNG -> floats in [0, 1]
     if array.ndim == 2:
         array = array[None]
