@@ -22,7 +22,7 @@ import tinygrad_edu.nn.functional as F
 args = lectures.parse_args(__doc__)
 Xtr, _ = load_mnist_subset("train")
 Xte, _ = load_mnist_subset("test")
-n_train, steps, batch, features, noise = (128, 25, 16, 8, 0.3) if args.fast else (4000, 800, 32, 32, 0.3)
+n_train, steps, batch, features, noise = (128, 25, 16, 8, 0.3) if args.fast else (4000, 400, 32, 16, 0.3)
 Xtr, Xte = Xtr[:n_train], Xte[:32 if args.fast else 64]
 
 

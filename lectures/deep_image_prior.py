@@ -20,7 +20,7 @@ from tinygrad_edu.models import deep_image_prior, unet
 
 args = lectures.parse_args(__doc__)
 tge.manual_seed(args.seed)
-size, iterations, features = (24, 50, 8) if args.fast else (64, 1500, 16)
+size, iterations, features = (24, 50, 8) if args.fast else (48, 700, 16)
 clean = load_image("camera")[None, :, 60:60 + 4 * size:4, 160:160 + 4 * size:4]
 noisy = add_gaussian_noise(clean, 25 / 255)
 net = unet(8, 1, features=features, depth=2, padding=1)

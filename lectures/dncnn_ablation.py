@@ -22,7 +22,7 @@ from tinygrad_edu.nn.functional import psnr
 args = lectures.parse_args(__doc__)
 tge.manual_seed(args.seed)
 sigma = 25 / 255
-depth, features, steps, batch, patch = (4, 8, 25, 8, 16) if args.fast else (8, 32, 600, 16, 40)
+depth, features, steps, batch, patch = (4, 8, 25, 8, 16) if args.fast else (6, 16, 300, 16, 32)
 train_images = [load_image("camera"), load_image("coffee", gray=True)]
 test_clean = load_image("chelsea", gray=True)[None, :, 100:164, 150:214] if not args.fast else \
     load_image("chelsea", gray=True)[None, :, 100:124, 150:174]

@@ -20,7 +20,7 @@ from tinygrad_edu.models import BlurOperator, MaskOperator, dncnn, dpir_sigmas, 
 
 args = lectures.parse_args(__doc__)
 tge.manual_seed(args.seed)
-size, steps, depth, features = (32, 30, 4, 8) if args.fast else (96, 600, 8, 32)
+size, steps, depth, features = (32, 30, 4, 8) if args.fast else (64, 300, 6, 16)
 train_sigma, noise_sigma = 15 / 255, 2 / 255
 
 # %% [markdown]
