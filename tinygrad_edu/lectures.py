@@ -23,13 +23,13 @@ import runpy
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no window: demos run in CI and over ssh
-
 
 def parse_args(doc=None, argv=None):
-    """The demo's options: ``--fast`` (tiny sizes, for tests), ``--out DIR``, ``--seed``."""
+    """The demo's options: ``--fast`` (tiny sizes, for tests), ``--out DIR``, ``--seed``.
+    Also selects matplotlib's Agg backend (files only, no window: demos run in CI and over ssh)."""
+    import matplotlib  # slow to import (README's import rule): only demos need it, not the CLI
+
+    matplotlib.use("Agg")
     parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
     parser.add_argument("--fast", action="store_true", help="tiny sizes and few steps (seconds, for tests)")
     parser.add_argument("--out", default=None, help="folder for figures and claim.json (default: lectures/out/NAME)")
