@@ -63,6 +63,7 @@ from .train import History, evaluate, fit
 from . import accelerator, amp, backends
 from .amp import autocast
 from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
+from . import viz
 
 # dtypes: NumPy dtypes under PyTorch's names (t.dtype == tge.float32)
 float16 = half = _np.dtype(_np.float16)

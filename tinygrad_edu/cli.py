@@ -9,6 +9,7 @@
     tinygrad-edu train mlp --epochs 5       the MLP, fewer epochs
     tinygrad-edu exercises release OUT      the student tree of the exercises (exercises/README.md)
     tinygrad-edu exercises grade DIR --out results.json   grade a submission
+    tinygrad-edu lecture --list             the lecture demos (lectures/*.py); lecture NAME --fast runs one
     tinygrad-edu train --list               every trainable model
     tinygrad-edu summary resnet18           a model's layers, output shapes and parameter counts
 
@@ -41,6 +42,7 @@ from .models.registry import MODELS
 from .nn.summary import summary as model_summary
 from .train_cli import add_train_parser
 from .exercises.cli import add_exercises_parser
+from .lectures import add_lecture_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
 DRAWS = 3        # input shapes checked per op (default of --draws)
@@ -82,6 +84,8 @@ def build_parser():
     summary.add_argument("model", choices=sorted(MODELS), metavar="MODEL", help="one of: " + ", ".join(sorted(MODELS)))
     summary.add_argument("--depth", type=int, default=3, help="nesting depth of the rows shown (default: 3)")
     summary.set_defaults(run=run_summary)
+
+    add_lecture_parser(commands)  # tinygrad-edu lecture [--list] NAME [--fast] [--out DIR] (lectures.py)
     return parser
 
 
