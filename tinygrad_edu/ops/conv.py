@@ -248,6 +248,13 @@ class ConvTranspose2d(Function):
                                                     input and output swapped)
         dL/db = sum of g over N, H_out, W_out
     Both products use the columns of g, built once (``columns_products``).
+
+    output_padding op adds rows at the end of the output, so g has
+    H_out = (H-1)s - 2p + d(k-1) + op + 1 rows and its columns have
+    floor((H_out + 2p - d(k-1) - 1)/s) + 1 = H + op//s windows, one per pixel of y, plus
+    op//s more when op >= s (PyTorch allows op up to d-1). Those extra windows belong to
+    no pixel of y, so y gets op//s zero rows for dL/dW (they add nothing) and the extra
+    rows of dL/dy are cut off (``_extra_windows``). Same for the width.
     """
 
     @staticmethod
@@ -257,7 +264,7 @@ class ConvTranspose2d(Function):
         c_out = weight.shape[1] * groups
         out = conv_input_grad(y, weight, (n, c_out) + out_hw, stride, padding, dilation, groups)
         ctx.save_for_backward(y, weight)
-        ctx.conf = (stride, padding, dilation, groups)
+        ctx.conf = (stride, padding, output_padding, dilation, groups)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
         # END SOLUTION
 
@@ -265,18 +272,40 @@ class ConvTranspose2d(Function):
     def backward(ctx, g):
         # BEGIN SOLUTION task 3.4
         y, weight = ctx.saved_tensors
-        stride, padding, dilation, groups = ctx.conf
+        stride, padding, output_padding, dilation, groups = ctx.conf
         gy = gw = gb = None
         need_y, need_w = ctx.needs_input_grad[:2]
         if need_y or need_w:  # one im2col of g for both
+            extra = _extra_windows(output_padding, stride)
             gy, gw = columns_products(
                 g, weight.shape[2:], stride, padding, dilation, groups,
-                weight=weight if need_y else None, grad=y if need_w else None,
+                weight=weight if need_y else None, grad=_zero_rows(y, extra) if need_w else None,
             )
+            if gy is not None and any(extra):  # windows past the end of y: no pixel of y
+                gy = gy[:, :, : y.shape[2], : y.shape[3]]
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gy, gw, gb, None, None, None, None, None, None
         # END SOLUTION
+
+
+def _extra_windows(output_padding, stride):
+    """How many windows the columns of conv_transpose2d's g have beyond the pixels of y,
+    per dimension: output_padding // stride (nonzero only when output_padding >= stride,
+    which PyTorch allows when output_padding < dilation)."""
+    return tuple(op // s for op, s in zip(output_padding, stride))
+
+
+def _zero_rows(y, extra):
+    """y (N, C, H, W) with extra[0] zero rows and extra[1] zero columns at the end, so
+    it lines up with the columns of g; y itself when there are none."""
+    if not any(extra):
+        return y
+    xp = get_array_module(y)
+    n, c, h, w = y.shape
+    out = xp.zeros((n, c, h + extra[0], w + extra[1]), dtype=y.dtype)
+    out[:, :, :h, :w] = y
+    return out
 
 
 # --------------------------------------------------------------- argument checking
@@ -366,9 +395,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     output_padding = pair("conv_transpose2d", "output_padding", output_padding, 0)
     _check_conv("conv_transpose2d", input, weight, bias, groups)
     for op_, s, d in zip(output_padding, stride, dilation):
-        if op_ >= s and op_ >= d:
-            raise ValueError(
-                f"conv_transpose2d: output_padding {output_padding} must be smaller than either stride {stride} or dilation {dilation}"
+        if op_ >= s and op_ >= d:  # PyTorch's refusal, in its words
+            raise RuntimeError(
+                "conv_transpose2d: output padding must be smaller than either stride or dilation, but got "
+                f"output_padding_height: {output_padding[0]} output_padding_width: {output_padding[1]} "
+                f"stride_height: {stride[0]} stride_width: {stride[1]} "
+                f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}"
             )
     kh, kw = weight.shape[2:]
     out_hw = tuple(
