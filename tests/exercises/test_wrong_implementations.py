@@ -82,6 +82,17 @@ MUTANTS = [
      "an activation after the output layer"),
     ("5.2", P + "models/cnn.py", "self.flatten(self.pool(self.features(x)))", "self.flatten(self.features(x).amax(dim=(2, 3), keepdim=True))",
      "global max pooling instead of average"),
+    ("4.5", P + "models/resnet.py", "return self.relu(out + identity)", "return self.relu(out) + identity",
+     "ReLU before the addition"),
+    ("4.6", P + "models/unet.py", "return cat([skip, x], dim=1)", "return cat([x, skip], dim=1)", "concatenated in the wrong order"),
+    ("5.3", P + "models/dncnn.py", "return y - out if self.residual else out", "return out if self.residual else out",
+     "the noise estimate returned as the image"),
+    ("5.4", P + "models/unet.py", "top, left = (x.shape[2] - height) // 2, (x.shape[3] - width) // 2", "top, left = 0, 0",
+     "cropped at the corner, not the centre"),
+    ("5.5", P + "models/positional.py", "table[:, 0::2] = np.sin(t / wavelengths)\n    table[:, 1::2] = np.cos(t / wavelengths)",
+     "table[:, 0::2] = np.cos(t / wavelengths)\n    table[:, 1::2] = np.sin(t / wavelengths)", "sin and cos swapped"),
+    ("5.6", P + "models/autoencoders.py", "    optimizer.zero_grad()\n    loss.backward()", "    loss.backward()",
+     "gradients never zeroed (they accumulate across steps)"),
 ]
 
 

@@ -562,7 +562,54 @@ def rms_norm_probe(c):
     return answers
 
 
-# ------------------------------------------------------------------- assignment 5
+def residual_block_cases(rng):
+    stride = int(rng.choice([1, 2]))
+    c_in = int(rng.integers(1, 4))
+    channels = c_in if stride == 1 and rng.random() < 0.5 else int(rng.integers(1, 4))
+    return {"x": values(rng, (int(rng.integers(1, 3)), c_in, int(rng.integers(2, 6)), int(rng.integers(2, 6))), edge=False),
+            "channels": np.array(channels), "stride": np.array(stride),
+            "training": np.array(bool(rng.random() < 0.5)), "seed": np.array(rng.integers(0, 2**31))}
+
+
+def residual_block_probe(c):
+    tge, nn = load(), load("nn")
+    resnet = load("models.resnet")
+    tge.manual_seed(int(c["seed"]))
+    c_in, channels, stride = c["x"].shape[1], int(c["channels"]), int(c["stride"])
+    downsample = None
+    if stride != 1 or c_in != channels:
+        downsample = nn.Sequential(nn.Conv2d(c_in, channels, 1, stride=stride, bias=False), nn.BatchNorm2d(channels))
+    block = resnet.BasicBlock(c_in, channels, stride, downsample)
+    block.double()
+    block.train(bool(c["training"]))
+    x = leaf(c["x"])
+    out = block(x)
+    out.sum().backward()
+    return {"out": np.array(out.array), "dx": grad_of(x)}
+
+
+def merge_cases(rng):
+    n, ch, h, w = (int(v) for v in rng.integers(1, 4, size=4))
+    return {"skip": values(rng, (n, ch, h, w)), "x": values(rng, (n, ch, h, w)),
+            "g_concat": values(rng, (n, 2 * ch, h, w), edge=False), "g_add": values(rng, (n, ch, h, w), edge=False)}
+
+
+def merge_probe(c):
+    merge_skip = load("models.unet").merge_skip
+    answers = {}
+    for mode in ("concat", "add"):
+        skip, x = leaf(c["skip"]), leaf(c["x"])
+        out = merge_skip(skip, x, mode)
+        out.backward(const(c["g_" + mode]))
+        answers.update({f"{mode}_out": np.array(out.array), f"{mode}_dskip": grad_of(skip), f"{mode}_dx": grad_of(x)})
+    try:
+        merge_skip(const(c["skip"]), const(c["x"]), "multiply")
+        refused = False
+    except ValueError:
+        refused = True
+    return {**answers, "refuses_unknown_merge": np.array(refused)}
+
+
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
 
 
@@ -612,6 +659,84 @@ def cnn_probe(c):
     return {"logits": np.array(logits.array), "refuses_3d_input": np.array(refused)}
 
 
+def dncnn_cases(rng):
+    return {"y": values(rng, (int(rng.integers(1, 3)), 1, int(rng.integers(3, 7)), int(rng.integers(3, 7))), edge=False),
+            "depth": np.array(rng.integers(2, 5)), "batch_norm": np.array(bool(rng.random() < 0.5)),
+            "residual": np.array(bool(rng.random() < 0.6)), "training": np.array(bool(rng.random() < 0.5)),
+            "seed": np.array(rng.integers(0, 2**31))}
+
+
+def dncnn_probe(c):
+    tge = load()
+    tge.manual_seed(int(c["seed"]))
+    model = load("models").dncnn(1, int(c["depth"]), 3, bool(c["batch_norm"]), bool(c["residual"]))
+    model.double()
+    model.train(bool(c["training"]))
+    y = leaf(c["y"])
+    out = model(y)
+    out.sum().backward()
+    return {"out": np.array(out.array), "dy": grad_of(y)}
+
+
+def unet_cases(rng):
+    depth, padding = int(rng.integers(1, 3)), int(rng.integers(0, 2))
+    sizes = [s for s in range(1, 48) if load("models.unet").output_size(s, depth, padding)]
+    h, w = (int(rng.choice(sizes[:3])) for _ in range(2))
+    return {"x": values(rng, (1, 1, h, w), edge=False), "depth": np.array(depth), "padding": np.array(padding),
+            "concat": np.array(bool(rng.random() < 0.7)), "seed": np.array(rng.integers(0, 2**31)),
+            "crop_x": values(rng, (1, 2, int(rng.integers(3, 8)), int(rng.integers(3, 8))), edge=False),
+            "crop_hw": np.array([int(rng.integers(1, 4)), int(rng.integers(1, 4))])}
+
+
+def unet_probe(c):
+    tge = load()
+    unet = load("models.unet")
+    tge.manual_seed(int(c["seed"]))
+    model = unet.UNet(1, 2, features=2, depth=int(c["depth"]), padding=int(c["padding"]),
+                      merge="concat" if bool(c["concat"]) else "add")
+    model.double()
+    x = leaf(c["x"])
+    out = model(x)
+    out.sum().backward()
+    crop = unet.center_crop(const(c["crop_x"]), *ints(c["crop_hw"]))
+    return {"out": np.array(out.array), "dx": grad_of(x), "crop": np.array(crop.array)}
+
+
+def sinusoidal_cases(rng):
+    return {"positions": np.concatenate([np.arange(int(rng.integers(1, 6))), rng.uniform(0, 100, size=3)]),
+            "d_model": np.array(2 * rng.integers(1, 7)), "base": np.array(rng.choice([10000.0, 100.0, 7.0])),
+            "x": values(rng, (2, int(rng.integers(1, 6)), 4), edge=False)}
+
+
+def sinusoidal_probe(c):
+    positional = load("models.positional")
+    table = positional.sinusoidal_table(c["positions"], int(c["d_model"]), float(c["base"]))
+    encoded = positional.SinusoidalPositionalEncoding(4, base=float(c["base"]))(const(c["x"]))
+    return {"table": np.asarray(table, dtype=np.float64), "encoded": np.array(encoded.array)}
+
+
+def denoising_step_cases(rng):
+    s = (int(rng.integers(1, 3)), 1, 4 * int(rng.integers(1, 3)), 4 * int(rng.integers(1, 3)))
+    return {"clean": rng.uniform(0.01, 0.99, size=s), "noise1": rng.normal(scale=0.3, size=s),
+            "noise2": rng.normal(scale=0.3, size=s), "lr": np.array(rng.choice([0.1, 0.5])),
+            "seed": np.array(rng.integers(0, 2**31))}
+
+
+def denoising_step_probe(c):
+    tge = load()
+    models = load("models")
+    tge.manual_seed(int(c["seed"]))
+    model = models.DenoisingAutoencoder(1, 2, noise_std=0.3)
+    model.double()
+    optimizer = load("optim").SGD(model.parameters(), lr=float(c["lr"]), momentum=0.9)
+    losses = [np.array(models.denoising_training_step(model, optimizer, const(c["clean"]), const(c[k])).array)
+              for k in ("noise1", "noise2")]
+    answers = {"loss1": losses[0], "loss2": losses[1]}
+    for i, p in enumerate(model.parameters()):
+        answers[f"param{i}"] = np.array(p.array)
+    return answers
+
+
 # ----------------------------------------------------------------------------- table
 CHECKS = {
     "1.1": Check(neuron_cases, neuron_probe),
@@ -637,8 +762,14 @@ CHECKS = {
     "4.2": Check(batch_norm_cases, batch_norm_backward_probe),
     "4.3": Check(row_norm_cases, layer_norm_probe),
     "4.4": Check(row_norm_cases, rms_norm_probe),
+    "4.5": Check(residual_block_cases, residual_block_probe),
+    "4.6": Check(merge_cases, merge_probe),
     "5.1": Check(mlp_cases, mlp_probe),
     "5.2": Check(cnn_cases, cnn_probe),
+    "5.3": Check(dncnn_cases, dncnn_probe),
+    "5.4": Check(unet_cases, unet_probe),
+    "5.5": Check(sinusoidal_cases, sinusoidal_probe),
+    "5.6": Check(denoising_step_cases, denoising_step_probe),
 }
 
 
