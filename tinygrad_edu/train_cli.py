@@ -3,6 +3,7 @@
     tinygrad-edu train cnn                       the defaults below: about 99% test accuracy
     tinygrad-edu train mlp --epochs 5 --lr 1e-3  other settings
     tinygrad-edu train cnn --epochs 1 --max-batches 3 --no-progress   a quick smoke run
+    tinygrad-edu train cnn --device cuda         on the GPU (needs CuPy: see tge.cuda)
 
 The data: ``load_digits("train")`` (1,438 images), of which a stratified 10% is held back
 for validation (early stopping watches its loss), and ``load_digits("test")``: the
@@ -24,6 +25,7 @@ import sys
 import time
 from collections import namedtuple
 
+from . import backend
 from .data import DataLoader, TensorDataset, load_digits
 from .data.datasets import stratified_split
 from .data.transforms import Compose, Normalize, RandomAffine
@@ -79,6 +81,9 @@ def add_train_parser(subparsers):
     train.add_argument("--max-batches", type=int, default=None, metavar="K",
                        help="train on at most K batches per epoch (for quick smoke tests)")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    train.add_argument("--device", default="cpu",
+                       help="where to train: cpu, cuda or cuda:N (default: cpu); the data is prepared on the CPU "
+                            "and each batch moved there")
     train.set_defaults(run=run_train)
     return train
 
@@ -113,7 +118,7 @@ class _Transformed:
         return len(self.loader)
 
 
-def digits_loaders(batch_size, seed=0, augment=None):
+def digits_loaders(batch_size, seed=0, augment=None, pin_memory=False):
     """``(train, validation, test)`` loaders of the bundled digits, normalised with
     ``DIGITS_MEAN`` / ``DIGITS_STD``: the stratified train split cut again into train and
     a ``VALIDATION_FRACTION`` validation part, and the held-out test split. ``augment``
@@ -124,7 +129,7 @@ def digits_loaders(batch_size, seed=0, augment=None):
     train_set = TensorDataset(Tensor._wrap(x.data[train_idx]), Tensor._wrap(y.data[train_idx]))
     val_set = TensorDataset(Tensor._wrap(x.data[val_idx]), Tensor._wrap(y.data[val_idx]))
     normalize = Normalize(DIGITS_MEAN, DIGITS_STD)
-    train = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+    train = DataLoader(train_set, batch_size=batch_size, shuffle=True, pin_memory=pin_memory)
     train = _Transformed(train, normalize if augment is None else Compose([augment, normalize]))
     val = _Transformed(DataLoader(val_set, batch_size=256), normalize)
     test = _Transformed(DataLoader(TensorDataset(x_test, y_test), batch_size=256), normalize)
@@ -132,11 +137,16 @@ def digits_loaders(batch_size, seed=0, augment=None):
 
 
 def check_args(args):
-    """Raise ValueError naming the first option that is not positive."""
+    """Raise ValueError naming the first option that is not positive, or a --device that
+    is unknown or not usable here (e.g. cuda without a working CuPy)."""
     for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--lr", args.lr),
                         ("--max-batches", args.max_batches)):
         if value is not None and value <= 0:
             raise ValueError(f"tinygrad-edu train: {name} must be positive, got {value}")
+    try:
+        backend.namespace_for_device(getattr(args, "device", "cpu"))
+    except RuntimeError as e:
+        raise ValueError(f"tinygrad-edu train: --device {args.device}: {e}") from None
 
 
 def train_model(args):
@@ -149,9 +159,11 @@ def train_model(args):
     check_args(args)
     out = args.out if args.out is not None else os.path.join("runs", args.model)
 
+    device = backend.device(getattr(args, "device", "cpu"))
     manual_seed(args.seed)  # initialisation, shuffling and augmentation all draw from it
-    model = recipe["build"]()
-    train_loader, val_loader, test_loader = digits_loaders(batch_size, args.seed, recipe["augment"]())
+    model = recipe["build"]().to(device)
+    train_loader, val_loader, test_loader = digits_loaders(batch_size, args.seed, recipe["augment"](),
+                                                           pin_memory=device.type == "cuda")
     n_batches = len(train_loader)
     if args.max_batches is not None:
         train_loader = _Limited(train_loader, args.max_batches)
@@ -161,13 +173,13 @@ def train_model(args):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"training {args.model} ({type(model).__name__}, {n_params:,} parameters) on the 8x8 digits: "
           f"{len(train_loader)} of {n_batches} batches of {batch_size} per epoch, up to {epochs} epochs, "
-          f"Adam lr {lr:g} (cosine), seed {args.seed}", flush=True)
+          f"Adam lr {lr:g} (cosine), seed {args.seed}, on {device}", flush=True)
 
     start = time.perf_counter()
     history = fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=val_loader, scheduler=scheduler,
-                  early_stopping=recipe["patience"], progress=args.progress)
+                  early_stopping=recipe["patience"], progress=args.progress, device=device)
     train_time = time.perf_counter() - start
-    test_loss, test_accuracy = evaluate(model, test_loader, CrossEntropyLoss())
+    test_loss, test_accuracy = evaluate(model, test_loader, CrossEntropyLoss(), device=device)
 
     best = history.best_epoch
     stop = ", stopped early" if history.stopped_early else ""
