@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_edu.autograd import Function, op_table
+from tinygrad_edu.autograd import Function
+from tinygrad_edu.testing import op_table
 from tinygrad_edu.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

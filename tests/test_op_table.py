@@ -1,5 +1,5 @@
 """The op-table test factory (MyGrad style): every entry of
-``tinygrad_edu/autograd/op_table.py`` gets, on hypothesis-drawn shapes (broadcasting
+``tinygrad_edu/testing/op_table.py`` gets, on hypothesis-drawn shapes (broadcasting
 pairs, size-1 dims, scalars where the op allows them),
 
 - its forward compared with its NumPy reference (values, shapes, float64 results),
@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tge
 from tinygrad_edu import Tensor
-from tinygrad_edu.autograd import gradcheck, op_table
-from tinygrad_edu.autograd.op_table import OPS, make_arrays
-from tests import strategies as S
+from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.testing import op_table
+from tinygrad_edu.testing.op_table import OPS, make_arrays
+from tinygrad_edu.testing import strategies as S
 
 IDS = [spec.name for spec in OPS]
 
@@ -71,7 +72,7 @@ def check_forward(spec, arrays, inputs):
         assert out.shape == ref.shape, f"{spec.name}: output {k} has shape {out.shape}, reference {ref.shape}"
         if ref.dtype.kind == "f":
             assert out.dtype == np.float64, f"{spec.name}: output {k} is {out.dtype} for float64 inputs"
-        np.testing.assert_allclose(out.data, ref, rtol=1e-10, atol=1e-12, err_msg=f"{spec.name}: output {k}")
+        np.testing.assert_allclose(out.array, ref, rtol=1e-10, atol=1e-12, err_msg=f"{spec.name}: output {k}")
 
 
 def with_random_upstream(spec, inputs, seed):
@@ -154,4 +155,4 @@ def test_make_inputs_gives_float64_leaves_requiring_grad_where_differentiable():
     x, t, w = op_table.make_inputs(spec, spec.shapes(op_table.random_pick(rng)), rng)
     assert (x.dtype, t.dtype, w.dtype) == (np.float64, np.int64, np.float64)
     assert (x.requires_grad, t.requires_grad, w.requires_grad) == (True, False, False)
-    assert x.is_leaf and t.data.max() < x.shape[1]
+    assert x.is_leaf and t.array.max() < x.shape[1]

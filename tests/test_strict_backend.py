@@ -14,8 +14,9 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import Tensor, backend
-from tinygrad_edu.autograd import Function, grad, op_table
-from tinygrad_edu.autograd.op_table import OPS, OpSpec, make_arrays, random_pick
+from tinygrad_edu.autograd import Function, grad
+from tinygrad_edu.testing import op_table
+from tinygrad_edu.testing.op_table import OPS, OpSpec, make_arrays, random_pick
 
 from tests.strict_array import MESSAGE, StrictArray, strict_xp
 
@@ -60,7 +61,7 @@ def test_strict_array_works_through_its_namespace():
     assert strict_xp.float32 is np.float32 and strict_xp.ndarray is StrictArray
     assert backend.get_array_module(s) is strict_xp
     t = Tensor(s)
-    assert t.device == "strict" and isinstance((t * 2).data, StrictArray)
+    assert t.device == "strict" and isinstance((t * 2).array, StrictArray)
     np.testing.assert_array_equal(backend.to_numpy(s), np.arange(6.0).reshape(2, 3))
 
 
@@ -81,7 +82,7 @@ def _run(spec, arrays, upstream, as_array):
     with_grad = [(o, as_array(w)) for o, w in zip(floats, upstream) if o.requires_grad]
     if with_grad:
         grads = grad([o for o, _ in with_grad], diff, grad_outputs=[w for _, w in with_grad], allow_unused=True)
-    return [o.data for o in outs], [None if g is None else g.data for g in grads]
+    return [o.array for o in outs], [None if g is None else g.array for g in grads]
 
 
 def _where(exc):

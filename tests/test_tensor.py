@@ -102,9 +102,9 @@ def test_item_numpy_tolist_detach_clone():
     with pytest.raises(RuntimeError, match="2 elements"):
         x.item()
     d = x.detach()
-    assert not d.requires_grad and d.data is x.data
+    assert not d.requires_grad and d.array is x.array
     c = x.clone()
-    assert c.data is not x.data and c.requires_grad and c.grad_fn is not None
+    assert c.array is not x.array and c.requires_grad and c.grad_fn is not None
     (c * 3).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[3.0, 3.0]])
     assert float(tge.tensor(2.5)) == 2.5 and int(tge.tensor(3)) == 3
@@ -182,7 +182,7 @@ def test_contiguous_copies_a_non_contiguous_tensor():
     x = tge.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     assert x.contiguous() is x
     y = x.T.contiguous()
-    assert y.data.flags.c_contiguous and y._base is None
+    assert y.array.flags.c_contiguous and y._base is None
     with tge.no_grad():
         y.add_(1)  # does not write into x
     np.testing.assert_array_equal(x.detach().numpy(), [[1.0, 2.0], [3.0, 4.0]])

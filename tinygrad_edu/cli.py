@@ -24,7 +24,7 @@ import numpy as np
 
 from . import kernels
 from .autograd import GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error
-from .autograd import op_table
+from .testing import op_table
 from .train_cli import add_train_parser
 
 ATOL, RTOL = 1e-5, 1e-3  # gradcheck's tolerances: |analytical - numerical| <= ATOL + RTOL * |numerical|
@@ -125,15 +125,11 @@ def run_gradcheck(args):
         return 2
 
     # the inputs are tiny: the vectorised kernels need no Numba compilation on a fresh machine
-    previous_kernels = kernels.current()
-    kernels.use("numpy")
-    try:
+    with kernels.using("numpy"):
         rng = np.random.default_rng(args.seed)
         start = time.perf_counter()
         rows = [(spec.name,) + check_op(spec, rng, args.fast) for spec in specs]
         elapsed = time.perf_counter() - start
-    finally:
-        kernels.use(previous_kernels)
 
     header = ("op", "input shapes", "max rel error", "result")
     cells = [(name, _format_shapes(shapes), "-" if error is None else f"{error:.1e}", status)

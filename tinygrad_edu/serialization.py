@@ -83,7 +83,7 @@ class _Flattener:
 
     def node(self, obj, path):
         if isinstance(obj, Tensor):
-            array = backend.to_numpy(obj.data)
+            array = backend.to_numpy(obj.array)
             return self._array_node("tensor", array, path, requires_grad=obj.requires_grad)
         if isinstance(obj, np.ndarray):
             return self._array_node("ndarray", obj, path)

@@ -1,20 +1,23 @@
 """``Tensor``: an array plus what autograd needs (``requires_grad``, ``grad``, ``grad_fn``).
 
-The data is a NumPy or CuPy array (``t.data``). Every operator and method builds the
-result through a ``Function`` (see ``ops/``), which records the graph that
-``backward()`` walks in reverse.
+The values are a NumPy or CuPy array (``t.array``); ``t.data`` is, as in PyTorch, a
+detached Tensor sharing it. Every operator and method builds the result through a
+``Function`` (see ``ops/``), which records the graph that ``backward()`` walks in reverse.
 
-Deliberate differences from PyTorch, each documented where it applies:
-- ``t.data`` is the underlying array itself (NumPy/CuPy), not a Tensor.
-- ``t.dtype`` is a NumPy dtype (``tge.float32`` is ``numpy.dtype('float32')``).
+Layering: this module sits above ``backend`` and below ``autograd`` and ``ops``, which
+build Tensors. Its methods call them through the names bound in one place, the seam at
+the bottom of this file (as early tinygrad and PyTorch bind a tensor's methods to its
+ops in one place).
+
+Deliberate difference from PyTorch: ``t.dtype`` is a NumPy dtype (``tge.float32`` is
+``numpy.dtype('float32')``).
 """
 import weakref
 
 import numpy as np
 
 from . import backend
-from .autograd import grad_mode
-from .autograd.function import AccumulateGrad, VersionCounter, _refresh_if_stale
+from .shape_checks import normalize_dim
 
 _PYTHON_TYPES = (bool, int, float)
 
@@ -24,7 +27,7 @@ def _infer_array(data, dtype=None):
     Python floats become float32 (the default), Python ints int64, bools bool;
     arrays keep their dtype (a float64 NumPy array stays float64)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if backend.is_array(data):
         return data if dtype is None else data.astype(dtype, copy=False)
     if isinstance(data, np.generic):
@@ -42,7 +45,7 @@ def _infer_array(data, dtype=None):
 
 def _unwrap_nested(data):
     if isinstance(data, Tensor):
-        return backend.to_numpy(data.data)
+        return backend.to_numpy(data.array)
     if isinstance(data, (list, tuple)):
         return [_unwrap_nested(d) for d in data]
     return data
@@ -58,7 +61,7 @@ class Tensor:
     __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
     __array_ufunc__ = None  # NumPy ufuncs defer to Tensor's operators
 
-    # Set only on views (see autograd/function.py): the tensor owning the memory, the
+    # Set only on views (see autograd/views.py): the tensor owning the memory, the
     # steps that make this view from it, and the version its grad_fn was made at.
     _base = None
     _view_steps = None
@@ -68,7 +71,7 @@ class Tensor:
         array = _infer_array(data, dtype)
         if device is not None:
             array = backend.to_device(array, device)
-        self.data = array
+        self.array = array
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -83,7 +86,7 @@ class Tensor:
     def _wrap(cls, array):
         """Fast constructor for op results: wrap an array, no checks, no copy."""
         t = cls.__new__(cls)
-        t.data = array
+        t.array = array
         t.grad = None
         t.grad_fn = None
         t._requires_grad = False
@@ -95,46 +98,53 @@ class Tensor:
 
     # ----------------------------------------------------------------- properties
     @property
-    def array(self):
-        """The NumPy/CuPy array behind this tensor (what ops compute on).
+    def data(self):
+        """A detached Tensor sharing this tensor's array, as in PyTorch: writes through it
+        (``p.data.add_(u)``, ``p.data.zero_()``) change ``p``'s values but are invisible to
+        autograd (it has its own version counter, so no saved-value check fires). Ops and
+        kernels use the raw array, ``t.array``."""
+        t = Tensor._wrap(self.array)
+        return t
 
-        Transitional alias of ``.data``: new code uses ``.array`` for the raw array;
-        ``.data`` becomes a detached Tensor sharing storage, as in PyTorch."""
-        return self.data
-
-    @array.setter
-    def array(self, value):
-        self.data = value
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` makes ``p`` hold ``t``'s array (shape and dtype may change), as in PyTorch."""
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"data: expected a Tensor to assign to .data, got {type(value).__name__}; to replace the raw "
+                "array use t.array = a"
+            )
+        self.array = value.array
 
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim=None):
         """``size()`` is the shape; ``size(d)`` the length of dim ``d`` (PyTorch)."""
         if dim is None:
             return self.shape
-        return self.shape[_check_dim("size", dim, self.ndim)]
+        return self.shape[normalize_dim("size", dim, self.ndim)]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     nelement = numel
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_cuda(self):
@@ -147,10 +157,10 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
-        if value and self.data.dtype.kind not in "fc":
+        if value and self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 f"requires_grad: only Tensors of floating point dtype can require gradients (this one is "
-                f"{self.data.dtype}, shape {self.shape}); convert it first, e.g. t.float()"
+                f"{self.array.dtype}, shape {self.shape}); convert it first, e.g. t.float()"
             )
         if not value and self.grad_fn is not None:
             raise RuntimeError(
@@ -185,9 +195,9 @@ class Tensor:
 
     # -------------------------------------------------------------- conversions
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"item: a Tensor with {self.data.size} elements (shape {self.shape}) cannot be converted to a Python scalar")
-        return self.data.item()
+        if self.array.size != 1:
+            raise RuntimeError(f"item: a Tensor with {self.array.size} elements (shape {self.shape}) cannot be converted to a Python scalar")
+        return self.array.item()
 
     def numpy(self):
         """The data as a NumPy array (shares memory on the CPU, as in PyTorch)."""
@@ -195,14 +205,14 @@ class Tensor:
             raise RuntimeError("numpy: can't call numpy() on a Tensor that requires grad. Use t.detach().numpy() instead.")
         if self.device.type != "cpu":
             raise TypeError(f"numpy: can't convert a {self.device} tensor to NumPy. Use t.cpu() to copy it to host memory first.")
-        return self.data
+        return self.array
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
         return array if dtype is None else array.astype(dtype)
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -211,12 +221,12 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"bool: the truth value of a Tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
+        if self.array.size != 1:
+            raise RuntimeError(f"bool: the truth value of a Tensor with {self.array.size} elements is ambiguous; use .any() or .all()")
         return bool(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -234,7 +244,7 @@ class Tensor:
 
     def detach(self):
         """A new leaf sharing this tensor's data (and version counter), outside the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self.array)
         t._version = self._version
         return t
 
@@ -250,7 +260,7 @@ class Tensor:
     def contiguous(self):
         """``self`` if its data is C-contiguous, else a contiguous copy (in the graph), as
         in PyTorch: the copy no longer shares memory with ``self``."""
-        return self if self.data.flags.c_contiguous else self.clone()
+        return self if self.array.flags.c_contiguous else self.clone()
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
@@ -295,7 +305,7 @@ class Tensor:
         return self.to(other.dtype)
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -305,8 +315,6 @@ class Tensor:
         (a scalar loss), where it is 1. The graph's saved values are freed unless
         ``retain_graph=True``.
         """
-        from .autograd import engine
-
         if create_graph:
             raise NotImplementedError("backward: create_graph=True (higher-order gradients) is not supported: backward passes work on arrays")
         if not self._requires_grad:
@@ -316,29 +324,13 @@ class Tensor:
             )
         g = _gradient_for(self, gradient, "backward")
         if inputs is not None:
-            from .autograd.functional import _backward_to_inputs
-
-            return _backward_to_inputs(self, g, inputs, bool(retain_graph))
-        engine.run_backward([self._edge()], [g], retain_graph=bool(retain_graph))
-
-    def _edge(self):
-        _refresh_if_stale(self)
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        return (self._accumulator(), 0)
-
-    def _accumulator(self):
-        """This leaf's ``AccumulateGrad`` node (one per leaf, so hooks see the total gradient)."""
-        acc = self._accumulator_ref() if self._accumulator_ref is not None else None
-        if acc is None:
-            acc = AccumulateGrad(self)
-            self._accumulator_ref = weakref.ref(acc)
-        return acc
+            return backward_to_inputs(self, g, inputs, bool(retain_graph))
+        engine.run_backward([gradient_edge(self)], [g], retain_graph=bool(retain_graph))
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
-        _refresh_if_stale(self)
+        refresh_if_stale(self)
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
@@ -367,7 +359,7 @@ class Tensor:
         def store(grad):
             t = ref()
             if t is not None:
-                t.grad = Tensor._wrap(grad.data.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad.data)
+                t.grad = Tensor._wrap(grad.array.copy()) if t.grad is None else Tensor._wrap(t.grad.array + grad.array)
 
         self.register_hook(store)
         self._retain_hook = store
@@ -378,7 +370,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ printing
     def __repr__(self):
-        array = backend.to_numpy(self.data)
+        array = backend.to_numpy(self.array)
         body = np.array2string(array, separator=", ", precision=4, prefix="tensor(", threshold=1000, edgeitems=3)
         extras = []
         if self.device.type != "cpu":
@@ -792,31 +784,32 @@ def _shape_args(args):
     return tuple(args)
 
 
-def _check_dim(op, dim, ndim):
-    from .ops.shape_checks import normalize_dim
-
-    return normalize_dim(op, dim, ndim)
-
-
 def _gradient_for(t, gradient, op):
     """The upstream gradient array for ``t``: 1 for a one-element tensor, else checked."""
-    xp = backend.get_array_module(t.data)
+    xp = backend.get_array_module(t.array)
     if gradient is None:
-        if t.data.size != 1:
+        if t.array.size != 1:
             raise RuntimeError(
                 f"{op}: grad can be implicitly created only for scalar outputs, but this tensor has shape {t.shape}. "
                 "Reduce it to a scalar (e.g. loss.sum()) or pass gradient= with the same shape."
             )
-        return xp.ones(t.data.shape, dtype=t.data.dtype)
-    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=t.data.dtype)
+        return xp.ones(t.array.shape, dtype=t.array.dtype)
+    g = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=t.array.dtype)
     if tuple(g.shape) != t.shape:
         raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the tensor has shape {t.shape}; they must match")
-    if type(g) is not type(t.data):
+    if type(g) is not type(t.array):
         raise RuntimeError(f"{op}: gradient is on {backend.device_of(g)} but the tensor is on {t.device}")
-    return g.astype(t.data.dtype, copy=False)
+    return g.astype(t.array.dtype, copy=False)
 
 
-# The op modules import Tensor from here, so they are imported last.
+# ------------------------------------------------------------------ the seam
+# autograd and the ops build Tensors, so they import this module; Tensor's methods above
+# call them. This block, run once Tensor exists, is the one place that binds the names
+# those methods use (``tinygrad_edu/__init__.py`` imports this module first).
+from .autograd import engine  # noqa: E402
+from .autograd.function import gradient_edge  # noqa: E402
+from .autograd.functional import backward_to_inputs  # noqa: E402
+from .autograd.views import VersionCounter, refresh_if_stale  # noqa: E402
 from .ops import (  # noqa: E402
     activation,
     compare,

@@ -194,6 +194,7 @@ class History:
         """Save a PNG of the loss curves (left) and accuracy curves (right) to ``path``,
         with the best epoch marked. Uses matplotlib's Agg renderer directly (no window,
         no change to pyplot's global backend)."""
+        # deferred: matplotlib takes ~0.3 s to import and only plotting needs it
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -235,7 +236,7 @@ def _postfix(loss, metrics, prefix=""):
 
 def _snapshot(model):
     """A copy of every parameter and buffer (``state_dict`` values share memory)."""
-    return {name: tensor.data.copy() for name, tensor in model.state_dict().items()}
+    return {name: tensor.array.copy() for name, tensor in model.state_dict().items()}
 
 
 def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, scheduler=None, metrics=("accuracy",),
@@ -306,7 +307,7 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
 
 
 def _progress_bar(loader, epoch, epochs):
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # deferred: slow to import, and only a verbose fit draws a bar
 
     try:
         total = len(loader)

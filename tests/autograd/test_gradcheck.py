@@ -12,7 +12,7 @@ from tinygrad_edu import Tensor
 from tinygrad_edu.autograd import (
     Function, GradcheckError, analytical_jacobian, gradcheck, numerical_jacobian, rel_error,
 )
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def leaf(a, requires_grad=True):
@@ -37,9 +37,9 @@ def test_jacobians_are_listed_per_differentiable_input_then_per_output(jacobian,
     J = jacobian(lambda x, c, y: (x * y, (x * c).sum()), [x, c, y])
     assert len(J) == 2 and all(len(row) == 2 for row in J)  # inputs x and y (c needs no grad), two outputs
     (J_xz, J_xs), (J_yz, J_ys) = J
-    np.testing.assert_allclose(J_xz, np.diag(y.data), atol=1e-8)      # d(x*y)/dx
-    np.testing.assert_allclose(J_xs, c.data[:, None], atol=1e-8)      # d(sum(x*c))/dx, shape (3, 1)
-    np.testing.assert_allclose(J_yz, np.diag(x.data), atol=1e-8)
+    np.testing.assert_allclose(J_xz, np.diag(y.array), atol=1e-8)      # d(x*y)/dx
+    np.testing.assert_allclose(J_xs, c.array[:, None], atol=1e-8)      # d(sum(x*c))/dx, shape (3, 1)
+    np.testing.assert_allclose(J_yz, np.diag(x.array), atol=1e-8)
     np.testing.assert_allclose(J_ys, np.zeros((3, 1)), atol=1e-8)     # sum(x*c) does not depend on y
 
 
@@ -62,7 +62,7 @@ def test_jacobians_do_not_modify_the_inputs(rng):
     x = leaf(a.copy())
     numerical_jacobian(lambda x: x.exp(), [x])
     analytical_jacobian(lambda x: x.exp(), [x])
-    np.testing.assert_array_equal(x.data, a)
+    np.testing.assert_array_equal(x.array, a)
     assert x.grad is None
 
 
@@ -142,11 +142,11 @@ def test_a_missing_factor_2_is_caught_and_reported(rng):
         gradcheck(SquareMissingFactor2.apply, [x])
     message = str(error.value)
     assert "with respect to input 0" in message
-    worst = int(np.argmax(x.data))  # |x - 2x| is largest at the largest x
+    worst = int(np.argmax(x.array))  # |x - 2x| is largest at the largest x
     assert f"input[{worst}] -> output[{worst}]" in message
     numbers = _report_numbers(message)
-    assert numbers["numerical"] == pytest.approx(2 * x.data[worst], rel=1e-6)
-    assert numbers["analytical"] == pytest.approx(x.data[worst], rel=1e-9)
+    assert numbers["numerical"] == pytest.approx(2 * x.array[worst], rel=1e-6)
+    assert numbers["analytical"] == pytest.approx(x.array[worst], rel=1e-9)
     assert numbers["relative error"] == pytest.approx(1 / 3, rel=1e-3)  # |2x - x| / (2x + x)
     assert "4 of 16 Jacobian entries are outside the tolerance" in message
     assert gradcheck(SquareMissingFactor2.apply, [x], raise_exception=False) is False
@@ -160,8 +160,8 @@ def test_one_wrong_element_is_located(rng):
     assert "with respect to input 0 (input shape (2, 3), output shape (2, 3))" in message
     assert "input[1, 2] -> output[1, 2]" in message
     numbers = _report_numbers(message)
-    assert numbers["numerical"] == pytest.approx(2 * x.data[1, 2], rel=1e-6)
-    assert numbers["analytical"] == pytest.approx(-2 * x.data[1, 2], rel=1e-9)
+    assert numbers["numerical"] == pytest.approx(2 * x.array[1, 2], rel=1e-6)
+    assert numbers["analytical"] == pytest.approx(-2 * x.array[1, 2], rel=1e-9)
     assert numbers["relative error"] == pytest.approx(1.0)
     assert "1 of 36 Jacobian entries" in message
 
@@ -171,7 +171,7 @@ def test_the_report_names_the_wrong_input(rng):
     with pytest.raises(GradcheckError, match="with respect to input 1"):
         gradcheck(MulWrongSecondGradient.apply, [x, y])
     # with y not differentiated, only the correct gradient of x is checked
-    assert gradcheck(MulWrongSecondGradient.apply, [x, leaf(y.data, requires_grad=False)])
+    assert gradcheck(MulWrongSecondGradient.apply, [x, leaf(y.array, requires_grad=False)])
 
 
 @pytest.mark.parametrize("function", [SquareMissingFactor2, SquareOneWrongSign])
@@ -212,7 +212,7 @@ def test_float32_inputs_are_checked_in_float64():
     x = Tensor(data.copy(), requires_grad=True)
     assert gradcheck(fn, [x])  # in float32 the difference quotient would be mostly rounding error
     assert set(seen) == {np.dtype(np.float64)}
-    assert x.dtype == np.float32 and np.array_equal(x.data, data)
+    assert x.dtype == np.float32 and np.array_equal(x.array, data)
 
 
 def test_at_least_one_input_must_require_grad():

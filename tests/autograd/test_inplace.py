@@ -8,7 +8,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def test_inplace_ops_bump_the_version():

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def _arange(*shape):
@@ -247,3 +247,13 @@ def test_writing_into_an_expanded_view_is_refused():
     ro = tge.Tensor(np.broadcast_to(np.zeros(3), (3,)))  # a read-only array, no overlap
     with pytest.raises(RuntimeError, match="read-only"):
         ro.fill_(1.0)
+
+
+def test_mark_modified_is_seen_by_every_view_of_the_memory():
+    from tinygrad_edu.autograd.views import mark_modified
+
+    base = tge.tensor(np.arange(6.0).reshape(2, 3))
+    view, detached = base[0], base.detach()
+    mark_modified(view)
+    assert base._version.value == view._version.value == detached._version.value == 1
+    assert base.data._version.value == 0  # .data has its own counter, as in PyTorch

@@ -102,7 +102,7 @@ def test_fast_path_equals_per_sample_collate():
 def test_fast_path_batch_is_a_copy():
     ds = _ds(4)
     xb, _ = next(iter(DataLoader(ds, 2)))
-    xb.data[:] = -1
+    xb.array[:] = -1
     assert ds.tensors[0].numpy()[0, 0] == 0
 
 
@@ -172,5 +172,5 @@ def test_loader_keeps_the_array_namespace(strict_backend):
     slow = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=tge.Generator().manual_seed(0),
                                 collate_fn=lambda b: default_collate(b))))
     for f, s in zip(fast, slow):
-        assert isinstance(f.data, StrictArray) and isinstance(s.data, StrictArray)
-        assert np.array_equal(f.data.to_numpy(), s.data.to_numpy())
+        assert isinstance(f.array, StrictArray) and isinstance(s.array, StrictArray)
+        assert np.array_equal(f.array.to_numpy(), s.array.to_numpy())

@@ -54,7 +54,7 @@ def test_mnist_subset_offline():
 
 def test_loader_results_are_independent_copies():
     x, _ = datasets.load_digits()
-    x.data[:] = 0
+    x.array[:] = 0
     assert datasets.load_digits()[0].numpy().max() == 1.0
 
 

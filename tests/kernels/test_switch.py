@@ -175,3 +175,24 @@ def test_numba_forms_refuse_non_numpy_arrays(form, rest):
     not_numpy = [[[[1.0, 2.0], [3.0, 4.0]]]]  # a nested list, as a CuPy array would be refused
     with pytest.raises(TypeError, match="the Numba kernels take NumPy arrays only, got builtins.list"):
         form(not_numpy, *rest)
+
+
+def test_using_sets_the_kernel_set_for_a_block_and_restores_it(restore_kernel_set):
+    kernels.use("numba" if HAVE_NUMBA else "numpy")
+    before = kernels.current()
+    with kernels.using("numpy"):
+        assert kernels.current() == "numpy"
+    assert kernels.current() == before
+    with pytest.raises(KeyError):
+        with kernels.using("numpy"):
+            raise KeyError("inside the block")
+    assert kernels.current() == before
+    with pytest.raises(ValueError, match="unknown kernel set 'fast'"):
+        with kernels.using("fast"):
+            pass
+    assert kernels.current() == before
+
+
+def test_public_kernels_keep_the_vectorised_forms_name_and_docstring():
+    assert kernels.im2col.__name__ == "im2col" and kernels.im2col.__doc__ == unfold.im2col.__doc__
+    assert kernels.max_pool2d_backward.__doc__ == max_pool.max_pool2d_backward.__doc__

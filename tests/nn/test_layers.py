@@ -11,10 +11,10 @@ from hypothesis import given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu import nn
 from tinygrad_edu.autograd import gradcheck
-from tinygrad_edu.autograd import op_table
-from tinygrad_edu.autograd.op_table import OpSpec
+from tinygrad_edu.testing import op_table
+from tinygrad_edu.testing.op_table import OpSpec
 import tinygrad_edu.nn.functional as F
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 # ------------------------------------------------------------------- helpers

@@ -31,7 +31,7 @@ def randomize_affine(module, seed=5):
     rng = np.random.default_rng(seed)
     with tge.no_grad():
         for p in module.parameters():
-            p.data[...] = rng.uniform(0.5, 1.5, p.shape)
+            p.array[...] = rng.uniform(0.5, 1.5, p.shape)
     return module
 
 
@@ -146,8 +146,8 @@ def test_docstring_relates_momentum_to_the_lectures_alpha():
 @pytest.mark.parametrize("cls, shape", [(nn.BatchNorm1d, (4, 3)), (nn.BatchNorm2d, (2, 3, 2, 2))])
 def test_batch_norm_gradcheck(cls, shape, training):
     bn = randomize_affine(cls(shape[1]))
-    bn.running_mean.data[...] = 0.3
-    bn.running_var.data[...] = 1.7
+    bn.running_mean.array[...] = 0.3
+    bn.running_var.array[...] = 1.7
     bn.train(training)
     x = tge.tensor(batches(1, shape, seed=2)[0], requires_grad=True)
     assert module_gradcheck(bn, x)

@@ -6,7 +6,7 @@ from hypothesis import assume, given, strategies as st
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 # name -> (tge function, NumPy reference, input range, points to avoid)
 UNARY = {

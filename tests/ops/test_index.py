@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def _upstream(shape, seed=0):

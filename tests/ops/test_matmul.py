@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu.autograd import gradcheck
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 @st.composite

@@ -9,7 +9,7 @@ from hypothesis import assume, given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 EPS = 1e-5
 # (N, C, *spatial) with 0 to 2 spatial dims, sides up to 3 (gradcheck cost grows with numel)
@@ -390,6 +390,6 @@ def test_every_norm_runs_on_a_strict_array_type(strict_backend):
     for name, case in cases.items():
         x = t((2, 3, 2, 2), True)
         y = case(x)
-        assert isinstance(y.data, StrictArray), name
+        assert isinstance(y.array, StrictArray), name
         y.backward(tge.Tensor(StrictArray(rng.standard_normal(y.shape))))
-        assert isinstance(x.grad.data, StrictArray), name
+        assert isinstance(x.grad.array, StrictArray), name

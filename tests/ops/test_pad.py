@@ -9,7 +9,7 @@ import tinygrad_edu as tge
 from tinygrad_edu import kernels
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops.pad import pad
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def np_pad(a, amounts, value):

@@ -11,7 +11,7 @@ from hypothesis import assume, given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops import reduce as R
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 @st.composite

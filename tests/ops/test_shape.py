@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.ops import shape as shape_ops
-from tests import strategies as S
+from tinygrad_edu.testing import strategies as S
 
 
 def _upstream(shape, seed=0):
@@ -213,8 +213,8 @@ def test_zero_dim_tensors():
 def test_view_is_reshape_and_shares_memory_where_numpy_can():
     x = tge.tensor(np.arange(6.0))
     v = x.view(2, 3)
-    v.data[0, 0] = 100.0  # a view, as in PyTorch
-    assert x.data[0] == 100.0
+    v.array[0, 0] = 100.0  # a view, as in PyTorch
+    assert x.array[0] == 100.0
     assert x.view(3, 2).view_as(x).shape == (6,)
     t = tge.tensor(np.arange(6.0).reshape(2, 3)).transpose(0, 1)
     assert t.view(-1).numpy().tolist() == [0, 3, 1, 4, 2, 5]  # PyTorch's view would refuse this

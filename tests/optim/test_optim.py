@@ -22,7 +22,7 @@ def run_steps(opt_cls, n=3, **kwargs):
     for g in GRADS[:n]:
         p.grad = tge.tensor(g)
         opt.step()
-        thetas.append(p.data.copy())
+        thetas.append(p.array.copy())
     return thetas
 
 
@@ -298,13 +298,13 @@ def regression_step(opt, w, b):
 @pytest.mark.parametrize("cls, kwargs", ALL, ids=ALL_IDS)
 def test_parameters_keep_identity_and_dtype(cls, kwargs):
     w, b = regression_params(np.float32)
-    w_array = w.data
+    w_array = w.array
     opt = cls([w, b], **kwargs)
     before = w_array.copy()
     for _ in range(2):
         regression_step(opt, w, b)
-    assert w.data is w_array and w.dtype == np.float32 and b.dtype == np.float32
-    assert not np.array_equal(before, w.data)
+    assert w.array is w_array and w.dtype == np.float32 and b.dtype == np.float32
+    assert not np.array_equal(before, w.array)
     assert w.is_leaf and w.requires_grad
     for state in opt.state.values():
         for key, value in state.items():
@@ -328,7 +328,7 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     opt = cls([{"params": [w]}, {"params": [b], "lr": 0.02}], **kwargs)
     for _ in range(5):
         regression_step(opt, w, b)
-    straight = (w.data.copy(), b.data.copy())
+    straight = (w.array.copy(), b.array.copy())
 
     # 3 steps, save, rebuild from the saved weights, load, 2 more steps
     w, b = regression_params()
@@ -336,20 +336,20 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     for _ in range(3):
         regression_step(opt, w, b)
     saved = opt.state_dict()
-    w2 = tge.tensor(w.data.copy(), requires_grad=True)
-    b2 = tge.tensor(b.data.copy(), requires_grad=True)
+    w2 = tge.tensor(w.array.copy(), requires_grad=True)
+    b2 = tge.tensor(b.array.copy(), requires_grad=True)
     opt2 = cls([{"params": [w2]}, {"params": [b2]}], **kwargs)  # lrs come back from the state dict
     opt2.load_state_dict(saved)
     assert opt2.param_groups[1]["lr"] == 0.02
-    saved_copy = {k: {n: v.data.copy() for n, v in s.items()} for k, s in saved["state"].items()}
+    saved_copy = {k: {n: v.array.copy() for n, v in s.items()} for k, s in saved["state"].items()}
     for _ in range(2):
         regression_step(opt2, w2, b2)
-    np.testing.assert_array_equal(w2.data, straight[0])
-    np.testing.assert_array_equal(b2.data, straight[1])
+    np.testing.assert_array_equal(w2.array, straight[0])
+    np.testing.assert_array_equal(b2.array, straight[1])
     # loading copied the state: stepping opt2 did not touch the saved dict
     for k, s in saved["state"].items():
         for n, v in s.items():
-            np.testing.assert_array_equal(v.data, saved_copy[k][n])
+            np.testing.assert_array_equal(v.array, saved_copy[k][n])
 
 
 def test_state_dict_structure():
@@ -386,7 +386,7 @@ def test_adagrad_state_exists_before_first_step():
     opt = optim.Adagrad([w, b], initial_accumulator_value=0.25)
     sd = opt.state_dict()
     assert sorted(sd["state"]) == [0, 1]
-    np.testing.assert_array_equal(sd["state"][0]["sum"].data, np.full((3, 2), 0.25))
+    np.testing.assert_array_equal(sd["state"][0]["sum"].array, np.full((3, 2), 0.25))
 
 
 def test_load_state_dict_casts_to_parameter_dtype():
@@ -425,8 +425,8 @@ def test_param_groups_use_their_own_lr():
     assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["params"] == [b]
     a.grad, b.grad = tge.tensor(np.array([1.0, 1.0])), tge.tensor(np.array([1.0]))
     opt.step()
-    np.testing.assert_allclose(a.data, [0.9, 1.9])
-    np.testing.assert_allclose(b.data, [2.5])
+    np.testing.assert_allclose(a.array, [0.9, 1.9])
+    np.testing.assert_allclose(b.array, [2.5])
     assert a not in opt.state and "momentum_buffer" in opt.state[b]
 
 
@@ -437,7 +437,7 @@ def test_add_param_group_fills_defaults_and_rejects_overlap():
     assert opt.param_groups[1]["lr"] == 0.2 and opt.param_groups[1]["lr_decay"] == 0.5
     b.grad = tge.ones(3)
     opt.step()  # b's state is created at its first step (from the constructor's accumulator value)
-    np.testing.assert_allclose(b.data, -0.2 * np.ones(3) / (1 + 1e-10))
+    np.testing.assert_allclose(b.array, -0.2 * np.ones(3) / (1 + 1e-10))
     with pytest.raises(ValueError, match="more than one parameter group"):
         opt.add_param_group({"params": [a]})
 
@@ -456,7 +456,7 @@ def test_zero_grad():
     regression_step(opt, w, b)
     grad_w = w.grad
     opt.zero_grad(set_to_none=False)
-    assert w.grad is grad_w and not w.grad.data.any() and not b.grad.data.any()
+    assert w.grad is grad_w and not w.grad.array.any() and not b.grad.array.any()
     opt.zero_grad()
     assert w.grad is None and b.grad is None
     opt.zero_grad()  # no grads: nothing to do
@@ -468,10 +468,10 @@ def test_zero_grad_keeps_zero_gradient_steps_but_none_skips():
     opt = optim.SGD([a], lr=0.1, weight_decay=0.5)
     a.grad = tge.zeros(2, dtype=tge.float64)
     opt.step()
-    np.testing.assert_allclose(a.data, [0.95, -1.9])
+    np.testing.assert_allclose(a.array, [0.95, -1.9])
     opt.zero_grad()
     opt.step()
-    np.testing.assert_allclose(a.data, [0.95, -1.9])
+    np.testing.assert_allclose(a.array, [0.95, -1.9])
 
 
 @pytest.mark.parametrize("cls, kwargs", ALL, ids=ALL_IDS)
@@ -479,13 +479,13 @@ def test_params_without_grad_are_skipped(cls, kwargs):
     a = tge.tensor(np.array([1.0, 2.0]), requires_grad=True)
     frozen = tge.tensor(np.array([3.0, 4.0]), requires_grad=True)
     opt = cls([a, frozen], **kwargs)
-    before = {k: v.data.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
+    before = {k: v.array.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
     a.grad = tge.tensor(np.array([0.5, -0.5]))
     opt.step()
-    np.testing.assert_array_equal(frozen.data, [3.0, 4.0])
+    np.testing.assert_array_equal(frozen.array, [3.0, 4.0])
     assert frozen.grad is None
-    assert {k: v.data.tolist() for k, v in opt.state[frozen].items()} == {k: v.tolist() for k, v in before.items()}
-    assert not np.array_equal(a.data, [1.0, 2.0])
+    assert {k: v.array.tolist() for k, v in opt.state[frozen].items()} == {k: v.tolist() for k, v in before.items()}
+    assert not np.array_equal(a.array, [1.0, 2.0])
 
 
 def test_step_with_closure():
@@ -501,10 +501,10 @@ def test_step_with_closure():
         calls.append(loss.item())
         return loss
 
-    before = w.data.copy()
+    before = w.array.copy()
     loss = opt.step(closure)
     assert calls and loss.item() == calls[0]
-    np.testing.assert_allclose(w.data, before - 0.1 * 2 * before)
+    np.testing.assert_allclose(w.array, before - 0.1 * 2 * before)
 
 
 def test_step_bumps_version_so_a_stale_graph_errors():
@@ -578,12 +578,12 @@ def test_steps_never_leave_the_array_namespace(strict_backend, cls, kwargs):
     for i, g in enumerate(GRADS):
         p.grad = tge.Tensor(StrictArray(g.copy()))
         opt.step()
-        assert isinstance(p.data, StrictArray)
-        np.testing.assert_allclose(p.data.to_numpy(), expected[i], rtol=1e-13, atol=1e-15)
+        assert isinstance(p.array, StrictArray)
+        np.testing.assert_allclose(p.array.to_numpy(), expected[i], rtol=1e-13, atol=1e-15)
     for key, value in opt.state[p].items():
-        assert key == "step" or isinstance(value.data, StrictArray), key
+        assert key == "step" or isinstance(value.array, StrictArray), key
     opt.zero_grad(set_to_none=False)
-    assert isinstance(p.grad.data, StrictArray) and not p.grad.data.to_numpy().any()
+    assert isinstance(p.grad.array, StrictArray) and not p.grad.array.to_numpy().any()
 
     # a state_dict of NumPy arrays loads onto the parameter's device
     q = tge.Tensor(StrictArray(THETA0.copy()), requires_grad=True)
@@ -593,4 +593,30 @@ def test_steps_never_leave_the_array_namespace(strict_backend, cls, kwargs):
     opt2 = cls([q], **kwargs)
     opt2.load_state_dict(host_opt.state_dict())
     for key, value in opt2.state[q].items():
-        assert key == "step" or isinstance(value.data, StrictArray), key
+        assert key == "step" or isinstance(value.array, StrictArray), key
+
+
+def test_a_new_optimizer_writes_only_its_update_rule():
+    """Optimizer.step owns closure, groups, maximize, weight decay and the version bump."""
+
+    class SignDescent(optim.Optimizer):
+        def __init__(self, params, lr=0.1, weight_decay=0, maximize=False):
+            super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize))
+
+        def _update(self, p, grad, state, group):
+            """theta <- theta - lr * sign(g)."""
+            p.array -= group["lr"] * np.sign(grad)
+
+    w = tge.tensor(np.array([1.0, -2.0]), requires_grad=True)
+    opt = SignDescent([w], lr=0.5, weight_decay=10.0, maximize=True)
+    loss = opt.step(lambda: (w * tge.tensor(np.array([1.0, 1.0]))).sum())
+    assert loss.item() == -1.0 and w.grad is None  # the closure's loss; no backward, so no update
+    np.testing.assert_allclose(w.array, [1.0, -2.0])
+    w.grad = tge.tensor(np.array([1.0, 1.0]))
+    version = w._version.value
+    opt.step()
+    # maximize: g = -1; L2: g + 10 * theta = (9, -21); sign: (1, -1)
+    np.testing.assert_allclose(w.array, [0.5, -1.5])
+    assert w._version.value == version + 1 and len(opt.state) == 0
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        SignDescent([w], lr=-1)

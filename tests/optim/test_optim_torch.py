@@ -76,7 +76,7 @@ def trajectories(name, kwargs, groups=False):
         theirs.zero_grad()
         loss_fn(txs, tys, tw, tb).backward()
         theirs.step()
-        out.append((w.data.copy(), b.data.copy(), tw.detach().numpy().copy(), tb.detach().numpy().copy()))
+        out.append((w.array.copy(), b.array.copy(), tw.detach().numpy().copy(), tb.detach().numpy().copy()))
     return out, ours, theirs
 
 
@@ -92,7 +92,7 @@ def assert_same_state(ours, theirs):
     for index, tstate in tsd["state"].items():
         assert list(sd["state"][index]) == list(tstate), f"state keys of parameter {index}"
         for key, tvalue in tstate.items():
-            np.testing.assert_allclose(np.asarray(sd["state"][index][key].data), tvalue.detach().numpy(),
+            np.testing.assert_allclose(np.asarray(sd["state"][index][key].array), tvalue.detach().numpy(),
                                        rtol=1e-10, atol=1e-10, err_msg=f"state {key!r} of parameter {index}")
     for group, tgroup in zip(sd["param_groups"], tsd["param_groups"]):
         assert group["params"] == tgroup["params"]
@@ -163,8 +163,8 @@ def test_pytorch_state_dict_loads_and_continues(name, kwargs):
         loss_fn(xs, ys, w, b).backward()
         ours.step()
         torch_step()
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(b.data, tb.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(b.array, tb.detach().numpy(), rtol=1e-10, atol=1e-10)
 
 
 # ---------------------------------------------------------------------- schedulers

@@ -18,6 +18,7 @@ import numpy as np
 from . import anomaly, grad_mode
 from .function import AccumulateGrad
 from ..backend import get_array_module
+from ..tensor import Tensor
 
 
 def unbroadcast(grad, shape):
@@ -178,15 +179,13 @@ def _call_backward(node, grads):
 def _run_output_hooks(node, grads, capture):
     """Tensor hooks of the op's outputs see (and may replace) the total gradient."""
     if node._output_hooks:
-        from ..tensor import Tensor
-
         for nr, hooks in node._output_hooks.items():
             if grads[nr] is None:
                 continue
             for hook in hooks:
                 replaced = hook(Tensor._wrap(grads[nr]))
                 if replaced is not None:
-                    grads[nr] = replaced.data if isinstance(replaced, Tensor) else replaced
+                    grads[nr] = replaced.array if isinstance(replaced, Tensor) else replaced
     if capture is not None:
         for nr, g in enumerate(grads):
             if (node, nr) in capture:
@@ -196,19 +195,17 @@ def _run_output_hooks(node, grads, capture):
 
 def _accumulate_leaf(node, g, capture):
     """Leaf hooks, then ``tensor.grad += g`` (or, under ``autograd.grad``, capture it)."""
-    from ..tensor import Tensor
-
     leaf = node.variable
     for hook in leaf._hooks:
         replaced = hook(Tensor._wrap(g))
         if replaced is not None:
-            g = replaced.data if isinstance(replaced, Tensor) else replaced
+            g = replaced.array if isinstance(replaced, Tensor) else replaced
     if capture is not None:
         if (node, 0) in capture:
             capture[(node, 0)] = g
         return
     if leaf.grad is None:
         # a copy: g may be an array the caller still holds (the gradient passed to backward)
-        leaf.grad = Tensor._wrap(g.astype(leaf.data.dtype, copy=True))
+        leaf.grad = Tensor._wrap(g.astype(leaf.array.dtype, copy=True))
     else:
-        leaf.grad.data = leaf.grad.data + g
+        leaf.grad.array = leaf.grad.array + g

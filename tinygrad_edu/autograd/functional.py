@@ -1,6 +1,8 @@
 """``autograd.grad``: gradients of outputs with respect to chosen inputs, returned
 rather than accumulated into ``.grad``."""
 from . import engine
+from .function import gradient_edge
+from ..tensor import Tensor, _gradient_for
 
 
 def _as_tuple(x):
@@ -13,8 +15,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Leaves' ``.grad`` fields are left untouched. ``allow_unused=True`` returns ``None``
     for an input the outputs do not depend on (otherwise that is an error).
     """
-    from ..tensor import Tensor, _gradient_for
-
     if create_graph:
         raise NotImplementedError("grad: create_graph=True (higher-order gradients) is not supported: backward passes work on arrays")
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
@@ -28,13 +28,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
             raise RuntimeError(f"grad: output {i} (shape {out.shape}) does not require grad and has no grad_fn")
-        roots.append(out._edge())
+        roots.append(gradient_edge(out))
         root_grads.append(_gradient_for(out, g, "grad"))
-    capture = {t._edge(): None for t in inputs}
+    capture = {gradient_edge(t): None for t in inputs}
     engine.run_backward(roots, root_grads, retain_graph=bool(retain_graph), capture=capture)
     results = []
     for i, t in enumerate(inputs):
-        g = capture[t._edge()]
+        g = capture[gradient_edge(t)]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {t.shape}) was not used in the graph of the outputs. "
@@ -44,15 +44,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-def _backward_to_inputs(tensor, g, inputs, retain_graph):
+def backward_to_inputs(tensor, g, inputs, retain_graph):
     """``tensor.backward(inputs=...)``: accumulate only into the given leaves' ``.grad``."""
-    from ..tensor import Tensor
-
     inputs = _as_tuple(inputs)
-    capture = {t._edge(): None for t in inputs}
-    engine.run_backward([tensor._edge()], [g], retain_graph=retain_graph, capture=capture)
+    capture = {gradient_edge(t): None for t in inputs}
+    engine.run_backward([gradient_edge(tensor)], [g], retain_graph=retain_graph, capture=capture)
     for t in inputs:
-        captured = capture[t._edge()]
+        captured = capture[gradient_edge(t)]
         if captured is None:
             continue
-        t.grad = Tensor._wrap(captured.astype(t.dtype, copy=True)) if t.grad is None else Tensor._wrap(t.grad.data + captured)
+        t.grad = Tensor._wrap(captured.astype(t.dtype, copy=True)) if t.grad is None else Tensor._wrap(t.grad.array + captured)

@@ -24,6 +24,7 @@ import numpy as np
 from .. import backend
 from . import grad_mode
 from .functional import grad
+from ..tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
@@ -37,9 +38,7 @@ def rel_error(x, y):
 
 
 def _host(a):
-    from ..tensor import Tensor
-
-    a = a.data if isinstance(a, Tensor) else a
+    a = a.array if isinstance(a, Tensor) else a
     return np.asarray(backend.to_numpy(a) if backend.is_array(a) else a, dtype=np.float64)
 
 
@@ -49,12 +48,10 @@ def _as_tuple(x):
 
 def _float64_inputs(inputs):
     """Copies of the floating-point tensor inputs in float64, as fresh leaves."""
-    from ..tensor import Tensor
-
     prepared = []
     for a in _as_tuple(inputs):
-        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
-            copy = Tensor._wrap(a.data.astype(np.float64, copy=True))
+        if isinstance(a, Tensor) and a.array.dtype.kind == "f":
+            copy = Tensor._wrap(a.array.astype(np.float64, copy=True))
             copy.requires_grad = a.requires_grad
             prepared.append(copy)
         else:
@@ -64,10 +61,8 @@ def _float64_inputs(inputs):
 
 def _outputs(fn, inputs):
     """The floating-point outputs of ``fn(*inputs)`` as a tuple of tensors."""
-    from ..tensor import Tensor
-
     out = _as_tuple(fn(*inputs))
-    return tuple(o for o in out if isinstance(o, Tensor) and o.data.dtype.kind == "f")
+    return tuple(o for o in out if isinstance(o, Tensor) and o.array.dtype.kind == "f")
 
 
 def _output_copies(fn, inputs):
@@ -75,12 +70,10 @@ def _output_copies(fn, inputs):
     copied: an output may be a view of an input (reshape, slicing) that is about to
     be perturbed in place."""
     with grad_mode.no_grad():
-        return [o.data.copy() for o in _outputs(fn, inputs)]
+        return [o.array.copy() for o in _outputs(fn, inputs)]
 
 
 def _diff_inputs(inputs):
-    from ..tensor import Tensor
-
     return [i for i, a in enumerate(inputs) if isinstance(a, Tensor) and a.requires_grad]
 
 
@@ -92,7 +85,7 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
         n_out = [o.numel() for o in _outputs(fn, inputs)]
     jacobians = []
     for i in _diff_inputs(inputs):
-        data = inputs[i].data
+        data = inputs[i].array
         xp = backend.get_array_module(data)
         J = [xp.zeros((data.size, m), dtype=np.float64) for m in n_out]
         # Element j in row-major order, written through its multi-index: reshape(-1)
@@ -119,16 +112,16 @@ def analytical_jacobian(fn, inputs):
     outputs = _outputs(fn, inputs)
     jacobians = [[None] * len(outputs) for _ in which]
     for k, out in enumerate(outputs):
-        xp = backend.get_array_module(out.data)
+        xp = backend.get_array_module(out.array)
         cols = [xp.zeros((t.numel(), out.numel()), dtype=np.float64) for t in diff]
         if out.requires_grad:
             for m in range(out.numel()):
-                onehot = xp.zeros(out.numel(), dtype=out.data.dtype)
+                onehot = xp.zeros(out.numel(), dtype=out.array.dtype)
                 onehot[m] = 1
                 grads = grad(out, diff, grad_outputs=onehot.reshape(out.shape), retain_graph=True, allow_unused=True)
                 for c, g in zip(cols, grads):
                     if g is not None:
-                        c[:, m] = g.data.reshape(-1)
+                        c[:, m] = g.array.reshape(-1)
         for i in range(len(which)):
             jacobians[i][k] = cols[i]
     return jacobians
@@ -187,18 +180,18 @@ def _fast_check(fn, inputs, eps, atol, rtol):
     for i in _diff_inputs(inputs):
         x = inputs[i]
         v = backend.to_device(rng.standard_normal(x.shape), x.device)
-        original = x.data.copy()
-        x.data[...] = original + eps * v
+        original = x.array.copy()
+        x.array[...] = original + eps * v
         plus = _output_copies(fn, inputs)
-        x.data[...] = original - eps * v
+        x.array[...] = original - eps * v
         minus = _output_copies(fn, inputs)
-        x.data[...] = original
+        x.array[...] = original
         for k, out in enumerate(outputs):
             numerical = float(((plus[k] - minus[k]) / (2 * eps) * us[k]).sum())
             analytical = 0.0
             if out.requires_grad:
                 (g,) = grad(out, [x], grad_outputs=us[k], retain_graph=True, allow_unused=True)
-                analytical = 0.0 if g is None else float((g.data * v).sum())
+                analytical = 0.0 if g is None else float((g.array * v).sum())
             if abs(analytical - numerical) > atol + rtol * abs(numerical):
                 return False
     return True

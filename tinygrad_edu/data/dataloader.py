@@ -48,7 +48,7 @@ def default_collate(batch, _where=""):
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return Tensor._wrap(_stack_arrays([b.data for b in batch], _where))
+        return Tensor._wrap(_stack_arrays([b.array for b in batch], _where))
     if backend.is_array(elem):
         return Tensor._wrap(_stack_arrays(list(batch), _where))
     if isinstance(elem, (bool, np.bool_)):
@@ -141,8 +141,8 @@ class DataLoader:
             raise IndexError(f"DataLoader: index {int(idx.max())} is out of range for a dataset of length {n}")
         batch = []
         for t in self.dataset.tensors:
-            xp = backend.get_array_module(t.data)
-            batch.append(Tensor._wrap(t.data[xp.asarray(idx)]))  # integer-array indexing copies
+            xp = backend.get_array_module(t.array)
+            batch.append(Tensor._wrap(t.array[xp.asarray(idx)]))  # integer-array indexing copies
         return batch
 
     def __len__(self):

@@ -16,7 +16,6 @@ The arguments follow torchvision's. The work uses the array namespace of the inp
 (NumPy or CuPy) and is vectorised over the batch. Augmentation is data preparation, not
 part of the model: results are new tensors without autograd history.
 """
-import math
 import numbers
 
 import numpy as np
@@ -31,7 +30,7 @@ from ..tensor import Tensor
 def _as_batch(op, x):
     """The raw (N, C, H, W) array of ``x`` and a function that wraps a result like ``x``."""
     is_tensor = isinstance(x, Tensor)
-    array = x.data if is_tensor else x
+    array = x.array if is_tensor else x
     if not backend.is_array(array):
         raise TypeError(f"{op}: expected a Tensor (or array) of images, got {type(x).__name__}")
     single = array.ndim == 3

@@ -8,6 +8,7 @@ from ..ops import activation as A
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.prelu import prelu
 from ..ops.softmax import log_softmax, softmax
+from . import init as nn_init
 from .module import Module
 from .parameter import Parameter
 
@@ -61,8 +62,6 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        from . import init as nn_init
-
         nn_init.constant_(self.weight, self.init)
 
     def forward(self, input):

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
+from ..autograd.views import mark_modified
 from ..random import numpy_generator
 
 
@@ -76,8 +77,8 @@ def _calculate_correct_fan(tensor, mode):
 def _fill(tensor, host_array):
     """Write a host array into ``tensor`` in place, outside the graph."""
     with grad_mode.no_grad():
-        tensor.data[...] = backend.to_device(host_array.astype(tensor.dtype), tensor.device)
-        tensor._version.value += 1
+        tensor.array[...] = backend.to_device(host_array.astype(tensor.dtype), tensor.device)
+        mark_modified(tensor)
     return tensor
 
 

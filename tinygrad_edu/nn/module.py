@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import grad_mode
+from ..autograd.views import mark_modified
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -336,7 +337,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     def apply(self, fn):
         """Call ``fn(module)`` on every submodule (children first) and on ``self``;
@@ -350,7 +351,7 @@ class Module:
     def _apply(self, fn):
         """Convert every parameter, gradient and buffer with ``fn`` (tensor -> tensor).
 
-        Parameters keep their identity: the converted array replaces ``p.data`` of
+        Parameters keep their identity: the converted array replaces ``p.array`` of
         the same ``Parameter`` object, so an optimizer built before ``model.to(...)``
         still holds the model's parameters (PyTorch's ``_apply``)."""
         for module in self.children():
@@ -359,9 +360,9 @@ class Module:
             for p in self._parameters.values():
                 if p is None:
                     continue
-                p.data = fn(p).data
+                p.array = fn(p).array
                 if p.grad is not None:
-                    p.grad = Tensor._wrap(fn(p.grad).data)
+                    p.grad = Tensor._wrap(fn(p.grad).array)
             for name, b in self._buffers.items():
                 if b is not None:
                     self._buffers[name] = fn(b)
@@ -469,7 +470,7 @@ class Module:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else _as_array(value)
+            array = value.array if isinstance(value, Tensor) else _as_array(value)
             if array is None:
                 error_msgs.append(
                     f'While copying the parameter named "{key}", expected Tensor or array-like object from checkpoint '
@@ -484,10 +485,10 @@ class Module:
                 continue
             array = backend.to_device(array, tensor.device).astype(tensor.dtype, copy=assign)
             if assign:
-                tensor.data = array
+                tensor.array = array
             else:
-                tensor.data[...] = array
-            tensor._version.value += 1
+                tensor.array[...] = array
+            mark_modified(tensor)
 
     # ------------------------------------------------------------------ printing
     def _get_name(self):

@@ -4,6 +4,7 @@ It is an ordinary ``Tensor`` with two differences: it requires grad by default, 
 assigning one to a module attribute (``self.weight = Parameter(...)``) registers it,
 so that ``module.parameters()`` and ``state_dict()`` find it.
 """
+from ..creation import empty
 from ..tensor import Tensor, _infer_array
 
 
@@ -16,8 +17,6 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            from ..creation import empty
-
             data = empty(0)
         Tensor.__init__(self, _infer_array(data), requires_grad=requires_grad)
 
@@ -27,15 +26,15 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(self.data.copy(), self.requires_grad)
+        result = Parameter(self.array.copy(), self.requires_grad)
         if self.grad is not None:
-            result.grad = Tensor._wrap(self.grad.data.copy())
+            result.grad = Tensor._wrap(self.grad.array.copy())
         memo[id(self)] = result
         return result
 
     def __reduce_ex__(self, protocol):
         # pickling: rebuild from the data and the flag, leaving the graph links behind
-        return (_rebuild_parameter, (self.data, self.requires_grad))
+        return (_rebuild_parameter, (self.array, self.requires_grad))
 
 
 def _rebuild_parameter(data, requires_grad):

@@ -7,6 +7,7 @@ hook (to record each output's shape) on every module. The pass runs in evaluatio
 mode and without a graph, so it changes no running statistics and no gradients;
 each module's training flag is restored afterwards.
 """
+from .. import creation
 from ..autograd import grad_mode
 from ..random import Generator
 from ..tensor import Tensor
@@ -90,8 +91,6 @@ def _shape_of(output):
 
 def _make_inputs(model, input_size, dtypes, device):
     """Random inputs of the given sizes (integer dtypes: zeros, valid as indices)."""
-    from .. import creation
-
     sizes = [tuple(input_size)] if all(isinstance(s, int) for s in input_size) else [tuple(s) for s in input_size]
     if dtypes is None:
         dtypes = [None] * len(sizes)

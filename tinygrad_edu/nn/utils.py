@@ -2,6 +2,7 @@
 import math
 
 from ..autograd import grad_mode
+from ..autograd.views import mark_modified
 from ..backend import get_array_module
 from ..ops.shape import cat
 from ..tensor import Tensor
@@ -42,8 +43,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not grads:
         return Tensor(0.0)
-    xp = get_array_module(grads[0].data)
-    norms = xp.stack([_vector_norm(g.data, norm_type) for g in grads])
+    xp = get_array_module(grads[0].array)
+    norms = xp.stack([_vector_norm(g.array, norm_type) for g in grads])
     total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
@@ -54,8 +55,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)  # stays in the gradients' dtype
     with grad_mode.no_grad():
         for g in grads:
-            g.data *= coef.astype(g.data.dtype, copy=False)
-            g._version.value += 1
+            g.array *= coef.astype(g.array.dtype, copy=False)
+            mark_modified(g)
     return Tensor._wrap(xp.asarray(total))
 
 
@@ -65,9 +66,9 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     with grad_mode.no_grad():
         for p in _as_list(parameters):
             if p.grad is not None:
-                xp = get_array_module(p.grad.data)
-                xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
-                p.grad._version.value += 1
+                xp = get_array_module(p.grad.array)
+                xp.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
+                mark_modified(p.grad)
 
 
 def parameters_to_vector(parameters):
@@ -87,5 +88,5 @@ def vector_to_parameters(vec, parameters):
     pointer = 0
     for p in params:
         n = p.numel()
-        p.data = vec.data[pointer:pointer + n].reshape(p.shape)
+        p.array = vec.array[pointer:pointer + n].reshape(p.shape)
         pointer += n

@@ -28,7 +28,7 @@ def _floating(op, input):
     integer ones with 'not implemented for Long'); say so clearly."""
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise TypeError(f"{op}: expected a floating-point input tensor, got dtype {input.dtype} (shape {input.shape}); "
                         "convert it first, e.g. x.float()")
     return input
@@ -397,8 +397,8 @@ def softsign(input):
     """x / (1 + |x|); an integer input gives a float result, as in PyTorch."""
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.data.dtype.kind in "biu":
-        input = Tensor._wrap(input.data.astype(default_float_dtype))
+    if input.array.dtype.kind in "biu":
+        input = Tensor._wrap(input.array.astype(default_float_dtype))
     return Softsign.apply(input)
 
 

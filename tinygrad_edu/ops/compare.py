@@ -9,15 +9,15 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import elementwise
-from .shape_checks import broadcast_shape, normalize_dims
+from ..shape_checks import broadcast_shape, normalize_dims
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x.array if isinstance(x, Tensor) else x
 
 
 def _compare(op, name, a, b):
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
         broadcast_shape(name, a.shape, b.shape)
     xa, xb = _data(a), _data(b)
     xp = get_array_module(xa, xb)
@@ -57,13 +57,13 @@ def logical_or(input, other):
 
 
 def logical_not(input):
-    return Tensor._wrap(get_array_module(input.data).logical_not(input.data))
+    return Tensor._wrap(get_array_module(input.array).logical_not(input.array))
 
 
 def _integral(op, *operands):
     """Bitwise ops are defined for bool and integer tensors only (as in PyTorch)."""
     for x in operands:
-        ok = x.data.dtype.kind in "biu" if isinstance(x, Tensor) else isinstance(x, int)  # a bool is an int
+        ok = x.array.dtype.kind in "biu" if isinstance(x, Tensor) else isinstance(x, int)  # a bool is an int
         if not ok:
             raise TypeError(f"{op}: only integer and bool tensors are supported, got {getattr(x, 'dtype', type(x).__name__)}")
 
@@ -89,25 +89,25 @@ def bitwise_xor(input, other):
 def bitwise_not(input):
     """``~input``: flips every bit of an integer (~6 == -7), negates a bool."""
     _integral("bitwise_not", input)
-    return Tensor._wrap(get_array_module(input.data).invert(input.data))
+    return Tensor._wrap(get_array_module(input.array).invert(input.array))
 
 
 def isnan(input):
-    return Tensor._wrap(get_array_module(input.data).isnan(input.data))
+    return Tensor._wrap(get_array_module(input.array).isnan(input.array))
 
 
 def isfinite(input):
-    return Tensor._wrap(get_array_module(input.data).isfinite(input.data))
+    return Tensor._wrap(get_array_module(input.array).isfinite(input.array))
 
 
 def any(input, dim=None, keepdim=False):
     dims = normalize_dims("any", dim, input.ndim)
-    return Tensor._wrap(input.data.any(axis=dims, keepdims=keepdim))
+    return Tensor._wrap(input.array.any(axis=dims, keepdims=keepdim))
 
 
 def all(input, dim=None, keepdim=False):
     dims = normalize_dims("all", dim, input.ndim)
-    return Tensor._wrap(input.data.all(axis=dims, keepdims=keepdim))
+    return Tensor._wrap(input.array.all(axis=dims, keepdims=keepdim))
 
 
 def floor_divide(input, other):

@@ -24,7 +24,8 @@ Groups split the channels into G independent convolutions: C -> (G, C/G).
 from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
-from .shape_checks import as_batched, pair
+from ..shape_checks import as_batched, pair
+from .pad import pad
 
 
 # ------------------------------------------------------------------ shared routines
@@ -33,19 +34,13 @@ from .shape_checks import as_batched, pair
 # product per group over many images at once. Output-side arrays meet the columns as
 # (G, OC/G, N*L): "rows" below.
 #
-# The columns of a whole batch are kh*kw times the input: 72 MiB for N=32 images of
-# 64 channels, 32x32, 3x3 kernel, float32, where PyTorch's whole forward+backward peaks
-# at 40 MiB. So the routines build them for an even slice of the batch at a time, at
-# most COLUMN_BYTES of columns per slice (at least one image), in one scratch buffer
-# reused by every slice, and nothing keeps them: the backward builds columns again
-# (of g for a stride-1 conv2d, else of x). Each slice is still one wide GEMM per group.
-# The size is a trade-off, measured on 2 cores (N=32 above, forward + backward, Numba
-# kernels): small slices stay in cache, but every slice adds multi-threaded BLAS calls
-# and Numba loops, and on a loaded machine each such call waits for its slowest thread.
-# Measured (one process, the sizes interleaved, median ms): idle, 2 / 4 / 8 / 16 / 32 MiB
-# took 43.9 / 43.3 / 44.3 / 47.4 / 49.2 ms (PyTorch 25-28 ms); with another process
-# keeping one core busy, 4 / 8 / 32 MiB took 89.5 / 89.5 / 94.6 ms. 8 MiB (11 slices
-# there) is within noise of the best in both. benchmarks/README.md has whole-op tables.
+# The columns of a whole batch are kh*kw times the input (72 MiB for 32 images of 64
+# channels, 32x32, 3x3, float32), so the routines build them for an even slice of the
+# batch at a time, at most COLUMN_BYTES of columns per slice (at least one image), in one
+# scratch buffer reused by every slice, and nothing keeps them: the backward builds
+# columns again. Each slice is still one wide GEMM per group. Small slices stay in cache
+# but each adds multi-threaded BLAS calls and kernel loops; 8 MiB was within noise of the
+# best size measured (benchmarks/README.md, "Column slice size", has the timings).
 COLUMN_BYTES = 8 * 2**20
 
 
@@ -103,7 +98,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     n, c, h, w = x.shape
     kh, kw = kernel_hw
     k = c * kh * kw  # rows of the columns; K/G per group
-    oh, ow = kernels.unfold.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
+    oh, ow = kernels.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
     slices = _batch_slices(n, k, (oh, ow), x.dtype)
     cols_buf = _scratch(xp, slices, k * oh * ow, x.dtype)
     out = dw_t = None
@@ -177,7 +172,8 @@ class Conv2d(Function):
                                                     are built again from the saved x)
         dL/db = sum of g over N, OH, OW
 
-    With stride 1 (the common case) dL/dx is also an ordinary convolution: of g, with
+    That is the code a student reads first. With stride 1 (the common case; the fast
+    path ``conv2d_backward_stride1``) dL/dx is also an ordinary convolution: of g, with
     the rotated, channel-swapped kernel ``adjoint_weight(W)`` and padding d(k-1) - p
     (the "full" convolution). Then ONE im2col, of g, serves both gradients
     (``columns_products``) instead of an im2col of x and a col2im: one pass over the
@@ -200,23 +196,38 @@ class Conv2d(Function):
         x, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = gw = gb = None
-        kernel_hw = weight.shape[2:]
-        full_padding = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel_hw, padding))
-        if stride == (1, 1) and min(full_padding) >= 0 and (need_x or need_w):
-            w_adj = adjoint_weight(weight, groups) if need_x else None
-            gx, gw_adj = columns_products(
-                g, kernel_hw, stride, full_padding, dilation, groups, weight=w_adj, grad=x if need_w else None
-            )
-            gw = None if gw_adj is None else adjoint_weight(gw_adj, groups)
-        else:  # strided (or padded beyond the kernel): the adjoint by col2im
-            if need_x:
-                gx = conv_input_grad(g, weight, x.shape, stride, padding, dilation, groups)
-            if need_w:
-                gw = conv_weight_grad(x, g, weight.shape, stride, padding, dilation, groups)
-        if need_b:
-            gb = g.sum(axis=(0, 2, 3))
+        full_padding = _full_padding(weight.shape[2:], stride, padding, dilation)
+        if full_padding is None:  # the formulas as first written above
+            gx = conv_input_grad(g, weight, x.shape, stride, padding, dilation, groups) if need_x else None
+            gw = conv_weight_grad(x, g, weight.shape, stride, padding, dilation, groups) if need_w else None
+        else:  # stride 1: the same two gradients from one im2col, of g
+            gx, gw = conv2d_backward_stride1(x, weight, g, full_padding, dilation, groups, need_x, need_w)
+        gb = g.sum(axis=(0, 2, 3)) if need_b else None
         return gx, gw, gb, None, None, None, None
+
+
+def _full_padding(kernel_hw, stride, padding, dilation):
+    """The padding d(k-1) - p of the "full" convolution that is a stride-1 conv2d's
+    adjoint, or None when there is none (strided, or padded beyond the kernel)."""
+    if stride != (1, 1):
+        return None
+    full = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel_hw, padding))
+    return full if min(full) >= 0 else None
+
+
+def conv2d_backward_stride1(x, weight, g, full_padding, dilation, groups, need_x, need_w):
+    """The fast path of ``Conv2d.backward`` for stride 1: (dL/dx, dL/dW) from ONE set of
+    columns, of g, instead of an im2col of x and a col2im (see ``Conv2d``'s docstring):
+        dL/dx = adjoint_weight(W) @ im2col(g)         a convolution of g
+        dL/dW = adjoint_weight(x @ im2col(g)^T)       its weight gradient, rotated back
+    """
+    if not (need_x or need_w):
+        return None, None
+    w_adj = adjoint_weight(weight, groups) if need_x else None
+    gx, gw_adj = columns_products(
+        g, weight.shape[2:], (1, 1), full_padding, dilation, groups, weight=w_adj, grad=x if need_w else None
+    )
+    return gx, (None if gw_adj is None else adjoint_weight(gw_adj, groups))
 
 
 class ConvTranspose2d(Function):
@@ -325,8 +336,6 @@ def _string_padding(input, padding, stride, dilation, kernel_hw):
     totals = [d * (k - 1) for d, k in zip(dilation, kernel_hw)]
     extra = [t % 2 for t in totals]
     if any(extra):
-        from .pad import pad
-
         input = pad(input, (0, extra[1], 0, extra[0]))
     return input, (totals[0] // 2, totals[1] // 2)
 

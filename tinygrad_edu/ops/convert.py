@@ -3,7 +3,6 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from ..tensor import Tensor
 
 
 class To(Function):
@@ -40,7 +39,7 @@ def to(input, device=None, dtype=None):
     """``input`` on ``device`` with ``dtype`` (either may be None); returns ``input``
     itself when nothing changes, as PyTorch does."""
     dtype = None if dtype is None else np.dtype(dtype)
-    if dtype is not None and dtype == input.data.dtype:
+    if dtype is not None and dtype == input.array.dtype:
         dtype = None
     if device is not None and backend.device(device) == input.device:
         device = None

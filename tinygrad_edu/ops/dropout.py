@@ -48,7 +48,7 @@ def _check(op, input, p):
         raise TypeError(f"{op}: expected a Tensor input, got {type(input).__name__}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype} (shape {input.shape})")
 
 

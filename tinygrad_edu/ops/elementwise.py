@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import default_float_dtype, get_array_module, result_dtype
 from ..tensor import Tensor
-from .shape_checks import broadcast_shape
+from ..shape_checks import broadcast_shape
 
 
 # --------------------------------------------------------------------- binary ops
@@ -439,9 +439,9 @@ def _operands(op, a, b, true_divide=False):
         a = Tensor(a)
     if not isinstance(b, (Tensor, int, float)):
         b = Tensor(b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.shape != b.data.shape:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
         broadcast_shape(op, a.shape, b.shape)
-    dtype = result_dtype(a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+    dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
     if true_divide and dtype.kind in "biu":
         dtype = default_float_dtype
     return _cast(a, dtype), _cast(b, dtype)
@@ -455,10 +455,10 @@ def _python_number(x):
 def _cast(t, dtype):
     """``t`` in the result dtype: a plain cast for integers (no gradient), a recorded
     one for floats (e.g. a 0-d float64 tensor meeting a float32 array)."""
-    if not isinstance(t, Tensor) or t.data.dtype == dtype:
+    if not isinstance(t, Tensor) or t.array.dtype == dtype:
         return t
-    if t.data.dtype.kind in "biu":
-        return Tensor._wrap(t.data.astype(dtype))
+    if t.array.dtype.kind in "biu":
+        return Tensor._wrap(t.array.astype(dtype))
     return t.to(dtype)
 
 
@@ -506,13 +506,13 @@ def where(condition, input, other):
     """``input`` where ``condition`` holds, else ``other`` (either may be a number)."""
     if not isinstance(condition, Tensor):
         condition = Tensor(condition)
-    if condition.data.dtype.kind != "b":
+    if condition.array.dtype.kind != "b":
         raise TypeError(f"where: expected condition to be a bool tensor, got {condition.dtype}")
     x, y = _operands("where", input, other)
     shapes = [condition.shape] + [t.shape for t in (x, y) if isinstance(t, Tensor)]
     broadcast_shape("where", *shapes)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor(get_array_module(condition.data).asarray(x, dtype=result_dtype(x, y)))
+        x = Tensor(get_array_module(condition.array).asarray(x, dtype=result_dtype(x, y)))
     return Where.apply(condition, x, y)
 
 
@@ -527,7 +527,7 @@ def masked_fill(input, mask, value):
             )
         value = value.to(input.dtype)
     else:
-        value = Tensor._wrap(get_array_module(input.data).asarray(value, dtype=input.data.dtype))
+        value = Tensor._wrap(get_array_module(input.array).asarray(value, dtype=input.array.dtype))
     return where(mask, value, input)
 
 
@@ -539,8 +539,8 @@ def _float_input(op, input):
     """Math functions of integer tensors compute in the default float dtype (PyTorch)."""
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.data.dtype.kind in "biu":
-        input = Tensor._wrap(input.data.astype(default_float_dtype))
+    if input.array.dtype.kind in "biu":
+        input = Tensor._wrap(input.array.astype(default_float_dtype))
     return input
 
 
@@ -595,8 +595,8 @@ def clamp(input, min=None, max=None):
     if not isinstance(input, Tensor):
         input = Tensor(input)
     min, max = _python_number(min), _python_number(max)
-    bounds = [b.data if isinstance(b, Tensor) else b for b in (min, max) if b is not None]
-    dtype = result_dtype(input.data, *bounds)
+    bounds = [b.array if isinstance(b, Tensor) else b for b in (min, max) if b is not None]
+    dtype = result_dtype(input.array, *bounds)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         broadcast_shape("clamp", *[t.shape for t in (input, min, max) if isinstance(t, Tensor)])
         return ClampTensor.apply(_cast(input, dtype), _cast(min, dtype), _cast(max, dtype))

@@ -52,7 +52,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.data.dtype.kind not in "iu":
+    if input.array.dtype.kind not in "iu":
         raise RuntimeError(
             f"embedding: expected indices of an integer dtype (Long or Int), got {input.dtype} (shape {input.shape})"
         )
@@ -63,7 +63,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})")
         padding_idx %= num_embeddings
-    idx = input.data
+    idx = input.array
     if idx.size and bool(((idx < 0) | (idx >= num_embeddings)).any()):
         bad = int(idx[(idx < 0) | (idx >= num_embeddings)].ravel()[0])
         raise IndexError(f"embedding: index {bad} is out of range for an embedding with {num_embeddings} rows (0..{num_embeddings - 1})")

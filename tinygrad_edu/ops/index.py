@@ -59,7 +59,7 @@ def normalize_key(op, key, shape, xp):
     entries = []
     for k in key:
         if isinstance(k, Tensor):
-            k = k.data
+            k = k.array
         elif isinstance(k, list):
             k = xp.asarray(k)
             if k.size == 0:  # [] has no dtype of its own: an empty integer index, as in PyTorch
@@ -108,6 +108,6 @@ def normalize_key(op, key, shape, xp):
 
 
 def getitem(input, key):
-    key = normalize_key("index", key, input.shape, get_array_module(input.data))
+    key = normalize_key("index", key, input.shape, get_array_module(input.array))
     repeats_possible = any(is_array(k) and k.dtype.kind in "iu" and k.ndim > 0 for k in key)
     return GetItem.apply(input, key, repeats_possible)

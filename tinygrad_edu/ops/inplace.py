@@ -12,7 +12,7 @@ first only when that op's backward reads them (``x.mul_(w)`` keeps x for
 dL/dw = g * x); ``add_``, ``fill_``, ``copy_`` and ``t[key] = v`` never do.
 
 Views. ``x[0]``, ``x.T``, ``x.reshape(...)`` share memory with ``x`` (see
-``autograd/function.py``), so writing into a view writes into its base. The base's
+``autograd/views.py``), so writing into a view writes into its base. The base's
 history must change too: it becomes ``CopySlices(base, result)`` ("the old base with
 the view's elements replaced by the op's result"), and the view is made again from
 the new base. In-place ops on a leaf that requires grad, or on a view of one, are
@@ -20,13 +20,14 @@ refused (they would rewrite the value the gradient is taken at).
 """
 from .. import backend
 from ..autograd import grad_mode
-from ..autograd.function import _MULTI_OUTPUT_VIEW, Function, _refresh_if_stale, _refresh_view, _replay_array
+from ..autograd.function import Function
+from ..autograd.views import MULTI_OUTPUT_VIEW, mark_modified, refresh_if_stale, refresh_view, replay_array
 from ..backend import get_array_module
 from ..random import numpy_generator
 from ..tensor import Tensor
 from . import elementwise
 from .index import normalize_key
-from .shape_checks import broadcast_shape
+from ..shape_checks import broadcast_shape
 
 
 def _recording(self, *others):
@@ -35,7 +36,7 @@ def _recording(self, *others):
 
 def _check_inplace(op, self, *others):
     """Refuse the in-place writes PyTorch refuses, before anything is written."""
-    _check_writable(op, self.data)
+    _check_writable(op, self.array)
     if not grad_mode._enabled:
         return
     base = self._base
@@ -54,7 +55,7 @@ def _check_inplace(op, self, *others):
             "Make the view and modify it both inside the no_grad block (not recorded) or both outside (recorded)."
         )
     if any(step[4] is not None for step in self._view_steps):
-        raise RuntimeError(f"{op}: " + _MULTI_OUTPUT_VIEW.format(what="is being"))
+        raise RuntimeError(f"{op}: " + MULTI_OUTPUT_VIEW.format(what="is being"))
 
 
 def _check_writable(op, array):
@@ -70,7 +71,7 @@ def _check_writable(op, array):
 def _old_values(self):
     """Stand-in for ``self`` as the input of the recorded op: same place in the graph,
     but its own copy of the data, which the in-place write below will not touch."""
-    t = Tensor._wrap(self.data.copy())
+    t = Tensor._wrap(self.array.copy())
     t.grad_fn, t._output_nr, t._requires_grad = self.grad_fn, self._output_nr, self._requires_grad
     t._accumulator_ref = self._accumulator_ref
     return t
@@ -80,10 +81,10 @@ def _commit(op, self, result):
     """Write ``result`` into ``self`` and, if recorded, make ``self`` its output."""
     if result.shape != self.shape:
         raise RuntimeError(f"{op}: output with shape {self.shape} doesn't match the broadcast shape {result.shape}")
-    _check_cast(op, result.data.dtype, self.data.dtype)
-    if result.data is not self.data:  # SetItem has written into self's array already
-        self.data[...] = result.data
-    self._version.value += 1
+    _check_cast(op, result.array.dtype, self.array.dtype)
+    if result.array is not self.array:  # SetItem has written into self's array already
+        self.array[...] = result.array
+    mark_modified(self)
     if result.grad_fn is not None:
         if self._base is None:
             self.grad_fn, self._output_nr, self._requires_grad = result.grad_fn, result._output_nr, True
@@ -96,12 +97,12 @@ def _record_in_base(view, result):
     """``view`` (of ``base``) now holds ``result``: record that in the base's history,
     then make the view again from the new base."""
     base = view._base
-    xp = get_array_module(base.data)
+    xp = get_array_module(base.array)
     # the flat position in base of each element of the view: the view of an array of positions
-    where = _replay_array(xp.arange(base.data.size).reshape(base.shape), view._view_steps)
+    where = replay_array(xp.arange(base.array.size).reshape(base.shape), view._view_steps)
     new = CopySlices.apply(base, result, where)
     base.grad_fn, base._output_nr, base._requires_grad = new.grad_fn, new._output_nr, True
-    _refresh_view(view)
+    refresh_view(view)
 
 
 class CopySlices(Function):
@@ -143,7 +144,7 @@ def apply_inplace(op, self, out_of_place, *others, keep_old=True):
     ``relu_``, ``dropout(inplace=True)``, ...) writes its result and records it in the graph.
     ``keep_old``: that op's backward reads ``self``'s old values, so they are copied
     before the write (the safe default)."""
-    _refresh_if_stale(self)
+    refresh_if_stale(self)
     _check_inplace(op, self, *others)
     if _recording(self, *others):
         return _commit(op, self, out_of_place(_old_values(self) if keep_old else self, *others))
@@ -196,12 +197,12 @@ class Fill(Function):
 
 def _overwrite(op, self, value):
     """``self`` := ``value`` broadcast to its shape; the old values (even NaN, Inf) are gone."""
-    _refresh_if_stale(self)
+    refresh_if_stale(self)
     _check_inplace(op, self, value)
     if _recording(self, value):
         return _commit(op, self, Fill.apply(self, value))
-    self.data[...] = value.data if isinstance(value, Tensor) else value
-    self._version.value += 1
+    self.array[...] = value.array if isinstance(value, Tensor) else value
+    mark_modified(self)
     return self
 
 
@@ -272,24 +273,24 @@ class SetItem(Function):
 
 def setitem(self, key, value):
     """``self[key] = value``: an in-place write, recorded in the graph when needed."""
-    xp = get_array_module(self.data)
+    xp = get_array_module(self.array)
     key = normalize_key("setitem", key, self.shape, xp)
     if not isinstance(value, Tensor):
-        value = Tensor._wrap(xp.asarray(value, dtype=self.data.dtype))
+        value = Tensor._wrap(xp.asarray(value, dtype=self.array.dtype))
     elif value.device != self.device:
         raise RuntimeError(f"setitem: value is on {value.device} but the tensor is on {self.device}")
-    _refresh_if_stale(self)
+    refresh_if_stale(self)
     _check_inplace("setitem", self, value)
     try:  # NumPy checks the shapes before it writes anything
         if _recording(self, value):
-            if value.data.dtype != self.data.dtype:
+            if value.array.dtype != self.array.dtype:
                 value = value.to(self.dtype)
             return _commit("setitem", self, SetItem.apply(self, value, key))
-        self.data[key] = value.data
+        self.array[key] = value.array
     except ValueError:
         raise RuntimeError(
             f"setitem: shape mismatch: value tensor of shape {value.shape} cannot be broadcast to indexing result "
-            f"of shape {tuple(self.data[key].shape)}"
+            f"of shape {tuple(self.array[key].shape)}"
         ) from None
-    self._version.value += 1
+    mark_modified(self)
     return self

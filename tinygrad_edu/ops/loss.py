@@ -25,7 +25,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .activation import sigmoid_array
-from .shape_checks import broadcast_shape
+from ..shape_checks import broadcast_shape
 from .softmax import log_softmax
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -71,10 +71,10 @@ def _regression_operands(op, input, target):
     cast to the input's dtype (PyTorch's promotion); differing shapes broadcast with
     PyTorch's warning, or fail with both shapes named."""
     input, target = _as_tensor(input), _as_tensor(target)
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype} (shape {input.shape})")
-    if target.data.dtype.kind in "biu":
-        target = Tensor._wrap(target.data.astype(input.data.dtype))
+    if target.array.dtype.kind in "biu":
+        target = Tensor._wrap(target.array.astype(input.array.dtype))
     if target.shape != input.shape:
         broadcast_shape(op, input.shape, target.shape)  # raises, naming both shapes, if incompatible
         warnings.warn(
@@ -182,9 +182,9 @@ def _binary_operands(op, input, target, weight):
     input, target, weight = _as_tensor(input), _as_tensor(target), _as_tensor(weight)
     if target.shape != input.shape:
         raise ValueError(f"{op}: target size {target.shape} must be the same as input size {input.shape}")
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype} (shape {input.shape})")
-    if target.data.dtype.kind != "f":
+    if target.array.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point target (probabilities in [0, 1]), got dtype {target.dtype} "
                         f"(target shape {target.shape}, input shape {input.shape}); convert it, e.g. target.float()")
     if weight is not None:
@@ -315,9 +315,9 @@ def _class_index_operands(op, input, target, weight, ignore_index):
     input, target, weight = _as_tensor(input), _as_tensor(target), _as_tensor(weight)
     if input.ndim == 0:
         raise ValueError(f"{op}: expected input with 1 or more dimensions (C,), (N, C) or (N, C, d1, ...), got a 0-d input")
-    if target.data.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
+    if target.array.dtype not in (np.dtype(np.int64), np.dtype(np.uint8)):
         hint = (" (a floating target of the input's shape would be read as class probabilities)"
-                if target.data.dtype.kind == "f" and op == "cross_entropy" else "")
+                if target.array.dtype.kind == "f" and op == "cross_entropy" else "")
         raise RuntimeError(f"{op}: expected target dtype to be int64 (Long) or uint8 (Byte) class indices, but got "
                            f"{target.dtype} (target shape {target.shape}, input shape {input.shape}){hint}")
     expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
@@ -330,7 +330,7 @@ def _class_index_operands(op, input, target, weight, ignore_index):
             raise RuntimeError(f"{op}: weight should be defined for all {n_classes} classes (shape ({n_classes},)) or "
                                f"not at all, but got weight of shape {weight.shape}")
         _no_grad_for(op, "weight", weight)
-    t = target.data.astype(np.int64, copy=False)
+    t = target.array.astype(np.int64, copy=False)
     valid = ((t >= 0) & (t < n_classes)) | (t == ignore_index)
     if not valid.all().item():
         bad = t[~valid].reshape(-1)[0].item()
@@ -479,21 +479,21 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if label_smoothing == 0:
         return nll
     # the uniform-target term, -sum_c w_c log p[i, c], from differentiable tensor ops
-    xp = get_array_module(target.data)
-    keep = xp.asarray(target.data != ignore_index)  # asarray: a 0-d comparison gives a NumPy scalar
-    w_along = 1.0 if weight is None else Tensor._wrap(_along(weight.data, class_dim, input.ndim))
-    smooth = -(log_p * w_along).sum(class_dim) * Tensor._wrap(keep.astype(log_p.data.dtype))
+    xp = get_array_module(target.array)
+    keep = xp.asarray(target.array != ignore_index)  # asarray: a 0-d comparison gives a NumPy scalar
+    w_along = 1.0 if weight is None else Tensor._wrap(_along(weight.array, class_dim, input.ndim))
+    smooth = -(log_p * w_along).sum(class_dim) * Tensor._wrap(keep.astype(log_p.array.dtype))
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":  # divided by nll's denominator, sum_i w[t_i] over the kept positions
-        total = keep.sum() if weight is None else (weight.data[xp.where(keep, target.data, 0)] * keep).sum()
-        smooth = smooth.sum() / Tensor._wrap(xp.asarray(total, dtype=log_p.data.dtype))
+        total = keep.sum() if weight is None else (weight.array[xp.where(keep, target.array, 0)] * keep).sum()
+        smooth = smooth.sum() / Tensor._wrap(xp.asarray(total, dtype=log_p.array.dtype))
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
 def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, label_smoothing, class_dim):
     """cross_entropy with class-probability targets: soft-target NLL of log_softmax(input)."""
-    if target.data.dtype.kind != "f":
+    if target.array.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: target has the input's shape {input.shape}, so it is read as class "
                            f"probabilities and must be floating point, but got dtype {target.dtype}; for class "
                            f"indices the target's shape is the input's without the class dim {class_dim}")

@@ -2,7 +2,7 @@
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .shape_checks import broadcast_shape
+from ..shape_checks import broadcast_shape
 
 
 class MatMul(Function):

@@ -23,12 +23,11 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..autograd.function import Function
-from ..tensor import Tensor
 
 
 def _update_running(running, stat, momentum):
     """running <- (1 - momentum) * running + momentum * stat, written into the array
-    itself (the buffer's ``.data``): the running statistics are state, not part of the
+    itself (the buffer's ``.array``): the running statistics are state, not part of the
     graph. As in PyTorch, no version counter is bumped."""
     running[...] = (1 - momentum) * running + momentum * stat
 
@@ -288,11 +287,11 @@ def instance_norm(
         raise TypeError("instance_norm: momentum must be a float, not None, when running statistics are given")
     out = Normalize.apply(input, weight, bias, n * c, _channel_param_axes(input), float(eps))
     if running_mean is not None:
-        x = input.data.reshape(n, c, -1)  # statistics buffers only: no graph
+        x = input.array.reshape(n, c, -1)  # statistics buffers only: no graph
         mu = x.mean(axis=2, keepdims=True)
         var_unbiased = ((x - mu) ** 2).sum(axis=2) / (x.shape[2] - 1)
-        _update_running(running_mean.data, mu[..., 0].mean(axis=0), momentum)
-        _update_running(running_var.data, var_unbiased.mean(axis=0), momentum)
+        _update_running(running_mean.array, mu[..., 0].mean(axis=0), momentum)
+        _update_running(running_var.array, var_unbiased.mean(axis=0), momentum)
     return out
 
 

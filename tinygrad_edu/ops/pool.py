@@ -6,8 +6,7 @@ forms); the Functions here say what the gradient is.
 """
 from .. import kernels
 from ..autograd.function import Function
-from ..kernels.sizes import output_size
-from .shape_checks import as_batched, pair
+from ..shape_checks import as_batched, pair
 
 
 class MaxPool2d(Function):
@@ -117,7 +116,7 @@ def _window_sizes(op, input, kernel_size, stride, padding, dilation, ceil_mode, 
             )
     h, w = input.shape[-2:]
     try:
-        out_hw = tuple(output_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip((h, w), kernel_size, stride, padding, dilation))
+        out_hw = tuple(kernels.output_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip((h, w), kernel_size, stride, padding, dilation))
     except ValueError:
         out_hw = (0, 0)
     if min(out_hw) <= 0:
@@ -153,7 +152,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         out_hw = tuple(output_size)[-2:]
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"max_unpool2d: expected indices of the input's shape {input.shape}, got {indices.shape}")
-    idx = indices.reshape(x.shape).data if unbatched else indices.data
+    idx = indices.reshape(x.shape).array if unbatched else indices.array
     out = MaxUnpool2d.apply(x, idx, out_hw)
     return out.reshape(out.shape[1:]) if unbatched else out
 

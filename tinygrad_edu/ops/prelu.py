@@ -53,7 +53,7 @@ def prelu(input, weight):
     input (N, C, *) (a 0-d or 1-d input has no channel dim: one slope only)."""
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise TypeError(f"prelu: expected a floating-point input, got dtype {input.dtype} (shape {input.shape})")
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: weight must be 0-D or 1-D (one slope, or one per channel), got shape {weight.shape}")

@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..backend import default_float_dtype, get_array_module
 from ..tensor import Tensor
 from . import elementwise
-from .shape_checks import normalize_dim, normalize_dims
+from ..shape_checks import normalize_dim, normalize_dims
 
 # What max(dim=...) / min(dim=...) return: a tuple with names, like torch.return_types.max.
 max_result = namedtuple("max", ["values", "indices"])
@@ -60,7 +60,7 @@ def _check_nonempty(op, shape, dims):
 
 
 def _check_floating(op, input):
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: input dtype must be floating point, got {input.dtype}")
 
 
@@ -106,7 +106,7 @@ class Mean(Function):
 def sum(input, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "bu" or (input.data.dtype.kind == "i" and input.data.dtype.itemsize < 8):
+    elif input.array.dtype.kind in "bu" or (input.array.dtype.kind == "i" and input.array.dtype.itemsize < 8):
         input = input.to(np.int64)  # PyTorch sums bools and smaller integers as int64
     return Sum.apply(input, _reduce_dims("sum", dim, input.ndim), keepdim)
 
@@ -114,7 +114,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
 def mean(input, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind not in "fc":
+    if input.array.dtype.kind not in "fc":
         raise RuntimeError(
             f"mean: could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {input.dtype}"
         )
@@ -406,7 +406,7 @@ def min(input, dim=None, keepdim=False):
 # ---------------------------------------------------------- argmax and argmin
 def _arg_extreme(op, input, dim, keepdim, largest):
     """Index (int64) of the first maximum/minimum; no gradient, so no Function."""
-    x = input.data
+    x = input.array
     xp = get_array_module(x)
     if input.numel() == 0:
         raise RuntimeError(f"{op}: expected a non-empty tensor (shape {input.shape}): an empty tensor has no {op[3:]}")
@@ -473,8 +473,8 @@ class LogSumExp(Function):
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input), dim)), computed without overflow. Integer inputs are
     promoted to the default float dtype, as in PyTorch."""
-    if input.data.dtype.kind not in "fc":
-        input = Tensor._wrap(input.data.astype(default_float_dtype))  # integers carry no gradient
+    if input.array.dtype.kind not in "fc":
+        input = Tensor._wrap(input.array.astype(default_float_dtype))  # integers carry no gradient
     return LogSumExp.apply(input, _reduce_dims("logsumexp", dim, input.ndim), keepdim)
 
 

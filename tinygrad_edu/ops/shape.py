@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .shape_checks import normalize_dim, normalize_dims
+from ..shape_checks import normalize_dim, normalize_dims
 
 
 def _sizes(op, sizes, what="shape"):
@@ -292,7 +292,7 @@ def repeat(input, sizes):
 def _common_dtype(tensors):
     """PyTorch's promotion for cat/stack: floating tensors decide if there are any
     (int64 with float32 gives float32, where NumPy would give float64)."""
-    dtypes = [t.data.dtype for t in tensors]
+    dtypes = [t.array.dtype for t in tensors]
     floats = [d for d in dtypes if d.kind in "fc"]
     return np.result_type(*(floats or dtypes))
 

@@ -8,7 +8,7 @@ to 0).
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .shape_checks import normalize_dim
+from ..shape_checks import normalize_dim
 
 
 class Softmax(Function):
@@ -72,7 +72,7 @@ def _prepare(op, input, dim, dtype):
     axis = normalize_dim(op, dim, input.ndim)
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype} (shape {input.shape}); "
                         f"convert it first, e.g. x.float(), or pass dtype=")
     # A 0-d tensor accepts dim 0 / -1 but its array has no axis 0: reduce over all (one element).

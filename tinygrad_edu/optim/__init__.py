@@ -8,7 +8,8 @@
 ``Adagrad``     per-weight step sizes from the sum of squared gradients
 ``lr_scheduler``  StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, LambdaLR
 
-Each optimizer's ``step`` works on the raw arrays (``p.data``, ``p.grad.data``) under
+``Optimizer.step`` owns the loop (closure, groups, maximize, weight decay); each optimizer
+writes only its rule, ``_update``, on the raw arrays (``p.array``, ``p.grad.array``) under
 ``no_grad`` and updates them in place, so a parameter stays the same object.
 """
 from . import lr_scheduler

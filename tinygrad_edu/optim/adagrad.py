@@ -1,5 +1,4 @@
 """Adagrad: divide each weight's gradient by the root of the sum of all its squared gradients."""
-from ..autograd import enable_grad, no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -29,59 +28,25 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
                  maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p)
+                self._init_state(p, self.state[p], group)
 
-    def _init_state(self, p):
-        xp = get_array_module(p.data)
-        state = self.state[p]
+    def _init_state(self, p, state, group):
+        # the constructor's value, even for a group that sets its own (as PyTorch)
+        xp = get_array_module(p.array)
         state["step"] = Tensor(0.0)
-        state["sum"] = Tensor(xp.full_like(p.data, self.defaults["initial_accumulator_value"]))
+        state["sum"] = Tensor(xp.full_like(p.array, self.defaults["initial_accumulator_value"]))
 
-    @no_grad()
-    def step(self, closure=None):
-        """One Adagrad update of every parameter that has a gradient; returns the closure's loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-
-        for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xp = get_array_module(p.data)
-                grad = -p.grad.data if maximize else p.grad.data
-
-                state = self.state[p]
-                if len(state) == 0:  # a parameter added later with add_param_group
-                    self._init_state(p)
-                state["step"].data += 1
-                t = state["step"].item()
-
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
-
-                clr = lr / (1 + (t - 1) * lr_decay)
-                state_sum = state["sum"].data
-                state_sum += grad * grad
-                std = xp.sqrt(state_sum) + eps
-                p.data -= clr * (grad / std)
-                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
-        return loss
+    def _update(self, p, grad, state, group):
+        """s_t = s_{t-1} + g_t^2;  theta <- theta - gamma / (1 + (t - 1) lr_decay) * g_t / (sqrt(s_t) + eps)."""
+        xp = get_array_module(p.array)
+        state["step"].array += 1
+        t = state["step"].item()
+        clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        state_sum = state["sum"].array
+        state_sum += grad * grad
+        p.array -= clr * (grad / (xp.sqrt(state_sum) + group["eps"]))

@@ -1,5 +1,4 @@
 """Adam: momentum plus a per-weight step size from a running average of squared gradients."""
-from ..autograd import enable_grad, no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -34,69 +33,39 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure=None):
-        """One Adam update of every parameter that has a gradient; returns the closure's loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+    def _init_state(self, p, state, group):
+        xp = get_array_module(p.array)
+        state["step"] = Tensor(0.0)
+        state["exp_avg"] = Tensor(xp.zeros_like(p.array))
+        state["exp_avg_sq"] = Tensor(xp.zeros_like(p.array))
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = Tensor(xp.zeros_like(p.array))
 
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xp = get_array_module(p.data)
-                grad = -p.grad.data if maximize else p.grad.data
+    def _update(self, p, grad, state, group):
+        """m_t, v_t: moving averages of g and g^2;
+        theta <- theta - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)."""
+        xp = get_array_module(p.array)
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        state["step"].array += 1
+        t = state["step"].item()
 
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = Tensor(0.0)
-                    state["exp_avg"] = Tensor(xp.zeros_like(p.data))
-                    state["exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor(xp.zeros_like(p.data))
-                state["step"].data += 1
-                t = state["step"].item()
+        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * grad
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
 
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.data *= 1 - lr * weight_decay  # AdamW: shrink theta directly
-                    else:
-                        grad = grad + weight_decay * p.data  # Adam: L2 penalty in the gradient
-
-                exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
-                exp_avg *= beta1
-                exp_avg += (1 - beta1) * grad
-                exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * grad * grad
-
-                bias_correction1 = 1 - beta1 ** t
-                bias_correction2 = 1 - beta2 ** t
-                step_size = lr / bias_correction1
-                if amsgrad:
-                    max_exp_avg_sq = state["max_exp_avg_sq"].data
-                    xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                    denom = xp.sqrt(max_exp_avg_sq) / bias_correction2 ** 0.5 + eps
-                else:
-                    denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
-
-                p.data -= step_size * (exp_avg / denom)
-                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
-        return loss
+        bias_correction1 = 1 - beta1 ** t
+        bias_correction2 = 1 - beta2 ** t
+        step_size = lr / bias_correction1
+        if group["amsgrad"]:
+            max_exp_avg_sq = state["max_exp_avg_sq"].array
+            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            denom = xp.sqrt(max_exp_avg_sq) / bias_correction2 ** 0.5 + eps
+        else:
+            denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
+        p.array -= step_size * (exp_avg / denom)

@@ -18,7 +18,7 @@ class AdamW(Adam):
     weight by the same factor, which is what "weight decay" was meant to do; hence
     the non-zero default (1e-2).
 
-    The update is :meth:`Adam.step` with ``decoupled_weight_decay=True`` (as in
+    The update is :meth:`Adam._update` after the shared step (see :meth:`Optimizer.step`) with ``decoupled_weight_decay=True`` (as in
     PyTorch, where AdamW is this same subclass). State: as Adam's.
     """
 

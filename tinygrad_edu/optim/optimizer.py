@@ -17,14 +17,28 @@ An optimizer updates tensors ("parameters") from their ``.grad``. It keeps
 groups), as PyTorch does, so a saved optimizer can be loaded into a new one built over
 the same parameters in the same order.
 
-A subclass passes its options to ``__init__`` as ``defaults`` and writes ``step``.
+``step`` is a template: it owns what every optimizer shares (the closure, the loop over
+groups and parameters, ``maximize``, weight decay, telling autograd about the in-place
+write), and a subclass writes only its update rule, ``_update``, with the formula in its
+docstring. A subclass passes its options to ``__init__`` as ``defaults``; the options
+with a known valid range (``lr``, ``eps``, ``betas``, ...) are checked here, with
+PyTorch's messages.
 """
 import copy
 import warnings
 from collections import defaultdict
 
 from .. import backend
+from ..autograd import enable_grad, no_grad
+from ..autograd.views import mark_modified
 from ..tensor import Tensor
+
+# option -> how PyTorch names it in "Invalid ...: value" (each must be >= 0)
+_NONNEGATIVE_OPTIONS = {
+    "lr": "learning rate", "eps": "epsilon value", "momentum": "momentum value",
+    "weight_decay": "weight_decay value", "alpha": "alpha value", "lr_decay": "lr_decay value",
+    "initial_accumulator_value": "initial_accumulator_value value",
+}
 
 
 class Optimizer:
@@ -41,6 +55,7 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, "
                 f"but got a single Tensor of shape {params.shape}; wrap it in a list: [t]"
             )
+        _check_options(defaults)
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
@@ -137,15 +152,58 @@ class Optimizer:
                         p.grad = p.grad.detach()
                     else:
                         p.grad.requires_grad_(False)
-                    p.grad.data[...] = 0
+                    p.grad.array[...] = 0
 
+    @no_grad()
     def step(self, closure=None):
         """Update every parameter that has a ``.grad`` (one optimization step).
 
         ``closure``, if given, re-evaluates the model and returns the loss (it runs
-        with gradients enabled); ``step`` returns that loss.
+        with gradients enabled); ``step`` returns that loss. For each parameter theta
+        with gradient g (lr = gamma, weight_decay = lambda)::
+
+            g <- -g                              if maximize
+            theta <- theta * (1 - gamma*lambda)  if decoupled_weight_decay (AdamW)
+            g <- g + lambda * theta              otherwise, if weight_decay != 0 (L2 penalty)
+            the subclass's rule: self._update(p, g, state, group)
+
+        and autograd is told that theta was written in place (``mark_modified``).
         """
-        raise NotImplementedError(f"{type(self).__name__}.step: every optimizer writes its own update rule")
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            maximize, weight_decay = group.get("maximize", False), group.get("weight_decay", 0)
+            decoupled = group.get("decoupled_weight_decay", False)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                # the raw arrays; never write into p.grad (the caller may still read it)
+                grad = -p.grad.array if maximize else p.grad.array
+                if weight_decay != 0:
+                    if decoupled:
+                        p.array *= 1 - group["lr"] * weight_decay
+                    else:
+                        grad = grad + weight_decay * p.array
+                state = self.state.get(p, {})
+                if not state:
+                    self._init_state(p, state, group)
+                self._update(p, grad, state, group)
+                if state:  # an optimizer with nothing to keep (plain SGD) gets no entry, as in PyTorch
+                    self.state[p] = state
+                mark_modified(p)
+        return loss
+
+    def _init_state(self, p, state, group):
+        """Fill a parameter's empty ``state`` dict (moment buffers, step counter) before
+        its first update. Default: nothing (state is created by the rule when needed)."""
+
+    def _update(self, p, grad, state, group):
+        """The update rule: write the new value of ``p.array`` in place, from ``grad``
+        (an array, already negated for maximize and with L2 weight decay added: do not
+        write into it) and the parameter's ``state``. ``group`` holds the options."""
+        raise NotImplementedError(f"{type(self).__name__}._update: every optimizer writes its own update rule")
 
     # --------------------------------------------------------------- state_dict
     def state_dict(self):
@@ -217,13 +275,23 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
+def _check_options(defaults):
+    """PyTorch's argument checks, shared by every optimizer."""
+    for name, what in _NONNEGATIVE_OPTIONS.items():
+        if name in defaults and not 0.0 <= defaults[name]:
+            raise ValueError(f"Invalid {what}: {defaults[name]}")
+    for i, beta in enumerate(defaults.get("betas", ())):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
 def _load_state_value(p, index, key, value):
     """A private copy of one loaded state value, on ``p``'s device and in its dtype."""
     if isinstance(value, Tensor) or backend.is_array(value):
-        array = value.data if isinstance(value, Tensor) else value
+        array = value.array if isinstance(value, Tensor) else value
         if key == "step":  # step counters stay where and what they are (CPU scalars)
             return Tensor(array.copy())
-        if array.shape != p.data.shape:
+        if array.shape != p.array.shape:
             raise ValueError(
                 f"load_state_dict: state {key!r} of parameter {index} has shape {tuple(array.shape)}, "
                 f"but the parameter has shape {p.shape}"

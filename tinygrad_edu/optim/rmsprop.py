@@ -1,5 +1,4 @@
 """RMSprop: divide each weight's gradient by a running root-mean-square of its gradients."""
-from ..autograd import enable_grad, no_grad
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer
@@ -37,68 +36,41 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
                  maximize=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure=None):
-        """One RMSprop update of every parameter that has a gradient; returns the closure's loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
+    def _init_state(self, p, state, group):
+        xp = get_array_module(p.array)
+        state["step"] = Tensor(0.0)
+        state["square_avg"] = Tensor(xp.zeros_like(p.array))
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = Tensor(xp.zeros_like(p.array))
+        if group["centered"]:
+            state["grad_avg"] = Tensor(xp.zeros_like(p.array))
 
-        for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-            weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                xp = get_array_module(p.data)
-                grad = -p.grad.data if maximize else p.grad.data
+    def _update(self, p, grad, state, group):
+        """v_t = alpha v_{t-1} + (1 - alpha) g_t^2;  theta <- theta - gamma g_t / (sqrt(v_t) + eps)
+        (centered: sqrt(v_t - a_t^2); with momentum through b_t = mu b_{t-1} + g_t / r_t)."""
+        xp = get_array_module(p.array)
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        state["step"].array += 1  # counted as in PyTorch, though the rule does not use it
 
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = Tensor(0.0)
-                    state["square_avg"] = Tensor(xp.zeros_like(p.data))
-                    if momentum > 0:
-                        state["momentum_buffer"] = Tensor(xp.zeros_like(p.data))
-                    if centered:
-                        state["grad_avg"] = Tensor(xp.zeros_like(p.data))
-                state["step"].data += 1  # counted as in PyTorch, though the rule does not use it
+        square_avg = state["square_avg"].array
+        square_avg *= alpha
+        square_avg += (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"].array
+            grad_avg *= alpha
+            grad_avg += (1 - alpha) * grad
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
+        else:
+            avg = xp.sqrt(square_avg) + eps
 
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
-
-                square_avg = state["square_avg"].data
-                square_avg *= alpha
-                square_avg += (1 - alpha) * grad * grad
-
-                if centered:
-                    grad_avg = state["grad_avg"].data
-                    grad_avg *= alpha
-                    grad_avg += (1 - alpha) * grad
-                    avg = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
-                else:
-                    avg = xp.sqrt(square_avg) + eps
-
-                if momentum > 0:
-                    buf = state["momentum_buffer"].data
-                    buf *= momentum
-                    buf += grad / avg
-                    p.data -= lr * buf
-                else:
-                    p.data -= lr * (grad / avg)
-                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
-        return loss
+        if momentum > 0:
+            buf = state["momentum_buffer"].array
+            buf *= momentum
+            buf += grad / avg
+            p.array -= lr * buf
+        else:
+            p.array -= lr * (grad / avg)

@@ -1,5 +1,4 @@
 """Stochastic gradient descent, with optional momentum (heavy-ball or Nesterov)."""
-from ..autograd import enable_grad, no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -35,51 +34,22 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure=None):
-        """One SGD update of every parameter that has a gradient; returns the closure's loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                # Work on the raw arrays; never write into p.grad (the caller may still read it).
-                grad = -p.grad.data if maximize else p.grad.data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
-
-                if momentum != 0:
-                    state = self.state[p]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = Tensor(grad.copy())  # b_1 = g_1
-                        buf = state["momentum_buffer"].data
-                    else:
-                        buf = state["momentum_buffer"].data
-                        buf *= momentum
-                        buf += (1 - dampening) * grad
-                    if nesterov:
-                        grad = grad + momentum * buf
-                    else:
-                        grad = buf
-
-                p.data -= lr * grad  # in place: p stays the same object (and array)
-                p._version.value += 1  # an in-place write, so autograd can spot stale saved values
-        return loss
+    def _update(self, p, grad, state, group):
+        """b_t = mu b_{t-1} + (1 - tau) g_t (b_1 = g_1);  theta <- theta - gamma (g_t + mu b_t  or  b_t)."""
+        momentum = group["momentum"]
+        if momentum != 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = Tensor(grad.copy())  # b_1 = g_1
+                buf = state["momentum_buffer"].array
+            else:
+                buf = state["momentum_buffer"].array
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        p.array -= group["lr"] * grad  # in place: p stays the same object (and array)

@@ -201,12 +201,12 @@ class MNIST(Dataset):
 
     def tensors(self):
         """All images as float32 (N, 1, 28, 28) in [0, 1] and labels as int64 (N,)."""
-        images = (self.data.data[:, None] / 255.0).astype(np.float32)
-        return Tensor._wrap(images), Tensor._wrap(self.targets.data.copy())
+        images = (self.data.array[:, None] / 255.0).astype(np.float32)
+        return Tensor._wrap(images), Tensor._wrap(self.targets.array.copy())
 
     def __getitem__(self, index):
-        image = Tensor._wrap((self.data.data[index][None] / 255.0).astype(np.float32))
-        target = int(self.targets.data[index])
+        image = Tensor._wrap((self.data.array[index][None] / 255.0).astype(np.float32))
+        target = int(self.targets.array[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:

@@ -27,13 +27,14 @@ from typing import Callable, Optional
 import numpy as np
 
 from .. import creation
-from ..kernels.sizes import output_size
+from ..kernels import output_size
 from ..nn import functional as F
 from ..ops import activation, elementwise, loss, matmul, reduce, softmax
 from ..ops import shape as shape_ops
 from ..ops.pad import pad
 from ..random import Generator
 from ..tensor import Tensor
+from . import references as ref
 
 # ------------------------------------------------------------------ value domains
 REAL = "real"                             # uniform in [-2, 2]
@@ -281,276 +282,6 @@ def prelu_shapes(single_slope):
     return shapes
 
 
-# ---------------------------------------------------------- NumPy references
-def _logsumexp(x, axis, keepdims=False):
-    m = x.max(axis=axis, keepdims=True)
-    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def _softmax(x, axis):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(x, axis):
-    return x - _logsumexp(x, axis, keepdims=True)
-
-
-def _sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-_erf = np.vectorize(math.erf, otypes=[np.float64])
-_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-
-
-def _gelu_tanh(x):
-    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
-
-
-def _softplus(x, beta=1.0, threshold=20.0):
-    return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
-
-
-def _reduce(loss_values, reduction, weights=None):
-    """PyTorch's reduction: 'none', 'sum', or 'mean' (weighted by ``weights`` if given)."""
-    if reduction == "none":
-        return loss_values
-    if reduction == "sum":
-        return loss_values.sum()
-    return loss_values.sum() / (loss_values.size if weights is None else weights.sum())
-
-
-def _nll(logp, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """nll_loss / cross_entropy (given log-probabilities) with class dim 1, or 0 for an
-    unbatched (C,) input; label smoothing mixes in the mean over all classes."""
-    unbatched = logp.ndim == 1
-    if unbatched:
-        logp, target = logp[None], target[None]
-    logp = np.moveaxis(logp, 1, -1)  # classes last
-    n_classes = logp.shape[-1]
-    w = np.ones(n_classes) if weight is None else weight
-    kept = target != ignore_index
-    t = np.where(kept, target, 0)
-    w_t = w[t] * kept
-    picked = -np.take_along_axis(logp, t[..., None], axis=-1)[..., 0] * w_t
-    smooth = -(logp * w).sum(axis=-1) * kept
-    values = (1 - label_smoothing) * picked + label_smoothing / n_classes * smooth
-    if unbatched and reduction == "none":
-        values = values[0]
-    return _reduce(values, reduction, w_t)
-
-
-def _cross_entropy(x, target, weight=None, **kwargs):
-    return _nll(_log_softmax(x, axis=0 if x.ndim == 1 else 1), target, weight, **kwargs)
-
-
-def _smooth_l1(x, t, beta=1.0, reduction="mean"):
-    d = np.abs(x - t)
-    return _reduce(np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)
-
-
-def _bce(x, t, weight=None, reduction="mean"):
-    values = -(t * np.log(x) + (1 - t) * np.log(1 - x))
-    return _reduce(values if weight is None else values * weight, reduction)
-
-
-def _bce_with_logits(x, t, pos_weight=None, reduction="mean"):
-    log_sigmoid, log_one_minus = -np.log1p(np.exp(-x)), -np.log1p(np.exp(x))
-    pw = 1.0 if pos_weight is None else pos_weight
-    return _reduce(-(pw * t * log_sigmoid + (1 - t) * log_one_minus), reduction)
-
-
-def _pad_ref(x, amounts, mode="constant", value=0.0):
-    """``F.pad`` with NumPy: ``amounts`` lists (left, right) pairs from the last dim backwards."""
-    widths = [(0, 0)] * x.ndim
-    for i in range(len(amounts) // 2):
-        widths[x.ndim - 1 - i] = (amounts[2 * i], amounts[2 * i + 1])
-    np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
-    kwargs = {"constant_values": value} if mode == "constant" else {}
-    return np.pad(x, widths, mode=np_mode, **kwargs)
-
-
-def _as_pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
-def _conv2d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """Direct convolution (cross-correlation, as PyTorch), one output pixel at a time:
-    out[n, o, i, j] = b[o] + sum over c, k, l of x_padded[n, c, i*s + k*d, j*s + l*d] * w[o, c, k, l],
-    c running over the input channels of o's group. ``padding="same"`` pads d*(k-1) in
-    total, the odd pixel at the bottom/right."""
-    (sh, sw), (dh, dw) = _as_pair(stride), _as_pair(dilation)
-    oc, cg, kh, kw = w.shape
-    if padding == "same":
-        total_h, total_w = dh * (kh - 1), dw * (kw - 1)
-        widths = ((total_h // 2, total_h - total_h // 2), (total_w // 2, total_w - total_w // 2))
-    else:
-        widths = tuple((p, p) for p in _as_pair(padding))
-    x = np.pad(x, ((0, 0), (0, 0)) + widths)
-    oh, ow = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1, (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
-    og = oc // groups
-    out = np.zeros((x.shape[0], oc, oh, ow))
-    for g in range(groups):
-        xg, wg = x[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og]
-        for i in range(oh):
-            for j in range(ow):
-                patch = xg[:, :, i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
-                out[:, g * og:(g + 1) * og, i, j] = np.einsum("nckl,ockl->no", patch, wg)
-    return out if b is None else out + b[:, None, None]
-
-
-def _conv_transpose2d_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """Transposed convolution by scattering: input pixel (i, j) adds x[n, c, i, j] * w[c, o]
-    (a dilated kernel) at rows i*s, i*s + d, ... of a full output, which is then cropped by
-    ``padding`` on both sides (``output_padding`` extra rows/cols stay at the bottom/right)."""
-    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = map(_as_pair, (stride, padding, output_padding, dilation))
-    n, c, h, wd = x.shape
-    _, og, kh, kw = w.shape
-    cg = c // groups
-    full = np.zeros((n, og * groups, (h - 1) * sh + dh * (kh - 1) + 1 + oph, (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
-    for g in range(groups):
-        for i in range(h):
-            for j in range(wd):
-                contribution = np.einsum("nc,cokl->nokl", x[:, g * cg:(g + 1) * cg, i, j], w[g * cg:(g + 1) * cg])
-                full[:, g * og:(g + 1) * og, i * sh:i * sh + dh * (kh - 1) + 1:dh,
-                     j * sw:j * sw + dw * (kw - 1) + 1:dw] += contribution
-    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
-    return out if b is None else out + b[:, None, None]
-
-
-def _conv1d_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv1d is conv2d on a one-pixel-high image."""
-    return _conv2d_ref(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding), (1, dilation), groups)[:, :, 0]
-
-
-def _max_pool2d_ref(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over each window of x padded with -inf (more at the bottom/right for ceil_mode's
-    last window); the index of a max is its flat position h * W + w in x."""
-    (kh, kw), (ph, pw), (dh, dw) = _as_pair(kernel_size), _as_pair(padding), _as_pair(dilation)
-    sh, sw = _as_pair(kernel_size if stride is None else stride)
-    n, c, h, w = x.shape
-    oh, ow = output_size(h, kh, sh, ph, dh, ceil_mode), output_size(w, kw, sw, pw, dw, ceil_mode)
-    widths = ((ph, ph + sh * kh), (pw, pw + sw * kw))
-    padded = np.pad(x, ((0, 0), (0, 0)) + widths, constant_values=-np.inf)
-    positions = np.pad(np.arange(h * w).reshape(h, w), widths, constant_values=-1)
-    out, indices = np.zeros((n, c, oh, ow)), np.zeros((n, c, oh, ow), dtype=np.int64)
-    for i in range(oh):
-        for j in range(ow):
-            rows, cols = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh), slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
-            window = padded[:, :, rows, cols].reshape(n, c, -1)
-            out[:, :, i, j] = window.max(axis=-1)
-            indices[:, :, i, j] = positions[rows, cols].reshape(-1)[window.argmax(axis=-1)]
-    return (out, indices) if return_indices else out
-
-
-def _avg_pool2d_ref(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                    divisor_override=None):
-    """Mean over each window. PyTorch's divisor: the window clipped to the padded input
-    (count_include_pad=True) or to the input itself (False)."""
-    (kh, kw), (ph, pw) = _as_pair(kernel_size), _as_pair(padding)
-    sh, sw = _as_pair(kernel_size if stride is None else stride)
-    h, w = x.shape[2:]
-    oh, ow = output_size(h, kh, sh, ph, 1, ceil_mode), output_size(w, kw, sw, pw, 1, ceil_mode)
-    out = np.zeros(x.shape[:2] + (oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            top, left = i * sh - ph, j * sw - pw
-            bottom, right = min(top + kh, h + ph), min(left + kw, w + pw)
-            in_padded = (bottom - top) * (right - left)
-            top, left, bottom, right = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
-            divisor = divisor_override or (in_padded if count_include_pad else (bottom - top) * (right - left))
-            out[:, :, i, j] = x[:, :, top:bottom, left:right].sum(axis=(2, 3)) / divisor
-    return out
-
-
-def _adaptive_pool2d_ref(x, output_size, reduce):
-    """Bin i of a dim of size n covers [floor(i*n/out), ceil((i+1)*n/out)); ``reduce`` each bin."""
-    (oh, ow), (h, w) = _as_pair(output_size), x.shape[2:]
-    out = np.zeros(x.shape[:2] + (oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            rows = slice(i * h // oh, -(-(i + 1) * h // oh))
-            cols = slice(j * w // ow, -(-(j + 1) * w // ow))
-            out[:, :, i, j] = reduce(x[:, :, rows, cols], axis=(2, 3))
-    return out
-
-
-def _max_unpool2d_after_pool_ref(x):
-    """max_unpool2d(max_pool2d(x, 2)) back to x's size: x where x is the maximum of its
-    (complete) 2x2 window, 0 elsewhere."""
-    h, w = (x.shape[2] // 2) * 2, (x.shape[3] // 2) * 2
-    window_max = x[:, :, :h, :w].reshape(*x.shape[:2], h // 2, 2, w // 2, 2).max(axis=(3, 5))
-    out = np.zeros_like(x)
-    kept = x[:, :, :h, :w] == np.repeat(np.repeat(window_max, 2, axis=2), 2, axis=3)
-    out[:, :, :h, :w] = np.where(kept, x[:, :, :h, :w], 0.0)
-    return out
-
-
-def _resize_matrix(n_in, n_out, mode, align_corners=False):
-    """(n_out, n_in) matrix R with out = R @ in along one dim: row o holds the weights of the
-    input pixels that output pixel o reads (a one-hot row for nearest, two for linear)."""
-    m = np.zeros((n_out, n_in))
-    for o in range(n_out):
-        if mode == "nearest":
-            m[o, min(o * n_in // n_out, n_in - 1)] = 1.0
-            continue
-        if align_corners:
-            src = o * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
-        else:
-            src = max((o + 0.5) * n_in / n_out - 0.5, 0.0)
-        i0 = min(int(src), n_in - 1)
-        i1, frac = min(i0 + 1, n_in - 1), src - i0
-        m[o, i0] += 1 - frac
-        m[o, i1] += frac
-    return m
-
-
-def _interpolate_ref(x, size, mode="nearest", align_corners=False):
-    """Separable resizing: rows with one matrix, columns with another."""
-    rows = _resize_matrix(x.shape[2], size[0], mode, align_corners)
-    cols = _resize_matrix(x.shape[3], size[1], mode, align_corners)
-    return np.einsum("ih,nchw,jw->ncij", rows, x, cols)
-
-
-def _normalize(x, axes, eps=1e-5):
-    """(x - mean) / sqrt(biased var + eps) over ``axes``."""
-    return (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
-
-
-def _per_channel(v, ndim):
-    """A (C,) vector shaped to broadcast along dim 1 of an ndim-dim input."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def _batch_norm_ref(x, w=None, b=None):
-    y = _normalize(x, (0,) + tuple(range(2, x.ndim)))
-    y = y if w is None else y * _per_channel(w, x.ndim)
-    return y if b is None else y + _per_channel(b, x.ndim)
-
-
-def _batch_norm_eval_ref(x, running_mean, running_var, w, b):
-    y = (x - _per_channel(running_mean, x.ndim)) / np.sqrt(_per_channel(running_var, x.ndim) + 1e-5)
-    return y * _per_channel(w, x.ndim) + _per_channel(b, x.ndim)
-
-
-def _group_norm_ref(x, groups, w, b):
-    y = _normalize(x.reshape(x.shape[0], groups, -1), 2).reshape(x.shape)
-    return y * _per_channel(w, x.ndim) + _per_channel(b, x.ndim)
-
-
-def _rms_norm_ref(x, k, w):
-    axes = tuple(range(x.ndim - k, x.ndim))
-    return x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + np.finfo(np.float64).eps) * w
-
-
-def _dropout_mask(shape, p, seed):
-    """The mask ``dropout(..., generator=Generator().manual_seed(seed))`` draws: the generator
-    is NumPy's PCG64 seeded with ``seed``; an element is kept when its uniform draw is >= p."""
-    return (np.random.default_rng(seed).random(shape) >= p) / (1 - p)
-
-
 # --------------------------------------------------------------------- the table
 # fmt: off
 OPS = [
@@ -579,7 +310,7 @@ OPS = [
     OpSpec("sin", lambda x: elementwise.sin(x), np.sin, one, (REAL,)),
     OpSpec("cos", lambda x: elementwise.cos(x), np.cos, one, (REAL,)),
     OpSpec("tanh", lambda x: elementwise.tanh(x), np.tanh, one, (REAL,)),
-    OpSpec("sigmoid", lambda x: elementwise.sigmoid(x), _sigmoid, one, (REAL,)),
+    OpSpec("sigmoid", lambda x: elementwise.sigmoid(x), ref.sigmoid, one, (REAL,)),
     OpSpec("atan", lambda x: elementwise.atan(x), np.arctan, one, (REAL,)),
     OpSpec("clamp", lambda x: elementwise.clamp(x, -1.0, 1.0),
            lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
@@ -600,14 +331,14 @@ OPS = [
     OpSpec("elu:alpha", lambda x: activation.elu(x, alpha=0.5),
            lambda x: np.where(x > 0, x, 0.5 * np.expm1(x)), one, (AWAY_FROM_0,)),
     OpSpec("selu", lambda x: activation.selu(x),
-           lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(x)), one, (AWAY_FROM_0,)),
-    OpSpec("gelu", lambda x: activation.gelu(x), lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))), one, (REAL,)),
-    OpSpec("gelu:tanh", lambda x: activation.gelu(x, approximate="tanh"), _gelu_tanh, one, (REAL,)),
-    OpSpec("silu", lambda x: activation.silu(x), lambda x: x * _sigmoid(x), one, (REAL,)),
-    OpSpec("softplus", lambda x: activation.softplus(x), _softplus, one, (REAL,)),
+           lambda x: ref.SELU_SCALE * np.where(x > 0, x, ref.SELU_ALPHA * np.expm1(x)), one, (AWAY_FROM_0,)),
+    OpSpec("gelu", lambda x: activation.gelu(x), lambda x: 0.5 * x * (1 + ref.erf(x / math.sqrt(2))), one, (REAL,)),
+    OpSpec("gelu:tanh", lambda x: activation.gelu(x, approximate="tanh"), ref.gelu_tanh, one, (REAL,)),
+    OpSpec("silu", lambda x: activation.silu(x), lambda x: x * ref.sigmoid(x), one, (REAL,)),
+    OpSpec("softplus", lambda x: activation.softplus(x), ref.softplus, one, (REAL,)),
     # beta * x > threshold switches to the identity at x = 1: an integer, so the domain avoids it
     OpSpec("softplus:beta_threshold", lambda x: activation.softplus(x, beta=2.0, threshold=2.0),
-           lambda x: _softplus(x, 2.0, 2.0), one, (AWAY_FROM_INTEGERS,)),
+           lambda x: ref.softplus(x, 2.0, 2.0), one, (AWAY_FROM_INTEGERS,)),
     OpSpec("hardtanh", lambda x: activation.hardtanh(x), lambda x: np.clip(x, -1.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
     OpSpec("hardtanh:bounds", lambda x: activation.hardtanh(x, -2.0, 1.0),
            lambda x: np.clip(x, -2.0, 1.0), one, (AWAY_FROM_INTEGERS,)),
@@ -663,9 +394,9 @@ OPS = [
     OpSpec("amax:dims_keepdim", lambda x: reduce.amax(x, (0, -1), keepdim=True),
            lambda x: x.max(axis=(0, -1), keepdims=True), matrix_or_more, (REAL,)),
     OpSpec("amin", lambda x: reduce.amin(x, 0), lambda x: x.min(axis=0), nonscalar, (REAL,)),
-    OpSpec("logsumexp", lambda x: reduce.logsumexp(x, 1), lambda x: _logsumexp(x, 1), matrix_or_more, (REAL,)),
+    OpSpec("logsumexp", lambda x: reduce.logsumexp(x, 1), lambda x: ref.logsumexp(x, 1), matrix_or_more, (REAL,)),
     OpSpec("logsumexp:dims_keepdim", lambda x: reduce.logsumexp(x, (0, 1), keepdim=True),
-           lambda x: _logsumexp(x, (0, 1), keepdims=True), matrix_or_more, (REAL,)),
+           lambda x: ref.logsumexp(x, (0, 1), keepdims=True), matrix_or_more, (REAL,)),
     # ---- matrix products ----
     OpSpec("matmul", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(2, 2), (REAL, REAL)),
     OpSpec("matmul:dot", lambda a, b: matmul.matmul(a, b), np.matmul, matrix_product(1, 1), (REAL, REAL)),
@@ -731,18 +462,18 @@ OPS = [
     OpSpec("chunk", lambda x: shape_ops.chunk(x, 2, dim=1),
            lambda x: np.array_split(x, min(2, x.shape[1]), axis=1),
            lambda pick: (with_dim(pick, 1, pick(2, 4)),), (REAL,)),
-    OpSpec("pad", lambda x: pad(x, (1, 2)), lambda x: _pad_ref(x, (1, 2)), nonscalar, (REAL,)),
+    OpSpec("pad", lambda x: pad(x, (1, 2)), lambda x: ref.pad(x, (1, 2)), nonscalar, (REAL,)),
     OpSpec("pad:2d_value", lambda x: pad(x, (1, 0, 2, 1), value=0.5),
-           lambda x: _pad_ref(x, (1, 0, 2, 1), value=0.5), matrix_or_more, (REAL,)),
+           lambda x: ref.pad(x, (1, 0, 2, 1), value=0.5), matrix_or_more, (REAL,)),
     OpSpec("pad:negative", lambda x: pad(x, (-1, 1)),
-           lambda x: _pad_ref(x[..., 1:], (0, 1)), lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
+           lambda x: ref.pad(x[..., 1:], (0, 1)), lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
     # (reflect / replicate / circular padding: at the end of the table)
     # ---- softmax ----
-    OpSpec("softmax", lambda x: softmax.softmax(x, -1), lambda x: _softmax(x, -1), nonscalar, (REAL,)),
-    OpSpec("softmax:dim0", lambda x: softmax.softmax(x, 0), lambda x: _softmax(x, 0), nonscalar, (REAL,)),
-    OpSpec("log_softmax", lambda x: softmax.log_softmax(x, -1), lambda x: _log_softmax(x, -1), nonscalar, (REAL,)),
+    OpSpec("softmax", lambda x: softmax.softmax(x, -1), lambda x: ref.softmax(x, -1), nonscalar, (REAL,)),
+    OpSpec("softmax:dim0", lambda x: softmax.softmax(x, 0), lambda x: ref.softmax(x, 0), nonscalar, (REAL,)),
+    OpSpec("log_softmax", lambda x: softmax.log_softmax(x, -1), lambda x: ref.log_softmax(x, -1), nonscalar, (REAL,)),
     OpSpec("log_softmax:dim1", lambda x: softmax.log_softmax(x, 1),
-           lambda x: _log_softmax(x, 1), matrix_or_more, (REAL,)),
+           lambda x: ref.log_softmax(x, 1), matrix_or_more, (REAL,)),
     # ---- losses ----
     OpSpec("mse_loss", lambda x, t: loss.mse_loss(x, t), lambda x, t: np.mean((x - t) ** 2), same_pair, (REAL, REAL)),
     OpSpec("mse_loss:sum", lambda x, t: loss.mse_loss(x, t, reduction="sum"),
@@ -752,154 +483,154 @@ OPS = [
     OpSpec("l1_loss", lambda x, t: loss.l1_loss(x, t), lambda x, t: np.mean(np.abs(x - t)), same_pair, (REAL, REAL)),
     OpSpec("l1_loss:none", lambda x, t: loss.l1_loss(x, t, reduction="none"),
            lambda x, t: np.abs(x - t), same_pair, (REAL, REAL)),
-    OpSpec("smooth_l1_loss", lambda x, t: loss.smooth_l1_loss(x, t), _smooth_l1, same_pair, (REAL, REAL)),
+    OpSpec("smooth_l1_loss", lambda x, t: loss.smooth_l1_loss(x, t), ref.smooth_l1, same_pair, (REAL, REAL)),
     OpSpec("smooth_l1_loss:beta_sum", lambda x, t: loss.smooth_l1_loss(x, t, reduction="sum", beta=0.5),
-           lambda x, t: _smooth_l1(x, t, beta=0.5, reduction="sum"), same_pair, (REAL, REAL)),
+           lambda x, t: ref.smooth_l1(x, t, beta=0.5, reduction="sum"), same_pair, (REAL, REAL)),
     OpSpec("cross_entropy", lambda x, t: loss.cross_entropy(x, t),
-           _cross_entropy, classification, (REAL, CLASS_INDICES)),
+           ref.cross_entropy, classification, (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:weight", lambda x, t, w: loss.cross_entropy(x, t, weight=w),
-           _cross_entropy, classification_weighted, (REAL, CLASS_INDICES, POSITIVE), (True, False, False)),
+           ref.cross_entropy, classification_weighted, (REAL, CLASS_INDICES, POSITIVE), (True, False, False)),
     OpSpec("cross_entropy:ignore_index", lambda x, t: loss.cross_entropy(x, t, ignore_index=IGNORE_INDEX),
-           lambda x, t: _cross_entropy(x, t, ignore_index=IGNORE_INDEX),
+           lambda x, t: ref.cross_entropy(x, t, ignore_index=IGNORE_INDEX),
            classification, (REAL, CLASS_INDICES_SOME_IGNORED)),
     OpSpec("cross_entropy:label_smoothing", lambda x, t: loss.cross_entropy(x, t, label_smoothing=0.2),
-           lambda x, t: _cross_entropy(x, t, label_smoothing=0.2), classification, (REAL, CLASS_INDICES)),
+           lambda x, t: ref.cross_entropy(x, t, label_smoothing=0.2), classification, (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:all_options",
            lambda x, t, w: loss.cross_entropy(x, t, weight=w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
-           lambda x, t, w: _cross_entropy(x, t, w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
+           lambda x, t, w: ref.cross_entropy(x, t, w, ignore_index=IGNORE_INDEX, label_smoothing=0.1),
            classification_weighted, (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
     OpSpec("cross_entropy:spatial", lambda x, t: loss.cross_entropy(x, t),
-           _cross_entropy, lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
+           ref.cross_entropy, lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:spatial_none", lambda x, t: loss.cross_entropy(x, t, reduction="none"),
-           lambda x, t: _cross_entropy(x, t, reduction="none"),
+           lambda x, t: ref.cross_entropy(x, t, reduction="none"),
            lambda pick: classification(pick, extra_dims=1), (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:sum", lambda x, t: loss.cross_entropy(x, t, reduction="sum"),
-           lambda x, t: _cross_entropy(x, t, reduction="sum"), classification, (REAL, CLASS_INDICES)),
+           lambda x, t: ref.cross_entropy(x, t, reduction="sum"), classification, (REAL, CLASS_INDICES)),
     OpSpec("cross_entropy:unbatched", lambda x, t: loss.cross_entropy(x, t),
-           _cross_entropy, lambda pick: ((pick(2, 4),), ()), (REAL, CLASS_INDICES)),
-    OpSpec("nll_loss", lambda x, t: loss.nll_loss(x, t), _nll, classification, (REAL, CLASS_INDICES)),
+           ref.cross_entropy, lambda pick: ((pick(2, 4),), ()), (REAL, CLASS_INDICES)),
+    OpSpec("nll_loss", lambda x, t: loss.nll_loss(x, t), ref.nll, classification, (REAL, CLASS_INDICES)),
     OpSpec("nll_loss:weight_ignore", lambda x, t, w: loss.nll_loss(x, t, weight=w, ignore_index=IGNORE_INDEX),
-           lambda x, t, w: _nll(x, t, w, ignore_index=IGNORE_INDEX),
+           lambda x, t, w: ref.nll(x, t, w, ignore_index=IGNORE_INDEX),
            classification_weighted, (REAL, CLASS_INDICES_SOME_IGNORED, POSITIVE), (True, False, False)),
     OpSpec("nll_loss:spatial_none", lambda x, t: loss.nll_loss(x, t, reduction="none"),
-           lambda x, t: _nll(x, t, reduction="none"),
+           lambda x, t: ref.nll(x, t, reduction="none"),
            lambda pick: classification(pick, extra_dims=2), (REAL, CLASS_INDICES)),
     OpSpec("binary_cross_entropy", lambda x, t: loss.binary_cross_entropy(x, t),
-           _bce, same_pair, (UNIT_INTERVAL, UNIT_INTERVAL)),
+           ref.bce, same_pair, (UNIT_INTERVAL, UNIT_INTERVAL)),
     OpSpec("binary_cross_entropy:weight_sum",
            lambda x, t, w: loss.binary_cross_entropy(x, t, weight=w, reduction="sum"),
-           lambda x, t, w: _bce(x, t, w, reduction="sum"),
+           lambda x, t, w: ref.bce(x, t, w, reduction="sum"),
            with_weight, (UNIT_INTERVAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
     OpSpec("binary_cross_entropy_with_logits", lambda x, t: loss.binary_cross_entropy_with_logits(x, t),
-           _bce_with_logits, same_pair, (REAL, UNIT_INTERVAL)),
+           ref.bce_with_logits, same_pair, (REAL, UNIT_INTERVAL)),
     OpSpec("binary_cross_entropy_with_logits:pos_weight",
            lambda x, t, pw: loss.binary_cross_entropy_with_logits(x, t, pos_weight=pw),
-           _bce_with_logits, with_class_weight, (REAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
+           ref.bce_with_logits, with_class_weight, (REAL, UNIT_INTERVAL, POSITIVE), (True, True, False)),
     # ---- normalisation (training batch_norm: the running statistics are fresh buffers, updated
     #      in place on the input's device; the output does not depend on them) ----
     OpSpec("batch_norm:train", lambda x, w, b: F.batch_norm(
                x, creation.zeros(x.shape[1], dtype=x.dtype, device=x.device),
                creation.ones(x.shape[1], dtype=x.dtype, device=x.device), w, b, training=True),
-           _batch_norm_ref, with_channel_vectors(2, min_n=2), (REAL, REAL, REAL)),
+           ref.batch_norm, with_channel_vectors(2, min_n=2), (REAL, REAL, REAL)),
     OpSpec("batch_norm:train_no_affine", lambda x: F.batch_norm(x, None, None, training=True),
-           _batch_norm_ref, with_channel_vectors(0, min_n=2), (REAL,)),
+           ref.batch_norm, with_channel_vectors(0, min_n=2), (REAL,)),
     OpSpec("batch_norm:eval", lambda x, m, v, w, b: F.batch_norm(x, m, v, w, b),
-           _batch_norm_eval_ref, with_channel_vectors(4), (REAL, REAL, POSITIVE, REAL, REAL),
+           ref.batch_norm_eval, with_channel_vectors(4), (REAL, REAL, POSITIVE, REAL, REAL),
            (True, False, False, True, True)),
     OpSpec("layer_norm", lambda x, w, b: F.layer_norm(x, w.shape, w, b),
-           lambda x, w, b: _normalize(x, -1) * w + b, last_dims_and_params(1, 2), (REAL, REAL, REAL)),
+           lambda x, w, b: ref.normalize(x, -1) * w + b, last_dims_and_params(1, 2), (REAL, REAL, REAL)),
     OpSpec("layer_norm:two_dims_no_affine", lambda x: F.layer_norm(x, x.shape[-2:]),
-           lambda x: _normalize(x, (-2, -1)), last_dims_and_params(2, 0), (REAL,)),
+           lambda x: ref.normalize(x, (-2, -1)), last_dims_and_params(2, 0), (REAL,)),
     OpSpec("rms_norm", lambda x, w: F.rms_norm(x, w.shape, w),
-           lambda x, w: _rms_norm_ref(x, w.ndim, w), last_dims_and_params(1, 1), (REAL, REAL)),
+           lambda x, w: ref.rms_norm(x, w.ndim, w), last_dims_and_params(1, 1), (REAL, REAL)),
     OpSpec("rms_norm:two_dims", lambda x, w: F.rms_norm(x, w.shape, w),
-           lambda x, w: _rms_norm_ref(x, w.ndim, w), last_dims_and_params(2, 1), (REAL, REAL)),
+           lambda x, w: ref.rms_norm(x, w.ndim, w), last_dims_and_params(2, 1), (REAL, REAL)),
     OpSpec("group_norm", lambda x, w, b: F.group_norm(x, GROUPS, w, b),
-           lambda x, w, b: _group_norm_ref(x, GROUPS, w, b), groups_shapes, (REAL, REAL, REAL)),
+           lambda x, w, b: ref.group_norm(x, GROUPS, w, b), groups_shapes, (REAL, REAL, REAL)),
     OpSpec("instance_norm", lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
-           lambda x, w, b: _group_norm_ref(x, x.shape[1], w, b),
+           lambda x, w, b: ref.group_norm(x, x.shape[1], w, b),
            instance_shapes, (REAL, REAL, REAL)),
     OpSpec("instance_norm:running_stats", lambda x: F.instance_norm(
                x, creation.zeros(x.shape[1], dtype=x.dtype, device=x.device),
                creation.ones(x.shape[1], dtype=x.dtype, device=x.device)),
-           lambda x: _normalize(x, tuple(range(2, x.ndim))), lambda pick: instance_shapes(pick)[:1], (REAL,)),
+           lambda x: ref.normalize(x, tuple(range(2, x.ndim))), lambda pick: instance_shapes(pick)[:1], (REAL,)),
     # ---- dropout (a fresh generator with a fixed seed: the same mask at every call) ----
     OpSpec("dropout", lambda x: F.dropout(x, 0.4, generator=Generator().manual_seed(7)),
-           lambda x: x * _dropout_mask(x.shape, 0.4, 7), one, (REAL,)),
+           lambda x: x * ref.dropout_mask(x.shape, 0.4, 7), one, (REAL,)),
     OpSpec("dropout2d", lambda x: F.dropout2d(x, 0.5, generator=Generator().manual_seed(7)),
-           lambda x: x * _dropout_mask(x.shape[:2] + (1, 1), 0.5, 7), image, (REAL,)),
+           lambda x: x * ref.dropout_mask(x.shape[:2] + (1, 1), 0.5, 7), image, (REAL,)),
     # ---- embedding, prelu ----
     OpSpec("embedding", lambda w, i: F.embedding(i, w), lambda w, i: w[i], embedding_shapes, (REAL, ROW_INDICES)),
     OpSpec("prelu", lambda x, w: F.prelu(x, w),
-           lambda x, w: np.where(x > 0, x, _per_channel(w, x.ndim) * x), prelu_shapes(False), (AWAY_FROM_0, REAL)),
+           lambda x, w: np.where(x > 0, x, ref.per_channel(w, x.ndim) * x), prelu_shapes(False), (AWAY_FROM_0, REAL)),
     OpSpec("prelu:single_slope", lambda x, w: F.prelu(x, w),
            lambda x, w: np.where(x > 0, x, w * x), prelu_shapes(True), (AWAY_FROM_0, REAL)),
     # ---- convolution ----
-    OpSpec("conv2d", lambda x, w, b: F.conv2d(x, w, b), _conv2d_ref, conv2d_shapes(), (REAL, REAL, REAL)),
+    OpSpec("conv2d", lambda x, w, b: F.conv2d(x, w, b), ref.conv2d, conv2d_shapes(), (REAL, REAL, REAL)),
     OpSpec("conv2d:stride_padding_dilation", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, dilation=(2, 1)),
-           lambda x, w, b: _conv2d_ref(x, w, b, 2, 1, (2, 1)), conv2d_shapes(min_hw=3), (REAL, REAL, REAL)),
+           lambda x, w, b: ref.conv2d(x, w, b, 2, 1, (2, 1)), conv2d_shapes(min_hw=3), (REAL, REAL, REAL)),
     OpSpec("conv2d:groups", lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), groups=2),
-           lambda x, w, b: _conv2d_ref(x, w, b, (1, 2), groups=2), conv2d_shapes(groups=2), (REAL, REAL, REAL)),
+           lambda x, w, b: ref.conv2d(x, w, b, (1, 2), groups=2), conv2d_shapes(groups=2), (REAL, REAL, REAL)),
     OpSpec("conv2d:same", lambda x, w: F.conv2d(x, w, padding="same", dilation=(1, 2)),
-           lambda x, w: _conv2d_ref(x, w, None, 1, "same", (1, 2)), conv2d_shapes(max_k=2, bias=False), (REAL, REAL)),
+           lambda x, w: ref.conv2d(x, w, None, 1, "same", (1, 2)), conv2d_shapes(max_k=2, bias=False), (REAL, REAL)),
     OpSpec("conv_transpose2d:stride2_output_padding",
            lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
-           lambda x, w, b: _conv_transpose2d_ref(x, w, b, 2, 1, 1), conv_transpose2d_shapes(), (REAL, REAL, REAL)),
+           lambda x, w, b: ref.conv_transpose2d(x, w, b, 2, 1, 1), conv_transpose2d_shapes(), (REAL, REAL, REAL)),
     OpSpec("conv_transpose2d:groups", lambda x, w, b: F.conv_transpose2d(x, w, b, groups=2, dilation=(2, 1)),
-           lambda x, w, b: _conv_transpose2d_ref(x, w, b, groups=2, dilation=(2, 1)),
+           lambda x, w, b: ref.conv_transpose2d(x, w, b, groups=2, dilation=(2, 1)),
            conv_transpose2d_shapes(groups=2), (REAL, REAL, REAL)),
-    OpSpec("conv1d", lambda x, w, b: F.conv1d(x, w, b, padding=1), lambda x, w, b: _conv1d_ref(x, w, b, padding=1),
+    OpSpec("conv1d", lambda x, w, b: F.conv1d(x, w, b, padding=1), lambda x, w, b: ref.conv1d(x, w, b, padding=1),
            conv1d_shapes, (REAL, REAL, REAL)),
     OpSpec("conv1d:stride_dilation", lambda x, w, b: F.conv1d(x, w, b, stride=2, dilation=2, padding=2),
-           lambda x, w, b: _conv1d_ref(x, w, b, 2, 2, 2), conv1d_shapes, (REAL, REAL, REAL)),
+           lambda x, w, b: ref.conv1d(x, w, b, 2, 2, 2), conv1d_shapes, (REAL, REAL, REAL)),
     # ---- pooling (max pooling on distinct values: a tie has no derivative) ----
-    OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _max_pool2d_ref(x, 2), image, (DISTINCT,)),
+    OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: ref.max_pool2d(x, 2), image, (DISTINCT,)),
     OpSpec("max_pool2d:overlap_padding_ceil", lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
-           lambda x: _max_pool2d_ref(x, 3, 2, 1, ceil_mode=True), image, (DISTINCT,)),
+           lambda x: ref.max_pool2d(x, 3, 2, 1, ceil_mode=True), image, (DISTINCT,)),
     OpSpec("max_pool2d:dilation_indices", lambda x: F.max_pool2d(x, 2, stride=1, dilation=2, return_indices=True),
-           lambda x: _max_pool2d_ref(x, 2, 1, dilation=2, return_indices=True),
+           lambda x: ref.max_pool2d(x, 2, 1, dilation=2, return_indices=True),
            lambda pick: image(pick, min_hw=3), (DISTINCT,)),
-    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _avg_pool2d_ref(x, 2), image, (REAL,)),
+    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: ref.avg_pool2d(x, 2), image, (REAL,)),
     OpSpec("avg_pool2d:ceil_mode", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
-           lambda x: _avg_pool2d_ref(x, 3, 2, 1, ceil_mode=True), image, (REAL,)),
+           lambda x: ref.avg_pool2d(x, 3, 2, 1, ceil_mode=True), image, (REAL,)),
     OpSpec("avg_pool2d:ceil_no_pad_count",
            lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
-           lambda x: _avg_pool2d_ref(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), image, (REAL,)),
+           lambda x: ref.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), image, (REAL,)),
     OpSpec("avg_pool2d:divisor_override", lambda x: F.avg_pool2d(x, (2, 1), divisor_override=3),
-           lambda x: _avg_pool2d_ref(x, (2, 1), divisor_override=3), image, (REAL,)),
+           lambda x: ref.avg_pool2d(x, (2, 1), divisor_override=3), image, (REAL,)),
     OpSpec("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
-           lambda x: _adaptive_pool2d_ref(x, (2, 3), np.mean), lambda pick: image(pick, min_hw=1, max_hw=5), (REAL,)),
+           lambda x: ref.adaptive_pool2d(x, (2, 3), np.mean), lambda pick: image(pick, min_hw=1, max_hw=5), (REAL,)),
     OpSpec("adaptive_avg_pool2d:global", lambda x: F.adaptive_avg_pool2d(x, 1),
            lambda x: x.mean(axis=(2, 3), keepdims=True), image, (REAL,)),
     OpSpec("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (3, 2)),
-           lambda x: _adaptive_pool2d_ref(x, (3, 2), np.max),
+           lambda x: ref.adaptive_pool2d(x, (3, 2), np.max),
            lambda pick: image(pick, min_hw=1, max_hw=5), (DISTINCT,)),
     # max_unpool2d after max_pool2d (how SegNet uses it): the maxima go back where they came from
     OpSpec("max_unpool2d", lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2,
                                                     output_size=x.shape[-2:]),
-           _max_unpool2d_after_pool_ref, image, (DISTINCT,)),
+           ref.max_unpool2d_after_pool, image, (DISTINCT,)),
     # ---- resizing ----
     OpSpec("interpolate:nearest", lambda x: F.interpolate(x, size=(3, 5)),
-           lambda x: _interpolate_ref(x, (3, 5)), lambda pick: image(pick, min_hw=1), (REAL,)),
+           lambda x: ref.interpolate(x, (3, 5)), lambda pick: image(pick, min_hw=1), (REAL,)),
     OpSpec("interpolate:nearest_scale", lambda x: F.interpolate(x, scale_factor=2),
-           lambda x: _interpolate_ref(x, (2 * x.shape[2], 2 * x.shape[3])), lambda pick: image(pick, 1, 3), (REAL,)),
+           lambda x: ref.interpolate(x, (2 * x.shape[2], 2 * x.shape[3])), lambda pick: image(pick, 1, 3), (REAL,)),
     OpSpec("interpolate:bilinear", lambda x: F.interpolate(x, size=(3, 5), mode="bilinear", align_corners=False),
-           lambda x: _interpolate_ref(x, (3, 5), "bilinear"), lambda pick: image(pick, min_hw=1), (REAL,)),
+           lambda x: ref.interpolate(x, (3, 5), "bilinear"), lambda pick: image(pick, min_hw=1), (REAL,)),
     OpSpec("interpolate:bilinear_align_corners",
            lambda x: F.interpolate(x, size=(3, 5), mode="bilinear", align_corners=True),
-           lambda x: _interpolate_ref(x, (3, 5), "bilinear", align_corners=True),
+           lambda x: ref.interpolate(x, (3, 5), "bilinear", align_corners=True),
            lambda pick: image(pick, min_hw=1), (REAL,)),
     # ---- reflect / replicate / circular padding (of the last 1 or 2 dims of a batch) ----
-    OpSpec("pad:reflect", lambda x: pad(x, (2, 1), mode="reflect"), lambda x: _pad_ref(x, (2, 1), "reflect"),
+    OpSpec("pad:reflect", lambda x: pad(x, (2, 1), mode="reflect"), lambda x: ref.pad(x, (2, 1), "reflect"),
            lambda pick: ((pick(1, 2), pick(1, 2), pick(3, 4)),), (REAL,)),
     OpSpec("pad:reflect_2d", lambda x: pad(x, (1, 2, 2, 0), mode="reflect"),
-           lambda x: _pad_ref(x, (1, 2, 2, 0), "reflect"), lambda pick: image(pick, min_hw=3), (REAL,)),
-    OpSpec("pad:replicate", lambda x: pad(x, (3, 1), mode="replicate"), lambda x: _pad_ref(x, (3, 1), "replicate"),
+           lambda x: ref.pad(x, (1, 2, 2, 0), "reflect"), lambda pick: image(pick, min_hw=3), (REAL,)),
+    OpSpec("pad:replicate", lambda x: pad(x, (3, 1), mode="replicate"), lambda x: ref.pad(x, (3, 1), "replicate"),
            lambda pick: ((pick(1, 2), pick(1, 2), pick(1, 4)),), (REAL,)),
     OpSpec("pad:replicate_2d", lambda x: pad(x, (2, 1, 0, 2), mode="replicate"),
-           lambda x: _pad_ref(x, (2, 1, 0, 2), "replicate"), lambda pick: image(pick, min_hw=1), (REAL,)),
+           lambda x: ref.pad(x, (2, 1, 0, 2), "replicate"), lambda pick: image(pick, min_hw=1), (REAL,)),
     OpSpec("pad:circular_2d", lambda x: pad(x, (1, 2, 2, 1), mode="circular"),
-           lambda x: _pad_ref(x, (1, 2, 2, 1), "circular"), lambda pick: image(pick, min_hw=2), (REAL,)),
+           lambda x: ref.pad(x, (1, 2, 2, 1), "circular"), lambda pick: image(pick, min_hw=2), (REAL,)),
 ]
 # fmt: on
 
