@@ -189,3 +189,49 @@ def test_gpu_upsample_backward_equals_reference(cupy, cfg, data):
     got = _twice(upsample_cupy.upsample_nearest2d_backward_cupy, cupy.asarray(grad_out), cfg.x.shape, cfg.scale_factor)
     expected = upsample.upsample_nearest2d_backward_reference(grad_out, cfg.x.shape, cfg.scale_factor)
     assert_matches(cupy.asnumpy(got), expected, "upsample_nearest2d_backward_cupy on the GPU")
+
+
+# ----------------------------------------------------------------------------- dispatch
+@needs_cxx
+def test_dispatcher_gives_device_arrays_the_cuda_forms_and_host_arrays_the_cpu_forms():
+    from tinygrad_edu import kernels
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 6, 5))
+    window = ((3, 2), (2, 1), (1, 1), (1, 1))
+    out, indices = max_pool.max_pool2d_forward_reference(x, *window)
+    g = rng.standard_normal(out.shape)
+    cols = unfold.im2col_reference(x, *window)
+    for kernel_set in ("numpy", "numba"):
+        with kernels.using(kernel_set), emulation() as launches:
+            host = [kernels.max_pool2d_forward(x, *window), kernels.max_pool2d_backward(g, indices, x.shape, window),
+                    kernels.col2im(cols, x.shape, *window),
+                    kernels.upsample_bilinear2d_backward(g, x.shape, False), kernels.upsample_nearest2d_backward(g, x.shape)]
+            assert launches == [], "host arrays ran a CUDA kernel"
+            device = [kernels.max_pool2d_forward(to_device(x), *window),
+                      kernels.max_pool2d_backward(to_device(g), to_device(indices), x.shape, window),
+                      kernels.col2im(to_device(cols), x.shape, *window),
+                      kernels.upsample_bilinear2d_backward(to_device(g), x.shape, False),
+                      kernels.upsample_nearest2d_backward(to_device(g), x.shape)]
+        assert [name for name, _, _ in launches] == ["max_pool2d_forward", "max_pool2d_backward_gather", "col2im_gather",
+                                                     "resize_backward_gather", "resize_backward_gather"]
+        for h, d in zip(host, device):
+            for a, b in zip(h if isinstance(h, tuple) else (h,), d if isinstance(d, tuple) else (d,)):
+                assert type(a) is np.ndarray and type(b) is DeviceArray
+                np.testing.assert_allclose(np.asarray(b), a, rtol=1e-12, atol=1e-12)
+
+
+@needs_cxx
+def test_numba_never_sees_a_device_array(monkeypatch):
+    from tinygrad_edu import kernels
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a Numba form was called")
+
+    monkeypatch.setattr(unfold, "col2im_numba", refuse)
+    cols = np.ones((1, 2, 2, 1, 2, 2))
+    with kernels.using("numba"), emulation() as launches:
+        assert type(kernels.col2im(to_device(cols), (1, 1, 3, 3), (2, 2), (1, 1), (0, 0), (1, 1))) is DeviceArray
+    assert [name for name, _, _ in launches] == ["col2im_gather"]
+    with kernels.using("numba"), pytest.raises(AssertionError, match="a Numba form was called"):
+        kernels.col2im(cols, (1, 1, 3, 3), (2, 2), (1, 1), (0, 0), (1, 1))  # the check itself can fail
