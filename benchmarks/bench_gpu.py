@@ -29,6 +29,7 @@ architecture of that name written in this file; both parameter counts are printe
 that a mismatch shows. A model missing from ``tge.models`` is skipped with a message.
 """
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -69,7 +70,7 @@ MODEL_CASES = {
 # ------------------------------------------------------------------------ columns
 def why_missing(column):
     """Why ``column`` cannot run here ("" when it can)."""
-    if column == "numba" and not getattr(kernels, "HAVE_NUMBA", True):
+    if column == "numba" and not kernels.HAVE_NUMBA:
         return "Numba is not installed"
     if column == "cupy" and not tge.cuda.is_available():
         return f"tge.cuda.is_available() is False: {tge.cuda.unavailable_reason()}"
@@ -81,11 +82,6 @@ def why_missing(column):
         if column == "torch-cuda" and not torch.cuda.is_available():
             return f"PyTorch {torch.__version__} sees no CUDA device (torch.cuda.is_available() is False)"
     return ""
-
-
-def kernel_set(name):
-    """Choose tinygrad_edu's CPU kernel set for the rest of this process."""
-    kernels.use(name)
 
 
 class Framework:
@@ -103,8 +99,10 @@ class Framework:
             self.torch = None
             self.device = "cuda" if column == "cupy" else "cpu"
             self.F = tge.nn.functional
-            if column in ("numpy", "numba"):
-                kernel_set(column)
+
+    def kernels(self):
+        """A context in which tinygrad_edu uses this column's CPU kernel set."""
+        return kernels.using(self.column) if self.column in kernels.KERNEL_SETS else contextlib.nullcontext()
 
     def tensor(self, array, requires_grad=False):
         if self.torch is not None:
@@ -336,16 +334,17 @@ def main(argv=None):
     cases = [c for c in cases if c in OP_CASES or tge_model(c) is not None]
 
     results, notes = {}, []
-    for column in columns:  # one column at a time: its kernel set stays chosen
+    for column in columns:
         fw = Framework(column)
-        for name in cases:
-            rng = np.random.default_rng(0)
-            if name in OP_CASES:
-                step = op_step(name, fw, OP_CASES[name][1 if args.quick else 0], rng)
-            else:
-                step = model_step(name, fw, MODEL_CASES[name][2 if args.quick else 1], rng, notes)
-            if step is not None:
-                results[name, column] = median_time(step, fw, repeats)
+        with fw.kernels():
+            for name in cases:
+                rng = np.random.default_rng(0)
+                if name in OP_CASES:
+                    step = op_step(name, fw, OP_CASES[name][1 if args.quick else 0], rng)
+                else:
+                    step = model_step(name, fw, MODEL_CASES[name][2 if args.quick else 1], rng, notes)
+                if step is not None:
+                    results[name, column] = median_time(step, fw, repeats)
 
     for note in dict.fromkeys(notes):
         print(note)
