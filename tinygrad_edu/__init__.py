@@ -11,7 +11,8 @@ The API mirrors PyTorch's::
 import numpy as _np
 
 from . import backend
-from .backend import device
+from . import cuda
+from .backend import device, get_default_device, set_default_device
 from .tensor import Tensor
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,

@@ -6,6 +6,7 @@
     tinygrad-edu train cnn                       the defaults below: about 99% test accuracy
     tinygrad-edu train mlp --epochs 5 --lr 1e-3  other settings
     tinygrad-edu train cnn --epochs 1 --max-batches 3 --no-progress   a quick smoke run
+    tinygrad-edu train cnn --device cuda         on the GPU (needs CuPy: see tge.cuda)
 
 The data: ``load_digits("train")`` (1,438 images), of which a stratified 10% is held back
 for validation (early stopping watches its loss), and ``load_digits("test")``: the
@@ -33,6 +34,7 @@ import tempfile
 import time
 from collections import namedtuple
 
+from . import backend
 from .data import DataLoader, TensorDataset, load_digits
 from .data.datasets import stratified_split
 from .data.transforms import Compose, Normalize, RandomAffine
@@ -93,6 +95,9 @@ def add_train_parser(subparsers):
     train.add_argument("--max-batches", type=int, default=None, metavar="K",
                        help="train on at most K batches per epoch (for quick smoke tests)")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    train.add_argument("--device", default="cpu",
+                       help="where to train: cpu, cuda or cuda:N (default: cpu); the data is prepared on the CPU "
+                            "and each batch moved there")
     train.set_defaults(run=run_train)
     return train
 
@@ -139,7 +144,7 @@ class _Transformed:
         return len(self.loader)
 
 
-def digits_loaders(batch_size, seed=0, augment=None):
+def digits_loaders(batch_size, seed=0, augment=None, pin_memory=False):
     """``(train, validation, test)`` loaders of the bundled digits, normalised with
     ``DIGITS_MEAN`` / ``DIGITS_STD``: the stratified train split cut again into train and
     a ``VALIDATION_FRACTION`` validation part, and the held-out test split. ``augment``
@@ -150,7 +155,7 @@ def digits_loaders(batch_size, seed=0, augment=None):
     train_set = TensorDataset(Tensor._wrap(x.array[train_idx]), Tensor._wrap(y.array[train_idx]))
     val_set = TensorDataset(Tensor._wrap(x.array[val_idx]), Tensor._wrap(y.array[val_idx]))
     normalize = Normalize(DIGITS_MEAN, DIGITS_STD)
-    train = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+    train = DataLoader(train_set, batch_size=batch_size, shuffle=True, pin_memory=pin_memory)
     train = _Transformed(train, normalize if augment is None else Compose([augment, normalize]))
     val = _Transformed(DataLoader(val_set, batch_size=256), normalize)
     test = _Transformed(DataLoader(TensorDataset(x_test, y_test), batch_size=256), normalize)
@@ -158,11 +163,16 @@ def digits_loaders(batch_size, seed=0, augment=None):
 
 
 def check_args(args):
-    """Raise ValueError naming the first option that is not positive."""
+    """Raise ValueError naming the first option that is not positive, or a --device that
+    is unknown or not usable here (e.g. cuda without a working CuPy)."""
     for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--lr", args.lr),
                         ("--max-batches", args.max_batches)):
         if value is not None and value <= 0:
             raise ValueError(f"tinygrad-edu train: {name} must be positive, got {value}")
+    try:
+        backend.namespace_for_device(getattr(args, "device", "cpu"))
+    except RuntimeError as e:
+        raise ValueError(f"tinygrad-edu train: --device {args.device}: {e}") from None
 
 
 def check_out(out):
@@ -216,9 +226,11 @@ def train_model(args):
     check_args(args)
     check_out(out)
 
+    device = backend.device(getattr(args, "device", "cpu"))
     manual_seed(args.seed)  # initialisation, shuffling and augmentation all draw from it
-    model = recipe["build"]()
-    train_loader, val_loader, test_loader = digits_loaders(batch_size, args.seed, recipe["augment"]())
+    model = recipe["build"]().to(device)
+    train_loader, val_loader, test_loader = digits_loaders(batch_size, args.seed, recipe["augment"](),
+                                                           pin_memory=device.type == "cuda")
     n_batches = len(train_loader)
     if args.max_batches is not None:
         train_loader = _Limited(train_loader, args.max_batches)
@@ -228,7 +240,7 @@ def train_model(args):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"training {args.model} ({type(model).__name__}, {n_params:,} parameters) on the 8x8 digits: "
           f"{len(train_loader)} of {n_batches} batches of {batch_size} per epoch, up to {epochs} epochs, "
-          f"Adam lr {lr:g} (cosine), seed {args.seed}", flush=True)
+          f"Adam lr {lr:g} (cosine), seed {args.seed}, on {device}", flush=True)
 
     start = time.perf_counter()
     os.makedirs(out, exist_ok=True)
@@ -237,10 +249,10 @@ def train_model(args):
                    "max_batches": args.max_batches}, f)
     history = fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=val_loader, scheduler=scheduler,
                   early_stopping=recipe["patience"], progress=args.progress, checkpoint=checkpoint,
-                  resume=args.resume is not None)
+                  resume=args.resume is not None, device=device)
     train_time = time.perf_counter() - start
     # the test loss is the same loss as the validation loss (the training objective), so the two compare
-    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn)
+    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, device=device)
 
     best = history.best_epoch
     stop = ", stopped early" if history.stopped_early else ""

@@ -261,11 +261,16 @@ def leaf_accumulator(t):
 
 
 def _check_same_device(fn, tensors):
+    """Refuse an op whose tensor inputs live on different devices (PyTorch's message).
+
+    Moving data silently would hide a slow host<->device copy inside an op, so the user
+    moves it, once, with ``.to(device)``. (PyTorch lets a 0-d CPU tensor join a CUDA op
+    as a scalar; here it must be moved too, or passed as a Python number.)"""
     kind = type(tensors[0].array)
     for t in tensors[1:]:
         if type(t.array) is not kind or (kind is not np.ndarray and t.device != tensors[0].device):
             raise RuntimeError(
-                f"{fn.__name__.lower()}: expected all tensors to be on the same device, but found at least "
-                f"two devices, {tensors[0].device} and {t.device}. Move them with .to(device) first."
+                f"{fn.__name__}: Expected all tensors to be on the same device, but found at least two "
+                f"devices, {tensors[0].device} and {t.device}! Move them to one device with .to(device) first."
             )
 
