@@ -3,6 +3,7 @@ set_grad_enabled, tge.utils.data, tge.cuda (answering correctly without a GPU)."
 import builtins
 import sys
 
+import numpy as np
 import pytest
 
 import tinygrad_edu as tge
@@ -89,9 +90,21 @@ def test_cuda_counts_the_devices_a_working_cupy_reports(monkeypatch):
             cls.calls += 1
             return 2
 
+    class Device:  # the probe runs one tiny computation on cuda:0
+        def __init__(self, index):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
     fake = type(sys)("cupy")
     fake.cuda = type(sys)("cupy.cuda")
     fake.cuda.runtime = Runtime
+    fake.cuda.Device = Device
+    fake.arange = np.arange
     monkeypatch.setattr(tge_cuda, "_device_count", None)
     monkeypatch.setitem(sys.modules, "cupy", fake)
     assert tge.cuda.is_available() is True and tge.cuda.device_count() == 2

@@ -242,8 +242,9 @@ def _show(bar, values):
 
 
 def _snapshot(model):
-    """A copy of every parameter and buffer (``state_dict`` values share memory)."""
-    return {name: tensor.array.copy() for name, tensor in model.state_dict().items()}
+    """A copy of every parameter and buffer (``state_dict`` values share memory), as
+    tensors on the model's device: ``save`` writes them to the checkpoint from any device."""
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
 def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, scheduler=None, metrics=("accuracy",),
@@ -283,7 +284,7 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
         set_rng_state(state["rng"])
         history.__dict__.update(state["history"])
         best_loss, bad_epochs, start = state["best_loss"], state["bad_epochs"], state["epoch"] + 1
-        best_state = state["best_state"]  # name -> array (or None)
+        best_state = state["best_state"]  # name -> tensor (or None)
         if history.stopped_early:
             start = epochs + 1  # the run had finished
 

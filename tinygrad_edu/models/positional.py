@@ -192,8 +192,13 @@ class NoiseLevelEncoding(Module):
         self.dim, self.scale, self.base = dim, scale, base
 
     def forward(self, sigma):
-        levels = sigma.detach().numpy().reshape(-1) if isinstance(sigma, Tensor) else np.atleast_1d(float(sigma))
-        return creation.tensor(sinusoidal_table(self.scale * levels, self.dim, self.base).astype(np.float32))
+        # the table is computed on the host (N numbers) and lands on sigma's device
+        if isinstance(sigma, Tensor):
+            levels, device = sigma.detach().cpu().numpy().reshape(-1), sigma.device
+        else:
+            levels, device = np.atleast_1d(float(sigma)), None
+        table = sinusoidal_table(self.scale * levels, self.dim, self.base).astype(np.float32)
+        return creation.tensor(table, device=device)
 
     @staticmethod
     def map(x, sigma):
