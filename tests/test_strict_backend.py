@@ -5,7 +5,9 @@ The rule "op code gets ``xp = get_array_module(...)`` from its inputs and never 
 (``tests/strict_array.py``) breaks, as CuPy would, at any ``np.`` call on it or any
 mix with a host array; here each op's forward and backward run on StrictArray data and
 must give StrictArray results equal to the NumPy run. A failure names the op and the
-line of library code where the array left its namespace.
+line of library code where the array left its namespace. With
+``TINYGRAD_EDU_CHECK_DEVICE=cuda`` (benchmarks/gpu_check.sh) the op table runs on CuPy
+arrays on the GPU instead (tests/device_under_test.py).
 """
 import traceback
 
@@ -18,6 +20,7 @@ from tinygrad_edu.autograd import Function, grad
 from tinygrad_edu.testing import op_table
 from tinygrad_edu.testing.op_table import OPS, OpSpec, make_arrays, random_pick
 
+from tests.device_under_test import ON_GPU, array_type, host, skip_unless_usable, to_device_array
 from tests.strict_array import MESSAGE, StrictArray, strict_xp
 
 
@@ -111,26 +114,30 @@ def check_on_strict_arrays(spec):
     expected_out, expected_grads = _run(spec, arrays, upstream, lambda a: a)
 
     tge.manual_seed(0)
+    kind = array_type()  # StrictArray, or cupy.ndarray with TINYGRAD_EDU_CHECK_DEVICE=cuda
     try:
-        out, grads = _run(spec, arrays, upstream, StrictArray)
+        out, grads = _run(spec, arrays, upstream, to_device_array)
     except Exception as exc:  # noqa: BLE001 - turned into a failure that names the op and the line
         pytest.fail(
             f"{spec.name} (input shapes {shapes}) left its array namespace (a NumPy call or a host array on "
-            f"StrictArray data; on a GPU this breaks):\n  at {_where(exc)}\n  {type(exc).__name__}: {exc}",
+            f"{kind.__name__} data; on a GPU this breaks):\n  at {_where(exc)}\n  {type(exc).__name__}: {exc}",
             pytrace=False,
         )
 
+    # StrictArray computes with NumPy in the same order; a GPU sums in other orders
+    rtol, atol = (1e-8, 1e-10) if ON_GPU else (1e-12, 1e-14)
     for i, (o, e) in enumerate(zip(out, expected_out)):
-        assert type(o) is StrictArray, f"{spec.name}: output {i} is a {type(o).__name__}, not a StrictArray"
-        np.testing.assert_allclose(o.to_numpy(), e, rtol=1e-12, atol=1e-14, err_msg=f"{spec.name}: output {i}")
+        assert type(o) is kind, f"{spec.name}: output {i} is a {type(o).__name__}, not a {kind.__name__}"
+        np.testing.assert_allclose(host(o), e, rtol=rtol, atol=atol, err_msg=f"{spec.name}: output {i}")
     for i, (g, e) in enumerate(zip(grads, expected_grads)):
         if e is None:
-            assert g is None, f"{spec.name}: gradient {i} is None on NumPy but not on StrictArray"
+            assert g is None, f"{spec.name}: gradient {i} is None on NumPy but not on the device"
             continue
-        assert type(g) is StrictArray, f"{spec.name}: gradient {i} is a {type(g).__name__}, not a StrictArray"
-        np.testing.assert_allclose(g.to_numpy(), e, rtol=1e-12, atol=1e-14, err_msg=f"{spec.name}: gradient {i}")
+        assert type(g) is kind, f"{spec.name}: gradient {i} is a {type(g).__name__}, not a {kind.__name__}"
+        np.testing.assert_allclose(host(g), e, rtol=rtol, atol=atol, err_msg=f"{spec.name}: gradient {i}")
 
 
+@skip_unless_usable
 @pytest.mark.parametrize("spec", OPS, ids=[spec.name for spec in OPS])
 def test_op_stays_in_its_array_namespace(spec):
     check_on_strict_arrays(spec)
@@ -151,6 +158,7 @@ class _LeakyExp(Function):
         return g * z
 
 
+@pytest.mark.skipif(ON_GPU, reason="checks StrictArray's own message: runs in the default (strict) mode")
 def test_a_leaking_op_is_reported_with_its_name_and_line():
     spec = OpSpec("leaky_exp", _LeakyExp.apply, np.exp, op_table.one, (op_table.REAL,))
     with pytest.raises(pytest.fail.Exception) as failure:

@@ -9,7 +9,9 @@ CPU and on the device (the module moved with ``.to("strict")``, the input made t
 and compares the forward output, the input gradient, every parameter gradient and every
 buffer; every one of them must be a ``StrictArray``.
 
-(The op table itself runs on StrictArrays in tests/test_strict_backend.py.)
+(The op table itself runs on StrictArrays in tests/test_strict_backend.py.) With
+``TINYGRAD_EDU_CHECK_DEVICE=cuda`` both files compare the GPU with the CPU instead
+(benchmarks/gpu_check.sh; tests/device_under_test.py).
 """
 import numpy as np
 import pytest
@@ -18,23 +20,16 @@ import tinygrad_edu as tge
 from tinygrad_edu import nn
 
 from tests.nn.test_layers import LAYERS, KINKS
-from tests.strict_array import StrictArray
+from tests.device_under_test import DEVICE, assert_on_device_and_close, skip_unless_usable
 
-pytestmark = pytest.mark.usefixtures("strict_backend")
+pytestmark = [pytest.mark.usefixtures("strict_backend"), skip_unless_usable]
 
-STRICT = "strict"
-RTOL, ATOL = 1e-10, 1e-12  # float64 runs: the same arithmetic in the same order
-
-
-def host(array):
-    return array.to_numpy() if isinstance(array, StrictArray) else np.asarray(array)
+STRICT = DEVICE  # "strict", or "cuda" with TINYGRAD_EDU_CHECK_DEVICE=cuda (tests/device_under_test.py)
 
 
 def assert_same(got, expected, where):
-    """``got`` (device run) is a StrictArray equal to ``expected`` (CPU run)."""
-    assert type(got) is StrictArray, f"{where}: a {type(got).__name__} on the device, not a StrictArray"
-    assert isinstance(expected, np.ndarray), f"{where}: the CPU run gave a {type(expected).__name__}"
-    np.testing.assert_allclose(host(got), expected, rtol=RTOL, atol=ATOL, err_msg=where)
+    """``got`` (device run) is a device array equal to ``expected`` (CPU run)."""
+    assert_on_device_and_close(got, expected, where)
 
 
 def _input(name, shape, seed):
