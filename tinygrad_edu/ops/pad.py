@@ -234,6 +234,7 @@ def pad(input, pad, mode="constant", value=None):
 
         constant:  y = x placed at offset (left, top, ...) in a tensor filled with ``value``
         reflect:   y[-k] = x[k];   replicate: y[-k] = x[0];   circular: y[-k] = x[L - k]
+                   (y indexed from x[0], per padded dim of length L)
 
     Shape:
         - Input: (*), for reflect/replicate/circular (N, C, *) or (C, *) with 1 to 3 padded dims
