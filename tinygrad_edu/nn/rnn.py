@@ -304,8 +304,8 @@ class RNN(RNNBase):
 
     Backward: backpropagation through time, the engine walking the unrolled loop: each step
     is ``rnn_cell`` (ops/rnn.py), composed of Linear (ops/matmul.py), Add and Tanh
-    (ops/elementwise.py) or ReLU (ops/activation.py); Stack and Cat in ops/shape.py;
-    Dropout (ops/dropout.py) between layers when dropout > 0.
+    (ops/elementwise.py) or ReLU (ops/activation.py); Stack and Cat in ops/shape.py; Dropout
+    (ops/dropout.py) between layers when dropout > 0.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
@@ -362,8 +362,7 @@ class LSTM(RNNBase):
         - c_0, c_n: the shape of h_0
 
     Backward: backpropagation through time over ops/rnn.py (LSTMCell), hand-written;
-    Stack and Cat in ops/shape.py;
-    Dropout (ops/dropout.py) between layers when dropout > 0.
+    Stack and Cat in ops/shape.py; Dropout (ops/dropout.py) between layers when dropout > 0.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
