@@ -21,7 +21,16 @@ def _inplace_suffix(inplace, first=False):
 
 
 class ReLU(Module):
-    """max(0, x)."""
+    """max(0, x).
+
+        y = max(x, 0)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (ReLU): dL/dx = g * [x > 0].
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -35,7 +44,16 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """x for x > 0, negative_slope * x otherwise."""
+    """x for x > 0, negative_slope * x otherwise.
+
+        y = x if x > 0 else negative_slope * x
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (LeakyReLU).
+    """
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -52,7 +70,17 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """x for x > 0, a * x otherwise, with the slope a *learned*: one for all channels
     (``num_parameters=1``) or one per channel (``num_parameters=C``), initialised to
-    ``init``. (Weight decay on a would push it to 0, i.e. towards ReLU.)"""
+    ``init``. (Weight decay on a would push it to 0, i.e. towards ReLU.)
+
+        y = x if x > 0 else a[c] * x      (c the channel, dim 1 of the input)
+
+    Shape:
+        - Input: (*), channels at dim 1 when there are 2 or more dims
+        - Output: (*), same shape as the input
+        - weight: (num_parameters,)
+
+    Backward: ops/prelu.py (PReLU): dL/dx = g (x > 0) or g * a; dL/da = sum of g * x where x <= 0.
+    """
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
@@ -72,7 +100,16 @@ class PReLU(Module):
 
 
 class ELU(Module):
-    """x for x > 0, alpha * (e^x - 1) otherwise."""
+    """x for x > 0, alpha * (e^x - 1) otherwise.
+
+        y = x if x > 0 else alpha * (e^x - 1)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (ELU).
+    """
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -87,7 +124,16 @@ class ELU(Module):
 
 
 class SELU(Module):
-    """scale * ELU(x) with the self-normalising constants alpha ~ 1.6733, scale ~ 1.0507."""
+    """scale * ELU(x) with the self-normalising constants alpha ~ 1.6733, scale ~ 1.0507.
+
+        y = scale * (x if x > 0 else alpha * (e^x - 1))
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (ELU, with SELU's alpha and scale).
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -101,7 +147,16 @@ class SELU(Module):
 
 
 class GELU(Module):
-    """x * Phi(x) (Phi the standard normal CDF); ``approximate='tanh'`` uses the tanh formula."""
+    """x * Phi(x) (Phi the standard normal CDF); ``approximate='tanh'`` uses the tanh formula.
+
+        y = x * (1 + erf(x / sqrt(2))) / 2;   tanh: y = x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (GELU; GELUTanh for approximate='tanh').
+    """
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -115,7 +170,16 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (also called swish)."""
+    """x * sigmoid(x) (also called swish).
+
+        y = x * sigmoid(x) = x / (1 + e^-x)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (SiLU).
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -129,19 +193,47 @@ class SiLU(Module):
 
 
 class Sigmoid(Module):
-    """1 / (1 + e^-x)."""
+    """1 / (1 + e^-x).
+
+        y = 1 / (1 + e^-x)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/elementwise.py (Sigmoid): dL/dx = g * y * (1 - y).
+    """
 
     def forward(self, input):
         return sigmoid(input)
 
 
 class Tanh(Module):
+    """Hyperbolic tangent.
+
+        y = tanh(x) = (e^x - e^-x) / (e^x + e^-x)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/elementwise.py (Tanh): dL/dx = g * (1 - y^2).
+    """
     def forward(self, input):
         return tanh(input)
 
 
 class Softplus(Module):
-    """log(1 + e^(beta x)) / beta (linear above ``threshold``, for stability)."""
+    """log(1 + e^(beta x)) / beta (linear above ``threshold``, for stability).
+
+        y = log(1 + e^(beta * x)) / beta     (y = x where beta * x > threshold)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Softplus): dL/dx = g * sigmoid(beta * x).
+    """
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -156,7 +248,16 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    """x clipped to [min_val, max_val]."""
+    """x clipped to [min_val, max_val].
+
+        y = min(max(x, min_val), max_val)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Hardtanh).
+    """
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
@@ -174,7 +275,16 @@ class Hardtanh(Module):
 
 
 class Softsign(Module):
-    """x / (1 + |x|)."""
+    """x / (1 + |x|).
+
+        y = x / (1 + |x|)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Softsign): dL/dx = g / (1 + |x|)^2.
+    """
 
     def forward(self, input):
         return A.softsign(input)
@@ -190,7 +300,16 @@ def _softmax_dim(name, ndim):
 
 
 class Softmax(Module):
-    """e^x_i / sum_j e^x_j along ``dim``."""
+    """e^x_i / sum_j e^x_j along ``dim``.
+
+        y_i = e^(x_i) / sum_j e^(x_j)   (along dim)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/softmax.py (Softmax): dL/dx = y * (g - sum(g * y)).
+    """
 
     def __init__(self, dim=None):
         super().__init__()
@@ -205,7 +324,16 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x).
+
+        y_i = x_i - log sum_j e^(x_j)   (along dim)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/softmax.py (LogSoftmax): dL/dx = g - softmax(x) * sum(g).
+    """
 
     def __init__(self, dim=None):
         super().__init__()

@@ -64,6 +64,20 @@ class MultiheadAttention(Module):
     (else ``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight``), and ``out_proj``
     (a Linear E -> E). Initialisation as PyTorch: xavier-uniform projections, zero biases.
     Not supported (a clear error): ``add_bias_kv`` and ``add_zero_attn``.
+
+        Q = query W_q^T + b_q,   K = key W_k^T + b_k,   V = value W_v^T + b_v   (split into h heads)
+        head_i = softmax(Q_i K_i^T / sqrt(E / h) + M) V_i
+        attn_output = concat(head_1, ..., head_h) W_o^T + b_o        (W_o, b_o: ``out_proj``)
+
+    Shape (E = embed_dim, L target length, S source length):
+        - query: (L, N, E), or (N, L, E) with ``batch_first=True``, or (L, E) unbatched
+        - key, value: (S, N, kdim) / (S, N, vdim), N first with ``batch_first``, or (S, kdim) / (S, vdim)
+        - attn_output: (L, N, E), or (N, L, E) with ``batch_first=True``, or (L, E) unbatched
+        - attn_weights: as above, (N, L, S) or (N, num_heads, L, S); (L, S) / (num_heads, L, S) unbatched
+
+    Backward: composed: Linear and MatMul (ops/matmul.py), Softmax (ops/softmax.py),
+    Where for masked_fill (ops/elementwise.py), Dropout (ops/dropout.py), and the head
+    split/merge reshapes and transposes (ops/shape.py).
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,

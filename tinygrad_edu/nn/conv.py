@@ -108,7 +108,19 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C, L) input (e.g. sequences, signals)."""
+    """1-D convolution over (N, C, L) input (e.g. sequences, signals).
+
+        out[n, o, l] = bias[o] + sum over c, a of weight[o, c, a] * x[n, c, l*stride + a*dilation - padding]
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in)
+        - Output: (N, C_out, L_out) or (C_out, L_out), where
+          L_out = floor((L_in + 2*padding - dilation*(kernel_size - 1) - 1) / stride + 1)
+        - weight: (C_out, C_in / groups, kernel_size);  bias: (C_out,)
+
+    Backward: ops/conv.py (Conv2d, on a one-pixel-high image, with Reshape from
+    ops/shape.py); padding_mode other than zeros adds ops/pad.py (ModePad).
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -124,7 +136,21 @@ class Conv1d(_ConvNd):
 
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W) input: out[n, o] = bias[o] + sum over c and
-    the kernel window of weight[o, c] * input[n, c] (a cross-correlation, as in PyTorch)."""
+    the kernel window of weight[o, c] * input[n, c] (a cross-correlation, as in PyTorch).
+
+        out[n, o, i, j] = bias[o] + sum over c, a, b of
+                          weight[o, c, a, b] * x[n, c, i*stride + a*dilation - padding, j*stride + b*dilation - padding]
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), where
+          H_out = floor((H_in + 2*padding[0] - dilation[0]*(kernel_size[0] - 1) - 1) / stride[0] + 1),
+          W_out likewise with index 1
+        - weight: (C_out, C_in / groups, kernel_size[0], kernel_size[1]);  bias: (C_out,)
+
+    Backward: ops/conv.py (Conv2d): dL/dx = col2im(W^T @ g), dL/dW = g @ im2col(x)^T
+    (kernels/unfold.py); padding_mode other than zeros adds ops/pad.py (ModePad).
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
@@ -143,7 +169,20 @@ class ConvTranspose2d(_ConvNd):
     is (H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1 high.
 
     ``forward(input, output_size=None)``: several output sizes fit one input when
-    stride > 1; ``output_size`` picks one (it sets output_padding)."""
+    stride > 1; ``output_size`` picks one (it sets output_padding).
+
+        out = bias + sum over input pixels (c, i, j) of x[n, c, i, j] * weight[c, o, :, :]
+              placed at output offset (i*stride - padding, j*stride - padding)
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), where
+          H_out = (H_in - 1)*stride[0] - 2*padding[0] + dilation[0]*(kernel_size[0] - 1)
+                  + output_padding[0] + 1,  W_out likewise with index 1
+        - weight: (C_in, C_out / groups, kernel_size[0], kernel_size[1]);  bias: (C_out,)
+
+    Backward: ops/conv.py (ConvTranspose2d): dL/dx = conv2d(g, W).
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):

@@ -17,14 +17,32 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    """Zero each element with probability ``p`` and scale the others by 1 / (1 - p)."""
+    """Zero each element with probability ``p`` and scale the others by 1 / (1 - p).
+
+        y = x * m / (1 - p),  m_i ~ Bernoulli(1 - p)   (training);   y = x   (eval)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/dropout.py (Dropout): dL/dx = g * m / (1 - p).
+    """
 
     def forward(self, input):
         return dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
-    """Zero whole channels (N, C, H, W -> each (n, c) plane) with probability ``p``."""
+    """Zero whole channels (N, C, H, W -> each (n, c) plane) with probability ``p``.
+
+        y[n, c] = x[n, c] * m[n, c] / (1 - p),  m[n, c] ~ Bernoulli(1 - p)   (training)
+
+    Shape:
+        - Input: (N, C, H, W) or (N, C, L)
+        - Output: same shape as the input
+
+    Backward: ops/dropout.py (Dropout, with a mask of shape (N, C, 1, 1)).
+    """
 
     def forward(self, input):
         return dropout2d(input, self.p, self.training, self.inplace)

@@ -4,7 +4,16 @@ from .module import Module
 
 
 class Flatten(Module):
-    """Merge dims ``start_dim`` .. ``end_dim`` into one (by default all but the batch dim)."""
+    """Merge dims ``start_dim`` .. ``end_dim`` into one (by default all but the batch dim).
+
+        y = x.reshape(S_0, ..., S_(start-1), S_start * ... * S_end, S_(end+1), ...)
+
+    Shape:
+        - Input: (*, S_start, ..., S_end, *)
+        - Output: (*, S_start * ... * S_end, *), e.g. (N, C, H, W) -> (N, C*H*W) by default
+
+    Backward: ops/shape.py (Reshape): dL/dx = g reshaped back to x's shape.
+    """
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -19,7 +28,16 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Split dim ``dim`` into ``unflattened_size`` (the inverse of ``Flatten``)."""
+    """Split dim ``dim`` into ``unflattened_size`` (the inverse of ``Flatten``).
+
+        y = x.reshape(S_0, ..., U_0, U_1, ..., S_(dim+1), ...),   prod(U) = S_dim
+
+    Shape:
+        - Input: (*, S_dim, *), S_dim = product of unflattened_size
+        - Output: (*, U_0, U_1, ..., *), U = unflattened_size
+
+    Backward: ops/shape.py (Reshape): dL/dx = g reshaped back to x's shape.
+    """
 
     def __init__(self, dim, unflattened_size):
         super().__init__()

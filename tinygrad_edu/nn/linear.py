@@ -10,7 +10,17 @@ from .parameter import Parameter
 
 class Identity(Module):
     """Returns its input unchanged (a placeholder, e.g. to remove a layer); accepts and
-    ignores any constructor arguments, as PyTorch's does."""
+    ignores any constructor arguments, as PyTorch's does.
+
+        y = x
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input (the same tensor)
+
+    Backward: nothing recorded: forward (nn/linear.py) returns the input tensor itself,
+    so dL/dx = g.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -25,6 +35,12 @@ class Linear(Module):
 
     Default initialisation (PyTorch's): W ~ U(-1/sqrt(in), 1/sqrt(in)) (written as
     ``kaiming_uniform_(a=sqrt(5))``) and b ~ U(-1/sqrt(in), 1/sqrt(in)).
+
+    Shape:
+        - Input: (*, in_features), * any number of leading dims (including none)
+        - Output: (*, out_features)
+
+    Backward: ops/matmul.py (Linear): dL/dx = g W,  dL/dW = g^T x,  dL/db = sum of g over rows.
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):

@@ -38,21 +38,51 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """mean((input - target)^2)."""
+    """mean((input - target)^2).
+
+        l_i = (x_i - t_i)^2;   loss = mean_i l_i ("mean"), sum_i l_i ("sum"), l ("none")
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (MSELoss): dL/dx_i = 2 (x_i - t_i) * dL/dl_i.
+    """
 
     def forward(self, input, target):
         return L.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """mean(|input - target|)."""
+    """mean(|input - target|).
+
+        l_i = |x_i - t_i|;   loss = mean_i l_i ("mean"), sum_i l_i ("sum"), l ("none")
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (L1Loss): dL/dx_i = sign(x_i - t_i) * dL/dl_i.
+    """
 
     def forward(self, input, target):
         return L.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic for |input - target| < beta, linear beyond (Huber-like)."""
+    """Quadratic for |input - target| < beta, linear beyond (Huber-like).
+
+        l_i = 0.5 d_i^2 / beta  if |d_i| < beta,  |d_i| - 0.5 beta  otherwise   (d = x - t)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (SmoothL1Loss; L1Loss when beta = 0).
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
@@ -63,7 +93,17 @@ class SmoothL1Loss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of the target class, for log-probabilities (N, C, ...)."""
+    """Negative log-likelihood of the target class, for log-probabilities (N, C, ...).
+
+        l_i = -w[t_i] * x[i, t_i];   "mean": sum_i l_i / sum_i w[t_i] (over non-ignored i)
+
+    Shape:
+        - Input: (N, C) or (C,), or (N, C, d1, ..., dK) for K-dimensional positions
+        - Target: (N,) or (), or (N, d1, ..., dK): int64 class indices in [0, C)
+        - Output: scalar; with ``reduction="none"`` the target's shape
+
+    Backward: ops/loss.py (NLLLoss).
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
@@ -75,7 +115,19 @@ class NLLLoss(_WeightedLoss):
 
 class CrossEntropyLoss(_WeightedLoss):
     """log_softmax followed by nll_loss, for raw scores (logits) of shape (N, C, ...);
-    the target holds class indices or class probabilities."""
+    the target holds class indices or class probabilities.
+
+        l_i = -w[t_i] * log softmax(x_i)[t_i] = -w[t_i] * (x[i, t_i] - log sum_c e^(x[i, c]))
+
+    Shape:
+        - Input: (N, C) or (C,), or (N, C, d1, ..., dK) for K-dimensional positions
+        - Target: (N,) or (), or (N, d1, ..., dK): int64 class indices in [0, C), or class probabilities
+          of the input's shape
+        - Output: scalar; with ``reduction="none"`` (N,) or () or (N, d1, ..., dK)
+
+    Backward: composed: ops/softmax.py (LogSoftmax), then ops/loss.py (NLLLoss, or
+    SoftTargetNLLLoss for probability targets).
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
@@ -89,14 +141,35 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy for probabilities in [0, 1] (after a sigmoid)."""
+    """Binary cross-entropy for probabilities in [0, 1] (after a sigmoid).
+
+        l_i = -w_i [t_i log(x_i) + (1 - t_i) log(1 - x_i)]   (each log clamped to >= -100)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (BinaryCrossEntropy): dL/dx_i = w_i (x_i - t_i) / (x_i (1 - x_i)) * dL/dl_i.
+    """
 
     def forward(self, input, target):
         return L.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid and binary cross-entropy in one numerically stable step."""
+    """Sigmoid and binary cross-entropy in one numerically stable step.
+
+        l_i = -w_i [p t_i log(sigmoid(x_i)) + (1 - t_i) log(1 - sigmoid(x_i))]   (p = pos_weight)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (BinaryCrossEntropyWithLogits): dL/dx_i = w_i (sigmoid(x_i) - t_i) * dL/dl_i
+    when pos_weight is None.
+    """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)

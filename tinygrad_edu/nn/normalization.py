@@ -107,7 +107,17 @@ class _BatchNorm(_NormBase):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch norm over (N, C) or (N, C, L) input: statistics per channel C."""
+    """Batch norm over (N, C) or (N, C, L) input: statistics per channel C.
+
+        y = weight[c] * (x - mean_c) / sqrt(var_c + eps) + bias[c]   (mean_c, var_c over N and L)
+
+    Shape:
+        - Input: (N, C) or (N, C, L), C = num_features
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (BatchNorm). The math of modes and running statistics: see
+    ``_BatchNorm`` in nn/normalization.py and ``F.batch_norm``.
+    """
 
     def _check_input_dim(self, input):
         if input.ndim not in (2, 3):
@@ -116,7 +126,17 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch norm over (N, C, H, W) input: statistics per channel over N, H and W."""
+    """Batch norm over (N, C, H, W) input: statistics per channel over N, H and W.
+
+        y = weight[c] * (x - mean_c) / sqrt(var_c + eps) + bias[c]   (mean_c, var_c over N, H, W)
+
+    Shape:
+        - Input: (N, C, H, W), C = num_features
+        - Output: (N, C, H, W), same shape as the input
+
+    Backward: ops/norm.py (BatchNorm). The math of modes and running statistics: see
+    ``_BatchNorm`` in nn/normalization.py and ``F.batch_norm``.
+    """
 
     def _check_input_dim(self, input):
         if input.ndim != 4:
@@ -127,7 +147,16 @@ class BatchNorm2d(_BatchNorm):
 class InstanceNorm2d(_NormBase):
     """Instance normalisation over (N, C, H, W) or unbatched (C, H, W) input: each
     (sample, channel) plane is normalised over its own H * W values (style transfer).
-    Defaults differ from batch norm: ``affine=False``, ``track_running_stats=False``."""
+    Defaults differ from batch norm: ``affine=False``, ``track_running_stats=False``.
+
+        y = weight[c] * (x - mean_nc) / sqrt(var_nc + eps) + bias[c]   (mean_nc, var_nc over H, W)
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W), C = num_features
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (Normalize; BatchNorm in evaluation with tracked running statistics).
+    """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
                  device=None, dtype=None, *, bias=True):
@@ -188,7 +217,17 @@ def _shape_tuple(normalized_shape):
 class LayerNorm(Module):
     """Normalise each sample over its last ``len(normalized_shape)`` dims (transformers),
     with elementwise ``weight`` and ``bias`` of shape ``normalized_shape``. The same in
-    training and evaluation: no running statistics."""
+    training and evaluation: no running statistics.
+
+        y = weight * (x - mean) / sqrt(var + eps) + bias   (mean, var over the last D dims,
+                                                             D = len(normalized_shape))
+
+    Shape:
+        - Input: (*, normalized_shape[0], ..., normalized_shape[-1])
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (Normalize).
+    """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
@@ -212,7 +251,15 @@ class LayerNorm(Module):
 
 class RMSNorm(Module):
     """y = x / sqrt(mean(x^2) + eps) * weight over the last dims: layer norm without
-    centring and without bias. ``eps=None`` uses the machine epsilon of the input's dtype."""
+    centring and without bias. ``eps=None`` uses the machine epsilon of the input's dtype.
+
+    Shape:
+        - Input: (*, normalized_shape[0], ..., normalized_shape[-1])
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (RMSNorm): dL/dx = r * (dxhat - xhat * mean(dxhat * xhat)),
+    r = 1 / sqrt(mean(x^2) + eps), xhat = x * r, dxhat = g * weight.
+    """
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
@@ -240,7 +287,17 @@ class RMSNorm(Module):
 class GroupNorm(Module):
     """Split the C channels into ``num_groups`` groups and normalise each sample's
     group over its channels and positions (independent of the batch size), then a
-    per-channel affine map."""
+    per-channel affine map.
+
+        y = weight[c] * (x - mean_ng) / sqrt(var_ng + eps) + bias[c]
+        (mean_ng, var_ng over the C / num_groups channels of group g and all positions of sample n)
+
+    Shape:
+        - Input: (N, C, *), C = num_channels
+        - Output: (N, C, *), same shape as the input
+
+    Backward: ops/norm.py (Normalize).
+    """
 
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()

@@ -41,55 +41,143 @@ class _PadNd(Module):
 
 
 class ReflectionPad1d(_PadNd):
-    """Mirror at the edges, without repeating the edge: [a b c] by 2 -> [c b a b c b a]."""
+    """Mirror at the edges, without repeating the edge: [a b c] by 2 -> [c b a b c b a].
+
+        y[..., -k] = x[..., k],  y[..., W_in - 1 + k] = x[..., W_in - 1 - k]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, W_in) or (C, W_in)
+        - Output: (N, C, W_out) or (C, W_out), W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "reflect", 1
 
 
 class ReflectionPad2d(_PadNd):
-    """Mirror at the edges, without repeating the edge: [a b c] by 2 -> [c b a b c b a]."""
+    """Mirror at the edges, without repeating the edge: [a b c] by 2 -> [c b a b c b a].
+
+        y[..., -k] = x[..., k],  y[..., W_in - 1 + k] = x[..., W_in - 1 - k]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = H_in + padding_top + padding_bottom, W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "reflect", 2
 
 
 class ReflectionPad3d(_PadNd):
-    """Mirror at the edges, without repeating the edge: [a b c] by 2 -> [c b a b c b a]."""
+    """Mirror at the edges, without repeating the edge: [a b c] by 2 -> [c b a b c b a].
+
+        y[..., -k] = x[..., k],  y[..., W_in - 1 + k] = x[..., W_in - 1 - k]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), where
+          D_out = D_in + padding_front + padding_back, H_out = H_in + padding_top + padding_bottom,
+          W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "reflect", 3
 
 
 class ReplicationPad1d(_PadNd):
-    """Repeat the edge values: [a b c] by 2 -> [a a a b c c c]."""
+    """Repeat the edge values: [a b c] by 2 -> [a a a b c c c].
+
+        y[..., -k] = x[..., 0],  y[..., W_in - 1 + k] = x[..., W_in - 1]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, W_in) or (C, W_in)
+        - Output: (N, C, W_out) or (C, W_out), W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "replicate", 1
 
 
 class ReplicationPad2d(_PadNd):
-    """Repeat the edge values: [a b c] by 2 -> [a a a b c c c]."""
+    """Repeat the edge values: [a b c] by 2 -> [a a a b c c c].
+
+        y[..., -k] = x[..., 0],  y[..., W_in - 1 + k] = x[..., W_in - 1]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = H_in + padding_top + padding_bottom, W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "replicate", 2
 
 
 class ReplicationPad3d(_PadNd):
-    """Repeat the edge values: [a b c] by 2 -> [a a a b c c c]."""
+    """Repeat the edge values: [a b c] by 2 -> [a a a b c c c].
+
+        y[..., -k] = x[..., 0],  y[..., W_in - 1 + k] = x[..., W_in - 1]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), where
+          D_out = D_in + padding_front + padding_back, H_out = H_in + padding_top + padding_bottom,
+          W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "replicate", 3
 
 
 class CircularPad1d(_PadNd):
-    """Wrap around: [a b c] by 1 -> [c a b c a]."""
+    """Wrap around: [a b c] by 1 -> [c a b c a].
+
+        y[..., -k] = x[..., W_in - k],  y[..., W_in - 1 + k] = x[..., k - 1]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, W_in) or (C, W_in)
+        - Output: (N, C, W_out) or (C, W_out), W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "circular", 1
 
 
 class CircularPad2d(_PadNd):
-    """Wrap around: [a b c] by 1 -> [c a b c a]."""
+    """Wrap around: [a b c] by 1 -> [c a b c a].
+
+        y[..., -k] = x[..., W_in - k],  y[..., W_in - 1 + k] = x[..., k - 1]   (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = H_in + padding_top + padding_bottom, W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ModePad): each border gradient is added onto the input element it copies.
+    """
 
     mode, dims = "circular", 2
 
 
 class ConstantPad1d(_PadNd):
-    """Fill the border with ``value``."""
+    """Fill the border with ``value``.
+
+        y[..., w] = x[..., w] for 0 <= w < W_in, value elsewhere (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, W_in) or (C, W_in)
+        - Output: (N, C, W_out) or (C, W_out), W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ConstantPad): dL/dx = g cropped back to x's place.
+    """
 
     dims = 1
 
@@ -98,7 +186,16 @@ class ConstantPad1d(_PadNd):
 
 
 class ZeroPad1d(_PadNd):
-    """Fill the border with zeros."""
+    """Fill the border with zeros.
+
+        y[..., w] = x[..., w] for 0 <= w < W_in, 0 elsewhere (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, W_in) or (C, W_in)
+        - Output: (N, C, W_out) or (C, W_out), W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ConstantPad): dL/dx = g cropped back to x's place.
+    """
 
     dims = 1
 
@@ -107,7 +204,17 @@ class ZeroPad1d(_PadNd):
 
 
 class ConstantPad2d(_PadNd):
-    """Fill the border with ``value``."""
+    """Fill the border with ``value``.
+
+        y[..., w] = x[..., w] for 0 <= w < W_in, value elsewhere (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = H_in + padding_top + padding_bottom, W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ConstantPad): dL/dx = g cropped back to x's place.
+    """
 
     dims = 2
 
@@ -116,7 +223,17 @@ class ConstantPad2d(_PadNd):
 
 
 class ZeroPad2d(_PadNd):
-    """Fill the border with zeros."""
+    """Fill the border with zeros.
+
+        y[..., w] = x[..., w] for 0 <= w < W_in, 0 elsewhere (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = H_in + padding_top + padding_bottom, W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ConstantPad): dL/dx = g cropped back to x's place.
+    """
 
     dims = 2
 
@@ -125,7 +242,18 @@ class ZeroPad2d(_PadNd):
 
 
 class ConstantPad3d(_PadNd):
-    """Fill the border with ``value``."""
+    """Fill the border with ``value``.
+
+        y[..., w] = x[..., w] for 0 <= w < W_in, value elsewhere (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), where
+          D_out = D_in + padding_front + padding_back, H_out = H_in + padding_top + padding_bottom,
+          W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ConstantPad): dL/dx = g cropped back to x's place.
+    """
 
     dims = 3
 
@@ -134,7 +262,18 @@ class ConstantPad3d(_PadNd):
 
 
 class ZeroPad3d(_PadNd):
-    """Fill the border with zeros."""
+    """Fill the border with zeros.
+
+        y[..., w] = x[..., w] for 0 <= w < W_in, 0 elsewhere (y indexed from x[0], per padded dim)
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), where
+          D_out = D_in + padding_front + padding_back, H_out = H_in + padding_top + padding_bottom,
+          W_out = W_in + padding_left + padding_right
+
+    Backward: ops/pad.py (ConstantPad): dL/dx = g cropped back to x's place.
+    """
 
     dims = 3
 

@@ -5,7 +5,16 @@ from .module import Module
 
 
 class PixelShuffle(Module):
-    """(*, C r^2, H, W) -> (*, C, H r, W r) with r = ``upscale_factor``."""
+    """(*, C r^2, H, W) -> (*, C, H r, W r) with r = ``upscale_factor``.
+
+        y[*, c, h*r + i, w*r + j] = x[*, c*r^2 + i*r + j, h, w]
+
+    Shape:
+        - Input: (*, C_in, H_in, W_in), C_in divisible by r^2
+        - Output: (*, C_out, H_out, W_out), C_out = C_in / r^2, H_out = H_in * r, W_out = W_in * r
+
+    Backward: composed of reshape and permute, ops/shape.py (Reshape, Permute).
+    """
 
     def __init__(self, upscale_factor):
         super().__init__()
@@ -19,7 +28,16 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """(*, C, H r, W r) -> (*, C r^2, H, W) with r = ``downscale_factor``."""
+    """(*, C, H r, W r) -> (*, C r^2, H, W) with r = ``downscale_factor``.
+
+        y[*, c*r^2 + i*r + j, h, w] = x[*, c, h*r + i, w*r + j]
+
+    Shape:
+        - Input: (*, C_in, H_in, W_in), H_in and W_in divisible by r
+        - Output: (*, C_out, H_out, W_out), C_out = C_in * r^2, H_out = H_in / r, W_out = W_in / r
+
+    Backward: composed of reshape and permute, ops/shape.py (Reshape, Permute).
+    """
 
     def __init__(self, downscale_factor):
         super().__init__()

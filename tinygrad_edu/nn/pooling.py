@@ -11,7 +11,20 @@ def _pair(value):
 
 class MaxPool2d(Module):
     """The maximum over each kernel_size window (stride defaults to kernel_size).
-    ``return_indices=True`` also returns where each maximum was (for ``MaxUnpool2d``)."""
+    ``return_indices=True`` also returns where each maximum was (for ``MaxUnpool2d``).
+
+        out[n, c, i, j] = max over (a, b) < kernel_size of
+                          x[n, c, i*stride + a*dilation - padding, j*stride + b*dilation - padding]
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = floor((H_in + 2*padding - dilation*(kernel_size - 1) - 1) / stride + 1)
+          (ceil with ``ceil_mode=True``), W_out likewise
+
+    Backward: ops/pool.py (MaxPool2d): g scatter-added to each window's argmax
+    (kernels/max_pool.py).
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
@@ -32,7 +45,20 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """The mean over each kernel_size window (stride defaults to kernel_size)."""
+    """The mean over each kernel_size window (stride defaults to kernel_size).
+
+        out[n, c, i, j] = (1 / divisor) * sum over (a, b) < kernel_size of
+                          x[n, c, i*stride + a - padding, j*stride + b - padding]
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = floor((H_in + 2*padding - kernel_size) / stride + 1)
+          (ceil with ``ceil_mode=True``), W_out likewise
+
+    Backward: ops/pool.py (AvgPool2d): g / divisor to every element of each window
+    (kernels/avg_pool.py).
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
@@ -54,7 +80,19 @@ class AvgPool2d(Module):
 
 class AdaptiveAvgPool2d(Module):
     """Average pooling to a fixed ``output_size`` whatever the input size;
-    ``AdaptiveAvgPool2d(1)`` is global average pooling."""
+    ``AdaptiveAvgPool2d(1)`` is global average pooling.
+
+        out[n, c, i, j] = mean of x[n, c, h0:h1, w0:w1],
+        h0 = floor(i * H_in / H_out),  h1 = ceil((i + 1) * H_in / H_out)  (w0, w1 likewise)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), (H_out, W_out) = output_size
+          (``None`` keeps that input size)
+
+    Backward: ops/pool.py (AdaptiveAvgPool2d): g / (bin size) to each element of each bin
+    (kernels/adaptive_pool.py).
+    """
 
     def __init__(self, output_size):
         super().__init__()
@@ -68,7 +106,18 @@ class AdaptiveAvgPool2d(Module):
 
 
 class AdaptiveMaxPool2d(Module):
-    """Max pooling to a fixed ``output_size`` whatever the input size."""
+    """Max pooling to a fixed ``output_size`` whatever the input size.
+
+        out[n, c, i, j] = max of x[n, c, h0:h1, w0:w1],
+        h0 = floor(i * H_in / H_out),  h1 = ceil((i + 1) * H_in / H_out)  (w0, w1 likewise)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), (H_out, W_out) = output_size
+
+    Backward: ops/pool.py (AdaptiveMaxPool2d): g scatter-added to each bin's argmax
+    (kernels/adaptive_pool.py).
+    """
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
@@ -84,7 +133,18 @@ class AdaptiveMaxPool2d(Module):
 
 class MaxUnpool2d(Module):
     """The partial inverse of ``MaxPool2d``: puts each value back where its maximum
-    came from (``indices`` from ``MaxPool2d(return_indices=True)``), zeros elsewhere."""
+    came from (``indices`` from ``MaxPool2d(return_indices=True)``), zeros elsewhere.
+
+        out = zeros(N, C, H_out, W_out);  out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j]
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in); indices the same shape
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = (H_in - 1)*stride[0] - 2*padding[0] + kernel_size[0] (or ``output_size``),
+          W_out likewise with index 1
+
+    Backward: ops/pool.py (MaxUnpool2d): dL/dx = g gathered at ``indices``.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()

@@ -87,7 +87,16 @@ class _RNNCellBase(Module):
 
 class RNNCell(_RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu); input (N, input_size) or
-    (input_size,), hx (N, hidden_size) or None for zeros. Math in ``ops/rnn.py``."""
+    (input_size,), hx (N, hidden_size) or None for zeros. Math in ``ops/rnn.py``.
+
+    Shape:
+        - Input: (N, H_in) or (H_in,), H_in = input_size
+        - hx: (N, H_out) or (H_out,), H_out = hidden_size; None for zeros
+        - Output: h', (N, H_out) or (H_out,)
+
+    Backward: composed (``rnn_cell`` in ops/rnn.py): Linear (ops/matmul.py), Add and Tanh
+    (ops/elementwise.py), or ReLU (ops/activation.py).
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
@@ -103,7 +112,18 @@ class RNNCell(_RNNCellBase):
 
 class LSTMCell(_RNNCellBase):
     """One LSTM step: ``(h', c') = cell(x, (h, c))``; gates i, f, g, o stacked in the
-    rows of ``weight_ih`` / ``weight_hh``. Forward and backward: ``ops/rnn.py``, LSTMCell."""
+    rows of ``weight_ih`` / ``weight_hh``. Forward and backward: ``ops/rnn.py``, LSTMCell.
+
+        i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the 4 chunks of x W_ih^T + b_ih + h W_hh^T + b_hh
+        c' = f * c + i * g,   h' = o * tanh(c')
+
+    Shape:
+        - Input: (N, H_in) or (H_in,), H_in = input_size
+        - hx: (h, c), each (N, H_out) or (H_out,), H_out = hidden_size; None for zeros
+        - Output: (h', c'), each (N, H_out) or (H_out,)
+
+    Backward: ops/rnn.py (LSTMCell), hand-written.
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
@@ -120,7 +140,19 @@ class LSTMCell(_RNNCellBase):
 
 
 class GRUCell(_RNNCellBase):
-    """One GRU step: h' = (1 - z) n + z h, gates r, z, n (see ``ops/rnn.py``, gru_cell)."""
+    """One GRU step: h' = (1 - z) n + z h, gates r, z, n (see ``ops/rnn.py``, gru_cell).
+
+        r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr),  z = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)
+        n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)),  h' = (1 - z) * n + z * h
+
+    Shape:
+        - Input: (N, H_in) or (H_in,), H_in = input_size
+        - hx: (N, H_out) or (H_out,), H_out = hidden_size; None for zeros
+        - Output: h', (N, H_out) or (H_out,)
+
+    Backward: composed (``gru_cell`` in ops/rnn.py): Linear (ops/matmul.py), Sigmoid, Tanh,
+    Mul and Add (ops/elementwise.py).
+    """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
@@ -262,7 +294,19 @@ class RNNBase(Module):
 
 class RNN(RNNBase):
     """Elman RNN, h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) per layer
-    (``nonlinearity='relu'`` for relu). Returns ``(output, h_n)``."""
+    (``nonlinearity='relu'`` for relu). Returns ``(output, h_n)``.
+
+    Shape (D = 2 if bidirectional else 1, H_out = hidden_size):
+        - Input: (L, H_in), or (L, N, H_in), or (N, L, H_in) with ``batch_first=True``
+        - h_0: (D * num_layers, H_out) unbatched, else (D * num_layers, N, H_out); None for zeros
+        - Output: (L, D * H_out), or (L, N, D * H_out), or (N, L, D * H_out) with ``batch_first=True``
+        - h_n: same shape as h_0 (the last step of every layer and direction)
+
+    Backward: backpropagation through time, the engine walking the unrolled loop: each step
+    is ``rnn_cell`` (ops/rnn.py), composed of Linear (ops/matmul.py), Add and Tanh
+    (ops/elementwise.py) or ReLU (ops/activation.py); Stack and Cat in ops/shape.py; Dropout
+    (ops/dropout.py) between layers when dropout > 0.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -278,7 +322,20 @@ class RNN(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit (gates r, z, n; see ``ops/rnn.py``). Returns ``(output, h_n)``."""
+    """Gated recurrent unit (gates r, z, n; see ``ops/rnn.py``). Returns ``(output, h_n)``.
+
+        per step: h_t = (1 - z_t) * n_t + z_t * h_{t-1}   (r, z, n as in ``GRUCell``)
+
+    Shape (D = 2 if bidirectional else 1, H_out = hidden_size):
+        - Input: (L, H_in), or (L, N, H_in), or (N, L, H_in) with ``batch_first=True``
+        - h_0: (D * num_layers, H_out) unbatched, else (D * num_layers, N, H_out); None for zeros
+        - Output: (L, D * H_out), or (L, N, D * H_out), or (N, L, D * H_out) with ``batch_first=True``
+        - h_n: same shape as h_0 (the last step of every layer and direction)
+
+    Backward: backpropagation through time over ``gru_cell`` (ops/rnn.py), composed of
+    Linear (ops/matmul.py), Sigmoid, Tanh, Mul and Add (ops/elementwise.py); Stack and
+    Cat in ops/shape.py; Dropout (ops/dropout.py) between layers when dropout > 0.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
@@ -293,7 +350,20 @@ class GRU(RNNBase):
 class LSTM(RNNBase):
     """Long short-term memory (gates i, f, g, o): returns ``(output, (h_n, c_n))`` and takes
     ``hx = (h_0, c_0)`` or None. The cell's forward and hand-written backward are
-    ``ops/rnn.py``'s ``LSTMCell``."""
+    ``ops/rnn.py``'s ``LSTMCell``.
+
+        per step: c_t = f_t * c_{t-1} + i_t * g_t,   h_t = o_t * tanh(c_t)   (gates as in ``LSTMCell``)
+
+    Shape (D = 2 if bidirectional else 1, H_out = hidden_size):
+        - Input: (L, H_in), or (L, N, H_in), or (N, L, H_in) with ``batch_first=True``
+        - h_0: (D * num_layers, H_out) unbatched, else (D * num_layers, N, H_out); None for zeros
+        - Output: (L, D * H_out), or (L, N, D * H_out), or (N, L, D * H_out) with ``batch_first=True``
+        - h_n: same shape as h_0 (the last step of every layer and direction)
+        - c_0, c_n: the shape of h_0
+
+    Backward: backpropagation through time over ops/rnn.py (LSTMCell), hand-written;
+    Stack and Cat in ops/shape.py; Dropout (ops/dropout.py) between layers when dropout > 0.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):

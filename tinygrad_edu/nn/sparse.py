@@ -12,7 +12,17 @@ from .parameter import Parameter
 
 class Embedding(Module):
     """``weight`` of shape (num_embeddings, embedding_dim), initialised N(0, 1) (the row
-    ``padding_idx``, if given, is zeros and receives no gradient)."""
+    ``padding_idx``, if given, is zeros and receives no gradient).
+
+        y[..., :] = weight[input[...], :]
+
+    Shape:
+        - Input: (*), integer indices in [0, num_embeddings)
+        - Output: (*, embedding_dim)
+
+    Backward: ops/embedding.py (Embedding): dL/dweight[v] = sum of g over positions with
+    input == v (the indices get no gradient).
+    """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):

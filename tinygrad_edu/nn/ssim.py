@@ -59,7 +59,19 @@ def _reduce(name, values, reduction):
 
 
 def ssim(input, target, data_range=1.0, window_size=11, sigma=1.5, K1=0.01, K2=0.03, reduction="mean"):
-    """Mean SSIM of each image pair (N, C, H, W); ``reduction="none"`` gives one value per image."""
+    """Mean SSIM of each image pair (N, C, H, W); ``reduction="none"`` gives one value per image.
+
+        SSIM = mean over windows of (2 mu_x mu_y + C1)(2 sigma_xy + C2) /
+                                    ((mu_x^2 + mu_y^2 + C1)(sigma_x^2 + sigma_y^2 + C2))
+
+    Shape:
+        - Input: (N, C, H, W), H and W at least window_size
+        - Target: (N, C, H, W), same shape as the input
+        - Output: scalar; (N,) with ``reduction="none"``
+
+    Backward: composed: depthwise conv2d, ops/conv.py (Conv2d), with Mul, Sub, Add, Div
+    (ops/elementwise.py) and Mean (ops/reduce.py).
+    """
     _check_pair("ssim", input, target, window_size)
     channels = input.shape[1]
     window = np.broadcast_to(gaussian_window(window_size, sigma), (channels, 1, window_size, window_size))
@@ -78,7 +90,17 @@ def ssim(input, target, data_range=1.0, window_size=11, sigma=1.5, K1=0.01, K2=0
 
 
 def psnr(input, target, data_range=1.0, reduction="mean"):
-    """PSNR in dB of each image pair, 10 log10(data_range^2 / MSE); ``reduction`` over the images."""
+    """PSNR in dB of each image pair, 10 log10(data_range^2 / MSE); ``reduction`` over the images.
+
+        PSNR = 10 log10(data_range^2 / MSE),   MSE = mean over (C, H, W) of (x - t)^2
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Target: (N, C, H, W), same shape as the input
+        - Output: scalar; (N,) with ``reduction="none"``
+
+    Backward: composed: Sub, Pow, Div, Log (ops/elementwise.py) and Mean (ops/reduce.py).
+    """
     _check_pair("psnr", input, target)
     mse = ((input - target) ** 2).mean(dim=(1, 2, 3))
     values = 10.0 * (data_range ** 2 / mse).log() / math.log(10.0)
@@ -86,7 +108,18 @@ def psnr(input, target, data_range=1.0, reduction="mean"):
 
 
 class SSIMLoss(Module):
-    """1 - SSIM(input, target): 0 for identical images, up to 2 (SSIM lies in [-1, 1])."""
+    """1 - SSIM(input, target): 0 for identical images, up to 2 (SSIM lies in [-1, 1]).
+
+        loss = 1 - SSIM(input, target)    (the math: see ``ssim`` in this file)
+
+    Shape:
+        - Input: (N, C, H, W), H and W at least window_size
+        - Target: (N, C, H, W), same shape as the input
+        - Output: scalar; (N,) with ``reduction="none"``
+
+    Backward: composed, as ``ssim``: ops/conv.py (Conv2d) with ops/elementwise.py and
+    ops/reduce.py (Mean).
+    """
 
     def __init__(self, data_range=1.0, window_size=11, sigma=1.5, K1=0.01, K2=0.03, reduction="mean"):
         super().__init__()

@@ -29,7 +29,21 @@ _ACTIVATIONS = {"relu": relu, "gelu": gelu}
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward net, each in a residual block with LayerNorm
     (see the module docstring for the two orders). ``activation`` is "relu", "gelu" or a
-    callable. Input (L, N, d_model), or (N, L, d_model) with ``batch_first``, or (L, d_model)."""
+    callable. Input (L, N, d_model), or (N, L, d_model) with ``batch_first``, or (L, d_model).
+
+        post-norm:  x = norm1(x + SA(x));        x = norm2(x + FF(x))
+        pre-norm:   x = x + SA(norm1(x));        x = x + FF(norm2(x))
+        SA(x) = dropout1(self_attn(x, x, x)),    FF(x) = dropout2(linear2(dropout(act(linear1(x)))))
+
+    Shape:
+        - src: (L, N, d_model), or (N, L, d_model) with ``batch_first=True``, or (L, d_model)
+        - src_mask: (L, L) or (N * nhead, L, L);  src_key_padding_mask: (N, L) or (L,)
+        - Output: same shape as src
+
+    Backward: composed of its submodules: MultiheadAttention (nn/attention.py: ops/matmul.py,
+    ops/softmax.py), Linear (ops/matmul.py), LayerNorm (ops/norm.py, Normalize), Dropout
+    (ops/dropout.py), the activation (ops/activation.py) and Add (ops/elementwise.py).
+    """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
@@ -72,7 +86,18 @@ class TransformerEncoder(Module):
     """``num_layers`` independent copies of ``encoder_layer`` applied in turn, then the
     optional final ``norm``. ``enable_nested_tensor`` and ``mask_check`` are accepted and
     have no effect here (PyTorch's fast path for padded batches; the results are the same
-    except that PyTorch's nested-tensor path writes zeros at padded positions)."""
+    except that PyTorch's nested-tensor path writes zeros at padded positions).
+
+        x = layer_K(... layer_2(layer_1(src)) ...);   y = norm(x) if norm is given else x
+
+    Shape:
+        - src: (L, N, d_model), or (N, L, d_model) with ``batch_first=True``, or (L, d_model)
+        - mask: (L, L) or (N * nhead, L, L);  src_key_padding_mask: (N, L) or (L,)
+        - Output: same shape as src
+
+    Backward: composed: each layer's, see ``TransformerEncoderLayer`` (nn/transformer.py);
+    the final norm's in ops/norm.py (Normalize).
+    """
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()

@@ -5,7 +5,19 @@ from .module import Module
 
 
 class Upsample(Module):
-    """Calls ``interpolate(input, size, scale_factor, mode, align_corners)``."""
+    """Calls ``interpolate(input, size, scale_factor, mode, align_corners)``.
+
+        nearest:   y[n, c, i, j] = x[n, c, floor(i * H_in / H_out), floor(j * W_in / W_out)]
+        bilinear:  y[n, c, i, j] = weighted sum of the 4 nearest input pixels,
+                   weights (1 - |dy|)(1 - |dx|)
+
+    Shape:
+        - Input: (N, C, H_in, W_in)
+        - Output: (N, C, H_out, W_out), (H_out, W_out) = size, or
+          H_out = floor(H_in * scale_factor), W_out likewise
+
+    Backward: ops/upsample.py (UpsampleNearest2d, UpsampleBilinear2d); loops in kernels/upsample.py.
+    """
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()

@@ -331,7 +331,16 @@ class BinaryStep(Function):
 
 # -------------------------------------------------------- the functional interface
 def relu(input, inplace=False):
-    """max(x, 0) elementwise; integer tensors allowed (they stay integer)."""
+    """max(x, 0) elementwise; integer tensors allowed (they stay integer).
+
+        y = max(x, 0)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (ReLU): dL/dx = g * [x > 0].
+    """
     if not isinstance(input, Tensor):
         input = Tensor(input)
     if inplace:
@@ -340,7 +349,16 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x for x > 0, ``negative_slope * x`` otherwise."""
+    """x for x > 0, ``negative_slope * x`` otherwise.
+
+        y = x if x > 0 else negative_slope * x
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (LeakyReLU): dL/dx = g * (1 if x > 0 else negative_slope).
+    """
     input = _floating("leaky_relu", input)
     if inplace:
         return _in_place("leaky_relu", input, lambda x: LeakyReLU.apply(x, negative_slope=negative_slope))
@@ -348,7 +366,16 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """x for x > 0, ``alpha * (e^x - 1)`` otherwise."""
+    """x for x > 0, ``alpha * (e^x - 1)`` otherwise.
+
+        y = x if x > 0 else alpha * (e^x - 1)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (ELU, with scale = 1).
+    """
     input = _floating("elu", input)
     if inplace:
         return _in_place("elu", input, lambda x: ELU.apply(x, alpha=alpha, scale=1.0))
@@ -356,7 +383,16 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def selu(input, inplace=False):
-    """``SELU_SCALE * elu(x, SELU_ALPHA)``: ELU with PyTorch's fixed SELU constants."""
+    """``SELU_SCALE * elu(x, SELU_ALPHA)``: ELU with PyTorch's fixed SELU constants.
+
+        y = scale * (x if x > 0 else alpha * (e^x - 1)),  alpha ~ 1.6733, scale ~ 1.0507
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (ELU, with alpha = SELU_ALPHA, scale = SELU_SCALE).
+    """
     input = _floating("selu", input)
     if inplace:
         return _in_place("selu", input, lambda x: ELU.apply(x, alpha=SELU_ALPHA, scale=SELU_SCALE))
@@ -364,7 +400,17 @@ def selu(input, inplace=False):
 
 
 def gelu(input, approximate="none"):
-    """x * Phi(x) (exact, with erf) or its tanh approximation (``approximate="tanh"``)."""
+    """x * Phi(x) (exact, with erf) or its tanh approximation (``approximate="tanh"``).
+
+        y = x * Phi(x),  Phi(x) = (1 + erf(x / sqrt(2))) / 2
+        y = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))     (approximate="tanh")
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (GELU; GELUTanh for approximate="tanh").
+    """
     input = _floating("gelu", input)
     if approximate == "none":
         return GELU.apply(input)
@@ -374,7 +420,16 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    """x * sigmoid(x)."""
+    """x * sigmoid(x).
+
+        y = x * sigmoid(x) = x / (1 + e^-x)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (SiLU): dL/dx = g * s * (1 + x (1 - s)), s = sigmoid(x).
+    """
     input = _floating("silu", input)
     if inplace:
         return _in_place("silu", input, SiLU.apply)
@@ -382,13 +437,31 @@ def silu(input, inplace=False):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + e^(beta x)) / beta, reverting to x where beta * x > threshold."""
+    """log(1 + e^(beta x)) / beta, reverting to x where beta * x > threshold.
+
+        y = log(1 + e^(beta * x)) / beta     (y = x where beta * x > threshold)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Softplus): dL/dx = g * sigmoid(beta * x).
+    """
     input = _floating("softplus", input)
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """x clipped to [min_val, max_val]; integer tensors allowed (they stay integer)."""
+    """x clipped to [min_val, max_val]; integer tensors allowed (they stay integer).
+
+        y = min(max(x, min_val), max_val)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Hardtanh): dL/dx = g where min_val < x < max_val, else 0.
+    """
     if not isinstance(input, Tensor):
         input = Tensor(input)
     if min_val > max_val:
@@ -399,7 +472,16 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 
 def softsign(input):
-    """x / (1 + |x|); an integer input gives a float result, as in PyTorch."""
+    """x / (1 + |x|); an integer input gives a float result, as in PyTorch.
+
+        y = x / (1 + |x|)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Softsign): dL/dx = g / (1 + |x|)^2.
+    """
     if not isinstance(input, Tensor):
         input = Tensor(input)
     if input.array.dtype.kind in "biu":
@@ -410,6 +492,14 @@ def softsign(input):
 def binary_step(input):
     """1 for x >= 0, 0 for x < 0, with a zero gradient (the slides' binary step).
 
+        y = 1 if x >= 0 else 0
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (BinaryStep): dL/dx = 0 everywhere.
+
     Not a PyTorch function (``torch.heaviside(x, tensor(1.))`` computes the same forward
     but has no gradient at all); kept for the course's activation table.
     """
@@ -419,20 +509,60 @@ def binary_step(input):
 
 # PyTorch's in-place spellings (torch.relu_, F.elu_, Tensor.relu_, ...)
 def relu_(input):
+    """In-place ``relu``: x <- max(x, 0), returns x (PyTorch's ``F.relu_``).
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), the input tensor itself
+
+    Backward: ops/activation.py (ReLU), recorded in place by ops/inplace.py.
+    """
     return relu(input, inplace=True)
 
 
 def leaky_relu_(input, negative_slope=0.01):
+    """In-place ``leaky_relu``: x <- (x if x > 0 else negative_slope * x), returns x.
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), the input tensor itself
+
+    Backward: ops/activation.py (LeakyReLU), recorded in place by ops/inplace.py.
+    """
     return leaky_relu(input, negative_slope, inplace=True)
 
 
 def elu_(input, alpha=1.0):
+    """In-place ``elu``: x <- (x if x > 0 else alpha * (e^x - 1)), returns x.
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), the input tensor itself
+
+    Backward: ops/activation.py (ELU), recorded in place by ops/inplace.py.
+    """
     return elu(input, alpha, inplace=True)
 
 
 def selu_(input):
+    """In-place ``selu``: x <- scale * (x if x > 0 else alpha * (e^x - 1)), returns x.
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), the input tensor itself
+
+    Backward: ops/activation.py (ELU), recorded in place by ops/inplace.py.
+    """
     return selu(input, inplace=True)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place ``hardtanh``: x <- min(max(x, min_val), max_val), returns x.
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), the input tensor itself
+
+    Backward: ops/activation.py (Hardtanh), recorded in place by ops/inplace.py.
+    """
     return hardtanh(input, min_val, max_val, inplace=True)

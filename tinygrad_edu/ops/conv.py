@@ -347,7 +347,22 @@ def _check_dtypes(op, x, weight, bias):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as in PyTorch) of ``input`` (N, C, H, W) with
     ``weight`` (OC, C/groups, kh, kw). ``padding`` may be an int, a pair, ``"valid"``
-    (no padding) or ``"same"`` (output size = input size; stride must be 1)."""
+    (no padding) or ``"same"`` (output size = input size; stride must be 1).
+
+        out[n, o, i, j] = b[o] + sum over c, a, b' of
+                          W[o, c, a, b'] * x[n, g*C/G + c, i*stride + a*dilation - padding,
+                                                         j*stride + b'*dilation - padding]
+        (g the group of output channel o; computed as W @ im2col(x))
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+        - Weight: (C_out, C_in / groups, kH, kW);  bias: (C_out,)
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), where
+          H_out = floor((H_in + 2*padding - dilation*(kH - 1) - 1) / stride + 1), W_out likewise.
+
+    Backward: ops/conv.py (Conv2d): dL/dx = col2im(W^T @ g), dL/dW = g @ im2col(x)^T;
+    the im2col/col2im kernels are in kernels/unfold.py.
+    """
     input, unbatched = as_batched("conv2d", input)
     stride = pair("conv2d", "stride", stride, 1)
     dilation = pair("conv2d", "dilation", dilation, 1)
@@ -387,7 +402,19 @@ def _string_padding(input, padding, stride, dilation, kernel_hw):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed convolution ("deconvolution"): the adjoint of ``conv2d`` with the same
     weight, used to upsample. ``weight`` is (C_in, C_out/groups, kh, kw) and the output
-    size is (H - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1."""
+    size is (H - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1.
+
+        out = conv_transpose2d(x, W) + b: every input pixel x[n, c, i, j] adds
+        x[n, c, i, j] * W[c, o, :, :] into the output window at (i*stride - padding, j*stride - padding)
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+        - Weight: (C_in, C_out / groups, kH, kW);  bias: (C_out,)
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), where
+          H_out = (H_in - 1)*stride - 2*padding + dilation*(kH - 1) + output_padding + 1, W_out likewise.
+
+    Backward: ops/conv.py (ConvTranspose2d): dL/dx = conv2d(g, W), its forward's adjoint.
+    """
     input, unbatched = as_batched("conv_transpose2d", input)
     stride = pair("conv_transpose2d", "stride", stride, 1)
     dilation = pair("conv_transpose2d", "dilation", dilation, 1)
@@ -418,7 +445,18 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution of ``input`` (N, C, L) with ``weight`` (OC, C/groups, k): the same
-    kernels, run on a one-pixel-high image (a composition: unsqueeze, conv2d, squeeze)."""
+    kernels, run on a one-pixel-high image (a composition: unsqueeze, conv2d, squeeze).
+
+        out[n, o, l] = b[o] + sum over c, a of W[o, c, a] * x[n, c, l*stride + a*dilation - padding]
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in)
+        - Weight: (C_out, C_in / groups, k);  bias: (C_out,)
+        - Output: (N, C_out, L_out) or (C_out, L_out), where
+          L_out = floor((L_in + 2*padding - dilation*(k - 1) - 1) / stride + 1).
+
+    Backward: composed: reshapes (ops/shape.py) around ops/conv.py (Conv2d).
+    """
     if input.ndim not in (2, 3) or weight.ndim != 3:
         raise RuntimeError(f"conv1d: expected input (N, C, L) or (C, L) and weight (OC, C/groups, k), got {input.shape} and {weight.shape}")
     _check_dtypes("conv1d", input, weight, bias)

@@ -68,7 +68,16 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     (training); the identity when ``training=False`` (``input`` itself is returned).
 
     ``generator`` (not in PyTorch's signature) draws the mask from a given
-    ``tge.Generator`` instead of the default one."""
+    ``tge.Generator`` instead of the default one.
+
+        y = x * m / (1 - p),   m_i ~ Bernoulli(1 - p)   (training);   y = x (evaluation)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/dropout.py (Dropout): dL/dx = g * m / (1 - p).
+    """
     _check("dropout", input, p)
     # BEGIN SOLUTION task 2.5
     if not training or p == 0.0:
@@ -83,7 +92,16 @@ def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
     dropping single pixels would barely regularise a conv net). The kept channels are
     scaled by 1 / (1 - p).
 
-    As in PyTorch, a 3-D input is read as (N, C, L) with a warning."""
+    As in PyTorch, a 3-D input is read as (N, C, L) with a warning.
+
+        y[n, c] = x[n, c] * m[n, c] / (1 - p),   m[n, c] ~ Bernoulli(1 - p)   (training)
+
+    Shape:
+        - Input: (N, C, H, W) or (N, C, L)
+        - Output: same shape as the input
+
+    Backward: ops/dropout.py (Dropout, with a mask of shape (N, C, 1, 1)): dL/dx = g * m / (1 - p).
+    """
     _check("dropout2d", input, p)
     if input.ndim not in (3, 4):
         warnings.warn(

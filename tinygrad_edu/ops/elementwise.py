@@ -584,10 +584,30 @@ def cos(input):
 
 
 def tanh(input):
+    """Hyperbolic tangent, elementwise.
+
+        y = tanh(x) = (e^x - e^-x) / (e^x + e^-x)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/elementwise.py (Tanh): dL/dx = g * (1 - y^2).
+    """
     return Tanh.apply(_float_input("tanh", input))
 
 
 def sigmoid(input):
+    """Logistic sigmoid, elementwise.
+
+        y = 1 / (1 + e^-x)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/elementwise.py (Sigmoid): dL/dx = g * y * (1 - y).
+    """
     return Sigmoid.apply(_float_input("sigmoid", input))
 
 

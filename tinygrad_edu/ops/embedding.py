@@ -47,7 +47,17 @@ class Embedding(Function):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` (V, D) selected by the integer tensor ``input``: the result has
     shape ``input.shape + (D,)``. The row ``padding_idx`` (negative counts from the
-    end) receives no gradient."""
+    end) receives no gradient.
+
+        y[..., :] = weight[input[...], :]
+
+    Shape:
+        - Input: (*), integer indices in [0, num_embeddings)
+        - Weight: (num_embeddings, embedding_dim)
+        - Output: (*, embedding_dim)
+
+    Backward: ops/embedding.py (Embedding): dL/dW[v] = sum of g over positions with input == v.
+    """
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
     if not isinstance(input, Tensor):

@@ -277,7 +277,14 @@ def unfold(input, dimension, size, step):
 
 def one_hot(tensor, num_classes=-1):
     """int64 class indices (any shape) -> int64 (..., num_classes) with a 1 at each index
-    (a scatter of ones). ``num_classes=-1``: one more than the largest index. No gradient."""
+    (a scatter of ones). ``num_classes=-1``: one more than the largest index. No gradient.
+
+        y[..., k] = 1 if input[...] == k else 0
+
+    Shape:
+        - Input: (*), int64 class indices
+        - Output: (*, num_classes), int64
+    """
     if not isinstance(tensor, Tensor) or tensor.dtype != np.int64:
         raise RuntimeError(f"one_hot: one_hot is only applicable to index tensor of dtype int64, got "
                            f"{getattr(tensor, 'dtype', type(tensor).__name__)}")

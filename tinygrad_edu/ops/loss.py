@@ -153,21 +153,51 @@ class SmoothL1Loss(Function):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """Mean squared error: ``reduce((input - target)^2)``."""
+    """Mean squared error: ``reduce((input - target)^2)``.
+
+        l_i = (x_i - t_i)^2;   loss = mean_i l_i ("mean"), sum_i l_i ("sum"), l ("none")
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (MSELoss): dL/dx_i = 2 (x_i - t_i) * dL/dl_i.
+    """
     _check_reduction("mse_loss", reduction)
     input, target = _regression_operands("mse_loss", input, target)
     return MSELoss.apply(input, target, reduction=reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error: ``reduce(|input - target|)``."""
+    """Mean absolute error: ``reduce(|input - target|)``.
+
+        l_i = |x_i - t_i|;   loss = mean_i l_i ("mean"), sum_i l_i ("sum"), l ("none")
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (L1Loss): dL/dx_i = sign(x_i - t_i) * dL/dl_i.
+    """
     _check_reduction("l1_loss", reduction)
     input, target = _regression_operands("l1_loss", input, target)
     return L1Loss.apply(input, target, reduction=reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    """Huber-like loss: quadratic for |input - target| < beta, linear beyond; beta = 0 is l1_loss."""
+    """Huber-like loss: quadratic for |input - target| < beta, linear beyond; beta = 0 is l1_loss.
+
+        l_i = 0.5 d_i^2 / beta  if |d_i| < beta,  |d_i| - 0.5 beta  otherwise   (d = x - t)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (SmoothL1Loss; L1Loss when beta = 0).
+    """
     _check_reduction("smooth_l1_loss", reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (it does not support negative values), got {beta}")
@@ -284,6 +314,15 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
     ``weight`` rescales each element's loss and broadcasts against the target; it is
     not normalised away by ``"mean"`` (unlike ``nll_loss``'s class weights).
+
+        l_i = -w_i [t_i log(x_i) + (1 - t_i) log(1 - x_i)];   then reduced
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (BinaryCrossEntropy).
     """
     _check_reduction("binary_cross_entropy", reduction)
     input, target, weight = _binary_operands("binary_cross_entropy", input, target, weight)
@@ -296,7 +335,18 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """``binary_cross_entropy(sigmoid(input), target)`` computed from the logits in one
     stable step; ``pos_weight`` (broadcast along the last dim, one per class) weighs the
-    positive examples of each class."""
+    positive examples of each class.
+
+        l_i = -w_i [p_c t_i log(sigmoid(x_i)) + (1 - t_i) log(1 - sigmoid(x_i))]   (p_c = pos_weight)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Target: (*), same shape as the input
+        - Output: scalar; (*), the input's shape, with ``reduction="none"``
+
+    Backward: ops/loss.py (BinaryCrossEntropyWithLogits): dL/dx_i = w_i (sigmoid(x_i) - t_i) * dL/dl_i
+    when pos_weight is None.
+    """
     op = "binary_cross_entropy_with_logits"
     _check_reduction(op, reduction)
     input, target, weight = _binary_operands(op, input, target, weight)
@@ -395,7 +445,17 @@ class NLLLoss(Function):
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[i, target[i]] for log-probabilities ``input`` (N, C, ...) and class indices
     ``target`` (N, ...); ``weight`` (C,) weighs the classes; positions whose target is
-    ``ignore_index`` contribute nothing (not even to the mean's denominator)."""
+    ``ignore_index`` contribute nothing (not even to the mean's denominator).
+
+        l_i = -w[t_i] * x[i, t_i];   "mean": sum_i l_i / sum_i w[t_i] (over non-ignored i)
+
+    Shape:
+        - Input: (N, C) or (C,), or (N, C, d1, ..., dK) for K-dimensional positions
+        - Target: (N,) or (), or (N, d1, ..., dK), int64 class indices in [0, C)
+        - Output: scalar; with ``reduction="none"`` the target's shape
+
+    Backward: ops/loss.py (NLLLoss).
+    """
     _check_reduction("nll_loss", reduction)
     input, target, weight = _class_index_operands("nll_loss", input, target, weight, ignore_index)
     return NLLLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
@@ -462,6 +522,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     - class indices: loss = (1 - eps) nll + (eps / C) * smooth, where smooth_i =
       -sum_c w_c log p[i, c] (0 at ignored positions), reduced like nll, so with
       ``mean`` both terms are divided by the same sum_i w[t_i].
+
+        loss_i = -log softmax(x_i)[t_i] = -x[i, t_i] + log sum_c e^(x[i, c])
+
+    Shape:
+        - Input: (N, C) or (C,), or (N, C, d1, ..., dK)
+        - Target: class indices (N,) or () or (N, d1, ..., dK); or probabilities of the
+          input's shape
+        - Output: scalar; with ``reduction="none"`` (N,) or () or (N, d1, ..., dK)
+
+    Backward: composed: ops/softmax.py (LogSoftmax), then ops/loss.py (NLLLoss, or
+    SoftTargetNLLLoss for probability targets).
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:

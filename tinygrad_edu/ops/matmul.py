@@ -144,7 +144,17 @@ def bmm(input, mat2):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias`` (the fully connected layer)."""
+    """``input @ weight.T + bias`` (the fully connected layer).
+
+        y = x W^T + b
+
+    Shape:
+        - Input: (*, in_features), * any number of leading dims (including none)
+        - Weight: (out_features, in_features);  bias: (out_features,)
+        - Output: (*, out_features)
+
+    Backward: ops/matmul.py (Linear): dL/dx = g W,  dL/dW = g^T x,  dL/db = sum of g over rows.
+    """
     if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise RuntimeError(
             f"linear: input of shape {input.shape} does not fit weight of shape {weight.shape}: "

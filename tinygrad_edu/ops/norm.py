@@ -147,6 +147,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     ``momentum=None`` (cumulative moving average) is the module's job: at its k-th
     training step it passes ``momentum = 1 / num_batches_tracked`` (= 1/k), which makes
     the running statistics the plain mean of the k batch statistics.
+
+        y = weight * (x - mean) / sqrt(var + eps) + bias     (mean, var per channel c)
+
+    Shape:
+        - Input: (N, C) or (N, C, *), e.g. (N, C, L) or (N, C, H, W)
+        - running_mean, running_var, weight, bias: (C,)
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (BatchNorm).
     """
     _check_float("batch_norm", input)
     _check_channels_first("batch_norm", input)
@@ -245,7 +254,17 @@ class Normalize(Function):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims, one mean and variance per
     leading index; ``weight`` and ``bias`` have shape ``normalized_shape`` (elementwise
-    affine). Maps onto ``Normalize`` with one row per leading index."""
+    affine). Maps onto ``Normalize`` with one row per leading index.
+
+        y = weight * (x - mean) / sqrt(var + eps) + bias     (mean, var over the last D dims)
+
+    Shape:
+        - Input: (*, normalized_shape[0], ..., normalized_shape[-1])
+        - weight, bias: normalized_shape
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (Normalize).
+    """
     _check_float("layer_norm", input)
     normalized_shape = _normalized_shape("layer_norm", input, normalized_shape)
     _check_params("layer_norm", normalized_shape, weight=weight, bias=bias)
@@ -257,7 +276,17 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise ``input`` (N, C, *) per sample over groups of C / num_groups consecutive
     channels (and all spatial positions); ``weight`` and ``bias`` have shape (C,).
-    Maps onto ``Normalize`` with N * num_groups rows."""
+    Maps onto ``Normalize`` with N * num_groups rows.
+
+        y = weight[c] * (x - mean_g) / sqrt(var_g + eps) + bias[c]   (per sample n, group g)
+
+    Shape:
+        - Input: (N, C, *), C divisible by num_groups
+        - weight, bias: (C,)
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (Normalize).
+    """
     _check_float("group_norm", input)
     _check_channels_first("group_norm", input)
     n, c = input.shape[:2]
@@ -288,6 +317,15 @@ def instance_norm(
     with the unbiased per-instance variance for ``running_var``.
     ``use_input_stats=False`` normalises every instance with the running statistics:
     exactly ``batch_norm`` in evaluation mode, which is what it calls.
+
+        y = weight[c] * (x - mean_nc) / sqrt(var_nc + eps) + bias[c]   (per sample n, channel c)
+
+    Shape:
+        - Input: (N, C, *), e.g. (N, C, L) or (N, C, H, W)
+        - running_mean, running_var, weight, bias: (C,)
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (Normalize; BatchNorm when use_input_stats=False).
     """
     _check_float("instance_norm", input)
     _check_channels_first("instance_norm", input)
@@ -364,7 +402,15 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Root-mean-square normalisation over the last ``len(normalized_shape)`` dims
     (PyTorch >= 2.4): y = x / sqrt(mean(x^2) + eps) * weight, ``weight`` of shape
     ``normalized_shape``; ``eps=None`` means the machine epsilon of the input's dtype
-    (``torch.finfo(dtype).eps``)."""
+    (``torch.finfo(dtype).eps``).
+
+    Shape:
+        - Input: (*, normalized_shape[0], ..., normalized_shape[-1])
+        - weight: normalized_shape
+        - Output: same shape as the input
+
+    Backward: ops/norm.py (RMSNorm).
+    """
     _check_float("rms_norm", input)
     normalized_shape = _normalized_shape("rms_norm", input, normalized_shape)
     _check_params("rms_norm", normalized_shape, weight=weight)

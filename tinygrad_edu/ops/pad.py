@@ -231,6 +231,18 @@ def pad(input, pad, mode="constant", value=None):
     an integer tensor truncates 2.7 to 2 as PyTorch does); ``"reflect"``,
     ``"replicate"`` and ``"circular"`` copy input elements into the border and pad the
     last 1, 2 or 3 dims (pad of length 2, 4 or 6) of a batched or unbatched input.
+
+        constant:  y = x placed at offset (left, top, ...) in a tensor filled with ``value``
+        reflect:   y[-k] = x[k];   replicate: y[-k] = x[0];   circular: y[-k] = x[L - k]
+                   (y indexed from x[0], per padded dim of length L)
+
+    Shape:
+        - Input: (*), for reflect/replicate/circular (N, C, *) or (C, *) with 1 to 3 padded dims
+        - Output: (*), each padded dim grows by its before + after widths
+          (e.g. W_out = W_in + left + right, H_out = H_in + top + bottom)
+
+    Backward: ops/pad.py (ConstantPad: dL/dx = g cropped back to x's place; ModePad: the
+    border gradients are added onto the input elements they were copied from).
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad: input must be a Tensor, got {type(input).__name__}")

@@ -23,7 +23,17 @@ def _check(op, input, factor, what):
 
 
 def pixel_shuffle(input, upscale_factor):
-    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels fills an r x r block."""
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels fills an r x r block.
+
+        y[*, c, h*r + i, w*r + j] = x[*, c*r^2 + i*r + j, h, w]
+
+    Shape:
+        - Input: (*, C_in, H_in, W_in), C_in divisible by r^2 (r = upscale_factor)
+        - Output: (*, C_out, H_out, W_out), C_out = C_in / r^2, H_out = H_in * r, W_out = W_in * r
+
+    Backward: composed of reshape and permute, ops/shape.py (Reshape, Permute); the
+    gradient of pixel_shuffle is pixel_unshuffle.
+    """
     _check("pixel_shuffle", input, upscale_factor, "upscale_factor")
     r = upscale_factor
     *batch, c, h, w = input.shape
@@ -39,7 +49,17 @@ def pixel_shuffle(input, upscale_factor):
 
 
 def pixel_unshuffle(input, downscale_factor):
-    """(*, C, H r, W r) -> (*, C r^2, H, W): each r x r block becomes r^2 channels."""
+    """(*, C, H r, W r) -> (*, C r^2, H, W): each r x r block becomes r^2 channels.
+
+        y[*, c*r^2 + i*r + j, h, w] = x[*, c, h*r + i, w*r + j]
+
+    Shape:
+        - Input: (*, C_in, H_in, W_in), H_in and W_in divisible by r (r = downscale_factor)
+        - Output: (*, C_out, H_out, W_out), C_out = C_in * r^2, H_out = H_in / r, W_out = W_in / r
+
+    Backward: composed of reshape and permute, ops/shape.py (Reshape, Permute); the
+    gradient of pixel_unshuffle is pixel_shuffle.
+    """
     _check("pixel_unshuffle", input, downscale_factor, "downscale_factor")
     r = downscale_factor
     *batch, c, h, w = input.shape

@@ -131,7 +131,20 @@ def _window_sizes(op, input, kernel_size, stride, padding, dilation, ceil_mode, 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over each kernel_size window (stride defaults to kernel_size, padding with -inf).
     With ``return_indices=True`` also returns the flat H*W index of each max (for
-    ``max_unpool2d``)."""
+    ``max_unpool2d``).
+
+        out[n, c, i, j] = max over (a, b) < kernel_size of
+                          x[n, c, i*stride + a*dilation - padding, j*stride + b*dilation - padding]
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), indices the same shape, where
+          H_out = floor((H_in + 2*padding - dilation*(kernel_size - 1) - 1) / stride + 1)
+          (ceil instead of floor with ``ceil_mode=True``), W_out likewise.
+
+    Backward: ops/pool.py (MaxPool2d): g scatter-added to each window's argmax; the
+    window loops are in kernels/max_pool.py.
+    """
     x, unbatched = as_batched("max_pool2d", input)
     k, s, p, d = _window_sizes("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode, lambda k, d: (d * (k - 1) + 1) // 2)
     out, indices = MaxPool2d.apply(x, k, s, p, d, ceil_mode)
@@ -142,7 +155,17 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Put each value back at its ``indices`` position in a zero image (the inverse of
-    ``max_pool2d`` on the maxima). Default output size: (H - 1)*stride - 2*padding + kernel_size."""
+    ``max_pool2d`` on the maxima). Default output size: (H - 1)*stride - 2*padding + kernel_size.
+
+        out = zeros(N, C, H_out, W_out);  out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j]
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in); indices the same shape
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = (H_in - 1)*stride - 2*padding + kernel_size (or ``output_size``), W_out likewise.
+
+    Backward: ops/pool.py (MaxUnpool2d): dL/dx = g gathered at ``indices``.
+    """
     x, unbatched = as_batched("max_unpool2d", input)
     kernel_size = pair("max_unpool2d", "kernel_size", kernel_size, 1)
     stride = kernel_size if stride is None else pair("max_unpool2d", "stride", stride, 1)
@@ -160,7 +183,20 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """Mean over each window. ``count_include_pad`` counts zero padding in the divisor;
-    ``divisor_override`` replaces the divisor."""
+    ``divisor_override`` replaces the divisor.
+
+        out[n, c, i, j] = (1 / divisor) * sum over (a, b) < kernel_size of
+                          x[n, c, i*stride + a - padding, j*stride + b - padding]
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), where
+          H_out = floor((H_in + 2*padding - kernel_size) / stride + 1)
+          (ceil instead of floor with ``ceil_mode=True``), W_out likewise.
+
+    Backward: ops/pool.py (AvgPool2d): each element gets g / divisor from every window
+    that holds it; the window loops are in kernels/avg_pool.py.
+    """
     x, unbatched = as_batched("avg_pool2d", input)
     k, s, p, _ = _window_sizes("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode, lambda k, d: k // 2)
     if divisor_override is not None and divisor_override == 0:
@@ -181,14 +217,38 @@ def _adaptive_size(op, x, output_size):
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (``None`` keeps that input dim);
-    ``output_size=1`` is global average pooling."""
+    ``output_size=1`` is global average pooling.
+
+        out[n, c, i, j] = mean of x[n, c, h0:h1, w0:w1],
+        h0 = floor(i * H_in / H_out),  h1 = ceil((i + 1) * H_in / H_out)  (w0, w1 likewise)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), (H_out, W_out) = output_size.
+
+    Backward: ops/pool.py (AdaptiveAvgPool2d): g / (bin size) to each element of each
+    bin, summed; the loops are in kernels/adaptive_pool.py.
+    """
     x, unbatched = as_batched("adaptive_avg_pool2d", input)
     out = AdaptiveAvgPool2d.apply(x, _adaptive_size("adaptive_avg_pool2d", x, output_size))
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output size."""
+    """Max pooling to a fixed output size (``None`` keeps that input dim). With
+    ``return_indices=True`` also returns the flat H*W index of each max.
+
+        out[n, c, i, j] = max of x[n, c, h0:h1, w0:w1],
+        h0 = floor(i * H_in / H_out),  h1 = ceil((i + 1) * H_in / H_out)  (w0, w1 likewise)
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), (H_out, W_out) = output_size;
+          indices the same shape.
+
+    Backward: ops/pool.py (AdaptiveMaxPool2d): g scatter-added to each bin's argmax;
+    the loops are in kernels/adaptive_pool.py.
+    """
     x, unbatched = as_batched("adaptive_max_pool2d", input)
     out, indices = AdaptiveMaxPool2d.apply(x, _adaptive_size("adaptive_max_pool2d", x, output_size))
     if unbatched:

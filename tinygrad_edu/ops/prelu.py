@@ -50,7 +50,17 @@ class PReLU(Function):
 
 def prelu(input, weight):
     """``max(0, x) + weight * min(0, x)`` with ``weight`` of shape (1,) or (C,) for
-    input (N, C, *) (a 0-d or 1-d input has no channel dim: one slope only)."""
+    input (N, C, *) (a 0-d or 1-d input has no channel dim: one slope only).
+
+        y = x if x > 0 else weight[c] * x     (c the channel of x, dim 1)
+
+    Shape:
+        - Input: (*), channels at dim 1 when there are 2 or more dims
+        - Weight: (1,) or (C,)
+        - Output: (*), same shape as the input
+
+    Backward: ops/prelu.py (PReLU).
+    """
     if not isinstance(input, Tensor):
         input = Tensor(input)
     if input.array.dtype.kind not in "fc":

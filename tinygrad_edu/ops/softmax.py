@@ -84,7 +84,16 @@ def _prepare(op, input, dim, dtype):
 
 
 def softmax(input, dim=None, dtype=None, *, axis=None):
-    """e^x / sum(e^x) along ``dim``: each slice along ``dim`` becomes a probability vector."""
+    """e^x / sum(e^x) along ``dim``: each slice along ``dim`` becomes a probability vector.
+
+        s_i = e^(x_i) / sum_j e^(x_j)   (along dim)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/softmax.py (Softmax): dL/dx = s * (g - sum(g * s)).
+    """
     dim, _ = numpy_aliases("softmax", dim, False, axis)
     input, axis = _prepare("softmax", input, dim, dtype)
     if input.numel() == 0:  # nothing to normalise; max over an empty axis would fail
@@ -93,7 +102,16 @@ def softmax(input, dim=None, dtype=None, *, axis=None):
 
 
 def log_softmax(input, dim=None, dtype=None, *, axis=None):
-    """log(softmax(x)) along ``dim``, computed without forming softmax (stable)."""
+    """log(softmax(x)) along ``dim``, computed without forming softmax (stable).
+
+        z_i = x_i - log sum_j e^(x_j)   (along dim)
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/softmax.py (LogSoftmax): dL/dx = g - softmax(x) * sum(g).
+    """
     dim, _ = numpy_aliases("log_softmax", dim, False, axis)
     input, axis = _prepare("log_softmax", input, dim, dtype)
     if input.numel() == 0:

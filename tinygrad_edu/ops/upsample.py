@@ -52,6 +52,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     With ``scale_factor`` the output size is floor(H * scale_factor) and, unless
     ``recompute_scale_factor=True``, the given scale is used to map output to input
     coordinates, as PyTorch does.
+
+        nearest:   out[n, c, i, j] = x[n, c, floor(i * H_in / H_out), floor(j * W_in / W_out)]
+        bilinear:  out[n, c, i, j] = sum over the 4 nearest input pixels of
+                   (1 - |dy|)(1 - |dx|) * x[n, c, ...]   (source coordinates per align_corners)
+
+    Shape:
+        - Input: (N, C, H_in, W_in)
+        - Output: (N, C, H_out, W_out), (H_out, W_out) = size, or
+          H_out = floor(H_in * scale_factor), W_out likewise
+
+    Backward: ops/upsample.py (UpsampleNearest2d, UpsampleBilinear2d): each output
+    gradient goes back to the input pixels it was read from, with the same weights;
+    the loops are in kernels/upsample.py.
     """
     if input.ndim != 4:
         raise RuntimeError(f"interpolate: only 4-D (N, C, H, W) input is supported here, got shape {input.shape}")
