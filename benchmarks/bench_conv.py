@@ -2,7 +2,8 @@
 tinygrad_edu (NumPy and Numba kernel sets) against PyTorch CPU and against the
 machine's float32 GEMM throughput, all in one run on the same machine.
 
-    python benchmarks/bench_conv.py                 # table + benchmarks/conv_times.png
+    python benchmarks/bench_conv.py                 # table + runs/benchmarks/conv_times.png
+    python benchmarks/bench_conv.py --plot benchmarks/conv_times.png   # update the committed figure
     python benchmarks/bench_conv.py --repeats 15 --only conv2d
     python benchmarks/bench_conv.py --threads 1 --plot ''   # one BLAS/OpenMP/Numba thread
     python benchmarks/bench_conv.py --column-mib 4 --plot ''  # smaller im2col batch slices
@@ -28,6 +29,8 @@ import sys
 import time
 
 import machine_info  # benchmarks/machine_info.py, beside this script
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repository
 
 CASES = {
     # name: (input shape, weight shape, kwargs, description)
@@ -133,17 +136,22 @@ def _timed(fn):
     return time.perf_counter() - t0
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser():
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--repeats", type=int, default=5, help="timed steps per round (after one warm-up step)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of timing, each a fresh process per case")
-    parser.add_argument("--plot", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_times.png"),
-                        help="where to save the plot ('' for none)")
+    # by default into the ignored runs/ folder: a run never overwrites the committed figure
+    parser.add_argument("--plot", default=os.path.join(ROOT, "runs", "benchmarks", "conv_times.png"),
+                        help="where to save the plot ('' for none; default: runs/benchmarks/conv_times.png)")
     parser.add_argument("--column-mib", type=float, help="im2col columns per batch slice (ops/conv.py COLUMN_BYTES), MiB")
     parser.add_argument("--threads", type=int, help="threads for BLAS, OpenMP (PyTorch) and Numba (default: all cores)")
     parser.add_argument("--only", nargs="+", choices=list(CASES), help="run only these ops")
     parser.add_argument("--case", nargs=4, metavar=("FRAMEWORK", "OP", "REPEATS", "MEASURE"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = build_parser().parse_args()
     if args.case:
         return run_case(args.case[0], args.case[1], int(args.case[2]), args.case[3])
 
@@ -243,6 +251,7 @@ def main():
                      f"median of {args.rounds}x{args.repeats})", fontsize=10)
         ax.legend()
         fig.tight_layout()
+        os.makedirs(os.path.dirname(os.path.abspath(args.plot)), exist_ok=True)
         fig.savefig(args.plot, dpi=120)
         print(f"\nplot: {args.plot}")
     except ImportError:

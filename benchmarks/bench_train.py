@@ -1,5 +1,5 @@
 """Training targets of the course models: ``tinygrad-edu train mlp`` and ``... cnn`` with
-their default settings, timed end to end, against the targets of issue 4:
+their default settings, timed end to end, against the targets of issue 4.
 
     MLP >= 97% and CNN >= 98% test accuracy on the digits' held-out 20%, each < 60 s on 2 CPU cores.
 
@@ -104,14 +104,18 @@ def run_one(prefix, shown, model, seed, out, cores, threads):
                 total=int(acc.group(3)), epochs=int(trained.group(1)), train_s=float(trained.group(2)))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser():
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--models", nargs="+", choices=sorted(TARGETS), default=["mlp", "cnn"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--cores", type=int, default=2, help="CPUs to pin each training to (0: no pinning; default 2)")
     parser.add_argument("--threads", type=int, default=None, help="BLAS / OpenMP / Numba threads (default: --cores)")
     parser.add_argument("--out", default=None, help="folder for the runs' outputs (default: a temporary folder)")
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = build_parser().parse_args()
 
     print(f"machine: {machine()}")
     print(f"load average before: {load_average()}")

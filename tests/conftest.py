@@ -4,6 +4,14 @@ Profiles (chosen with the environment variable HYPOTHESIS_PROFILE):
 - ``dev`` (default): more examples, for local work;
 - ``ci``: fewer examples, derandomized, no deadline - what .ci/run uses (and the
   default when the ``CI`` environment variable is set).
+
+Default device: ``TINYGRAD_EDU_DEVICE=cuda`` (or ``pytest --device cuda``) runs every test
+with the GPU as the default device (``tge.set_default_device``): creation functions and
+new layers' parameters land there, so the ops and layers under test run on CuPy. Where
+CUDA is not usable every test is skipped, with the reason. ``--device strict`` does the
+same with the strict test array (tests/strict_array.py), the GPU's stand-in on a machine
+without one. Tests that hand NumPy arrays to ``Tensor(...)`` still run on the CPU, as in
+PyTorch, where ``torch.from_numpy`` ignores the default device.
 """
 import os
 
@@ -11,11 +19,86 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tinygrad_edu.exercises.manifest import DEFAULT_MANIFEST, load_manifest, test_marks
+
 settings.register_profile(
     "ci", max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+DEVICE_ENV = "TINYGRAD_EDU_DEVICE"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default=None,
+                     help=f"default device of the whole suite: cpu, cuda, cuda:N or strict (also ${DEVICE_ENV})")
+
+
+def suite_device(config):
+    """The default device the suite runs on (None: the CPU)."""
+    device = config.getoption("--device") or os.environ.get(DEVICE_ENV, "").strip() or None
+    return None if device == "cpu" else device
+
+
+def pytest_report_header(config):
+    device = suite_device(config)
+    return f"tinygrad_edu default device: {device or 'cpu'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that exercises/tasks.toml lists for each task (so that ``pytest -m task2_3``
+    selects a task's public tests), and skip everything, with the reason, when the suite's
+    device is CUDA and CUDA is not usable here."""
+    if DEFAULT_MANIFEST.exists():
+        marks = test_marks(load_manifest(DEFAULT_MANIFEST))
+        for item in items:
+            for mark in marks.get(item.nodeid.split("[")[0], ()):
+                item.add_marker(getattr(pytest.mark, mark))
+    device = suite_device(config)
+    if device is None or not device.startswith("cuda"):
+        return
+    import tinygrad_edu as tge
+
+    if not tge.cuda.is_available():
+        skip = pytest.mark.skip(reason=f"default device {device} ({DEVICE_ENV}): CUDA is not usable here: "
+                                       f"{tge.cuda.unavailable_reason()}")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _default_device(request):
+    """Make the suite's device (``--device`` / TINYGRAD_EDU_DEVICE) the default for each test."""
+    device = suite_device(request.config)
+    if device is None:
+        yield
+        return
+    import tinygrad_edu as tge
+    from tinygrad_edu import backend
+
+    registered = None
+    if device == "strict" and not any(d == "strict" for _, d in backend._NAMESPACES.values()):
+        from tests.strict_array import StrictArray, strict_xp
+
+        backend.register_namespace(StrictArray, strict_xp, "strict")
+        registered = StrictArray
+    tge.set_default_device(device)
+    yield
+    tge.set_default_device(None)
+    if registered is not None and registered in backend._NAMESPACES:
+        backend.unregister_namespace(registered)
+
+
+@pytest.fixture(autouse=True)
+def _isolate_cuda_probe():
+    """Tests that fake a broken CuPy reset tge.cuda's cached probe; put it back afterwards."""
+    from tinygrad_edu import cuda
+
+    saved = cuda._device_count, cuda._reason
+    yield
+    cuda._device_count, cuda._reason = saved
 
 
 @pytest.fixture(autouse=True)

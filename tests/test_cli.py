@@ -44,7 +44,7 @@ def test_the_table_shows_shapes_errors_and_results(capsys):
     assert first + ")" == "(" + second  # the two vectors of a dot product have one shape
     error = float(relu.split()[-2])
     assert 0 <= error < 1e-6
-    assert "2 passed, 0 failed of 2 ops (seed 0" in out
+    assert "2 passed, 0 failed of 2 ops (6 shape draws; seed 0" in out
 
 
 def test_a_family_name_selects_all_its_variants(capsys):
@@ -82,10 +82,84 @@ def test_unknown_op_exits_2_with_close_matches(capsys):
     assert code == 2 and "unknown op 'zzzz'" in err
 
 
-def test_a_command_is_required(capsys):
+def test_no_arguments_prints_the_help(capsys):
+    assert main([]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: tinygrad-edu") and "gradcheck" in out and "train" in out and err == ""
+
+
+def test_version(capsys):
+    from tinygrad_edu import __version__
+
     with pytest.raises(SystemExit) as exit_:
-        main([])
-    assert exit_.value.code == 2
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tinygrad-edu {__version__}"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["gradcheck", "--help"], ["train", "--help"]])
+def test_help_texts_render_cleanly(capsys, argv):
+    with pytest.raises(SystemExit):
+        main(argv)
+    out = capsys.readouterr().out
+    assert "%%" not in out and "%(" not in out
+    # every description/help sentence is complete: none ends in ':' or a dangling word
+    text = " ".join(out.split())
+    assert ": --" not in text and not text.rstrip().endswith((":", ",", " with", " and"))
+
+
+def _shape_rows(out, name):
+    rows = [line for line in out.splitlines() if line.split(" ", 1)[0] == name]
+    return [eval(line[len(name):].rsplit(None, 2)[0].strip() + ",") for line in rows]  # noqa: S307 - our own output
+
+
+def test_several_shapes_per_op_cover_the_cases(capsys):
+    for seed in (0, 1, 2):
+        code, out, _ = run(capsys, "--seed", str(seed), "matmul", "add", "mul")
+        assert code == 0
+        matmul = _shape_rows(out, "matmul")
+        assert len(matmul) == 3 and len(set(matmul)) == 3
+        assert any(a[0] == a[1] for a, _ in matmul) and any(a[0] != a[1] or b[0] != b[1] for a, b in matmul)
+        for name in ("add", "mul"):
+            pairs = _shape_rows(out, name)
+            assert len(pairs) == 3
+            assert any(len(a) != len(b) for a, b in pairs), f"{name}: no draw broadcasts over leading dims"
+            assert any(1 in a + b for a, b in pairs), f"{name}: no draw has a size-1 dim"
+
+
+def test_draws_option(capsys):
+    code, out, _ = run(capsys, "--draws", "1", "relu", "exp")
+    assert code == 0 and "2 passed, 0 failed of 2 ops (2 shape draws" in out
+    code, _, err = run(capsys, "--draws", "0", "relu")
+    assert code == 2 and "--draws must be at least 1" in err
+
+
+def test_checks_the_kernels_users_run(monkeypatch, capsys):
+    from tinygrad_edu import kernels
+
+    seen = []
+
+    def relu_recording_kernels(x):
+        seen.append(kernels.current())
+        return x.relu()
+
+    _replace(monkeypatch, "relu", relu_recording_kernels)
+    default = kernels.current()
+    code, out, _ = run(capsys, "relu", "--draws", "1")
+    assert code == 0 and set(seen) == {default} and f"{default} kernels" in out
+    seen.clear()
+    code, out, _ = run(capsys, "relu", "--draws", "1", "--kernels", "numpy")
+    assert code == 0 and set(seen) == {"numpy"} and "numpy kernels" in out
+    assert kernels.current() == default  # restored
+
+
+def test_piping_into_head_ends_quietly(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = f"{sys.executable} -m tinygrad_edu gradcheck --list --draws 1 | head -n 1; " \
+          f"{sys.executable} -m tinygrad_edu gradcheck relu exp sum mean --draws 3 | head -n 2"
+    result = subprocess.run(["bash", "-c", cmd], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.stderr == "", result.stderr
+    assert len(result.stdout.splitlines()) == 3
 
 
 class ReluWrongBackward(Function):
@@ -111,14 +185,14 @@ def test_a_wrong_backward_fails_with_a_report(monkeypatch, capsys):
     assert code == 1
     relu = next(line for line in out.splitlines() if line.startswith("relu "))
     assert relu.endswith("FAIL") and float(relu.split()[-2]) > 0.1
-    assert "FAIL relu:" in out and "Jacobian mismatch for output 0 with respect to input 0" in out
+    assert "\nFAIL relu (" in out and "Jacobian mismatch for output 0 with respect to input 0" in out
     assert "1 passed, 1 failed of 2 ops" in out
 
 
 def test_a_wrong_backward_fails_in_fast_mode_too(monkeypatch, capsys):
     _replace(monkeypatch, "relu", ReluWrongBackward.apply)
     code, out, _ = run(capsys, "relu", "--fast", "--seed", "1")
-    assert code == 1 and "FAIL relu:" in out
+    assert code == 1 and "\nFAIL relu (" in out
 
 
 def test_an_op_that_raises_is_an_error_not_a_crash(monkeypatch, capsys):
@@ -128,7 +202,7 @@ def test_an_op_that_raises_is_an_error_not_a_crash(monkeypatch, capsys):
     _replace(monkeypatch, "relu", broken)
     code, out, _ = run(capsys, "relu", "exp")
     assert code == 1
-    assert "ERROR relu:\nNotImplementedError: relu is being written" in out
+    assert "):\nNotImplementedError: relu is being written" in out and "\nERROR relu (" in out
     assert "1 passed, 1 failed of 2 ops" in out
 
 

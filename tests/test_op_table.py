@@ -40,6 +40,9 @@ REQUIRED = """
     conv_transpose2d:stride2_output_padding conv_transpose2d:groups conv1d
     max_pool2d avg_pool2d:ceil_no_pad_count adaptive_avg_pool2d adaptive_max_pool2d max_unpool2d
     interpolate:nearest interpolate:bilinear interpolate:bilinear_align_corners
+    einsum sort topk cumsum cumprod prod tril triu diag outer bmm baddbmm vector_norm linalg_norm
+    gather scatter scatter_add index_select take_along_dim unfold unfold_im2col fold_col2im
+    normalize cosine_similarity pairwise_distance scaled_dot_product_attention
 """.split()
 
 

@@ -1,6 +1,8 @@
 """``tinygrad-edu train``: smoke runs on a few batches, the files it writes, and the
 checkpoint loading back into a fresh model."""
 import argparse
+import os
+import time
 
 import numpy as np
 import pytest
@@ -104,3 +106,47 @@ def test_wired_into_the_tinygrad_edu_command(tmp_path, capsys):
                                           "--out", str(tmp_path), "--no-progress"])
     assert cli.main(["train", "mlp", "--epochs", "1", "--max-batches", "1", "--out", str(tmp_path), "--no-progress"]) == 0
     assert args.run is run_train
+
+
+def test_a_bad_out_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    for out in (blocker, blocker / "sub"):
+        start = time.perf_counter()
+        assert run_train(parse("mlp", "--epochs", "1", "--out", str(out), "--no-progress")) == 2
+        assert time.perf_counter() - start < 5  # refused up front: nothing was trained
+        captured = capsys.readouterr()
+        assert "--out" in captured.err and "training" not in captured.out
+
+
+def test_a_failing_save_falls_back_to_a_temporary_folder(tmp_path, capsys, monkeypatch):
+    from tinygrad_edu import train_cli
+
+    real_save = train_cli.save
+    calls = []
+
+    def save_failing_once(obj, path):
+        calls.append(path)
+        if len(calls) == 1:
+            raise PermissionError(13, "Permission denied")
+        return real_save(obj, path)
+
+    monkeypatch.setattr(train_cli, "save", save_failing_once)
+    result = train_model(parse("mlp", "--epochs", "1", "--max-batches", "1", "--out", str(tmp_path / "run"),
+                               "--no-progress"))
+    assert os.path.exists(result.checkpoint) and not result.checkpoint.startswith(str(tmp_path))
+    assert "saving into" in capsys.readouterr().err
+
+
+def test_the_summary_says_which_loss_is_which(tmp_path, capsys):
+    result = train_model(smoke("mlp", tmp_path))
+    out = capsys.readouterr().out
+    assert "cross-entropy with label smoothing 0.1" in out
+    # the test loss is the label-smoothed loss, like the validation loss it is printed next to
+    from tinygrad_edu.nn.loss import CrossEntropyLoss
+    from tinygrad_edu.train import evaluate
+    from tinygrad_edu.train_cli import digits_loaders
+
+    test_loader = digits_loaders(256)[2]
+    smoothed, _ = evaluate(result.model, test_loader, CrossEntropyLoss(label_smoothing=0.1))
+    assert abs(result.test_loss - smoothed) < 1e-9

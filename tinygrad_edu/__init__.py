@@ -11,7 +11,8 @@ The API mirrors PyTorch's::
 import numpy as _np
 
 from . import backend
-from .backend import device
+from . import cuda
+from .backend import device, get_default_device, set_default_device
 from .tensor import Tensor
 from .creation import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
@@ -19,7 +20,9 @@ from .creation import (
     tensor, zeros, zeros_like,
 )
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 from . import autograd
 from .ops.elementwise import (
     abs, add, arctan, atan, clamp, clip, cos, div, exp, log, maximum, minimum, mul, neg, pow,
@@ -41,12 +44,26 @@ from .ops.softmax import log_softmax, softmax
 from .ops.activation import relu, relu_, selu, selu_
 from .ops.loss import binary_cross_entropy_with_logits
 from .ops.convert import clone
+from .ops.compare import allclose, equal, isclose
+from .ops.einsum import einsum
+from .ops.sort import argsort, sort, topk
+from .ops.scan import cumprod, cumsum, prod
+from .ops.gather import gather, index_select, scatter, scatter_add, take_along_dim
+from .ops.linalg import baddbmm, diag, outer, tril, triu
+from . import linalg
 from . import nn
 from . import optim
 from . import data
+from . import utils
+from . import cuda
 from .serialization import load, load_safetensors, save, save_safetensors
+from .threads import get_num_threads, set_num_threads
 from . import kernels, models
 from .train import History, evaluate, fit
+# names real PyTorch programs use; each module says what it does (mostly: nothing) here
+from . import accelerator, amp, backends
+from .amp import autocast
+from .memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from . import viz
 
 # dtypes: NumPy dtypes under PyTorch's names (t.dtype == tge.float32)

@@ -15,20 +15,23 @@ no op leaks to host NumPy.
 """
 import numpy as np
 
+from . import cuda as _cuda
+
 # array type -> (namespace module, device type)
 _NAMESPACES = {np.ndarray: (np, "cpu")}
-# device type -> namespace module
+# device type -> namespace module, for registered types other than CUDA (whose module
+# comes from tge.cuda, after its probe says CUDA works)
 _DEVICE_NAMESPACES = {"cpu": np}
 
-try:  # CuPy is optional: the GPU extra installs it.
+try:  # CuPy is optional (the GPU extra). A CuPy array can only exist if this import works.
     import cupy as _cupy
 
     _NAMESPACES[_cupy.ndarray] = (_cupy, "cuda")
-    _DEVICE_NAMESPACES["cuda"] = _cupy
-except Exception:  # ImportError, or a CuPy that cannot find a CUDA driver
+except Exception:  # ImportError, or a broken install: tge.cuda.is_available() says why
     _cupy = None
 
 default_float_dtype = np.dtype(np.float32)
+default_device = None  # where creation functions put new tensors: None is the CPU
 
 
 def register_namespace(array_type, xp, device_type):
@@ -40,9 +43,12 @@ def register_namespace(array_type, xp, device_type):
 
 def unregister_namespace(array_type):
     """Forget an array type registered with :func:`register_namespace`."""
+    global default_device
     xp, device_type = _NAMESPACES.pop(array_type)
     if not any(d == device_type for _, d in _NAMESPACES.values()):
         _DEVICE_NAMESPACES.pop(device_type, None)
+        if default_device is not None and default_device.type == device_type:
+            default_device = None
 
 
 def get_array_module(*arrays):
@@ -61,13 +67,19 @@ def is_array(obj):
 
 
 def cuda_available():
-    return _cupy is not None
+    """True when CUDA works through CuPy (``tge.cuda.is_available()``)."""
+    return _cuda.is_available()
 
 
 class device:
-    """Where a tensor's data lives: ``device("cpu")`` or ``device("cuda:0")``.
+    """Where a tensor's data lives: ``device("cpu")``, ``device("cuda")``, ``device("cuda:1")``,
+    ``device("cuda", 1)``.
 
     Compares equal to its string form, so ``t.device == "cpu"`` works as in PyTorch.
+    Making a ``device("cuda")`` object needs no GPU (as in PyTorch); putting data there
+    does. Deliberate difference: ``device("cuda")`` means ``cuda:0`` (PyTorch leaves its
+    index unset, "the current device"), so ``t.device == "cuda"`` is True for a tensor
+    on ``cuda:0``.
     """
 
     __slots__ = ("type", "index")
@@ -75,15 +87,23 @@ class device:
     def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
+        elif not isinstance(type, str):
+            raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {type!r}")
         elif ":" in type:
             type, idx = type.split(":", 1)
+            if not idx.isdigit():
+                raise RuntimeError(f"device: invalid device string {type + ':' + idx!r}; expected e.g. 'cuda:0'")
             index = int(idx)
-        if type not in _DEVICE_NAMESPACES:
-            known = ", ".join(sorted(_DEVICE_NAMESPACES))
-            hint = " (CuPy is not installed: pip install 'tinygrad_edu[gpu]')" if type == "cuda" else ""
-            raise RuntimeError(f"device: unknown or unavailable device type {type!r}{hint}; available: {known}")
+        if type != "cuda" and type not in _DEVICE_NAMESPACES:
+            known = ", ".join(sorted(set(_DEVICE_NAMESPACES) | {"cuda"}))
+            raise RuntimeError(
+                f"device: unknown or unavailable device type {type!r}: expected one of {known} "
+                "at the start of the device string"
+            )
+        if type == "cpu" and index not in (None, 0):
+            raise RuntimeError(f"device: the CPU has no index {index} (use 'cpu')")
         self.type = type
-        self.index = index if index is not None else (0 if type != "cpu" else None)
+        self.index = None if type == "cpu" else (0 if index is None else int(index))
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -113,13 +133,39 @@ def device_of(array):
     return device(entry[1])
 
 
+def set_default_device(dev):
+    """Make creation functions (``zeros``, ``randn``, ``tensor``, layers' parameters...)
+    put new tensors on ``dev`` unless given ``device=`` (``torch.set_default_device``).
+    ``None`` or ``"cpu"`` restores the CPU. Checks at once that the device works."""
+    global default_device
+    if dev is None or device(dev).type == "cpu":
+        default_device = None
+        return
+    dev = device(dev)
+    namespace_for_device(dev)  # a clear error now, not at the first tensor
+    default_device = dev
+
+
+def get_default_device():
+    """The device new tensors go to by default (``torch.get_default_device``)."""
+    return default_device or device("cpu")
+
+
 def namespace_for_device(dev):
-    """The array namespace that creates arrays on device ``dev``."""
-    return _DEVICE_NAMESPACES[device(dev).type]
+    """The array namespace that creates arrays on device ``dev``; a clear RuntimeError
+    when ``dev`` is CUDA and CUDA does not work here (see ``tge.cuda``)."""
+    dev = device(dev)
+    if dev.type == "cuda":
+        return _cuda._require(dev.index)
+    return _DEVICE_NAMESPACES[dev.type]
 
 
 def to_device(array, dev):
-    """Copy ``array`` to device ``dev`` (no copy when it is already there)."""
+    """Copy ``array`` to device ``dev`` (no copy when it is already there).
+
+    Every transfer goes through here and is explicit: host -> device with
+    ``xp.asarray`` of a host array, device -> host with :func:`to_numpy`, and one CUDA
+    device to another with a copy made under the target device."""
     dev = device(dev)
     if device_of(array) == dev:
         return array
@@ -128,6 +174,8 @@ def to_device(array, dev):
     xp = namespace_for_device(dev)
     if dev.type == "cuda":
         with xp.cuda.Device(dev.index):
+            if isinstance(array, xp.ndarray):  # on another GPU: a device-to-device copy
+                return array.copy()
             return xp.asarray(to_numpy(array))
     return xp.asarray(to_numpy(array))
 

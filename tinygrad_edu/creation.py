@@ -21,8 +21,14 @@ def _shape(size):
     return size
 
 
+def _device(device):
+    """``device``, or the default device (``tge.set_default_device``) when it is None."""
+    return backend.default_device if device is None else device
+
+
 def _finish(array, device, requires_grad):
-    """Move a host array to ``device`` and wrap it as a leaf tensor."""
+    """Move an array to ``device`` (the default device when None) and wrap it as a leaf tensor."""
+    device = _device(device)
     if device is not None:
         array = backend.to_device(array, device)
     t = Tensor._wrap(array)
@@ -32,7 +38,8 @@ def _finish(array, device, requires_grad):
 
 
 def _on(device):
-    """The array namespace that creates arrays directly on ``device``."""
+    """The array namespace that creates arrays directly on ``device`` (no host copy)."""
+    device = _device(device)
     return np if device is None else backend.namespace_for_device(device)
 
 

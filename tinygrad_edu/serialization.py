@@ -228,21 +228,26 @@ def load(f, map_location=None, weights_only=True):
         return _load(file, name, device)
 
 
+_ZIP_MAGIC = b"PK\x03\x04"  # an .npz is a zip archive
+
+
 def _load(file, name, device):
+    start = file.tell()
+    head = file.read(len(_ZIP_MAGIC))
+    file.seek(start)
+    if not head:
+        raise CheckpointError(f"load: {name} is empty, not a readable tinygrad_edu checkpoint (truncated or corrupted?)")
+    if head != _ZIP_MAGIC:  # a pickle, a .npy, text, ...: decided here, before NumPy reads (and advises) anything
+        raise CheckpointError(f"load: {name} is not a tinygrad_edu checkpoint (a file written by tge.save)")
     try:
         archive = np.load(file, allow_pickle=False)
     except Exception as e:  # BadZipFile (truncated), ValueError (not an npz), EOFError (empty) ...
         raise CheckpointError(
             f"load: {name} is not a readable tinygrad_edu checkpoint (truncated or corrupted?): {type(e).__name__}: {e}"
         ) from e
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise CheckpointError(f"load: {name} holds a single .npy array, not a tinygrad_edu checkpoint (.npz written by tge.save)")
     with archive:
         if META_KEY not in archive.files:
-            raise CheckpointError(
-                f"load: {name} is an .npz file but not a tinygrad_edu checkpoint (no {META_KEY!r} entry; it has "
-                f"{sorted(archive.files)[:5]}); was it written by tge.save?"
-            )
+            raise CheckpointError(f"load: {name} is not a tinygrad_edu checkpoint (a file written by tge.save)")
         try:
             meta = json.loads(archive[META_KEY].tobytes().decode("utf-8"))
         except Exception as e:

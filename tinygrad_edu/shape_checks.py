@@ -64,3 +64,15 @@ def as_batched(op, input):
     if input.ndim == 3:
         return input.reshape(1, *input.shape), True
     raise RuntimeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+
+
+def numpy_aliases(op, dim, keepdim, axis=None, keepdims=None):
+    """PyTorch accepts NumPy's names for two arguments: ``axis`` for ``dim`` and
+    ``keepdims`` for ``keepdim`` (``x.sum(axis=0, keepdims=True)``). Returns (dim, keepdim)."""
+    if axis is not None:
+        if dim is not None and dim != ():
+            raise TypeError(f"{op}: got both dim={dim!r} and its NumPy alias axis={axis!r}; give one")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, keepdim

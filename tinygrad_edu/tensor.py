@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 
 from . import backend
+from . import memory_format as memory_formats
 from .shape_checks import normalize_dim
 
 _PYTHON_TYPES = (bool, int, float)
@@ -87,17 +88,24 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array):
-        """Fast constructor for op results: wrap an array, no checks, no copy."""
+        """Fast constructor for op results: wrap an array, no copy. The one check: a NumPy
+        scalar (what NumPy reductions to 0-d give) becomes a 0-d array, so a tensor's
+        data is always an array of its namespace. The other attributes keep their
+        class-level defaults below until something sets them."""
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
         t = cls.__new__(cls)
         t.array = array
-        t.grad = None
-        t.grad_fn = None
-        t._requires_grad = False
-        t._output_nr = 0
         t._version = VersionCounter()
         t._hooks = []
-        t._accumulator_ref = None
         return t
+
+    # What a new tensor starts with (``__init__`` sets them too; ``_wrap`` relies on these).
+    grad = None
+    grad_fn = None
+    _requires_grad = False
+    _output_nr = 0
+    _accumulator_ref = None
 
     # ----------------------------------------------------------------- properties
     @property
@@ -259,15 +267,20 @@ class Tensor:
         """A copy of the data that stays in the graph (gradient flows back unchanged)."""
         return convert.clone(self)
 
-    def contiguous(self):
+    def contiguous(self, memory_format=memory_formats.contiguous_format):
         """``self`` if its data is C-contiguous, else a contiguous copy (in the graph), as
-        in PyTorch: the copy no longer shares memory with ``self``."""
+        in PyTorch: the copy no longer shares memory with ``self``. ``memory_format`` is
+        accepted and changes no layout (see ``memory_format.py``)."""
+        memory_formats.check("contiguous", memory_format)
         return self if self.array.flags.c_contiguous else self.clone()
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``; differentiable.
+        ``non_blocking`` and ``memory_format`` are accepted and have no effect here."""
         dev, dtype = None, kwargs.pop("dtype", None)
         dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        memory_formats.check("to", kwargs.pop("memory_format", memory_formats.preserve_format))
         if kwargs:
             raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
@@ -617,11 +630,11 @@ class Tensor:
     def isfinite(self):
         return compare.isfinite(self)
 
-    def any(self, dim=None, keepdim=False):
-        return compare.any(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return compare.any(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def all(self, dim=None, keepdim=False):
-        return compare.all(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return compare.all(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def relu(self):
         return activation.relu(self)
@@ -629,48 +642,49 @@ class Tensor:
     def relu_(self):
         return activation.relu_(self)
 
-    def softmax(self, dim, dtype=None):
-        return softmax.softmax(self, dim, dtype=dtype)
+    def softmax(self, dim=None, dtype=None, *, axis=None):
+        return softmax.softmax(self, dim, dtype=dtype, axis=axis)
 
-    def log_softmax(self, dim, dtype=None):
-        return softmax.log_softmax(self, dim, dtype=dtype)
+    def log_softmax(self, dim=None, dtype=None, *, axis=None):
+        return softmax.log_softmax(self, dim, dtype=dtype, axis=axis)
 
     # --------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        return reduce.sum(self, dim, keepdim, dtype=dtype)
+    # (``axis=`` and ``keepdims=`` are NumPy's names, which PyTorch accepts too)
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        return reduce.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        return reduce.mean(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+        return reduce.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return reduce.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return reduce.var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return reduce.std(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return reduce.std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False):
-        return reduce.max(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduce.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False):
-        return reduce.min(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduce.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amax(self, dim=(), keepdim=False):
-        return reduce.amax(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return reduce.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amin(self, dim=(), keepdim=False):
-        return reduce.amin(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return reduce.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def logsumexp(self, dim, keepdim=False):
-        return reduce.logsumexp(self, dim, keepdim)
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduce.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmax(self, dim=None, keepdim=False):
-        return reduce.argmax(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduce.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False):
-        return reduce.argmin(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduce.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def norm(self, p=2, dim=None, keepdim=False):
-        return reduce.norm(self, p, dim, keepdim)
+    def norm(self, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return reduce.norm(self, p, dim, keepdim, axis=axis, keepdims=keepdims)
 
     # ---------------------------------------------------------------- matmul
     def matmul(self, other):
@@ -770,6 +784,225 @@ class Tensor:
         return inplace.uniform_(self, a, b, generator)
 
 
+    # =================================================================== parity block
+    # PyTorch's everyday Tensor API beyond the core (issue 12): device flags, format
+    # specs, ``type``, ``new_*``, and methods bound to the op families in ops/einsum.py,
+    # ops/sort.py, ops/scan.py, ops/gather.py, ops/linalg.py and ops/compare.py, then
+    # the in-place twins of the elementwise ops (all through ``inplace.apply_inplace``,
+    # which bumps the version counter and records the op in the graph).
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def is_xpu(self):
+        return False  # no Intel GPU backend here
+
+    @property
+    def is_mps(self):
+        return False  # no Apple GPU backend here
+
+    def __format__(self, format_spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as PyTorch does; other tensors
+        accept only the empty spec (``f"{t}"`` is ``str(t)``)."""
+        if self.ndim == 0:
+            return format(self.item(), format_spec)
+        return object.__format__(self, format_spec)
+
+    def type(self, dtype=None):
+        """``t.type()``: PyTorch's type name (``'torch.FloatTensor'``, kept for scripts that
+        compare it); ``t.type(dtype)``: ``t.to(dtype)`` (a name like ``'torch.DoubleTensor'``
+        is accepted too)."""
+        if dtype is None:
+            prefix = "torch." if self.is_cpu else "torch.cuda."
+            return prefix + _TYPE_NAMES.get(self.dtype.name, self.dtype.name) + "Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            dtype = np.dtype(names[dtype.rsplit(".", 1)[-1][: -len("Tensor")]])
+        return self.to(dtype)
+
+    def is_contiguous(self, memory_format=None):
+        """True when the elements lie in memory in row-major order without gaps."""
+        return bool(self.array.flags.c_contiguous)
+
+    def _new(self, maker, size, dtype, device, requires_grad, *args):
+        """``maker(size, *args)`` with this tensor's dtype and device unless given (``new_*``)."""
+        dtype = self.dtype if dtype is None else dtype
+        device = self.device if device is None else device
+        return maker(_shape_args(size), *args, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+        return self._new(creation.zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(creation.ones, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(creation.empty, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._new(creation.full, (size,), dtype, device, requires_grad, fill_value)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` as a new leaf, with this tensor's dtype and device unless given."""
+        return creation.tensor(data, dtype=self.dtype if dtype is None else dtype,
+                               device=self.device if device is None else device, requires_grad=requires_grad)
+
+    # ordering, scans, products
+    def sort(self, dim=-1, descending=False, stable=False):
+        return sort_ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return sort_ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return sort_ops.topk(self, k, dim, largest, sorted)
+
+    def cumsum(self, dim=None, *, dtype=None, axis=None):
+        return scan.cumsum(self, dim, dtype=dtype, axis=axis)
+
+    def cumprod(self, dim=None, *, dtype=None, axis=None):
+        return scan.cumprod(self, dim, dtype=dtype, axis=axis)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return scan.prod(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    # matrices
+    def tril(self, diagonal=0):
+        return linalg.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return linalg.triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return linalg.diag(self, diagonal)
+
+    def outer(self, vec2):
+        return linalg.outer(self, vec2)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    # reading and writing at indices
+    def gather(self, dim, index):
+        return gather_ops.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return gather_ops.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return gather_ops.scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        def write(s, src):
+            return gather_ops.scatter(s, dim, index, src, value=value, reduce=reduce)
+
+        return inplace.apply_inplace("scatter_", self, write, src, keep_old=False)  # Scatter saves only the index
+
+    def scatter_add_(self, dim, index, src):
+        return inplace.apply_inplace("scatter_add_", self, lambda s, src: gather_ops.scatter_add(s, dim, index, src),
+                                     src, keep_old=False)
+
+    def index_select(self, dim, index):
+        return gather_ops.index_select(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return gather_ops.take_along_dim(self, indices, dim)
+
+    def unfold(self, dimension, size, step):
+        return gather_ops.unfold(self, dimension, size, step)
+
+    # comparisons
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return compare.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return compare.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return compare.equal(self, other)
+
+    # in-place twins of elementwise ops (``x.exp_()`` is ``x = x.exp()`` written into x)
+    def abs_(self):
+        return inplace.apply_inplace("abs_", self, elementwise.abs)
+
+    absolute_ = abs_
+
+    def neg_(self):
+        return inplace.apply_inplace("neg_", self, elementwise.neg, keep_old=False)
+
+    negative_ = neg_
+
+    def exp_(self):
+        return inplace.apply_inplace("exp_", self, elementwise.exp)
+
+    def log_(self):
+        return inplace.apply_inplace("log_", self, elementwise.log)
+
+    def sqrt_(self):
+        return inplace.apply_inplace("sqrt_", self, elementwise.sqrt)
+
+    def rsqrt_(self):
+        return inplace.apply_inplace("rsqrt_", self, elementwise.rsqrt)
+
+    def sin_(self):
+        return inplace.apply_inplace("sin_", self, elementwise.sin)
+
+    def cos_(self):
+        return inplace.apply_inplace("cos_", self, elementwise.cos)
+
+    def tanh_(self):
+        return inplace.apply_inplace("tanh_", self, elementwise.tanh)
+
+    def sigmoid_(self):
+        return inplace.apply_inplace("sigmoid_", self, elementwise.sigmoid)
+
+    def atan_(self):
+        return inplace.apply_inplace("atan_", self, elementwise.atan)
+
+    arctan_ = atan_
+
+    def square_(self):
+        return inplace.apply_inplace("square_", self, lambda s: elementwise.mul(s, s))
+
+    def reciprocal_(self):
+        return inplace.apply_inplace("reciprocal_", self, lambda s: elementwise.div(1.0, s))
+
+    def pow_(self, exponent):
+        return inplace.apply_inplace("pow_", self, elementwise.pow, exponent)
+
+    def sign_(self):
+        return inplace.apply_inplace("sign_", self, compare.sign, keep_old=False)
+
+    def floor_(self):
+        return inplace.apply_inplace("floor_", self, compare.floor, keep_old=False)
+
+    def ceil_(self):
+        return inplace.apply_inplace("ceil_", self, compare.ceil, keep_old=False)
+
+    def round_(self):
+        return inplace.apply_inplace("round_", self, compare.round, keep_old=False)
+
+    def remainder_(self, other):
+        return inplace.apply_inplace("remainder_", self, elementwise.remainder, other)
+
+    def masked_fill_(self, mask, value):
+        return inplace.apply_inplace("masked_fill_", self, lambda s: elementwise.masked_fill(s, mask, value),
+                                     keep_old=False)  # Where saves only the mask
+
+    def tril_(self, diagonal=0):
+        return inplace.apply_inplace("tril_", self, lambda s: linalg.tril(s, diagonal), keep_old=False)
+
+    def triu_(self, diagonal=0):
+        return inplace.apply_inplace("triu_", self, lambda s: linalg.triu(s, diagonal), keep_old=False)
+    # ============================================================ end of parity block
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 class _RemovableHandle:
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -819,8 +1052,13 @@ from .ops import (  # noqa: E402
     elementwise,
     index,
     inplace,
+    linalg,
     matmul,
     reduce,
+    scan,
     softmax,
 )
 from .ops import shape as shape_ops  # noqa: E402
+from .ops import gather as gather_ops  # noqa: E402
+from .ops import sort as sort_ops  # noqa: E402
+from . import creation  # noqa: E402

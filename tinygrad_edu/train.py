@@ -110,7 +110,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, metrics=("accuracy",), de
             totals[name] += fn(logits.detach(), y) * n
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(_postfix(total_loss / seen, {k: v / seen for k, v in totals.items()}), refresh=False)
+            _show(bar, _postfix(total_loss / seen, {k: v / seen for k, v in totals.items()}))
     if seen == 0:
         raise ValueError("fit: the training loader gave no batches")
     return total_loss / seen, {name: value / seen for name, value in totals.items()}
@@ -229,16 +229,22 @@ class History:
 
 
 def _postfix(loss, metrics, prefix=""):
-    """The numbers shown at the right of the progress bar."""
+    """The numbers shown at the right of the progress bar, as ``name=value`` strings:
+    the loss to 4 decimals, accuracy in percent (compact, so the line fits 80 columns)."""
     values = {f"{prefix}loss": f"{loss:.4f}"}
     for name, value in metrics.items():
-        values[f"{prefix}{'acc' if name == 'accuracy' else name}"] = f"{value:.4f}"
+        values[f"{prefix}{'acc' if name == 'accuracy' else name}"] = f"{value:.1%}" if name == "accuracy" else f"{value:.4f}"
     return values
 
 
+def _show(bar, values):
+    bar.set_postfix_str(" ".join(f"{k}={v}" for k, v in values.items()), refresh=False)
+
+
 def _snapshot(model):
-    """A copy of every parameter and buffer (``state_dict`` values share memory)."""
-    return {name: tensor.array.copy() for name, tensor in model.state_dict().items()}
+    """A copy of every parameter and buffer (``state_dict`` values share memory), as
+    tensors on the model's device: ``save`` writes them to the checkpoint from any device."""
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
 def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, scheduler=None, metrics=("accuracy",),
@@ -278,7 +284,7 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
         set_rng_state(state["rng"])
         history.__dict__.update(state["history"])
         best_loss, bad_epochs, start = state["best_loss"], state["bad_epochs"], state["epoch"] + 1
-        best_state = state["best_state"]  # name -> array (or None)
+        best_state = state["best_state"]  # name -> tensor (or None)
         if history.stopped_early:
             start = epochs + 1  # the run had finished
 
@@ -297,8 +303,7 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
                 for name in metric_names:
                     history.val_metrics[name].append(val_metrics[name])
                 if bar is not None:
-                    bar.set_postfix({**_postfix(train_loss, train_metrics), **_postfix(monitored, val_metrics, "val_")},
-                                    refresh=False)
+                    _show(bar, {**_postfix(train_loss, train_metrics), **_postfix(monitored, val_metrics, "val_")})
         finally:
             if bar is not None:
                 bar.close()
@@ -330,7 +335,12 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, schedu
     return history
 
 
-def _progress_bar(loader, epoch, epochs):
+# No elapsed time or rate (the summary gives the time): the metrics then keep their place
+# in an 80-column terminal, with the bar taking whatever width is left.
+BAR_FORMAT = "{desc} |{bar}| {n_fmt}/{total_fmt}{postfix}"
+
+
+def _progress_bar(loader, epoch, epochs, ncols=None, file=None):
     from tqdm.auto import tqdm  # deferred: slow to import, and only a verbose fit draws a bar
 
     try:
@@ -338,4 +348,5 @@ def _progress_bar(loader, epoch, epochs):
     except TypeError:
         total = None
     width = len(str(epochs))
-    return tqdm(total=total, desc=f"epoch {epoch:>{width}}/{epochs}", unit="batch", leave=True, dynamic_ncols=True)
+    return tqdm(total=total, desc=f"epoch {epoch:>{width}}/{epochs}", unit="batch", leave=True,
+                dynamic_ncols=ncols is None, ncols=ncols, bar_format=BAR_FORMAT, file=file)

@@ -6,6 +6,7 @@
     tinygrad-edu train cnn                       the defaults below: about 99% test accuracy
     tinygrad-edu train mlp --epochs 5 --lr 1e-3  other settings
     tinygrad-edu train cnn --epochs 1 --max-batches 3 --no-progress   a quick smoke run
+    tinygrad-edu train cnn --device cuda         on the GPU (needs CuPy: see tge.cuda)
 
 The data: ``load_digits("train")`` (1,438 images), of which a stratified 10% is held back
 for validation (early stopping watches its loss), and ``load_digits("test")``: the
@@ -29,9 +30,11 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import namedtuple
 
+from . import backend
 from .data import DataLoader, TensorDataset, load_digits
 from .data.datasets import stratified_split
 from .data.transforms import Compose, Normalize, RandomAffine
@@ -92,6 +95,9 @@ def add_train_parser(subparsers):
     train.add_argument("--max-batches", type=int, default=None, metavar="K",
                        help="train on at most K batches per epoch (for quick smoke tests)")
     train.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    train.add_argument("--device", default="cpu",
+                       help="where to train: cpu, cuda or cuda:N (default: cpu); the data is prepared on the CPU "
+                            "and each batch moved there")
     train.set_defaults(run=run_train)
     return train
 
@@ -138,7 +144,7 @@ class _Transformed:
         return len(self.loader)
 
 
-def digits_loaders(batch_size, seed=0, augment=None):
+def digits_loaders(batch_size, seed=0, augment=None, pin_memory=False):
     """``(train, validation, test)`` loaders of the bundled digits, normalised with
     ``DIGITS_MEAN`` / ``DIGITS_STD``: the stratified train split cut again into train and
     a ``VALIDATION_FRACTION`` validation part, and the held-out test split. ``augment``
@@ -149,7 +155,7 @@ def digits_loaders(batch_size, seed=0, augment=None):
     train_set = TensorDataset(Tensor._wrap(x.array[train_idx]), Tensor._wrap(y.array[train_idx]))
     val_set = TensorDataset(Tensor._wrap(x.array[val_idx]), Tensor._wrap(y.array[val_idx]))
     normalize = Normalize(DIGITS_MEAN, DIGITS_STD)
-    train = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+    train = DataLoader(train_set, batch_size=batch_size, shuffle=True, pin_memory=pin_memory)
     train = _Transformed(train, normalize if augment is None else Compose([augment, normalize]))
     val = _Transformed(DataLoader(val_set, batch_size=256), normalize)
     test = _Transformed(DataLoader(TensorDataset(x_test, y_test), batch_size=256), normalize)
@@ -157,11 +163,49 @@ def digits_loaders(batch_size, seed=0, augment=None):
 
 
 def check_args(args):
-    """Raise ValueError naming the first option that is not positive."""
+    """Raise ValueError naming the first option that is not positive, or a --device that
+    is unknown or not usable here (e.g. cuda without a working CuPy)."""
     for name, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--lr", args.lr),
                         ("--max-batches", args.max_batches)):
         if value is not None and value <= 0:
             raise ValueError(f"tinygrad-edu train: {name} must be positive, got {value}")
+    try:
+        backend.namespace_for_device(getattr(args, "device", "cpu"))
+    except RuntimeError as e:
+        raise ValueError(f"tinygrad-edu train: --device {args.device}: {e}") from None
+
+
+def check_out(out):
+    """Raise ValueError unless ``out`` is (or can be made) a folder we can write in: checked
+    before training, so that a bad path never costs a training run."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"tinygrad-edu train: --out {out!r} exists and is not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise ValueError(f"tinygrad-edu train: cannot write to --out {out!r} ({e.strerror or e}); choose another folder")
+
+
+def save_outputs(model, history, out, title):
+    """Save model.npz and curves.png into ``out``; if that fails after all (the folder was
+    removed, the disk is full), into a new temporary folder instead, so the trained model
+    is never lost. Returns the two paths."""
+    try:
+        os.makedirs(out, exist_ok=True)
+        checkpoint = os.path.join(out, "model.npz")
+        save(model.state_dict(), checkpoint)
+    except OSError as e:
+        fallback = tempfile.mkdtemp(prefix="tinygrad-edu-train-")
+        print(f"tinygrad-edu train: could not save into {out!r} ({e.strerror or e}); saving into {fallback} instead",
+              file=sys.stderr)
+        out = fallback
+        checkpoint = os.path.join(out, "model.npz")
+        save(model.state_dict(), checkpoint)
+    curves = os.path.join(out, "curves.png")
+    history.plot(curves, title=title)
+    return checkpoint, curves
 
 
 def train_model(args):
@@ -180,10 +224,13 @@ def train_model(args):
     batch_size = args.batch_size if args.batch_size is not None else recipe["batch_size"]
     lr = args.lr if args.lr is not None else recipe["lr"]
     check_args(args)
+    check_out(out)
 
+    device = backend.device(getattr(args, "device", "cpu"))
     manual_seed(args.seed)  # initialisation, shuffling and augmentation all draw from it
-    model = recipe["build"]()
-    train_loader, val_loader, test_loader = digits_loaders(batch_size, args.seed, recipe["augment"]())
+    model = recipe["build"]().to(device)
+    train_loader, val_loader, test_loader = digits_loaders(batch_size, args.seed, recipe["augment"](),
+                                                           pin_memory=device.type == "cuda")
     n_batches = len(train_loader)
     if args.max_batches is not None:
         train_loader = _Limited(train_loader, args.max_batches)
@@ -193,7 +240,7 @@ def train_model(args):
     n_params = sum(p.numel() for p in model.parameters())
     print(f"training {args.model} ({type(model).__name__}, {n_params:,} parameters) on the 8x8 digits: "
           f"{len(train_loader)} of {n_batches} batches of {batch_size} per epoch, up to {epochs} epochs, "
-          f"Adam lr {lr:g} (cosine), seed {args.seed}", flush=True)
+          f"Adam lr {lr:g} (cosine), seed {args.seed}, on {device}", flush=True)
 
     start = time.perf_counter()
     os.makedirs(out, exist_ok=True)
@@ -202,9 +249,10 @@ def train_model(args):
                    "max_batches": args.max_batches}, f)
     history = fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=val_loader, scheduler=scheduler,
                   early_stopping=recipe["patience"], progress=args.progress, checkpoint=checkpoint,
-                  resume=args.resume is not None)
+                  resume=args.resume is not None, device=device)
     train_time = time.perf_counter() - start
-    test_loss, test_accuracy = evaluate(model, test_loader, CrossEntropyLoss())
+    # the test loss is the same loss as the validation loss (the training objective), so the two compare
+    test_loss, test_accuracy = evaluate(model, test_loader, loss_fn, device=device)
 
     best = history.best_epoch
     stop = ", stopped early" if history.stopped_early else ""
@@ -212,11 +260,11 @@ def train_model(args):
           f"val loss {history.val_loss[best - 1]:.4f}, val accuracy {history.val_accuracy[best - 1]:.2%}")
     n_test = len(test_loader.loader.dataset)
     print(f"test accuracy: {test_accuracy:.2%} ({round(test_accuracy * n_test)}/{n_test}), test loss {test_loss:.4f}")
+    print(f"(train, val and test loss: cross-entropy with label smoothing {recipe['label_smoothing']:g}, "
+          "the training objective)")
 
-    os.makedirs(out, exist_ok=True)
-    checkpoint, curves = os.path.join(out, "model.npz"), os.path.join(out, "curves.png")
-    save(model.state_dict(), checkpoint)
-    history.plot(curves, title=f"{args.model} on the 8x8 digits (test accuracy {test_accuracy:.2%})")
+    checkpoint, curves = save_outputs(model, history, out,
+                                      f"{args.model} on the 8x8 digits (test accuracy {test_accuracy:.2%})")
     print(f"saved {checkpoint} and {curves}")
     return TrainResult(model, history, test_loss, test_accuracy, checkpoint, curves)
 
@@ -231,6 +279,7 @@ def run_train(args):
         return 2
     try:
         check_args(args)
+        check_out(args.out if args.out is not None else os.path.join("runs", args.model))
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2

@@ -195,4 +195,6 @@ def test_using_sets_the_kernel_set_for_a_block_and_restores_it(restore_kernel_se
 
 def test_public_kernels_keep_the_vectorised_forms_name_and_docstring():
     assert kernels.im2col.__name__ == "im2col" and kernels.im2col.__doc__ == unfold.im2col.__doc__
-    assert kernels.max_pool2d_backward.__doc__ == max_pool.max_pool2d_backward.__doc__
+    # the dispatcher's own docstring: it takes ``window`` (the CUDA gather needs it), the CPU forms do not
+    assert kernels.max_pool2d_backward.__name__ == "max_pool2d_backward"
+    assert "window" in kernels.max_pool2d_backward.__doc__ and "kernels/max_pool.py" in kernels.max_pool2d_backward.__doc__

@@ -144,3 +144,19 @@ def test_fourier_features_have_a_saved_random_matrix():
     b.load_state_dict(a.state_dict())
     p = tge.rand(3, 2)
     np.testing.assert_array_equal(a(p).numpy(), b(p).numpy())
+
+
+def test_denoising_training_step_reconstructs_the_clean_image_from_the_noisy_one():
+    tge.manual_seed(0)
+    model = M.DenoisingAutoencoder(features=2, noise_std=0.5).double()
+    clean = tge.tensor(np.random.default_rng(0).uniform(size=(2, 1, 8, 8)))
+    noise = tge.tensor(np.random.default_rng(1).normal(scale=0.3, size=(2, 1, 8, 8)))
+    with tge.no_grad():
+        expected = tge.nn.functional.binary_cross_entropy(model.decode(model.encode(clean + noise)), clean).item()
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    optimizer = tge.optim.SGD(model.parameters(), lr=0.5)
+    loss = M.denoising_training_step(model, optimizer, clean, noise)
+    assert abs(loss.item() - expected) < 1e-12
+    assert any(not np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
+    losses = [M.denoising_training_step(model, optimizer, clean, noise).item() for _ in range(5)]
+    assert losses[-1] < expected

@@ -1,11 +1,13 @@
 """conv2d / conv_transpose2d / conv1d against PyTorch, forward and backward."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 torch = pytest.importorskip("torch")
 
 import tinygrad_edu as tge  # noqa: E402
 import tinygrad_edu.nn.functional as F  # noqa: E402
+from tinygrad_edu.autograd import gradcheck  # noqa: E402
 
 CONV2D = [
     dict(x=(2, 4, 9, 8), w=(6, 2, 3, 3), stride=1, padding=1, dilation=1, groups=2),
@@ -75,3 +77,67 @@ def test_float32_batches_built_in_slices(one_image_per_slice, monkeypatch):
         # carry absolute rounding errors of ~1e-4 (the float64 tests above use 1e-10)
         for a, b in zip(mine, ref):
             np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+# output_padding may reach past the stride when it stays below the dilation (PyTorch's
+# rule); the backward's columns of g then have windows that no pixel of y owns.
+@st.composite
+def transpose_cases(draw):
+    """(stride, dilation, padding, output_padding, groups) per dimension, output_padding
+    below stride or dilation, biased towards stride <= output_padding < dilation."""
+    stride, dilation, padding, output_padding = [], [], [], []
+    for _ in range(2):
+        s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        stride.append(s)
+        dilation.append(d)
+        padding.append(draw(st.integers(0, 2)))
+        output_padding.append(draw(st.integers(0, max(s, d) - 1)))
+    groups = draw(st.sampled_from([1, 2]))
+    return tuple(stride), tuple(dilation), tuple(padding), tuple(output_padding), groups
+
+
+def _transpose_against_torch(stride, dilation, padding, output_padding, groups, seed):
+    rng = np.random.default_rng(seed)
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+    arrays = [rng.standard_normal((2, 2 * groups, 3, 4)), rng.standard_normal((2 * groups, 2, 2, 3)),
+              rng.standard_normal(2 * groups)]
+    ref = [torch.tensor(a, requires_grad=True) for a in arrays]
+    if min(torch.nn.functional.conv_transpose2d(*[r.detach() for r in ref], **kw).shape[2:], default=1) <= 0:
+        return
+    _run(F.conv_transpose2d, torch.nn.functional.conv_transpose2d, [a.shape for a in arrays], kw)
+
+
+@given(case=transpose_cases(), seed=st.integers(0, 2**16))
+def test_conv_transpose2d_output_padding_against_torch(case, seed):
+    """Forward, dL/dy, dL/dW and dL/db in float64 against PyTorch, 1e-10."""
+    _transpose_against_torch(*case, seed)
+
+
+@pytest.mark.parametrize("stride, dilation, padding, output_padding, groups", [
+    (1, 2, 0, 1, 1),              # the reported case: output_padding >= stride, < dilation
+    (1, 3, 1, 2, 2),
+    (2, 3, 0, 2, 1),
+    ((1, 2), (2, 1), (2, 0), (1, 1), 2),
+    ((1, 1), (3, 2), (0, 1), (2, 1), 1),
+])
+def test_conv_transpose2d_output_padding_past_stride(stride, dilation, padding, output_padding, groups):
+    _transpose_against_torch(stride, dilation, padding, output_padding, groups, seed=0)
+    # and the gradient checker, independently of PyTorch
+    rng = np.random.default_rng(1)
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+    inputs = [tge.tensor(rng.standard_normal(s), requires_grad=True)
+              for s in [(1, 2 * groups, 3, 3), (2 * groups, 1, 2, 2), (groups,)]]
+    up = tge.tensor(rng.standard_normal(F.conv_transpose2d(*inputs, **kw).shape))
+    assert gradcheck(lambda y, w, b: (F.conv_transpose2d(y, w, b, **kw) * up), inputs)
+
+
+@pytest.mark.parametrize("stride, dilation, output_padding", [(1, 1, 1), (2, 1, 2), (1, 2, 2), (2, 3, 3), ((1, 2), (2, 2), (2, 1))])
+def test_conv_transpose2d_output_padding_refusal_like_torch(stride, dilation, output_padding):
+    """output_padding must be smaller than stride or dilation: both refuse, same words."""
+    y, w = np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2))
+    kw = dict(stride=stride, output_padding=output_padding, dilation=dilation)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.nn.functional.conv_transpose2d(torch.tensor(y), torch.tensor(w), **kw)
+    with pytest.raises(RuntimeError) as ours:
+        F.conv_transpose2d(tge.tensor(y), tge.tensor(w), **kw)
+    assert str(ours.value) == f"conv_transpose2d: {theirs.value}"

@@ -210,14 +210,16 @@ def test_zero_dim_tensors():
     assert gradcheck(lambda t: (t.expand(2, 3) * _upstream((2, 3)), t.unsqueeze(0).repeat(2) * _upstream(2)), (x,))
 
 
-def test_view_is_reshape_and_shares_memory_where_numpy_can():
+def test_view_shares_memory_and_refuses_where_pytorch_does():
     x = tge.tensor(np.arange(6.0))
     v = x.view(2, 3)
     v.array[0, 0] = 100.0  # a view, as in PyTorch
     assert x.array[0] == 100.0
     assert x.view(3, 2).view_as(x).shape == (6,)
     t = tge.tensor(np.arange(6.0).reshape(2, 3)).transpose(0, 1)
-    assert t.view(-1).numpy().tolist() == [0, 3, 1, 4, 2, 5]  # PyTorch's view would refuse this
+    with pytest.raises(RuntimeError, match=r"Use \.reshape\(\.\.\.\) instead"):  # as PyTorch's view
+        t.view(-1)
+    assert t.reshape(-1).numpy().tolist() == [0, 3, 1, 4, 2, 5]
 
 
 def test_cat_promotes_dtypes_like_pytorch_and_skips_empty_1d_tensors():

@@ -40,6 +40,22 @@ OPTIMIZER_CASES = [
     ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.3, eps=1e-6)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1, maximize=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.05, initial_accumulator_value=0.1)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.05)),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.1, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, betas=(0.8, 0.95), weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.8))),  # rho_t > 5 from step 2 on: the rectified branch
+    ("RAdam", dict(lr=0.05, betas=(0.8, 0.7), weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.1, alpha=0.5, t0=3, weight_decay=0.1, maximize=True)),
+    ("SGD", dict(lr=0.05, momentum=0.9, foreach=True)),
+    ("Adam", dict(lr=0.05, fused=True, capturable=False, differentiable=False)),
+    ("RMSprop", dict(lr=0.01, foreach=False, capturable=False)),
+    ("Adagrad", dict(lr=0.1, foreach=True)),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'defaults'}" for name, kw in OPTIMIZER_CASES]
 
@@ -122,18 +138,40 @@ def test_param_groups_match_pytorch(name, kwargs):
 
 def test_defaults_match_pytorch():
     p, tp = tge.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
-    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]:
+    for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD"]:
         ours, theirs = getattr(optim, name)([p]).defaults, getattr(torch.optim, name)([tp]).defaults
+        assert sorted(ours) == sorted(theirs), name  # the implementation flags included
         for key, value in ours.items():
             assert theirs[key] == value, f"{name} default {key}"
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_foreach_and_fused_together_are_refused_as_in_pytorch(name):
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], foreach=True, fused=True)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(optim, name)([tge.zeros(2, requires_grad=True)], foreach=True, fused=True)
+
+
+def test_implementation_flags_have_no_effect():
+    runs = []
+    for flags in (dict(), dict(foreach=True, capturable=False, differentiable=False)):
+        out, _, _ = trajectories("NAdam", dict(lr=0.05, **flags))
+        runs.append(out[-1][0])
+    np.testing.assert_array_equal(runs[0], runs[1])
 
 
 @pytest.mark.parametrize("name, kwargs", [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
     ("Adam", dict(lr=0.05, amsgrad=True)),
+    ("Adadelta", dict(rho=0.8)),
+    ("Adamax", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, t0=2)),
     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
-], ids=["SGD", "Adam", "RMSprop", "Adagrad"])
+], ids=["SGD", "Adam", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "RMSprop", "Adagrad"])
 def test_pytorch_state_dict_loads_and_continues(name, kwargs):
     """Train 5 steps in PyTorch, move its optimizer state_dict over, continue in both."""
     x, y, w0, b0 = problem()

@@ -13,11 +13,12 @@
    framework where broadcasting is undone.
 4. Leaves (``AccumulateGrad`` nodes) add what reaches them to ``tensor.grad``.
 """
+
 import numpy as np
 
 from . import anomaly, grad_mode
-from .function import AccumulateGrad
-from ..backend import get_array_module
+from .function import AccumulateGrad, _as_array
+from ..backend import get_array_module, is_array
 from ..tensor import Tensor
 
 
@@ -27,6 +28,7 @@ def unbroadcast(grad, shape):
     Broadcasting copies an input along new leading axes and along axes of size 1,
     so each copy's gradient flows back to the same input element: sum over those axes.
     """
+    # BEGIN SOLUTION task 1.2
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -38,6 +40,7 @@ def unbroadcast(grad, shape):
     if summed.shape != shape:
         raise RuntimeError(f"unbroadcast: gradient of shape {tuple(grad.shape)} cannot be summed to input shape {shape}")
     return summed
+    # END SOLUTION
 
 
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
@@ -50,16 +53,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     relevant = None if capture is None else _nodes_leading_to(roots, {node for node, _ in capture})
 
     # 1. dependency counts of every reachable node
-    dependencies = {}
-    stack = [node for node, _ in roots]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for child, _ in _children(node, relevant):
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+    dependencies = dependency_counts(roots, relevant)
 
     # 2. seed the buffers with the outputs' gradients
     buffers = {}
@@ -74,19 +68,19 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if isinstance(node, AccumulateGrad):
             _accumulate_leaf(node, grads[0], capture)
             continue
-        grads = _run_output_hooks(node, grads, capture)
+        if node._output_hooks or capture is not None:
+            grads = _run_output_hooks(node, grads, capture)
         if relevant is not None and not _children(node, relevant):
-            continue  # a captured edge with nothing wanted below it: stop here
+            continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
         input_grads = _call_backward(node, grads)
         if not retain_graph:
             node._free()
-        for i, ((child, nr), g) in enumerate(zip(node.next_functions, input_grads)):
+        for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
             if child is None or (relevant is not None and child not in relevant):
                 continue
             if g is not None:
-                if isinstance(g, np.generic):  # a NumPy scalar from a 0-d computation
-                    g = np.asarray(g)
-                shape, dtype = node._input_meta[i]
+                g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
+                shape, dtype = meta
                 g = unbroadcast(g, shape)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
@@ -98,10 +92,39 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 _skip_subgraph(child, dependencies, buffers, ready, relevant)
 
 
+def dependency_counts(roots, relevant=None):
+    """{node: number of edges into it} for every node reachable from ``roots``.
+
+    This is the topological sort of the backward pass: a node may run only once
+    every consumer has sent its gradient, i.e. once its count has dropped to zero.
+    An edge counts once per use: a node consumed twice (``x + x``, or ``a`` feeding
+    both branches of a diamond) waits for both gradients. The walk is iterative
+    (an explicit stack), so long chains do not hit Python's recursion limit.
+    """
+    # BEGIN SOLUTION task 1.3
+    dependencies = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in _children(node, relevant):
+            if child is None:  # an input that needs no gradient
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+    # END SOLUTION
+
+
 def _children(node, relevant):
-    """The edges of ``node`` the backward pass follows: all of them, or with
+    """The edges of ``node`` the backward pass follows: all of them (an input that
+    needs no gradient has the edge ``(None, 0)``: callers skip it), or with
     ``relevant`` only those into nodes that lead to a captured edge."""
-    return [(c, nr) for c, nr in node.next_functions if c is not None and (relevant is None or c in relevant)]
+    if relevant is None:
+        return node.next_functions
+    return [(c, nr) for c, nr in node.next_functions if c is not None and c in relevant]
 
 
 def _nodes_leading_to(roots, targets):
@@ -136,6 +159,8 @@ def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
     while stack:
         n = stack.pop()
         for child, _ in _children(n, relevant):
+            if child is None:
+                continue
             dependencies[child] -= 1
             if dependencies[child] == 0:
                 if child in buffers:
@@ -147,33 +172,60 @@ def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
 def _accumulate_into(buffers, node, nr, g):
     slots = buffers.get(node)
     if slots is None:
-        slots = buffers[node] = [None] * (len(node._output_meta) if hasattr(node, "_output_meta") else 1)
-    slots[nr] = g if slots[nr] is None else slots[nr] + g
+        slots = buffers[node] = [None] * len(node._output_meta)
+    slots[nr] = g if slots[nr] is None else _as_array(slots[nr] + g)  # 0-d + 0-d is a NumPy scalar
 
 
 def _call_backward(node, grads):
     """Call the op's backward with one gradient per output (zeros where none arrived)."""
-    for i, g in enumerate(grads):
-        if g is None:
-            shape, dtype = node._output_meta[i]
-            xp = get_array_module(*[x for x in grads if x is not None])
-            grads[i] = xp.zeros(shape, dtype=dtype)
+    if len(grads) > 1:  # an op with several outputs: some may have received no gradient
+        for i, g in enumerate(grads):
+            if g is None:
+                shape, dtype = node._output_meta[i]
+                xp = get_array_module(*[x for x in grads if x is not None])
+                grads[i] = xp.zeros(shape, dtype=dtype)
     previous = grad_mode._enabled
     grad_mode._enabled = False
     try:
-        result = node.function.backward(node, *grads)
+        with np.errstate(all="ignore"):  # as in forward: inf and nan are results, not warnings (anomaly mode checks them)
+            result = node.function.backward(node, *grads)
     finally:
         grad_mode._enabled = previous
     if not isinstance(result, tuple):
         result = (result,)
     n_inputs = len(node.next_functions)
-    if len(result) < n_inputs or any(g is not None for g in result[n_inputs:]):
+    if len(result) < n_inputs or (len(result) > n_inputs and any(g is not None for g in result[n_inputs:])):
+        inputs = ", ".join(f"{i}: {'a Tensor of shape ' + str(tuple(m[0])) if m else 'not a Tensor: return None'}"
+                           for i, m in enumerate(node._input_meta))
         raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)})"
+            f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)}): "
+            f"backward must return one gradient per argument of forward, None for those without one ({inputs})"
         )
+    for i, g in enumerate(result[:n_inputs]):
+        _check_gradient(node, i, g)
     if anomaly._enabled:
         anomaly.check_gradients(node, result, get_array_module(*grads))
     return result
+
+
+def _check_gradient(node, i, g):
+    """Gradient ``i`` of ``node``'s backward is None, or an array that sums to input i's shape."""
+    if g is None or node.next_functions[i][0] is None:
+        return
+    if not (is_array(g) or hasattr(g, "dtype") and hasattr(g, "shape")):
+        raise RuntimeError(
+            f"function {node.name()} returned a {type(g).__name__} as the gradient of input {i}; expected an array "
+            "(NumPy/CuPy, the namespace of the inputs) or None"
+        )
+    shape = tuple(node._input_meta[i][0])
+    got = tuple(g.shape)
+    compatible = len(got) >= len(shape) and all(
+        s == n or s == 1 for s, n in zip(shape, got[len(got) - len(shape):]))
+    if not compatible:
+        raise RuntimeError(
+            f"function {node.name()} returned an invalid gradient at index {i} - got {list(got)} but expected shape "
+            f"compatible with {list(shape)} (the shape of input {i} of forward; broadcast dims may be summed back)"
+        )
 
 
 def _run_output_hooks(node, grads, capture):
@@ -208,4 +260,4 @@ def _accumulate_leaf(node, g, capture):
         # a copy: g may be an array the caller still holds (the gradient passed to backward)
         leaf.grad = Tensor._wrap(g.astype(leaf.array.dtype, copy=True))
     else:
-        leaf.grad.array = leaf.grad.array + g
+        leaf.grad.array = _as_array(leaf.grad.array + g)  # 0-d + 0-d is a NumPy scalar

@@ -35,6 +35,7 @@ import numpy as np
 
 from . import anomaly, grad_mode
 from .views import mark_view, refresh_if_stale, viewed_input
+from ..backend import is_array
 from ..tensor import Tensor
 
 
@@ -53,25 +54,32 @@ class Node:
 class AccumulateGrad(Node):
     """The node behind a leaf tensor: it adds the gradient that reaches it to ``.grad``."""
 
+    _output_meta = (None,)  # one gradient slot in the engine's buffers: the leaf's
+
     def __init__(self, variable):
         self.variable = variable
 
 
 class Context(Node):
-    """The ``ctx`` of one op application, and that op's node in the graph."""
+    """The ``ctx`` of one op application, and that op's node in the graph.
+
+    The attributes most ops never set have class-level defaults (read through the
+    instance until an op or the engine assigns one): a graph node is made for every op
+    call, so its construction is part of the per-op cost the tiny-graph benchmark measures.
+    """
+
+    needs_input_grad = ()
+    _to_save = ()
+    _saved_versions = None  # [(counter, version, "input" or "output", index) or None] per saved array
+    _freed = False
+    _non_differentiable = ()
+    _input_meta = ()  # (shape, dtype) per input, to reshape and cast gradients
+    _output_meta = ()  # (shape, dtype) per output, to make zero gradients
+    _output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook
+    _forward_stack = None  # where the forward ran, in anomaly mode
 
     def __init__(self, function):
         self.function = function
-        self.needs_input_grad = ()
-        self.next_functions = ()
-        self._to_save = ()
-        self._saved_versions = None
-        self._freed = False
-        self._non_differentiable = ()
-        self._input_meta = ()  # (shape, dtype) per input, to reshape and cast gradients
-        self._output_meta = ()  # (shape, dtype, xp) per output, to make zero gradients
-        self._output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook
-        self._forward_stack = None
 
     def name(self):
         return self.function.__name__ + "Backward"
@@ -97,11 +105,11 @@ class Context(Node):
         if self._saved_versions is not None:
             for array, record in zip(self._to_save, self._saved_versions):
                 if record is not None and record[0].value != record[1]:
-                    counter, version, where = record
+                    counter, version, kind, index = record
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified by an "
                         f"inplace operation: [{array.dtype} tensor of shape {tuple(array.shape)}], which is "
-                        f"{where} and was saved by {self.name()}, is at version {counter.value}; expected "
+                        f"{kind} {index} of {self.name()} and was saved by {self.name()}, is at version {counter.value}; expected "
                         f"version {version} instead. Hint: use the out-of-place op (x = x + 1, not x += 1) "
                         "or .clone() the tensor before modifying it."
                     )
@@ -109,17 +117,7 @@ class Context(Node):
 
     def _record_saved_versions(self, args, outputs):
         """Remember the version of every saved array that is an input's or output's data."""
-        owners = {}
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                owners[id(a.array)] = (a._version, f"input {i} of {self.name()}")
-        for i, t in enumerate(outputs):
-            owners[id(t.array)] = (t._version, f"output {i} of {self.name()}")
-        records = []
-        for array in self._to_save:
-            owner = owners.get(id(array))
-            records.append(None if owner is None else (owner[0], owner[0].value, owner[1]))
-        self._saved_versions = records
+        self._saved_versions = [_version_record(array, args, outputs) for array in self._to_save]
 
     def _free(self):
         self._to_save = ()
@@ -142,38 +140,51 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run the op on Tensors (and plain values) and record it in the graph."""
         ctx = Context(cls)
-        tensors = [a for a in args if isinstance(a, Tensor)]
+        tensors = []  # the Tensor arguments
+        raw = []  # every argument, Tensors replaced by their arrays
+        wants_grad = []  # per argument: a Tensor that requires grad?
+        for a in args:
+            if isinstance(a, Tensor):
+                refresh_if_stale(a)  # a view whose base was modified in place since it was made
+                tensors.append(a)
+                raw.append(a.array)
+                wants_grad.append(a._requires_grad)
+            else:
+                raw.append(a)
+                wants_grad.append(False)
         if len(tensors) > 1:
             _check_same_device(cls, tensors)
-        for t in tensors:
-            refresh_if_stale(t)  # a view whose base was modified in place since it was made
-        record = grad_mode._enabled and any(t._requires_grad for t in tensors)
-        raw = [a.array if isinstance(a, Tensor) else a for a in args]
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        else:
-            ctx.needs_input_grad = (False,) * len(args)
+        record = grad_mode._enabled and any(wants_grad)
+        ctx.needs_input_grad = tuple(wants_grad) if record else (False,) * len(args)
 
         previous_mode = grad_mode._enabled
         grad_mode._enabled = False  # the op's own arithmetic is not recorded
         try:
-            out = cls.forward(ctx, *raw, **kwargs)
+            with np.errstate(all="ignore"):  # IEEE results (log(0) = -inf, 0/0 = nan) without warnings, as PyTorch
+                out = cls.forward(ctx, *raw, **kwargs)
         finally:
             grad_mode._enabled = previous_mode
         is_tuple = isinstance(out, tuple)
-        outputs = tuple(Tensor._wrap(_as_array(o)) for o in (out if is_tuple else (out,)))
+        outputs = tuple([Tensor._wrap(_checked_output(cls, i, o)) for i, o in enumerate(out if is_tuple else (out,))])
         for i, t in enumerate(outputs):
             source = viewed_input(t.array, tensors)
             if source is not None:
                 mark_view(t, source, (cls, args, kwargs, i if is_tuple else None), previous_mode)
 
         if record:
-            ctx.next_functions = tuple(gradient_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-            ctx._input_meta = tuple((a.array.shape, a.array.dtype) if isinstance(a, Tensor) else None for a in args)
-            ctx._output_meta = tuple((t.array.shape, t.array.dtype) for t in outputs)
-            non_diff = {id(a) for a in ctx._non_differentiable}
+            # the graph edges: where each input's gradient goes, and its shape and dtype
+            edges, input_meta = [], []
+            for a in args:
+                if isinstance(a, Tensor):
+                    edges.append(gradient_edge(a))
+                    input_meta.append((a.array.shape, a.array.dtype))
+                else:
+                    edges.append((None, 0))
+                    input_meta.append(None)
+            ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
+            ctx._output_meta = tuple([(t.array.shape, t.array.dtype) for t in outputs])
             for i, t in enumerate(outputs):
-                if id(t.array) not in non_diff and t.array.dtype.kind in "fc":
+                if t.array.dtype.kind in "fc" and not _is_one_of(t.array, ctx._non_differentiable):
                     t.grad_fn = ctx
                     t._output_nr = i
                     t._requires_grad = True
@@ -186,9 +197,46 @@ class Function:
         return outputs if is_tuple else outputs[0]
 
 
+def _is_one_of(array, arrays):
+    """``array`` is (the very object) one of ``arrays``."""
+    for a in arrays:
+        if a is array:
+            return True
+    return False
+
+
+def _version_record(array, args, outputs):
+    """``(version counter, its value now, "output", 0)`` for the output or input tensor
+    whose array ``array`` is, or None: a saved intermediate, which nobody else can modify."""
+    for i, t in enumerate(outputs):
+        if t.array is array:
+            return (t._version, t._version.value, "output", i)
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a.array is array:
+            return (a._version, a._version.value, "input", i)
+    return None
+
+
 def _as_array(a):
     """NumPy reductions to 0-d return a scalar (np.float32), not an array: wrap it."""
     return np.asarray(a) if isinstance(a, np.generic) else a
+
+
+def _checked_output(cls, index, out):
+    """Output ``index`` of ``cls.forward`` as an array, or an error that says what is wrong."""
+    if is_array(out):
+        return out
+    if isinstance(out, np.generic):
+        return np.asarray(out)
+    if isinstance(out, list):
+        hint = "return a tuple of arrays for several outputs (a list is not accepted, as in PyTorch)"
+    elif isinstance(out, Tensor):
+        hint = ("here forward receives and returns arrays, not Tensors (see autograd/function.py): "
+                "compute on the arrays it was given and return the array")
+    else:
+        hint = "forward must return an array of its inputs' namespace (NumPy/CuPy), or a tuple of them"
+    where = f"output {index}" if index else "its output"
+    raise TypeError(f"{cls.__name__}.forward returned a {type(out).__name__} as {where}; {hint}")
 
 
 def gradient_edge(t):
@@ -213,11 +261,16 @@ def leaf_accumulator(t):
 
 
 def _check_same_device(fn, tensors):
+    """Refuse an op whose tensor inputs live on different devices (PyTorch's message).
+
+    Moving data silently would hide a slow host<->device copy inside an op, so the user
+    moves it, once, with ``.to(device)``. (PyTorch lets a 0-d CPU tensor join a CUDA op
+    as a scalar; here it must be moved too, or passed as a Python number.)"""
     kind = type(tensors[0].array)
     for t in tensors[1:]:
         if type(t.array) is not kind or (kind is not np.ndarray and t.device != tensors[0].device):
             raise RuntimeError(
-                f"{fn.__name__.lower()}: expected all tensors to be on the same device, but found at least "
-                f"two devices, {tensors[0].device} and {t.device}. Move them with .to(device) first."
+                f"{fn.__name__}: Expected all tensors to be on the same device, but found at least two "
+                f"devices, {tensors[0].device} and {t.device}! Move them to one device with .to(device) first."
             )
 

@@ -80,6 +80,7 @@ def _diff_inputs(inputs):
 def numerical_jacobian(fn, inputs, eps=1e-6):
     """Jacobians by central differences: ``J[i][k]`` has shape (inputs[i].numel(),
     outputs[k].numel()), for each input that requires grad, in float64."""
+    # BEGIN SOLUTION task 1.6
     inputs = _float64_inputs(inputs)
     with grad_mode.no_grad():
         n_out = [o.numel() for o in _outputs(fn, inputs)]
@@ -101,6 +102,7 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
                 J[k][j] = ((plus[k] - minus[k]) / (2 * eps)).reshape(-1)
         jacobians.append(J)
     return jacobians
+    # END SOLUTION
 
 
 def analytical_jacobian(fn, inputs):

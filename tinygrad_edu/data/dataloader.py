@@ -9,13 +9,18 @@ collates the samples of each batch into tensors::
         ...
 
 Batches are plain data: new tensors with no autograd history.
+
+``pin_memory=True`` (for training on a GPU) puts each batch's host arrays in page-locked
+("pinned") memory, which the GPU can copy from directly and faster than from ordinary
+pageable memory; the batch still lives on the CPU until ``.to("cuda")``. Without a usable
+GPU it is accepted and does nothing, with a warning, as in PyTorch.
 """
 import math
 import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import backend, cuda
 from ..random import numpy_generator
 from ..tensor import Tensor
 from .dataset import TensorDataset
@@ -83,7 +88,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, num_workers=0, collate_fn=None,
-                 drop_last=False, generator=None):
+                 drop_last=False, generator=None, pin_memory=False, pin_memory_device=""):
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__, got {type(dataset).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
@@ -100,6 +105,14 @@ class DataLoader:
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
         self.drop_last = bool(drop_last)
         self.generator = generator
+        self.pin_memory = bool(pin_memory)
+        self.pin_memory_device = pin_memory_device
+        self._pin = self.pin_memory and cuda.is_available()
+        if self.pin_memory and not self._pin:
+            warnings.warn(
+                "DataLoader: 'pin_memory' argument is set as true but no GPU is usable "
+                f"({cuda.unavailable_reason()}), so pinned memory won't be used"
+            )
 
     def _indices(self):
         """This epoch's sample order."""
@@ -117,9 +130,10 @@ class DataLoader:
         for start in range(0, stop, self.batch_size):
             idx = order[start:start + self.batch_size]
             if fast:
-                yield self._tensor_batch(idx)
+                batch = self._tensor_batch(idx)
             else:
-                yield self.collate_fn([self.dataset[int(i)] for i in idx])
+                batch = self.collate_fn([self.dataset[int(i)] for i in idx])
+            yield _pinned(batch) if self._pin else batch
 
     def _tensor_batch(self, idx):
         n = len(self.dataset)
@@ -136,3 +150,21 @@ class DataLoader:
         if self.drop_last:
             return n // self.batch_size
         return math.ceil(n / self.batch_size)
+
+
+def _pinned(batch):
+    """``batch`` (tensors, or tuples/lists/dicts of them) with every CPU tensor copied into
+    page-locked host memory (``cupyx.empty_like_pinned``); other values unchanged."""
+    if isinstance(batch, Tensor):
+        if not isinstance(batch.array, np.ndarray):
+            return batch  # already on a device
+        import cupyx
+
+        pinned = cupyx.empty_like_pinned(batch.array)
+        pinned[...] = batch.array
+        return Tensor._wrap(pinned)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_pinned(b) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _pinned(v) for k, v in batch.items()}
+    return batch

@@ -6,12 +6,18 @@ kernel file holds three forms of every kernel, proven equal by tests/kernels:
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
-* ``name_numba``: the loops compiled by Numba, parallel over the N*C planes (NumPy only).
+* ``name_numba``: the loops compiled by Numba, over the N*C planes, one thread (NumPy only;
+  ``_numba.py`` says why not in parallel).
+
+A few kernels have a fourth form, ``name_cupy`` in ``*_cupy.py``: CUDA C compiled by
+CuPy, where the vectorised form is a poor fit on a GPU (col2im, max pooling, the
+upsampling backwards; see ``_cupy.py``).
 
 The ops call only the public kernels below (``kernels.im2col``, ...), never a kernel
-file. Each is made by one dispatcher, ``_dispatcher``: on the CPU a *kernel set* picks
-the form, ``"numba"`` (compiled loops) or ``"numpy"`` (vectorised); CuPy arrays always
-take the vectorised form. Choose the set with ``kernels.use("numpy")``, for a block with
+file. Each is made by one dispatcher, ``_dispatcher``: CuPy arrays take the CUDA form
+where there is one, else the vectorised form; Numba is chosen only for NumPy arrays. On
+the CPU a *kernel set* picks the form, ``"numba"`` (compiled loops) or ``"numpy"``
+(vectorised). Choose the set with ``kernels.use("numpy")``, for a block with
 ``with kernels.using("numpy"):``, or with the environment variable
 ``TINYGRAD_EDU_KERNELS=numpy``, read once at import.
 """
@@ -22,6 +28,8 @@ import os
 import numpy as np
 
 from . import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+from . import max_pool_cupy, unfold_cupy, upsample_cupy
+from ._cupy import is_cupy_array
 from ._numba import HAVE_NUMBA
 from .sizes import output_size
 from .unfold import conv_output_hw
@@ -89,13 +97,27 @@ def _numba_applies(x, *more):
     )
 
 
-def _dispatcher(module, name, n_arrays=1):
-    """The public kernel ``name``: each call runs ``module.<name>_numba`` when the Numba
-    set applies to its first ``n_arrays`` (positional) arguments, else the vectorised
-    ``module.<name>``. The form is looked up at call time, so a test can replace it."""
+def _cuda_applies(x, *more):
+    """True when the arrays are CuPy's, with float32/float64 data ``x``: what the CUDA
+    kernels (``*_cupy.py``) are built for. NumPy arrays never take this path."""
+    return is_cupy_array(x, *more) and x.dtype in _NUMBA_DTYPES
+
+
+def _dispatcher(module, name, n_arrays=1, cuda_module=None):
+    """The public kernel ``name``: each call runs
+
+    * ``cuda_module.<name>_cupy`` (a CUDA kernel) when there is one and its first
+      ``n_arrays`` (positional) arguments are CuPy arrays;
+    * ``module.<name>_numba`` when the Numba set applies to them (NumPy arrays only);
+    * else the vectorised ``module.<name>`` (NumPy, or CuPy without a CUDA kernel).
+
+    The form is looked up at call time, so a test can replace it."""
 
     def kernel(*args, **kwargs):
-        form = name + "_numba" if _numba_applies(*args[:n_arrays]) else name
+        arrays = args[:n_arrays]
+        if cuda_module is not None and _cuda_applies(*arrays):
+            return getattr(cuda_module, name + "_cupy")(*args, **kwargs)
+        form = name + "_numba" if _numba_applies(*arrays) else name
         return getattr(module, form)(*args, **kwargs)
 
     return functools.update_wrapper(kernel, getattr(module, name))  # its name, docstring, signature
@@ -103,10 +125,10 @@ def _dispatcher(module, name, n_arrays=1):
 
 # convolution: x (N, C, H, W) <-> columns (C, kh, kw, N, OH, OW); kernels/unfold.py
 im2col = _dispatcher(unfold, "im2col")
-col2im = _dispatcher(unfold, "col2im")
+col2im = _dispatcher(unfold, "col2im", cuda_module=unfold_cupy)  # CUDA: a gather, no atomics
 # max pooling and unpooling; kernels/max_pool.py
-max_pool2d_forward = _dispatcher(max_pool, "max_pool2d_forward")
-max_pool2d_backward = _dispatcher(max_pool, "max_pool2d_backward", n_arrays=2)  # (grad_out, indices)
+max_pool2d_forward = _dispatcher(max_pool, "max_pool2d_forward", cuda_module=max_pool_cupy)
+_max_pool2d_backward = _dispatcher(max_pool, "max_pool2d_backward", n_arrays=2)  # (grad_out, indices)
 max_unpool2d = _dispatcher(max_pool, "max_unpool2d", n_arrays=2)  # (x, indices)
 max_unpool2d_backward = _dispatcher(max_pool, "max_unpool2d_backward", n_arrays=2)
 # average pooling; kernels/avg_pool.py
@@ -119,11 +141,23 @@ adaptive_max_pool2d_forward = _dispatcher(adaptive_pool, "adaptive_max_pool2d_fo
 adaptive_max_pool2d_backward = _dispatcher(adaptive_pool, "adaptive_max_pool2d_backward", n_arrays=2)
 # upsampling; kernels/upsample.py
 upsample_bilinear2d_forward = _dispatcher(upsample, "upsample_bilinear2d_forward")
-upsample_bilinear2d_backward = _dispatcher(upsample, "upsample_bilinear2d_backward")
+upsample_bilinear2d_backward = _dispatcher(upsample, "upsample_bilinear2d_backward", cuda_module=upsample_cupy)
 upsample_nearest2d_forward = _dispatcher(upsample, "upsample_nearest2d_forward")
-upsample_nearest2d_backward = _dispatcher(upsample, "upsample_nearest2d_backward")
+upsample_nearest2d_backward = _dispatcher(upsample, "upsample_nearest2d_backward", cuda_module=upsample_cupy)
 # reflect / replicate padding of the last one or two dims; kernels/pad.py
 pad_reflect = _dispatcher(pad, "pad_reflect")
 pad_reflect_backward = _dispatcher(pad, "pad_reflect_backward")
 pad_replicate = _dispatcher(pad, "pad_replicate")
 pad_replicate_backward = _dispatcher(pad, "pad_replicate_backward")
+
+
+def max_pool2d_backward(grad_out, indices, input_shape, window=None):
+    """Add each output gradient into the input pixel its index points at (kernels/max_pool.py).
+
+    ``window`` = ``(kernel_size, stride, padding, dilation)`` of the forward, when given,
+    lets CuPy arrays take the CUDA gather (kernels/max_pool_cupy.py): one thread per input
+    pixel finds the windows that contain it, which needs their geometry; it is
+    deterministic where a scatter-add on the GPU is not. The CPU forms do not need it."""
+    if window is not None and _cuda_applies(grad_out, indices):
+        return max_pool_cupy.max_pool2d_backward_cupy(grad_out, indices, input_shape, *window)
+    return _max_pool2d_backward(grad_out, indices, input_shape)

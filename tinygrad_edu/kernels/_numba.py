@@ -10,16 +10,7 @@ NumPy, rather than allocating inside Numba: NumPy asks the OS for huge pages for
 big arrays and Numba's allocator does not, and the page faults of a fresh 75 MB
 im2col buffer cost more than the loops themselves (about 4x slower, measured).
 """
-import os
-
 import numpy as np
-
-# Numba runs prange loops on GNU OpenMP threads, which by default spin for a while after
-# each loop waiting for more work. On a busy machine (other processes on the same few
-# cores) the spinning threads steal the CPU from the ones doing work, and a kernel on a
-# small array took 2-20 ms instead of 0.01 ms (measured on 2 shared cores). Passive
-# waiting puts idle threads to sleep. setdefault: a user's own setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:  # Numba is optional: the CPU kernel set "numba" needs it.
     import numba
@@ -28,18 +19,35 @@ except ImportError:
 
 HAVE_NUMBA = numba is not None
 
+# One thread per kernel. Every kernel here is memory-bound (a copy, a max, a scatter:
+# a few operations per element moved), and on the 2 shared cores this course targets the
+# parallel form (Numba's prange over the N*C planes on OpenMP threads) lost more than it
+# gained, measured in benchmarks/README.md ("Thread pools that cooperate"):
+#   - on a busy machine (load 4-8) a parallel call waits for its slowest thread: an im2col
+#     slice of conv2d took 9.1 ms parallel, 3.9 ms serial (medians, same process,
+#     alternating); a small-CNN training step 350 ms with parallel kernels and 2 BLAS
+#     threads, 40 ms with one thread each;
+#   - a parallel kernel starts Numba's OpenMP runtime, a second thread pool beside BLAS's
+#     (and PyTorch's, when it shares the process), and their threads compete for the cores.
+# Serial kernels leave the cores to BLAS, whose threads ``tinygrad_edu.set_num_threads``
+# controls. The loops still say ``prange``: their iterations are independent, so
+# ``parallel=True`` below is the whole change back (with NUMBA_THREADING_LAYER to pick the
+# runtime) on a machine with cores to spare. (Numba's on-disk cache does not record this
+# flag: after changing it, delete kernels/__pycache__/*.nbi so the kernels compile again.)
+PARALLEL_KERNELS = False
+
 if HAVE_NUMBA:
     prange = numba.prange
 
     def njit_planes(loops):
         """Compile ``loops`` once per dtype and cache the machine code on disk.
 
-        ``parallel=True`` splits each ``prange`` loop over the CPU cores. Every kernel
-        puts its ``prange`` over the N*C image planes, so no two iterations ever write
-        the same output element (no races, no atomics). No ``fastmath``: the results
-        must match the NumPy forms and PyTorch (NaN and -inf included).
+        Every kernel puts its ``prange`` over the N*C image planes, so no two iterations
+        ever write the same output element (no races, no atomics): the loops are ready for
+        ``parallel=PARALLEL_KERNELS``. No ``fastmath``: the results must match the NumPy
+        forms and PyTorch (NaN and -inf included).
         """
-        return numba.njit(cache=True, parallel=True)(loops)
+        return numba.njit(cache=True, parallel=PARALLEL_KERNELS)(loops)
 
 else:
     prange = range  # lets the loop functions be defined (and read) without Numba

@@ -66,6 +66,7 @@ def avg_pool2d_forward_reference(
     x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None
 ):
     """Average pooling with one loop per index."""
+    # BEGIN SOLUTION task 3.6
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     oh, ow = avg_pool_output_hw((h, w), kernel_size, stride, padding, ceil_mode)
@@ -79,6 +80,7 @@ def avg_pool2d_forward_reference(
         divisor = _window_divisor(top, left, kernel_size, (h, w), padding, count_include_pad, divisor_override)
         out[b, ch, oy, ox] = total / divisor if divisor > 0 else 0.0
     return out
+    # END SOLUTION
 
 
 def avg_pool2d_backward_reference(
@@ -86,6 +88,7 @@ def avg_pool2d_backward_reference(
 ):
     """Adjoint of :func:`avg_pool2d_forward_reference`: each input pixel of a window
     receives ``grad_out / divisor`` of that window."""
+    # BEGIN SOLUTION task 3.6
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, padding
     grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
@@ -98,6 +101,7 @@ def avg_pool2d_backward_reference(
             for col in range(max(left, 0), min(left + kw, w)):
                 grad_x[b, ch, row, col] += grad_out[b, ch, oy, ox] / divisor
     return grad_x
+    # END SOLUTION
 
 
 # ----------------------------------------------------------------------------- vectorised
@@ -189,7 +193,7 @@ def _avg_pool2d_backward_loops(grad_out, divisors, grad_x, kh, kw, sh, sw, ph, p
 def avg_pool2d_forward_numba(
     x, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None
 ):
-    """:func:`avg_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`avg_pool2d_forward` as compiled loops over the N*C planes (NumPy only)."""
     require_numpy("avg_pool2d_forward_numba", x)
     n, c, h, w = x.shape
     oh, ow = avg_pool_output_hw((h, w), kernel_size, stride, padding, ceil_mode)
@@ -204,7 +208,7 @@ def avg_pool2d_forward_numba(
 def avg_pool2d_backward_numba(
     grad_out, input_shape, kernel_size, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None
 ):
-    """:func:`avg_pool2d_backward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`avg_pool2d_backward` as compiled loops over the N*C planes (NumPy only)."""
     require_numpy("avg_pool2d_backward_numba", grad_out)
     divisors = avg_pool_divisors(
         np, input_shape[2:], grad_out.shape[2:], kernel_size, stride, padding, count_include_pad, divisor_override,

@@ -49,6 +49,7 @@ def _check_indices(kernel, indices, plane_size):
 
 def max_pool2d_forward_reference(x, kernel_size, stride, padding, dilation, ceil_mode=False):
     """Max pooling with one loop per index: returns (out, indices)."""
+    # BEGIN SOLUTION task 3.5
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     oh, ow = pool_output_hw((h, w), kernel_size, stride, padding, dilation, ceil_mode)
@@ -65,16 +66,19 @@ def max_pool2d_forward_reference(x, kernel_size, stride, padding, dilation, ceil
                 best, best_index = value, row * w + col
         out[b, ch, oy, ox], indices[b, ch, oy, ox] = best, best_index
     return out, indices
+    # END SOLUTION
 
 
 def max_pool2d_backward_reference(grad_out, indices, input_shape):
     """Adjoint of the selection in :func:`max_pool2d_forward_reference`: add each
     output gradient into the input pixel its index points at."""
+    # BEGIN SOLUTION task 3.5
     n, c, h, w = input_shape
     grad_x = np.zeros((n, c, h * w), dtype=grad_out.dtype)
     for b, ch, oy, ox in np.ndindex(grad_out.shape):
         grad_x[b, ch, indices[b, ch, oy, ox]] += grad_out[b, ch, oy, ox]
     return grad_x.reshape(input_shape)
+    # END SOLUTION
 
 
 def max_unpool2d_reference(x, indices, output_size):
@@ -247,7 +251,7 @@ def _gather_loops(source, indices, out):
 
 
 def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation, ceil_mode=False):
-    """:func:`max_pool2d_forward` as compiled loops, parallel over the N*C planes (NumPy only)."""
+    """:func:`max_pool2d_forward` as compiled loops over the N*C planes (NumPy only)."""
     require_numpy("max_pool2d_forward_numba", x)
     n, c, h, w = x.shape
     oh, ow = pool_output_hw((h, w), kernel_size, stride, padding, dilation, ceil_mode)

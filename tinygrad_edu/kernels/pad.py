@@ -245,7 +245,7 @@ def _pad_backward_numba(grad_out, padding, reflect, kernel):
 
 
 def pad_reflect_numba(x, padding):
-    """:func:`pad_reflect` as compiled loops, parallel over the planes (NumPy only)."""
+    """:func:`pad_reflect` as compiled loops over the planes (NumPy only)."""
     return _pad_numba(x, padding, True, "pad_reflect_numba")
 
 
@@ -255,7 +255,7 @@ def pad_reflect_backward_numba(grad_out, padding):
 
 
 def pad_replicate_numba(x, padding):
-    """:func:`pad_replicate` as compiled loops, parallel over the planes (NumPy only)."""
+    """:func:`pad_replicate` as compiled loops over the planes (NumPy only)."""
     return _pad_numba(x, padding, False, "pad_replicate_numba")
 
 

@@ -13,18 +13,25 @@ beyond the input and its left padding (it would then see only right padding).
 
 
 def output_size(size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
-    """Number of window positions along one dim (ints in, int out)."""
+    """Number of window positions along one dim (ints in, int out), PyTorch's rule exactly.
+
+    With ``ceil_mode`` the division rounds up, and a window may even be larger than the
+    padded input (an input smaller than the window gives one window), as long as the
+    last window starts inside the input or its left padding.
+    """
     span = dilation * (kernel_size - 1) + 1
-    room = size + 2 * padding - span  # how far the window's start may move
-    if room < 0:
+    room = size + 2 * padding - span  # how far the window's start may move (< 0: the window sticks out)
+    if not ceil_mode:
+        out = room // stride + 1
+    else:
+        out = -(-room // stride) + 1  # ceil division (Python's // floors negative numbers too)
+        if (out - 1) * stride >= size + padding:  # last window would start in the right padding
+            out -= 1
+    if out < 1:
         raise ValueError(
             f"output_size: the window spans {span} pixels (kernel_size={kernel_size}, dilation={dilation}) "
-            f"but the padded input has only {size + 2 * padding} (size={size}, padding={padding}); "
-            "use a smaller kernel or more padding"
+            f"but the padded input has only {size + 2 * padding} (size={size}, padding={padding}): calculated "
+            f"output size {out} is too small; use a smaller kernel or more padding"
+            + ("" if ceil_mode else " (or ceil_mode=True, for pooling)")
         )
-    if not ceil_mode:
-        return room // stride + 1
-    out = -(-room // stride) + 1  # ceil division
-    if (out - 1) * stride >= size + padding:  # last window would start in the right padding
-        out -= 1
     return out

@@ -60,6 +60,7 @@ def conv_output_hw(input_hw, kernel_size, stride, padding, dilation):
 
 def im2col_reference(x, kernel_size, stride, padding, dilation):
     """im2col with one loop per index (NumPy input): read this one."""
+    # BEGIN SOLUTION task 3.1
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
@@ -70,6 +71,7 @@ def im2col_reference(x, kernel_size, stride, padding, dilation):
         if 0 <= row < h and 0 <= col < w:  # outside: a padding zero
             cols[ch, i, j, b, oy, ox] = x[b, ch, row, col]
     return cols
+    # END SOLUTION
 
 
 def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
@@ -78,6 +80,7 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
     Where im2col reads ``x[row, col]`` into a column entry, col2im adds the column
     entry back into ``x[row, col]``; padding taps are dropped.
     """
+    # BEGIN SOLUTION task 3.2
     n, c, h, w = input_shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     x = np.zeros(input_shape, dtype=cols.dtype)
@@ -87,6 +90,7 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
         if 0 <= row < h and 0 <= col < w:
             x[b, ch, row, col] += cols[ch, i, j, b, oy, ox]
     return x
+    # END SOLUTION
 
 
 # ----------------------------------------------------------------------------- vectorised
@@ -188,7 +192,7 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
 
 
 def im2col_numba(x, kernel_size, stride, padding, dilation, out=None):
-    """:func:`im2col` as compiled loops, parallel over the C*N planes (NumPy only)."""
+    """:func:`im2col` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("im2col_numba", x)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
@@ -198,7 +202,7 @@ def im2col_numba(x, kernel_size, stride, padding, dilation, out=None):
 
 
 def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation):
-    """:func:`col2im` as compiled loops, parallel over the C*N planes (NumPy only)."""
+    """:func:`col2im` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
     x = np.zeros(input_shape, dtype=cols.dtype)
     _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)

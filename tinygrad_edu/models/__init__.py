@@ -31,7 +31,8 @@ from .lenet import lenet5
 from .dncnn import dn_resnet, dncnn
 from .drunet import drunet
 from .unet import unet
-from .autoencoders import ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder, sparsity_penalty
+from .autoencoders import (ConvAutoencoder, DenoisingAutoencoder, SparseAutoencoder, denoising_training_step,
+                           sparsity_penalty)
 from .dcgan import dcgan_discriminator, dcgan_generator
 from .positional import (
     CoordinateMLP, FourierFeatures, LearnedPositionalEncoding, NoiseLevelEncoding, SinusoidalPositionalEncoding,
@@ -44,7 +45,7 @@ __all__ = [
     "MLP", "SmallCNN", "conv_bn_relu",
     "vgg7", "vgg16", "alexnet", "resnet18", "resnet34", "resnet20", "lenet5",
     "dncnn", "dn_resnet", "drunet", "unet",
-    "ConvAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "sparsity_penalty",
+    "ConvAutoencoder", "DenoisingAutoencoder", "SparseAutoencoder", "sparsity_penalty", "denoising_training_step",
     "dcgan_generator", "dcgan_discriminator",
     "SinusoidalPositionalEncoding", "LearnedPositionalEncoding", "FourierFeatures", "CoordinateMLP",
     "NoiseLevelEncoding", "noise_level_map", "pixel_coordinates",

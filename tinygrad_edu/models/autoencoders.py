@@ -10,11 +10,13 @@ sigmoid (pixels in [0, 1]).
 - ``DenoisingAutoencoder``: the same network, but in training mode ``forward`` first adds
   Gaussian noise of std ``noise_std`` to its input, so it learns to map noisy images to
   the clean ones it is compared with; in eval mode it is the plain autoencoder (give it
-  noisy images to denoise).
+  noisy images to denoise). ``denoising_training_step`` is one step of that training with
+  the noise given explicitly.
 - ``SparseAutoencoder``: keeps the code of its last forward in ``.code`` so the training
   loss can add lambda * R(code), R the L1 norm (``sparsity_penalty``): most code
   activations become zero.
 """
+from ..nn import functional as F
 from ..nn.activation import ReLU, Sigmoid
 from ..nn.containers import Sequential
 from ..nn.conv import Conv2d
@@ -66,6 +68,27 @@ class DenoisingAutoencoder(ConvAutoencoder):
 
     def extra_repr(self):
         return f"noise_std={self.noise_std}"
+
+
+def denoising_training_step(model, optimizer, clean, noise):
+    """One training step of a denoising autoencoder; returns the loss (a 0-d tensor).
+
+    The input is corrupted, the target is not: loss = BCE(decode(encode(clean + noise)), clean),
+    the lecture's binary cross-entropy between the sigmoid output and the clean pixels in [0, 1].
+    ``noise`` is drawn by the caller (so a step is reproducible); the step calls ``encode`` and
+    ``decode`` rather than ``model(...)``, whose training-mode forward would corrupt the input a
+    second time. Then the usual three moves: zero the old gradients (``backward`` accumulates),
+    backpropagate, let the optimizer update the parameters.
+    """
+    # BEGIN SOLUTION task 5.6
+    model.train()
+    reconstruction = model.decode(model.encode(clean + noise))
+    loss = F.binary_cross_entropy(reconstruction, clean)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+    # END SOLUTION
 
 
 class SparseAutoencoder(ConvAutoencoder):

@@ -77,6 +77,8 @@ class SmallCNN(Module):
         self.classifier = Linear(channels, num_classes)
 
     def forward(self, x):
+        # BEGIN SOLUTION task 5.2
         if x.ndim != 4:
             raise ValueError(f"SmallCNN: expected images (N, C, H, W), got input of shape {tuple(x.shape)}")
         return self.classifier(self.flatten(self.pool(self.features(x))))
+        # END SOLUTION

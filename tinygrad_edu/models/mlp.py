@@ -54,8 +54,10 @@ class MLP(Module):
         self.classifier = Linear(width, num_classes)
 
     def forward(self, x):
+        # BEGIN SOLUTION task 5.1
         x = x.flatten(1)  # (N, C, H, W) -> (N, C*H*W): one vector per sample
         if x.shape[1] != self.in_features:
             raise ValueError(f"MLP: expected {self.in_features} input features per sample, got input of shape "
                              f"{tuple(x.shape)} ({x.shape[1]} features after flattening)")
         return self.classifier(self.features(x))
+        # END SOLUTION

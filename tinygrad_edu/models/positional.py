@@ -40,12 +40,14 @@ def sinusoidal_table(positions, d_model, base=10000.0):
     ``positions`` is any 1-D array of real numbers (not only integers: a noise level works)."""
     if d_model % 2:
         raise ValueError(f"SinusoidalPositionalEncoding: d_model must be even (sin/cos pairs), got {d_model}")
+    # BEGIN SOLUTION task 5.5
     t = np.asarray(positions, dtype=np.float64).reshape(-1, 1)
     wavelengths = base ** (np.arange(0, d_model, 2) / d_model)  # lambda_i = N^(2i/d)
     table = np.empty((t.shape[0], d_model))
     table[:, 0::2] = np.sin(t / wavelengths)
     table[:, 1::2] = np.cos(t / wavelengths)
     return table
+    # END SOLUTION
 
 
 class SinusoidalPositionalEncoding(Module):
@@ -190,8 +192,13 @@ class NoiseLevelEncoding(Module):
         self.dim, self.scale, self.base = dim, scale, base
 
     def forward(self, sigma):
-        levels = sigma.detach().numpy().reshape(-1) if isinstance(sigma, Tensor) else np.atleast_1d(float(sigma))
-        return creation.tensor(sinusoidal_table(self.scale * levels, self.dim, self.base).astype(np.float32))
+        # the table is computed on the host (N numbers) and lands on sigma's device
+        if isinstance(sigma, Tensor):
+            levels, device = sigma.detach().cpu().numpy().reshape(-1), sigma.device
+        else:
+            levels, device = np.atleast_1d(float(sigma)), None
+        table = sinusoidal_table(self.scale * levels, self.dim, self.base).astype(np.float32)
+        return creation.tensor(table, device=device)
 
     @staticmethod
     def map(x, sigma):

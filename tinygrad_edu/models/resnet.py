@@ -49,10 +49,12 @@ class BasicBlock(Module):
         self.stride = stride
 
     def forward(self, x):
+        # BEGIN SOLUTION task 4.5
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return self.relu(out + identity)
+        # END SOLUTION
 
 
 class ResNet(Module):

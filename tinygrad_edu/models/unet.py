@@ -37,8 +37,36 @@ def double_conv(in_channels, out_channels, padding):
 
 def center_crop(x, height, width):
     """The central height x width window of x (N, C, H, W): the paper's "crop"."""
+    # BEGIN SOLUTION task 5.4
     top, left = (x.shape[2] - height) // 2, (x.shape[3] - width) // 2
     return x[:, :, top:top + height, left:left + width]
+    # END SOLUTION
+
+
+def merge_skip(skip, x, merge):
+    """Join the encoder's map ``skip`` and the decoder's ``x`` (same N, H, W):
+    ``merge="concat"``: cat([skip, x], dim=1), 2C channels (the U-Net's merge connection; the
+    backward splits g along the channels: dskip = g[:, :C], dx = g[:, C:]);
+    ``merge="add"``: skip + x, C channels (a ResNet-style skip connection; dskip = dx = g)."""
+    # BEGIN SOLUTION task 4.6
+    if merge == "concat":
+        return cat([skip, x], dim=1)
+    if merge == "add":
+        return skip + x
+    raise ValueError(f"unet: merge must be 'concat' or 'add', got {merge!r}")
+    # END SOLUTION
+
+
+def decoder_level(x, skip, up, stage, merge):
+    """One decoder level of the U-Net: up-convolve x (``up``, a 2x2 stride-2 transposed
+    convolution: half the channels, twice the size), crop the encoder's ``skip`` to the centre
+    of that size (``center_crop``), merge the two (``merge_skip``) and apply ``stage`` (the
+    double convolution)."""
+    # BEGIN SOLUTION task 5.4
+    x = up(x)
+    skip = center_crop(skip, x.shape[2], x.shape[3])  # the identity when padding=1
+    return stage(merge_skip(skip, x, merge))
+    # END SOLUTION
 
 
 def output_size(size, depth=4, padding=0):
@@ -107,10 +135,7 @@ class UNet(Module):
             x = self.pool(x)
         x = self.bottleneck(x)
         for up, stage, skip in zip(self.upconvs, self.decoder, reversed(skips)):
-            x = up(x)
-            skip = center_crop(skip, x.shape[2], x.shape[3])  # the identity when padding=1
-            x = cat([skip, x], dim=1) if self.merge == "concat" else skip + x
-            x = stage(x)
+            x = decoder_level(x, skip, up, stage, self.merge)
         return self.head(x)
 
 

@@ -1,5 +1,6 @@
 """Stateless neural-network functions (``torch.nn.functional``): activations, softmax,
-losses, ``linear``, convolution, pooling, normalisation, ``pad``. Each is defined in
+losses, ``linear``, convolution, pooling, normalisation, ``pad``, ``unfold``/``fold``,
+similarities, ``one_hot``, attention. Each is defined in
 ``tinygrad_edu/ops/`` next to its backward; this module gathers them under PyTorch's
 names. ``binary_step`` is the slides' step activation (not a PyTorch function)."""
 from ..ops.activation import (
@@ -21,4 +22,10 @@ from ..ops.upsample import interpolate
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
 from ..ops.prelu import prelu
+from ..ops.attention import scaled_dot_product_attention
+from ..ops.fold import fold, unfold
+from ..ops.gather import one_hot
+from ..ops.similarity import cosine_similarity, normalize, pairwise_distance
+from ..ops.softmax import gumbel_softmax
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from .ssim import psnr, ssim  # image-quality measures (not in PyTorch): nn/ssim.py

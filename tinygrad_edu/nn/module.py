@@ -23,6 +23,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import backend
+from .. import memory_format as memory_formats
 from ..autograd import grad_mode
 from ..autograd.views import mark_modified
 from ..tensor import Tensor
@@ -372,9 +373,11 @@ class Module:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(tensor)``.
 
         A dtype applies to floating-point parameters and buffers only (an integer
-        buffer such as ``num_batches_tracked`` keeps its dtype); a device to all."""
+        buffer such as ``num_batches_tracked`` keeps its dtype); a device to all.
+        ``memory_format`` (e.g. ``channels_last``) is accepted and changes no layout."""
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
+        memory_formats.check("Module.to", kwargs.pop("memory_format", memory_formats.preserve_format))
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:

@@ -92,6 +92,7 @@ class _BatchNorm(_NormBase):
 
     def forward(self, input):
         self._check_input_dim(input)
+        _check_channels(self, input, 1, self.num_features)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
@@ -110,7 +111,8 @@ class BatchNorm1d(_BatchNorm):
 
     def _check_input_dim(self, input):
         if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+            raise ValueError(f"{_layer(self)}: expected 2D or 3D input (got {input.ndim}D input): input shape "
+                             f"{input.shape}, expected (N, C) or (N, C, L)")
 
 
 class BatchNorm2d(_BatchNorm):
@@ -118,7 +120,8 @@ class BatchNorm2d(_BatchNorm):
 
     def _check_input_dim(self, input):
         if input.ndim != 4:
-            raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+            raise ValueError(f"{_layer(self)}: expected 4D input (got {input.ndim}D input): input shape {input.shape}, "
+                             "expected (N, C, H, W)")
 
 
 class InstanceNorm2d(_NormBase):
@@ -132,7 +135,8 @@ class InstanceNorm2d(_NormBase):
 
     def _check_input_dim(self, input):
         if input.ndim not in (3, 4):
-            raise ValueError(f"expected 3D or 4D input (got {input.ndim}D input)")
+            raise ValueError(f"{_layer(self)}: expected 3D or 4D input (got {input.ndim}D input): input shape "
+                             f"{input.shape}, expected (C, H, W) or (N, C, H, W)")
 
     def _apply_instance_norm(self, input):
         return instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
@@ -144,13 +148,35 @@ class InstanceNorm2d(_NormBase):
         feature_dim = input.ndim - 3
         if input.shape[feature_dim] != self.num_features:
             if self.affine:
-                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
-                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+                raise ValueError(f"{_layer(self)}: expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]} (input shape {input.shape}).")
             warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
                           "warning by not passing in num_features, which is not used because affine=False")
         if input.ndim == 3:  # unbatched: add the batch dim and take it away again
             return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
         return self._apply_instance_norm(input)
+
+
+def _layer(module):
+    """How errors name a layer: its class and arguments, ``BatchNorm2d(16, eps=1e-05, ...)``."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
+def _check_channels(module, input, dim, expected):
+    if input.shape[dim] != expected:
+        raise RuntimeError(
+            f"{_layer(module)}: expected input with {expected} channels at dim {dim}, but got input of shape "
+            f"{input.shape} ({input.shape[dim]} channels)"
+        )
+
+
+def _check_last_dims(module, input):
+    k = len(module.normalized_shape)
+    if input.shape[input.ndim - k:] != module.normalized_shape or input.ndim < k:
+        raise RuntimeError(
+            f"{_layer(module)}: given normalized_shape={list(module.normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, module.normalized_shape))}], but got input of size {list(input.shape)}"
+        )
 
 
 def _shape_tuple(normalized_shape):
@@ -176,6 +202,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
+        _check_last_dims(self, input)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -203,6 +230,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, input):
+        _check_last_dims(self, input)
         return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
@@ -229,6 +257,9 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input):
+        if input.ndim < 2:
+            raise ValueError(f"{_layer(self)}: expected input of at least 2 dims (N, C, *), got shape {input.shape}")
+        _check_channels(self, input, 1, self.num_channels)
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

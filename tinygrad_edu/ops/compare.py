@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
 from . import elementwise
-from ..shape_checks import broadcast_shape, normalize_dims
+from ..shape_checks import broadcast_shape, normalize_dims, numpy_aliases
 
 
 def _data(x):
@@ -100,12 +100,14 @@ def isfinite(input):
     return Tensor._wrap(get_array_module(input.array).isfinite(input.array))
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    dim, keepdim = numpy_aliases("any", dim, keepdim, axis, keepdims)
     dims = normalize_dims("any", dim, input.ndim)
     return Tensor._wrap(input.array.any(axis=dims, keepdims=keepdim))
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    dim, keepdim = numpy_aliases("all", dim, keepdim, axis, keepdims)
     dims = normalize_dims("all", dim, input.ndim)
     return Tensor._wrap(input.array.all(axis=dims, keepdims=keepdim))
 
@@ -149,3 +151,31 @@ def ceil(input):
 def round(input):
     """Rounds half to even, as PyTorch and NumPy do."""
     return PiecewiseConstant.apply(input, "round")
+
+
+# -------------------------------------------------------- closeness and equality
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |input - other| <= atol + rtol * |other| (a bool tensor); infinities
+    are close only to themselves, NaN only with ``equal_nan=True``. Both tensors must
+    have the same dtype, as in PyTorch. Shape: the broadcast shape. No gradient."""
+    if isinstance(other, Tensor) and isinstance(input, Tensor) and input.dtype != other.dtype:
+        raise RuntimeError(f"isclose: {input.dtype} did not match {other.dtype} (both tensors need the same dtype)")
+    a, b = _data(input), _data(other)
+    xp = get_array_module(a, b)
+    return Tensor._wrap(xp.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True (a Python bool) when every element of ``input`` is close to ``other``'s
+    (see ``isclose``); shapes must broadcast."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        broadcast_shape("allclose", input.shape, other.shape)
+    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
+
+
+def equal(input, other):
+    """True (a Python bool) when both tensors have the same shape and the same elements."""
+    if input.shape != other.shape:
+        return False
+    xp = get_array_module(input.array, other.array)
+    return bool(xp.all(input.array == other.array))

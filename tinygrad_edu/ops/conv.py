@@ -39,9 +39,10 @@ from .pad import pad
 # batch at a time, at most COLUMN_BYTES of columns per slice (at least one image), in one
 # scratch buffer reused by every slice, and nothing keeps them: the backward builds
 # columns again. Each slice is still one wide GEMM per group. Small slices stay in cache
-# but each adds multi-threaded BLAS calls and kernel loops; 8 MiB was within noise of the
-# best size measured (benchmarks/README.md, "Column slice size", has the timings).
-COLUMN_BYTES = 8 * 2**20
+# but each adds BLAS calls and kernel loops; 4 and 8 MiB were within noise of each other in
+# time (benchmarks/README.md, "Column slice size" and issue 14), and 4 MiB keeps the peak
+# memory of the conv_transpose2d benchmark step at 8.0 MiB instead of 13.0 (PyTorch: 7.2).
+COLUMN_BYTES = 4 * 2**20
 
 
 def _batch_slices(n, k, out_hw, dtype):
@@ -75,13 +76,17 @@ def _to_rows(a, groups):
 
 def conv_forward(x, weight, stride, padding, dilation, groups):
     """out (N, OC, OH, OW) = W @ im2col(x): per batch slice, one GEMM per group."""
+    # BEGIN SOLUTION task 3.3
     return columns_products(x, weight.shape[2:], stride, padding, dilation, groups, weight=weight)[0]
+    # END SOLUTION
 
 
 def conv_weight_grad(x, g, weight_shape, stride, padding, dilation, groups):
     """dL/dW[o, c, i, j] = sum over images and output pixels of g[n, o, y, x] * cols[c, i, j, n, y, x],
     i.e. g @ im2col(x)^T per group, the batch folded into the contraction."""
+    # BEGIN SOLUTION task 3.3
     return columns_products(x, weight_shape[2:], stride, padding, dilation, groups, grad=g)[1]
+    # END SOLUTION
 
 
 def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=None, grad=None):
@@ -129,6 +134,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
 def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     """dL/dx = col2im(W^T @ g): each output gradient is sent back, weighted, to the input
     pixels of its window; overlapping windows add up."""
+    # BEGIN SOLUTION task 3.3
     xp = get_array_module(g, weight)
     n, oc, oh, ow = g.shape
     _, c_g, kh, kw = weight.shape
@@ -143,6 +149,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
         dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
         gx[b] = kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation)
     return gx
+    # END SOLUTION
 
 
 def adjoint_weight(weight, groups):
@@ -241,31 +248,64 @@ class ConvTranspose2d(Function):
                                                     input and output swapped)
         dL/db = sum of g over N, H_out, W_out
     Both products use the columns of g, built once (``columns_products``).
+
+    output_padding op adds rows at the end of the output, so g has
+    H_out = (H-1)s - 2p + d(k-1) + op + 1 rows and its columns have
+    floor((H_out + 2p - d(k-1) - 1)/s) + 1 = H + op//s windows, one per pixel of y, plus
+    op//s more when op >= s (PyTorch allows op up to d-1). Those extra windows belong to
+    no pixel of y, so y gets op//s zero rows for dL/dW (they add nothing) and the extra
+    rows of dL/dy are cut off (``_extra_windows``). Same for the width.
     """
 
     @staticmethod
     def forward(ctx, y, weight, bias, stride, padding, output_padding, dilation, groups, out_hw):
+        # BEGIN SOLUTION task 3.4
         n = y.shape[0]
         c_out = weight.shape[1] * groups
         out = conv_input_grad(y, weight, (n, c_out) + out_hw, stride, padding, dilation, groups)
         ctx.save_for_backward(y, weight)
-        ctx.conf = (stride, padding, dilation, groups)
+        ctx.conf = (stride, padding, output_padding, dilation, groups)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 3.4
         y, weight = ctx.saved_tensors
-        stride, padding, dilation, groups = ctx.conf
+        stride, padding, output_padding, dilation, groups = ctx.conf
         gy = gw = gb = None
         need_y, need_w = ctx.needs_input_grad[:2]
         if need_y or need_w:  # one im2col of g for both
+            extra = _extra_windows(output_padding, stride)
             gy, gw = columns_products(
                 g, weight.shape[2:], stride, padding, dilation, groups,
-                weight=weight if need_y else None, grad=y if need_w else None,
+                weight=weight if need_y else None, grad=_zero_rows(y, extra) if need_w else None,
             )
+            if gy is not None and any(extra):  # windows past the end of y: no pixel of y
+                gy = gy[:, :, : y.shape[2], : y.shape[3]]
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gy, gw, gb, None, None, None, None, None, None
+        # END SOLUTION
+
+
+def _extra_windows(output_padding, stride):
+    """How many windows the columns of conv_transpose2d's g have beyond the pixels of y,
+    per dimension: output_padding // stride (nonzero only when output_padding >= stride,
+    which PyTorch allows when output_padding < dilation)."""
+    return tuple(op // s for op, s in zip(output_padding, stride))
+
+
+def _zero_rows(y, extra):
+    """y (N, C, H, W) with extra[0] zero rows and extra[1] zero columns at the end, so
+    it lines up with the columns of g; y itself when there are none."""
+    if not any(extra):
+        return y
+    xp = get_array_module(y)
+    n, c, h, w = y.shape
+    out = xp.zeros((n, c, h + extra[0], w + extra[1]), dtype=y.dtype)
+    out[:, :, :h, :w] = y
+    return out
 
 
 # --------------------------------------------------------------- argument checking
@@ -292,6 +332,10 @@ def _check_conv(op, x, weight, bias, groups):
         raise RuntimeError(f"{op}: out channels ({out_channels}) of weight {weight.shape} must be divisible by groups ({groups})")
     if bias is not None and bias.shape != (out_channels,):
         raise RuntimeError(f"{op}: bias of shape {bias.shape} does not match the output channels of weight {weight.shape}")
+    _check_dtypes(op, x, weight, bias)
+
+
+def _check_dtypes(op, x, weight, bias):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:  # PyTorch refuses to mix them too
             raise RuntimeError(
@@ -351,9 +395,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     output_padding = pair("conv_transpose2d", "output_padding", output_padding, 0)
     _check_conv("conv_transpose2d", input, weight, bias, groups)
     for op_, s, d in zip(output_padding, stride, dilation):
-        if op_ >= s and op_ >= d:
-            raise ValueError(
-                f"conv_transpose2d: output_padding {output_padding} must be smaller than either stride {stride} or dilation {dilation}"
+        if op_ >= s and op_ >= d:  # PyTorch's refusal, in its words
+            raise RuntimeError(
+                "conv_transpose2d: output padding must be smaller than either stride or dilation, but got "
+                f"output_padding_height: {output_padding[0]} output_padding_width: {output_padding[1]} "
+                f"stride_height: {stride[0]} stride_width: {stride[1]} "
+                f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}"
             )
     kh, kw = weight.shape[2:]
     out_hw = tuple(
@@ -374,6 +421,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     kernels, run on a one-pixel-high image (a composition: unsqueeze, conv2d, squeeze)."""
     if input.ndim not in (2, 3) or weight.ndim != 3:
         raise RuntimeError(f"conv1d: expected input (N, C, L) or (C, L) and weight (OC, C/groups, k), got {input.shape} and {weight.shape}")
+    _check_dtypes("conv1d", input, weight, bias)
     unbatched = input.ndim == 2
     x = input.reshape(1 if unbatched else input.shape[0], input.shape[-2], 1, input.shape[-1])
     w = weight.reshape(weight.shape[0], weight.shape[1], 1, weight.shape[2])

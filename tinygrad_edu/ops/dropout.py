@@ -32,15 +32,19 @@ class Dropout(Function):
     def forward(ctx, x, p, mask_shape, generator):
         # u >= p keeps with probability 1 - p; for p == 1 nothing is kept (and no 1/0)
         keep = numpy_generator(generator).random(mask_shape) >= p
+        # BEGIN SOLUTION task 2.5
         scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
         mask = backend.to_device(np.asarray(keep * scale, dtype=x.dtype), backend.device_of(x))
         ctx.save_for_backward(mask)
         return x * mask
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.5
         (mask,) = ctx.saved_tensors
         return g * mask, None, None, None
+        # END SOLUTION
 
 
 def _check(op, input, p):
@@ -66,9 +70,11 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     ``generator`` (not in PyTorch's signature) draws the mask from a given
     ``tge.Generator`` instead of the default one."""
     _check("dropout", input, p)
+    # BEGIN SOLUTION task 2.5
     if not training or p == 0.0:
         return input
     return _apply("dropout", input, float(p), input.shape, inplace, generator)
+    # END SOLUTION
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):

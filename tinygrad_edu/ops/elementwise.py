@@ -54,10 +54,12 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 1.4
         x, y = ctx.saved_tensors
         gx = g * y if ctx.needs_input_grad[0] else None
         gy = g * x if ctx.needs_input_grad[1] else None
         return gx, gy
+        # END SOLUTION
 
 
 class Div(Function):
@@ -74,10 +76,12 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 1.4
         x, y = ctx.saved_tensors
         gx = g / y if ctx.needs_input_grad[0] else None
         gy = -g * x / (y * y) if ctx.needs_input_grad[1] else None
         return gx, gy
+        # END SOLUTION
 
 
 class Pow(Function):
@@ -335,8 +339,10 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.2
         (z,) = ctx.saved_tensors
         return g * (1 - z * z)
+        # END SOLUTION
 
 
 class Sigmoid(Function):
@@ -356,8 +362,10 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.2
         (z,) = ctx.saved_tensors
         return g * z * (1 - z)
+        # END SOLUTION
 
 
 class Atan(Function):
@@ -441,7 +449,10 @@ def _operands(op, a, b, true_divide=False):
         b = Tensor(b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
         broadcast_shape(op, a.shape, b.shape)
-    dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype == b.array.dtype:
+        dtype = a.array.dtype  # one dtype: nothing to promote (the common case, and the cheap one)
+    else:
+        dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
     if true_divide and dtype.kind in "biu":
         dtype = default_float_dtype
     return _cast(a, dtype), _cast(b, dtype)

@@ -25,6 +25,7 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 1.5
         x, y = ctx.saved_tensors
         x_ndim, y_ndim = ctx.ndims
         xp = get_array_module(g)
@@ -51,6 +52,7 @@ class MatMul(Function):
             if y_ndim == 1:
                 gy = gy[..., 0]
         return gx, gy
+        # END SOLUTION
 
 
 class Linear(Function):
@@ -63,13 +65,16 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
+        # BEGIN SOLUTION task 2.4
         xp = get_array_module(x, weight)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, weight if ctx.needs_input_grad[0] else None)
         z = xp.matmul(x, weight.T)
         return z if bias is None else z + bias
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.4
         x, weight = ctx.saved_tensors
         xp = get_array_module(g)
         g_rows = g.reshape(-1, g.shape[-1])
@@ -77,9 +82,27 @@ class Linear(Function):
         gw = xp.matmul(g_rows.T, x.reshape(-1, x.shape[-1])) if ctx.needs_input_grad[1] else None
         gb = g_rows.sum(axis=0) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
+        # END SOLUTION
+
+
+_TORCH_DTYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+                      "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def check_same_dtype(op, a, b):
+    """Matrix products refuse to mix dtypes, as PyTorch does (elementwise ops promote
+    instead): a float32 input against float64 weights is almost always a bug, and a
+    silent promotion would hide it and double the memory."""
+    if a.dtype != b.dtype:
+        names = [_TORCH_DTYPE_NAMES.get(d.name, d.name) for d in (a.dtype, b.dtype)]
+        raise RuntimeError(
+            f"{op}: expected m1 and m2 to have the same dtype, but got: {names[0]} != {names[1]} "
+            f"(shapes {a.shape} {a.dtype} and {b.shape} {b.dtype}); convert one, e.g. b.to(a.dtype)"
+        )
 
 
 def _check_matmul(op, a, b):
+    check_same_dtype(op, a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"{op}: both arguments need at least 1 dimension, got shapes {a.shape} and {b.shape}")
     k_a = a.shape[-1]
@@ -108,6 +131,7 @@ def mm(input, mat2):
     """Matrix product of two 2-D tensors (no broadcasting)."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {input.shape} and {mat2.shape}")
+    check_same_dtype("mm", input, mat2)
     return matmul(input, mat2)
 
 
@@ -115,6 +139,7 @@ def bmm(input, mat2):
     """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got shapes {input.shape} and {mat2.shape}")
+    check_same_dtype("bmm", input, mat2)
     return matmul(input, mat2)
 
 
@@ -127,4 +152,7 @@ def linear(input, weight, bias=None):
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise RuntimeError(f"linear: bias of shape {bias.shape} does not match out_features {weight.shape[0]}")
+    check_same_dtype("linear", input, weight)
+    if bias is not None:
+        check_same_dtype("linear", input, bias)
     return Linear.apply(input, weight, bias)

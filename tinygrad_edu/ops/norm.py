@@ -61,6 +61,7 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        # BEGIN SOLUTION task 4.1
         xp = get_array_module(x)
         axes = (0,) + tuple(range(2, x.ndim))  # every dim but the channel dim 1
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # per-channel values, broadcastable to x
@@ -77,30 +78,46 @@ class BatchNorm(Function):
             xc = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
             var = running_var.reshape(shape).astype(x.dtype, copy=False)
         rstd = 1 / xp.sqrt(var + eps)
-        xhat = xc * rstd
+        # xc is this op's own temporary, so it becomes xhat in place, and bias is added in
+        # place: each activation-sized temporary is as large as the input (memory, not math)
+        xhat = xc
+        xhat *= rstd
         y = xhat
         if weight is not None:
             weight = weight.astype(x.dtype, copy=False)
             y = y * weight.reshape(shape)
         if bias is not None:
-            y = y + bias.astype(x.dtype, copy=False).reshape(shape)
+            bias = bias.astype(x.dtype, copy=False).reshape(shape)
+            if y is xhat:
+                y = y + bias  # a new array: xhat is saved for the backward
+            else:
+                y += bias  # y is the new array weight * xhat
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.axes, ctx.shape, ctx.m, ctx.training = axes, shape, m, training
         return y
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 4.2
         xhat, rstd, weight = ctx.saved_tensors
         axes, m = ctx.axes, ctx.m
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             dxhat = g if weight is None else g * weight.reshape(ctx.shape)
             if ctx.training:
-                gx = rstd / m * (
-                    m * dxhat
-                    - dxhat.sum(axis=axes, keepdims=True)
-                    - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True)
-                )
+                # rstd / M * (M dxhat - sum(dxhat) - xhat sum(dxhat xhat)), written as
+                # rstd * (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) into one array:
+                # each activation-sized temporary costs as much memory as the input
+                mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
+                mean_dxhat_xhat = (dxhat * xhat).mean(axis=axes, keepdims=True)
+                if dxhat is g:
+                    gx = g - mean_dxhat  # g belongs to the engine: a new array
+                else:
+                    gx = dxhat  # g * weight, made above: reused
+                    gx -= mean_dxhat
+                gx -= xhat * mean_dxhat_xhat
+                gx *= rstd
             else:
                 gx = dxhat * rstd
         if ctx.needs_input_grad[1]:
@@ -108,6 +125,7 @@ class BatchNorm(Function):
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=axes)
         return gx, gw, gb, None, None, None, None, None
+        # END SOLUTION
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -184,6 +202,7 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, rows, param_axes, eps):
+        # BEGIN SOLUTION task 4.3
         xp = get_array_module(x)
         x2 = x.reshape(rows, -1)
         mu = x2.mean(axis=1, keepdims=True)
@@ -200,9 +219,11 @@ class Normalize(Function):
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.rows, ctx.param_axes, ctx.param_shape = rows, param_axes, param_shape
         return y
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 4.3
         xhat, rstd, weight = ctx.saved_tensors
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
@@ -218,6 +239,7 @@ class Normalize(Function):
         if ctx.needs_input_grad[2]:
             gb = g.sum(axis=ctx.param_axes)
         return gx, gw, gb, None, None, None
+        # END SOLUTION
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -308,6 +330,7 @@ class RMSNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, rows, eps):
+        # BEGIN SOLUTION task 4.4
         xp = get_array_module(x)
         x2 = x.reshape(rows, -1)
         r = 1 / xp.sqrt((x2 * x2).mean(axis=1, keepdims=True) + eps)
@@ -319,9 +342,11 @@ class RMSNorm(Function):
         ctx.save_for_backward(xhat, r, weight)
         ctx.rows = rows
         return y
+        # END SOLUTION
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 4.4
         xhat, r, weight = ctx.saved_tensors
         lead = tuple(range(xhat.ndim - (weight.ndim if weight is not None else 0)))
         gx = gw = None
@@ -332,6 +357,7 @@ class RMSNorm(Function):
         if ctx.needs_input_grad[1]:
             gw = (g * xhat).sum(axis=lead)
         return gx, gw, None, None
+        # END SOLUTION
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

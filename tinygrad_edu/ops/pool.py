@@ -23,12 +23,13 @@ class MaxPool2d(Function):
         ctx.save_for_backward(indices)
         ctx.mark_non_differentiable(indices)
         ctx.input_shape = x.shape
+        ctx.window = (kernel_size, stride, padding, dilation)  # lets the GPU kernel gather
         return out, indices
 
     @staticmethod
     def backward(ctx, g, g_indices):
         (indices,) = ctx.saved_tensors
-        return kernels.max_pool2d_backward(g, indices, ctx.input_shape), None, None, None, None, None
+        return kernels.max_pool2d_backward(g, indices, ctx.input_shape, ctx.window), None, None, None, None, None
 
 
 class MaxUnpool2d(Function):

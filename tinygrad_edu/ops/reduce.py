@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..backend import default_float_dtype, get_array_module
 from ..tensor import Tensor
 from . import elementwise
-from ..shape_checks import normalize_dim, normalize_dims
+from ..shape_checks import normalize_dim, normalize_dims, numpy_aliases
 
 # What max(dim=...) / min(dim=...) return: a tuple with names, like torch.return_types.max.
 max_result = namedtuple("max", ["values", "indices"])
@@ -79,6 +79,8 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if g.shape == ctx.shape:  # nothing was summed away (a 0-d or size-1 input)
+            return g, None, None
         xp = get_array_module(g)
         g = _expand_back(g, ctx.shape, ctx.dims, ctx.keepdim)
         return xp.broadcast_to(g, ctx.shape), None, None
@@ -103,7 +105,8 @@ class Mean(Function):
         return xp.broadcast_to(g / ctx.n, ctx.shape), None, None
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    dim, keepdim = numpy_aliases("sum", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     elif input.array.dtype.kind in "bu" or (input.array.dtype.kind == "i" and input.array.dtype.itemsize < 8):
@@ -111,7 +114,8 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     return Sum.apply(input, _reduce_dims("sum", dim, input.ndim), keepdim)
 
 
-def mean(input, dim=None, keepdim=False, dtype=None):
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    dim, keepdim = numpy_aliases("mean", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(dtype)
     if input.array.dtype.kind not in "fc":
@@ -216,8 +220,9 @@ def _correction(op, unbiased, correction):
     return 0 if unbiased is False else 1
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim`` with divisor N - correction (default correction 1)."""
+    dim, keepdim = numpy_aliases("var", dim, keepdim, axis, keepdims)
     _check_floating("var", input)
     if isinstance(dim, bool):  # PyTorch's overload var(x, unbiased): x.var(False) is over all dims
         dim, unbiased = None, dim
@@ -227,8 +232,9 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return Var.apply(input, dims, c, keepdim)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation over ``dim``: sqrt of ``var`` (default correction 1)."""
+    dim, keepdim = numpy_aliases("std", dim, keepdim, axis, keepdims)
     _check_floating("std", input)
     if isinstance(dim, bool):  # PyTorch's overload std(x, unbiased): x.std(False) is over all dims
         dim, unbiased = None, dim
@@ -286,15 +292,17 @@ class Amin(Function):
         return _expand_back(g, share.shape, ctx.dims, ctx.keepdim) * share, None, None
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Maximum over ``dim`` (default: all dims); tied maxima share the gradient."""
+    dim, keepdim = numpy_aliases("amax", dim, keepdim, axis, keepdims)
     dims = _reduce_dims("amax", dim, input.ndim)
     _check_nonempty("amax", input.shape, dims)
     return Amax.apply(input, dims, keepdim)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Minimum over ``dim`` (default: all dims); tied minima share the gradient."""
+    dim, keepdim = numpy_aliases("amin", dim, keepdim, axis, keepdims)
     dims = _reduce_dims("amin", dim, input.ndim)
     _check_nonempty("amin", input.shape, dims)
     return Amin.apply(input, dims, keepdim)
@@ -373,10 +381,11 @@ def _max_min(op, function, result, input, dim, keepdim):
     return result(*function.apply(input, dim, keepdim))
 
 
-def max(input, dim=None, keepdim=False):
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``max(x)``: the largest value (tied maxima share the gradient, like ``amax``).
     ``max(x, dim)``: the named tuple ``(values, indices)`` along ``dim``; the gradient goes
     to the returned index only. ``max(x, other_tensor)`` is ``maximum``."""
+    dim, keepdim = numpy_aliases("max", dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor):
         return elementwise.maximum(input, dim)
     if dim is None:
@@ -389,8 +398,9 @@ def max(input, dim=None, keepdim=False):
     return _max_min("max", MaxDim, max_result, input, dim, keepdim)
 
 
-def min(input, dim=None, keepdim=False):
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """``min(x)``, ``min(x, dim)`` -> ``(values, indices)``, ``min(x, other)``: as ``max``."""
+    dim, keepdim = numpy_aliases("min", dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor):
         return elementwise.minimum(input, dim)
     if dim is None:
@@ -424,13 +434,15 @@ def _arg_extreme(op, input, dim, keepdim, largest):
     return Tensor._wrap(idx if keepdim else idx.squeeze(dim))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the (first) maximum along ``dim``, or in the flattened tensor if None."""
+    dim, keepdim = numpy_aliases("argmax", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmax", input, dim, keepdim, largest=True)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the (first) minimum along ``dim``, or in the flattened tensor if None."""
+    dim, keepdim = numpy_aliases("argmin", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmin", input, dim, keepdim, largest=False)
 
 
@@ -470,9 +482,12 @@ class LogSumExp(Function):
         return _expand_back(g, softmax.shape, ctx.dims, ctx.keepdim) * softmax, None, None
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(input), dim)), computed without overflow. Integer inputs are
     promoted to the default float dtype, as in PyTorch."""
+    dim, keepdim = numpy_aliases("logsumexp", dim, keepdim, axis, keepdims)
+    if dim is None:
+        raise TypeError("logsumexp: missing required argument 'dim' (alias 'axis')")
     if input.array.dtype.kind not in "fc":
         input = Tensor._wrap(input.array.astype(default_float_dtype))  # integers carry no gradient
     return LogSumExp.apply(input, _reduce_dims("logsumexp", dim, input.ndim), keepdim)
@@ -528,7 +543,7 @@ class Norm(Function):
             return scale * local, None, None, None
 
 
-def norm(input, p=2, dim=None, keepdim=False):
+def norm(input, p=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Vector p-norm over ``dim`` (default: all elements), as ``torch.norm``.
 
     ``p``: a number >= 0, ``inf``/``-inf`` (max/min of |x|), or ``'fro'`` (the 2-norm
@@ -536,6 +551,7 @@ def norm(input, p=2, dim=None, keepdim=False):
     ``inf``/``-inf`` are compositions, ``amax(abs(x))`` / ``amin(abs(x))``, whose
     backward (sign(x) at the tied extreme elements, shared) is already PyTorch's.
     """
+    dim, keepdim = numpy_aliases("norm", dim, keepdim, axis, keepdims)
     _check_floating("norm", input)
     if p == "fro":
         if dim is not None and not isinstance(dim, int) and len(dim) > 2:

@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ..shape_checks import normalize_dim, normalize_dims
+from ..shape_checks import normalize_dim, normalize_dims, numpy_aliases
 
 
 def _sizes(op, sizes, what="shape"):
@@ -90,11 +90,55 @@ def reshape(input, shape):
 
 
 def view(input, shape):
-    """The same as ``reshape`` here. (PyTorch's ``view`` refuses a tensor whose strides
-    cannot express the new shape without a copy; NumPy's reshape copies in that case,
-    so here ``view`` never fails for that reason - a deliberate simplification.)"""
+    """``input`` with shape ``shape``, sharing its memory, as PyTorch's ``view``: refused
+    when the memory layout (the strides) cannot express the new shape without a copy,
+    e.g. merging dims after a ``permute``/``transpose``; ``reshape`` copies then."""
     shape = _infer_shape("view", _sizes("view", shape), input.numel())
+    if view_strides(input.shape, input.array.strides, shape) is None:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+            f"two contiguous subspaces). Use .reshape(...) instead. (view: input shape {input.shape} with strides "
+            f"{tuple(input.array.strides)} bytes, requested shape {shape})"
+        )
     return Reshape.apply(input, shape)
+
+
+def view_strides(shape, strides, new_shape):
+    """The strides that let memory laid out as (``shape``, ``strides``) be read as
+    ``new_shape`` without copying, or None when there are none (PyTorch's rule).
+
+    Walk the old dims from the last, grouping them into "chunks" that are contiguous
+    with each other (dim d-1's stride = size * stride of the chunk so far). A new
+    dim can merge or split dims only inside one chunk: each chunk's element count
+    must be matched exactly by a run of new dims, which then get strides inside it.
+    """
+    if not shape or math.prod(shape) == 0:
+        return _contiguous_strides(new_shape)
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_stride = strides[-1]  # stride of the innermost element of the current chunk
+    chunk_numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        chunk_numel *= shape[d]
+        chunk_ends = d == 0 or (shape[d - 1] != 1 and strides[d - 1] != chunk_numel * chunk_stride)
+        if chunk_ends:
+            while view_d >= 0 and (view_numel < chunk_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != chunk_numel:
+                return None
+            if d > 0:
+                chunk_stride, chunk_numel, view_numel = strides[d - 1], 1, 1
+    return tuple(new_strides) if view_d == -1 else None
+
+
+def _contiguous_strides(shape):
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -332,10 +376,12 @@ class Cat(Function):
         return (None, None, *grads)
 
 
-def cat(tensors, dim=0):
-    """Join ``tensors`` along the existing dim ``dim``; they must have the same number of
-    dims and equal sizes in every other dim. (As in PyTorch, 1-d empty tensors of shape
-    (0,) are skipped, a legacy rule that lets ``cat([torch.tensor([]), x])`` work.)"""
+def cat(tensors, dim=0, *, axis=None):
+    """Join ``tensors`` along the existing dim ``dim`` (alias ``axis``); they must have the
+    same number of dims and equal sizes in every other dim. (As in PyTorch, 1-d empty
+    tensors of shape (0,) are skipped, a legacy rule that lets ``cat([torch.tensor([]), x])`` work.)"""
+    if axis is not None:  # dim keeps its default 0 unless given: only then do both clash
+        dim, _ = numpy_aliases("cat", None if dim == 0 else dim, False, axis)
     tensors = _check_tensors("cat", tensors)
     for i, t in enumerate(tensors):
         if t.ndim == 0:
@@ -379,8 +425,10 @@ class Stack(Function):
         return (None, None, *grads)
 
 
-def stack(tensors, dim=0):
-    """Join equal-shape ``tensors`` along a new dim ``dim`` (in the result)."""
+def stack(tensors, dim=0, *, axis=None):
+    """Join equal-shape ``tensors`` along a new dim ``dim`` (alias ``axis``; in the result)."""
+    if axis is not None:  # dim keeps its default 0 unless given: only then do both clash
+        dim, _ = numpy_aliases("stack", None if dim == 0 else dim, False, axis)
     tensors = _check_tensors("stack", tensors)
     first = tensors[0]
     for i, t in enumerate(tensors):

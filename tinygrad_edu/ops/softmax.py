@@ -5,10 +5,12 @@ constant c, and with c = max(x) every exponent is <= 0, so e^(x - c) never overf
 (logits of +-1000 work) and the largest term is exactly 1 (the sum never underflows
 to 0).
 """
+from .. import backend
 from ..autograd.function import Function
 from ..backend import get_array_module
+from ..random import numpy_generator
 from ..tensor import Tensor
-from ..shape_checks import normalize_dim
+from ..shape_checks import normalize_dim, numpy_aliases
 
 
 class Softmax(Function):
@@ -54,9 +56,11 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # BEGIN SOLUTION task 2.3
         (z,) = ctx.saved_tensors
         xp = get_array_module(g)
         return g - xp.exp(z) * g.sum(axis=ctx.dim, keepdims=True)
+        # END SOLUTION
 
 
 def _prepare(op, input, dim, dtype):
@@ -79,17 +83,38 @@ def _prepare(op, input, dim, dtype):
     return input, (axis if input.ndim else None)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=None, dtype=None, *, axis=None):
     """e^x / sum(e^x) along ``dim``: each slice along ``dim`` becomes a probability vector."""
+    dim, _ = numpy_aliases("softmax", dim, False, axis)
     input, axis = _prepare("softmax", input, dim, dtype)
     if input.numel() == 0:  # nothing to normalise; max over an empty axis would fail
         return input.clone()
     return Softmax.apply(input, dim=axis)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
     """log(softmax(x)) along ``dim``, computed without forming softmax (stable)."""
+    dim, _ = numpy_aliases("log_softmax", dim, False, axis)
     input, axis = _prepare("log_softmax", input, dim, dtype)
     if input.numel() == 0:
         return input.clone()
     return LogSoftmax.apply(input, dim=axis)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1, generator=None):
+    """A differentiable sample from the categorical distribution softmax(logits):
+        y = softmax((logits + G) / tau),  G = -log(E), E ~ Exponential(1) per element
+    (G is Gumbel noise). ``hard=True`` returns the one-hot of argmax(y) in the forward
+    pass with y's gradient (the straight-through trick: y_hard - y.detach() + y).
+    Shape: as logits. Backward: ``Softmax`` in ``ops/softmax.py`` (the noise is a constant). ``generator`` (not in PyTorch's signature)
+    draws the noise from a given ``tge.Generator``."""
+    sample = numpy_generator(generator).exponential(size=logits.shape).astype(logits.dtype)
+    gumbels = Tensor._wrap(-get_array_module(logits.array).log(backend.to_device(sample, logits.device)))
+    y = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    xp = get_array_module(y.array)
+    dim = normalize_dim("gumbel_softmax", dim, y.ndim)
+    winner = xp.expand_dims(y.array.argmax(axis=dim), -1) == xp.arange(y.shape[dim])  # one-hot, classes last
+    y_hard = Tensor._wrap(xp.moveaxis(winner, -1, dim).astype(y.dtype))
+    return y_hard - y.detach() + y

@@ -1,7 +1,7 @@
 """Adagrad: divide each weight's gradient by the root of the sum of all its squared gradients."""
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_foreach_fused
 
 
 class Adagrad(Optimizer):
@@ -20,16 +20,21 @@ class Adagrad(Optimizer):
     large step size; often-updated ones slow down. Because s only grows, the step
     size shrinks for ever, which is what RMSprop and Adam fix with running averages.
 
+    ``foreach``, ``differentiable`` and ``fused`` are accepted (kept in each group, as
+    PyTorch does) and change nothing here (see ``optimizer.py``).
+
     State per parameter: ``step`` (t) and ``sum`` (s). As in PyTorch, the state is
     created at construction (so ``state_dict()`` is complete before the first step),
     and every accumulator starts at the constructor's ``initial_accumulator_value``,
     even for a parameter group that sets its own.
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check_foreach_fused("Adagrad", foreach, fused)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:

@@ -1,7 +1,7 @@
 """Adam: momentum plus a per-weight step size from a running average of squared gradients."""
 from ..backend import get_array_module
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_foreach_fused
 
 
 class Adam(Optimizer):
@@ -27,14 +27,20 @@ class Adam(Optimizer):
     amsgrad (Reddi et al., 2018) divides by the largest v seen so far, so the step
     size of a weight never grows back.
 
+    ``foreach``, ``capturable``, ``differentiable`` and ``fused`` are accepted (kept in
+    each group, as PyTorch does) and change nothing here (see ``optimizer.py``).
+
     State per parameter: ``step`` (t, a 0-d float tensor as in PyTorch), ``exp_avg``
     (m), ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq`` (v_max).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        _check_foreach_fused("Adam", foreach, fused)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
+                        maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):
@@ -48,6 +54,7 @@ class Adam(Optimizer):
     def _update(self, p, grad, state, group):
         """m_t, v_t: moving averages of g and g^2;
         theta <- theta - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)."""
+        # BEGIN SOLUTION task 2.7
         xp = get_array_module(p.array)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         state["step"].array += 1
@@ -69,3 +76,4 @@ class Adam(Optimizer):
         else:
             denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
         p.array -= step_size * (exp_avg / denom)
+        # END SOLUTION

@@ -23,6 +23,14 @@ write), and a subclass writes only its update rule, ``_update``, with the formul
 docstring. A subclass passes its options to ``__init__`` as ``defaults``; the options
 with a known valid range (``lr``, ``eps``, ``betas``, ...) are checked here, with
 PyTorch's messages.
+
+PyTorch's implementation switches ``foreach`` (one kernel over all parameters),
+``fused`` (one fused kernel per step), ``capturable`` (CUDA graphs) and
+``differentiable`` (autograd through the step) are accepted by every optimizer that has
+them in PyTorch, and kept in each parameter group as PyTorch keeps them (so state_dicts
+correspond), but have no effect here: each optimizer has one implementation, the plain
+loop over parameters that ``step`` runs. As in PyTorch, ``foreach=True`` with
+``fused=True`` is refused.
 """
 import copy
 import warnings
@@ -275,6 +283,12 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
+def _check_foreach_fused(name, foreach, fused):
+    """PyTorch refuses to be asked for both of its fast implementations at once."""
+    if foreach and fused:
+        raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together.")
+
+
 def _check_options(defaults):
     """PyTorch's argument checks, shared by every optimizer."""
     for name, what in _NONNEGATIVE_OPTIONS.items():
@@ -291,7 +305,8 @@ def _load_state_value(p, index, key, value):
         array = value.array if isinstance(value, Tensor) else value
         if key == "step":  # step counters stay where and what they are (CPU scalars)
             return Tensor(array.copy())
-        if array.shape != p.array.shape:
+        # per-parameter scalars (NAdam's mu_product, ASGD's eta and mu) are 0-d; the rest has p's shape
+        if array.ndim != 0 and array.shape != p.array.shape:
             raise ValueError(
                 f"load_state_dict: state {key!r} of parameter {index} has shape {tuple(array.shape)}, "
                 f"but the parameter has shape {p.shape}"

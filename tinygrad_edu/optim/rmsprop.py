@@ -30,14 +30,18 @@ class RMSprop(Optimizer):
     that is 10 gamma sign(g) for alpha = 0.99. ``centered`` divides by the gradient's variance instead of its
     raw second moment.
 
+    ``capturable``, ``foreach`` and ``differentiable`` are accepted (kept in each group,
+    as PyTorch does) and change nothing here (see ``optimizer.py``).
+
     State per parameter: ``step``, ``square_avg`` (v), ``momentum_buffer`` (b) when
     ``momentum > 0``, ``grad_avg`` (a) when ``centered``.
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, maximize=maximize)
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):

@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with optional momentum (heavy-ball or Nesterov)."""
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _check_foreach_fused
 
 
 class SGD(Optimizer):
@@ -30,18 +30,23 @@ class SGD(Optimizer):
     that will be applied, and requires ``momentum > 0`` and ``dampening == 0``.
 
     State per parameter: ``momentum_buffer`` (b_t), only when ``momentum != 0``.
+    ``foreach``, ``differentiable`` and ``fused`` are accepted (kept in each group, as
+    PyTorch does) and change nothing here (see ``optimizer.py``).
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_foreach_fused("SGD", foreach, fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
         """b_t = mu b_{t-1} + (1 - tau) g_t (b_1 = g_1);  theta <- theta - gamma (g_t + mu b_t  or  b_t)."""
+        # BEGIN SOLUTION task 2.6
         momentum = group["momentum"]
         if momentum != 0:
             if "momentum_buffer" not in state:
@@ -53,3 +58,4 @@ class SGD(Optimizer):
                 buf += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         p.array -= group["lr"] * grad  # in place: p stays the same object (and array)
+        # END SOLUTION

@@ -29,9 +29,12 @@ import numpy as np
 from .. import creation
 from ..kernels import output_size
 from ..nn import functional as F
-from ..ops import activation, elementwise, loss, matmul, reduce, softmax
+from ..ops import activation, einsum, elementwise, gather, linalg, loss, matmul, reduce, scan, softmax, sort
+from ..ops import attention, fold, similarity
 from ..ops import shape as shape_ops
 from ..ops.pad import pad
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..ops.rnn import gru_cell, lstm_cell, rnn_cell
 from ..random import Generator
 from ..tensor import Tensor
 from . import references as ref
@@ -47,6 +50,7 @@ CLASS_INDICES = "class_indices"           # int64 in [0, C), C = the class dim o
 CLASS_INDICES_SOME_IGNORED = "class_indices_some_ignored"  # as above, about 1/3 set to IGNORE_INDEX
 DISTINCT = "distinct"                     # [-2, 2], no two values closer than 4/size (max pooling: no ties)
 ROW_INDICES = "row_indices"               # int64 in [0, R), R = dim 0 of input 0 (embedding), with a repeat
+DISTINCT_ROW_INDICES = "distinct_row_indices"  # (k, m) int64: each column k distinct rows of [0, R) (scatter)
 
 FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, UNIT_INTERVAL, DISTINCT)
 IGNORE_INDEX = -1  # the ignore_index the table's loss entries pass (PyTorch's default is -100)
@@ -189,6 +193,13 @@ def image(pick, min_hw=2, max_hw=4, max_channels=2):
     return ((pick(1, 2), pick(1, max_channels), pick(min_hw, max_hw), pick(min_hw, max_hw)),)
 
 
+def recurrent_cell(pick, gates, c=False, bias=True):
+    """x (N, I), h (N, H) [, c (N, H)], W_ih (G H, I), W_hh (G H, H) [, b_ih, b_hh (G H,)]."""
+    n, i, h = pick(1, 3), pick(1, 3), pick(1, 3)
+    shapes = ((n, i), (n, h)) + (((n, h),) if c else ()) + ((gates * h, i), (gates * h, h))
+    return shapes + (((gates * h,), (gates * h,)) if bias else ())
+
+
 def channels_first(pick, min_n=1, min_spatial=1):
     """An input shape (N, C, *spatial) with 0-2 spatial dims (a per-channel op sees (N, C),
     (N, C, L) and (N, C, H, W)), and the shape (C,) of a per-channel vector."""
@@ -280,6 +291,47 @@ def prelu_shapes(single_slope):
         return (x, (1,) if single_slope else (x[1],))
 
     return shapes
+
+
+def gather_shapes(pick):
+    """Input (n, m) and an index (k, m') with m' <= m (values by ``ROW_INDICES``)."""
+    n, m = pick(1, 4), pick(1, 4)
+    return ((n, m), (pick(1, 4), pick(1, m)))
+
+
+def take_along_dim_shapes(pick):
+    """Input (n, m) and indices (k, m) or (k, 1) (broadcast against the input)."""
+    n, m = pick(1, 4), pick(1, 4)
+    return ((n, m), (pick(1, 4), m if pick(0, 1) else 1))
+
+
+def scatter_shapes(pick):
+    """Input (n, m), an index (k, m') with k <= n and m' <= m, and src (k, m'') with m'' >= m'."""
+    n, m = pick(1, 4), pick(1, 4)
+    k, mi = pick(1, n), pick(1, m)
+    return ((n, m), (k, mi), (k, mi + pick(0, 1)))
+
+
+def einsum_shapes(*terms):
+    """One shape per einsum operand: a size per letter, drawn once, so letters agree."""
+
+    def shapes(pick):
+        sizes = {c: pick(1, 3) for c in sorted(set("".join(terms)))}
+        return tuple(tuple(sizes[c] for c in term) for term in terms)
+
+    return shapes
+
+
+def baddbmm_shapes(pick):
+    """input (n, p) (broadcast over the batch), batch1 (b, n, m), batch2 (b, m, p)."""
+    b, n, m, p = pick(1, 2), pick(1, 3), pick(1, 3), pick(1, 3)
+    return ((n, p), (b, n, m), (b, m, p))
+
+
+def attention_shapes(pick):
+    """query (b, L, E), key (b, S, E), value (b, S, Ev)."""
+    b, length, source, e, ev = pick(1, 2), pick(1, 3), pick(1, 3), pick(1, 3), pick(1, 3)
+    return ((b, length, e), (b, source, e), (b, source, ev))
 
 
 # --------------------------------------------------------------------- the table
@@ -412,8 +464,12 @@ OPS = [
     OpSpec("reshape", lambda x: shape_ops.reshape(x, x.shape[::-1]), lambda x: x.reshape(x.shape[::-1]), one, (REAL,)),
     OpSpec("reshape:infer", lambda x: shape_ops.reshape(x, (x.shape[0], -1)),
            lambda x: x.reshape(x.shape[0], -1), nonscalar, (REAL,)),
-    OpSpec("view", lambda x: shape_ops.view(x, (-1,) + x.shape[:0:-1]),
+    # view merges dims only where the strides allow (the tests also draw transposed layouts), so
+    # the merging entry views a contiguous copy; inserting size-1 dims is a view of any layout
+    OpSpec("view", lambda x: shape_ops.view(x.contiguous(), (-1,) + x.shape[:0:-1]),
            lambda x: x.reshape((-1,) + x.shape[:0:-1]), nonscalar, (REAL,)),
+    OpSpec("view:size_one_dims", lambda x: shape_ops.view(x, (1,) + x.shape + (1,)),
+           lambda x: x.reshape((1,) + x.shape + (1,)), one, (REAL,)),
     OpSpec("flatten", lambda x: shape_ops.flatten(x), lambda x: x.reshape(-1), one, (REAL,)),
     OpSpec("flatten:start_dim", lambda x: shape_ops.flatten(x, 1),
            lambda x: x.reshape(x.shape[0], -1), matrix_or_more, (REAL,)),
@@ -631,6 +687,87 @@ OPS = [
            lambda x: ref.pad(x, (2, 1, 0, 2), "replicate"), lambda pick: image(pick, min_hw=1), (REAL,)),
     OpSpec("pad:circular_2d", lambda x: pad(x, (1, 2, 2, 1), mode="circular"),
            lambda x: ref.pad(x, (1, 2, 2, 1), "circular"), lambda pick: image(pick, min_hw=2), (REAL,)),
+    # ---- einsum (parity ops, issue 12) ----
+    OpSpec("einsum", lambda a, b: einsum.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b),
+           einsum_shapes("ij", "jk"), (REAL, REAL)),
+    OpSpec("einsum:diagonal_and_sum_out", lambda a, b: einsum.einsum("iij,k->i", a, b),
+           lambda a, b: np.einsum("iij,k->i", a, b), einsum_shapes("iij", "k"), (REAL, REAL)),
+    OpSpec("einsum:ellipsis_broadcast", lambda a, b: einsum.einsum("...ij,...jk", a, b),
+           lambda a, b: np.einsum("...ij,...jk", a, b), matmul_batched, (REAL, REAL)),
+    OpSpec("einsum:trace", lambda a: einsum.einsum("ii", a), lambda a: np.einsum("ii", a),
+           einsum_shapes("ii"), (REAL,)),
+    # ---- ordering ----
+    OpSpec("sort", lambda x: sort.sort(x), ref.sort, nonscalar, (DISTINCT,)),
+    OpSpec("sort:descending_dim0", lambda x: sort.sort(x, 0, descending=True),
+           lambda x: ref.sort(x, 0, True), nonscalar, (DISTINCT,)),
+    OpSpec("topk", lambda x: sort.topk(x, 2), lambda x: ref.sort(x, -1, True, 2),
+           lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (DISTINCT,)),
+    OpSpec("topk:smallest_dim0", lambda x: sort.topk(x, 1, dim=0, largest=False),
+           lambda x: ref.sort(x, 0, False, 1), nonscalar, (DISTINCT,)),
+    # ---- scans and products ----
+    OpSpec("cumsum", lambda x: scan.cumsum(x, -1), lambda x: np.cumsum(x, axis=-1), nonscalar, (REAL,)),
+    OpSpec("cumprod", lambda x: scan.cumprod(x, 0), lambda x: np.cumprod(x, axis=0), nonscalar, (REAL,)),
+    OpSpec("prod", lambda x: scan.prod(x), lambda x: np.asarray(np.prod(x)), one, (REAL,)),
+    OpSpec("prod:dim_keepdim", lambda x: scan.prod(x, 1, keepdim=True), lambda x: np.prod(x, axis=1, keepdims=True),
+           matrix_or_more, (REAL,)),
+    # ---- matrices ----
+    OpSpec("tril", lambda x: linalg.tril(x), np.tril, matrix_or_more, (REAL,)),
+    OpSpec("triu:offset", lambda x: linalg.triu(x, 1), lambda x: np.triu(x, 1), matrix_or_more, (REAL,)),
+    OpSpec("diag:vector", lambda x: linalg.diag(x, -1), lambda x: np.diag(x, -1), lambda pick: ((pick(1, 4),),), (REAL,)),
+    OpSpec("diag:matrix", lambda x: linalg.diag(x, 1), lambda x: np.diag(x, 1).copy(),
+           lambda pick: ((pick(1, 4), pick(2, 4)),), (REAL,)),
+    OpSpec("outer", lambda x, y: linalg.outer(x, y), np.outer, lambda pick: ((pick(1, 4),), (pick(1, 4),)), (REAL, REAL)),
+    OpSpec("bmm", lambda x, y: matmul.bmm(x, y), np.matmul, lambda pick: einsum_shapes("bij", "bjk")(pick), (REAL, REAL)),
+    OpSpec("baddbmm", lambda x, a, b: linalg.baddbmm(x, a, b, beta=0.5, alpha=2.0),
+           lambda x, a, b: 0.5 * x + 2.0 * (a @ b), baddbmm_shapes, (REAL, REAL, REAL)),
+    OpSpec("vector_norm", lambda x: linalg.vector_norm(x, 3, dim=(0, -1)),
+           lambda x: (np.abs(x) ** 3).sum(axis=(0, -1)) ** (1 / 3), matrix_or_more, (AWAY_FROM_0,)),
+    OpSpec("linalg_norm:matrix_ord1", lambda x: linalg.norm(x, ord=1), ref.matrix_norm_1,
+           lambda pick: ((pick(1, 4), pick(1, 4)),), (AWAY_FROM_0,)),
+    # ---- reading and writing at indices ----
+    OpSpec("gather", lambda x, i: gather.gather(x, 0, i),
+           lambda x, i: np.take_along_axis(x[:, :i.shape[1]], i, axis=0), gather_shapes, (REAL, ROW_INDICES)),
+    OpSpec("scatter", lambda x, i, src: gather.scatter(x, 0, i, src), ref.scatter,
+           scatter_shapes, (REAL, DISTINCT_ROW_INDICES, REAL)),
+    OpSpec("scatter_add", lambda x, i, src: gather.scatter_add(x, 0, i, src),
+           lambda x, i, src: ref.scatter(x, i, src, add=True), scatter_shapes, (REAL, ROW_INDICES, REAL)),
+    OpSpec("index_select", lambda x, i: gather.index_select(x, 0, i), lambda x, i: np.take(x, i, axis=0),
+           lambda pick: (shape(pick, 1, 3), (pick(1, 4),)), (REAL, ROW_INDICES)),
+    OpSpec("take_along_dim", lambda x, i: gather.take_along_dim(x, i, 0),
+           lambda x, i: np.take_along_axis(x, i, axis=0), take_along_dim_shapes, (REAL, ROW_INDICES)),
+    OpSpec("unfold", lambda x: gather.unfold(x, -1, 2, 1), lambda x: ref.tensor_unfold(x, x.ndim - 1, 2, 1),
+           lambda pick: (with_dim(pick, -1, pick(2, 4), 1, 3),), (REAL,)),
+    OpSpec("unfold:step", lambda x: gather.unfold(x, 0, 1, 2), lambda x: ref.tensor_unfold(x, 0, 1, 2), nonscalar, (REAL,)),
+    # ---- functional parity ops: im2col / col2im, similarities, attention ----
+    OpSpec("unfold_im2col", lambda x: fold.unfold(x, 2, dilation=(1, 2), padding=1, stride=(2, 1)),
+           lambda x: ref.unfold_blocks(x, 2, (2, 1), 1, (1, 2)), lambda pick: image(pick, min_hw=2), (REAL,)),
+    OpSpec("fold_col2im", lambda x: fold.fold(x, (3, 4), 2, padding=1, stride=2),
+           lambda x: ref.fold(x, (3, 4), 2, 2, 1, 1), lambda pick: ((pick(1, 2), 4 * pick(1, 2), 6),), (REAL,)),
+    OpSpec("normalize", lambda x: similarity.normalize(x, dim=-1),
+           lambda x: x / np.sqrt((x * x).sum(axis=-1, keepdims=True)), nonscalar, (AWAY_FROM_0,)),
+    OpSpec("cosine_similarity", lambda x, y: similarity.cosine_similarity(x, y, dim=-1),
+           lambda x, y: (x * y).sum(-1) / np.sqrt((x * x).sum(-1) * (y * y).sum(-1)),
+           lambda pick: broadcastable(pick, 2, min_dims=1), (AWAY_FROM_0, AWAY_FROM_0)),
+    OpSpec("pairwise_distance", lambda x, y: similarity.pairwise_distance(x, y),
+           lambda x, y: np.sqrt(((x - y + 1e-6) ** 2).sum(-1)), lambda pick: (shape(pick, 2, 2),) * 2, (REAL, REAL)),
+    OpSpec("scaled_dot_product_attention", lambda q, k, v: attention.scaled_dot_product_attention(q, k, v),
+           ref.scaled_dot_product_attention, attention_shapes, (REAL, REAL, REAL)),
+    OpSpec("scaled_dot_product_attention:causal",
+           lambda q, k, v: attention.scaled_dot_product_attention(q, k, v, is_causal=True),
+           lambda q, k, v: ref.scaled_dot_product_attention(q, k, v, causal=True),
+           lambda pick: tuple(s[:1] + (3,) + s[2:] for s in attention_shapes(pick)), (REAL, REAL, REAL)),
+    # ---- recurrent cells (x, h, c, W_ih, W_hh, b_ih, b_hh) and pixel shuffle ----
+    OpSpec("lstm_cell", lambda *a: lstm_cell(*a), ref.lstm_cell, lambda pick: recurrent_cell(pick, 4, c=True),
+           (REAL,) * 7),
+    OpSpec("lstm_cell:no_bias", lambda *a: lstm_cell(*a), ref.lstm_cell,
+           lambda pick: recurrent_cell(pick, 4, c=True, bias=False), (REAL,) * 5),
+    OpSpec("gru_cell", lambda *a: gru_cell(*a), None, lambda pick: recurrent_cell(pick, 3), (REAL,) * 6),
+    OpSpec("rnn_cell", lambda *a: rnn_cell(*a), lambda x, h, w, u, b, d: np.tanh(x @ w.T + b + h @ u.T + d),
+           lambda pick: recurrent_cell(pick, 1), (REAL,) * 6),
+    OpSpec("pixel_shuffle", lambda x: pixel_shuffle(x, 2), lambda x: ref.pixel_shuffle(x, 2),
+           lambda pick: ((pick(1, 2), 4 * pick(1, 2), pick(1, 3), pick(1, 3)),), (REAL,)),
+    OpSpec("pixel_unshuffle", lambda x: pixel_unshuffle(x, 2), None,
+           lambda pick: ((pick(1, 2), pick(1, 2), 2 * pick(1, 2), 2 * pick(1, 2)),), (REAL,)),
 ]
 # fmt: on
 
@@ -660,6 +797,8 @@ def draw_array(domain, shape, rng, shapes):
             target[rng.uniform(size=shape) < 1 / 3] = IGNORE_INDEX
             target.reshape(-1)[:1] = rng.integers(0, n_classes)  # keep one, so a mean is defined
         return target
+    if domain == DISTINCT_ROW_INDICES:
+        return np.stack([rng.permutation(shapes[0][0])[:shape[0]] for _ in range(shape[1])], axis=1).astype(np.int64)
     if domain == ROW_INDICES:
         rows = np.asarray(rng.integers(0, shapes[0][0], shape), dtype=np.int64)
         flat = rows.reshape(-1)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from ..kernels import output_size
+from ..kernels.unfold import col2im_reference, im2col_reference
 
 
 def logsumexp(x, axis, keepdims=False):
@@ -279,4 +280,69 @@ def dropout_mask(shape, p, seed):
     is NumPy's PCG64 seeded with ``seed``; an element is kept when its uniform draw is >= p."""
     return (np.random.default_rng(seed).random(shape) >= p) / (1 - p)
 
+
+# ------------------------------------------------------------- parity ops (issue 12)
+def sort(x, axis=-1, descending=False, k=None):
+    order = np.argsort(-x if descending else x, axis=axis, kind="stable")
+    if k is not None:
+        order = np.take(order, np.arange(k), axis=axis)
+    return np.take_along_axis(x, order, axis=axis), order
+
+
+def scatter(x, index, src, add=False):
+    out = x.copy()
+    rows, cols = index, np.arange(index.shape[1])[None, :].repeat(index.shape[0], 0)
+    if add:
+        np.add.at(out, (rows, cols), src[:, :index.shape[1]])
+    else:
+        out[rows, cols] = src[:, :index.shape[1]]
+    return out
+
+
+def tensor_unfold(x, dim, size, step):
+    n = x.shape[dim]
+    windows = [np.take(x, np.arange(i, i + size), axis=dim) for i in range(0, n - size + 1, step)]
+    return np.moveaxis(np.stack(windows, axis=dim), dim + 1, -1)
+
+
+def unfold_blocks(x, k, stride, padding, dilation):
+    """F.unfold with the loop im2col of kernels/unfold.py, in PyTorch's (N, C*kh*kw, L) layout."""
+    cols = im2col_reference(x, _as_pair(k), _as_pair(stride), _as_pair(padding), _as_pair(dilation))
+    c, kh, kw, n, oh, ow = cols.shape
+    return cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
+
+
+def fold(blocks, hw, k, stride, padding, dilation):
+    n, ck, length = blocks.shape
+    (kh, kw), image = _as_pair(k), (n, ck // (_as_pair(k)[0] * _as_pair(k)[1])) + hw
+    oh = output_size(hw[0], kh, stride, padding, dilation)
+    cols = blocks.transpose(1, 0, 2).reshape(image[1], kh, kw, n, oh, length // oh)
+    return col2im_reference(cols, image, (kh, kw), _as_pair(stride), _as_pair(padding), _as_pair(dilation))
+
+
+def scaled_dot_product_attention(q, k, v, causal=False):
+    scores = q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1])
+    if causal:
+        scores = np.where(np.tril(np.ones(scores.shape[-2:], dtype=bool)), scores, -np.inf)
+    return softmax(scores, -1) @ v
+
+
+def matrix_norm_1(x):
+    return np.abs(x).sum(axis=0).max()
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step, gates i, f, g, o (PyTorch's order): returns (h', c')."""
+    a = x @ w_ih.T + h @ w_hh.T + (0 if b_ih is None else b_ih) + (0 if b_hh is None else b_hh)
+    a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
+    c_new = sigmoid(a_f) * c + sigmoid(a_i) * np.tanh(a_g)
+    return sigmoid(a_o) * np.tanh(c_new), c_new
+
+
+def pixel_shuffle(x, r):
+    """(*, C r^2, H, W) -> (*, C, H r, W r), written with an explicit loop over the r x r offsets."""
+    *batch, c, h, w = x.shape
+    out = np.empty((*batch, c // (r * r), h * r, w * r), dtype=x.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[..., i::r, j::r] = x[..., (i * r + j)::(r * r), :, :]
+    return out
 

@@ -1,0 +1,611 @@
+"""tinygrad_edu and PyTorch side by side: the same workloads, each framework in its own
+long-lived worker process, rounds alternated, plus two contention modes.
+
+    python benchmarks/bench_side_by_side.py                      # all workloads, JSON + PNG in runs/bench/
+    python benchmarks/bench_side_by_side.py --quick              # small shapes, one short round (a smoke test)
+    python benchmarks/bench_side_by_side.py --only conv2d batch_norm --rounds 8
+    python benchmarks/bench_side_by_side.py --variant wq NUMBA_THREADING_LAYER=workqueue --only conv2d
+
+The workloads are written once, against a namespace ``T`` that is either
+``tinygrad_edu`` or ``torch`` (the APIs match), so both frameworks run literally the
+same code: the tiny scalar graph ``((a*b+c)*a).sum().backward()`` (4 nodes), an MLP
+training step, conv2d / conv_transpose2d / max_pool2d / batch_norm (training)
+forward + backward, a small-CNN training step (the course's digits model) and a
+DnCNN-small training step (8 convolutions built from nn layers).
+
+**Arms.** Every timing is one *arm*: a framework in a worker under a condition.
+
+- ``alone``: the framework in its own worker (tinygrad_edu without PyTorch imported).
+- ``hog``: the same workers while a background process spins on one core (a browser
+  tab, a second notebook). The hog is one process, stopped (SIGSTOP) between hog arms.
+- ``same``: both frameworks in ONE worker; its steps alternate tinygrad_edu / PyTorch,
+  so each framework runs right after the other one did (thread pools of both alive).
+
+Each round runs every arm of a workload once, in alternating order (reversed every
+other round), for about ``--arm-seconds`` each; times are per step (tiny graph: per
+graph), median over all rounds. Because the arms of a round run back to back, a change
+in the machine's load hits them alike, and the ratios (tinygrad_edu / PyTorch, hog /
+alone, same / alone) are paired; the load average (1, 5, 15 min) is recorded for every
+round. The load average counts this benchmark's own threads too.
+
+**Bounds.** GEMM bound (conv2d, conv_transpose2d): the best time of NumPy's matmul at
+the convolution's own three GEMM shapes (forward, input gradient, weight gradient, the
+whole batch at once), measured in the tinygrad_edu worker inside the rounds. Bandwidth
+bound (batch_norm): 5 passes over the activation (forward reads x, writes y; backward
+reads x and g, writes dx) at the best copy bandwidth (``np.copyto`` of 64 MiB, counted
+as read + write) measured the same way.
+
+**Peak memory** of one step, in a FRESH worker per (framework, workload): glibc is told
+(MALLOC_MMAP_THRESHOLD_=64 KiB, TRIM 0) to serve every block over 64 KiB with its own
+mmap and give it back when freed, so resident memory follows the live arrays of NumPy
+and PyTorch alike. The worker builds the workload and runs a warm-up step (Numba's cache
+load, PyTorch's lazy init), deletes it all, reads its resident memory (VmRSS), resets the
+peak counter (/proc/self/clear_refs, VmHWM), builds the workload again and runs one step:
+peak = VmHWM - that VmRSS, i.e. inputs, parameters, activations, gradients and optimizer
+state of one step. For tinygrad_edu the worker also reports the peak of NumPy's traced
+allocations (tracemalloc) over the same build + step, which counts array data exactly
+(no page rounding, no allocator slack) and cross-checks the RSS method.
+
+Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
+environment variables (arms ``alone``, ``hog`` and ``same``, the latter with its own
+PyTorch twin): the way the threading choices in benchmarks/README.md were compared.
+Two variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
+tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
+worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
+``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB.
+"""
+import argparse
+import gc
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SCHEMA = "tinygrad_edu.bench_side_by_side/1"
+
+
+# ----------------------------------------------------------------------------- workloads
+# name: (description, full-size config, --quick config)
+WORKLOADS = {
+    "tiny": ("((a*b+c)*a).sum().backward() on scalars, 4 nodes; time per graph", {}, {}),
+    "mlp": ("MLP 64-128-64-10 (ReLU), batch 32, cross-entropy, Adam step", dict(n=32), dict(n=8)),
+    "conv2d": ("conv2d fwd+bwd, N=32, 64->64 ch, 32x32, 3x3, pad 1",
+               dict(n=32, c=64, oc=64, hw=32), dict(n=2, c=8, oc=8, hw=8)),
+    "conv_transpose2d": ("conv_transpose2d fwd+bwd, N=16, 64->32 ch, 16x16->32x32, 4x4, stride 2, pad 1",
+                         dict(n=16, c=64, oc=32, hw=16), dict(n=2, c=8, oc=4, hw=8)),
+    "max_pool2d": ("max_pool2d 2x2 fwd+bwd, (32, 64, 32, 32)", dict(n=32, c=64, hw=32), dict(n=2, c=4, hw=8)),
+    "batch_norm": ("batch_norm (training) fwd+bwd, (32, 64, 32, 32), affine", dict(n=32, c=64, hw=32), dict(n=2, c=4, hw=8)),
+    "small_cnn": ("SmallCNN (course digits model) train step, batch 32 of 1x8x8, Adam",
+                  dict(n=32, hw=8, widths=(32, 64)), dict(n=4, hw=8, widths=(8, 8))),
+    "dncnn": ("DnCNN-small train step: 8 convs 3x3 (32 ch; 6 with BN), batch 16 of 1x40x40, MSE, Adam",
+              dict(n=16, hw=40, width=32, depth=8), dict(n=2, hw=8, width=4, depth=3)),
+}
+NODES_PER_TINY_GRAPH = 4  # mul, add, mul, sum
+
+
+def build(name, T, cfg, rng):
+    """The workload ``name`` written against ``T`` (tinygrad_edu or torch): returns step()."""
+    import numpy as np
+
+    F = T.nn.functional
+
+    def t(shape, grad=False, scale=1.0):
+        return T.tensor((rng.standard_normal(shape) * scale).astype(np.float32), requires_grad=grad)
+
+    if name == "tiny":
+        a, b, c = (T.tensor(float(v), requires_grad=True) for v in rng.standard_normal(3))
+
+        def step():
+            ((a * b + c) * a).sum().backward()
+
+        return step
+    if name in ("conv2d", "conv_transpose2d", "max_pool2d", "batch_norm"):
+        n, c, hw = cfg["n"], cfg["c"], cfg["hw"]
+        x = t((n, c, hw, hw), grad=True)
+        leaves = [x]
+        if name == "conv2d":
+            w = t((cfg["oc"], c, 3, 3), grad=True, scale=0.05)
+            leaves.append(w)
+            fwd = lambda: F.conv2d(x, w, padding=1)  # noqa: E731
+        elif name == "conv_transpose2d":
+            w = t((c, cfg["oc"], 4, 4), grad=True, scale=0.05)
+            leaves.append(w)
+            fwd = lambda: F.conv_transpose2d(x, w, stride=2, padding=1)  # noqa: E731
+        elif name == "max_pool2d":
+            fwd = lambda: F.max_pool2d(x, 2)  # noqa: E731
+        else:
+            w, bias = t((c,), grad=True), t((c,), grad=True)
+            leaves += [w, bias]
+            mean, var = T.zeros(c), T.ones(c)
+            fwd = lambda: F.batch_norm(x, mean, var, w, bias, training=True)  # noqa: E731
+
+        def step():
+            fwd().sum().backward()
+            for p in leaves:
+                p.grad = None
+
+        return step
+    nn = T.nn
+    if name == "mlp":
+        model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+        x, y = t((cfg["n"], 64)), T.tensor(rng.integers(0, 10, cfg["n"]))
+        loss_fn = lambda out: F.cross_entropy(out, y)  # noqa: E731
+    elif name == "small_cnn":
+        layers, ch = [], 1
+        for i, width in enumerate(cfg["widths"]):
+            for _ in range(2):
+                layers += [nn.Conv2d(ch, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
+                ch = width
+            if i < len(cfg["widths"]) - 1:
+                layers.append(nn.MaxPool2d(2))
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ch, 10)]
+        model = nn.Sequential(*layers)
+        x, y = t((cfg["n"], 1, cfg["hw"], cfg["hw"])), T.tensor(rng.integers(0, 10, cfg["n"]))
+        loss_fn = lambda out: F.cross_entropy(out, y)  # noqa: E731
+    elif name == "dncnn":
+        w = cfg["width"]
+        layers = [nn.Conv2d(1, w, 3, padding=1), nn.ReLU()]
+        for _ in range(cfg["depth"] - 2):
+            layers += [nn.Conv2d(w, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU()]
+        layers.append(nn.Conv2d(w, 1, 3, padding=1))
+        model = nn.Sequential(*layers)
+        x, target = t((cfg["n"], 1, cfg["hw"], cfg["hw"])), t((cfg["n"], 1, cfg["hw"], cfg["hw"]), scale=0.1)
+        loss_fn = lambda out: F.mse_loss(out, target)  # noqa: E731 (DnCNN predicts the noise)
+    else:
+        raise ValueError(f"unknown workload {name!r}")
+    model.train()
+    opt = T.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x)).backward()
+        opt.step()
+
+    return step
+
+
+def gemm_shapes(name, cfg):
+    """(m, k, n) of each GEMM of an im2col convolution's forward + backward, whole batch."""
+    if name == "conv2d":
+        kk, nl = cfg["c"] * 9, cfg["n"] * cfg["hw"] ** 2
+        return [(cfg["oc"], kk, nl), (cfg["c"], cfg["oc"] * 9, nl), (kk, nl, cfg["oc"])]  # out, dX (full conv), dW
+    if name == "conv_transpose2d":
+        kk, nl = cfg["oc"] * 16, cfg["n"] * cfg["hw"] ** 2
+        return [(kk, cfg["c"], nl), (cfg["c"], kk, nl), (kk, nl, cfg["c"])]  # cols of out, dY, dW
+    return []
+
+
+def bandwidth_bytes(name, cfg):
+    """Bytes a batch_norm forward + backward must move at least: 5 passes over x."""
+    return 5 * 4 * cfg["n"] * cfg["c"] * cfg["hw"] ** 2 if name == "batch_norm" else 0
+
+
+# ----------------------------------------------------------------------------- worker side
+def _status_mib(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field)) / 1024
+
+
+def _frameworks(kind):
+    import numpy as np
+
+    fws = {}
+    # the "same" worker imports PyTorch first unless BENCH_TGE_FIRST=1: the order decides
+    # which OpenMP runtime is loaded first (see benchmarks/README.md)
+    order = ["tge", "torch"] if os.environ.get("BENCH_TGE_FIRST") == "1" else ["torch", "tge"]
+    if os.environ.get("BENCH_IMPORT_TORCH") == "1":  # a variant: PyTorch imported (first), never run
+        import torch  # noqa: F401
+    for fw in order:
+        if fw == "tge" and kind in ("tge", "both"):
+            sys.path.insert(0, ROOT)
+            import tinygrad_edu
+
+            fws["tge"] = tinygrad_edu
+            if os.environ.get("BENCH_COLUMN_MIB"):  # a variant: the im2col slice budget of ops/conv.py
+                from tinygrad_edu.ops import conv
+
+                conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
+        if fw == "torch" and kind in ("torch", "both"):
+            import torch
+
+            fws["torch"] = torch
+    return np, fws
+
+
+def _timed_steps(steps, seconds):
+    """Run the step() functions in turn for about ``seconds``, each in chunks of >= 2 ms
+    (several steps when one is shorter); per-step times of each chunk, per function.
+    Two functions (the "same" worker) alternate chunk by chunk: each framework runs
+    right after the other one did, with both thread pools alive."""
+    per_chunk = []
+    for step in steps:
+        t0 = time.perf_counter()
+        step()
+        per_chunk.append(max(1, int(0.002 / max(time.perf_counter() - t0, 1e-6))))
+    times, end = [[] for _ in steps], time.perf_counter() + seconds
+    while True:
+        for step, k, out in zip(steps, per_chunk, times):
+            t0 = time.perf_counter()
+            for _ in range(k):
+                step()
+            out.append((time.perf_counter() - t0) / k)
+        if time.perf_counter() >= end:
+            return times
+
+
+def _bound_seconds(np, name, cfg):
+    """Best of 3 of the workload's bound (GEMMs or copy bandwidth), here and now."""
+    shapes = gemm_shapes(name, cfg)
+    if shapes:
+        mats = [(np.ones((m, k), np.float32), np.ones((k, n), np.float32)) for m, k, n in shapes]
+        best = math.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for a, b in mats:
+                a @ b
+            best = min(best, time.perf_counter() - t0)
+        return best
+    nbytes = bandwidth_bytes(name, cfg)
+    if nbytes:
+        src, dst = np.ones(2**24, np.float32), np.empty(2**24, np.float32)  # 64 MiB each
+        np.copyto(dst, src)
+        best = min(_seconds(lambda: np.copyto(dst, src)) for _ in range(5))
+        return nbytes / (2 * src.nbytes / best)
+    return None
+
+
+def _seconds(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def worker(kind):
+    """Serve JSON commands, one per line on stdin, one JSON answer per line on stdout."""
+    np, fws = _frameworks(kind)
+    if "torch" in fws:
+        fws["torch"].manual_seed(0)
+    reply = sys.stdout
+    sys.stdout = sys.stderr  # a stray print must not break the protocol
+    steps = {}
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        op = cmd["op"]
+        out = {}
+        if op == "setup":
+            for fw in cmd["fws"]:
+                steps[(fw, cmd["workload"])] = s = build(cmd["workload"], fws[fw], cmd["cfg"], np.random.default_rng(0))
+                s()  # warm-up: Numba's cache load, PyTorch's lazy init, allocator warm-up
+                s()
+        elif op == "time":
+            out["times"] = _timed_steps([steps[(fw, cmd["workload"])] for fw in cmd["fws"]], cmd["seconds"])
+        elif op == "bound":
+            out["seconds"] = _bound_seconds(np, cmd["workload"], cmd["cfg"])
+        elif op == "memory":
+            out = _peak_memory(np, fws[cmd["fw"]], cmd["fw"], cmd["workload"], cmd["cfg"])
+        elif op == "quit":
+            return
+        reply.write(json.dumps(out) + "\n")
+        reply.flush()
+
+
+def _peak_memory(np, T, fw, name, cfg):
+    step = build(name, T, cfg, np.random.default_rng(0))
+    step()
+    step()
+    del step
+    gc.collect()
+    base = _status_mib("VmRSS:")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM (the peak) to the current resident size
+    step = build(name, T, cfg, np.random.default_rng(0))
+    step()
+    out = {"peak_mib": _status_mib("VmHWM:") - base}
+    del step
+    gc.collect()
+    if fw == "tge":
+        import tracemalloc
+
+        tracemalloc.start()
+        build(name, T, cfg, np.random.default_rng(0))()
+        out["tracemalloc_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return out
+
+
+# ----------------------------------------------------------------------------- driver side
+class Worker:
+    """A long-lived worker process and its pipe."""
+
+    def __init__(self, kind, env):
+        self.kind = kind
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", kind],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        )
+
+    def ask(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"worker {self.kind} died (exit {self.proc.wait()}) on {cmd}")
+        return json.loads(line)
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write('{"op": "quit"}\n')
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+
+
+class Hog:
+    """One process spinning on one core, paused (SIGSTOP) except during hog arms."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def __enter__(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+        time.sleep(0.05)  # let it get scheduled
+
+    def __exit__(self, *exc):
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def close(self):
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def load():
+    return list(os.getloadavg())
+
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else 0.5 * (xs[len(xs) // 2 - 1] + xs[len(xs) // 2])
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small shapes, 1 round, short arms, no hog mode (smoke test)")
+    p.add_argument("--only", nargs="+", choices=list(WORKLOADS), help="run only these workloads")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--arm-seconds", type=float, default=0.6, help="time per arm per round")
+    p.add_argument("--modes", nargs="+", default=["alone", "hog", "same"], choices=["alone", "hog", "same"])
+    p.add_argument("--settle", type=float, default=0.2,
+                   help="seconds of pause before each arm (the last worker's spinning threads go to sleep)")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory workers")
+    p.add_argument("--no-torch", action="store_true", help="tinygrad_edu only (also automatic without torch)")
+    p.add_argument("--variant", nargs=2, action="append", default=[], metavar=("NAME", "VAR=VALUE,..."),
+                   help="extra tinygrad_edu workers with these environment variables")
+    p.add_argument("--json", help="output JSON (default runs/bench/side_by_side-<time>.json)")
+    p.add_argument("--plot", help="output PNG (default: beside the JSON; '' for none)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker:
+        return worker(args.worker)
+    if args.quick:
+        args.rounds, args.arm_seconds, args.settle = 1, min(args.arm_seconds, 0.05), 0.0
+        args.modes = [m for m in args.modes if m != "hog"] if "--modes" not in (argv or sys.argv) else args.modes
+    sys.path.insert(0, HERE)
+    import machine_info
+
+    have_torch = not args.no_torch
+    if have_torch:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            have_torch = False
+            print("PyTorch is not installed: tinygrad_edu columns only")
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    json_path = args.json or os.path.join(ROOT, "runs", "bench", f"side_by_side-{stamp}.json")
+    plot_path = args.plot if args.plot is not None else os.path.splitext(json_path)[0] + ".png"
+    names = args.only or list(WORKLOADS)
+    cfgs = {n: WORKLOADS[n][2 if args.quick else 1] for n in names}
+
+    command = " ".join([os.path.basename(sys.executable)] + [os.path.relpath(sys.argv[0], ROOT)] + (argv or sys.argv[1:]))
+    machine = machine_info.machine()
+    print(f"machine: {machine}")
+    print(f"command: {command}")
+    print(f"load average before (1, 5, 15 min; {os.cpu_count()} cores): {load()}")
+
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    variants = {"default": {}}
+    for vname, assignments in args.variant:
+        variants[vname] = dict(kv.split("=", 1) for kv in assignments.split(",") if kv)
+    # worker key -> (kind, env overrides); arm = (labels, frameworks, worker key, hog?):
+    # a "same" arm times both frameworks, alternating, in one worker
+    workers, arms = {}, []
+    for vname, overrides in variants.items():
+        tag = "" if vname == "default" else f"[{vname}]"
+        workers["tge" + tag] = ("tge", overrides)
+        if "alone" in args.modes:
+            arms.append(([f"tge{tag} alone"], ["tge"], "tge" + tag, False))
+        if "hog" in args.modes:
+            arms.append(([f"tge{tag} hog"], ["tge"], "tge" + tag, True))
+        if have_torch and "same" in args.modes:
+            workers["both" + tag] = ("both", overrides)
+            arms.append(([f"tge{tag} same", f"torch same{tag}"], ["tge", "torch"], "both" + tag, False))
+    if have_torch:
+        workers["torch"] = ("torch", {})
+        if "alone" in args.modes:
+            arms.append((["torch alone"], ["torch"], "torch", False))
+        if "hog" in args.modes:
+            arms.append((["torch hog"], ["torch"], "torch", True))
+    for key, (kind, overrides) in workers.items():
+        print(f"worker {key}: {kind}" + (f" with {overrides}" if overrides else ""))
+
+    result = dict(schema=SCHEMA, machine=machine, command=command, cpu_count=os.cpu_count(), quick=args.quick,
+                  started_utc=stamp, load_before=load(), variants=variants, modes=args.modes,
+                  workers={k: dict(kind=v[0], env=v[1]) for k, v in workers.items()},
+                  workloads={}, rounds=[])
+
+    # peak memory: a fresh worker per (framework, workload)
+    memory = {}
+    if not args.no_memory:
+        mem_env = dict(env, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+        for name in names:
+            for fw in ["tge"] + (["torch"] if have_torch else []):
+                w = Worker(fw, mem_env)
+                memory[(fw, name)] = w.ask(op="memory", fw=fw, workload=name, cfg=cfgs[name])
+                w.close()
+            print(f"peak memory {name}: " + ", ".join(f"{fw} {memory[(fw, name)]['peak_mib']:.1f} MiB"
+                                                     for fw in ("tge", "torch") if (fw, name) in memory))
+
+    live = {key: Worker(kind, dict(env, **overrides)) for key, (kind, overrides) in workers.items()}
+    hog = Hog() if "hog" in args.modes else None
+    try:
+        for name in names:
+            for key, w in live.items():
+                fws = {"tge": ["tge"], "torch": ["torch"], "both": ["tge", "torch"]}[w.kind]
+                w.ask(op="setup", workload=name, fws=fws, cfg=cfgs[name])
+        labels = [label for arm in arms for label in arm[0]]
+        times = {(label, n): [] for label in labels for n in names}
+        bounds = {n: [] for n in names}
+        for r in range(args.rounds):
+            for name in names:
+                record = dict(round=r, workload=name, load=load(), arms={})
+                order = arms if r % 2 == 0 else arms[::-1]
+                for arm_labels, fws, key, with_hog in order:
+                    time.sleep(args.settle)  # the previous worker's BLAS / OpenMP threads stop spinning
+                    if with_hog:
+                        with hog:
+                            ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds)["times"]
+                    else:
+                        ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds)["times"]
+                    for label, t in zip(arm_labels, ts):
+                        times[(label, name)] += t
+                        record["arms"][label] = median(t)
+                b = live["tge"].ask(op="bound", workload=name, cfg=cfgs[name])["seconds"]
+                if b:
+                    bounds[name].append(b)
+                record["bound_s"] = b
+                record["load_after"] = load()
+                result["rounds"].append(record)
+                summary = "  ".join(f"{k} {v * 1e3:.3g}" for k, v in record["arms"].items())
+                print(f"round {r} {name} (load {record['load'][0]:.2f}): {summary} ms")
+    finally:
+        for w in live.values():
+            w.close()
+        if hog:
+            hog.close()
+
+    for name in names:
+        desc = WORKLOADS[name][0]
+        arm_times = {label: median(times[(label, name)]) for label in labels}
+        entry = dict(description=desc, config=cfgs[name], time_s=arm_times,
+                     samples={label: len(times[(label, name)]) for label in labels})
+        if bounds[name]:
+            entry["bound_s"] = min(bounds[name])
+            entry["bound_kind"] = "gemm" if gemm_shapes(name, cfgs[name]) else "bandwidth"
+        if name == "tiny":
+            entry["us_per_node"] = {k: v * 1e6 / NODES_PER_TINY_GRAPH for k, v in arm_times.items()}
+        if memory:
+            entry["peak_mib"] = {fw: memory[(fw, name)]["peak_mib"] for fw in ("tge", "torch") if (fw, name) in memory}
+            if "tracemalloc_peak_mib" in memory.get(("tge", name), {}):
+                entry["tracemalloc_peak_mib"] = memory[("tge", name)]["tracemalloc_peak_mib"]
+        entry["ratios"] = ratios(entry, variants, have_torch)
+        result["workloads"][name] = entry
+    result["load_after"] = load()
+    print_table(result)
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    with open(json_path, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"\nJSON: {json_path}")
+    if plot_path:
+        plot(result, plot_path)
+    return result
+
+
+def ratios(entry, variants, have_torch):
+    """The paired ratios the targets are stated in (missing arms are left out)."""
+    t, out = entry["time_s"], {}
+    for vname in variants:
+        tag = "" if vname == "default" else f"[{vname}]"
+        alone, hog, same = t.get(f"tge{tag} alone"), t.get(f"tge{tag} hog"), t.get(f"tge{tag} same")
+        if alone and have_torch and t.get("torch alone"):
+            out[f"tge{tag}/torch alone"] = alone / t["torch alone"]
+        if alone and "bound_s" in entry:
+            out[f"tge{tag}/bound"] = alone / entry["bound_s"]
+        if alone and same:
+            out[f"tge{tag} same/alone"] = same / alone
+        if alone and hog:
+            out[f"tge{tag} hog/alone"] = hog / alone
+        if t.get(f"torch same{tag}") and t.get("torch alone"):
+            out[f"torch same{tag}/alone"] = t[f"torch same{tag}"] / t["torch alone"]
+    if t.get("torch hog") and t.get("torch alone"):
+        out["torch hog/alone"] = t["torch hog"] / t["torch alone"]
+    if have_torch and t.get("torch alone") and "bound_s" in entry:
+        out["torch/bound"] = t["torch alone"] / entry["bound_s"]
+    mem = entry.get("peak_mib", {})
+    if mem.get("torch"):
+        out["tge/torch memory"] = mem["tge"] / mem["torch"]
+    return out
+
+
+def print_table(result):
+    print(f"\nload average after: {result['load_after']}")
+    print("time per step, ms (median of all rounds); tiny: per graph; ratios are paired (same rounds)")
+    for name, e in result["workloads"].items():
+        print(f"\n{name}: {e['description']}")
+        for label, v in e["time_s"].items():
+            extra = f"  ({v * 1e6 / NODES_PER_TINY_GRAPH:.1f} us/node)" if name == "tiny" else ""
+            print(f"  {label:<28}{v * 1e3:>10.3f}{extra}")
+        if "bound_s" in e:
+            print(f"  {e['bound_kind'] + ' bound':<28}{e['bound_s'] * 1e3:>10.3f}")
+        if "peak_mib" in e:
+            mem = ", ".join(f"{k} {v:.1f}" for k, v in e["peak_mib"].items())
+            tm = f"; tge tracemalloc {e['tracemalloc_peak_mib']:.1f}" if "tracemalloc_peak_mib" in e else ""
+            print(f"  peak MiB: {mem}{tm}")
+        print("  " + "  ".join(f"{k} {v:.2f}" for k, v in e["ratios"].items()))
+
+
+def plot(result, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no plot")
+        return
+    names = list(result["workloads"])
+    keys = ["tge/torch alone", "tge same/alone", "tge hog/alone", "torch hog/alone", "torch same/alone", "tge/torch memory"]
+    keys = [k for k in keys if any(k in result["workloads"][n]["ratios"] for n in names)]
+    if not keys:
+        return
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(names)), 3.8))
+    width = 0.8 / len(keys)
+    for i, k in enumerate(keys):
+        vals = [result["workloads"][n]["ratios"].get(k, float("nan")) for n in names]
+        ax.bar([j + i * width for j in range(len(names))], vals, width, label=k)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_yscale("log")  # ratios: 0.5 and 2 equally far from 1; a loaded machine gives outliers
+    ax.set_xticks([j + width * (len(keys) - 1) / 2 for j in range(len(names))], names, fontsize=8)
+    ax.set_ylabel("ratio (log scale)")
+    lo, hi = result["load_before"][0], result["load_after"][0]
+    ax.set_title(f"tinygrad_edu vs PyTorch, paired rounds (load {lo:.1f} -> {hi:.1f}, {result['cpu_count']} cores)",
+                 fontsize=9)
+    ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Expected IEEE results (log(0) = -inf, 1/0 = inf, 0/0 = nan, overflow to inf) come back
+without NumPy's RuntimeWarnings, forward and backward, as in PyTorch: for example log(0)
+in the branch that ``where`` masks out."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tge
+
+F = tge.nn.functional
+
+
+@pytest.fixture(autouse=True)
+def warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+def test_log_of_zero_in_a_masked_branch():
+    x = tge.tensor([0.0, 2.0], requires_grad=True)
+    y = tge.where(x > 0, tge.log(x), tge.zeros(2))
+    np.testing.assert_allclose(y.detach().numpy(), [0.0, math.log(2.0)])
+    y.sum().backward()
+    # d/dx log(x) = 1/x is inf at 0, times the masked 0 gradient: nan, as PyTorch gives
+    assert math.isnan(x.grad.numpy()[0]) and x.grad.numpy()[1] == 0.5
+
+
+@pytest.mark.parametrize("fn,expected", [
+    (lambda: tge.log(tge.zeros(1)), -math.inf),
+    (lambda: tge.ones(1) / tge.zeros(1), math.inf),
+    (lambda: tge.zeros(1) / tge.zeros(1), math.nan),
+    (lambda: tge.sqrt(-tge.ones(1)), math.nan),
+    (lambda: tge.exp(tge.tensor([1000.0])), math.inf),
+    (lambda: tge.zeros(1) ** -1.0, math.inf),
+    (lambda: tge.ones(1) * 1e39, math.inf),  # float32 overflow
+    (lambda: F.softmax(tge.tensor([[-math.inf, -math.inf]]), 1)[0, :1], math.nan),
+])
+def test_ieee_results_without_warnings(fn, expected):
+    value = fn().detach().numpy().item()
+    assert (math.isnan(value) and math.isnan(expected)) or value == expected
+
+
+def test_backward_without_warnings():
+    x = tge.zeros(2, requires_grad=True)
+    tge.sqrt(x).sum().backward()
+    assert np.isinf(x.grad.numpy()).all()

@@ -1,0 +1,68 @@
+"""benchmarks/bench_side_by_side.py --quick runs end to end and writes the JSON it promises.
+
+Timings are not checked (a test asserts no speed); the schema, the arms, the ratios and
+the peak-memory fields are. Without PyTorch the torch columns are skipped.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow  # ~30 s on 2 cores: seven worker processes start (deselect with -m "not slow")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "benchmarks", "bench_side_by_side.py")
+
+
+def have_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def quick_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "quick.json"
+    cmd = [sys.executable, SCRIPT, "--quick", "--only", "tiny", "conv2d", "--json", str(out), "--plot", ""]
+    if not have_torch():
+        cmd.append("--no-torch")
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "machine:" in run.stdout and "command:" in run.stdout and "load average" in run.stdout
+    return json.loads(out.read_text())
+
+
+def test_schema_and_tge_columns(quick_result):
+    r = quick_result
+    assert r["schema"] == "tinygrad_edu.bench_side_by_side/1"
+    assert r["quick"] is True and r["cpu_count"] >= 1
+    assert len(r["load_before"]) == 3 and len(r["load_after"]) == 3
+    assert set(r["workloads"]) == {"tiny", "conv2d"}
+    assert r["rounds"] and all(len(rec["load"]) == 3 for rec in r["rounds"])
+    for name, e in r["workloads"].items():
+        assert e["time_s"]["tge alone"] > 0
+        assert e["samples"]["tge alone"] >= 1
+        assert e["peak_mib"]["tge"] >= 0
+        assert e["tracemalloc_peak_mib"] > 0  # the step allocates arrays: NumPy reports them
+    tiny = r["workloads"]["tiny"]
+    assert tiny["us_per_node"]["tge alone"] == pytest.approx(tiny["time_s"]["tge alone"] * 1e6 / 4)
+    conv = r["workloads"]["conv2d"]
+    assert conv["bound_kind"] == "gemm" and conv["bound_s"] > 0
+    assert conv["ratios"]["tge/bound"] == pytest.approx(conv["time_s"]["tge alone"] / conv["bound_s"])
+
+
+def test_torch_columns(quick_result):
+    if not have_torch():
+        pytest.skip("PyTorch is not installed: no torch columns")
+    for e in quick_result["workloads"].values():
+        for label in ("torch alone", "tge same", "torch same"):
+            assert e["time_s"][label] > 0
+        assert e["peak_mib"]["torch"] >= 0
+        t = e["time_s"]
+        assert e["ratios"]["tge/torch alone"] == pytest.approx(t["tge alone"] / t["torch alone"])
+        assert e["ratios"]["tge same/alone"] == pytest.approx(t["tge same"] / t["tge alone"])
