@@ -64,7 +64,7 @@ def test_broadcast_gradients_are_still_accepted():
     out = make(forward_result=lambda x: np.broadcast_to(x, (2, 3)).copy(),
                backward_result=lambda g: (g, None)).apply(x, 2.0)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.array, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.cpu().array, [2.0, 2.0, 2.0])
 
 
 # ------------------------------------------------------------ normalisation layers

@@ -21,9 +21,9 @@ def pair(x):
 
 
 def assert_same(a, b, what=""):
-    expected = b.detach().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
+    expected = b.detach().cpu().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
     assert a.shape == tuple(expected.shape), f"{what}: shape {a.shape} vs torch {tuple(expected.shape)}"
-    np.testing.assert_allclose(a.array, expected, rtol=1e-10, atol=1e-12, err_msg=what)
+    np.testing.assert_allclose(a.cpu().array, expected, rtol=1e-10, atol=1e-12, err_msg=what)
 
 
 def backward_both(out_t, out_p, seed=0):
@@ -101,7 +101,7 @@ def test_sort_is_stable_and_puts_nan_last():
     for descending in (False, True):
         ours = tge.sort(tge.tensor(x, dtype=tge.float64), descending=descending, stable=True)
         ref = torch.sort(torch.tensor(x, dtype=torch.float64), descending=descending, stable=True)
-        np.testing.assert_array_equal(ours.indices.array, ref.indices.numpy())
+        np.testing.assert_array_equal(ours.indices.cpu().array, ref.indices.cpu().numpy())
 
 
 @pytest.mark.parametrize("op", ["cumsum", "cumprod"])
@@ -289,8 +289,8 @@ def test_isclose_allclose_equal():
     ta, tb = tge.tensor(a, dtype=tge.float64), tge.tensor(b, dtype=tge.float64)
     pa, pb = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)
     for equal_nan in (False, True):
-        np.testing.assert_array_equal(tge.isclose(ta, tb, equal_nan=equal_nan).array,
-                                      torch.isclose(pa, pb, equal_nan=equal_nan).numpy())
+        np.testing.assert_array_equal(tge.isclose(ta, tb, equal_nan=equal_nan).cpu().array,
+                                      torch.isclose(pa, pb, equal_nan=equal_nan).cpu().numpy())
     assert tge.allclose(ta[:1], tb[:1]) is True and tge.allclose(ta, tb) is torch.allclose(pa, pb)
     assert tge.allclose(ta, tb, rtol=0.1, equal_nan=True) is torch.allclose(pa, pb, rtol=0.1, equal_nan=True)
     assert tge.equal(ta[:1], tb[:1]) is True and tge.equal(ta, tb) is False
@@ -346,7 +346,7 @@ def test_device_flags_type_new_and_contiguity():
         ours, ref = getattr(t, name)(*args), getattr(p, name)(*args)
         assert ours.shape == tuple(ref.shape) and ours.dtype == tge.float64, name
         if name != "new_empty":
-            np.testing.assert_array_equal(ours.array, ref.numpy())
+            np.testing.assert_array_equal(ours.cpu().array, ref.cpu().numpy())
     assert t.new_zeros(2, dtype=tge.int64, requires_grad=False).dtype == tge.int64
     assert t.new_ones(2, requires_grad=True).requires_grad
     assert t.is_contiguous() and not t.T.is_contiguous() and t.T.contiguous().is_contiguous()

@@ -304,7 +304,7 @@ def test_parameters_keep_identity_and_dtype(cls, kwargs):
     for _ in range(2):
         regression_step(opt, w, b)
     assert w.array is w_array and w.dtype == np.float32 and b.dtype == np.float32
-    assert not np.array_equal(before, w.array)
+    assert not np.array_equal(before, w.cpu().array)
     assert w.is_leaf and w.requires_grad
     for state in opt.state.values():
         for key, value in state.items():
@@ -344,12 +344,12 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     saved_copy = {k: {n: v.array.copy() for n, v in s.items()} for k, s in saved["state"].items()}
     for _ in range(2):
         regression_step(opt2, w2, b2)
-    np.testing.assert_array_equal(w2.array, straight[0])
-    np.testing.assert_array_equal(b2.array, straight[1])
+    np.testing.assert_array_equal(w2.cpu().array, straight[0])
+    np.testing.assert_array_equal(b2.cpu().array, straight[1])
     # loading copied the state: stepping opt2 did not touch the saved dict
     for k, s in saved["state"].items():
         for n, v in s.items():
-            np.testing.assert_array_equal(v.array, saved_copy[k][n])
+            np.testing.assert_array_equal(v.cpu().array, saved_copy[k][n])
 
 
 def test_state_dict_structure():
@@ -386,7 +386,7 @@ def test_adagrad_state_exists_before_first_step():
     opt = optim.Adagrad([w, b], initial_accumulator_value=0.25)
     sd = opt.state_dict()
     assert sorted(sd["state"]) == [0, 1]
-    np.testing.assert_array_equal(sd["state"][0]["sum"].array, np.full((3, 2), 0.25))
+    np.testing.assert_array_equal(sd["state"][0]["sum"].cpu().array, np.full((3, 2), 0.25))
 
 
 def test_load_state_dict_casts_to_parameter_dtype():
@@ -425,8 +425,8 @@ def test_param_groups_use_their_own_lr():
     assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["params"] == [b]
     a.grad, b.grad = tge.tensor(np.array([1.0, 1.0])), tge.tensor(np.array([1.0]))
     opt.step()
-    np.testing.assert_allclose(a.array, [0.9, 1.9])
-    np.testing.assert_allclose(b.array, [2.5])
+    np.testing.assert_allclose(a.cpu().array, [0.9, 1.9])
+    np.testing.assert_allclose(b.cpu().array, [2.5])
     assert a not in opt.state and "momentum_buffer" in opt.state[b]
 
 
@@ -437,7 +437,7 @@ def test_add_param_group_fills_defaults_and_rejects_overlap():
     assert opt.param_groups[1]["lr"] == 0.2 and opt.param_groups[1]["lr_decay"] == 0.5
     b.grad = tge.ones(3)
     opt.step()  # b's state is created at its first step (from the constructor's accumulator value)
-    np.testing.assert_allclose(b.array, -0.2 * np.ones(3) / (1 + 1e-10))
+    np.testing.assert_allclose(b.cpu().array, -0.2 * np.ones(3) / (1 + 1e-10))
     with pytest.raises(ValueError, match="more than one parameter group"):
         opt.add_param_group({"params": [a]})
 
@@ -468,10 +468,10 @@ def test_zero_grad_keeps_zero_gradient_steps_but_none_skips():
     opt = optim.SGD([a], lr=0.1, weight_decay=0.5)
     a.grad = tge.zeros(2, dtype=tge.float64)
     opt.step()
-    np.testing.assert_allclose(a.array, [0.95, -1.9])
+    np.testing.assert_allclose(a.cpu().array, [0.95, -1.9])
     opt.zero_grad()
     opt.step()
-    np.testing.assert_allclose(a.array, [0.95, -1.9])
+    np.testing.assert_allclose(a.cpu().array, [0.95, -1.9])
 
 
 @pytest.mark.parametrize("cls, kwargs", ALL, ids=ALL_IDS)
@@ -482,10 +482,10 @@ def test_params_without_grad_are_skipped(cls, kwargs):
     before = {k: v.array.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
     a.grad = tge.tensor(np.array([0.5, -0.5]))
     opt.step()
-    np.testing.assert_array_equal(frozen.array, [3.0, 4.0])
+    np.testing.assert_array_equal(frozen.cpu().array, [3.0, 4.0])
     assert frozen.grad is None
     assert {k: v.array.tolist() for k, v in opt.state[frozen].items()} == {k: v.tolist() for k, v in before.items()}
-    assert not np.array_equal(a.array, [1.0, 2.0])
+    assert not np.array_equal(a.cpu().array, [1.0, 2.0])
 
 
 def test_step_with_closure():
@@ -504,7 +504,7 @@ def test_step_with_closure():
     before = w.array.copy()
     loss = opt.step(closure)
     assert calls and loss.item() == calls[0]
-    np.testing.assert_allclose(w.array, before - 0.1 * 2 * before)
+    np.testing.assert_allclose(w.cpu().array, before - 0.1 * 2 * before)
 
 
 def test_step_bumps_version_so_a_stale_graph_errors():
@@ -611,12 +611,12 @@ def test_a_new_optimizer_writes_only_its_update_rule():
     opt = SignDescent([w], lr=0.5, weight_decay=10.0, maximize=True)
     loss = opt.step(lambda: (w * tge.tensor(np.array([1.0, 1.0]))).sum())
     assert loss.item() == -1.0 and w.grad is None  # the closure's loss; no backward, so no update
-    np.testing.assert_allclose(w.array, [1.0, -2.0])
+    np.testing.assert_allclose(w.cpu().array, [1.0, -2.0])
     w.grad = tge.tensor(np.array([1.0, 1.0]))
     version = w._version.value
     opt.step()
     # maximize: g = -1; L2: g + 10 * theta = (9, -21); sign: (1, -1)
-    np.testing.assert_allclose(w.array, [0.5, -1.5])
+    np.testing.assert_allclose(w.cpu().array, [0.5, -1.5])
     assert w._version.value == version + 1 and len(opt.state) == 0
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         SignDescent([w], lr=-1)

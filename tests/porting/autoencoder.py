@@ -47,9 +47,9 @@ def main(epochs=4):
         codes, _ = model(images[:5].view(-1, 36))
     return {
         "losses": np.array(losses),
-        "codes": codes.numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
-        **{f"grad:{k}": p.grad.numpy().copy() for k, p in model.named_parameters()},
+        "codes": codes.cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+        **{f"grad:{k}": p.grad.cpu().numpy().copy() for k, p in model.named_parameters()},
     }
 
 

@@ -76,9 +76,9 @@ def main(num_epochs=3):
     net.training_mode = False
     return {
         "losses": np.array(losses),
-        "eval": net(X).detach().numpy(),
-        "concise_eval": concise(X).detach().numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in net.state_dict().items()},
+        "eval": net(X).detach().cpu().numpy(),
+        "concise_eval": concise(X).detach().cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()},
     }
 
 

@@ -71,9 +71,9 @@ def main(epochs=3):
     return {
         "losses": np.array(losses),
         "lrs": np.array(lrs),
-        "test_out": test_out.numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
-        **{f"grad:{k}": p.grad.numpy().copy() for k, p in model.named_parameters()},
+        "test_out": test_out.cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+        **{f"grad:{k}": p.grad.cpu().numpy().copy() for k, p in model.named_parameters()},
     }
 
 

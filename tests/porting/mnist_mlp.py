@@ -71,12 +71,12 @@ def main(epochs=3):
     for _ in range(epochs):
         losses += train(model, x[:64], y[:64], optimizer, batch_size=16)
     test_loss, correct = test(model, x[64:], y[64:])
-    grads = {name: p.grad.detach().numpy().copy() for name, p in model.named_parameters()}
+    grads = {name: p.grad.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
     return {
         "losses": np.array(losses),
         "test": np.array([test_loss, correct]),
-        "logits": model(x[64:]).detach().numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
+        "logits": model(x[64:]).detach().cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
         **{f"grad:{k}": v for k, v in grads.items()},
     }
 

@@ -57,9 +57,9 @@ def main(epochs=3):
     return {
         "losses": np.array(losses),
         "grad_norms": np.array(norms),
-        "gru_out": gru_out.numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
-        **{f"grad:{k}": p.grad.numpy().copy() for k, p in model.named_parameters()},
+        "gru_out": gru_out.cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+        **{f"grad:{k}": p.grad.cpu().numpy().copy() for k, p in model.named_parameters()},
     }
 
 
