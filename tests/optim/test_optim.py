@@ -7,6 +7,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import optim
+from tinygrad_edu.backend import get_array_module
 
 THETA0 = np.array([0.5, -1.0, 2.0])
 # Fixed gradients for steps 1, 2, 3: mixed signs, a zero, and a shrinking last step
@@ -22,7 +23,7 @@ def run_steps(opt_cls, n=3, **kwargs):
     for g in GRADS[:n]:
         p.grad = tge.tensor(g)
         opt.step()
-        thetas.append(p.array.copy())
+        thetas.append(p.cpu().array.copy())
     return thetas
 
 
@@ -300,7 +301,7 @@ def test_parameters_keep_identity_and_dtype(cls, kwargs):
     w, b = regression_params(np.float32)
     w_array = w.array
     opt = cls([w, b], **kwargs)
-    before = w_array.copy()
+    before = w.cpu().array.copy()
     for _ in range(2):
         regression_step(opt, w, b)
     assert w.array is w_array and w.dtype == np.float32 and b.dtype == np.float32
@@ -328,7 +329,7 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     opt = cls([{"params": [w]}, {"params": [b], "lr": 0.02}], **kwargs)
     for _ in range(5):
         regression_step(opt, w, b)
-    straight = (w.array.copy(), b.array.copy())
+    straight = (w.cpu().array.copy(), b.cpu().array.copy())
 
     # 3 steps, save, rebuild from the saved weights, load, 2 more steps
     w, b = regression_params()
@@ -336,12 +337,12 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     for _ in range(3):
         regression_step(opt, w, b)
     saved = opt.state_dict()
-    w2 = tge.tensor(w.array.copy(), requires_grad=True)
-    b2 = tge.tensor(b.array.copy(), requires_grad=True)
+    w2 = tge.tensor(w.cpu().array.copy(), requires_grad=True)
+    b2 = tge.tensor(b.cpu().array.copy(), requires_grad=True)
     opt2 = cls([{"params": [w2]}, {"params": [b2]}], **kwargs)  # lrs come back from the state dict
     opt2.load_state_dict(saved)
     assert opt2.param_groups[1]["lr"] == 0.02
-    saved_copy = {k: {n: v.array.copy() for n, v in s.items()} for k, s in saved["state"].items()}
+    saved_copy = {k: {n: v.cpu().array.copy() for n, v in s.items()} for k, s in saved["state"].items()}
     for _ in range(2):
         regression_step(opt2, w2, b2)
     np.testing.assert_array_equal(w2.cpu().array, straight[0])
@@ -479,7 +480,7 @@ def test_params_without_grad_are_skipped(cls, kwargs):
     a = tge.tensor(np.array([1.0, 2.0]), requires_grad=True)
     frozen = tge.tensor(np.array([3.0, 4.0]), requires_grad=True)
     opt = cls([a, frozen], **kwargs)
-    before = {k: v.array.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
+    before = {k: v.cpu().array.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
     a.grad = tge.tensor(np.array([0.5, -0.5]))
     opt.step()
     np.testing.assert_array_equal(frozen.cpu().array, [3.0, 4.0])
@@ -501,7 +502,7 @@ def test_step_with_closure():
         calls.append(loss.item())
         return loss
 
-    before = w.array.copy()
+    before = w.cpu().array.copy()
     loss = opt.step(closure)
     assert calls and loss.item() == calls[0]
     np.testing.assert_allclose(w.cpu().array, before - 0.1 * 2 * before)
@@ -605,7 +606,8 @@ def test_a_new_optimizer_writes_only_its_update_rule():
 
         def _update(self, p, grad, state, group):
             """theta <- theta - lr * sign(g)."""
-            p.array -= group["lr"] * np.sign(grad)
+            xp = get_array_module(grad)  # the array-module rule: an optimizer runs on any device
+            p.array -= group["lr"] * xp.sign(grad)
 
     w = tge.tensor(np.array([1.0, -2.0]), requires_grad=True)
     opt = SignDescent([w], lr=0.5, weight_decay=10.0, maximize=True)

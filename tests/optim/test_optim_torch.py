@@ -92,7 +92,7 @@ def trajectories(name, kwargs, groups=False):
         theirs.zero_grad()
         loss_fn(txs, tys, tw, tb).backward()
         theirs.step()
-        out.append((w.array.copy(), b.array.copy(), tw.detach().cpu().numpy().copy(), tb.detach().cpu().numpy().copy()))
+        out.append((w.cpu().array.copy(), b.cpu().array.copy(), tw.detach().cpu().numpy().copy(), tb.detach().cpu().numpy().copy()))
     return out, ours, theirs
 
 
