@@ -80,7 +80,8 @@ def test_pnp_inpainting_with_cg_and_a_network_denoiser():
     op = MaskOperator(mask)
     y = op(x)
     # the same operator as plain functions: the data step falls back to conjugate gradients
-    forward = lambda v: mask * v  # noqa: E731
+    mask_array = tge.tensor(mask).array  # on the default device, with the image
+    forward = lambda v: mask_array * v  # noqa: E731
     result = pnp_hqs(tge.tensor(y), forward, forward, smoothing_denoiser, dpir_sigmas(0.0, 30, 0.5), 0.0,
                      x_true=tge.tensor(x))
     missing_psnr = 10 * np.log10(1 / np.mean((y - x) ** 2))
