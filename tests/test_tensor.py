@@ -9,7 +9,9 @@ def test_attributes():
     t = tge.zeros(2, 3)
     assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2 and t.numel() == 6
     assert t.size() == (2, 3) and t.size(1) == 3 and t.size(-1) == 3
-    assert t.dtype == tge.float32 and t.device == "cpu" and t.device == tge.device("cpu")
+    assert t.dtype == tge.float32 and t.device == tge.get_default_device()
+    c = tge.zeros(2, 3, device="cpu")
+    assert c.device == "cpu" and c.device == tge.device("cpu")
     assert not t.requires_grad and t.grad is None and t.is_leaf and t.grad_fn is None
     with pytest.raises(IndexError, match="out of range"):
         t.size(2)
@@ -108,7 +110,7 @@ def test_item_numpy_tolist_detach_clone():
     (c * 3).sum().backward()
     np.testing.assert_allclose(x.grad.cpu().numpy(), [[3.0, 3.0]])
     assert float(tge.tensor(2.5)) == 2.5 and int(tge.tensor(3)) == 3
-    assert np.asarray(tge.tensor([1.0, 2.0])).tolist() == [1.0, 2.0]
+    assert np.asarray(tge.tensor([1.0, 2.0], device="cpu")).tolist() == [1.0, 2.0]  # __array__: host tensors only
 
 
 def test_to_and_dtype_conversions_are_differentiable():
@@ -120,7 +122,7 @@ def test_to_and_dtype_conversions_are_differentiable():
     np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 2.0])
     assert x.to(tge.float32) is x  # nothing to change
     assert x.long().dtype == tge.int64 and not x.long().requires_grad
-    assert x.to("cpu") is x
+    assert x.to(x.device) is x and x.to(str(x.device)) is x
     assert tge.ones(2).to(tge.zeros(1, dtype=tge.float64)).dtype == tge.float64
 
 
@@ -134,13 +136,14 @@ def test_unavailable_device_is_a_clear_error():
 
 
 def test_repr_like_pytorch():
-    assert repr(tge.tensor([1.0, 2.5])) == "tensor([1. , 2.5])"
-    assert repr(tge.tensor([1, 2])) == "tensor([1, 2])"
-    assert repr(tge.tensor([1.0], dtype=tge.float64)) == "tensor([1.], dtype=float64)"
-    assert repr(tge.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    x = tge.tensor([1.0], requires_grad=True)
+    # PyTorch's repr of CPU tensors (a device tensor adds device='...', tested in test_device.py)
+    assert repr(tge.tensor([1.0, 2.5], device="cpu")) == "tensor([1. , 2.5])"
+    assert repr(tge.tensor([1, 2], device="cpu")) == "tensor([1, 2])"
+    assert repr(tge.tensor([1.0], dtype=tge.float64, device="cpu")) == "tensor([1.], dtype=float64)"
+    assert repr(tge.tensor([1.0], requires_grad=True, device="cpu")) == "tensor([1.], requires_grad=True)"
+    x = tge.tensor([1.0], requires_grad=True, device="cpu")
     assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
-    assert "..." in repr(tge.zeros(2000))
+    assert "..." in repr(tge.zeros(2000, device="cpu"))
 
 
 def test_bool_len_iter_and_hash():
@@ -154,7 +157,7 @@ def test_bool_len_iter_and_hash():
 
 
 def test_numpy_array_on_the_left_defers_to_tensor():
-    out = np.ones(2) * tge.tensor([1.0, 2.0], requires_grad=True)
+    out = np.ones(2) * tge.tensor([1.0, 2.0], requires_grad=True, device="cpu")  # a host array: a CPU tensor
     assert isinstance(out, tge.Tensor) and out.requires_grad
 
 

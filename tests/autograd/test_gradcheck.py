@@ -142,7 +142,7 @@ def test_a_missing_factor_2_is_caught_and_reported(rng):
         gradcheck(SquareMissingFactor2.apply, [x])
     message = str(error.value)
     assert "with respect to input 0" in message
-    worst = int(np.argmax(x.array))  # |x - 2x| is largest at the largest x
+    worst = int(np.argmax(x.cpu().array))  # |x - 2x| is largest at the largest x
     assert f"input[{worst}] -> output[{worst}]" in message
     numbers = _report_numbers(message)
     assert numbers["numerical"] == pytest.approx(2 * x.array[worst], rel=1e-6)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tge
+from tinygrad_edu.backend import get_array_module
 from tinygrad_edu import nn
 
 
@@ -146,7 +147,8 @@ def test_state_dict_keys_order_and_values():
     assert sd["block.bn.num_batches_tracked"].dtype == np.int64 and sd["block.bn.num_batches_tracked"].shape == ()
     for key, value in sd.items():
         assert not value.requires_grad and value.grad_fn is None, key
-    assert np.shares_memory(sd["block.fc.weight"].array, net.block.fc.weight.array)
+    weight = net.block.fc.weight.array
+    assert get_array_module(weight).shares_memory(sd["block.fc.weight"].array, weight)
     assert net.state_dict(keep_vars=True)["block.fc.weight"] is net.block.fc.weight
 
 
@@ -159,7 +161,8 @@ def test_state_dict_round_trip_is_exact_and_keeps_identity():
     assert b.block.fc.weight is weight  # copied into the existing tensors
     for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         np.testing.assert_array_equal(va.cpu().numpy(), vb.cpu().numpy(), err_msg=k)
-    assert not np.shares_memory(a.block.fc.weight.array, b.block.fc.weight.array)
+    weight = a.block.fc.weight.array
+    assert not get_array_module(weight).shares_memory(weight, b.block.fc.weight.array)
 
 
 def test_load_state_dict_accepts_numpy_arrays_and_casts_dtype():
@@ -334,12 +337,12 @@ def test_repr_tree_is_pytorch_like():
 
 
 def test_parameter_basics():
-    p = nn.Parameter(tge.zeros(2))
+    p = nn.Parameter(tge.zeros(2, device="cpu"))  # PyTorch's repr of a CPU parameter
     assert isinstance(p, tge.Tensor) and p.requires_grad and p.is_leaf
     assert repr(p) == "Parameter containing:\ntensor([0., 0.], requires_grad=True)"
     data = tge.ones(3)
     q = nn.Parameter(data, requires_grad=False)
-    assert np.shares_memory(q.array, data.array) and not q.requires_grad
+    assert get_array_module(q.array).shares_memory(q.array, data.array) and not q.requires_grad
     assert type(p * 2) is tge.Tensor  # results of ops are plain tensors
     assert nn.Parameter().shape == (0,)
     with pytest.raises(RuntimeError, match="floating point"):
