@@ -41,9 +41,9 @@ def test_checkpoint_loads_into_a_fresh_model_with_identical_outputs(model, tmp_p
     result = train_model(smoke(model, tmp_path))
     state = load(tmp_path / "model.npz")
     assert list(state) == list(result.model.state_dict())
-    fresh = RECIPES[model]["build"]()
+    fresh = RECIPES[model]["build"]().to("cpu")  # where the CLI trained (--device cpu, the default)
     fresh.load_state_dict(state)
-    x = tge.randn(7, 1, 8, 8)
+    x = tge.randn(7, 1, 8, 8, device="cpu")
     result.model.eval(), fresh.eval()
     with tge.no_grad():
         np.testing.assert_array_equal(fresh(x).cpu().numpy(), result.model(x).cpu().numpy())
