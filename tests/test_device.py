@@ -18,8 +18,8 @@ from tinygrad_edu.data import DataLoader, TensorDataset
 
 from tests.strict_array import StrictArray
 
-# The tests set up the strict device next to the CPU themselves: run with the CPU as the default.
-pytestmark = [pytest.mark.usefixtures("strict_backend"), pytest.mark.cpu_only]
+pytestmark = [pytest.mark.usefixtures("strict_backend"),
+              pytest.mark.cpu_only(reason="the tests set up the strict device next to the CPU themselves")]
 
 STRICT = "strict"
 
