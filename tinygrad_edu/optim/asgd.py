@@ -32,9 +32,9 @@ class ASGD(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):
-        # on the parameter's device, as in PyTorch: _update writes device values into them
+        state["step"] = Tensor(0.0)  # a CPU scalar, as every optimizer's step counter here
+        # eta and mu on the parameter's device (as in PyTorch): _update writes device values into them
         xp, dtype = get_array_module(p.array), backend.default_float_dtype
-        state["step"] = Tensor(xp.zeros((), dtype=dtype))
         state["eta"] = Tensor(xp.asarray(float(group["lr"]), dtype=dtype))
         state["mu"] = Tensor(xp.ones((), dtype=dtype))
         state["ax"] = Tensor(xp.zeros_like(p.array))
