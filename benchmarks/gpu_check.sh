@@ -12,7 +12,7 @@
 #   5. the whole suite with the GPU as the default device (TINYGRAD_EDU_DEVICE=cuda): the
 #      tests are device-generic (tge.tensor, .cpu().numpy()); those whose subject is the host
 #      are marked cpu_only and skip, saying why. On the strict device: 3069 passed, 0 failed,
-#      414 skipped (2026-12-03; not yet measured on a GPU).
+#      417 skipped (2026-12-03; not yet measured on a GPU).
 # Usage, from anywhere:  bash benchmarks/gpu_check.sh [python]   (default: python3)
 # Every step runs even if an earlier one fails; the exit status says whether all passed.
 set -u
