@@ -12,6 +12,12 @@ CUDA is not usable every test is skipped, with the reason. ``--device strict`` d
 same with the strict test array (tests/strict_array.py), the GPU's stand-in on a machine
 without one. Tests that hand NumPy arrays to ``Tensor(...)`` still run on the CPU, as in
 PyTorch, where ``torch.from_numpy`` ignores the default device.
+
+Tests are device-generic (``tge.tensor``, ``.cpu().numpy()``), as PyTorch's are. A test whose
+subject is the host itself (NumPy kernels, CPU memory sharing, the ``.numpy()`` refusal, a
+comparison of a device with the CPU that the test sets up itself) is marked ``cpu_only``; it
+is skipped, with the reason, when the suite's default device is not the CPU. Whole areas that
+are host-only are listed in ``CPU_ONLY_PATHS``.
 """
 import os
 
@@ -29,6 +35,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 DEVICE_ENV = "TINYGRAD_EDU_DEVICE"
+
+
+# Test files that run on the CPU only (skipped under --device): the strict-array tests set up
+# their own device-versus-CPU comparisons; the exercise-release and lecture-demo tests are not
+# device-generic yet (they fail with a default device; see README, "Not yet").
+CPU_ONLY_PATHS = {
+    "tests/test_strict_": "the test compares a device with the CPU itself",
+    "tests/exercises/test_release_roundtrip.py": "not device-generic yet",
+    "tests/exercises/test_wrong_implementations.py": "not device-generic yet",
+    "tests/lectures/": "not device-generic yet",
+}
 
 
 def pytest_addoption(parser):
@@ -49,15 +66,24 @@ def pytest_report_header(config):
 
 def pytest_collection_modifyitems(config, items):
     """Mark the tests that exercises/tasks.toml lists for each task (so that ``pytest -m task2_3``
-    selects a task's public tests), and skip everything, with the reason, when the suite's
-    device is CUDA and CUDA is not usable here."""
+    selects a task's public tests); when the suite has a default device, skip the ``cpu_only``
+    tests, and skip everything, with the reason, when that device is CUDA and CUDA is not usable here."""
     if DEFAULT_MANIFEST.exists():
         marks = test_marks(load_manifest(DEFAULT_MANIFEST))
         for item in items:
             for mark in marks.get(item.nodeid.split("[")[0], ()):
                 item.add_marker(getattr(pytest.mark, mark))
     device = suite_device(config)
-    if device is None or not device.startswith("cuda"):
+    if device is None:
+        return
+    for item in items:
+        why = next((why for path, why in CPU_ONLY_PATHS.items() if item.nodeid.startswith(path)), None)
+        mark = item.get_closest_marker("cpu_only")
+        if why is None and mark is not None:
+            why = mark.kwargs.get("reason", "the test's subject is the host (CPU/NumPy)")
+        if why is not None:
+            item.add_marker(pytest.mark.skip(reason=f"cpu_only ({why}); the suite's default device is {device}"))
+    if not device.startswith("cuda"):
         return
     import tinygrad_edu as tge
 

@@ -162,7 +162,11 @@ class StrictArray:
 
     # -------- indexing (host index arrays are accepted: CuPy copies them to the device)
     def __getitem__(self, key):
-        return wrap(self._array[unwrap(key)])
+        key = unwrap(key)
+        out = self._array[key]
+        if isinstance(out, np.generic):  # CuPy gives a 0-d view for an element, not a copied scalar
+            out = self._array[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
+        return wrap(out)
 
     def __setitem__(self, key, value):
         self._array[unwrap(key)] = unwrap(value)

@@ -29,7 +29,7 @@ def test_parallel_wrappers_run_the_module_and_prefix_its_keys(wrapper):
     model = wrapper(inner, device_ids=[0])
     assert model.module is inner
     x = tge.randn(4, 3)
-    np.testing.assert_array_equal(model(x).detach().numpy(), inner(x).detach().numpy())
+    np.testing.assert_array_equal(model(x).detach().cpu().numpy(), inner(x).detach().cpu().numpy())
     assert list(model.state_dict()) == ["module.weight", "module.bias"]
     model(x).sum().backward()
     assert inner.weight.grad is not None
@@ -49,7 +49,7 @@ def test_variable_returns_a_tensor_sharing_memory():
     x.array[0] = 5.0
     assert v.array[0] == 5.0  # shares memory
     (v * 2).sum().backward()
-    np.testing.assert_array_equal(v.grad.numpy(), [2, 2, 2])
+    np.testing.assert_array_equal(v.grad.cpu().numpy(), [2, 2, 2])
     with pytest.raises(TypeError, match="Variable data has to be a tensor"):
         Variable([1.0, 2.0])
 
@@ -66,7 +66,7 @@ def test_grad_scaler_and_autocast_are_no_ops():
     tge.manual_seed(0)
     model = nn.Linear(3, 1)
     opt = tge.optim.SGD(model.parameters(), lr=0.1)
-    before = model.weight.detach().numpy().copy()
+    before = model.weight.detach().cpu().numpy().copy()
     scaler = tge.amp.GradScaler(enabled=False)
     with tge.autocast("cuda", dtype=tge.float16):
         loss = model(tge.ones(2, 3)).sum()
@@ -74,10 +74,10 @@ def test_grad_scaler_and_autocast_are_no_ops():
     assert scaler.scale(loss) is loss
     scaler.scale(loss).backward()
     scaler.unscale_(opt)
-    grad = model.weight.grad.numpy().copy()
+    grad = model.weight.grad.cpu().numpy().copy()
     scaler.step(opt)
     scaler.update()
-    np.testing.assert_allclose(model.weight.detach().numpy(), before - 0.1 * grad, rtol=1e-6)
+    np.testing.assert_allclose(model.weight.detach().cpu().numpy(), before - 0.1 * grad, rtol=1e-6)
     assert scaler.get_scale() == 1.0 and not scaler.is_enabled() and scaler.state_dict() == {}
 
     @tge.autocast("cpu")
@@ -94,7 +94,7 @@ def test_memory_format_is_accepted_and_changes_nothing():
     for y in (x.to(memory_format=tge.channels_last), x.contiguous(memory_format=tge.channels_last),
               x.to(tge.float64, memory_format=tge.contiguous_format)):
         assert y.shape == x.shape
-        np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy().astype(y.dtype))
+        np.testing.assert_array_equal(y.detach().cpu().numpy(), x.detach().cpu().numpy().astype(y.dtype))
     conv = nn.Conv2d(3, 2, 3).to(memory_format=tge.channels_last)
     assert conv.weight.shape == (2, 3, 3, 3)
     assert repr(tge.channels_last) == "torch.channels_last"

@@ -18,7 +18,8 @@ from tinygrad_edu.data import DataLoader, TensorDataset
 
 from tests.strict_array import StrictArray
 
-pytestmark = pytest.mark.usefixtures("strict_backend")
+pytestmark = [pytest.mark.usefixtures("strict_backend"),
+              pytest.mark.cpu_only(reason="the tests set up the strict device next to the CPU themselves")]
 
 STRICT = "strict"
 
@@ -120,6 +121,29 @@ def test_ops_stay_on_the_device_and_backward_returns_there():
     (c.to(STRICT) * 2).sum().backward()
     assert c.grad.device == "cpu"
     np.testing.assert_array_equal(c.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_python_numbers_and_host_indices_work_with_a_device_tensor():
+    """Regressions found by running the suite with a default device: a number with alpha
+    (``sub_(3.0)`` made a CPU tensor of it) and a host index array (its backward mixed it
+    with device arrays) work on the device, as in PyTorch."""
+    x = tge.tensor([1.0, 2.0, 3.0], device=STRICT, requires_grad=True)
+    y = x * 1.0
+    y.sub_(3.0)
+    z = tge.add(y, 2.0, alpha=0.5)
+    w = z[np.array([0, 0, 2])]
+    assert on_strict(w) and w.tolist() == [-1.0, -1.0, 1.0]
+    w.sum().backward()
+    assert on_strict(x.grad) and x.grad.tolist() == [2.0, 0.0, 1.0]
+
+
+def test_mask_operator_with_a_host_mask_on_a_device_image():
+    mask = np.array([[1.0, 0.0], [0.0, 1.0]])
+    op = tge.models.MaskOperator(mask)
+    image = tge.tensor([[2.0, 3.0], [4.0, 5.0]], device=STRICT)
+    assert on_strict(op(image)) and op(image).tolist() == [[2.0, 0.0], [0.0, 5.0]]
+    step = op.data_step(image, image, 1.0)
+    assert on_strict(step) and step.tolist() == [[2.0, 3.0], [4.0, 5.0]]
 
 
 def test_two_devices_in_one_op_is_an_error_naming_the_op_and_both_devices():
@@ -229,7 +253,8 @@ def test_module_to_moves_parameters_buffers_and_gradients_in_place():
     lambda ps: tge.optim.AdamW(ps, lr=0.1),
     lambda ps: tge.optim.RMSprop(ps, lr=0.1, momentum=0.5, centered=True),
     lambda ps: tge.optim.Adagrad(ps, lr=0.1),
-], ids=["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+    lambda ps: tge.optim.ASGD(ps, lr=0.1, t0=1),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adagrad", "asgd"])
 def test_optimizer_state_lives_on_the_parameters_device(make):
     model = nn.Linear(3, 2).to(STRICT)
     opt = make(model.parameters())

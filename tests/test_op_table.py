@@ -59,8 +59,9 @@ def _as_tuple(out):
 
 
 def _leaves(spec, arrays, layout):
-    # Tensor() keeps the array as is (tge.tensor would copy it into a contiguous one)
-    return [Tensor(layout(a), requires_grad=g) for a, g in zip(arrays, spec.requires_grad())]
+    # tge.tensor puts each array on the default device; Tensor() then keeps the layout's
+    # (possibly non-contiguous) view of it as is (tge.tensor would copy it into a contiguous one)
+    return [Tensor(layout(tge.tensor(a).array), requires_grad=g) for a, g in zip(arrays, spec.requires_grad())]
 
 
 def check_forward(spec, arrays, inputs):
@@ -75,7 +76,7 @@ def check_forward(spec, arrays, inputs):
         assert out.shape == ref.shape, f"{spec.name}: output {k} has shape {out.shape}, reference {ref.shape}"
         if ref.dtype.kind == "f":
             assert out.dtype == np.float64, f"{spec.name}: output {k} is {out.dtype} for float64 inputs"
-        np.testing.assert_allclose(out.array, ref, rtol=1e-10, atol=1e-12, err_msg=f"{spec.name}: output {k}")
+        np.testing.assert_allclose(out.cpu().array, ref, rtol=1e-10, atol=1e-12, err_msg=f"{spec.name}: output {k}")
 
 
 def with_random_upstream(spec, inputs, seed):

@@ -16,9 +16,9 @@ def test_round_trip_keeps_names_dtypes_shapes_and_values(tmp_path, rng):
     back = tge.load_safetensors(path)
     assert set(back) == set(state)
     for key, value in state.items():
-        expected = value.numpy() if isinstance(value, tge.Tensor) else value
+        expected = value.cpu().numpy() if isinstance(value, tge.Tensor) else value
         assert back[key].dtype == expected.dtype and back[key].shape == expected.shape
-        np.testing.assert_array_equal(back[key].numpy(), expected)
+        np.testing.assert_array_equal(back[key].cpu().numpy(), expected)
 
 
 def test_pytorch_reads_ours_and_we_read_pytorchs(tmp_path, rng):
@@ -27,10 +27,10 @@ def test_pytorch_reads_ours_and_we_read_pytorchs(tmp_path, rng):
     ours = {"w": tge.tensor(rng.standard_normal((2, 3)).astype(np.float32)), "n": tge.tensor(3)}
     tge.save_safetensors(ours, tmp_path / "ours.safetensors")
     theirs = st.load_file(str(tmp_path / "ours.safetensors"))
-    np.testing.assert_array_equal(theirs["w"].numpy(), ours["w"].numpy())
+    np.testing.assert_array_equal(theirs["w"].cpu().numpy(), ours["w"].cpu().numpy())
     assert theirs["n"].dtype == torch.int64 and theirs["n"].item() == 3
     st.save_file({"x": torch.arange(6, dtype=torch.float64).reshape(2, 3)}, str(tmp_path / "theirs.safetensors"))
-    np.testing.assert_array_equal(tge.load_safetensors(tmp_path / "theirs.safetensors")["x"].numpy(),
+    np.testing.assert_array_equal(tge.load_safetensors(tmp_path / "theirs.safetensors")["x"].cpu().numpy(),
                                   np.arange(6.0).reshape(2, 3))
 
 

@@ -26,7 +26,7 @@ def _assert_same(a, b, path="root"):
     assert type(a) is type(b), f"{path}: {type(a)} vs {type(b)}"
     if isinstance(a, tge.Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape and a.requires_grad == b.requires_grad, path
-        assert np.array_equal(a.detach().numpy(), b.detach().numpy(), equal_nan=a.dtype.kind == "f"), path
+        assert np.array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy(), equal_nan=a.dtype.kind == "f"), path
         assert b.device == "cpu"
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype and np.array_equal(a, b), path

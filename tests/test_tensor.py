@@ -9,7 +9,9 @@ def test_attributes():
     t = tge.zeros(2, 3)
     assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2 and t.numel() == 6
     assert t.size() == (2, 3) and t.size(1) == 3 and t.size(-1) == 3
-    assert t.dtype == tge.float32 and t.device == "cpu" and t.device == tge.device("cpu")
+    assert t.dtype == tge.float32 and t.device == tge.get_default_device()
+    c = tge.zeros(2, 3, device="cpu")
+    assert c.device == "cpu" and c.device == tge.device("cpu")
     assert not t.requires_grad and t.grad is None and t.is_leaf and t.grad_fn is None
     with pytest.raises(IndexError, match="out of range"):
         t.size(2)
@@ -32,8 +34,8 @@ def test_type_promotion_in_arithmetic():
     assert (i64 * 1.5).dtype == tge.float32  # int tensor with a float number: default float
     assert (i64 + 1).dtype == tge.int64
     assert (i64 / 2).dtype == tge.float32  # true division
-    np.testing.assert_allclose((i64 / 2).numpy(), [0.5, 1.0])
-    assert (i64 // 2).numpy().tolist() == [0, 1]
+    np.testing.assert_allclose((i64 / 2).cpu().numpy(), [0.5, 1.0])
+    assert (i64 // 2).cpu().numpy().tolist() == [0, 1]
     assert i64.exp().dtype == tge.float32
 
 
@@ -41,29 +43,29 @@ def test_tensor_copies_and_as_tensor_shares():
     a = np.zeros(3, dtype=np.float32)
     t = tge.tensor(a)
     a[0] = 1
-    assert t.numpy()[0] == 0
+    assert t.cpu().numpy()[0] == 0
     s = tge.from_numpy(a)
     a[1] = 2
-    assert s.numpy()[1] == 2
+    assert s.cpu().numpy()[1] == 2
 
 
 def test_creation_functions():
-    assert tge.zeros(2, 3).numpy().sum() == 0 and tge.zeros((2, 3)).shape == (2, 3)
-    assert tge.ones(4).numpy().tolist() == [1, 1, 1, 1]
+    assert tge.zeros(2, 3).cpu().numpy().sum() == 0 and tge.zeros((2, 3)).shape == (2, 3)
+    assert tge.ones(4).cpu().numpy().tolist() == [1, 1, 1, 1]
     assert tge.full((2,), 7).dtype == tge.int64 and tge.full((2,), 7.0).dtype == tge.float32
-    assert tge.arange(5).numpy().tolist() == [0, 1, 2, 3, 4] and tge.arange(5).dtype == tge.int64
+    assert tge.arange(5).cpu().numpy().tolist() == [0, 1, 2, 3, 4] and tge.arange(5).dtype == tge.int64
     assert tge.arange(0, 1, 0.25).dtype == tge.float32 and tge.arange(0, 1, 0.25).shape == (4,)
-    np.testing.assert_allclose(tge.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
-    np.testing.assert_array_equal(tge.eye(3).numpy(), np.eye(3))
+    np.testing.assert_allclose(tge.linspace(0, 1, 5).cpu().numpy(), [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_array_equal(tge.eye(3).cpu().numpy(), np.eye(3))
     assert tge.eye(2, 3).shape == (2, 3)
     r = tge.randint(0, 10, (100,))
-    assert r.dtype == tge.int64 and r.numpy().min() >= 0 and r.numpy().max() < 10
+    assert r.dtype == tge.int64 and r.cpu().numpy().min() >= 0 and r.cpu().numpy().max() < 10
     assert tge.randint(5, (3,)).shape == (3,)
     x = tge.randn(2, 3, dtype=tge.float64)
     for like in (tge.zeros_like, tge.ones_like, tge.randn_like, tge.rand_like, tge.empty_like):
         y = like(x)
         assert y.shape == (2, 3) and y.dtype == tge.float64
-    assert tge.full_like(x, 3.0).numpy().max() == 3.0
+    assert tge.full_like(x, 3.0).cpu().numpy().max() == 3.0
     with pytest.raises(RuntimeError, match="negative dimension"):
         tge.zeros(-1)
 
@@ -74,10 +76,10 @@ def test_manual_seed_reproduces():
     tge.manual_seed(42)
     b = tge.randn(5), tge.rand(3), tge.randint(0, 100, (4,))
     for x, y in zip(a, b):
-        np.testing.assert_array_equal(x.numpy(), y.numpy())
+        np.testing.assert_array_equal(x.cpu().numpy(), y.cpu().numpy())
     g = tge.Generator().manual_seed(1)
     h = tge.Generator().manual_seed(1)
-    np.testing.assert_array_equal(tge.randn(3, generator=g).numpy(), tge.randn(3, generator=h).numpy())
+    np.testing.assert_array_equal(tge.randn(3, generator=g).cpu().numpy(), tge.randn(3, generator=h).cpu().numpy())
 
 
 def test_requires_grad_rules():
@@ -97,7 +99,7 @@ def test_item_numpy_tolist_detach_clone():
     assert x.tolist() == [[1.0, 2.0]]
     with pytest.raises(RuntimeError, match="detach"):
         x.numpy()
-    assert x.detach().numpy().tolist() == [[1.0, 2.0]]
+    assert x.detach().cpu().numpy().tolist() == [[1.0, 2.0]]
     assert x[0, 1].item() == 2.0
     with pytest.raises(RuntimeError, match="2 elements"):
         x.item()
@@ -106,9 +108,9 @@ def test_item_numpy_tolist_detach_clone():
     c = x.clone()
     assert c.array is not x.array and c.requires_grad and c.grad_fn is not None
     (c * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[3.0, 3.0]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[3.0, 3.0]])
     assert float(tge.tensor(2.5)) == 2.5 and int(tge.tensor(3)) == 3
-    assert np.asarray(tge.tensor([1.0, 2.0])).tolist() == [1.0, 2.0]
+    assert np.asarray(tge.tensor([1.0, 2.0], device="cpu")).tolist() == [1.0, 2.0]  # __array__: host tensors only
 
 
 def test_to_and_dtype_conversions_are_differentiable():
@@ -117,10 +119,10 @@ def test_to_and_dtype_conversions_are_differentiable():
     assert y.dtype == tge.float64 and y.requires_grad
     (y * 2).sum().backward()
     assert x.grad.dtype == tge.float32
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 2.0])
     assert x.to(tge.float32) is x  # nothing to change
     assert x.long().dtype == tge.int64 and not x.long().requires_grad
-    assert x.to("cpu") is x
+    assert x.to(x.device) is x and x.to(str(x.device)) is x
     assert tge.ones(2).to(tge.zeros(1, dtype=tge.float64)).dtype == tge.float64
 
 
@@ -134,13 +136,14 @@ def test_unavailable_device_is_a_clear_error():
 
 
 def test_repr_like_pytorch():
-    assert repr(tge.tensor([1.0, 2.5])) == "tensor([1. , 2.5])"
-    assert repr(tge.tensor([1, 2])) == "tensor([1, 2])"
-    assert repr(tge.tensor([1.0], dtype=tge.float64)) == "tensor([1.], dtype=float64)"
-    assert repr(tge.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    x = tge.tensor([1.0], requires_grad=True)
+    # PyTorch's repr of CPU tensors (a device tensor adds device='...', tested in test_device.py)
+    assert repr(tge.tensor([1.0, 2.5], device="cpu")) == "tensor([1. , 2.5])"
+    assert repr(tge.tensor([1, 2], device="cpu")) == "tensor([1, 2])"
+    assert repr(tge.tensor([1.0], dtype=tge.float64, device="cpu")) == "tensor([1.], dtype=float64)"
+    assert repr(tge.tensor([1.0], requires_grad=True, device="cpu")) == "tensor([1.], requires_grad=True)"
+    x = tge.tensor([1.0], requires_grad=True, device="cpu")
     assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
-    assert "..." in repr(tge.zeros(2000))
+    assert "..." in repr(tge.zeros(2000, device="cpu"))
 
 
 def test_bool_len_iter_and_hash():
@@ -154,7 +157,7 @@ def test_bool_len_iter_and_hash():
 
 
 def test_numpy_array_on_the_left_defers_to_tensor():
-    out = np.ones(2) * tge.tensor([1.0, 2.0], requires_grad=True)
+    out = np.ones(2) * tge.tensor([1.0, 2.0], requires_grad=True, device="cpu")  # a host array: a CPU tensor
     assert isinstance(out, tge.Tensor) and out.requires_grad
 
 
@@ -174,8 +177,8 @@ def test_retain_grad_stores_the_gradient_after_all_hooks():
     x.retain_grad()
     x.register_hook(lambda g: g * 10)  # registered after retain_grad, still runs before it
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [40.0, 40.0, 40.0])  # PyTorch's value
-    np.testing.assert_array_equal(w.grad.numpy(), [80.0, 80.0, 80.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [40.0, 40.0, 40.0])  # PyTorch's value
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [80.0, 80.0, 80.0])
 
 
 def test_contiguous_copies_a_non_contiguous_tensor():
@@ -185,9 +188,9 @@ def test_contiguous_copies_a_non_contiguous_tensor():
     assert y.array.flags.c_contiguous and y._base is None
     with tge.no_grad():
         y.add_(1)  # does not write into x
-    np.testing.assert_array_equal(x.detach().numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [[1.0, 2.0], [3.0, 4.0]])
     (x.T.contiguous() * tge.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 3.0], [2.0, 4.0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[1.0, 3.0], [2.0, 4.0]])
 
 
 def test_bitwise_operators_on_integers_and_bools():

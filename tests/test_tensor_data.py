@@ -35,12 +35,12 @@ def test_in_place_writes_through_data_bump_nothing_in_the_graph(write):
     w = _leaf([1.0, 2.0])
     y = (w * w).sum()  # Mul saves w's array for its backward
     version = w._version.value
-    before = w.array.copy()
+    before = w.cpu().array.copy()
     write(w.data)
     assert w._version.value == version  # the saved-value check does not fire...
-    assert not np.array_equal(w.array, before)  # ...though the values changed
+    assert not np.array_equal(w.cpu().array, before)  # ...though the values changed
     y.backward()
-    np.testing.assert_allclose(w.grad.array, 2 * w.array)  # backward reads the new values, as PyTorch
+    np.testing.assert_allclose(w.grad.cpu().array, 2 * w.cpu().array)  # backward reads the new values, as PyTorch
 
 
 def test_the_same_write_on_the_tensor_itself_is_caught():
@@ -56,7 +56,7 @@ def test_data_allows_updating_a_leaf_outside_no_grad():
     w = _leaf([1.0, 2.0])
     (w * 3.0).sum().backward()
     w.data.add_(w.grad, alpha=-0.1)  # the classic manual SGD step
-    np.testing.assert_allclose(w.array, [0.7, 1.7])
+    np.testing.assert_allclose(w.cpu().array, [0.7, 1.7])
     assert w.requires_grad and w.is_leaf
 
 
@@ -78,5 +78,5 @@ def test_writes_through_data_match_pytorch():
     assert w._version.value == 0 and tw._version == 0
     y.backward()
     ty.backward()
-    np.testing.assert_allclose(w.grad.array, tw.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.cpu().array, tw.grad.cpu().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.cpu().array, tw.detach().cpu().numpy(), rtol=1e-12)

@@ -100,8 +100,8 @@ def test_fit_matches_a_hand_written_loop():
             opt.zero_grad()
             loss.backward()
             opt.step()
-    np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
-    np.testing.assert_array_equal(a.bias.detach().numpy(), b.bias.detach().numpy())
+    np.testing.assert_array_equal(a.weight.detach().cpu().numpy(), b.weight.detach().cpu().numpy())
+    np.testing.assert_array_equal(a.bias.detach().cpu().numpy(), b.bias.detach().cpu().numpy())
 
 
 def test_train_loss_is_the_sample_weighted_mean():
@@ -210,14 +210,14 @@ def test_evaluate_runs_in_eval_mode_without_gradients():
     bn = model[1]
     observed = []
     model[0].register_forward_hook(lambda m, args, out: observed.append((m.training, tge.is_grad_enabled(), out.requires_grad)))
-    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    before = {k: v.cpu().numpy().copy() for k, v in model.state_dict().items()}
     ds = blobs(40)
     first = evaluate(model, loader(ds), CrossEntropyLoss())
     second = evaluate(model, loader(ds), CrossEntropyLoss())
     assert first == second  # Dropout is off: the same numbers twice
     assert observed and all(o == (False, False, False) for o in observed)
     for k, v in model.state_dict().items():  # BatchNorm's running stats and counter untouched
-        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+        np.testing.assert_array_equal(v.cpu().numpy(), before[k], err_msg=k)
     assert int(bn.num_batches_tracked.item()) == 0
     assert model.training  # the previous mode is restored
     assert all(p.grad is None for p in model.parameters())

@@ -41,12 +41,12 @@ def test_checkpoint_loads_into_a_fresh_model_with_identical_outputs(model, tmp_p
     result = train_model(smoke(model, tmp_path))
     state = load(tmp_path / "model.npz")
     assert list(state) == list(result.model.state_dict())
-    fresh = RECIPES[model]["build"]()
+    fresh = RECIPES[model]["build"]().to("cpu")  # where the CLI trained (--device cpu, the default)
     fresh.load_state_dict(state)
-    x = tge.randn(7, 1, 8, 8)
+    x = tge.randn(7, 1, 8, 8, device="cpu")
     result.model.eval(), fresh.eval()
     with tge.no_grad():
-        np.testing.assert_array_equal(fresh(x).numpy(), result.model(x).numpy())
+        np.testing.assert_array_equal(fresh(x).cpu().numpy(), result.model(x).cpu().numpy())
     assert result.history.epochs == 1 and 0.0 <= result.test_accuracy <= 1.0
 
 
@@ -81,7 +81,7 @@ def test_the_same_seed_gives_the_same_model(tmp_path, capsys):
     a = train_model(parse("mlp", "--epochs", "1", "--max-batches", "2", "--out", str(tmp_path / "a"), "--no-progress"))
     b = train_model(parse("mlp", "--epochs", "1", "--max-batches", "2", "--out", str(tmp_path / "b"), "--no-progress"))
     for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
-        np.testing.assert_array_equal(va.numpy(), vb.numpy(), err_msg=k)
+        np.testing.assert_array_equal(va.cpu().numpy(), vb.cpu().numpy(), err_msg=k)
 
 
 def test_digits_loaders_split_and_normalise():
@@ -92,11 +92,11 @@ def test_digits_loaders_split_and_normalise():
     assert (n_train + n_val, n_test) == (1438, 359)
     assert n_val == pytest.approx(0.1 * 1438, abs=10)
     x, _ = train_cli.load_digits("train")
-    pixels = x.numpy()
+    pixels = x.cpu().numpy()
     assert (DIGITS_MEAN, DIGITS_STD) == pytest.approx((pixels.mean(), pixels.std()), abs=1e-4)
     xb, yb = next(iter(test))
     raw, _ = train_cli.load_digits("test")
-    np.testing.assert_allclose(xb.numpy(), (raw.numpy()[:256] - DIGITS_MEAN) / DIGITS_STD, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(xb.cpu().numpy(), (raw.cpu().numpy()[:256] - DIGITS_MEAN) / DIGITS_STD, rtol=1e-6, atol=1e-6)
 
 
 def test_wired_into_the_tinygrad_edu_command(tmp_path, capsys):

@@ -61,8 +61,8 @@ def test_every_recipe_smoke_run_writes_its_files(name, tmp_path, capsys, monkeyp
         assert set(state) == set(model.state_dict())
         npz = load(tmp_path / f"{stem}.npz")
         for key, value in model.state_dict().items():
-            np.testing.assert_array_equal(state[key].numpy(), value.numpy())
-            np.testing.assert_array_equal(npz[key].numpy(), value.numpy())
+            np.testing.assert_array_equal(state[key].cpu().numpy(), value.cpu().numpy())
+            np.testing.assert_array_equal(npz[key].cpu().numpy(), value.cpu().numpy())
     out = capsys.readouterr().out
     assert "epoch 1/1: train loss" in out and "saved " in out
 
@@ -103,7 +103,7 @@ def test_resume_after_kill_mid_epoch_gives_the_uninterrupted_weights(name, tmp_p
     a, b = load(straight / "model.npz"), load(killed / "model.npz")
     assert list(a) == list(b)
     for key in a:
-        np.testing.assert_array_equal(a[key].numpy(), b[key].numpy(), err_msg=key)
+        np.testing.assert_array_equal(a[key].cpu().numpy(), b[key].cpu().numpy(), err_msg=key)
     history_a, history_b = load(straight / "checkpoint.npz")["history"], load(checkpoint)["history"]
     assert len(history_a["train_loss"]) == 3
     assert history_a["train_loss"] == history_b["train_loss"]

@@ -14,8 +14,10 @@ besides the weights. The loop around it (epochs, progress bar, checkpoints, resu
     CoordinateTask       one photograph fitted from pixel coordinates: PSNR, the fitted image
 
 Data is built from a generator of its own (seeded with ``seed``), so the same seed gives the
-same data; everything drawn during training (initial weights, shuffling, augmentation, noise,
-dropout) comes from the framework's default generator, whose state every checkpoint saves.
+same data. Batches are copied to the default device (``tge.set_default_device``), where
+the models' parameters are made; results come back with ``.cpu()``. Everything drawn during
+training (initial weights, shuffling, augmentation, noise, dropout) comes from the framework's
+default generator, whose state every checkpoint saves.
 """
 import math
 
@@ -35,7 +37,7 @@ from .nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .optim import Adam
 from .optim.lr_scheduler import CosineAnnealingLR
 from .random import Generator, numpy_generator
-from .tensor import Tensor
+from .creation import tensor
 
 DIGITS_MEAN, DIGITS_STD = 0.3055, 0.3761  # pixel mean and std of load_digits("train")
 
@@ -49,7 +51,7 @@ def _batches(n, batch_size, shuffle=True):
 def _in_batches(fn, x, batch_size=256):
     """fn applied to x in chunks (no gradients), concatenated: evaluation without a big graph."""
     with autograd.no_grad():
-        return np.concatenate([fn(Tensor(x[i:i + batch_size])).numpy() for i in range(0, len(x), batch_size)])
+        return np.concatenate([fn(tensor(x[i:i + batch_size])).cpu().numpy() for i in range(0, len(x), batch_size)])
 
 
 class Task:
@@ -122,11 +124,11 @@ class ClassificationTask(Task):
         super().__init__(**kwargs)
         x, y = load_digits("train")
         x_test, y_test = load_digits("test")
-        train_idx, val_idx = stratified_split(y.numpy(), 0.1, seed=self.seed)
+        train_idx, val_idx = stratified_split(y.cpu().numpy(), 0.1, seed=self.seed)
         prepare = self._prepare(size)
-        self.x, self.y = prepare(x.numpy()[train_idx]), y.numpy()[train_idx]
-        self.x_val, self.y_val = prepare(x.numpy()[val_idx]), y.numpy()[val_idx]
-        self.x_test, self.y_test = prepare(x_test.numpy()), y_test.numpy()
+        self.x, self.y = prepare(x.cpu().numpy()[train_idx]), y.cpu().numpy()[train_idx]
+        self.x_val, self.y_val = prepare(x.cpu().numpy()[val_idx]), y.cpu().numpy()[val_idx]
+        self.x_test, self.y_test = prepare(x_test.cpu().numpy()), y_test.cpu().numpy()
         self.augment = RandomAffine(degrees=10, translate=(0.1, 0.1)) if augment else None
         self.loss_fn = CrossEntropyLoss(label_smoothing=0.1)
         self.add_model("model", build())
@@ -136,7 +138,7 @@ class ClassificationTask(Task):
         def prepare(images):
             x = (images - DIGITS_MEAN) / DIGITS_STD
             if size != x.shape[-1]:
-                x = F.interpolate(Tensor(x), size=(size, size), mode="bilinear", align_corners=False).numpy()
+                x = F.interpolate(tensor(x), size=(size, size), mode="bilinear", align_corners=False).cpu().numpy()
             return x.astype(np.float32)
         return prepare
 
@@ -144,10 +146,10 @@ class ClassificationTask(Task):
         return _batches(len(self.x), self.batch_size)
 
     def train_step(self, idx):
-        x = Tensor(self.x[idx])
+        x = tensor(self.x[idx])
         if self.augment is not None:
             x = self.augment(x)
-        loss = self.loss_fn(self.model(x), Tensor(self.y[idx]))
+        loss = self.loss_fn(self.model(x), tensor(self.y[idx]))
         self.optimizers["model"].zero_grad()
         loss.backward()
         self.optimizers["model"].step()
@@ -170,7 +172,7 @@ class ClassificationTask(Task):
 
 # ------------------------------------------------------------------------------ denoising
 def _gray_photos():
-    return {name: load_image(name, gray=True).numpy() for name in ("camera", "coffee", "chelsea")}
+    return {name: load_image(name, gray=True).cpu().numpy() for name in ("camera", "coffee", "chelsea")}
 
 
 class DenoisingTask(Task):
@@ -189,7 +191,7 @@ class DenoisingTask(Task):
         super().__init__(**kwargs)
         photos = _gray_photos()
         self.sigma, self.with_sigma = sigma, with_sigma
-        self.clean = random_patches([photos["coffee"], photos["chelsea"]], patch, patches, self.data_rng).numpy()
+        self.clean = random_patches([photos["coffee"], photos["chelsea"]], patch, patches, self.data_rng).cpu().numpy()
         camera = photos["camera"]
         self.val_clean = camera[None, :, 40:136, 300:396]
         self.test_clean = camera[None, :, 128:384, 128:384]
@@ -206,9 +208,9 @@ class DenoisingTask(Task):
         return _batches(len(self.clean), self.batch_size)
 
     def train_step(self, idx):
-        clean = Tensor(self.clean[idx])
+        clean = tensor(self.clean[idx])
         noise = numpy_generator().standard_normal(clean.shape).astype(np.float32) * self.sigma
-        loss = self.loss_fn(self._denoise(clean + Tensor(noise)), clean)
+        loss = self.loss_fn(self._denoise(clean + tensor(noise)), clean)
         self.optimizers["model"].zero_grad()
         loss.backward()
         self.optimizers["model"].step()
@@ -217,10 +219,10 @@ class DenoisingTask(Task):
     def _measure(self, noisy, clean):
         self.model.eval()
         with autograd.no_grad():
-            out = self._denoise(Tensor(noisy)).clamp(0.0, 1.0)
-            clean_t = Tensor(clean)
+            out = self._denoise(tensor(noisy)).clamp(0.0, 1.0)
+            clean_t = tensor(clean)
             values = {"psnr": F.psnr(out, clean_t).item(), "ssim": F.ssim(out, clean_t).item(),
-                      "noisy_psnr": F.psnr(Tensor(noisy), clean_t).item()}
+                      "noisy_psnr": F.psnr(tensor(noisy), clean_t).item()}
         self.model.train()
         return values
 
@@ -236,7 +238,7 @@ class DenoisingTask(Task):
     def save_extras(self, out):
         self.model.eval()
         with autograd.no_grad():
-            denoised = self._denoise(Tensor(self.test_noisy)).clamp(0.0, 1.0).numpy()
+            denoised = self._denoise(tensor(self.test_noisy)).clamp(0.0, 1.0).cpu().numpy()
         self.model.train()
         return [_save_images(f"{out}/denoised.png", [self.test_clean[0, 0], self.test_noisy[0, 0], denoised[0, 0]],
                              ["clean", "noisy", "denoised"])]
@@ -262,9 +264,9 @@ class SegmentationTask(Task):
 
     def __init__(self, build, n_train=384, size=32, **kwargs):
         super().__init__(**kwargs)
-        self.x, self.y = (a.numpy() for a in make_shapes(n_train, size, noise_std=0.05, seed=self.seed + 10))
-        self.x_val, self.y_val = (a.numpy() for a in make_shapes(64, size, noise_std=0.05, seed=self.seed + 11))
-        self.x_test, self.y_test = (a.numpy() for a in make_shapes(128, size, noise_std=0.05, seed=self.seed + 12))
+        self.x, self.y = (a.cpu().numpy() for a in make_shapes(n_train, size, noise_std=0.05, seed=self.seed + 10))
+        self.x_val, self.y_val = (a.cpu().numpy() for a in make_shapes(64, size, noise_std=0.05, seed=self.seed + 11))
+        self.x_test, self.y_test = (a.cpu().numpy() for a in make_shapes(128, size, noise_std=0.05, seed=self.seed + 12))
         self.loss_fn = CrossEntropyLoss()
         self.add_model("model", build())
 
@@ -272,7 +274,7 @@ class SegmentationTask(Task):
         return _batches(len(self.x), self.batch_size)
 
     def train_step(self, idx):
-        loss = self.loss_fn(self.model(Tensor(self.x[idx])), Tensor(self.y[idx]))
+        loss = self.loss_fn(self.model(tensor(self.x[idx])), tensor(self.y[idx]))
         self.optimizers["model"].zero_grad()
         loss.backward()
         self.optimizers["model"].step()
@@ -306,8 +308,8 @@ class AutoencoderTask(Task):
     def __init__(self, build, noisy_std=0.0, sparsity=0.0, n_train=2000, **kwargs):
         super().__init__(**kwargs)
         x, _ = load_mnist_subset()
-        order = np.random.default_rng(self.seed + 3).permutation(len(x.numpy()))
-        images = x.numpy()[order]
+        order = np.random.default_rng(self.seed + 3).permutation(len(x.cpu().numpy()))
+        images = x.cpu().numpy()[order]
         self.x, self.x_val, self.x_test = images[:n_train], images[4000:4250], images[4250:4750]
         self.noisy_std, self.sparsity = noisy_std, sparsity
         rng = np.random.default_rng(self.seed + 4)
@@ -320,7 +322,7 @@ class AutoencoderTask(Task):
         return _batches(len(self.x), self.batch_size)
 
     def train_step(self, idx):
-        x = Tensor(self.x[idx])
+        x = tensor(self.x[idx])
         loss = self.loss_fn(self.model(x), x)
         if self.sparsity:
             loss = loss + self.sparsity * sparsity_penalty(self.model)
@@ -370,8 +372,8 @@ class GANTask(Task):
     def __init__(self, features=16, latent_dim=32, n_train=2000, **kwargs):
         super().__init__(**kwargs)
         x, _ = load_mnist_subset()
-        order = np.random.default_rng(self.seed + 5).permutation(len(x.numpy()))
-        images = x.numpy()[order] * 2.0 - 1.0
+        order = np.random.default_rng(self.seed + 5).permutation(len(x.cpu().numpy()))
+        images = x.cpu().numpy()[order] * 2.0 - 1.0
         self.x, self.x_val = images[:n_train], images[4000:4256]
         self.latent_dim = latent_dim
         self.z_fixed = np.random.default_rng(self.seed + 6).standard_normal((64, latent_dim)).astype(np.float32)
@@ -390,10 +392,10 @@ class GANTask(Task):
 
     def train_step(self, idx):
         g, d = self.models["generator"], self.models["discriminator"]
-        real = Tensor(self.x[idx])
+        real = tensor(self.x[idx])
         n = real.shape[0]
-        z = Tensor(numpy_generator().standard_normal((n, self.latent_dim)).astype(np.float32))
-        ones, zeros = Tensor(np.ones(n, np.float32)), Tensor(np.zeros(n, np.float32))
+        z = tensor(numpy_generator().standard_normal((n, self.latent_dim)).astype(np.float32))
+        ones, zeros = tensor(np.ones(n, np.float32)), tensor(np.zeros(n, np.float32))
         fake = g(z)
         d_loss = self.loss_fn(d(real), ones) + self.loss_fn(d(fake.detach()), zeros)  # G fixed
         self.optimizers["discriminator"].zero_grad()
@@ -413,8 +415,8 @@ class GANTask(Task):
         saved = {name: value.array.copy() for name, value in d.state_dict().items()}
         g.eval()
         with autograd.no_grad():
-            fake = g(Tensor(np.resize(self.z_fixed, (len(self.x_val), self.latent_dim))))
-            real_logits, fake_logits = d(Tensor(self.x_val)).numpy(), d(fake).numpy()
+            fake = g(tensor(np.resize(self.z_fixed, (len(self.x_val), self.latent_dim))))
+            real_logits, fake_logits = d(tensor(self.x_val)).cpu().numpy(), d(fake).cpu().numpy()
         g.train()
         d.load_state_dict(saved)
         return {"d_accuracy": float(((real_logits > 0).sum() + (fake_logits < 0).sum()) / (2 * len(self.x_val)))}
@@ -427,7 +429,7 @@ class GANTask(Task):
     def save_extras(self, out):
         self.train(False)
         with autograd.no_grad():
-            samples = self.models["generator"](Tensor(self.z_fixed)).numpy()
+            samples = self.models["generator"](tensor(self.z_fixed)).cpu().numpy()
         self.train(True)
         return [_save_grid(f"{out}/samples.png", (samples[:, 0] + 1) / 2, 8, "DCGAN samples (fixed noise)")]
 
@@ -441,12 +443,12 @@ class CoordinateTask(Task):
 
     def __init__(self, build, size=64, steps_per_epoch=50, **kwargs):
         super().__init__(**kwargs)
-        camera = load_image("camera").numpy()[None]
+        camera = load_image("camera").cpu().numpy()[None]
         factor = camera.shape[-1] // size
-        self.target_image = F.avg_pool2d(Tensor(camera), factor).numpy()[0, 0]
+        self.target_image = F.avg_pool2d(tensor(camera), factor).cpu().numpy()[0, 0]
         self.size, self.steps_per_epoch = size, steps_per_epoch
         self.coords = pixel_coordinates(size, size)
-        self.target = Tensor(self.target_image.reshape(-1, 1).astype(np.float32))
+        self.target = tensor(self.target_image.reshape(-1, 1).astype(np.float32))
         self.loss_fn = MSELoss()
         self.add_model("model", build())
 
@@ -462,7 +464,7 @@ class CoordinateTask(Task):
 
     def _fit(self):
         with autograd.no_grad():
-            return self.model(self.coords).numpy().reshape(self.size, self.size)
+            return self.model(self.coords).cpu().numpy().reshape(self.size, self.size)
 
     def validate(self):
         mse = float(((np.clip(self._fit(), 0, 1) - self.target_image) ** 2).mean())

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tge
+from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.autograd.engine import unbroadcast
 
 
@@ -14,7 +15,7 @@ def test_diamond_sums_both_paths():
     c = x * 2
     y = (b * c + b).sum()  # 4x^2 + 2x
     y.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 8 * x.detach().numpy() + 2)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 8 * x.detach().cpu().numpy() + 2)
 
 
 def test_shared_subexpression_used_many_times():
@@ -22,15 +23,15 @@ def test_shared_subexpression_used_many_times():
     s = x.sin()
     y = (s * s * s).sum()  # sin^3 x
     y.backward()
-    xs = x.detach().numpy()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * np.sin(xs) ** 2 * np.cos(xs), rtol=1e-6)
+    xs = x.detach().cpu().numpy()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 3 * np.sin(xs) ** 2 * np.cos(xs), rtol=1e-6)
 
 
 def test_gradients_accumulate_across_two_backwards():
     x = tge.tensor([1.0, 2.0], requires_grad=True)
     (x * 3).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 + 2 * np.array([1.0, 2.0]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 3 + 2 * np.array([1.0, 2.0]))
 
 
 def test_leaf_used_directly_as_root():
@@ -52,7 +53,7 @@ def test_retain_graph_allows_second_backward_and_frees_afterwards():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * np.array([1.0, 2.0]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * 2 * np.array([1.0, 2.0]))
     assert y.grad_fn.next_functions[0][0]._freed  # MulBackward freed its saved arrays
 
 
@@ -63,7 +64,7 @@ def test_backward_of_non_scalar_needs_gradient():
         y.backward()
     g = tge.randn(2, 3)
     y.backward(g)
-    np.testing.assert_allclose(x.grad.numpy(), 2 * g.numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * g.cpu().numpy())
 
 
 def test_backward_gradient_shape_must_match():
@@ -82,7 +83,7 @@ def test_leaf_grad_is_not_aliased_to_the_upstream_gradient():
     g = tge.ones(3)
     (x + 0).backward(g)
     x.grad.zero_()
-    assert g.numpy().tolist() == [1.0, 1.0, 1.0]
+    assert g.cpu().numpy().tolist() == [1.0, 1.0, 1.0]
 
 
 def test_chain_of_20000_ops_does_not_recurse():
@@ -91,7 +92,7 @@ def test_chain_of_20000_ops_does_not_recurse():
     for _ in range(20000):
         y = y * 1.0001
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0001**20000], rtol=1e-3)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0001**20000], rtol=1e-3)
 
 
 def test_broadcast_gradients_are_summed_to_input_shape():
@@ -99,8 +100,8 @@ def test_broadcast_gradients_are_summed_to_input_shape():
     b = tge.randn(4, requires_grad=True)
     w = tge.randn(3, 4)
     ((a + b) * w).sum().backward()
-    np.testing.assert_allclose(a.grad.numpy(), w.numpy().sum(1, keepdims=True), rtol=1e-6)
-    np.testing.assert_allclose(b.grad.numpy(), w.numpy().sum(0), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.cpu().numpy(), w.cpu().numpy().sum(1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(b.grad.cpu().numpy(), w.cpu().numpy().sum(0), rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,7 @@ def test_branch_that_receives_no_gradient_does_not_block_others():
     h = x * 2  # reached only through Blocked: this node gets no gradient at all
     loss = (Blocked.apply(h) + x * 5).sum()
     loss.backward()
-    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [5.0, 5.0])
 
 
 # ------------------------------------------------------------------ hooks
@@ -153,18 +154,18 @@ def test_hook_on_leaf_can_replace_gradient_and_be_removed():
     x = tge.tensor([1.0, 2.0], requires_grad=True)
     handle = x.register_hook(lambda g: g * 10)
     (x * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [30.0, 30.0])
     handle.remove()
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [3.0, 3.0])
 
 
 def test_hook_on_intermediate_sees_total_gradient_once():
     x = tge.tensor([1.0, 2.0], requires_grad=True)
     m = x * 3
     seen = []
-    m.register_hook(lambda g: seen.append(g.numpy().copy()))
+    m.register_hook(lambda g: seen.append(g.cpu().numpy().copy()))
     (m * m + m).sum().backward()  # dL/dm = 2m + 1
     assert len(seen) == 1
     np.testing.assert_allclose(seen[0], 2 * np.array([3.0, 6.0]) + 1)
@@ -183,7 +184,7 @@ def test_retain_grad_keeps_intermediate_gradient():
     m = x * 3
     m.retain_grad()
     (m * m).sum().backward()
-    np.testing.assert_allclose(m.grad.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(m.grad.cpu().numpy(), [6.0, 12.0])
     assert m.retains_grad and not m.is_leaf
 
 
@@ -198,8 +199,8 @@ def test_grad_returns_gradients_without_touching_dot_grad():
     w = tge.tensor([3.0, 4.0], requires_grad=True)
     y = (x * x * w).sum()
     gx, gw = tge.autograd.grad(y, [x, w])
-    np.testing.assert_allclose(gx.numpy(), 2 * np.array([1.0, 2.0]) * [3.0, 4.0])
-    np.testing.assert_allclose(gw.numpy(), [1.0, 4.0])
+    np.testing.assert_allclose(gx.cpu().numpy(), 2 * np.array([1.0, 2.0]) * [3.0, 4.0])
+    np.testing.assert_allclose(gw.cpu().numpy(), [1.0, 4.0])
     assert x.grad is None and w.grad is None
 
 
@@ -208,7 +209,7 @@ def test_grad_with_respect_to_an_intermediate_and_grad_outputs():
     h = x * 2
     y = h * h
     (gh,) = tge.autograd.grad(y, h, grad_outputs=tge.tensor([1.0, 10.0]))
-    np.testing.assert_allclose(gh.numpy(), 2 * np.array([2.0, 4.0]) * [1.0, 10.0])
+    np.testing.assert_allclose(gh.cpu().numpy(), 2 * np.array([2.0, 4.0]) * [1.0, 10.0])
 
 
 def test_grad_unused_input():
@@ -232,7 +233,7 @@ def test_grad_of_two_outputs_sums_their_contributions():
     a = (x * 2).sum()
     b = (x * x).sum()
     (g,) = tge.autograd.grad([a, b], x)
-    np.testing.assert_allclose(g.numpy(), 2 + 2 * np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g.cpu().numpy(), 2 + 2 * np.array([1.0, 2.0]))
 
 
 def test_backward_inputs_argument_limits_accumulation():
@@ -240,7 +241,7 @@ def test_backward_inputs_argument_limits_accumulation():
     w = tge.randn(2, requires_grad=True)
     (x * w).sum().backward(inputs=[x])
     assert w.grad is None
-    np.testing.assert_allclose(x.grad.numpy(), w.detach().numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), w.detach().cpu().numpy())
 
 
 def test_create_graph_is_refused_clearly():
@@ -254,27 +255,27 @@ def test_gradient_of_a_0d_leaf_is_a_0d_tensor():
     b = tge.tensor(1.0, requires_grad=True)
     (tge.ones(3) * b).sum().backward()
     assert b.grad.shape == () and b.grad.item() == 3.0
-    assert "tensor(3.)" == repr(b.grad)
+    assert "tensor(3.)" == repr(b.grad.cpu())
 
 
 def test_gradient_of_a_0d_leaf_used_twice_is_a_0d_tensor():
     # the two paths' 0-d gradients add up to a NumPy scalar unless the engine keeps an array
     a, b, c = (tge.tensor(v, requires_grad=True) for v in (0.5, -2.0, 1.5))
     ((a * b + c) * a).sum().backward()  # d/da = 2ab + c
-    assert isinstance(a.grad.array, np.ndarray) and a.grad.shape == ()
+    assert isinstance(a.grad.array, get_array_module(a.grad.array).ndarray) and a.grad.shape == ()
     assert a.grad.item() == pytest.approx(2 * 0.5 * -2.0 + 1.5)
     (a * a).backward()  # accumulated into the existing .grad: still a 0-d array
-    assert isinstance(a.grad.array, np.ndarray) and a.grad.item() == pytest.approx(-0.5 + 1.0)
-    assert repr(a.grad) == "tensor(0.5)"  # printable: the bug made .grad a NumPy scalar
+    assert isinstance(a.grad.array, get_array_module(a.grad.array).ndarray) and a.grad.item() == pytest.approx(-0.5 + 1.0)
+    assert repr(a.grad.cpu()) == "tensor(0.5)"  # printable: the bug made .grad a NumPy scalar
 
 
 def test_grad_of_intermediate_runs_only_the_needed_part_of_the_graph():
     w = tge.ones(3, requires_grad=True)
     x = w.exp()
     (gx,) = tge.autograd.grad((x * x).sum(), x)  # must not run (and free) ExpBackward
-    np.testing.assert_allclose(gx.numpy(), 2 * np.e * np.ones(3), rtol=1e-6)
+    np.testing.assert_allclose(gx.cpu().numpy(), 2 * np.e * np.ones(3), rtol=1e-6)
     x.sum().backward()  # ExpBackward still has its saved output
-    np.testing.assert_allclose(w.grad.numpy(), np.e * np.ones(3), rtol=1e-6)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), np.e * np.ones(3), rtol=1e-6)
 
 
 def test_grad_after_backward_freed_other_branches():
@@ -282,4 +283,4 @@ def test_grad_after_backward_freed_other_branches():
     x = w.exp()
     x.sum().backward()  # frees ExpBackward
     (g,) = tge.autograd.grad((x * x).sum(), x)
-    np.testing.assert_allclose(g.numpy(), 2 * np.e * np.ones(3), rtol=1e-6)
+    np.testing.assert_allclose(g.cpu().numpy(), 2 * np.e * np.ones(3), rtol=1e-6)

@@ -60,7 +60,7 @@ def test_custom_function_forward_backward_and_gradcheck():
     y = Cube.apply(x)
     assert y.grad_fn.name() == "CubeBackward"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 3 * np.array([1.0, 4.0]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 3 * np.array([1.0, 4.0]))
     assert gradcheck(Cube.apply, (tge.randn(3, 2, dtype=tge.float64, requires_grad=True),))
 
 
@@ -70,8 +70,8 @@ def test_multiple_outputs_and_one_unused_output():
     assert gradcheck(lambda a, b: SumAndDiff.apply(a, b), (x, y))
     s, d = SumAndDiff.apply(x, y)
     (d * 2).sum().backward()  # s unused: its gradient is materialised as zeros
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
-    np.testing.assert_allclose(y.grad.numpy(), [-2.0, -2.0, -2.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_allclose(y.grad.cpu().numpy(), [-2.0, -2.0, -2.0])
 
 
 def test_non_differentiable_output():
@@ -79,7 +79,7 @@ def test_non_differentiable_output():
     values, idx = SortWithIndices.apply(x)
     assert values.requires_grad and not idx.requires_grad
     (values * tge.tensor([1.0, 10.0, 100.0])).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [100.0, 1.0, 10.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [100.0, 1.0, 10.0])
 
 
 def test_needs_input_grad_and_no_grad_mode():

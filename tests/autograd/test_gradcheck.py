@@ -37,9 +37,9 @@ def test_jacobians_are_listed_per_differentiable_input_then_per_output(jacobian,
     J = jacobian(lambda x, c, y: (x * y, (x * c).sum()), [x, c, y])
     assert len(J) == 2 and all(len(row) == 2 for row in J)  # inputs x and y (c needs no grad), two outputs
     (J_xz, J_xs), (J_yz, J_ys) = J
-    np.testing.assert_allclose(J_xz, np.diag(y.array), atol=1e-8)      # d(x*y)/dx
-    np.testing.assert_allclose(J_xs, c.array[:, None], atol=1e-8)      # d(sum(x*c))/dx, shape (3, 1)
-    np.testing.assert_allclose(J_yz, np.diag(x.array), atol=1e-8)
+    np.testing.assert_allclose(J_xz, np.diag(y.cpu().array), atol=1e-8)      # d(x*y)/dx
+    np.testing.assert_allclose(J_xs, c.cpu().array[:, None], atol=1e-8)      # d(sum(x*c))/dx, shape (3, 1)
+    np.testing.assert_allclose(J_yz, np.diag(x.cpu().array), atol=1e-8)
     np.testing.assert_allclose(J_ys, np.zeros((3, 1)), atol=1e-8)     # sum(x*c) does not depend on y
 
 
@@ -62,7 +62,7 @@ def test_jacobians_do_not_modify_the_inputs(rng):
     x = leaf(a.copy())
     numerical_jacobian(lambda x: x.exp(), [x])
     analytical_jacobian(lambda x: x.exp(), [x])
-    np.testing.assert_array_equal(x.array, a)
+    np.testing.assert_array_equal(x.cpu().array, a)
     assert x.grad is None
 
 
@@ -142,7 +142,7 @@ def test_a_missing_factor_2_is_caught_and_reported(rng):
         gradcheck(SquareMissingFactor2.apply, [x])
     message = str(error.value)
     assert "with respect to input 0" in message
-    worst = int(np.argmax(x.array))  # |x - 2x| is largest at the largest x
+    worst = int(np.argmax(x.cpu().array))  # |x - 2x| is largest at the largest x
     assert f"input[{worst}] -> output[{worst}]" in message
     numbers = _report_numbers(message)
     assert numbers["numerical"] == pytest.approx(2 * x.array[worst], rel=1e-6)
@@ -212,7 +212,7 @@ def test_float32_inputs_are_checked_in_float64():
     x = Tensor(data.copy(), requires_grad=True)
     assert gradcheck(fn, [x])  # in float32 the difference quotient would be mostly rounding error
     assert set(seen) == {np.dtype(np.float64)}
-    assert x.dtype == np.float32 and np.array_equal(x.array, data)
+    assert x.dtype == np.float32 and np.array_equal(x.cpu().array, data)
 
 
 def test_at_least_one_input_must_require_grad():

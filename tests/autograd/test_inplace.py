@@ -24,7 +24,7 @@ def test_inplace_ops_bump_the_version():
     t[0] = 5
     t += 1
     assert t._version.value == v + 9
-    np.testing.assert_allclose(t.numpy(), [6.0, 2.0, 2.0])
+    np.testing.assert_allclose(t.cpu().numpy(), [6.0, 2.0, 2.0])
 
 
 def test_modifying_a_saved_tensor_raises_with_op_shape_and_versions():
@@ -62,10 +62,10 @@ def test_inplace_on_leaf_requiring_grad_is_refused_but_allowed_under_no_grad():
         w.add_(1)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         w[0] = 1.0
-    before = w.detach().numpy().copy()
+    before = w.detach().cpu().numpy().copy()
     with tge.no_grad():
         w.sub_(tge.ones(3), alpha=0.5)
-    np.testing.assert_allclose(w.detach().numpy(), before - 0.5)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), before - 0.5)
     assert w.is_leaf and w.requires_grad
 
 
@@ -75,7 +75,7 @@ def test_inplace_on_intermediate_is_differentiated():
     h.mul_(x)  # h = 2 x^2
     h.add_(x, alpha=3)  # h = 2x^2 + 3x
     h.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 4 * np.array([1.0, 2.0, 3.0]) + 3)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 4 * np.array([1.0, 2.0, 3.0]) + 3)
     assert "Backward" in h.grad_fn.name()
 
 
@@ -85,7 +85,7 @@ def test_inplace_into_a_plain_tensor_from_a_tensor_requiring_grad():
     buf.add_(w * 3)
     assert buf.requires_grad and not buf.is_leaf
     buf.sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(w.grad.cpu().numpy(), [3.0, 3.0])
 
 
 def test_setitem_recorded_in_graph():
@@ -94,7 +94,7 @@ def test_setitem_recorded_in_graph():
     z[1:] = w * 2
     z[0] = w[0]
     (z * tge.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
-    np.testing.assert_allclose(w.grad.numpy(), [1.0 + 20.0, 200.0, 2000.0])
+    np.testing.assert_allclose(w.grad.cpu().numpy(), [1.0 + 20.0, 200.0, 2000.0])
 
 
 def test_setitem_overwritten_positions_get_no_gradient():
@@ -102,14 +102,14 @@ def test_setitem_overwritten_positions_get_no_gradient():
     h = x * 1
     h[1] = 0.0
     h.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0, 0.0, 1.0])
 
 
 def test_setitem_with_mask_and_broadcast_value():
     t = tge.zeros(2, 3)
     t[t == 0] = 7.0
     t[:, 1] = tge.tensor([1.0, 2.0])
-    np.testing.assert_allclose(t.numpy(), [[7, 1, 7], [7, 2, 7]])
+    np.testing.assert_allclose(t.cpu().numpy(), [[7, 1, 7], [7, 2, 7]])
 
 
 def test_inplace_shape_and_dtype_errors():
@@ -128,7 +128,7 @@ def test_fill_on_intermediate_sends_zero_gradient():
     h = x * 2
     h.fill_(5.0)
     (h * x).sum().backward()  # d/dx of 5x = 5 (the filled h no longer depends on x)
-    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [5.0, 5.0])
 
 
 def test_normal_and_uniform_fill_from_framework_generator():
@@ -136,22 +136,22 @@ def test_normal_and_uniform_fill_from_framework_generator():
     a = tge.empty(1000).normal_(2.0, 0.5)
     tge.manual_seed(3)
     b = tge.empty(1000).normal_(2.0, 0.5)
-    np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert abs(a.numpy().mean() - 2.0) < 0.1 and abs(a.numpy().std() - 0.5) < 0.05
+    np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
+    assert abs(a.cpu().numpy().mean() - 2.0) < 0.1 and abs(a.cpu().numpy().std() - 0.5) < 0.05
     u = tge.empty(1000).uniform_(-1, 1)
-    assert u.numpy().min() >= -1 and u.numpy().max() < 1
+    assert u.cpu().numpy().min() >= -1 and u.cpu().numpy().max() < 1
 
 
 def test_fill_and_copy_overwrite_nan_and_inf():
     w = tge.tensor([float("inf"), float("nan"), 1.0], requires_grad=True)
     x = w * 1
     x.fill_(2.0)  # not x * 0 + 2, which keeps inf * 0 = nan
-    np.testing.assert_array_equal(x.detach().numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [2.0, 2.0, 2.0])
     y = w * 1
     y.copy_(tge.tensor([1.0, 2.0, 3.0]))
-    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [1.0, 2.0, 3.0])
     (x + y).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [0.0, 0.0, 0.0])
 
 
 def test_fill_and_copy_send_the_gradient_to_the_value():
@@ -184,7 +184,7 @@ def test_setitem_value_with_extra_leading_size_one_dims():
     x = tge.zeros(2, 3)
     x[0] = v  # NumPy and PyTorch drop v's leading 1 when assigning
     (x * tge.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
-    np.testing.assert_array_equal(v.grad.numpy(), [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(v.grad.cpu().numpy(), [[1.0, 2.0, 3.0]])
 
 
 def test_setitem_shape_mismatch_is_a_clear_error_recorded_or_not():
@@ -201,24 +201,24 @@ def test_ops_save_only_what_their_backward_needs():
     y = x * 2.0  # Mul saves neither x nor 2.0 (only needed for the other's gradient)
     x.add_(1)
     y.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [2.0, 2.0, 2.0])
     w.grad = None
     z = w / 2  # Div saves its inputs, not z
     z.add_(5)
     z.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [0.5, 0.5, 0.5])
     w.grad = None
     p = w**2  # Pow saves z only for the exponent's gradient
     p.add_(1)
     p.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [2.0, 2.0, 2.0])
     w.grad = None
     m = tge.ones(3, 2)
     h = w * 1
     out = h @ m  # MatMul keeps m (for dL/dh), not h
     h.mul_(3)
     out.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [2.0, 2.0, 2.0])
 
 
 def test_inplace_copies_old_values_only_when_backward_needs_them(monkeypatch):
@@ -241,8 +241,8 @@ def test_inplace_copies_old_values_only_when_backward_needs_them(monkeypatch):
     h.mul_(w)  # dL/dw = g * h_old: the old values must survive the write
     assert copies == [(3,)]
     h.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 2.0, 2.0])
 
 
 def test_index_arrays_are_freed_with_the_graph():

@@ -36,7 +36,7 @@ def test_views_share_memory_version_counter_and_base(make):
     assert v._base is x and v._version is x._version
     with tge.no_grad():
         x.add_(1)  # visible through the view, and bumps the shared counter
-    assert v._version.value == 1 and np.all(v.numpy() == 1)
+    assert v._version.value == 1 and np.all(v.cpu().numpy() == 1)
 
 
 def test_copies_are_not_views():
@@ -48,7 +48,7 @@ def test_copies_are_not_views():
 def test_writing_into_an_element_view_writes_into_the_base():
     x = tge.tensor([1.0, 2.0, 3.0])
     x[0].add_(10)  # x[0] is a 0-d view (NumPy alone would give a copy)
-    np.testing.assert_array_equal(x.numpy(), [11.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.cpu().numpy(), [11.0, 2.0, 3.0])
 
 
 # ----------------------------------------------------- in-place on a view: gradients
@@ -58,7 +58,7 @@ def test_inplace_on_a_row_view_reaches_the_base_gradient():
     x[0].mul_(2)
     assert x.grad_fn.name() == "CopySlicesBackward"
     x.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [[2, 2, 2], [1, 1, 1]])  # PyTorch's values
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [[2, 2, 2], [1, 1, 1]])  # PyTorch's values
 
 
 def test_inplace_through_a_chain_of_views():
@@ -67,7 +67,7 @@ def test_inplace_through_a_chain_of_views():
     v = x.reshape(3, 2).T  # v[1] is x's elements 1, 3, 5
     v[1].mul_(w[0])
     (x * tge.arange(6.0).reshape(2, 3)).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [[1, 9, 27], [3, 4, 10]])  # PyTorch's values
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [[1, 9, 27], [3, 4, 10]])  # PyTorch's values
 
 
 def test_setitem_into_a_view_is_recorded_in_the_base():
@@ -77,8 +77,8 @@ def test_setitem_into_a_view_is_recorded_in_the_base():
     row[1:] = w * 3
     assert x.requires_grad
     (x * tge.arange(6.0).reshape(2, 3)).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [12.0, 15.0])
-    np.testing.assert_array_equal(x.detach().numpy(), [[0, 0, 0], [0, 3, 6]])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [12.0, 15.0])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [[0, 0, 0], [0, 3, 6]])
 
 
 def test_inplace_on_a_view_of_a_buffer_makes_the_buffer_require_grad():
@@ -87,7 +87,7 @@ def test_inplace_on_a_view_of_a_buffer_makes_the_buffer_require_grad():
     buf[0].add_(w)
     assert buf.requires_grad and buf.grad_fn is not None
     (buf * 2).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [2.0, 2.0, 2.0])
 
 
 def test_a_view_made_before_its_base_changed_in_place_follows_the_base():
@@ -96,7 +96,7 @@ def test_a_view_made_before_its_base_changed_in_place_follows_the_base():
     a = x[1]
     x.mul_(2)  # a's values doubled: so must its gradient
     a.sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [[0, 0, 0], [2, 2, 2]])
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [[0, 0, 0], [2, 2, 2]])
 
 
 def test_a_sibling_view_sees_an_inplace_op_on_another_view():
@@ -105,7 +105,7 @@ def test_a_sibling_view_sees_an_inplace_op_on_another_view():
     a, b = x[0:1], x[:, 1:]  # overlapping at x[0, 1:]
     a.mul_(3)
     (b * b).sum().backward()
-    np.testing.assert_array_equal(w.grad.numpy(), [[0, 18, 36], [0, 8, 10]])  # PyTorch's values
+    np.testing.assert_array_equal(w.grad.cpu().numpy(), [[0, 18, 36], [0, 8, 10]])  # PyTorch's values
 
 
 VIEWS = {
@@ -147,7 +147,7 @@ def test_against_pytorch():
         x[0].add_(x[1] * 2)
         y = x.reshape(12)[::5]
         (y * y).sum().backward()
-        results.append((x.detach().numpy(), w.grad.numpy()))
+        results.append((x.detach().cpu().numpy(), w.grad.cpu().numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
@@ -168,7 +168,7 @@ def test_a_sequence_of_inplace_ops_on_views_against_pytorch():
         x[2, 1:3] = v[:2] * 3
         x.reshape(12)[::3].div_(v + 1)
         (x * x).sum().backward()
-        return x.detach().numpy(), w.grad.numpy(), v.grad.numpy()
+        return x.detach().cpu().numpy(), w.grad.cpu().numpy(), v.grad.cpu().numpy()
 
     for ours, theirs in zip(run(tge), run(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
@@ -210,7 +210,7 @@ def test_inplace_on_a_view_of_a_leaf_requiring_grad_is_refused():
         w.reshape(3)[0] = 5.0
     with tge.no_grad():  # as optimizers do
         w[0:1].add_(1)
-    np.testing.assert_array_equal(w.detach().numpy(), [2.0, 1.0, 1.0])
+    np.testing.assert_array_equal(w.detach().cpu().numpy(), [2.0, 1.0, 1.0])
 
 
 def test_a_view_made_under_no_grad_cannot_be_modified_with_grad_mode():
@@ -228,7 +228,7 @@ def test_split_views_refuse_recorded_inplace_ops_but_not_unrecorded_ones():
         b.add_(1)
     with tge.no_grad():
         b.add_(1)
-    np.testing.assert_array_equal(x.detach().numpy(), [[0, 1, 2], [4, 5, 6]])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [[0, 1, 2], [4, 5, 6]])
     p, q = tge.zeros(2, 3).split(1)  # nothing requires grad: an ordinary write
     q.add_(1)
     x = _arange(2, 3) * 1

@@ -74,7 +74,7 @@ def test_shuffle_is_a_permutation_and_reproducible():
     ds = _ds(10)
 
     def epoch(loader):
-        return np.concatenate([yb.numpy() for _, yb in loader]).tolist()
+        return np.concatenate([yb.cpu().numpy() for _, yb in loader]).tolist()
 
     g1, g2 = tge.Generator().manual_seed(7), tge.Generator().manual_seed(7)
     a, b = DataLoader(ds, 3, shuffle=True, generator=g1), DataLoader(ds, 3, shuffle=True, generator=g2)
@@ -95,7 +95,7 @@ def test_fast_path_equals_per_sample_collate():
     fast = list(DataLoader(ds, 4, shuffle=True, generator=g1))
     slow = list(DataLoader(ds, 4, shuffle=True, generator=g2, collate_fn=lambda b: default_collate(b)))
     for (fx, fy), (sx, sy) in zip(fast, slow):
-        assert np.array_equal(fx.numpy(), sx.numpy()) and np.array_equal(fy.numpy(), sy.numpy())
+        assert np.array_equal(fx.cpu().numpy(), sx.cpu().numpy()) and np.array_equal(fy.cpu().numpy(), sy.cpu().numpy())
         assert fx.dtype == sx.dtype and fy.dtype == sy.dtype
 
 
@@ -103,7 +103,7 @@ def test_fast_path_batch_is_a_copy():
     ds = _ds(4)
     xb, _ = next(iter(DataLoader(ds, 2)))
     xb.array[:] = -1
-    assert ds.tensors[0].numpy()[0, 0] == 0
+    assert ds.tensors[0].cpu().numpy()[0, 0] == 0
 
 
 def test_default_collate_of_generic_samples():

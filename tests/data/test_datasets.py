@@ -21,22 +21,22 @@ def test_digits_offline():
     x, y = datasets.load_digits()
     assert x.shape == (1797, 1, 8, 8) and x.dtype == tge.float32
     assert y.shape == (1797,) and y.dtype == tge.int64
-    xs = x.numpy()
+    xs = x.cpu().numpy()
     assert xs.min() == 0.0 and xs.max() == 1.0
     assert np.array_equal(np.unique(xs * 16), np.arange(17))  # counts 0..16, scaled by 1/16
-    assert np.array_equal(np.bincount(y.numpy()), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    assert np.array_equal(np.bincount(y.cpu().numpy()), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():
     xtr, ytr = datasets.load_digits("train")
     xte, yte = datasets.load_digits("test")
     assert len(ytr) + len(yte) == 1797 and len(yte) == 359
-    counts = np.bincount(y := datasets.load_digits()[1].numpy())
-    assert np.array_equal(np.bincount(yte.numpy()), np.round(counts * 0.2).astype(int))
+    counts = np.bincount(y := datasets.load_digits()[1].cpu().numpy())
+    assert np.array_equal(np.bincount(yte.cpu().numpy()), np.round(counts * 0.2).astype(int))
     train_idx, test_idx = datasets.stratified_split(y, 0.2, 0)
     assert not set(train_idx) & set(test_idx) and len(set(train_idx) | set(test_idx)) == 1797
-    assert np.array_equal(datasets.load_digits("test")[0].numpy(), xte.numpy())  # same split every call
-    assert not np.array_equal(datasets.load_digits("test", seed=1)[1].numpy(), yte.numpy())
+    assert np.array_equal(datasets.load_digits("test")[0].cpu().numpy(), xte.cpu().numpy())  # same split every call
+    assert not np.array_equal(datasets.load_digits("test", seed=1)[1].cpu().numpy(), yte.cpu().numpy())
     with pytest.raises(ValueError, match="split must be"):
         datasets.load_digits("validation")
 
@@ -44,18 +44,18 @@ def test_digits_split_is_fixed_stratified_and_disjoint():
 def test_mnist_subset_offline():
     x, y = datasets.load_mnist_subset()
     assert x.shape == (5000, 1, 28, 28) and x.dtype == tge.float32 and y.dtype == tge.int64
-    assert np.array_equal(np.bincount(y.numpy()), [500] * 10)
-    assert 0.0 <= x.numpy().min() and x.numpy().max() == 1.0
+    assert np.array_equal(np.bincount(y.cpu().numpy()), [500] * 10)
+    assert 0.0 <= x.cpu().numpy().min() and x.cpu().numpy().max() == 1.0
     xtr, ytr = datasets.load_mnist_subset("train")
     _, yte = datasets.load_mnist_subset("test")
-    assert np.array_equal(np.bincount(ytr.numpy()), [400] * 10) and np.array_equal(np.bincount(yte.numpy()), [100] * 10)
-    assert len(set(ytr.numpy()[:50].tolist())) > 5  # shuffled, although the file is sorted by class
+    assert np.array_equal(np.bincount(ytr.cpu().numpy()), [400] * 10) and np.array_equal(np.bincount(yte.cpu().numpy()), [100] * 10)
+    assert len(set(ytr.cpu().numpy()[:50].tolist())) > 5  # shuffled, although the file is sorted by class
 
 
 def test_loader_results_are_independent_copies():
     x, _ = datasets.load_digits()
     x.array[:] = 0
-    assert datasets.load_digits()[0].numpy().max() == 1.0
+    assert datasets.load_digits()[0].cpu().numpy().max() == 1.0
 
 
 def test_bundled_files_and_licences_are_present():
@@ -106,8 +106,8 @@ def test_shapes_masks_exactly_match_the_drawn_shapes():
             expected_mask[covered] = datasets.SHAPE_CLASSES.index(name)
             expected_image[covered] = intensity
             kinds.add(name)
-        assert np.array_equal(masks.numpy()[k], expected_mask)
-        assert np.array_equal(images.numpy()[k, 0], expected_image)
+        assert np.array_equal(masks.cpu().numpy()[k], expected_mask)
+        assert np.array_equal(images.cpu().numpy()[k, 0], expected_image)
     assert kinds == {"circle", "rectangle", "triangle"}
 
 
@@ -115,10 +115,10 @@ def test_shapes_are_reproducible_and_seeded():
     a = datasets.make_shapes(5, seed=1)
     b = datasets.make_shapes(5, seed=1)
     c = datasets.make_shapes(5, seed=2)
-    assert np.array_equal(a[1].numpy(), b[1].numpy()) and np.array_equal(a[0].numpy(), b[0].numpy())
-    assert not np.array_equal(a[1].numpy(), c[1].numpy())
+    assert np.array_equal(a[1].cpu().numpy(), b[1].cpu().numpy()) and np.array_equal(a[0].cpu().numpy(), b[0].cpu().numpy())
+    assert not np.array_equal(a[1].cpu().numpy(), c[1].cpu().numpy())
     noisy, masks = datasets.make_shapes(5, seed=1, noise_std=0.1)
-    assert np.array_equal(masks.numpy(), a[1].numpy()) and not np.array_equal(noisy.numpy(), a[0].numpy())
+    assert np.array_equal(masks.cpu().numpy(), a[1].cpu().numpy()) and not np.array_equal(noisy.cpu().numpy(), a[0].cpu().numpy())
 
 
 def test_shape_primitives():
@@ -210,12 +210,12 @@ def test_mnist_reads_local_idx_files(tmp_path, gz):
     assert len(ds) == 6 and ds.data.dtype == tge.uint8 and ds.targets.dtype == tge.int64
     image, label = ds[3]
     assert image.shape == (1, 28, 28) and image.dtype == tge.float32 and label == int(labels[3])
-    assert np.allclose(image.numpy()[0], images[3] / 255.0)
+    assert np.allclose(image.cpu().numpy()[0], images[3] / 255.0)
     x, y = ds.tensors()
-    assert x.shape == (6, 1, 28, 28) and np.array_equal(y.numpy(), labels)
+    assert x.shape == (6, 1, 28, 28) and np.array_equal(y.cpu().numpy(), labels)
     assert len(datasets.MNIST(tmp_path, train=False)) == 4
     flipped = datasets.MNIST(tmp_path, transform=lambda t: t * 0, target_transform=lambda t: -1)
-    assert flipped[0][0].numpy().max() == 0 and flipped[0][1] == -1
+    assert flipped[0][0].cpu().numpy().max() == 0 and flipped[0][1] == -1
 
 
 def test_fashion_mnist_uses_its_own_folder(tmp_path):

@@ -40,11 +40,11 @@ def test_flips_of_a_known_image():
                                               (T.RandomVerticalFlip, lambda a: a[..., ::-1, :])])
 def test_random_flip_is_per_image_and_seeded(flip_cls, reverse):
     x = np.repeat(_rand_batch(1), 64, axis=0)
-    out = flip_cls(p=0.5, generator=_gen(3))(tge.tensor(x)).numpy()
+    out = flip_cls(p=0.5, generator=_gen(3))(tge.tensor(x)).cpu().numpy()
     flipped = np.array([np.array_equal(o, reverse(x[0])) for o in out])
     unchanged = np.array([np.array_equal(o, x[0]) for o in out])
     assert np.all(flipped | unchanged) and 10 < flipped.sum() < 54
-    again = flip_cls(p=0.5, generator=_gen(3))(tge.tensor(x)).numpy()
+    again = flip_cls(p=0.5, generator=_gen(3))(tge.tensor(x)).cpu().numpy()
     assert np.array_equal(out, again)
 
 
@@ -52,7 +52,7 @@ def test_random_flip_is_per_image_and_seeded(flip_cls, reverse):
 def test_identity_affine_is_identity():
     x = _rand_batch()
     assert np.array_equal(T.affine(x, 0.0, (0, 0), 1.0, 0.0), x)
-    assert np.array_equal(T.RandomAffine(degrees=0)(tge.tensor(x)).numpy(), x)
+    assert np.array_equal(T.RandomAffine(degrees=0)(tge.tensor(x)).cpu().numpy(), x)
 
 
 @pytest.mark.parametrize("tx,ty", [(1, 0), (0, 2), (-2, 1), (3, -3)])
@@ -84,7 +84,7 @@ def test_rotation_by_90_equals_rot90(size):
     assert np.allclose(T.affine(x, -90.0, (0, 0), 1.0, 0.0), np.rot90(x, 1, axes=(2, 3)), atol=1e-6)
     assert np.allclose(T.affine(x, 180.0, (0, 0), 1.0, 0.0), x[..., ::-1, ::-1], atol=1e-6)
     rotate = T.RandomAffine(degrees=(90, 90))
-    assert np.allclose(rotate(tge.tensor(x)).numpy(), np.rot90(x, -1, axes=(2, 3)), atol=1e-6)
+    assert np.allclose(rotate(tge.tensor(x)).cpu().numpy(), np.rot90(x, -1, axes=(2, 3)), atol=1e-6)
 
 
 def test_rotation_turns_clockwise():
@@ -127,14 +127,14 @@ def test_fill_value():
 def test_random_affine_per_image_and_seeded():
     x = tge.tensor(np.repeat(_rand_batch(1, 1, 9, 9), 4, axis=0))
     aug = T.RandomAffine(degrees=30, translate=(0.2, 0.2), scale=(0.8, 1.2), shear=10, generator=_gen(5))
-    out = aug(x).numpy()
+    out = aug(x).cpu().numpy()
     assert all(not np.allclose(out[0], out[k]) for k in range(1, 4))
-    again = T.RandomAffine(degrees=30, translate=(0.2, 0.2), scale=(0.8, 1.2), shear=10, generator=_gen(5))(x).numpy()
+    again = T.RandomAffine(degrees=30, translate=(0.2, 0.2), scale=(0.8, 1.2), shear=10, generator=_gen(5))(x).cpu().numpy()
     assert np.array_equal(out, again)
     tge.manual_seed(11)
-    a = T.RandomAffine(degrees=30)(x).numpy()
+    a = T.RandomAffine(degrees=30)(x).cpu().numpy()
     tge.manual_seed(11)
-    assert np.array_equal(a, T.RandomAffine(degrees=30)(x).numpy())
+    assert np.array_equal(a, T.RandomAffine(degrees=30)(x).cpu().numpy())
 
 
 def test_random_affine_parameter_ranges():
@@ -185,7 +185,7 @@ def test_affine_matches_torch_grid_sample():
     theta = torch.tensor(thetas, dtype=torch.float64)
     grid = torch.nn.functional.affine_grid(theta, (n, c, h, w), align_corners=False)
     expected = torch.nn.functional.grid_sample(torch.tensor(x, dtype=torch.float64), grid, mode="bilinear",
-                                               padding_mode="zeros", align_corners=False).numpy()
+                                               padding_mode="zeros", align_corners=False).cpu().numpy()
     out = T.affine(x, angle, translate, scale, shear)
     assert np.allclose(out, expected, atol=1e-5)
 
@@ -194,7 +194,7 @@ def test_affine_matches_torch_grid_sample():
 def test_random_crop_windows_of_the_padded_image():
     x = _rand_batch(8, 2, 5, 6) + 1.0
     crop = T.RandomCrop((5, 6), padding=2, generator=_gen(1))
-    out = crop(tge.tensor(x)).numpy()
+    out = crop(tge.tensor(x)).cpu().numpy()
     padded = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
     offsets = set()
     for k in range(8):
@@ -210,7 +210,7 @@ def test_random_crop_sizes_modes_and_errors():
     assert T.RandomCrop(8, padding=(1, 2), padding_mode="reflect")(x).shape == (3, 1, 8, 8)
     assert T.RandomCrop(10, pad_if_needed=True)(x).shape == (3, 1, 10, 10)
     full = T.RandomCrop(8)(x)  # crop size = image size: the image itself
-    assert np.array_equal(full.numpy(), x.numpy())
+    assert np.array_equal(full.cpu().numpy(), x.cpu().numpy())
     with pytest.raises(ValueError, match="larger than"):
         T.RandomCrop(9)(x)
     with pytest.raises(ValueError, match="padding_mode"):
@@ -220,10 +220,10 @@ def test_random_crop_sizes_modes_and_errors():
 # ---------------------------------------------------------------- noise, normalise
 def test_gaussian_noise_statistics_and_seed():
     x = tge.zeros(16, 1, 32, 32)
-    out = T.GaussianNoise(0.5, generator=_gen(2))(x).numpy()
+    out = T.GaussianNoise(0.5, generator=_gen(2))(x).cpu().numpy()
     assert out.dtype == np.float32 and abs(out.mean()) < 0.02 and abs(out.std() - 0.5) < 0.02
-    assert np.array_equal(out, T.GaussianNoise(0.5, generator=_gen(2))(x).numpy())
-    clipped = T.GaussianNoise(0.5, clip=True)(x).numpy()
+    assert np.array_equal(out, T.GaussianNoise(0.5, generator=_gen(2))(x).cpu().numpy())
+    clipped = T.GaussianNoise(0.5, clip=True)(x).cpu().numpy()
     assert clipped.min() >= 0 and clipped.max() <= 1
     with pytest.raises(TypeError, match="floating-point"):
         T.GaussianNoise(0.1)(tge.zeros(1, 1, 2, 2, dtype=tge.uint8))
@@ -232,7 +232,7 @@ def test_gaussian_noise_statistics_and_seed():
 def test_normalize_per_channel():
     x = _rand_batch(2, 3, 4, 4)
     mean, std = [0.1, 0.2, 0.3], [0.5, 1.0, 2.0]
-    out = T.Normalize(mean, std)(tge.tensor(x)).numpy()
+    out = T.Normalize(mean, std)(tge.tensor(x)).cpu().numpy()
     expected = (x - np.array(mean, dtype=np.float32)[:, None, None]) / np.array(std, dtype=np.float32)[:, None, None]
     assert np.allclose(out, expected)
     with pytest.raises(ValueError, match="3 values but the images have 2 channels"):
@@ -261,7 +261,7 @@ def test_transforms_stay_in_the_input_array_namespace(strict_backend, transform)
     """Like CuPy, StrictArray refuses NumPy: a transform that leaks to host NumPy fails here."""
     x = _rand_batch(3, 1, 6, 6)
     tge.manual_seed(0)
-    expected = transform(tge.tensor(x)).numpy()
+    expected = transform(tge.tensor(x)).cpu().numpy()
     tge.manual_seed(0)
     out = transform(tge.Tensor(StrictArray(x.copy())))
     assert isinstance(out.array, StrictArray)

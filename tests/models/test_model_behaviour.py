@@ -58,7 +58,7 @@ def test_sinusoidal_encoding_is_the_lecture_formula():
     d, n = 6, 10000.0
     pe = M.SinusoidalPositionalEncoding(d)
     x = tge.zeros(1, 5, d)
-    table = pe(x).numpy()[0]
+    table = pe(x).cpu().numpy()[0]
     for t in range(5):
         for i in range(d // 2):
             lam = n ** (2 * i / d)
@@ -72,19 +72,19 @@ def test_learned_encoding_is_trainable_rows():
     pe = M.LearnedPositionalEncoding(4, max_len=6)
     x = tge.zeros(2, 3, 4)
     out = pe(x)
-    np.testing.assert_array_equal(out.detach().numpy()[1], pe.weight.detach().numpy()[:3])
+    np.testing.assert_array_equal(out.detach().cpu().numpy()[1], pe.weight.detach().cpu().numpy()[:3])
     out.sum().backward()
-    np.testing.assert_array_equal(pe.weight.grad.numpy(), np.r_[np.full((3, 4), 2.0), np.zeros((3, 4))])
+    np.testing.assert_array_equal(pe.weight.grad.cpu().numpy(), np.r_[np.full((3, 4), 2.0), np.zeros((3, 4))])
 
 
 def test_noise_level_encodings():
     x = tge.randn(2, 3, 4, 4)
     mapped = M.noise_level_map(x, tge.tensor([0.1, 0.2]))
     assert mapped.shape == (2, 4, 4, 4)
-    np.testing.assert_allclose(mapped.numpy()[:, 3], np.array([0.1, 0.2])[:, None, None] * np.ones((2, 4, 4)), atol=1e-7)
-    np.testing.assert_array_equal(mapped.numpy()[:, :3], x.numpy())
+    np.testing.assert_allclose(mapped.cpu().numpy()[:, 3], np.array([0.1, 0.2])[:, None, None] * np.ones((2, 4, 4)), atol=1e-7)
+    np.testing.assert_array_equal(mapped.cpu().numpy()[:, :3], x.cpu().numpy())
     enc = M.NoiseLevelEncoding(dim=8)
-    e = enc(tge.tensor([25 / 255.0, 50 / 255.0])).numpy()
+    e = enc(tge.tensor([25 / 255.0, 50 / 255.0])).cpu().numpy()
     assert e.shape == (2, 8)
     assert e[0, 0] == pytest.approx(np.sin(25.0), abs=1e-5) and e[1, 1] == pytest.approx(np.cos(50.0), abs=1e-5)
     assert enc.map(x, 0.5).shape == (2, 4, 4, 4)
@@ -97,28 +97,28 @@ def test_dncnn_residual_returns_y_minus_noise_estimate():
     plain.load_state_dict(model.state_dict())
     y = tge.randn(1, 1, 6, 6)
     with tge.no_grad():
-        np.testing.assert_allclose(model(y).numpy(), (y - plain(y)).numpy(), atol=1e-6)
+        np.testing.assert_allclose(model(y).cpu().numpy(), (y - plain(y)).cpu().numpy(), atol=1e-6)
 
 
 def test_drunet_sigma_channel_equals_prebuilt_map():
     model = M.drunet(features=(2, 2, 2, 2), blocks=1)
     y = tge.randn(1, 1, 8, 8)
     with tge.no_grad():
-        np.testing.assert_allclose(model(y, 0.2).numpy(), model(M.noise_level_map(y, 0.2)).numpy(), atol=1e-6)
-        assert not np.allclose(model(y, 0.2).numpy(), model(y, 0.05).numpy())
+        np.testing.assert_allclose(model(y, 0.2).cpu().numpy(), model(M.noise_level_map(y, 0.2)).cpu().numpy(), atol=1e-6)
+        assert not np.allclose(model(y, 0.2).cpu().numpy(), model(y, 0.05).cpu().numpy())
 
 
 def test_denoising_autoencoder_adds_noise_only_in_training():
     model = M.DenoisingAutoencoder(features=2, noise_std=0.5)
     x = tge.rand(2, 1, 8, 8)
     with tge.no_grad():
-        a, b = model(x).numpy(), model(x).numpy()
+        a, b = model(x).cpu().numpy(), model(x).cpu().numpy()
         assert not np.allclose(a, b)  # a new corruption each call
         model.eval()
-        np.testing.assert_array_equal(model(x).numpy(), model(x).numpy())
+        np.testing.assert_array_equal(model(x).cpu().numpy(), model(x).cpu().numpy())
         clean = M.ConvAutoencoder(features=2)
         clean.load_state_dict(model.state_dict())
-        np.testing.assert_allclose(model(x).numpy(), clean(x).numpy(), atol=1e-7)
+        np.testing.assert_allclose(model(x).cpu().numpy(), clean(x).cpu().numpy(), atol=1e-7)
 
 
 def test_sparse_autoencoder_exposes_its_code_for_an_l1_penalty():
@@ -129,7 +129,7 @@ def test_sparse_autoencoder_exposes_its_code_for_an_l1_penalty():
     out = model(x)
     assert model.code.shape == (2, 3, 2, 2)
     penalty = M.sparsity_penalty(model)
-    assert penalty.item() == pytest.approx(np.abs(model.code.detach().numpy()).mean(), rel=1e-6)
+    assert penalty.item() == pytest.approx(np.abs(model.code.detach().cpu().numpy()).mean(), rel=1e-6)
     ((out - x) ** 2).mean().add(0.1 * penalty).backward()
     assert model.encoder[0].weight.grad is not None
 
@@ -140,10 +140,10 @@ def test_fourier_features_have_a_saved_random_matrix():
     assert a.B.shape == (5, 2) and "B" in a.state_dict() and a.out_features == 10
     tge.manual_seed(4)
     b = M.FourierFeatures(2, 5, kind="gaussian", scale=2.0)
-    assert not np.allclose(a.B.numpy(), b.B.numpy())
+    assert not np.allclose(a.B.cpu().numpy(), b.B.cpu().numpy())
     b.load_state_dict(a.state_dict())
     p = tge.rand(3, 2)
-    np.testing.assert_array_equal(a(p).numpy(), b(p).numpy())
+    np.testing.assert_array_equal(a(p).cpu().numpy(), b(p).cpu().numpy())
 
 
 def test_denoising_training_step_reconstructs_the_clean_image_from_the_noisy_one():
@@ -153,10 +153,10 @@ def test_denoising_training_step_reconstructs_the_clean_image_from_the_noisy_one
     noise = tge.tensor(np.random.default_rng(1).normal(scale=0.3, size=(2, 1, 8, 8)))
     with tge.no_grad():
         expected = tge.nn.functional.binary_cross_entropy(model.decode(model.encode(clean + noise)), clean).item()
-    before = [p.detach().numpy().copy() for p in model.parameters()]
+    before = [p.detach().cpu().numpy().copy() for p in model.parameters()]
     optimizer = tge.optim.SGD(model.parameters(), lr=0.5)
     loss = M.denoising_training_step(model, optimizer, clean, noise)
     assert abs(loss.item() - expected) < 1e-12
-    assert any(not np.array_equal(b, p.detach().numpy()) for b, p in zip(before, model.parameters()))
+    assert any(not np.array_equal(b, p.detach().cpu().numpy()) for b, p in zip(before, model.parameters()))
     losses = [M.denoising_training_step(model, optimizer, clean, noise).item() for _ in range(5)]
     assert losses[-1] < expected

@@ -77,8 +77,8 @@ def test_small_cnn_eval_output_does_not_depend_on_the_batch():
     model(x)  # one training step's worth of running statistics
     model.eval()
     with tge.no_grad():
-        together = model(x).numpy()
-        alone = model(x[:2]).numpy()
+        together = model(x).cpu().numpy()
+        alone = model(x[:2]).cpu().numpy()
     np.testing.assert_allclose(alone, together[:2], rtol=1e-5, atol=1e-6)
 
 
@@ -92,8 +92,8 @@ def test_gradients_reach_every_parameter(build):
     for name, p in model.named_parameters():
         assert p.grad is not None, name
         assert p.grad.shape == p.shape, name
-        assert np.abs(p.grad.numpy()).sum() > 0, f"{name}: zero gradient"
-        assert np.isfinite(p.grad.numpy()).all(), name
+        assert np.abs(p.grad.cpu().numpy()).sum() > 0, f"{name}: zero gradient"
+        assert np.isfinite(p.grad.cpu().numpy()).all(), name
 
 
 # -------------------------------------------------------------------- PyTorch structure
@@ -128,7 +128,7 @@ def test_state_dicts_match_the_same_models_in_pytorch():
     for ours, theirs in ((MLP(), TorchMLP()), (SmallCNN(), TorchCNN())):
         sd = theirs.state_dict()
         assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == [(k, tuple(v.shape)) for k, v in sd.items()]
-        ours.load_state_dict({k: v.numpy() for k, v in sd.items()})  # PyTorch weights -> ours
+        ours.load_state_dict({k: v.cpu().numpy() for k, v in sd.items()})  # PyTorch weights -> ours
         ours.eval(), theirs.eval()
         with tge.no_grad(), torch.no_grad():
-            np.testing.assert_allclose(ours(tge.tensor(x)).numpy(), theirs(torch.from_numpy(x)).numpy(), rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(ours(tge.tensor(x)).cpu().numpy(), theirs(torch.from_numpy(x)).cpu().numpy(), rtol=1e-4, atol=1e-5)

@@ -49,7 +49,7 @@ def test_closed_form_data_step_equals_conjugate_gradients(make_op, rng):
 
 def smoothing_denoiser(z, sigma):
     """A stand-in denoiser with no training: average with the 4 neighbours, more for larger sigma."""
-    a = z.numpy()
+    a = z.cpu().numpy()
     weight = min(1.0, sigma * 5)
     neighbours = (np.roll(a, 1, -1) + np.roll(a, -1, -1) + np.roll(a, 1, -2) + np.roll(a, -1, -2)) / 4
     return tge.tensor((1 - weight / 2) * a + weight / 2 * neighbours)
@@ -80,13 +80,14 @@ def test_pnp_inpainting_with_cg_and_a_network_denoiser():
     op = MaskOperator(mask)
     y = op(x)
     # the same operator as plain functions: the data step falls back to conjugate gradients
-    forward = lambda v: mask * v  # noqa: E731
+    mask_array = tge.tensor(mask).array  # on the default device, with the image
+    forward = lambda v: mask_array * v  # noqa: E731
     result = pnp_hqs(tge.tensor(y), forward, forward, smoothing_denoiser, dpir_sigmas(0.0, 30, 0.5), 0.0,
                      x_true=tge.tensor(x))
     missing_psnr = 10 * np.log10(1 / np.mean((y - x) ** 2))
     assert result.psnr[-1] > missing_psnr + 10  # measured: 8.5 -> 22.9 dB
     closed = pnp_hqs(tge.tensor(y), op, None, smoothing_denoiser, dpir_sigmas(0.0, 30, 0.5), 0.0)
-    np.testing.assert_allclose(closed.image.numpy(), result.image.numpy(), atol=1e-6)
+    np.testing.assert_allclose(closed.image.cpu().numpy(), result.image.cpu().numpy(), atol=1e-6)
     # a (tiny, untrained) DRUNet plugs in the same way, told each sigma_k
     net = M.drunet(features=(2, 2, 2, 2), blocks=1).double().eval()
     out = pnp_hqs(tge.tensor(y), op, None, lambda z, s: net(z, s), [0.2, 0.1], 0.01)

@@ -82,22 +82,22 @@ def test_forward_equals_torch_twin_after_safetensors_round_trip(name, direction,
     model.eval(), twin.eval()
     x = rng.standard_normal(shape)
     with tge.no_grad(), torch.no_grad():
-        ours = model(tge.tensor(x), *extra).numpy()
-        theirs = twin(torch.as_tensor(x), *extra).numpy()
+        ours = model(tge.tensor(x), *extra).cpu().numpy()
+        theirs = twin(torch.as_tensor(x), *extra).cpu().numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize("kind", ["fourier", "gaussian"])
 def test_fourier_coordinate_mlp_equals_twin(kind, rng):
     model = M.CoordinateMLP(out_features=3, hidden=8, layers=2, encoding=kind, num_frequencies=4).double()
-    state = {k: torch.as_tensor(v.numpy()) for k, v in model.state_dict().items()}
-    twin = T.CoordinateMLP(out_features=3, hidden=8, layers=2, B=state["encoding.B"].numpy()).double()
+    state = {k: torch.as_tensor(v.cpu().numpy()) for k, v in model.state_dict().items()}
+    twin = T.CoordinateMLP(out_features=3, hidden=8, layers=2, B=state["encoding.B"].cpu().numpy()).double()
     twin.load_state_dict(state)
     p = rng.random((7, 2))
     with tge.no_grad(), torch.no_grad():
-        np.testing.assert_allclose(model(tge.tensor(p)).numpy(), twin(torch.as_tensor(p)).numpy(), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(model(tge.tensor(p)).cpu().numpy(), twin(torch.as_tensor(p)).cpu().numpy(), rtol=1e-9, atol=1e-10)
     if kind == "fourier":  # NeRF's gamma: sin(2^k pi p), cos(2^k pi p)
-        gamma = model.encoding(tge.tensor(p)).numpy()
+        gamma = model.encoding(tge.tensor(p)).cpu().numpy()
         k = np.repeat(np.arange(4), 2)
         expected_arg = np.pi * 2.0 ** k * np.tile(p, (1, 4))
         np.testing.assert_allclose(gamma, np.concatenate([np.sin(expected_arg), np.cos(expected_arg)], 1), atol=1e-6)
@@ -123,12 +123,12 @@ def test_big_torchvision_layouts_forward_equals_twin_float32(name, tmp_path, rng
     model.load_state_dict(tge.load_safetensors(path))
     x = rng.standard_normal((2, 3, size, size)).astype(np.float32)
     with tge.no_grad():
-        ours = model(tge.tensor(x)).numpy()
+        ours = model(tge.tensor(x)).cpu().numpy()
     del model
     twin = build_twin().eval()
     twin.load_state_dict(safetensors_torch.load_file(path))
     with torch.no_grad():
-        theirs = twin(torch.as_tensor(x)).numpy()
+        theirs = twin(torch.as_tensor(x)).cpu().numpy()
     scale = np.abs(theirs).max()
     assert scale > 1e-3  # logits of a real size, so the tolerance below means something
     np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-4 * scale)

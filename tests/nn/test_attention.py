@@ -12,8 +12,8 @@ def test_attention_without_positions_is_permutation_equivariant():
     m = nn.MultiheadAttention(8, 2, batch_first=True, dtype=tge.float64)
     x = tge.randn(1, 5, 8, dtype=tge.float64)
     perm = [3, 0, 4, 1, 2]
-    out = m(x, x, x)[0].detach().numpy()
-    out_perm = m(x[:, perm], x[:, perm], x[:, perm])[0].detach().numpy()
+    out = m(x, x, x)[0].detach().cpu().numpy()
+    out_perm = m(x[:, perm], x[:, perm], x[:, perm])[0].detach().cpu().numpy()
     np.testing.assert_allclose(out_perm, out[:, perm], rtol=1e-12, atol=1e-12)
 
 
@@ -30,7 +30,7 @@ def test_encoder_layer_dropout_only_in_training():
     layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.5, dtype=tge.float64)
     x = tge.randn(3, 1, 4, dtype=tge.float64)
     layer.eval()
-    a = layer(x).detach().numpy()
-    np.testing.assert_array_equal(a, layer(x).detach().numpy())
+    a = layer(x).detach().cpu().numpy()
+    np.testing.assert_array_equal(a, layer(x).detach().cpu().numpy())
     layer.train()
-    assert not np.allclose(layer(x).detach().numpy(), a)
+    assert not np.allclose(layer(x).detach().cpu().numpy(), a)

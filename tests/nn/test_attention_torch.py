@@ -12,13 +12,13 @@ torch = pytest.importorskip("torch")
 
 
 def _port(ours, theirs):
-    state = {k: tge.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    state = {k: tge.tensor(v.detach().cpu().numpy().copy()) for k, v in theirs.state_dict().items()}
     assert list(state) == list(ours.state_dict())
     ours.load_state_dict(state)
 
 
 def _close(a, b, rtol=1e-10, atol=1e-12):
-    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=rtol, atol=atol)
 
 
 def _pair(a, requires_grad=False):
@@ -64,7 +64,7 @@ def test_multihead_attention_matches_torch(batch_first, masks, average):
     for a, b in ((q, tq), (k, tk), (v, tv)):
         _close(a.grad, b.grad, 1e-9, 1e-11)
     for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=n)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), tp.grad.cpu().numpy(), rtol=1e-9, atol=1e-11, err_msg=n)
     none = ours(q, k, v, need_weights=False, **kw)
     assert none[1] is None
     _close(none[0], tout)
@@ -112,4 +112,4 @@ def test_transformer_encoder_matches_torch(norm_first, activation, batch_first):
     tout.sum().backward()
     _close(x.grad, tx.grad, 1e-9, 1e-11)
     for (n, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=n)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), tp.grad.cpu().numpy(), rtol=1e-9, atol=1e-11, err_msg=n)

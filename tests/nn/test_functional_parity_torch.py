@@ -21,9 +21,9 @@ def pair(x):
 
 
 def assert_same(a, b, what):
-    expected = b.detach().numpy()
+    expected = b.detach().cpu().numpy()
     assert a.shape == tuple(expected.shape), f"{what}: shape {a.shape} vs torch {tuple(expected.shape)}"
-    np.testing.assert_allclose(a.array, expected, rtol=1e-9, atol=1e-12, err_msg=what)
+    np.testing.assert_allclose(a.cpu().array, expected, rtol=1e-9, atol=1e-12, err_msg=what)
 
 
 def compare(fn_t, fn_p, arrays, what):
@@ -41,8 +41,8 @@ def compare(fn_t, fn_p, arrays, what):
 
 def test_one_hot():
     t = torch.tensor([[0, 3], [2, 2]])
-    np.testing.assert_array_equal(F.one_hot(tge.tensor(t.numpy())).array, TF.one_hot(t).numpy())
-    np.testing.assert_array_equal(F.one_hot(tge.tensor(t.numpy()), 6).array, TF.one_hot(t, 6).numpy())
+    np.testing.assert_array_equal(F.one_hot(tge.tensor(t.cpu().numpy())).cpu().array, TF.one_hot(t).cpu().numpy())
+    np.testing.assert_array_equal(F.one_hot(tge.tensor(t.cpu().numpy()), 6).cpu().array, TF.one_hot(t, 6).cpu().numpy())
     assert F.one_hot(tge.tensor(3), 5).shape == (5,) and F.one_hot(tge.tensor([1])).dtype == tge.int64
     with pytest.raises(RuntimeError, match="smaller than num_classes"):
         F.one_hot(tge.tensor([4]), 3)
@@ -118,7 +118,7 @@ def test_unfold_matmul_is_conv2d():
     rng = np.random.default_rng(2)
     x, w = tge.tensor(rng.standard_normal((2, 3, 5, 6))), tge.tensor(rng.standard_normal((4, 3, 3, 3)))
     via_unfold = (w.view(4, -1) @ F.unfold(x, 3)).view(2, 4, 3, 4)
-    np.testing.assert_allclose(via_unfold.array, F.conv2d(x, w).array, rtol=1e-10)
+    np.testing.assert_allclose(via_unfold.cpu().array, F.conv2d(x, w).cpu().array, rtol=1e-10)
 
 
 @given(n=st.integers(1, 3), d=st.integers(1, 4), broadcast=st.booleans(), seed=st.integers(0, 2**16))
@@ -171,10 +171,10 @@ def test_scaled_dot_product_attention_dropout_and_errors():
 def test_gumbel_softmax():
     logits = tge.randn(5, 4, dtype=tge.float64, requires_grad=True)
     soft = F.gumbel_softmax(logits, tau=0.5, generator=tge.Generator().manual_seed(0))
-    np.testing.assert_allclose(soft.sum(-1).array, 1.0)
+    np.testing.assert_allclose(soft.sum(-1).cpu().array, 1.0)
     hard = F.gumbel_softmax(logits, hard=True, generator=tge.Generator().manual_seed(0))
-    assert set(np.unique(hard.array)) <= {0.0, 1.0} and (hard.sum(-1).array == 1).all()
-    np.testing.assert_array_equal(hard.argmax(-1).array, soft.argmax(-1).array)  # same noise, same winner
+    assert set(np.unique(hard.cpu().array)) <= {0.0, 1.0} and (hard.sum(-1).cpu().array == 1).all()
+    np.testing.assert_array_equal(hard.argmax(-1).cpu().array, soft.argmax(-1).cpu().array)  # same noise, same winner
     (hard * tge.arange(4.0, dtype=tge.float64)).sum().backward()
-    assert logits.grad is not None and np.abs(logits.grad.array).sum() > 0  # straight-through gradient
+    assert logits.grad is not None and np.abs(logits.grad.cpu().array).sum() > 0  # straight-through gradient
     assert gradcheck(lambda a: F.gumbel_softmax(a, generator=tge.Generator().manual_seed(1)), [logits])

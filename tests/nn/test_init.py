@@ -14,7 +14,7 @@ N_OUT, N_IN = 400, 500  # 200,000 samples: the sample std is within ~0.5% of the
 
 
 def values(t):
-    return t.detach().numpy().astype(np.float64)
+    return t.detach().cpu().numpy().astype(np.float64)
 
 
 def check_uniform(t, bound):

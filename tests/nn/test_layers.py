@@ -48,7 +48,7 @@ def leaf(shape, seed=0, low=-2.0, high=2.0):
 
 
 def np_params(module):
-    return {n: p.detach().numpy().astype(np.float64) for n, p in module.named_parameters()}
+    return {n: p.detach().cpu().numpy().astype(np.float64) for n, p in module.named_parameters()}
 
 
 # ----------------------------------------------------------- NumPy references
@@ -203,9 +203,9 @@ def test_layer_forward_matches_numpy_reference(name):
     layer = factory().double()
     x = _input(name, shape)
     out = layer(x)
-    expected = reference(x.detach().numpy(), np_params(layer))
+    expected = reference(x.detach().cpu().numpy(), np_params(layer))
     assert out.shape == expected.shape
-    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -236,10 +236,10 @@ def test_max_unpool2d_puts_maxima_back():
     x = leaf((1, 2, 4, 4))
     out, indices = pool(x)
     restored = unpool(out, indices)
-    a = x.detach().numpy()
+    a = x.detach().cpu().numpy()
     blocks = a.reshape(1, 2, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(1, 2, 2, 2, 4)
     is_max = (blocks == blocks.max(-1, keepdims=True)).reshape(1, 2, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(a.shape)
-    np.testing.assert_array_equal(restored.detach().numpy(), np.where(is_max, a, 0.0))
+    np.testing.assert_array_equal(restored.detach().cpu().numpy(), np.where(is_max, a, 0.0))
     assert unpool(out, indices, output_size=(5, 5)).shape == (1, 2, 5, 5)
     assert repr(unpool) == "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
     assert gradcheck(lambda t: unpool(t, indices), (out.detach().requires_grad_(),))
@@ -248,9 +248,9 @@ def test_max_unpool2d_puts_maxima_back():
 def test_conv_padding_modes_other_than_zeros_pad_first():
     conv = nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect", bias=False).double()
     x = leaf((1, 1, 4, 4))
-    padded = np.pad(x.detach().numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect")
-    expected = ref_conv2d(padded, conv.weight.detach().numpy(), None, (1, 1), (0, 0), (1, 1), 1)
-    np.testing.assert_allclose(conv(x).detach().numpy(), expected, rtol=1e-10)
+    padded = np.pad(x.detach().cpu().numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect")
+    expected = ref_conv2d(padded, conv.weight.detach().cpu().numpy(), None, (1, 1), (0, 0), (1, 1), 1)
+    np.testing.assert_allclose(conv(x).detach().cpu().numpy(), expected, rtol=1e-10)
 
 
 def test_conv_constructor_errors():
@@ -288,13 +288,13 @@ def test_softmax_without_dim_warns_and_uses_pytorchs_legacy_choice():
     x = tge.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         out = nn.Softmax()(x)
-    np.testing.assert_allclose(out.sum(1).numpy(), np.ones(2), rtol=1e-6)
+    np.testing.assert_allclose(out.sum(1).cpu().numpy(), np.ones(2), rtol=1e-6)
 
 
 def test_inplace_activation_modules_modify_their_input():
     x = tge.tensor([-1.0, 2.0])
     assert nn.ReLU(inplace=True)(x) is x
-    np.testing.assert_array_equal(x.numpy(), [0.0, 2.0])
+    np.testing.assert_array_equal(x.cpu().numpy(), [0.0, 2.0])
 
 
 # ----------------------------------------------------------------- PReLU op
@@ -306,7 +306,7 @@ def test_prelu_forward_and_gradcheck(shape, per_channel, data):
     w = data.draw(S.arrays((channels,), 0.05, 0.9))
     x, weight = S.leaf(a), S.leaf(w)
     slope = w.reshape((1, channels) + (1,) * (len(shape) - 2)) if per_channel else w
-    np.testing.assert_allclose(F.prelu(x, weight).detach().numpy(), np.where(a > 0, a, slope * a), rtol=1e-12)
+    np.testing.assert_allclose(F.prelu(x, weight).detach().cpu().numpy(), np.where(a > 0, a, slope * a), rtol=1e-12)
     upstream = tge.tensor(np.random.default_rng(0).standard_normal(shape))
     assert gradcheck(lambda t, u: F.prelu(t, u) * upstream, (x, weight))
 
@@ -320,9 +320,9 @@ def test_prelu_errors():
 
 def test_prelu_module_learns_its_slope():
     prelu = nn.PReLU()
-    np.testing.assert_array_equal(prelu.weight.detach().numpy(), [0.25])
+    np.testing.assert_array_equal(prelu.weight.detach().cpu().numpy(), [0.25])
     prelu(tge.tensor([-2.0, 3.0])).sum().backward()
-    np.testing.assert_allclose(prelu.weight.grad.numpy(), [-2.0])
+    np.testing.assert_allclose(prelu.weight.grad.cpu().numpy(), [-2.0])
 
 
 # --------------------------------------------------------------- dropout op
@@ -339,7 +339,7 @@ def _seeded(fn, seed=3):
 def test_dropout_values_and_gradcheck(shape, p, data):
     a = data.draw(S.arrays(shape))
     x = S.leaf(a)
-    out = F.dropout(x, p, generator=tge.Generator().manual_seed(3)).detach().numpy()
+    out = F.dropout(x, p, generator=tge.Generator().manual_seed(3)).detach().cpu().numpy()
     kept = out != 0
     np.testing.assert_allclose(out[kept], (a / (1 - p))[kept], rtol=1e-12)  # inverted scaling
     upstream = tge.tensor(np.random.default_rng(0).standard_normal(shape))
@@ -350,14 +350,14 @@ def test_dropout_gradient_is_the_scaled_mask():
     x = tge.randn(50, 40, requires_grad=True)
     out = F.dropout(x, 0.3)
     out.sum().backward()
-    mask = (out.detach().numpy() != 0)
-    np.testing.assert_allclose(x.grad.numpy(), mask / 0.7, rtol=1e-6)
+    mask = (out.detach().cpu().numpy() != 0)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), mask / 0.7, rtol=1e-6)
 
 
 def test_dropout_keeps_the_expectation_and_drops_a_fraction_p():
     x = tge.ones(200_000)
     for p in (0.2, 0.5, 0.9):
-        out = F.dropout(x, p).numpy()
+        out = F.dropout(x, p).cpu().numpy()
         assert abs((out == 0).mean() - p) < 0.01
         assert abs(out.mean() - 1.0) < 0.03  # E[z] = x thanks to the 1 / (1 - p) scaling
 
@@ -366,7 +366,7 @@ def test_dropout_eval_p0_p1_and_errors():
     x = tge.randn(4, 5)
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
-    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros((4, 5)))
+    np.testing.assert_array_equal(F.dropout(x, 1.0).cpu().numpy(), np.zeros((4, 5)))
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             F.dropout(x, p)
@@ -377,28 +377,28 @@ def test_dropout_eval_p0_p1_and_errors():
 def test_dropout_same_seed_same_mask():
     x = tge.ones(100)
     tge.manual_seed(5)
-    a = F.dropout(x).numpy()
+    a = F.dropout(x).cpu().numpy()
     tge.manual_seed(5)
-    np.testing.assert_array_equal(a, F.dropout(x).numpy())
+    np.testing.assert_array_equal(a, F.dropout(x).cpu().numpy())
 
 
 def test_dropout_inplace():
     x = tge.ones(1000)
     y = F.dropout(x, 0.5, inplace=True)
-    assert y is x and set(np.unique(x.numpy())) == {0.0, 2.0}
+    assert y is x and set(np.unique(x.cpu().numpy())) == {0.0, 2.0}
 
 
 def test_dropout_module_train_vs_eval():
     drop = nn.Dropout(0.5)
     x = tge.ones(1000)
-    assert set(np.unique(drop(x).numpy())) == {0.0, 2.0}
+    assert set(np.unique(drop(x).cpu().numpy())) == {0.0, 2.0}
     drop.eval()
     assert drop(x) is x
 
 
 def test_dropout2d_zeroes_whole_channels():
     x = tge.ones(20, 30, 3, 4)
-    out = F.dropout2d(x, 0.4).numpy()
+    out = F.dropout2d(x, 0.4).cpu().numpy()
     per_channel = out.reshape(20, 30, -1)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 1 / 0.6).all(-1))  # all or nothing per channel
     dropped = (per_channel == 0).all(-1).mean()
@@ -420,7 +420,7 @@ def test_embedding_forward_and_gradcheck_with_repeated_indices(idx_shape, rows, 
     w = data.draw(S.arrays((rows, dim)))
     weight = S.leaf(w)
     out = F.embedding(tge.tensor(idx), weight)
-    np.testing.assert_array_equal(out.detach().numpy(), w[idx])
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), w[idx])
     upstream = tge.tensor(np.random.default_rng(0).standard_normal(idx_shape + (dim,)))
     assert gradcheck(lambda t: F.embedding(tge.tensor(idx), t) * upstream, (weight,))
 
@@ -431,16 +431,16 @@ def test_embedding_gradient_is_a_scatter_add_and_skips_padding():
     g = np.arange(12.0).reshape(2, 3, 2)
     F.embedding(idx, weight, padding_idx=0).backward(tge.tensor(g, dtype=tge.float32))
     expected = np.zeros((4, 2))
-    for pos, row in np.ndenumerate(idx.numpy()):
+    for pos, row in np.ndenumerate(idx.cpu().numpy()):
         expected[row] += g[pos]
     expected[0] = 0  # the padding row gets no gradient
-    np.testing.assert_array_equal(weight.grad.numpy(), expected)
+    np.testing.assert_array_equal(weight.grad.cpu().numpy(), expected)
 
 
 def test_embedding_module_init_padding_and_errors():
     emb = nn.Embedding(10, 3, padding_idx=-1)
     assert emb.padding_idx == 9
-    np.testing.assert_array_equal(emb.weight.detach().numpy()[9], np.zeros(3))
+    np.testing.assert_array_equal(emb.weight.detach().cpu().numpy()[9], np.zeros(3))
     positions = tge.arange(4)
     assert emb(positions).shape == (4, 3)
     with pytest.raises(IndexError, match="index 10 is out of range"):

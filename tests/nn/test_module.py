@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tge
+from tinygrad_edu.backend import get_array_module
 from tinygrad_edu import nn
 
 
@@ -146,7 +147,8 @@ def test_state_dict_keys_order_and_values():
     assert sd["block.bn.num_batches_tracked"].dtype == np.int64 and sd["block.bn.num_batches_tracked"].shape == ()
     for key, value in sd.items():
         assert not value.requires_grad and value.grad_fn is None, key
-    assert np.shares_memory(sd["block.fc.weight"].array, net.block.fc.weight.array)
+    weight = net.block.fc.weight.array
+    assert get_array_module(weight).shares_memory(sd["block.fc.weight"].array, weight)
     assert net.state_dict(keep_vars=True)["block.fc.weight"] is net.block.fc.weight
 
 
@@ -158,8 +160,9 @@ def test_state_dict_round_trip_is_exact_and_keeps_identity():
     assert repr(result) == "<All keys matched successfully>"
     assert b.block.fc.weight is weight  # copied into the existing tensors
     for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
-        np.testing.assert_array_equal(va.numpy(), vb.numpy(), err_msg=k)
-    assert not np.shares_memory(a.block.fc.weight.array, b.block.fc.weight.array)
+        np.testing.assert_array_equal(va.cpu().numpy(), vb.cpu().numpy(), err_msg=k)
+    weight = a.block.fc.weight.array
+    assert not get_array_module(weight).shares_memory(weight, b.block.fc.weight.array)
 
 
 def test_load_state_dict_accepts_numpy_arrays_and_casts_dtype():
@@ -167,9 +170,9 @@ def test_load_state_dict_accepts_numpy_arrays_and_casts_dtype():
     w = np.arange(6, dtype=np.float64).reshape(3, 2)
     lin.load_state_dict({"weight": w, "bias": np.zeros(3)})
     assert lin.weight.dtype == np.float32
-    np.testing.assert_array_equal(lin.weight.detach().numpy(), w.astype(np.float32))
+    np.testing.assert_array_equal(lin.weight.detach().cpu().numpy(), w.astype(np.float32))
     bn = nn.BatchNorm1d(2)
-    sd = {k: v.numpy() for k, v in bn.state_dict().items()}
+    sd = {k: v.cpu().numpy() for k, v in bn.state_dict().items()}
     sd["num_batches_tracked"] = np.int64(7)  # a NumPy scalar, as np.load gives for 0-d arrays
     bn.load_state_dict(sd)
     assert bn.num_batches_tracked.item() == 7
@@ -196,14 +199,14 @@ def test_load_state_dict_strict_reports_all_problems_in_one_error():
 def test_load_state_dict_non_strict_returns_missing_and_unexpected():
     net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
     sd = net.state_dict()
-    before = net[0].weight.detach().numpy().copy()
+    before = net[0].weight.detach().cpu().numpy().copy()
     sd.pop("1.running_var")
     sd["0.weight"] = tge.ones(2, 2)
     sd["2.weight"] = tge.ones(1)
     result = net.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["1.running_var"] and result.unexpected_keys == ["2.weight"]
     assert "missing_keys=['1.running_var']" in repr(result)
-    np.testing.assert_array_equal(net[0].weight.detach().numpy(), np.ones((2, 2)))
+    np.testing.assert_array_equal(net[0].weight.detach().cpu().numpy(), np.ones((2, 2)))
     assert not np.array_equal(before, np.ones((2, 2)))
     with pytest.raises(RuntimeError, match="size mismatch for 0.weight"):  # shapes are checked even when not strict
         net.load_state_dict({"0.weight": tge.ones(3, 3)}, strict=False)
@@ -218,10 +221,10 @@ def test_deepcopy_gives_independent_modules():
     net = Net()
     twin = copy.deepcopy(net)
     assert isinstance(twin.block.fc.weight, nn.Parameter) and twin.block.fc.weight is not net.block.fc.weight
-    np.testing.assert_array_equal(twin.block.fc.weight.detach().numpy(), net.block.fc.weight.detach().numpy())
+    np.testing.assert_array_equal(twin.block.fc.weight.detach().cpu().numpy(), net.block.fc.weight.detach().cpu().numpy())
     with tge.no_grad():
         twin.block.fc.weight.fill_(0.0)
-    assert net.block.fc.weight.detach().numpy().any()
+    assert net.block.fc.weight.detach().cpu().numpy().any()
 
 
 # ------------------------------------------------------------ modes and freezing
@@ -250,7 +253,7 @@ def test_zero_grad_sets_none_or_zeros():
     lin = nn.Linear(2, 2)
     lin(tge.randn(3, 2)).sum().backward()
     lin.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(lin.weight.grad.numpy(), np.zeros((2, 2)))
+    np.testing.assert_array_equal(lin.weight.grad.cpu().numpy(), np.zeros((2, 2)))
     lin.zero_grad()
     assert lin.weight.grad is None and lin.bias.grad is None
 
@@ -287,13 +290,13 @@ def test_forward_hooks_run_modify_and_can_be_removed():
     pre = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     post = lin.register_forward_hook(lambda m, args, out: calls.append(out.shape) or out + 1)
     out = lin(tge.randn(3, 2))
-    expected = lin.bias.detach().numpy() + 1  # input zeroed by the pre-hook, output + 1 by the hook
-    np.testing.assert_allclose(out.detach().numpy(), np.broadcast_to(expected, (3, 2)), rtol=1e-6)
+    expected = lin.bias.detach().cpu().numpy() + 1  # input zeroed by the pre-hook, output + 1 by the hook
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.broadcast_to(expected, (3, 2)), rtol=1e-6)
     assert calls == [(3, 2)]
     pre.remove()
     post.remove()
     x = tge.randn(3, 2)
-    np.testing.assert_array_equal(lin(x).detach().numpy(), tge.nn.functional.linear(x, lin.weight, lin.bias).detach().numpy())
+    np.testing.assert_array_equal(lin(x).detach().cpu().numpy(), tge.nn.functional.linear(x, lin.weight, lin.bias).detach().cpu().numpy())
     assert calls == [(3, 2)]
 
 
@@ -334,12 +337,12 @@ def test_repr_tree_is_pytorch_like():
 
 
 def test_parameter_basics():
-    p = nn.Parameter(tge.zeros(2))
+    p = nn.Parameter(tge.zeros(2, device="cpu"))  # PyTorch's repr of a CPU parameter
     assert isinstance(p, tge.Tensor) and p.requires_grad and p.is_leaf
     assert repr(p) == "Parameter containing:\ntensor([0., 0.], requires_grad=True)"
     data = tge.ones(3)
     q = nn.Parameter(data, requires_grad=False)
-    assert np.shares_memory(q.array, data.array) and not q.requires_grad
+    assert get_array_module(q.array).shares_memory(q.array, data.array) and not q.requires_grad
     assert type(p * 2) is tge.Tensor  # results of ops are plain tensors
     assert nn.Parameter().shape == (0,)
     with pytest.raises(RuntimeError, match="floating point"):
@@ -364,7 +367,7 @@ def test_sequential_indexing_slicing_and_editing():
     assert list(named.state_dict()) == [] and list(named._modules) == ["conv", "act"] and named.act is named[1]
     x = tge.randn(4, 2)
     chain = nn.Sequential(nn.Linear(2, 3), nn.Tanh())
-    np.testing.assert_allclose(chain(x).detach().numpy(), chain[1](chain[0](x)).detach().numpy())
+    np.testing.assert_allclose(chain(x).detach().cpu().numpy(), chain[1](chain[0](x)).detach().cpu().numpy())
 
 
 def test_module_list_and_dict_register_their_modules():
@@ -389,7 +392,7 @@ def test_module_list_and_dict_register_their_modules():
 def test_summary_counts_shapes_and_leaves_the_model_unchanged(capsys):
     model = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 4))
     model[0].requires_grad_(False)
-    running = model[1].running_mean.numpy().copy()
+    running = model[1].running_mean.cpu().numpy().copy()
     s = nn.summary(model, input_size=(2, 8))
     printed = capsys.readouterr().out
     assert s.total_params == 8 * 16 + 16 + 2 * 16 + 16 * 4 + 4 == 244
@@ -401,7 +404,7 @@ def test_summary_counts_shapes_and_leaves_the_model_unchanged(capsys):
     assert "Non-trainable params: 144" in printed and "[2, 16]" in printed
     assert str(s) in printed
     assert model.training and all(m.training for m in model.modules())  # modes restored
-    np.testing.assert_array_equal(model[1].running_mean.numpy(), running)  # eval pass: no update
+    np.testing.assert_array_equal(model[1].running_mean.cpu().numpy(), running)  # eval pass: no update
     assert model[1].num_batches_tracked.item() == 0
     assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())  # hooks removed
 

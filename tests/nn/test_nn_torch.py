@@ -55,11 +55,11 @@ ARCHITECTURES = {"mlp": (mlp, (5, 1, 4, 4)), "cnn": (cnn, (3, 1, 6, 6)), "custom
 
 
 def ours_from_torch(sd):
-    return {k: v.detach().numpy() for k, v in sd.items()}
+    return {k: v.detach().cpu().numpy() for k, v in sd.items()}
 
 
 def torch_from_ours(sd):
-    return {k: torch.from_numpy(np.array(v.numpy())) for k, v in sd.items()}
+    return {k: torch.from_numpy(np.array(v.cpu().numpy())) for k, v in sd.items()}
 
 
 def input_pair(name, seed=0):
@@ -97,9 +97,9 @@ def test_pytorch_weights_load_and_give_the_same_outputs(name):
     assert repr(result) == "<All keys matched successfully>"
     ours.eval(), theirs.eval()
     x, tx = input_pair(name)
-    np.testing.assert_allclose(ours(x).detach().numpy(), theirs(tx).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(x).detach().cpu().numpy(), theirs(tx).detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
     for key, value in ours.state_dict().items():
-        np.testing.assert_array_equal(value.numpy(), theirs.state_dict()[key].numpy(), err_msg=key)
+        np.testing.assert_array_equal(value.cpu().numpy(), theirs.state_dict()[key].cpu().numpy(), err_msg=key)
 
 
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
@@ -118,7 +118,7 @@ def test_our_weights_load_into_pytorch_and_training_steps_agree(name):
     theirs.load_state_dict(torch_from_ours(ours.state_dict()))
     x, tx = input_pair(name, seed=1)
     out, tout = ours(x), theirs(tx)  # training mode: batch statistics and running-stat updates
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().cpu().numpy(), rtol=1e-5, atol=1e-6)
     g = np.random.default_rng(2).standard_normal(tout.shape).astype(np.float32)
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
@@ -127,9 +127,9 @@ def test_our_weights_load_into_pytorch_and_training_steps_agree(name):
         if theirs_params[key].grad is None:  # an unused head
             assert p.grad is None, key
             continue
-        np.testing.assert_allclose(p.grad.numpy(), theirs_params[key].grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=key)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), theirs_params[key].grad.cpu().numpy(), rtol=1e-4, atol=1e-5, err_msg=key)
     for key, value in ours.state_dict().items():  # running statistics and counters after one step
-        np.testing.assert_allclose(value.numpy(), theirs.state_dict()[key].numpy(), rtol=1e-6, atol=1e-7, err_msg=key)
+        np.testing.assert_allclose(value.cpu().numpy(), theirs.state_dict()[key].cpu().numpy(), rtol=1e-6, atol=1e-7, err_msg=key)
 
 
 def test_load_state_dict_error_message_matches_pytorchs_structure():
@@ -203,16 +203,16 @@ def test_layer_outputs_and_gradients_equal_pytorchs(name, build, shape, training
     a = rng.uniform(-2, 2, shape)
     x, tx = tge.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     out, tout = ours(x), theirs(tx)
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(tuple(tout.shape))
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)
     theirs_params = dict(theirs.named_parameters())
     for key, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), theirs_params[key].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), theirs_params[key].grad.cpu().numpy(), rtol=1e-9, atol=1e-12, err_msg=key)
     for key, value in ours.state_dict().items():  # buffers after the step (running statistics)
-        np.testing.assert_allclose(value.numpy(), theirs.state_dict()[key].numpy(), rtol=1e-12, err_msg=key)
+        np.testing.assert_allclose(value.cpu().numpy(), theirs.state_dict()[key].cpu().numpy(), rtol=1e-12, err_msg=key)
 
 
 def test_embedding_outputs_and_gradients_equal_pytorchs():
@@ -221,19 +221,19 @@ def test_embedding_outputs_and_gradients_equal_pytorchs():
     ours.load_state_dict(ours_from_torch(theirs.state_dict()))
     idx = np.array([[0, 2, 5, 5], [2, 1, 0, 3]])
     out, tout = ours(tge.tensor(idx)), theirs(torch.tensor(idx))
-    np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), tout.detach().cpu().numpy())
     g = np.random.default_rng(1).standard_normal((2, 4, 3))
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.cpu().numpy(), theirs.weight.grad.cpu().numpy(), rtol=1e-12)
 
 
 def test_max_pool_indices_and_unpool_equal_pytorchs():
     a = np.random.default_rng(0).standard_normal((2, 3, 4, 6))
     out, idx = nn.MaxPool2d(2, return_indices=True)(tge.tensor(a))
     tout, tidx = tnn.MaxPool2d(2, return_indices=True)(torch.tensor(a))
-    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
-    np.testing.assert_array_equal(nn.MaxUnpool2d(2)(out, idx).numpy(), tnn.MaxUnpool2d(2)(tout, tidx).numpy())
+    np.testing.assert_array_equal(idx.cpu().numpy(), tidx.cpu().numpy())
+    np.testing.assert_array_equal(nn.MaxUnpool2d(2)(out, idx).cpu().numpy(), tnn.MaxUnpool2d(2)(tout, tidx).cpu().numpy())
 
 
 LOSSES = [
@@ -261,7 +261,7 @@ def test_loss_modules_equal_pytorchs(name, build, kind):
     np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-10)
     out.backward()
     tout.backward()
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)
     assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
@@ -274,10 +274,10 @@ def test_batch_norm_running_statistics_follow_pytorchs_trajectory(momentum):
         ours(tge.tensor(a))
         theirs(torch.tensor(a))
         for key, value in ours.state_dict().items():
-            np.testing.assert_allclose(value.numpy(), theirs.state_dict()[key].numpy(), rtol=1e-12, err_msg=key)
+            np.testing.assert_allclose(value.cpu().numpy(), theirs.state_dict()[key].cpu().numpy(), rtol=1e-12, err_msg=key)
     ours.eval(), theirs.eval()
     a = rng.standard_normal((2, 3, 2, 2))
-    np.testing.assert_allclose(ours(tge.tensor(a)).detach().numpy(), theirs(torch.tensor(a)).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours(tge.tensor(a)).detach().cpu().numpy(), theirs(torch.tensor(a)).detach().cpu().numpy(), rtol=1e-12)
 
 
 # ------------------------------------------------------------------- reprs
@@ -331,4 +331,4 @@ def test_clip_grad_norm_equals_pytorchs(norm_type):
     ttotal = tnn.utils.clip_grad_norm_(theirs, 0.5, norm_type)
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-6)
     for p, tp in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), tp.grad.cpu().numpy(), rtol=1e-6)

@@ -40,12 +40,12 @@ def randomize_affine(module, seed=5):
 def test_batch_norm_training_uses_batch_statistics(cls, shape):
     bn = randomize_affine(cls(shape[1]).double())
     (a,) = batches(1, shape)
-    out = bn(tge.tensor(a)).detach().numpy()
+    out = bn(tge.tensor(a)).detach().cpu().numpy()
     axes = channel_axes(a)
-    expected = ref_batch_norm(a, a.mean(axes), a.var(axes), bn.weight.detach().numpy(), bn.bias.detach().numpy())
+    expected = ref_batch_norm(a, a.mean(axes), a.var(axes), bn.weight.detach().cpu().numpy(), bn.bias.detach().cpu().numpy())
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
     per_channel = out.transpose(1, *axes).reshape(shape[1], -1)
-    np.testing.assert_allclose(per_channel.mean(1), bn.bias.detach().numpy(), atol=1e-10)  # normalised: mean = bias
+    np.testing.assert_allclose(per_channel.mean(1), bn.bias.detach().cpu().numpy(), atol=1e-10)  # normalised: mean = bias
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.3])
@@ -63,8 +63,8 @@ def test_running_statistics_after_k_steps_equal_the_closed_form(cls, shape, mome
     weights = [momentum * (1 - momentum) ** (k - i) for i in range(1, k + 1)]
     expected_mean = sum(w * m for w, m in zip(weights, means))
     expected_var = (1 - momentum) ** k + sum(w * v for w, v in zip(weights, variances))
-    np.testing.assert_allclose(bn.running_mean.numpy(), expected_mean, rtol=1e-12)
-    np.testing.assert_allclose(bn.running_var.numpy(), expected_var, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean.cpu().numpy(), expected_mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.cpu().numpy(), expected_var, rtol=1e-12)
     assert bn.num_batches_tracked.item() == k and bn.num_batches_tracked.dtype == np.int64
     assert bn.num_batches_tracked.shape == ()
 
@@ -74,8 +74,8 @@ def test_momentum_none_is_the_cumulative_average():
     data = batches(5, (4, 3, 2, 2), seed=1)
     for a in data:
         bn(tge.tensor(a))
-    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([a.mean((0, 2, 3)) for a in data], axis=0), rtol=1e-12)
-    np.testing.assert_allclose(bn.running_var.numpy(), np.mean([a.var((0, 2, 3), ddof=1) for a in data], axis=0),
+    np.testing.assert_allclose(bn.running_mean.cpu().numpy(), np.mean([a.mean((0, 2, 3)) for a in data], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.cpu().numpy(), np.mean([a.var((0, 2, 3), ddof=1) for a in data], axis=0),
                                rtol=1e-12)
     assert bn.num_batches_tracked.item() == 5
     assert "momentum=None" in repr(bn)
@@ -86,18 +86,18 @@ def test_eval_uses_running_statistics_and_updates_nothing():
     for a in batches(3, (8, 3)):
         bn(tge.tensor(a))
     bn.eval()
-    mean, var = bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()
+    mean, var = bn.running_mean.cpu().numpy().copy(), bn.running_var.cpu().numpy().copy()
     x = batches(1, (4, 3), seed=9)[0]
-    out = bn(tge.tensor(x)).detach().numpy()
-    np.testing.assert_allclose(out, ref_batch_norm(x, mean, var, bn.weight.detach().numpy(), bn.bias.detach().numpy()),
+    out = bn(tge.tensor(x)).detach().cpu().numpy()
+    np.testing.assert_allclose(out, ref_batch_norm(x, mean, var, bn.weight.detach().cpu().numpy(), bn.bias.detach().cpu().numpy()),
                                rtol=1e-10)
-    np.testing.assert_array_equal(bn.running_mean.numpy(), mean)
-    np.testing.assert_array_equal(bn.running_var.numpy(), var)
+    np.testing.assert_array_equal(bn.running_mean.cpu().numpy(), mean)
+    np.testing.assert_array_equal(bn.running_var.cpu().numpy(), var)
     assert bn.num_batches_tracked.item() == 3
     # in eval mode each sample's output is independent of the rest of the batch
-    np.testing.assert_allclose(bn(tge.tensor(x[:1])).detach().numpy(), out[:1], rtol=1e-12)
+    np.testing.assert_allclose(bn(tge.tensor(x[:1])).detach().cpu().numpy(), out[:1], rtol=1e-12)
     bn.train()
-    assert not np.allclose(bn(tge.tensor(x[:2])).detach().numpy(), out[:2])
+    assert not np.allclose(bn(tge.tensor(x[:2])).detach().cpu().numpy(), out[:2])
 
 
 def test_without_running_stats_batch_statistics_are_used_in_both_modes():
@@ -105,9 +105,9 @@ def test_without_running_stats_batch_statistics_are_used_in_both_modes():
     assert bn.running_mean is None and bn.num_batches_tracked is None
     assert list(bn.state_dict()) == ["weight", "bias"]
     a = batches(1, (5, 2))[0]
-    train_out = bn(tge.tensor(a)).detach().numpy()
+    train_out = bn(tge.tensor(a)).detach().cpu().numpy()
     bn.eval()
-    np.testing.assert_allclose(bn(tge.tensor(a)).detach().numpy(), train_out, rtol=1e-12)
+    np.testing.assert_allclose(bn(tge.tensor(a)).detach().cpu().numpy(), train_out, rtol=1e-12)
     np.testing.assert_allclose(train_out, ref_batch_norm(a, a.mean(0), a.var(0), np.ones(2), np.zeros(2)), rtol=1e-10)
 
 
@@ -121,14 +121,14 @@ def test_affine_false_and_bias_false():
 
 def test_default_parameters_and_buffers():
     bn = nn.BatchNorm1d(3)
-    np.testing.assert_array_equal(bn.weight.detach().numpy(), np.ones(3))
-    np.testing.assert_array_equal(bn.bias.detach().numpy(), np.zeros(3))
-    np.testing.assert_array_equal(bn.running_mean.numpy(), np.zeros(3))
-    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(3))
+    np.testing.assert_array_equal(bn.weight.detach().cpu().numpy(), np.ones(3))
+    np.testing.assert_array_equal(bn.bias.detach().cpu().numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.running_mean.cpu().numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.running_var.cpu().numpy(), np.ones(3))
     bn(tge.randn(4, 3))
     assert bn.running_mean.dtype == np.float32
     bn.reset_running_stats()
-    assert bn.num_batches_tracked.item() == 0 and not bn.running_mean.numpy().any()
+    assert bn.num_batches_tracked.item() == 0 and not bn.running_mean.cpu().numpy().any()
 
 
 def test_input_dimension_errors():
@@ -162,16 +162,16 @@ def test_compact_backward_equals_the_composed_computation():
     bn(x1).backward(tge.tensor(g))
 
     x2 = tge.tensor(a, requires_grad=True)
-    w = tge.tensor(bn.weight.detach().numpy(), requires_grad=True)
-    b = tge.tensor(bn.bias.detach().numpy(), requires_grad=True)
+    w = tge.tensor(bn.weight.detach().cpu().numpy(), requires_grad=True)
+    b = tge.tensor(bn.bias.detach().cpu().numpy(), requires_grad=True)
     dims = (0, 2, 3)
     mu = x2.mean(dim=dims, keepdim=True)
     var = ((x2 - mu) * (x2 - mu)).mean(dim=dims, keepdim=True)
     y = (x2 - mu) / (var + EPS).sqrt() * w.reshape(1, 4, 1, 1) + b.reshape(1, 4, 1, 1)
     y.backward(tge.tensor(g))
-    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(bn.weight.grad.numpy(), w.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(bn.bias.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x1.grad.cpu().numpy(), x2.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(bn.weight.grad.cpu().numpy(), w.grad.cpu().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(bn.bias.grad.cpu().numpy(), b.grad.cpu().numpy(), rtol=1e-10)
 
 
 # ------------------------------------------------------- layer / group / rms / instance
@@ -183,8 +183,8 @@ def ref_normalize(a, axes, eps=EPS):
 def test_layer_norm_forward_gradcheck_and_repr():
     ln = randomize_affine(nn.LayerNorm((3, 2))).double()
     a = batches(1, (4, 3, 2))[0]
-    expected = ref_normalize(a, (1, 2)) * ln.weight.detach().numpy() + ln.bias.detach().numpy()
-    np.testing.assert_allclose(ln(tge.tensor(a)).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    expected = ref_normalize(a, (1, 2)) * ln.weight.detach().cpu().numpy() + ln.bias.detach().cpu().numpy()
+    np.testing.assert_allclose(ln(tge.tensor(a)).detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-12)
     assert module_gradcheck(ln, tge.tensor(a, requires_grad=True))
     assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert list(nn.LayerNorm(4, bias=False).state_dict()) == ["weight"]
@@ -194,8 +194,8 @@ def test_layer_norm_forward_gradcheck_and_repr():
 def test_rms_norm_forward_gradcheck_and_repr():
     rms = randomize_affine(nn.RMSNorm(3, eps=1e-6)).double()
     a = batches(1, (2, 4, 3))[0]
-    expected = a / np.sqrt((a * a).mean(-1, keepdims=True) + 1e-6) * rms.weight.detach().numpy()
-    np.testing.assert_allclose(rms(tge.tensor(a)).detach().numpy(), expected, rtol=1e-10)
+    expected = a / np.sqrt((a * a).mean(-1, keepdims=True) + 1e-6) * rms.weight.detach().cpu().numpy()
+    np.testing.assert_allclose(rms(tge.tensor(a)).detach().cpu().numpy(), expected, rtol=1e-10)
     assert module_gradcheck(rms, tge.tensor(a, requires_grad=True))
     assert repr(nn.RMSNorm(4)) == "RMSNorm((4,), eps=None, elementwise_affine=True)"
 
@@ -204,8 +204,8 @@ def test_group_norm_forward_gradcheck_and_repr():
     gn = randomize_affine(nn.GroupNorm(2, 4)).double()
     a = batches(1, (2, 4, 3, 2))[0]
     grouped = ref_normalize(a.reshape(2, 2, -1), (2,)).reshape(a.shape)
-    expected = grouped * gn.weight.detach().numpy().reshape(1, 4, 1, 1) + gn.bias.detach().numpy().reshape(1, 4, 1, 1)
-    np.testing.assert_allclose(gn(tge.tensor(a)).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    expected = grouped * gn.weight.detach().cpu().numpy().reshape(1, 4, 1, 1) + gn.bias.detach().cpu().numpy().reshape(1, 4, 1, 1)
+    np.testing.assert_allclose(gn(tge.tensor(a)).detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-12)
     assert module_gradcheck(gn, tge.tensor(a, requires_grad=True))
     assert repr(gn) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
     with pytest.raises(ValueError, match="divisible"):
@@ -216,10 +216,10 @@ def test_instance_norm_forward_gradcheck_unbatched_and_running_stats():
     inorm = nn.InstanceNorm2d(3, affine=True).double()
     randomize_affine(inorm)
     a = batches(1, (2, 3, 3, 2))[0]
-    expected = (ref_normalize(a, (2, 3)) * inorm.weight.detach().numpy().reshape(1, 3, 1, 1)
-                + inorm.bias.detach().numpy().reshape(1, 3, 1, 1))
-    np.testing.assert_allclose(inorm(tge.tensor(a)).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(inorm(tge.tensor(a[0])).detach().numpy(), expected[0], rtol=1e-10, atol=1e-12)
+    expected = (ref_normalize(a, (2, 3)) * inorm.weight.detach().cpu().numpy().reshape(1, 3, 1, 1)
+                + inorm.bias.detach().cpu().numpy().reshape(1, 3, 1, 1))
+    np.testing.assert_allclose(inorm(tge.tensor(a)).detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(inorm(tge.tensor(a[0])).detach().cpu().numpy(), expected[0], rtol=1e-10, atol=1e-12)
     assert module_gradcheck(inorm, tge.tensor(a, requires_grad=True))
     assert list(nn.InstanceNorm2d(3).state_dict()) == []
     assert repr(nn.InstanceNorm2d(3)) == (
@@ -227,6 +227,6 @@ def test_instance_norm_forward_gradcheck_unbatched_and_running_stats():
     tracked = nn.InstanceNorm2d(3, track_running_stats=True).double()
     tracked(tge.tensor(a))
     per_instance_mean = a.mean((2, 3)).mean(0)
-    np.testing.assert_allclose(tracked.running_mean.numpy(), 0.1 * per_instance_mean, rtol=1e-10)
+    np.testing.assert_allclose(tracked.running_mean.cpu().numpy(), 0.1 * per_instance_mean, rtol=1e-10)
     with pytest.raises(ValueError, match="3D or 4D"):
         tracked(tge.randn(2, 3))

@@ -13,9 +13,9 @@ def test_pixel_shuffle_round_trip_and_gradcheck(shape, r):
     x = tge.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
     y = F.pixel_shuffle(x, r)
     assert y.shape == (*shape[:-3], shape[-3] // (r * r), shape[-2] * r, shape[-1] * r)
-    np.testing.assert_array_equal(F.pixel_unshuffle(y, r).detach().numpy(), x.detach().numpy())
+    np.testing.assert_array_equal(F.pixel_unshuffle(y, r).detach().cpu().numpy(), x.detach().cpu().numpy())
     assert gradcheck(lambda t: F.pixel_shuffle(t, r), (x,))
-    assert gradcheck(lambda t: F.pixel_unshuffle(t, r), (tge.tensor(y.detach().numpy(), requires_grad=True),))
+    assert gradcheck(lambda t: F.pixel_unshuffle(t, r), (tge.tensor(y.detach().cpu().numpy(), requires_grad=True),))
 
 
 def test_pixel_shuffle_errors_name_the_shape():

@@ -13,18 +13,18 @@ torch = pytest.importorskip("torch")
 def _compare(ours, theirs, x):
     a, b = tge.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, tout = ours(a), theirs(b)
-    np.testing.assert_array_equal(out.detach().numpy(), tout.detach().numpy())
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), tout.detach().cpu().numpy())
     g = np.random.default_rng(5).standard_normal(tuple(tout.shape))
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.cpu().numpy(), rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("shape,r", [((2, 8, 3, 2), 2), ((18, 2, 1), 3), ((1, 2, 4, 2, 3), 2)])
 def test_pixel_shuffle_matches_torch(shape, r):
     x = np.random.default_rng(1).standard_normal(shape)
     _compare(nn.PixelShuffle(r), torch.nn.PixelShuffle(r), x)
-    y = torch.nn.functional.pixel_shuffle(torch.tensor(x), r).numpy()
+    y = torch.nn.functional.pixel_shuffle(torch.tensor(x), r).cpu().numpy()
     _compare(nn.PixelUnshuffle(r), torch.nn.PixelUnshuffle(r), y)
 
 

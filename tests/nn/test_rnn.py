@@ -61,6 +61,6 @@ def test_dropout_between_layers_only_in_training():
     x = tge.randn(5, 2, 3, dtype=tge.float64)
     m.eval()
     a, b = m(x)[0].detach(), m(x)[0].detach()
-    assert np.array_equal(a.numpy(), b.numpy())
+    assert np.array_equal(a.cpu().numpy(), b.cpu().numpy())
     m.train()
-    assert not np.allclose(m(x)[0].detach().numpy(), a.numpy())
+    assert not np.allclose(m(x)[0].detach().cpu().numpy(), a.cpu().numpy())

@@ -12,19 +12,19 @@ torch = pytest.importorskip("torch")
 
 def _port(ours, theirs):
     """Copy torch's parameters into ours by state_dict (the keys must match)."""
-    state = {k: tge.tensor(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    state = {k: tge.tensor(v.detach().cpu().numpy().copy()) for k, v in theirs.state_dict().items()}
     assert list(state) == list(ours.state_dict())
     ours.load_state_dict(state)
 
 
 def _close(a, b):
-    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def _grads_close(ours, theirs):
     for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert name == tname
-        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), tp.grad.cpu().numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
 
 
 CONFIGS = [

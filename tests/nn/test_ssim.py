@@ -43,7 +43,7 @@ def test_ssim_equals_the_formula_on_test_images(rng, data_range):
     noisy = clean + 0.1 * data_range * rng.standard_normal((h, w))
     images = np.stack([[clean, noisy], [noisy, clean]])  # (2 images, 2 channels)
     targets = np.stack([[clean, clean], [noisy * 0.8, clean]])
-    got = F.ssim(tge.tensor(images), tge.tensor(targets), data_range=data_range, reduction="none").numpy()
+    got = F.ssim(tge.tensor(images), tge.tensor(targets), data_range=data_range, reduction="none").cpu().numpy()
     for n in range(2):
         expected = np.mean([ssim_reference(images[n, c], targets[n, c], data_range) for c in range(2)])
         assert got[n] == pytest.approx(expected, rel=1e-9, abs=1e-12)
@@ -54,7 +54,7 @@ def test_psnr_is_ten_log_ratio(rng):
     x = rng.random((3, 1, 8, 8))
     y = x + 0.05 * rng.standard_normal(x.shape)
     mse = ((x - y) ** 2).mean(axis=(1, 2, 3))
-    got = F.psnr(tge.tensor(y), tge.tensor(x), reduction="none").numpy()
+    got = F.psnr(tge.tensor(y), tge.tensor(x), reduction="none").cpu().numpy()
     np.testing.assert_allclose(got, 10 * np.log10(1 / mse), rtol=1e-10)
     assert F.psnr(tge.tensor(y * 255), tge.tensor(x * 255), data_range=255.0).item() == pytest.approx(got.mean())
 

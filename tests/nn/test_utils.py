@@ -26,9 +26,9 @@ def test_clip_grad_norm_scales_to_max_norm_exactly():
     total = clip_grad_norm_(params, max_norm=1.0)
     assert isinstance(total, tge.Tensor) and total.item() == 13.0
     coef = 1.0 / (13.0 + 1e-6)
-    np.testing.assert_allclose(params[0].grad.numpy(), [3.0 * coef, 4.0 * coef], rtol=1e-15)
-    np.testing.assert_allclose(params[1].grad.numpy(), [[12.0 * coef]], rtol=1e-15)
-    new_norm = math.sqrt(sum((p.grad.numpy() ** 2).sum() for p in params))
+    np.testing.assert_allclose(params[0].grad.cpu().numpy(), [3.0 * coef, 4.0 * coef], rtol=1e-15)
+    np.testing.assert_allclose(params[1].grad.cpu().numpy(), [[12.0 * coef]], rtol=1e-15)
+    new_norm = math.sqrt(sum((p.grad.cpu().numpy() ** 2).sum() for p in params))
     assert new_norm == pytest.approx(1.0, rel=1e-6)
 
 
@@ -36,7 +36,7 @@ def test_clip_grad_norm_leaves_small_gradients_alone():
     params = params_with_grads([0.3, -0.4])
     total = clip_grad_norm_(params, max_norm=1.0)
     assert total.item() == pytest.approx(0.5, rel=1e-15)
-    np.testing.assert_array_equal(params[0].grad.numpy(), [0.3, -0.4])
+    np.testing.assert_array_equal(params[0].grad.cpu().numpy(), [0.3, -0.4])
 
 
 def test_clip_grad_norm_other_norms_skips_missing_grads_and_accepts_one_tensor():
@@ -44,7 +44,7 @@ def test_clip_grad_norm_other_norms_skips_missing_grads_and_accepts_one_tensor()
     params.append(nn.Parameter(tge.zeros(3)))  # no grad: ignored
     total = clip_grad_norm_(params, max_norm=2.0, norm_type=math.inf)
     assert total.item() == 4.0
-    np.testing.assert_allclose(params[0].grad.numpy(), np.array([3.0, -4.0]) * 2.0 / (4.0 + 1e-6), rtol=1e-15)
+    np.testing.assert_allclose(params[0].grad.cpu().numpy(), np.array([3.0, -4.0]) * 2.0 / (4.0 + 1e-6), rtol=1e-15)
     params = params_with_grads([3.0, -4.0], [1.0, 2.0])
     assert clip_grad_norm_(params, 100.0, norm_type=1).item() == 10.0
     params = params_with_grads([1.0, 2.0, 2.0])
@@ -55,7 +55,7 @@ def test_clip_grad_norm_other_norms_skips_missing_grads_and_accepts_one_tensor()
 def test_clip_grad_norm_float32_and_generators():
     model = nn.Linear(3, 2)
     model(tge.randn(4, 3)).sum().backward()
-    grads = [p.grad.numpy().astype(np.float64) for p in model.parameters()]
+    grads = [p.grad.cpu().numpy().astype(np.float64) for p in model.parameters()]
     expected = math.sqrt(sum((g**2).sum() for g in grads))
     total = clip_grad_norm_(model.parameters(), 0.1)
     assert total.dtype == np.float32 and total.item() == pytest.approx(expected, rel=1e-6)
@@ -73,7 +73,7 @@ def test_clip_grad_norm_error_if_nonfinite():
 def test_clip_grad_value():
     params = params_with_grads([-3.0, 0.5, 2.0], None)
     clip_grad_value_(params, 1.0)
-    np.testing.assert_array_equal(params[0].grad.numpy(), [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(params[0].grad.cpu().numpy(), [-1.0, 0.5, 1.0])
     assert params[1].grad is None
 
 
@@ -81,14 +81,14 @@ def test_parameters_to_vector_and_back():
     model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
     vec = parameters_to_vector(model.parameters())
     assert vec.shape == (11,)
-    expected = np.concatenate([p.detach().numpy().ravel() for p in model.parameters()])
-    np.testing.assert_array_equal(vec.detach().numpy(), expected)
+    expected = np.concatenate([p.detach().cpu().numpy().ravel() for p in model.parameters()])
+    np.testing.assert_array_equal(vec.detach().cpu().numpy(), expected)
     (vec * tge.arange(11, dtype=tge.float32)).sum().backward()  # differentiable, as in PyTorch
-    np.testing.assert_array_equal(model[0].weight.grad.numpy(), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(model[0].weight.grad.cpu().numpy(), np.arange(6.0).reshape(2, 3))
     new = tge.arange(11, dtype=tge.float32)
     vector_to_parameters(new, model.parameters())
-    np.testing.assert_array_equal(model[0].bias.detach().numpy(), [6.0, 7.0])
-    np.testing.assert_array_equal(model[1].weight.detach().numpy(), [[8.0, 9.0]])
+    np.testing.assert_array_equal(model[0].bias.detach().cpu().numpy(), [6.0, 7.0])
+    np.testing.assert_array_equal(model[1].weight.detach().cpu().numpy(), [[8.0, 9.0]])
     assert model[0].weight.shape == (2, 3) and isinstance(model[0].weight, nn.Parameter)
     with pytest.raises(TypeError, match="expected Tensor"):
         vector_to_parameters(np.zeros(11), model.parameters())

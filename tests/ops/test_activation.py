@@ -48,7 +48,7 @@ def test_forward_matches_numpy_and_gradcheck(name, data):
     x = data.draw(S.arrays(shape, low=-4, high=4, avoid=kinks), label="x")
     out = op(S.leaf(S.noncontiguous(x)))
     assert out.shape == x.shape and out.dtype == np.float64
-    np.testing.assert_allclose(out.array, reference(x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.cpu().array, reference(x), rtol=1e-12, atol=1e-14)
     # gradcheck on the non-scalar output: one one-hot upstream gradient per output element
     assert gradcheck(op, (S.leaf(S.noncontiguous(x)),))
 
@@ -60,7 +60,7 @@ def test_float32_in_float32_out_with_a_random_upstream_gradient(name, rng):
     t = tge.tensor(x, requires_grad=True)
     out = op(t)
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.array, reference(x.astype(np.float64)), rtol=2e-6, atol=2e-6)
+    np.testing.assert_allclose(out.cpu().array, reference(x.astype(np.float64)), rtol=2e-6, atol=2e-6)
     w = rng.standard_normal((3, 4)).astype(np.float32)
     (out * tge.tensor(w)).sum().backward()
     assert t.grad.dtype == np.float32 and t.grad.shape == (3, 4)
@@ -70,7 +70,7 @@ def test_float32_in_float32_out_with_a_random_upstream_gradient(name, rng):
 def _grad(op, values):
     x = tge.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
     op(x).sum().backward()
-    return x.grad.array
+    return x.grad.cpu().array
 
 
 def test_relu_gradient_at_zero_is_zero_as_pytorch():
@@ -90,24 +90,24 @@ def test_hardtanh_gradient_is_zero_at_the_bounds():
 def test_binary_step_forward_and_zero_gradient():
     x = tge.tensor([-2.0, -1e-9, 0.0, 3.0], dtype=tge.float64, requires_grad=True)
     y = act.binary_step(x)
-    np.testing.assert_array_equal(y.array, [0.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(y.cpu().array, [0.0, 0.0, 1.0, 1.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.array, np.zeros(4))
+    np.testing.assert_array_equal(x.grad.cpu().array, np.zeros(4))
 
 
 def test_softplus_linear_region_and_large_threshold():
     # above the threshold the output is x itself and the gradient exactly 1
     x = tge.tensor([25.0, 30.0], dtype=tge.float64, requires_grad=True)
     y = act.softplus(x)
-    np.testing.assert_array_equal(y.array, [25.0, 30.0])
+    np.testing.assert_array_equal(y.cpu().array, [25.0, 30.0])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.array, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.cpu().array, [1.0, 1.0])
     # a threshold so large the linear region never applies: still no overflow
     x = tge.tensor([800.0, -800.0], dtype=tge.float64, requires_grad=True)
     y = act.softplus(x, threshold=1e6)
-    np.testing.assert_allclose(y.array, [800.0, 0.0], atol=1e-300)
+    np.testing.assert_allclose(y.cpu().array, [800.0, 0.0], atol=1e-300)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.array, [1.0, 0.0])
+    np.testing.assert_allclose(x.grad.cpu().array, [1.0, 0.0])
 
 
 def test_silu_and_gelu_are_finite_at_extreme_inputs():
@@ -115,9 +115,9 @@ def test_silu_and_gelu_are_finite_at_extreme_inputs():
     for op in (act.silu, act.gelu, lambda t: act.gelu(t, approximate="tanh")):
         x.grad = None
         y = op(x)
-        np.testing.assert_allclose(y.array, [0.0, 1000.0], atol=1e-300)
+        np.testing.assert_allclose(y.cpu().array, [0.0, 1000.0], atol=1e-300)
         y.sum().backward()
-        np.testing.assert_allclose(x.grad.array, [0.0, 1.0], atol=1e-300)
+        np.testing.assert_allclose(x.grad.cpu().array, [0.0, 1.0], atol=1e-300)
 
 
 # --------------------------------------------------------------------------- erf
@@ -146,12 +146,12 @@ def test_inplace_returns_the_input_modified_and_keeps_the_gradient(op, rng):
     out = op(h, inplace=True)
     assert out is h and h._version.value == version + 1
     expected = op(S.leaf(x0, requires_grad=False))
-    np.testing.assert_allclose(h.array, expected.array)
+    np.testing.assert_allclose(h.cpu().array, expected.cpu().array)
     w = rng.standard_normal((2, 3))
     (out * tge.tensor(w)).sum().backward()
     reference = S.leaf(x0)
     (op(reference) * tge.tensor(w)).sum().backward()
-    np.testing.assert_allclose(leaf.grad.array, reference.grad.array)
+    np.testing.assert_allclose(leaf.grad.cpu().array, reference.grad.cpu().array)
 
 
 def test_underscore_spellings_are_inplace():
@@ -160,7 +160,7 @@ def test_underscore_spellings_are_inplace():
         x = tge.tensor([-1.0, 0.25, 2.0])
         expected = getattr(act, op.__name__[:-1])(tge.tensor([-1.0, 0.25, 2.0]), *args)
         assert op(x, *args) is x
-        np.testing.assert_allclose(x.numpy(), expected.numpy())
+        np.testing.assert_allclose(x.cpu().numpy(), expected.cpu().numpy())
 
 
 def test_inplace_on_a_leaf_that_requires_grad_raises():
@@ -171,7 +171,7 @@ def test_inplace_on_a_leaf_that_requires_grad_raises():
 def test_inplace_without_grad_writes_through():
     x = tge.tensor([-1.0, 2.0])
     assert act.relu(x, inplace=True) is x
-    np.testing.assert_array_equal(x.numpy(), [0.0, 2.0])
+    np.testing.assert_array_equal(x.cpu().numpy(), [0.0, 2.0])
 
 
 # -------------------------------------------------------------- dtypes and errors
@@ -193,4 +193,4 @@ def test_bad_arguments_raise_clear_errors():
 
 
 def test_relu_propagates_nan():
-    assert np.isnan(act.relu(tge.tensor([np.nan])).array[0])
+    assert np.isnan(act.relu(tge.tensor([np.nan])).cpu().array[0])

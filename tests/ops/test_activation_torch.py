@@ -35,11 +35,11 @@ def _compare(ours, theirs, a, rtol=1e-10, atol=1e-12, seed=0):
     x, tx = tge.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     out, tout = ours(x), theirs(tx)
     assert str(out.dtype) == str(tout.dtype).replace("torch.", "")
-    np.testing.assert_allclose(out.array, tout.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.cpu().array, tout.detach().cpu().numpy(), rtol=rtol, atol=atol)
     g = np.random.default_rng(seed).standard_normal(tout.shape).astype(a.dtype)
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(x.grad.cpu().array, tx.grad.cpu().numpy(), rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("name, ours, theirs", CASES, ids=[c[0] for c in CASES])
@@ -71,10 +71,10 @@ def test_inplace_against_pytorch(name):
     h, th = x * 2.0, tx * 2.0
     out, tout = getattr(act, name)(h, inplace=True), getattr(TF, name)(th, inplace=True)
     assert out is h and tout is th
-    np.testing.assert_allclose(h.array, th.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h.cpu().array, th.detach().cpu().numpy(), rtol=1e-12)
     out.sum().backward()
     tout.sum().backward()
-    np.testing.assert_allclose(x.grad.array, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().array, tx.grad.cpu().numpy(), rtol=1e-12)
 
 
 def test_softmax_dtype_argument_against_pytorch():
@@ -82,7 +82,7 @@ def test_softmax_dtype_argument_against_pytorch():
     ours = sm.log_softmax(tge.tensor(a), 1, dtype=tge.float64)
     theirs = TF.log_softmax(torch.tensor(a), 1, dtype=torch.float64)
     assert ours.dtype == np.float64
-    np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.cpu().array, theirs.cpu().numpy(), rtol=1e-12)
 
 
 def test_integer_relu_and_hardtanh_against_pytorch():

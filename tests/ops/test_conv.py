@@ -87,9 +87,9 @@ def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced):
             x, w, b = _tensors(cfg, seed)
             args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
             out = conv2d(x, w, b, **args)
-            expected = conv2d_loops(x.detach().numpy(), w.detach().numpy(), None if b is None else b.detach().numpy(),
+            expected = conv2d_loops(x.detach().cpu().numpy(), w.detach().cpu().numpy(), None if b is None else b.detach().cpu().numpy(),
                                     cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
-            np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-10)
             up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape))
             inputs = (x, w) + ((b,) if b is not None else ())
             assert gradcheck(lambda *t: conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **args) * up, inputs, fast_mode=True)
@@ -111,8 +111,8 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg, seed, data):
     assume(all(0 <= op < max(s, d) for op, s, d in zip(output_padding, cfg["stride"], cfg["dilation"])))
     back = conv_transpose2d(tge.tensor(y), w, output_padding=output_padding, **args)
     assert back.shape == x.shape
-    lhs = float((out.detach().numpy() * y).sum())
-    rhs = float((x.detach().numpy() * back.detach().numpy()).sum())
+    lhs = float((out.detach().cpu().numpy() * y).sum())
+    rhs = float((x.detach().cpu().numpy() * back.detach().cpu().numpy()).sum())
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
 
 
@@ -169,11 +169,11 @@ def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, slic
         g = rng.standard_normal(out.shape)
         (out * tge.tensor(g)).sum().backward()
         if x.requires_grad:
-            expected = conv_ops.conv_input_grad(g, w.detach().numpy(), cfg["x"], **args)
-            np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+            expected = conv_ops.conv_input_grad(g, w.detach().cpu().numpy(), cfg["x"], **args)
+            np.testing.assert_allclose(x.grad.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
         if w.requires_grad:
-            expected = conv_ops.conv_weight_grad(x.detach().numpy(), g, cfg["w"], **args)
-            np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+            expected = conv_ops.conv_weight_grad(x.detach().cpu().numpy(), g, cfg["w"], **args)
+            np.testing.assert_allclose(w.grad.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
     assert (x.grad is None) != x.requires_grad and (w.grad is None) != w.requires_grad
 
 
@@ -183,7 +183,7 @@ def test_conv_transpose2d_output_size_and_checkerboard():
     w = tge.ones(1, 1, 3, 3)
     out = conv_transpose2d(y, w, stride=2)
     assert out.shape == (1, 1, 9, 9)
-    counts = out.numpy()[0, 0, 2:7, 2:7]
+    counts = out.cpu().numpy()[0, 0, 2:7, 2:7]
     assert set(np.unique(counts).tolist()) == {1.0, 2.0, 4.0}
     assert F.conv_transpose2d(tge.ones(2, 3, 16, 16), tge.ones(3, 5, 4, 4), stride=2, padding=1).shape == (2, 5, 32, 32)
 
@@ -207,8 +207,8 @@ def test_conv1d_matches_conv2d_on_a_row():
     w = tge.randn(4, 3, 3, dtype=tge.float64, requires_grad=True)
     b = tge.randn(4, dtype=tge.float64, requires_grad=True)
     out = conv1d(x, w, b, stride=2, padding=1, dilation=2)
-    ref = conv2d_loops(x.detach().numpy()[:, :, None], w.detach().numpy()[:, :, None], b.detach().numpy(), (1, 2), (0, 1), (1, 2), 1)
-    np.testing.assert_allclose(out.detach().numpy(), ref[:, :, 0], rtol=1e-12)
+    ref = conv2d_loops(x.detach().cpu().numpy()[:, :, None], w.detach().cpu().numpy()[:, :, None], b.detach().cpu().numpy(), (1, 2), (0, 1), (1, 2), 1)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), ref[:, :, 0], rtol=1e-12)
     assert gradcheck(lambda *t: conv1d(*t, stride=2, padding=1, dilation=2), (x, w, b))
 
 
@@ -235,7 +235,7 @@ def test_one_image_per_slice_gives_the_same_float32_results(restore_kernel_set, 
             x, w, y = (tge.tensor(a.astype(np.float32), requires_grad=True) for a in (x0, w0, y0))
             (conv2d(x, w, stride=2, padding=1, groups=2) * 1.5).sum().backward()
             (conv_transpose2d(y, w, stride=2, padding=1, groups=2) ** 2).sum().backward()
-            results.append([t.detach().numpy() for t in (x.grad, w.grad, y.grad, conv2d(x, w, padding=1, groups=2))])
+            results.append([t.detach().cpu().numpy() for t in (x.grad, w.grad, y.grad, conv2d(x, w, padding=1, groups=2))])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 

@@ -28,12 +28,12 @@ def _run(ours, theirs, shapes, kw):
     mine = [tge.tensor(a, requires_grad=True) for a in arrays]
     ref = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, tout = ours(*mine, **kw), theirs(*ref, **kw)
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().cpu().numpy(), rtol=1e-10, atol=1e-10)
     g = rng.standard_normal(tout.shape)
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
     for a, b in zip(mine, ref):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.cpu().numpy(), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("cfg", CONV2D)
@@ -69,14 +69,14 @@ def test_float32_batches_built_in_slices(one_image_per_slice, monkeypatch):
         mine = [tge.tensor(a, requires_grad=True) for a in arrays]
         ref = [torch.tensor(a, requires_grad=True) for a in arrays]
         out, tout = ours(*mine, **kw), theirs(*ref, **kw)
-        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().cpu().numpy(), rtol=1e-4, atol=1e-4)
         g = rng.standard_normal(tout.shape).astype(np.float32)
         out.backward(tge.tensor(g))
         tout.backward(torch.tensor(g))
         # float32: the weight gradient sums ~900 products per entry, so near-zero entries
         # carry absolute rounding errors of ~1e-4 (the float64 tests above use 1e-10)
         for a, b in zip(mine, ref):
-            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-3)
+            np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.cpu().numpy(), rtol=1e-4, atol=1e-3)
 
 
 # output_padding may reach past the stride when it stays below the dilation (PyTorch's

@@ -54,7 +54,7 @@ def test_unary_forward_and_gradcheck(name, shape, data, contiguous):
     if not contiguous:
         a = S.noncontiguous(a)
     x = S.leaf(a)
-    np.testing.assert_allclose(fn(x).detach().numpy(), ref(a), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fn(x).detach().cpu().numpy(), ref(a), rtol=1e-10, atol=1e-12)
     w = _upstream(np.shape(ref(a)), 0)
     assert gradcheck(lambda t: fn(t) * w, (x,))
 
@@ -69,7 +69,7 @@ def test_binary_forward_and_gradcheck_with_broadcasting(name, shapes, data):
         assume(not np.any(np.isclose(*np.broadcast_arrays(a, b), atol=1e-3)))
     x, y = S.leaf(a), S.leaf(b)
     out = fn(x, y)
-    np.testing.assert_allclose(out.detach().numpy(), ref(a, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), ref(a, b), rtol=1e-10, atol=1e-12)
     w = _upstream(out.shape, 1)
     assert gradcheck(lambda p, q: fn(p, q) * w, (x, y))
 
@@ -78,20 +78,20 @@ def test_maximum_splits_gradient_at_ties():
     x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = tge.tensor([1.0, 5.0, 0.0], requires_grad=True)
     tge.maximum(x, y).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.0, 1.0])
-    np.testing.assert_allclose(y.grad.numpy(), [0.5, 1.0, 0.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.5, 0.0, 1.0])
+    np.testing.assert_allclose(y.grad.cpu().numpy(), [0.5, 1.0, 0.0])
 
 
 def test_clamp_passes_gradient_at_the_bounds():
     x = tge.tensor([-1.0, 0.0, 1.0, 2.0], requires_grad=True)
     x.clamp(-1.0, 1.0).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [1.0, 1.0, 1.0, 0.0])
 
 
 def test_clamp_with_tensor_bounds_and_errors():
     x = S.leaf([-2.0, 0.3, 2.0])
     lo, hi = S.leaf([-1.0, -1.0, -1.0]), S.leaf([1.0, 1.0, 1.0])
-    np.testing.assert_allclose(tge.clamp(x, lo, hi).detach().numpy(), [-1.0, 0.3, 1.0])
+    np.testing.assert_allclose(tge.clamp(x, lo, hi).detach().cpu().numpy(), [-1.0, 0.3, 1.0])
     assert gradcheck(lambda a, b, c: tge.clamp(a, b, c), (x, lo, hi))
     with pytest.raises(RuntimeError, match="at least one of 'min' or 'max'"):
         tge.clamp(x)
@@ -100,14 +100,14 @@ def test_clamp_with_tensor_bounds_and_errors():
 def test_abs_gradient_is_zero_at_zero():
     x = tge.tensor([0.0, -2.0], requires_grad=True)
     x.abs().sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [0.0, -1.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.0, -1.0])
 
 
 def test_pow_exponent_gradient_at_zero_base_is_zero():
     x = tge.tensor([0.0, 2.0], requires_grad=True)
     e = tge.tensor([2.0, 3.0], requires_grad=True)
     (x**e).sum().backward()
-    np.testing.assert_allclose(e.grad.numpy(), [0.0, 8.0 * np.log(2.0)], rtol=1e-6)
+    np.testing.assert_allclose(e.grad.cpu().numpy(), [0.0, 8.0 * np.log(2.0)], rtol=1e-6)
 
 
 @given(shapes=S.broadcastable_shapes(3), data=st.data())
@@ -116,16 +116,16 @@ def test_where_forward_and_gradcheck(shapes, data):
     a, b = data.draw(S.arrays(shapes[1])), data.draw(S.arrays(shapes[2]))
     x, y = S.leaf(a), S.leaf(b)
     out = tge.where(tge.tensor(cond), x, y)
-    np.testing.assert_allclose(out.detach().numpy(), np.where(cond, a, b))
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.where(cond, a, b))
     w = _upstream(out.shape, 2)
     assert gradcheck(lambda p, q: tge.where(tge.tensor(cond), p, q) * w, (x, y))
 
 
 def test_where_with_scalars_and_masked_fill():
     x = S.leaf([1.0, -2.0, 3.0])
-    np.testing.assert_allclose(tge.where(x > 0, x, 0.0).detach().numpy(), [1.0, 0.0, 3.0])
-    np.testing.assert_allclose(x.masked_fill(x < 0, -9.0).detach().numpy(), [1.0, -9.0, 3.0])
-    np.testing.assert_allclose(x.where(x > 0, 7.0).detach().numpy(), [1.0, 7.0, 3.0])
+    np.testing.assert_allclose(tge.where(x > 0, x, 0.0).detach().cpu().numpy(), [1.0, 0.0, 3.0])
+    np.testing.assert_allclose(x.masked_fill(x < 0, -9.0).detach().cpu().numpy(), [1.0, -9.0, 3.0])
+    np.testing.assert_allclose(x.where(x > 0, 7.0).detach().cpu().numpy(), [1.0, 7.0, 3.0])
     with pytest.raises(TypeError, match="bool"):
         tge.where(tge.tensor([1.0]), x, x)
 
@@ -133,9 +133,9 @@ def test_where_with_scalars_and_masked_fill():
 def test_sigmoid_is_stable_at_large_logits():
     x = tge.tensor([-1000.0, 1000.0], requires_grad=True)
     y = x.sigmoid()
-    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 1.0])
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [0.0, 1.0])
     y.sum().backward()
-    assert np.all(np.isfinite(x.grad.numpy()))
+    assert np.all(np.isfinite(x.grad.cpu().numpy()))
 
 
 def test_comparisons_have_no_grad_and_rounding_has_zero_grad():
@@ -147,7 +147,7 @@ def test_comparisons_have_no_grad_and_rounding_has_zero_grad():
     assert (~(x > 0)).tolist() == [True, False, False]
     r = x.round() + x.floor() + x.ceil() + x.sign()
     r.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0, 0.0])
     assert x.round().tolist() == [-2.0, 0.0, 2.0]  # half to even, as PyTorch
 
 
@@ -165,10 +165,10 @@ def test_alpha_arguments():
 def test_pow_gradient_is_zero_for_a_zero_exponent_even_at_zero():
     x = tge.tensor([0.0, 2.0], requires_grad=True)
     (x**0).sum().backward()  # 0 * 0^-1 would be nan
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0])
     x.grad = None
     (x ** tge.tensor([0.0, 2.0])).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 4.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 4.0])
 
 
 @given(shapes=S.broadcastable_shapes(2), data=st.data())
@@ -178,7 +178,7 @@ def test_remainder_forward_and_gradcheck(shapes, data):
     q = np.broadcast_arrays(a / b)[0]
     assume(np.all(np.abs(q - np.round(q)) > 1e-3))  # away from the jumps of floor(x / y)
     x, y = S.leaf(a), S.leaf(b)
-    np.testing.assert_allclose((x % y).detach().numpy(), np.remainder(a, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose((x % y).detach().cpu().numpy(), np.remainder(a, b), rtol=1e-10, atol=1e-12)
     w = _upstream(np.broadcast_shapes(a.shape, b.shape), 4)
     assert gradcheck(lambda p, r: tge.remainder(p, r) * w, (x, y))
 
@@ -186,7 +186,7 @@ def test_remainder_forward_and_gradcheck(shapes, data):
 def test_remainder_by_a_number_is_differentiable():
     x = tge.tensor([2.0, 3.5], requires_grad=True)
     ((x % 1.0) * x).sum().backward()  # d/dx (x mod 1) * x = (x mod 1) + x
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 4.0])
     assert (tge.tensor([7, -7]) % 3).tolist() == [1, 2] and not (tge.tensor([7]) % 3).requires_grad
 
 
@@ -198,7 +198,7 @@ def test_clamp_with_tensor_bounds_gradcheck(shapes, data):
     assume(not np.any(np.isclose(*np.broadcast_arrays(m, hi), atol=1e-3)))
     x, l, h = S.leaf(a), S.leaf(lo), S.leaf(hi)
     out = tge.clamp(x, l, h)
-    np.testing.assert_allclose(out.detach().numpy(), np.minimum(m, hi))
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.minimum(m, hi))
     w = _upstream(out.shape, 5)
     assert gradcheck(lambda p, q, r: tge.clamp(p, q, r) * w, (x, l, h))
     assert gradcheck(lambda p, q: tge.clamp(p, min=q) * _upstream(np.broadcast_shapes(a.shape, lo.shape), 6), (x, l))
@@ -209,9 +209,9 @@ def test_clamp_with_tensor_bounds_passes_ties_to_the_input():
     lo = tge.tensor([1.0, 3.0, 0.0], requires_grad=True)
     hi = tge.tensor([5.0, 5.0, 3.0], requires_grad=True)
     tge.clamp(x, lo, hi).sum().backward()  # x == lo at 0 and x == hi at 2: x wins, as PyTorch
-    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
-    np.testing.assert_array_equal(lo.grad.numpy(), [0.0, 1.0, 0.0])
-    np.testing.assert_array_equal(hi.grad.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(lo.grad.cpu().numpy(), [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(hi.grad.cpu().numpy(), [0.0, 0.0, 0.0])
 
 
 def test_clamp_and_masked_fill_dtypes_follow_pytorch():

@@ -39,12 +39,12 @@ def test_against_pytorch(name, ours, theirs, shape_a, shape_b):
     x, y = tge.tensor(a, requires_grad=True), tge.tensor(b, requires_grad=True)
     tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     out, tout = ours(x, y), theirs(tx, ty)
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(tout.shape)
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.cpu().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.grad.cpu().numpy(), ty.grad.cpu().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_maximum_tie_rule_matches_pytorch():
@@ -54,8 +54,8 @@ def test_maximum_tie_rule_matches_pytorch():
     tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     tge.maximum(x, y).sum().backward()
     torch.maximum(tx, ty).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
-    np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), tx.grad.cpu().numpy())
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), ty.grad.cpu().numpy())
 
 
 def test_type_promotion_matches_pytorch():
@@ -76,7 +76,7 @@ def test_gradient_edge_cases_match_pytorch():
         lo = lib.tensor([0.0, 1.5, 2.0], requires_grad=True)
         hi = lib.tensor([1.0, 1.0, 2.0], requires_grad=True)
         ((x**0) * 3 + lib.clamp(x, lo, hi) * lib.tensor([1.0, 2.0, 4.0])).sum().backward()
-        return x.grad.numpy(), lo.grad.numpy(), hi.grad.numpy()
+        return x.grad.cpu().numpy(), lo.grad.cpu().numpy(), hi.grad.cpu().numpy()
 
     for ours, theirs in zip(run(tge), run(torch)):
         np.testing.assert_array_equal(ours, theirs)

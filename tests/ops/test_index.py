@@ -22,7 +22,7 @@ def check(a, key, tge_key=None, contiguous=True):
     out = x[tge_key]
     expected = a[key]
     assert out.shape == expected.shape
-    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), expected)
     w = _upstream(out.shape)
     assert gradcheck(lambda t: t[tge_key] * w, (x,))
 
@@ -108,10 +108,10 @@ def test_combinations(key):
 def test_repeated_integer_indices_accumulate_the_gradient():
     x = tge.tensor([10.0, 20.0, 30.0], requires_grad=True)
     (x[[0, 0, 2, 0, -1]] * tge.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [1 + 2 + 4, 0, 3 + 5])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [1 + 2 + 4, 0, 3 + 5])
     y = tge.tensor(np.ones((2, 3)), requires_grad=True)
     y[:, [1, 1]].sum().backward()
-    np.testing.assert_array_equal(y.grad.numpy(), [[0, 2, 0], [0, 2, 0]])
+    np.testing.assert_array_equal(y.grad.cpu().numpy(), [[0, 2, 0], [0, 2, 0]])
 
 
 def test_mask_selecting_nothing_and_empty_index_list():
@@ -120,7 +120,7 @@ def test_mask_selecting_nothing_and_empty_index_list():
     assert empty.shape == (0,)
     x[[]].sum().backward()  # [] is an empty integer index, as in PyTorch
     assert x[[]].shape == (0, 3)
-    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.zeros((2, 3)))
 
 
 def test_python_bool_index_adds_a_dim():
@@ -186,8 +186,8 @@ def test_matches_torch(key):
     x = tge.tensor(A, requires_grad=True)
     t = torch.tensor(A, requires_grad=True)
     ours, theirs = x[ours_key], t[theirs_key]
-    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    np.testing.assert_array_equal(ours.detach().cpu().numpy(), theirs.detach().cpu().numpy())
     g = np.random.default_rng(1).standard_normal(ours.shape)
     ours.backward(tge.tensor(g))
     theirs.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.cpu().numpy(), rtol=1e-12)

@@ -40,7 +40,7 @@ def test_regression_losses_forward_and_gradcheck(name, data, reduction):
     d = data.draw(S.arrays(shape, avoid=kinks), label="x - t")
     t = x - d
     out = op(S.leaf(S.noncontiguous(x)), S.leaf(t), reduction=reduction)
-    np.testing.assert_allclose(out.array, _reduce(reference(d), reduction), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(out.cpu().array, _reduce(reference(d), reduction), rtol=1e-12, atol=1e-13)
     assert gradcheck(lambda a, b: op(a, b, reduction=reduction), (S.leaf(S.noncontiguous(x)), S.leaf(t)))
 
 
@@ -67,14 +67,14 @@ def test_regression_errors_and_integer_targets():
 
 def test_smooth_l1_with_beta_zero_is_l1(rng):
     x, t = rng.standard_normal(5), rng.standard_normal(5)
-    np.testing.assert_allclose(L.smooth_l1_loss(S.leaf(x), S.leaf(t), beta=0.0).array,
-                               L.l1_loss(S.leaf(x), S.leaf(t)).array)
+    np.testing.assert_allclose(L.smooth_l1_loss(S.leaf(x), S.leaf(t), beta=0.0).cpu().array,
+                               L.l1_loss(S.leaf(x), S.leaf(t)).cpu().array)
 
 
 def test_kinks_get_pytorchs_subgradient():
     x = S.leaf([1.0, 2.0])
     L.l1_loss(x, S.leaf([1.0, 0.0]), reduction="sum").backward()
-    np.testing.assert_array_equal(x.grad.array, [0.0, 1.0])  # sign(0) = 0
+    np.testing.assert_array_equal(x.grad.cpu().array, [0.0, 1.0])  # sign(0) = 0
 
 
 def test_empty_mean_is_nan():
@@ -99,7 +99,7 @@ def test_binary_cross_entropy_forward_and_gradcheck(data, reduction, weighted):
     w = data.draw(S.arrays(shape[-1:], low=0.5, high=2.0), label="w") if weighted else None
     wt = None if w is None else S.leaf(w, requires_grad=False)
     out = L.binary_cross_entropy(S.leaf(S.noncontiguous(x)), S.leaf(t), wt, reduction)
-    np.testing.assert_allclose(out.array, _reduce(_bce_ref(x, t, 1.0 if w is None else w), reduction), rtol=1e-12)
+    np.testing.assert_allclose(out.cpu().array, _reduce(_bce_ref(x, t, 1.0 if w is None else w), reduction), rtol=1e-12)
     assert gradcheck(lambda a, b: L.binary_cross_entropy(a, b, wt, reduction), (S.leaf(x), S.leaf(t)))
 
 
@@ -117,7 +117,7 @@ def test_binary_cross_entropy_with_logits_forward_and_gradcheck(data, reduction,
 
     out = op(S.leaf(S.noncontiguous(x)), S.leaf(t))
     expected = _bce_logits_ref(x, t, 1.0 if w is None else w, 1.0 if p is None else p)
-    np.testing.assert_allclose(out.array, _reduce(expected, reduction), rtol=1e-12)
+    np.testing.assert_allclose(out.cpu().array, _reduce(expected, reduction), rtol=1e-12)
     assert gradcheck(op, (S.leaf(S.noncontiguous(x)), S.leaf(t)))
 
 
@@ -125,25 +125,25 @@ def test_bce_with_logits_is_stable_at_plus_minus_800():
     x = S.leaf([800.0, -800.0, 800.0, -800.0, 0.0])
     t = S.leaf([1.0, 0.0, 0.0, 1.0, 0.5])
     loss = L.binary_cross_entropy_with_logits(x, t, reduction="none")
-    np.testing.assert_allclose(loss.array, [0.0, 0.0, 800.0, 800.0, math.log(2)], atol=1e-300)
+    np.testing.assert_allclose(loss.cpu().array, [0.0, 0.0, 800.0, 800.0, math.log(2)], atol=1e-300)
     loss.sum().backward()
     # dL/dx = sigmoid(x) - t,  dL/dt = -x
-    np.testing.assert_allclose(x.grad.array, [0.0, 0.0, 1.0, -1.0, 0.0], atol=1e-300)
-    np.testing.assert_allclose(t.grad.array, [-800.0, 800.0, -800.0, 800.0, 0.0])
+    np.testing.assert_allclose(x.grad.cpu().array, [0.0, 0.0, 1.0, -1.0, 0.0], atol=1e-300)
+    np.testing.assert_allclose(t.grad.cpu().array, [-800.0, 800.0, -800.0, 800.0, 0.0])
     xp = S.leaf([800.0, -800.0])
     loss = L.binary_cross_entropy_with_logits(xp, S.leaf([0.0, 1.0]), pos_weight=tge.tensor([3.0, 3.0], dtype=tge.float64))
     np.testing.assert_allclose(loss.item(), (800.0 + 3 * 800.0) / 2)
     loss.backward()
-    np.testing.assert_allclose(xp.grad.array, [0.5, -1.5])
+    np.testing.assert_allclose(xp.grad.cpu().array, [0.5, -1.5])
 
 
 def test_bce_clamps_log_at_minus_100():
     x = S.leaf([0.0, 1.0, 0.0, 1.0])
     loss = L.binary_cross_entropy(x, S.leaf([1.0, 0.0, 0.0, 1.0]), reduction="none")
-    np.testing.assert_array_equal(loss.array, [100.0, 100.0, 0.0, 0.0])
+    np.testing.assert_array_equal(loss.cpu().array, [100.0, 100.0, 0.0, 0.0])
     loss.sum().backward()
-    assert np.isfinite(x.grad.array).all()  # (x - t) / max(x (1 - x), 1e-12)
-    np.testing.assert_allclose(x.grad.array, [-1e12, 1e12, 0.0, 0.0])
+    assert np.isfinite(x.grad.cpu().array).all()  # (x - t) / max(x (1 - x), 1e-12)
+    np.testing.assert_allclose(x.grad.cpu().array, [-1e12, 1e12, 0.0, 0.0])
 
 
 def test_binary_errors():
@@ -225,7 +225,7 @@ def test_nll_loss_forward_and_gradcheck(case, reduction):
     wt = None if w is None else tge.tensor(w)
     tt = tge.tensor(t)
     out = L.nll_loss(S.leaf(S.noncontiguous(x)), tt, wt, ignore, reduction)
-    np.testing.assert_allclose(out.array, _nll_ref(x, t, w, ignore, reduction), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.cpu().array, _nll_ref(x, t, w, ignore, reduction), rtol=1e-12, atol=1e-14)
     assert gradcheck(lambda a: L.nll_loss(a, tt, wt, ignore, reduction), (S.leaf(S.noncontiguous(x)),))
 
 
@@ -239,7 +239,7 @@ def test_cross_entropy_class_indices_forward_and_gradcheck(case, reduction, labe
 
     class_dim = 0 if x.ndim == 1 else 1
     expected = _nll_ref(_log_softmax_ref(x, class_dim), t, w, ignore, reduction, label_smoothing)
-    np.testing.assert_allclose(op(S.leaf(S.noncontiguous(x))).array, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(op(S.leaf(S.noncontiguous(x))).cpu().array, expected, rtol=1e-12, atol=1e-14)
     assert gradcheck(op, (S.leaf(S.noncontiguous(x)),))
 
 
@@ -258,7 +258,7 @@ def test_cross_entropy_probability_targets_forward_and_gradcheck(case, reduction
     smoothed = p * (1 - label_smoothing) + label_smoothing / C
     w_along = 1.0 if w is None else w.reshape((C,) + (1,) * (x.ndim - class_dim - 1))
     per_position = -(w_along * smoothed * _log_softmax_ref(x, class_dim)).sum(axis=class_dim)
-    np.testing.assert_allclose(op(S.leaf(x), S.leaf(p)).array, _reduce(per_position, reduction), rtol=1e-12)
+    np.testing.assert_allclose(op(S.leaf(x), S.leaf(p)).cpu().array, _reduce(per_position, reduction), rtol=1e-12)
     assert gradcheck(op, (S.leaf(S.noncontiguous(x)), S.leaf(p)))
 
 
@@ -267,7 +267,7 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot(rng):
     t = np.array([0, 2, 1, 2])
     xt = S.leaf(x)
     L.cross_entropy(xt, tge.tensor(t), reduction="sum").backward()
-    np.testing.assert_allclose(xt.grad.array, np.exp(_log_softmax_ref(x, 1)) - np.eye(3)[t], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(xt.grad.cpu().array, np.exp(_log_softmax_ref(x, 1)) - np.eye(3)[t], rtol=1e-12, atol=1e-15)
 
 
 def test_cross_entropy_weight_gradient_for_probability_targets(rng):
@@ -278,9 +278,9 @@ def test_cross_entropy_weight_gradient_for_probability_targets(rng):
 def test_cross_entropy_is_stable_at_large_logits():
     x = S.leaf([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]])
     loss = L.cross_entropy(x, tge.tensor([1, 2]), reduction="none")
-    np.testing.assert_allclose(loss.array, [2000.0, 1 + math.log1p(math.exp(-1))], rtol=1e-12)
+    np.testing.assert_allclose(loss.cpu().array, [2000.0, 1 + math.log1p(math.exp(-1))], rtol=1e-12)
     loss.sum().backward()
-    assert np.isfinite(x.grad.array).all()
+    assert np.isfinite(x.grad.cpu().array).all()
 
 
 def test_every_target_ignored_gives_nan_mean_and_zero_sum():

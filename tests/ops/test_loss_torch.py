@@ -20,12 +20,12 @@ def _compare(ours, theirs, arrays, grad_of, rtol=1e-10, atol=1e-12, seed=0):
     out, tout = ours(*mine), theirs(*theirs_in)
     assert out.shape == tuple(tout.shape)
     assert str(out.dtype) == str(tout.dtype).replace("torch.", "")
-    np.testing.assert_allclose(out.array, tout.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.cpu().array, tout.detach().cpu().numpy(), rtol=rtol, atol=atol)
     g = np.random.default_rng(seed).standard_normal(tout.shape).astype(arrays[0].dtype)
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
     for i in grad_of:
-        np.testing.assert_allclose(mine[i].grad.array, theirs_in[i].grad.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(mine[i].grad.cpu().array, theirs_in[i].grad.cpu().numpy(), rtol=rtol, atol=atol)
 
 
 RNG = np.random.default_rng(11)
@@ -150,7 +150,7 @@ def test_cross_entropy_probability_targets(shape, weighted, label_smoothing, red
              lambda a, b: TF.cross_entropy(a, b, their_w, reduction=reduction, label_smoothing=label_smoothing),
              [x, p], grad_of=(0, 1))
     if w is not None:  # PyTorch differentiates the class weights here; so do we
-        np.testing.assert_allclose(mine_w.grad.array, their_w.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mine_w.grad.cpu().array, their_w.grad.cpu().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_cross_entropy_float32_and_large_logits():

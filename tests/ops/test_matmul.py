@@ -25,7 +25,7 @@ def test_matmul_forward_and_gradcheck(shapes, data):
     b = data.draw(S.arrays(shapes[1]))
     x, y = S.leaf(a), S.leaf(b)
     out = x @ y
-    np.testing.assert_allclose(out.detach().numpy(), np.matmul(a, b), rtol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.matmul(a, b), rtol=1e-12)
     w = tge.tensor(np.random.default_rng(0).standard_normal(out.shape))
     assert gradcheck(lambda p, q: (p @ q) * w, (x, y))
 
@@ -38,7 +38,7 @@ def test_linear_forward_and_gradcheck(data, shape_x, out_f, bias):
     x, W = S.leaf(a), S.leaf(w)
     B = S.leaf(b) if bias else None
     expected = a @ w.T + (b if bias else 0)
-    np.testing.assert_allclose(F.linear(x, W, B).detach().numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(F.linear(x, W, B).detach().cpu().numpy(), expected, rtol=1e-12)
     inputs = (x, W, B) if bias else (x, W)
     assert gradcheck(lambda *t: F.linear(t[0], t[1], t[2] if bias else None), inputs)
 
@@ -67,6 +67,6 @@ def test_matmul_errors_name_both_shapes():
 
 def test_mm_bmm_values():
     a, b = tge.randn(2, 3), tge.randn(3, 4)
-    np.testing.assert_allclose(tge.mm(a, b).numpy(), a.numpy() @ b.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(tge.mm(a, b).cpu().numpy(), a.cpu().numpy() @ b.cpu().numpy(), rtol=1e-6)
     a, b = tge.randn(5, 2, 3), tge.randn(5, 3, 4)
-    np.testing.assert_allclose(tge.bmm(a, b).numpy(), a.numpy() @ b.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(tge.bmm(a, b).cpu().numpy(), a.cpu().numpy() @ b.cpu().numpy(), rtol=1e-5)

@@ -109,10 +109,10 @@ def test_batch_norm_forward_and_gradcheck(shape, training, affine, tracked, cont
 
     y = batch_norm(x, rm, rv, wt, bt, training=training, momentum=0.3)
     y_ref, rm_ref, rv_ref = batch_norm_ref(a, rm0, rv0, w, b, training, momentum=0.3)
-    np.testing.assert_allclose(y.detach().numpy(), y_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), y_ref, rtol=1e-10, atol=1e-10)
     if rm is not None:
-        np.testing.assert_allclose(rm.numpy(), rm_ref, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(rv.numpy(), rv_ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(rm.cpu().numpy(), rm_ref, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(rv.cpu().numpy(), rv_ref, rtol=1e-12, atol=1e-12)
 
     _check_grads(lambda xx, ww, bb: batch_norm(xx, rm, rv, ww, bb, training=training, momentum=0.3), x, wt, bt)
 
@@ -143,10 +143,10 @@ def test_batch_norm_closed_form_backward_equals_composed_gradient(shape, contigu
     y2 = _composed_batch_norm(x2, w2, b2, EPS)
     y2.backward(tge.tensor(u))
 
-    np.testing.assert_allclose(y1.detach().numpy(), y2.detach().numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-8, atol=1e-9)
-    np.testing.assert_allclose(w1.grad.numpy(), w2.grad.numpy().reshape(c), rtol=1e-8, atol=1e-9)
-    np.testing.assert_allclose(b1.grad.numpy(), b2.grad.numpy().reshape(c), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(y1.detach().cpu().numpy(), y2.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x1.grad.cpu().numpy(), x2.grad.cpu().numpy(), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(w1.grad.cpu().numpy(), w2.grad.cpu().numpy().reshape(c), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(b1.grad.cpu().numpy(), b2.grad.cpu().numpy().reshape(c), rtol=1e-8, atol=1e-9)
 
 
 def _batches(k, shape, seed=5):
@@ -165,7 +165,7 @@ def test_running_statistics_after_k_steps_equal_closed_form(momentum):
         y = batch_norm(tge.tensor(a, requires_grad=True), rm, rv, training=True, momentum=momentum)
         # normalised with the biased variance, not the unbiased one kept in running_var
         biased = (a - a.mean((0, 2, 3), keepdims=True)) / np.sqrt(a.var((0, 2, 3), keepdims=True) + EPS)
-        np.testing.assert_allclose(y.detach().numpy(), biased, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(y.detach().cpu().numpy(), biased, rtol=1e-10, atol=1e-12)
 
     # r_k = (1 - m)^k r_0 + sum_i m (1 - m)^(k - i) stat_i,  i = 1..k
     weights = [momentum * (1 - momentum) ** (k - i) for i in range(1, k + 1)]
@@ -173,11 +173,11 @@ def test_running_statistics_after_k_steps_equal_closed_form(momentum):
     unbiased = [a.var(axis=(0, 2, 3), ddof=1) for a in batches]
     expected_mean = (1 - momentum) ** k * r0_mean + sum(wi * s for wi, s in zip(weights, means))
     expected_var = (1 - momentum) ** k * r0_var + sum(wi * s for wi, s in zip(weights, unbiased))
-    np.testing.assert_allclose(rm.numpy(), expected_mean, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(rv.numpy(), expected_var, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rm.cpu().numpy(), expected_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rv.cpu().numpy(), expected_var, rtol=1e-12, atol=1e-12)
     # and not the biased variance
     biased_var = (1 - momentum) ** k * r0_var + sum(wi * a.var(axis=(0, 2, 3)) for wi, a in zip(weights, batches))
-    assert not np.allclose(rv.numpy(), biased_var)
+    assert not np.allclose(rv.cpu().numpy(), biased_var)
 
 
 def test_lecture_update_is_momentum_one_minus_alpha():
@@ -185,7 +185,7 @@ def test_lecture_update_is_momentum_one_minus_alpha():
     alpha, a = 0.99, _batches(1, (4, 2))[0]
     rm, rv = tge.tensor([0.5, -1.0]), tge.tensor([1.0, 2.0])
     batch_norm(tge.tensor(a), rm, rv, training=True, momentum=1 - alpha)
-    np.testing.assert_allclose(rm.numpy(), alpha * np.array([0.5, -1.0]) + (1 - alpha) * a.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(rm.cpu().numpy(), alpha * np.array([0.5, -1.0]) + (1 - alpha) * a.mean(0), rtol=1e-6)
 
 
 def test_cumulative_average_via_factor_one_over_k():
@@ -196,8 +196,8 @@ def test_cumulative_average_via_factor_one_over_k():
     batches = _batches(k, shape, seed=11)
     for step, a in enumerate(batches, start=1):
         batch_norm(tge.tensor(a), rm, rv, training=True, momentum=1.0 / step)
-    np.testing.assert_allclose(rm.numpy(), np.mean([a.mean(axis=(0, 2)) for a in batches], axis=0), rtol=1e-12)
-    np.testing.assert_allclose(rv.numpy(), np.mean([a.var(axis=(0, 2), ddof=1) for a in batches], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(rm.cpu().numpy(), np.mean([a.mean(axis=(0, 2)) for a in batches], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(rv.cpu().numpy(), np.mean([a.var(axis=(0, 2), ddof=1) for a in batches], axis=0), rtol=1e-12)
 
 
 def test_momentum_none_is_refused_with_a_hint():
@@ -211,13 +211,13 @@ def test_eval_uses_running_statistics_and_ignores_the_batch():
     rm0, rv0 = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
     w, b = rng.standard_normal(3), rng.standard_normal(3)
     rm, rv = tge.tensor(rm0.copy()), tge.tensor(rv0.copy())
-    full = batch_norm(tge.tensor(a), rm, rv, tge.tensor(w), tge.tensor(b), training=False).numpy()
-    alone = batch_norm(tge.tensor(a[:1]), rm, rv, tge.tensor(w), tge.tensor(b), training=False).numpy()
+    full = batch_norm(tge.tensor(a), rm, rv, tge.tensor(w), tge.tensor(b), training=False).cpu().numpy()
+    alone = batch_norm(tge.tensor(a[:1]), rm, rv, tge.tensor(w), tge.tensor(b), training=False).cpu().numpy()
     np.testing.assert_array_equal(full[:1], alone)  # one sample's output does not depend on the others
     expected = (a - rm0[:, None]) / np.sqrt(rv0[:, None] + EPS) * w[:, None] + b[:, None]
     np.testing.assert_allclose(full, expected, rtol=1e-12)
-    np.testing.assert_array_equal(rm.numpy(), rm0)  # eval leaves the buffers alone
-    np.testing.assert_array_equal(rv.numpy(), rv0)
+    np.testing.assert_array_equal(rm.cpu().numpy(), rm0)  # eval leaves the buffers alone
+    np.testing.assert_array_equal(rv.cpu().numpy(), rv0)
 
 
 def test_running_statistics_stay_outside_the_graph():
@@ -225,7 +225,7 @@ def test_running_statistics_stay_outside_the_graph():
     x = tge.randn(4, 3, requires_grad=True)
     batch_norm(x, rm, rv, training=True).sum().backward()
     assert rm.grad_fn is None and not rm.requires_grad and rm._version_value == 0  # PyTorch bumps nothing either
-    assert not np.array_equal(rv.numpy(), np.ones(3))
+    assert not np.array_equal(rv.cpu().numpy(), np.ones(3))
     with pytest.raises(RuntimeError, match="cannot require grad"):
         batch_norm(x, tge.zeros(3, requires_grad=True), rv, training=False)
 
@@ -250,7 +250,7 @@ def test_layer_norm_forward_and_gradcheck(shape, affine, contiguous, data):
     x, wt, bt = S.leaf(a), _leaf_or_none(w), _leaf_or_none(b)
     y = layer_norm(x, normalized, wt, bt)
     y_ref = _affine(rows_norm_ref(a, rows), w, b, normalized)
-    np.testing.assert_allclose(y.detach().numpy(), y_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), y_ref, rtol=1e-10, atol=1e-10)
     _check_grads(lambda xx, ww, bb: layer_norm(xx, normalized, ww, bb), x, wt, bt)
 
 
@@ -267,7 +267,7 @@ def test_group_norm_forward_and_gradcheck(n, groups, per_group, spatial, affine,
     x, wt, bt = S.leaf(a), _leaf_or_none(w), _leaf_or_none(b)
     y = group_norm(x, groups, wt, bt)
     np.testing.assert_allclose(
-        y.detach().numpy(), _affine(rows_norm_ref(a, n * groups), w, b, _bshape(a)), rtol=1e-10, atol=1e-10
+        y.detach().cpu().numpy(), _affine(rows_norm_ref(a, n * groups), w, b, _bshape(a)), rtol=1e-10, atol=1e-10
     )
     _check_grads(lambda xx, ww, bb: group_norm(xx, groups, ww, bb), x, wt, bt)
 
@@ -294,11 +294,11 @@ def test_instance_norm_forward_and_gradcheck(shape, use_input_stats, tracked, af
         y_ref = _affine(rows_norm_ref(a, n * c), w, b, _bshape(a))
     else:
         y_ref = batch_norm_ref(a, rm0, rv0, w, b, training=False)[0]
-    np.testing.assert_allclose(y.detach().numpy(), y_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), y_ref, rtol=1e-10, atol=1e-10)
     if use_input_stats and rm is not None:  # batch-averaged per-instance statistics
         a3 = a.reshape(n, c, -1)
-        np.testing.assert_allclose(rm.numpy(), 0.8 * rm0 + 0.2 * a3.mean(2).mean(0), rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(rv.numpy(), 0.8 * rv0 + 0.2 * a3.var(2, ddof=1).mean(0), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(rm.cpu().numpy(), 0.8 * rm0 + 0.2 * a3.mean(2).mean(0), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(rv.cpu().numpy(), 0.8 * rv0 + 0.2 * a3.var(2, ddof=1).mean(0), rtol=1e-12, atol=1e-12)
     _check_grads(lambda xx, ww, bb: instance_norm(xx, rm, rv, ww, bb, use_input_stats, 0.2), x, wt, bt)
 
 
@@ -317,14 +317,14 @@ def test_rms_norm_forward_and_gradcheck(shape, affine, default_eps, contiguous, 
     y = rms_norm(x, normalized, wt, eps=eps)
     e = np.finfo(np.float64).eps if eps is None else eps
     ref = (a2 / np.sqrt((a2**2).mean(axis=1, keepdims=True) + e)).reshape(shape)
-    np.testing.assert_allclose(y.detach().numpy(), ref if w is None else ref * w, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ref if w is None else ref * w, rtol=1e-10, atol=1e-10)
     _check_grads(lambda xx, ww, bb: rms_norm(xx, normalized, ww, eps=eps), x, wt, None)
 
 
 def test_rms_norm_default_eps_is_the_dtype_epsilon():
     x = tge.tensor(np.zeros((2, 3), dtype=np.float32) + 1e-4)
-    y = rms_norm(x, (3,)).numpy()
-    a = x.numpy().astype(np.float64)
+    y = rms_norm(x, (3,)).cpu().numpy()
+    a = x.cpu().numpy().astype(np.float64)
     expected = a / np.sqrt((a**2).mean(-1, keepdims=True) + np.finfo(np.float32).eps)
     assert y.dtype == np.float32
     np.testing.assert_allclose(y, expected, rtol=1e-5)

@@ -24,13 +24,13 @@ def _compare(ours, theirs, x_shape, param_shape, affine, seed=0, bias=True):
     w, tw = _pair(rng.uniform(0.5, 2, param_shape) if affine else None)
     b, tb = _pair(rng.standard_normal(param_shape) if affine and bias else None)
     out, tout = ours(x, w, b), theirs(tx, tw, tb)
-    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), tout.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(tout.shape)
     out.backward(tge.tensor(g))
     tout.backward(torch.tensor(g))
     for ours_t, theirs_t in ((x, tx), (w, tw), (b, tb)):
         if ours_t is not None:
-            np.testing.assert_allclose(ours_t.grad.numpy(), theirs_t.grad.numpy(), rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(ours_t.grad.cpu().numpy(), theirs_t.grad.cpu().numpy(), rtol=1e-9, atol=1e-11)
 
 
 SHAPES = [(4, 3), (5, 2, 3), (2, 3, 2, 4), (1, 2, 3, 3)]
@@ -50,8 +50,8 @@ def test_batch_norm(shape, training, affine):
         lambda x, w, b: TF.batch_norm(x, trm, trv, w, b, training=training, momentum=0.2, eps=1e-3),
         shape, (c,), affine,
     )
-    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rm.cpu().numpy(), trm.cpu().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rv.cpu().numpy(), trv.cpu().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_batch_norm_without_running_statistics():
@@ -72,11 +72,11 @@ def test_batch_norm_running_statistics_over_steps_then_eval(momentum):
         factor = 1.0 / step if momentum == 0.01 else momentum  # also the cumulative-average factor
         norm.batch_norm(tge.tensor(a), rm, rv, training=True, momentum=factor)
         TF.batch_norm(torch.tensor(a), trm, trv, training=True, momentum=factor)
-        np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12)
-        np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(rm.cpu().numpy(), trm.cpu().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(rv.cpu().numpy(), trv.cpu().numpy(), rtol=1e-12)
     a = rng.standard_normal((2, 3, 2))
     np.testing.assert_allclose(
-        norm.batch_norm(tge.tensor(a), rm, rv).numpy(), TF.batch_norm(torch.tensor(a), trm, trv).numpy(), rtol=1e-12
+        norm.batch_norm(tge.tensor(a), rm, rv).cpu().numpy(), TF.batch_norm(torch.tensor(a), trm, trv).cpu().numpy(), rtol=1e-12
     )
 
 
@@ -114,8 +114,8 @@ def test_instance_norm(shape, use_input_stats, affine):
         lambda x, w, b: TF.instance_norm(x, trm, trv, w, b, use_input_stats=use_input_stats, momentum=0.3),
         shape, (c,), affine,
     )
-    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rm.cpu().numpy(), trm.cpu().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(rv.cpu().numpy(), trv.cpu().numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_instance_norm_without_running_statistics():
@@ -150,4 +150,4 @@ def test_float32_outputs_match():
     ]
     for ours, theirs in pairs:
         assert ours.dtype == tge.float32
-        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ours.cpu().numpy(), theirs.cpu().numpy(), rtol=1e-5, atol=1e-5)

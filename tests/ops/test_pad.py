@@ -49,7 +49,7 @@ def test_constant_pad_forward_and_gradcheck(shape, data, contiguous):
     out = pad(x, amounts, value=value)
     expected = np_pad(a, amounts, 0.0 if value is None else value)
     assert out.shape == expected.shape
-    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), expected)
     w = tge.tensor(np.random.default_rng(0).standard_normal(out.shape))
     assert gradcheck(lambda t: pad(t, amounts, value=value) * w, (x,))
 
@@ -57,14 +57,14 @@ def test_constant_pad_forward_and_gradcheck(shape, data, contiguous):
 def test_backward_is_the_crop_and_cropped_elements_get_zero():
     x = tge.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
     out = pad(x, (-1, 2))  # drop column 0, add two columns of 0
-    np.testing.assert_array_equal(out.detach().numpy(), [[2, 3, 0, 0], [5, 6, 0, 0]])
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), [[2, 3, 0, 0], [5, 6, 0, 0]])
     out.backward(tge.tensor(np.arange(8.0).reshape(2, 4)))
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 1], [0, 4, 5]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0, 1], [0, 4, 5]])
 
 
 def test_value_is_cast_to_the_input_dtype():
-    assert pad(tge.tensor([1, 2, 3]), (1, 1), value=2.7).numpy().tolist() == [2, 1, 2, 3, 2]
-    assert pad(tge.tensor([True]), (1, 0), value=1).numpy().tolist() == [True, True]
+    assert pad(tge.tensor([1, 2, 3]), (1, 1), value=2.7).cpu().numpy().tolist() == [2, 1, 2, 3, 2]
+    assert pad(tge.tensor([True]), (1, 0), value=1).cpu().numpy().tolist() == [True, True]
     out = pad(tge.ones(2, dtype=tge.float32), (0, 1))
     assert out.dtype == tge.float32
 
@@ -142,7 +142,7 @@ def test_mode_pad_forward_and_gradcheck(kernel_set, mode, data):
     try:
         x = S.leaf(a)
         out = pad(x, amounts, mode=mode)
-        np.testing.assert_array_equal(out.detach().numpy(), np_mode_pad(a, amounts, mode))
+        np.testing.assert_array_equal(out.detach().cpu().numpy(), np_mode_pad(a, amounts, mode))
         w = tge.tensor(np.random.default_rng(0).standard_normal(out.shape))
         assert gradcheck(lambda t: pad(t, amounts, mode=mode) * w, (x,))
     finally:
@@ -151,12 +151,12 @@ def test_mode_pad_forward_and_gradcheck(kernel_set, mode, data):
 
 def test_mode_pad_values_on_a_row():
     x = tge.tensor([[[1.0, 2.0, 3.0]]])
-    assert pad(x, (2, 1), mode="reflect").numpy().tolist() == [[[3, 2, 1, 2, 3, 2]]]
-    assert pad(x, (2, 1), mode="replicate").numpy().tolist() == [[[1, 1, 1, 2, 3, 3]]]
-    assert pad(x, (2, 1), mode="circular").numpy().tolist() == [[[2, 3, 1, 2, 3, 1]]]
+    assert pad(x, (2, 1), mode="reflect").cpu().numpy().tolist() == [[[3, 2, 1, 2, 3, 2]]]
+    assert pad(x, (2, 1), mode="replicate").cpu().numpy().tolist() == [[[1, 1, 1, 2, 3, 3]]]
+    assert pad(x, (2, 1), mode="circular").cpu().numpy().tolist() == [[[2, 3, 1, 2, 3, 1]]]
     # negative amounts: reflect/replicate pad then crop, circular crops then wraps
-    assert pad(x, (-1, 2), mode="reflect").numpy().tolist() == [[[2, 3, 2, 1]]]
-    assert pad(x, (2, -1), mode="circular").numpy().tolist() == [[[1, 2, 1, 2]]]
+    assert pad(x, (-1, 2), mode="reflect").cpu().numpy().tolist() == [[[2, 3, 2, 1]]]
+    assert pad(x, (2, -1), mode="circular").cpu().numpy().tolist() == [[[1, 2, 1, 2]]]
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate"])
@@ -165,13 +165,13 @@ def test_mode_pad_backward_folds_the_border_onto_the_copied_elements(mode):
     pad(x, (2, 1), mode=mode).backward(tge.tensor([[[1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]]]))
     # reflect: [x2 x1 | x0 x1 x2 | x1]; replicate: [x0 x0 | x0 x1 x2 | x2]
     expected = [[[100, 101000 + 10, 1 + 10000]]] if mode == "reflect" else [[[111, 1000, 110000]]]
-    assert x.grad.numpy().tolist() == expected
+    assert x.grad.cpu().numpy().tolist() == expected
 
 
 def test_conv2d_layer_with_reflect_padding_uses_it():
     x = tge.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
     padded = pad(x, (1, 1, 1, 1), mode="reflect")
-    np.testing.assert_array_equal(padded.numpy()[0, 0], np.pad(np.arange(16.0).reshape(4, 4), 1, mode="reflect"))
+    np.testing.assert_array_equal(padded.cpu().numpy()[0, 0], np.pad(np.arange(16.0).reshape(4, 4), 1, mode="reflect"))
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,7 @@ def test_mode_errors(shape, amounts, mode, error, message):
 def test_mode_pad_of_bool_is_refused_like_pytorch_except_circular():
     with pytest.raises(NotImplementedError, match="pad: mode='reflect' is not implemented for bool tensors"):
         pad(tge.tensor([[[True, False]]]), (1, 1), mode="reflect")
-    assert pad(tge.tensor([[[True, False]]]), (1, 1), mode="circular").numpy().tolist() == [[[False, True, False, True]]]
+    assert pad(tge.tensor([[[True, False]]]), (1, 1), mode="circular").cpu().numpy().tolist() == [[[False, True, False, True]]]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -261,11 +261,11 @@ def test_matches_torch(shape, amounts, value):
     t = torch.tensor(a, requires_grad=True)
     ours = pad(x, amounts, value=value)
     theirs = torch.nn.functional.pad(t, amounts, value=value)
-    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    np.testing.assert_array_equal(ours.detach().cpu().numpy(), theirs.detach().cpu().numpy())
     g = rng.standard_normal(ours.shape)
     ours.backward(tge.tensor(g))
     theirs.backward(torch.tensor(g))
-    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), t.grad.cpu().numpy())
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -290,8 +290,8 @@ def test_modes_match_torch(mode, shape, amounts):
     t = torch.tensor(a, requires_grad=True)
     ours = pad(x, amounts, mode=mode)
     theirs = torch.nn.functional.pad(t, amounts, mode=mode)
-    np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+    np.testing.assert_array_equal(ours.detach().cpu().numpy(), theirs.detach().cpu().numpy())
     g = rng.standard_normal(ours.shape)
     ours.backward(tge.tensor(g))
     theirs.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.cpu().numpy(), rtol=1e-12, atol=1e-12)

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tge
+from tinygrad_edu import backend
 
 torch = pytest.importorskip("torch")
 
@@ -21,9 +22,9 @@ def pair(x):
 
 
 def assert_same(a, b, what=""):
-    expected = b.detach().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
+    expected = b.detach().cpu().numpy() if isinstance(b, torch.Tensor) else np.asarray(b)
     assert a.shape == tuple(expected.shape), f"{what}: shape {a.shape} vs torch {tuple(expected.shape)}"
-    np.testing.assert_allclose(a.array, expected, rtol=1e-10, atol=1e-12, err_msg=what)
+    np.testing.assert_allclose(a.cpu().array, expected, rtol=1e-10, atol=1e-12, err_msg=what)
 
 
 def backward_both(out_t, out_p, seed=0):
@@ -101,7 +102,7 @@ def test_sort_is_stable_and_puts_nan_last():
     for descending in (False, True):
         ours = tge.sort(tge.tensor(x, dtype=tge.float64), descending=descending, stable=True)
         ref = torch.sort(torch.tensor(x, dtype=torch.float64), descending=descending, stable=True)
-        np.testing.assert_array_equal(ours.indices.array, ref.indices.numpy())
+        np.testing.assert_array_equal(ours.indices.cpu().array, ref.indices.cpu().numpy())
 
 
 @pytest.mark.parametrize("op", ["cumsum", "cumprod"])
@@ -289,8 +290,8 @@ def test_isclose_allclose_equal():
     ta, tb = tge.tensor(a, dtype=tge.float64), tge.tensor(b, dtype=tge.float64)
     pa, pb = torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)
     for equal_nan in (False, True):
-        np.testing.assert_array_equal(tge.isclose(ta, tb, equal_nan=equal_nan).array,
-                                      torch.isclose(pa, pb, equal_nan=equal_nan).numpy())
+        np.testing.assert_array_equal(tge.isclose(ta, tb, equal_nan=equal_nan).cpu().array,
+                                      torch.isclose(pa, pb, equal_nan=equal_nan).cpu().numpy())
     assert tge.allclose(ta[:1], tb[:1]) is True and tge.allclose(ta, tb) is torch.allclose(pa, pb)
     assert tge.allclose(ta, tb, rtol=0.1, equal_nan=True) is torch.allclose(pa, pb, rtol=0.1, equal_nan=True)
     assert tge.equal(ta[:1], tb[:1]) is True and tge.equal(ta, tb) is False
@@ -326,27 +327,30 @@ def test_format_and_zero_d_comparisons():
         f"{tge.ones(2):.2f}"
     flag = loss > 0.1
     assert isinstance(flag, tge.Tensor) and flag.shape == () and flag.dtype == tge.bool
-    assert isinstance(flag.array, np.ndarray)  # a 0-d array, not a NumPy scalar
-    assert flag.item() is True and bool(flag) and repr(flag) == "tensor(True)"
+    assert isinstance(flag.array, backend.get_array_module(flag.array).ndarray)  # a 0-d array, not a NumPy scalar
+    assert flag.item() is True and bool(flag) and repr(flag.cpu()) == "tensor(True)"
     if loss < 0.1:
         pytest.fail("0-d comparison used in `if` went the wrong way")
     assert tge.where(flag, tge.tensor(1.0), tge.tensor(2.0)).item() == 1.0
-    assert isinstance((tge.tensor(1.0) == 1.0).array, np.ndarray)
+    eq = (tge.tensor(1.0) == 1.0).array
+    assert isinstance(eq, backend.get_array_module(eq).ndarray)
 
 
 def test_device_flags_type_new_and_contiguity():
-    t = tge.ones(2, 3, dtype=tge.float64)
+    # compared with PyTorch's CPU tensors (their flags and type names): ours on the CPU too
+    t = tge.ones(2, 3, dtype=tge.float64, device="cpu")
     p = torch.ones(2, 3, dtype=torch.float64)
     assert (t.is_cpu, t.is_cuda, t.is_xpu, t.is_mps) == (p.is_cpu, p.is_cuda, p.is_xpu, p.is_mps)
     assert t.type() == p.type() == "torch.DoubleTensor"
-    assert tge.ones(1).type() == "torch.FloatTensor" and tge.tensor([1]).type() == "torch.LongTensor"
+    assert tge.ones(1, device="cpu").type() == "torch.FloatTensor"
+    assert tge.tensor([1], device="cpu").type() == "torch.LongTensor"
     assert t.type(tge.float32).dtype == tge.float32 and t.type("torch.LongTensor").dtype == tge.int64
     for name, args in [("new_zeros", ((2, 2),)), ("new_ones", (3, 1)), ("new_full", ((2,), 7.0)),
                        ("new_empty", ((0, 2),)), ("new_tensor", ([1, 2],))]:
         ours, ref = getattr(t, name)(*args), getattr(p, name)(*args)
         assert ours.shape == tuple(ref.shape) and ours.dtype == tge.float64, name
         if name != "new_empty":
-            np.testing.assert_array_equal(ours.array, ref.numpy())
+            np.testing.assert_array_equal(ours.cpu().array, ref.cpu().numpy())
     assert t.new_zeros(2, dtype=tge.int64, requires_grad=False).dtype == tge.int64
     assert t.new_ones(2, requires_grad=True).requires_grad
     assert t.is_contiguous() and not t.T.is_contiguous() and t.T.contiguous().is_contiguous()

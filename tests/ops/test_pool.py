@@ -39,11 +39,11 @@ def test_max_pool2d_forward_and_gradcheck(kernel_set, cfg, seed):
         args = dict(kernel_size=cfg["k"], stride=cfg["s"], padding=cfg["p"], dilation=cfg["d"], ceil_mode=cfg["ceil"])
         out, idx = F.max_pool2d(x, return_indices=True, **args)
         # a dilated window can fall entirely into the padding: -inf, an undefined index (as in PyTorch)
-        assume(np.isfinite(out.detach().numpy()).all())
+        assume(np.isfinite(out.detach().cpu().numpy()).all())
         # every output is the input value its index points at
-        flat = x.detach().numpy().reshape(x.shape[0], x.shape[1], -1)
-        np.testing.assert_array_equal(np.take_along_axis(flat, idx.numpy().reshape(idx.shape[0], idx.shape[1], -1), 2),
-                                      out.detach().numpy().reshape(out.shape[0], out.shape[1], -1))
+        flat = x.detach().cpu().numpy().reshape(x.shape[0], x.shape[1], -1)
+        np.testing.assert_array_equal(np.take_along_axis(flat, idx.cpu().numpy().reshape(idx.shape[0], idx.shape[1], -1), 2),
+                                      out.detach().cpu().numpy().reshape(out.shape[0], out.shape[1], -1))
         up = tge.tensor(np.random.default_rng(seed).standard_normal(out.shape))
         assert gradcheck(lambda t: F.max_pool2d(t, **args) * up, (x,), fast_mode=True)
     finally:
@@ -68,7 +68,7 @@ def test_avg_pool2d_gradcheck(kernel_set, cfg, seed, include):
 
 def test_avg_pool2d_matches_definition():
     x = np.arange(2 * 25, dtype=np.float64).reshape(1, 2, 5, 5)
-    out = F.avg_pool2d(tge.tensor(x), 2).numpy()
+    out = F.avg_pool2d(tge.tensor(x), 2).cpu().numpy()
     np.testing.assert_allclose(out, x[:, :, :4, :4].reshape(1, 2, 2, 2, 2, 2).mean(axis=(3, 5)))
 
 
@@ -85,7 +85,7 @@ def test_adaptive_pools_gradcheck(shape, out, seed):
 
 def test_global_average_pooling_is_the_mean():
     x = tge.randn(2, 3, 5, 4, dtype=tge.float64)
-    np.testing.assert_allclose(F.adaptive_avg_pool2d(x, 1).numpy()[..., 0, 0], x.numpy().mean(axis=(2, 3)))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(x, 1).cpu().numpy()[..., 0, 0], x.cpu().numpy().mean(axis=(2, 3)))
     assert F.adaptive_avg_pool2d(x, (None, 2)).shape == (2, 3, 5, 2)
 
 
@@ -94,8 +94,8 @@ def test_max_unpool2d_inverts_max_pool_on_the_maxima():
     out, idx = F.max_pool2d(x, 2, return_indices=True)
     restored = F.max_unpool2d(out, idx, 2)
     assert restored.shape == x.shape
-    kept = restored.detach().numpy() != 0
-    np.testing.assert_array_equal(restored.detach().numpy()[kept], x.detach().numpy()[kept])
+    kept = restored.detach().cpu().numpy() != 0
+    np.testing.assert_array_equal(restored.detach().cpu().numpy()[kept], x.detach().cpu().numpy()[kept])
     assert kept.sum() == out.numel()
     y = tge.tensor(np.random.default_rng(1).standard_normal(out.shape), requires_grad=True)
     assert gradcheck(lambda t: F.max_unpool2d(t, idx, 2), (y,))
@@ -119,7 +119,7 @@ def test_nearest_interpolate_gradcheck_and_values(shape, scale, seed):
     up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(y.shape))
     assert gradcheck(lambda t: F.interpolate(t, scale_factor=scale) * up, (x,), fast_mode=True)
     if scale == 2:
-        np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy().repeat(2, 2).repeat(2, 3))
+        np.testing.assert_array_equal(y.detach().cpu().numpy(), x.detach().cpu().numpy().repeat(2, 2).repeat(2, 3))
 
 
 def test_pool_output_size_arithmetic():

@@ -32,18 +32,18 @@ def test_against_pytorch(name, shape, kw, ties):
     a = rng.integers(0, 3, shape).astype(np.float64) if ties else rng.standard_normal(shape)
     x, t = tge.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     out, ref = getattr(F, name)(x, **kw), getattr(TF, name)(t, **kw)
-    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), ref.detach().cpu().numpy(), rtol=1e-12, atol=1e-12)
     g = rng.standard_normal(ref.shape)
     out.backward(tge.tensor(g))
     ref.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.cpu().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_max_pool_indices_and_unpool_match_pytorch():
     a = np.random.default_rng(0).standard_normal((2, 3, 6, 7))
     out, idx = F.max_pool2d(tge.tensor(a), 3, 2, 1, return_indices=True)
     tout, tidx = TF.max_pool2d(torch.tensor(a), 3, 2, 1, return_indices=True)
-    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    np.testing.assert_array_equal(idx.cpu().numpy(), tidx.cpu().numpy())
     un = F.max_unpool2d(out, idx, 3, 2, 1, output_size=(6, 7))
     tun = TF.max_unpool2d(tout, tidx, 3, 2, 1, output_size=(6, 7))
-    np.testing.assert_array_equal(un.numpy(), tun.numpy())
+    np.testing.assert_array_equal(un.cpu().numpy(), tun.cpu().numpy())

@@ -102,7 +102,7 @@ def test_reduction_forward_and_gradcheck(name, sdk, data, contiguous):
         assume(not _has_ties(np.abs(a) if name == "norm_inf" else a, axis or ()))
     x = S.leaf(a)
     out = fn(x, dim, keepdim)
-    np.testing.assert_allclose(out.detach().numpy(), ref(a, axis, keepdim), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), ref(a, axis, keepdim), rtol=1e-10, atol=1e-12)
     assert out.dtype == tge.float64
     w = _upstream(out.shape)
     assert gradcheck(lambda t: fn(t, dim, keepdim) * w, (x,))
@@ -119,8 +119,8 @@ def test_max_min_along_dim_values_indices_and_gradcheck(op, np_op, np_arg, sdk, 
     result = getattr(x, op)(dim, keepdim)
     values, indices = result  # tuple unpacking, as torch.return_types.max
     assert result.values is values and result.indices is indices
-    np.testing.assert_allclose(values.detach().numpy(), np_op(a, axis=dim, keepdims=keepdim))
-    np.testing.assert_array_equal(indices.numpy(), np_arg(a, axis=dim, keepdims=keepdim))
+    np.testing.assert_allclose(values.detach().cpu().numpy(), np_op(a, axis=dim, keepdims=keepdim))
+    np.testing.assert_array_equal(indices.cpu().numpy(), np_arg(a, axis=dim, keepdims=keepdim))
     assert indices.dtype == tge.int64 and not indices.requires_grad
     w = _upstream(values.shape)
     assert gradcheck(lambda t: getattr(t, op)(dim, keepdim).values * w, (x,))
@@ -142,7 +142,7 @@ def test_argmax_argmin_match_numpy(sdk, data):
             expected = 0
         else:
             expected = ref(a, axis=dim, keepdims=keepdim)
-        np.testing.assert_array_equal(out.numpy(), expected)
+        np.testing.assert_array_equal(out.cpu().numpy(), expected)
         assert out.dtype == tge.int64 and out.shape == np.shape(expected)
 
 
@@ -150,33 +150,33 @@ def test_argmax_argmin_match_numpy(sdk, data):
 def test_max_without_dim_splits_the_gradient_among_ties():
     x = tge.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 3.0]], requires_grad=True)
     x.max().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 1 / 3], [0, 0, 1 / 3]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0, 1 / 3, 1 / 3], [0, 0, 1 / 3]])
     x.grad = None
     x.min().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 0, 0], [0, 1, 0]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0, 0, 0], [0, 1, 0]])
 
 
 def test_amax_amin_share_the_gradient_among_ties_per_slice():
     x = tge.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True)
     (x.amax(1) * tge.tensor([2.0, 4.0])).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 1, 1], [2, 0, 2]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0, 1, 1], [2, 0, 2]])
     x.grad = None
     x.amin(0).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[1, 0, 0], [0, 1, 1]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[1, 0, 0], [0, 1, 1]])
 
 
 def test_max_along_dim_sends_the_gradient_to_the_returned_index_only():
     x = tge.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], requires_grad=True)
     values, indices = x.max(1)
-    np.testing.assert_array_equal(indices.numpy(), [1, 0])  # the first maximum
+    np.testing.assert_array_equal(indices.cpu().numpy(), [1, 0])  # the first maximum
     values.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0, 1, 0], [1, 0, 0]])
     x.grad = None
     values, indices = x.min(dim=-1, keepdim=True)
     assert values.shape == (2, 1) and indices.shape == (2, 1)
-    np.testing.assert_array_equal(indices.numpy(), [[0], [1]])
+    np.testing.assert_array_equal(indices.cpu().numpy(), [[0], [1]])
     values.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[1, 0, 0], [0, 1, 0]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[1, 0, 0], [0, 1, 0]])
 
 
 def test_max_result_is_a_named_tuple():
@@ -188,8 +188,8 @@ def test_max_result_is_a_named_tuple():
 def test_argmax_returns_the_first_of_ties_and_no_gradient():
     x = tge.tensor([[1.0, 3.0, 3.0], [4.0, 4.0, 0.0]], requires_grad=True)
     assert x.argmax().item() == 3 and not x.argmax().requires_grad
-    np.testing.assert_array_equal(x.argmax(1).numpy(), [1, 0])
-    np.testing.assert_array_equal(x.argmin(0, keepdim=True).numpy(), [[0, 0, 1]])
+    np.testing.assert_array_equal(x.argmax(1).cpu().numpy(), [1, 0])
+    np.testing.assert_array_equal(x.argmin(0, keepdim=True).cpu().numpy(), [[0, 0, 1]])
     assert x.argmax(keepdim=True).shape == (1, 1)
 
 
@@ -210,16 +210,16 @@ def test_zero_dim_inputs():
 def test_max_min_argmax_of_integer_and_bool_tensors():
     x = tge.tensor([[1, 5, 2], [7, 0, 7]])
     assert x.max().item() == 7 and x.max().dtype == tge.int64
-    np.testing.assert_array_equal(x.max(1).values.numpy(), [5, 7])
-    np.testing.assert_array_equal(x.amin(0).numpy(), [1, 0, 2])
+    np.testing.assert_array_equal(x.max(1).values.cpu().numpy(), [5, 7])
+    np.testing.assert_array_equal(x.amin(0).cpu().numpy(), [1, 0, 2])
     assert tge.tensor([True, False]).max().item() is True
     assert x.argmax().item() == 3
 
 
 def test_max_with_a_tensor_is_elementwise_maximum():
     a, b = tge.tensor([1.0, 5.0]), tge.tensor([3.0, 2.0])
-    np.testing.assert_allclose(tge.Tensor.max(a, b).numpy(), [3.0, 5.0])
-    np.testing.assert_allclose(R.min(a, b).numpy(), [1.0, 2.0])
+    np.testing.assert_allclose(tge.Tensor.max(a, b).cpu().numpy(), [3.0, 5.0])
+    np.testing.assert_allclose(R.min(a, b).cpu().numpy(), [1.0, 2.0])
 
 
 def test_max_propagates_nan_and_points_at_it():
@@ -234,10 +234,10 @@ def test_var_std_correction_rules():
     a = np.array([[1.0, 2.0, 4.0], [0.0, 3.0, 9.0]])
     x = tge.tensor(a)
     np.testing.assert_allclose(x.var().item(), np.var(a, ddof=1))
-    np.testing.assert_allclose(x.var(1, True).numpy(), np.var(a, 1, ddof=1))  # unbiased positional
-    np.testing.assert_allclose(x.var(1, False).numpy(), np.var(a, 1))
-    np.testing.assert_allclose(x.std(0, correction=0).numpy(), np.std(a, 0))
-    np.testing.assert_allclose(tge.Tensor.var(x, (0, 1), keepdim=True, correction=2).numpy(), np.var(a, ddof=2, keepdims=True))
+    np.testing.assert_allclose(x.var(1, True).cpu().numpy(), np.var(a, 1, ddof=1))  # unbiased positional
+    np.testing.assert_allclose(x.var(1, False).cpu().numpy(), np.var(a, 1))
+    np.testing.assert_allclose(x.std(0, correction=0).cpu().numpy(), np.std(a, 0))
+    np.testing.assert_allclose(tge.Tensor.var(x, (0, 1), keepdim=True, correction=2).cpu().numpy(), np.var(a, ddof=2, keepdims=True))
     with pytest.raises(TypeError, match="var: pass either unbiased or correction"):
         x.var(unbiased=True, correction=1)
 
@@ -255,7 +255,7 @@ def test_var_with_no_degrees_of_freedom_is_nan_with_a_warning():
 def test_std_gradient_is_zero_where_std_is_zero():
     x = tge.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 6.0]], requires_grad=True)
     x.std(1).sum().backward()
-    assert np.all(x.grad.numpy()[0] == 0) and np.all(np.isfinite(x.grad.numpy()))
+    assert np.all(x.grad.cpu().numpy()[0] == 0) and np.all(np.isfinite(x.grad.cpu().numpy()))
 
 
 def test_var_std_mean_reject_integer_input():
@@ -277,9 +277,9 @@ def test_var_is_accurate_for_large_offsets():
 def test_logsumexp_is_stable_for_large_and_infinite_inputs():
     x = tge.tensor([[1000.0, 1000.0], [-1000.0, -1001.0]], requires_grad=True)
     out = x.logsumexp(1)
-    np.testing.assert_allclose(out.detach().numpy(), [1000 + np.log(2), -1000 + np.log1p(np.exp(-1))])
+    np.testing.assert_allclose(out.detach().cpu().numpy(), [1000 + np.log(2), -1000 + np.log1p(np.exp(-1))])
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [[0.5, 0.5], [1 / (1 + np.exp(-1)), 1 - 1 / (1 + np.exp(-1))]])
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0.5, 0.5], [1 / (1 + np.exp(-1)), 1 - 1 / (1 + np.exp(-1))]])
     assert tge.tensor([-math.inf, -math.inf]).logsumexp(0).item() == -math.inf
     assert tge.tensor([math.inf, 1.0]).logsumexp(0).item() == math.inf
 
@@ -298,14 +298,14 @@ def test_norm_variants_and_zero_vector_gradient():
     assert x.norm(1).item() == pytest.approx(8)
     assert x.norm(math.inf).item() == 4 and x.norm(-math.inf).item() == 0
     assert x.norm(0).item() == 3
-    np.testing.assert_allclose(x.norm("fro", (0, 1), keepdim=True).detach().numpy(), [[np.sqrt(26)]])
+    np.testing.assert_allclose(x.norm("fro", (0, 1), keepdim=True).detach().cpu().numpy(), [[np.sqrt(26)]])
     z = tge.zeros(3, dtype=tge.float64, requires_grad=True)
     for p in (2, 1, 3, 0.5):
         z.grad = None
         z.norm(p).backward()
-        np.testing.assert_array_equal(z.grad.numpy(), [0.0, 0.0, 0.0])
+        np.testing.assert_array_equal(z.grad.cpu().numpy(), [0.0, 0.0, 0.0])
     x.norm(0).backward()
-    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 2)))
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.zeros((2, 2)))
 
 
 def test_norm_rejects_unsupported_p():
@@ -337,7 +337,7 @@ def test_empty_reductions():
     with pytest.raises(RuntimeError, match="argmax"):
         tge.zeros(0).argmax()
     assert tge.zeros(3, 0).amax(0).shape == (0,)  # reducing a non-empty dim of an empty tensor is fine
-    assert tge.zeros(0, 2).logsumexp(0).numpy().tolist() == [-math.inf, -math.inf]
+    assert tge.zeros(0, 2).logsumexp(0).cpu().numpy().tolist() == [-math.inf, -math.inf]
 
 
 def test_max_keepdim_without_dim_is_an_error():

@@ -55,11 +55,11 @@ def test_forward_and_backward_match_torch(label, a, call):
     t = torch.tensor(a, requires_grad=True)
     out, expected = call(x), call(t)
     assert out.shape == tuple(expected.shape)
-    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().cpu().numpy(), rtol=1e-10, atol=1e-12)
     g = RNG.standard_normal(out.shape)
     out.backward(tge.tensor(g))
     expected.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.cpu().numpy(), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
@@ -68,8 +68,8 @@ def test_indices_match_torch(op, dim, keepdim):
     for a in (A, TIES):
         ours = getattr(tge.tensor(a), op)(dim, keepdim)
         theirs = getattr(torch.tensor(a), op)(dim, keepdim)
-        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
-        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.cpu().numpy(), theirs.indices.cpu().numpy())
+        np.testing.assert_array_equal(ours.values.cpu().numpy(), theirs.values.cpu().numpy())
 
 
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
@@ -81,7 +81,7 @@ def test_argmax_argmin_match_torch(op, dim, keepdim):
         ours = getattr(tge.tensor(a), op)(dim, keepdim)
         theirs = getattr(torch.tensor(a), op)(dim, keepdim)
         assert ours.shape == tuple(theirs.shape)
-        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        np.testing.assert_array_equal(ours.cpu().numpy(), theirs.cpu().numpy())
 
 
 def test_degenerate_values_match_torch():
@@ -96,7 +96,7 @@ def test_degenerate_values_match_torch():
             (np.array([np.inf, 1.0]), lambda x: x.logsumexp(0)),
             (np.zeros((0, 2)), lambda x: x.logsumexp(0)),
         ]:
-            np.testing.assert_array_equal(call(tge.tensor(a)).numpy(), call(torch.tensor(a)).numpy())
+            np.testing.assert_array_equal(call(tge.tensor(a)).cpu().numpy(), call(torch.tensor(a)).cpu().numpy())
 
 
 def test_zero_gradients_at_zero_match_torch():
@@ -105,4 +105,4 @@ def test_zero_gradients_at_zero_match_torch():
         t = torch.zeros(3, dtype=torch.float64, requires_grad=True)
         call(x).backward()
         call(t).backward()
-        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), t.grad.cpu().numpy())

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tge
+from tinygrad_edu.backend import get_array_module
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import kernels
 from tinygrad_edu.kernels.sizes import output_size
@@ -50,14 +51,14 @@ def test_view_refuses_exactly_where_torch_does(case, data):
         got, expected = outcome(lambda: ours.view(*target)), outcome(lambda: ref.view(*target))
         assert got[0] == expected[0], f"view{target} of shape {ours.shape}: ours {got}, torch {expected}"
         if got[0] == "ok":
-            np.testing.assert_array_equal(got[1].array, expected[1].numpy())
-            assert np.shares_memory(got[1].array, ours.array), "a view must share memory"
+            np.testing.assert_array_equal(got[1].cpu().array, expected[1].cpu().numpy())
+            assert get_array_module(ours.array).shares_memory(got[1].array, ours.array), "a view must share memory"
         else:
             assert "Use .reshape(...) instead" in got[1]
         reshaped, ref_reshaped = ours.reshape(*target), ref.reshape(*target)
-        np.testing.assert_array_equal(reshaped.array, ref_reshaped.numpy())
+        np.testing.assert_array_equal(reshaped.cpu().array, ref_reshaped.cpu().numpy())
         # reshape copies only when it must: it shares memory exactly when a view is possible
-        assert np.shares_memory(reshaped.array, ours.array) == (got[0] == "ok") or ours.numel() <= 1
+        assert get_array_module(ours.array).shares_memory(reshaped.array, ours.array) == (got[0] == "ok") or ours.numel() <= 1
 
 
 def test_view_error_says_to_use_reshape():
@@ -119,7 +120,7 @@ def test_pool_output_sizes_and_values_follow_torch(kernel_set, case, ceil_mode, 
             got = outcome(lambda: getattr(F, op)(tge.tensor(x), k, s, p, ceil_mode=ceil_mode))
             assert got[0] == expected[0], f"{op} size={size} k={k} s={s} p={p} ceil={ceil_mode}: ours {got}, torch {expected}"
             if got[0] == "ok":
-                np.testing.assert_allclose(got[1].array, expected[1].numpy(), rtol=1e-12, err_msg=op)
+                np.testing.assert_allclose(got[1].cpu().array, expected[1].cpu().numpy(), rtol=1e-12, err_msg=op)
 
 
 def test_ceil_mode_input_smaller_than_window():

@@ -29,7 +29,7 @@ def check(fn, ref, a, contiguous=True):
     assert len(outs) == len(refs)
     for o, r in zip(outs, refs):
         assert o.shape == np.shape(r)
-        np.testing.assert_array_equal(o.detach().numpy(), r)
+        np.testing.assert_array_equal(o.detach().cpu().numpy(), r)
     ws = [_upstream(o.shape, k) for k, o in enumerate(outs)]
 
     def weighted(t):
@@ -140,7 +140,7 @@ def test_cat_forward_and_gradcheck_for_every_input(shape_dim, data, contiguous):
         arrays.append(a if contiguous else S.noncontiguous(a))
     xs = [S.leaf(a) for a in arrays]
     out = tge.cat(xs, dim)
-    np.testing.assert_array_equal(out.detach().numpy(), np.concatenate(arrays, dim))
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), np.concatenate(arrays, dim))
     w = _upstream(out.shape)
     assert gradcheck(lambda *ts: tge.cat(ts, dim) * w, xs)
 
@@ -151,7 +151,7 @@ def test_stack_forward_and_gradcheck_for_every_input(shape_dim, data):
     arrays = [data.draw(S.arrays(shape)) for _ in range(data.draw(st.integers(1, 3)))]
     xs = [S.leaf(a) for a in arrays]
     out = tge.stack(xs, dim)
-    np.testing.assert_array_equal(out.detach().numpy(), np.stack(arrays, dim))
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), np.stack(arrays, dim))
     w = _upstream(out.shape)
     assert gradcheck(lambda *ts: tge.stack(ts, dim) * w, xs)
 
@@ -187,7 +187,7 @@ def test_split_returns_a_tuple_and_unused_pieces_get_zero_gradient():
     pieces = x.split(2)
     assert isinstance(pieces, tuple) and [p.shape for p in pieces] == [(2, 2), (2, 2), (1, 2)]
     (pieces[1] * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0], [0, 0], [3, 3], [3, 3], [0, 0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[0, 0], [0, 0], [3, 3], [3, 3], [0, 0]])
     assert pieces[0].grad_fn is pieces[2].grad_fn  # one multi-output node
 
 
@@ -219,7 +219,7 @@ def test_view_shares_memory_and_refuses_where_pytorch_does():
     t = tge.tensor(np.arange(6.0).reshape(2, 3)).transpose(0, 1)
     with pytest.raises(RuntimeError, match=r"Use \.reshape\(\.\.\.\) instead"):  # as PyTorch's view
         t.view(-1)
-    assert t.reshape(-1).numpy().tolist() == [0, 3, 1, 4, 2, 5]
+    assert t.reshape(-1).cpu().numpy().tolist() == [0, 3, 1, 4, 2, 5]
 
 
 def test_cat_promotes_dtypes_like_pytorch_and_skips_empty_1d_tensors():
@@ -230,7 +230,7 @@ def test_cat_promotes_dtypes_like_pytorch_and_skips_empty_1d_tensors():
     out = tge.cat([tge.zeros(0, dtype=tge.float64), x, tge.zeros(0)], 1)  # (0,) tensors are skipped
     assert out.shape == (2, 3)
     (out * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), 2 * np.ones((2, 3)))
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), 2 * np.ones((2, 3)))
     assert tge.cat([tge.zeros(0), tge.zeros(0)]).shape == (0,)
 
 
@@ -239,21 +239,21 @@ def test_cat_gradient_reaches_float32_and_float64_inputs_in_their_dtypes():
     b = tge.tensor(np.ones(3), requires_grad=True)
     (tge.cat([a, b]) * tge.tensor(np.arange(5.0))).sum().backward()
     assert a.grad.dtype == tge.float32 and b.grad.dtype == tge.float64
-    np.testing.assert_array_equal(a.grad.numpy(), [0, 1])
-    np.testing.assert_array_equal(b.grad.numpy(), [2, 3, 4])
+    np.testing.assert_array_equal(a.grad.cpu().numpy(), [0, 1])
+    np.testing.assert_array_equal(b.grad.cpu().numpy(), [2, 3, 4])
 
 
 def test_inputs_that_do_not_need_grad_get_none():
     a = tge.ones(2, requires_grad=True)
     b = tge.ones(2)
     tge.stack([a, b]).sum().backward()
-    assert b.grad is None and a.grad.numpy().tolist() == [1, 1]
+    assert b.grad is None and a.grad.cpu().numpy().tolist() == [1, 1]
 
 
 def test_expand_backward_sums_over_the_copies():
     x = tge.tensor([[1.0], [2.0]], requires_grad=True)
     (x.expand(3, 2, 4) * 1).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [[12.0], [12.0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[12.0], [12.0]])
 
 
 def test_repeat_backward_sums_over_the_tiles():
@@ -261,7 +261,7 @@ def test_repeat_backward_sums_over_the_tiles():
     out = x.repeat(2, 3)
     assert out.shape == (2, 6)
     (out * tge.tensor(np.arange(12.0).reshape(2, 6))).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [0 + 2 + 4 + 6 + 8 + 10, 1 + 3 + 5 + 7 + 9 + 11])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0 + 2 + 4 + 6 + 8 + 10, 1 + 3 + 5 + 7 + 9 + 11])
     assert tge.ones(2, 3).repeat(0, 1).shape == (0, 3)
 
 

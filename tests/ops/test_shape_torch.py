@@ -65,12 +65,12 @@ def test_forward_and_backward_match_torch(label, arrays, call):
     grads = []
     for o, t in zip(ours, theirs):
         assert o.shape == tuple(t.shape)
-        np.testing.assert_array_equal(o.detach().numpy(), t.detach().numpy())
+        np.testing.assert_array_equal(o.detach().cpu().numpy(), t.detach().cpu().numpy())
         grads.append(RNG.standard_normal(o.shape))
     sum(((o * tge.tensor(g)).sum() for o, g in zip(ours, grads)), tge.tensor(0.0, dtype=tge.float64)).backward()
     sum(((t * torch.tensor(g)).sum() for t, g in zip(theirs, grads)), torch.tensor(0.0, dtype=torch.float64)).backward()
     for x, t in zip(xs, ts):
-        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.cpu().numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_chunk_and_split_piece_counts_match_torch():

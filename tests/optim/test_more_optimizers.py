@@ -41,7 +41,7 @@ def test_implementation_flags_are_accepted_and_change_nothing(name, kwargs, stat
     flags = dict(foreach=True, capturable=True, differentiable=True)
     _, _, _, plain = _minimise(getattr(optim, name), kwargs, steps=5)
     _, _, opt, flagged = _minimise(getattr(optim, name), {**kwargs, **flags}, steps=5)
-    np.testing.assert_array_equal(plain.detach().numpy(), flagged.detach().numpy())
+    np.testing.assert_array_equal(plain.detach().cpu().numpy(), flagged.detach().cpu().numpy())
     assert all(opt.param_groups[0][k] == v for k, v in flags.items())
 
 

@@ -7,6 +7,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import optim
+from tinygrad_edu.backend import get_array_module
 
 THETA0 = np.array([0.5, -1.0, 2.0])
 # Fixed gradients for steps 1, 2, 3: mixed signs, a zero, and a shrinking last step
@@ -22,7 +23,7 @@ def run_steps(opt_cls, n=3, **kwargs):
     for g in GRADS[:n]:
         p.grad = tge.tensor(g)
         opt.step()
-        thetas.append(p.array.copy())
+        thetas.append(p.cpu().array.copy())
     return thetas
 
 
@@ -300,11 +301,11 @@ def test_parameters_keep_identity_and_dtype(cls, kwargs):
     w, b = regression_params(np.float32)
     w_array = w.array
     opt = cls([w, b], **kwargs)
-    before = w_array.copy()
+    before = w.cpu().array.copy()
     for _ in range(2):
         regression_step(opt, w, b)
     assert w.array is w_array and w.dtype == np.float32 and b.dtype == np.float32
-    assert not np.array_equal(before, w.array)
+    assert not np.array_equal(before, w.cpu().array)
     assert w.is_leaf and w.requires_grad
     for state in opt.state.values():
         for key, value in state.items():
@@ -328,7 +329,7 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     opt = cls([{"params": [w]}, {"params": [b], "lr": 0.02}], **kwargs)
     for _ in range(5):
         regression_step(opt, w, b)
-    straight = (w.array.copy(), b.array.copy())
+    straight = (w.cpu().array.copy(), b.cpu().array.copy())
 
     # 3 steps, save, rebuild from the saved weights, load, 2 more steps
     w, b = regression_params()
@@ -336,20 +337,20 @@ def test_state_dict_round_trip_continues_trajectory(cls, kwargs):
     for _ in range(3):
         regression_step(opt, w, b)
     saved = opt.state_dict()
-    w2 = tge.tensor(w.array.copy(), requires_grad=True)
-    b2 = tge.tensor(b.array.copy(), requires_grad=True)
+    w2 = tge.tensor(w.cpu().array.copy(), requires_grad=True)
+    b2 = tge.tensor(b.cpu().array.copy(), requires_grad=True)
     opt2 = cls([{"params": [w2]}, {"params": [b2]}], **kwargs)  # lrs come back from the state dict
     opt2.load_state_dict(saved)
     assert opt2.param_groups[1]["lr"] == 0.02
-    saved_copy = {k: {n: v.array.copy() for n, v in s.items()} for k, s in saved["state"].items()}
+    saved_copy = {k: {n: v.cpu().array.copy() for n, v in s.items()} for k, s in saved["state"].items()}
     for _ in range(2):
         regression_step(opt2, w2, b2)
-    np.testing.assert_array_equal(w2.array, straight[0])
-    np.testing.assert_array_equal(b2.array, straight[1])
+    np.testing.assert_array_equal(w2.cpu().array, straight[0])
+    np.testing.assert_array_equal(b2.cpu().array, straight[1])
     # loading copied the state: stepping opt2 did not touch the saved dict
     for k, s in saved["state"].items():
         for n, v in s.items():
-            np.testing.assert_array_equal(v.array, saved_copy[k][n])
+            np.testing.assert_array_equal(v.cpu().array, saved_copy[k][n])
 
 
 def test_state_dict_structure():
@@ -386,7 +387,7 @@ def test_adagrad_state_exists_before_first_step():
     opt = optim.Adagrad([w, b], initial_accumulator_value=0.25)
     sd = opt.state_dict()
     assert sorted(sd["state"]) == [0, 1]
-    np.testing.assert_array_equal(sd["state"][0]["sum"].array, np.full((3, 2), 0.25))
+    np.testing.assert_array_equal(sd["state"][0]["sum"].cpu().array, np.full((3, 2), 0.25))
 
 
 def test_load_state_dict_casts_to_parameter_dtype():
@@ -425,8 +426,8 @@ def test_param_groups_use_their_own_lr():
     assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["params"] == [b]
     a.grad, b.grad = tge.tensor(np.array([1.0, 1.0])), tge.tensor(np.array([1.0]))
     opt.step()
-    np.testing.assert_allclose(a.array, [0.9, 1.9])
-    np.testing.assert_allclose(b.array, [2.5])
+    np.testing.assert_allclose(a.cpu().array, [0.9, 1.9])
+    np.testing.assert_allclose(b.cpu().array, [2.5])
     assert a not in opt.state and "momentum_buffer" in opt.state[b]
 
 
@@ -437,7 +438,7 @@ def test_add_param_group_fills_defaults_and_rejects_overlap():
     assert opt.param_groups[1]["lr"] == 0.2 and opt.param_groups[1]["lr_decay"] == 0.5
     b.grad = tge.ones(3)
     opt.step()  # b's state is created at its first step (from the constructor's accumulator value)
-    np.testing.assert_allclose(b.array, -0.2 * np.ones(3) / (1 + 1e-10))
+    np.testing.assert_allclose(b.cpu().array, -0.2 * np.ones(3) / (1 + 1e-10))
     with pytest.raises(ValueError, match="more than one parameter group"):
         opt.add_param_group({"params": [a]})
 
@@ -468,10 +469,10 @@ def test_zero_grad_keeps_zero_gradient_steps_but_none_skips():
     opt = optim.SGD([a], lr=0.1, weight_decay=0.5)
     a.grad = tge.zeros(2, dtype=tge.float64)
     opt.step()
-    np.testing.assert_allclose(a.array, [0.95, -1.9])
+    np.testing.assert_allclose(a.cpu().array, [0.95, -1.9])
     opt.zero_grad()
     opt.step()
-    np.testing.assert_allclose(a.array, [0.95, -1.9])
+    np.testing.assert_allclose(a.cpu().array, [0.95, -1.9])
 
 
 @pytest.mark.parametrize("cls, kwargs", ALL, ids=ALL_IDS)
@@ -479,13 +480,13 @@ def test_params_without_grad_are_skipped(cls, kwargs):
     a = tge.tensor(np.array([1.0, 2.0]), requires_grad=True)
     frozen = tge.tensor(np.array([3.0, 4.0]), requires_grad=True)
     opt = cls([a, frozen], **kwargs)
-    before = {k: v.array.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
+    before = {k: v.cpu().array.copy() for k, v in opt.state[frozen].items()}  # Adagrad creates state up front
     a.grad = tge.tensor(np.array([0.5, -0.5]))
     opt.step()
-    np.testing.assert_array_equal(frozen.array, [3.0, 4.0])
+    np.testing.assert_array_equal(frozen.cpu().array, [3.0, 4.0])
     assert frozen.grad is None
     assert {k: v.array.tolist() for k, v in opt.state[frozen].items()} == {k: v.tolist() for k, v in before.items()}
-    assert not np.array_equal(a.array, [1.0, 2.0])
+    assert not np.array_equal(a.cpu().array, [1.0, 2.0])
 
 
 def test_step_with_closure():
@@ -501,10 +502,10 @@ def test_step_with_closure():
         calls.append(loss.item())
         return loss
 
-    before = w.array.copy()
+    before = w.cpu().array.copy()
     loss = opt.step(closure)
     assert calls and loss.item() == calls[0]
-    np.testing.assert_allclose(w.array, before - 0.1 * 2 * before)
+    np.testing.assert_allclose(w.cpu().array, before - 0.1 * 2 * before)
 
 
 def test_step_bumps_version_so_a_stale_graph_errors():
@@ -605,18 +606,19 @@ def test_a_new_optimizer_writes_only_its_update_rule():
 
         def _update(self, p, grad, state, group):
             """theta <- theta - lr * sign(g)."""
-            p.array -= group["lr"] * np.sign(grad)
+            xp = get_array_module(grad)  # the array-module rule: an optimizer runs on any device
+            p.array -= group["lr"] * xp.sign(grad)
 
     w = tge.tensor(np.array([1.0, -2.0]), requires_grad=True)
     opt = SignDescent([w], lr=0.5, weight_decay=10.0, maximize=True)
     loss = opt.step(lambda: (w * tge.tensor(np.array([1.0, 1.0]))).sum())
     assert loss.item() == -1.0 and w.grad is None  # the closure's loss; no backward, so no update
-    np.testing.assert_allclose(w.array, [1.0, -2.0])
+    np.testing.assert_allclose(w.cpu().array, [1.0, -2.0])
     w.grad = tge.tensor(np.array([1.0, 1.0]))
     version = w._version.value
     opt.step()
     # maximize: g = -1; L2: g + 10 * theta = (9, -21); sign: (1, -1)
-    np.testing.assert_allclose(w.array, [0.5, -1.5])
+    np.testing.assert_allclose(w.cpu().array, [0.5, -1.5])
     assert w._version.value == version + 1 and len(opt.state) == 0
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         SignDescent([w], lr=-1)

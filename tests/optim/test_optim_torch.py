@@ -92,7 +92,7 @@ def trajectories(name, kwargs, groups=False):
         theirs.zero_grad()
         loss_fn(txs, tys, tw, tb).backward()
         theirs.step()
-        out.append((w.array.copy(), b.array.copy(), tw.detach().numpy().copy(), tb.detach().numpy().copy()))
+        out.append((w.cpu().array.copy(), b.cpu().array.copy(), tw.detach().cpu().numpy().copy(), tb.detach().cpu().numpy().copy()))
     return out, ours, theirs
 
 
@@ -108,7 +108,7 @@ def assert_same_state(ours, theirs):
     for index, tstate in tsd["state"].items():
         assert list(sd["state"][index]) == list(tstate), f"state keys of parameter {index}"
         for key, tvalue in tstate.items():
-            np.testing.assert_allclose(np.asarray(sd["state"][index][key].array), tvalue.detach().numpy(),
+            np.testing.assert_allclose(np.asarray(sd["state"][index][key].cpu().array), tvalue.detach().cpu().numpy(),
                                        rtol=1e-10, atol=1e-10, err_msg=f"state {key!r} of parameter {index}")
     for group, tgroup in zip(sd["param_groups"], tsd["param_groups"]):
         assert group["params"] == tgroup["params"]
@@ -188,11 +188,11 @@ def test_pytorch_state_dict_loads_and_continues(name, kwargs):
         torch_step()
     tsd = theirs.state_dict()
     converted = {
-        "state": {i: {k: tge.tensor(v.detach().numpy().copy()) for k, v in s.items()} for i, s in tsd["state"].items()},
+        "state": {i: {k: tge.tensor(v.detach().cpu().numpy().copy()) for k, v in s.items()} for i, s in tsd["state"].items()},
         "param_groups": tsd["param_groups"],
     }
-    w = tge.tensor(tw.detach().numpy().copy(), requires_grad=True)
-    b = tge.tensor(tb.detach().numpy().copy(), requires_grad=True)
+    w = tge.tensor(tw.detach().cpu().numpy().copy(), requires_grad=True)
+    b = tge.tensor(tb.detach().cpu().numpy().copy(), requires_grad=True)
     ours = getattr(optim, name)([w, b], **kwargs)
     ours.load_state_dict(converted)
     xs, ys = tge.tensor(x), tge.tensor(y)
@@ -201,8 +201,8 @@ def test_pytorch_state_dict_loads_and_continues(name, kwargs):
         loss_fn(xs, ys, w, b).backward()
         ours.step()
         torch_step()
-    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(b.array, tb.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(w.cpu().array, tw.detach().cpu().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(b.cpu().array, tb.detach().cpu().numpy(), rtol=1e-10, atol=1e-10)
 
 
 # ---------------------------------------------------------------------- schedulers

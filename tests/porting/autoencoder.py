@@ -24,12 +24,12 @@ class AutoEncoder(nn.Module):
 
 def main(epochs=4):
     rng = np.random.default_rng(4)
-    images = torch.from_numpy(rng.uniform(0, 1, (48, 6, 6)))
+    images = torch.tensor(rng.uniform(0, 1, (48, 6, 6)))
     model = AutoEncoder().double()
     init = np.random.default_rng(5)
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.from_numpy(init.normal(0, 0.2, tuple(p.shape))))
+            p.copy_(torch.tensor(init.normal(0, 0.2, tuple(p.shape))))
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-3, betas=(0.9, 0.99), weight_decay=1e-5)
     loss_func = nn.MSELoss()
     losses = []
@@ -47,9 +47,9 @@ def main(epochs=4):
         codes, _ = model(images[:5].view(-1, 36))
     return {
         "losses": np.array(losses),
-        "codes": codes.numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
-        **{f"grad:{k}": p.grad.numpy().copy() for k, p in model.named_parameters()},
+        "codes": codes.cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+        **{f"grad:{k}": p.grad.cpu().numpy().copy() for k, p in model.named_parameters()},
     }
 
 

@@ -47,20 +47,20 @@ class Net(nn.Module):
 
 def main(num_epochs=3):
     rng = np.random.default_rng(6)
-    X = torch.from_numpy(rng.standard_normal((60, 20)))
-    y = torch.from_numpy(rng.integers(0, 5, 60))
+    X = torch.tensor(rng.standard_normal((60, 20)))
+    y = torch.tensor(rng.integers(0, 5, 60))
     net = Net(20, 5, 16, 12).double()
     init = np.random.default_rng(7)
     with torch.no_grad():
         for p in net.parameters():
-            p.copy_(torch.from_numpy(init.normal(0, 0.3, tuple(p.shape))))
+            p.copy_(torch.tensor(init.normal(0, 0.3, tuple(p.shape))))
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(net.parameters(), lr=0.5)
     losses = []
     for epoch in range(num_epochs):
         for i in range(0, 60, 15):
-            u1 = torch.from_numpy(rng.uniform(size=(15, 16)))
-            u2 = torch.from_numpy(rng.uniform(size=(15, 12)))
+            u1 = torch.tensor(rng.uniform(size=(15, 16)))
+            u2 = torch.tensor(rng.uniform(size=(15, 12)))
             l = loss(net(X[i:i + 15], u1, u2), y[i:i + 15])
             trainer.zero_grad()
             l.mean().backward()
@@ -76,9 +76,9 @@ def main(num_epochs=3):
     net.training_mode = False
     return {
         "losses": np.array(losses),
-        "eval": net(X).detach().numpy(),
-        "concise_eval": concise(X).detach().numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in net.state_dict().items()},
+        "eval": net(X).detach().cpu().numpy(),
+        "concise_eval": concise(X).detach().cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()},
     }
 
 

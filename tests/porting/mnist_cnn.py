@@ -35,7 +35,7 @@ def fixed_init(model, seed):
     rng = np.random.default_rng(seed)
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.from_numpy(rng.uniform(-0.25, 0.25, tuple(p.shape))))
+            p.copy_(torch.tensor(rng.uniform(-0.25, 0.25, tuple(p.shape))))
 
 
 def train(model, x, y, optimizer, batch_size):
@@ -54,8 +54,8 @@ def train(model, x, y, optimizer, batch_size):
 
 def main(epochs=3):
     rng = np.random.default_rng(2)
-    x = torch.from_numpy(rng.standard_normal((40, 1, 12, 12)))
-    y = torch.from_numpy(rng.integers(0, 10, 40))
+    x = torch.tensor(rng.standard_normal((40, 1, 12, 12)))
+    y = torch.tensor(rng.integers(0, 10, 40))
     model = Net().to(torch.float64)
     fixed_init(model, 3)
     optimizer = optim.Adadelta(model.parameters(), lr=1.0)
@@ -71,9 +71,9 @@ def main(epochs=3):
     return {
         "losses": np.array(losses),
         "lrs": np.array(lrs),
-        "test_out": test_out.numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
-        **{f"grad:{k}": p.grad.numpy().copy() for k, p in model.named_parameters()},
+        "test_out": test_out.cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+        **{f"grad:{k}": p.grad.cpu().numpy().copy() for k, p in model.named_parameters()},
     }
 
 

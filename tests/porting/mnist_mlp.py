@@ -34,7 +34,7 @@ def fixed_init(model, seed):
     rng = np.random.default_rng(seed)
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(torch.from_numpy(rng.uniform(-0.3, 0.3, tuple(p.shape))))
+            p.copy_(torch.tensor(rng.uniform(-0.3, 0.3, tuple(p.shape))))
 
 
 def train(model, x, y, optimizer, batch_size):
@@ -62,8 +62,8 @@ def test(model, x, y):
 
 def main(epochs=3):
     rng = np.random.default_rng(0)
-    x = torch.from_numpy(rng.standard_normal((96, 1, 8, 8)))
-    y = torch.from_numpy(rng.integers(0, 10, 96))
+    x = torch.tensor(rng.standard_normal((96, 1, 8, 8)))
+    y = torch.tensor(rng.integers(0, 10, 96))
     model = Net().double()
     fixed_init(model, 1)
     optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
@@ -71,12 +71,12 @@ def main(epochs=3):
     for _ in range(epochs):
         losses += train(model, x[:64], y[:64], optimizer, batch_size=16)
     test_loss, correct = test(model, x[64:], y[64:])
-    grads = {name: p.grad.detach().numpy().copy() for name, p in model.named_parameters()}
+    grads = {name: p.grad.detach().cpu().numpy().copy() for name, p in model.named_parameters()}
     return {
         "losses": np.array(losses),
         "test": np.array([test_loss, correct]),
-        "logits": model(x[64:]).detach().numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
+        "logits": model(x[64:]).detach().cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
         **{f"grad:{k}": v for k, v in grads.items()},
     }
 

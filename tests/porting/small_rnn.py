@@ -29,13 +29,13 @@ def fixed_init(model, seed):
     rng = np.random.default_rng(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            p.copy_(torch.from_numpy(rng.uniform(-0.4, 0.4, tuple(p.shape))))
+            p.copy_(torch.tensor(rng.uniform(-0.4, 0.4, tuple(p.shape))))
 
 
 def main(epochs=3):
     rng = np.random.default_rng(8)
-    tokens = torch.from_numpy(rng.integers(0, 12, (24, 7)))
-    labels = torch.from_numpy(rng.integers(0, 3, 24))
+    tokens = torch.tensor(rng.integers(0, 12, (24, 7)))
+    labels = torch.tensor(rng.integers(0, 3, 24))
     model = SequenceClassifier(12, 5, 6, 3).double()
     fixed_init(model, 9)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
@@ -57,9 +57,9 @@ def main(epochs=3):
     return {
         "losses": np.array(losses),
         "grad_norms": np.array(norms),
-        "gru_out": gru_out.numpy(),
-        **{f"param:{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()},
-        **{f"grad:{k}": p.grad.numpy().copy() for k, p in model.named_parameters()},
+        "gru_out": gru_out.cpu().numpy(),
+        **{f"param:{k}": v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+        **{f"grad:{k}": p.grad.cpu().numpy().copy() for k, p in model.named_parameters()},
     }
 
 

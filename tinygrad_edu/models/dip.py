@@ -33,15 +33,17 @@ def deep_image_prior(noisy, clean=None, net=None, iterations=300, lr=0.01, input
     manual_seed(seed)
     channels = noisy.shape[1]
     if net is None:
-        net = unet(input_channels, channels, features=16, depth=2, padding=1)
+        net = unet(input_channels, channels, features=16, depth=2, padding=1).to(noisy.device)
+    # the random input on the image's device; the PSNR bookkeeping on host copies
     z = Tensor(numpy_generator().uniform(0, 0.1, (1, input_channels, *noisy.shape[2:])).astype(np.float32))
+    z = z.to(noisy.device)
     optimizer = Adam(net.parameters(), lr=lr)
     loss_fn = MSELoss()
     psnr, losses = [], []
     best = (-np.inf, None, iterations)
-    clean_a = None if clean is None else clean.numpy()
+    clean_a = None if clean is None else clean.cpu().numpy()
     for i in range(1, iterations + 1):
-        jitter = Tensor(numpy_generator().standard_normal(z.shape).astype(np.float32) * input_noise)
+        jitter = Tensor(numpy_generator().standard_normal(z.shape).astype(np.float32) * input_noise).to(z.device)
         out = net(z + jitter)
         loss = loss_fn(out, noisy)
         optimizer.zero_grad()
@@ -50,12 +52,12 @@ def deep_image_prior(noisy, clean=None, net=None, iterations=300, lr=0.01, input
         losses.append(loss.item())
         if clean_a is not None:
             with no_grad():
-                image = np.clip(net(z).numpy(), 0, 1)
+                image = np.clip(net(z).cpu().numpy(), 0, 1)
             value = 10 * np.log10(1.0 / max(float(((image - clean_a) ** 2).mean()), 1e-20))
             psnr.append(value)
             if value > best[0]:
                 best = (value, image, i)
     with no_grad():
-        last = np.clip(net(z).numpy(), 0, 1)
+        last = np.clip(net(z).cpu().numpy(), 0, 1)
     best_image = last if best[1] is None else best[1]
     return DIPResult(Tensor(last), Tensor(best_image), best[2], psnr, losses)

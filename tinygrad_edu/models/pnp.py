@@ -83,15 +83,22 @@ class MaskOperator:
     def __init__(self, mask):
         self.mask = _array(mask)
 
+    def _mask_like(self, a):
+        """The mask in ``a``'s array module (copied to ``a``'s device when the mask is host data)."""
+        return get_array_module(a).asarray(self.mask)
+
     def __call__(self, x):
-        return _wrap_like(x, self.mask * _array(x))
+        x_a = _array(x)
+        return _wrap_like(x, self._mask_like(x_a) * x_a)
 
     def adjoint(self, x):
         return self(x)  # a diagonal operator is its own adjoint
 
     def data_step(self, y, x, alpha):
         """(m y + alpha x) / (m + alpha): known pixels are pulled to y, missing ones keep x."""
-        return _wrap_like(x, (self.mask * _array(y) + alpha * _array(x)) / (self.mask + alpha))
+        y_a, x_a = _array(y), _array(x)
+        mask = self._mask_like(y_a)
+        return _wrap_like(x, (mask * y_a + alpha * x_a) / (mask + alpha))
 
 
 def _wrap_like(reference, array):

@@ -473,18 +473,23 @@ def _cast(t, dtype):
     return t.to(dtype)
 
 
+def _scaled(other, alpha):
+    """``alpha * other`` for add/sub; a number stays a number (a tensor made from it here
+    would sit on the CPU, away from a device ``input``)."""
+    if alpha == 1:
+        return other
+    other = _python_number(other)
+    return other * alpha if isinstance(other, (int, float)) else mul(other, alpha)
+
+
 def add(input, other, alpha=1):
     """``input + alpha * other``."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    return Add.apply(*_operands("add", input, other))
+    return Add.apply(*_operands("add", input, _scaled(other, alpha)))
 
 
 def sub(input, other, alpha=1):
     """``input - alpha * other``."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    return Sub.apply(*_operands("sub", input, other))
+    return Sub.apply(*_operands("sub", input, _scaled(other, alpha)))
 
 
 def mul(input, other):

@@ -3,7 +3,7 @@ allowed) and boolean masks, following NumPy's (and PyTorch's) rules."""
 import numpy as np
 
 from ..autograd.function import Function
-from ..backend import get_array_module, is_array
+from ..backend import get_array_module, is_array, to_numpy
 from ..tensor import Tensor
 
 
@@ -66,6 +66,8 @@ def normalize_key(op, key, shape, xp):
                 k = k.astype("int64")
         elif isinstance(k, bool):  # x[True] is a 0-d mask (adds a dim of size 1 or 0), as in PyTorch
             k = xp.asarray(k)
+        if is_array(k) and get_array_module(k) is not xp:
+            k = xp.asarray(to_numpy(k))  # a host index of a device tensor: copied there, as PyTorch does
         entries.append(k)
     used = sum(_consumed(k) for k in entries)
     if used > len(shape):

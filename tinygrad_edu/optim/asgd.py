@@ -32,10 +32,12 @@ class ASGD(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group):
-        state["step"] = Tensor(0.0)
-        state["eta"] = Tensor(float(group["lr"]))
-        state["mu"] = Tensor(1.0)
-        state["ax"] = Tensor(get_array_module(p.array).zeros_like(p.array))
+        state["step"] = Tensor(0.0)  # a CPU scalar, as every optimizer's step counter here
+        # eta and mu on the parameter's device (as in PyTorch): _update writes device values into them
+        xp, dtype = get_array_module(p.array), backend.default_float_dtype
+        state["eta"] = Tensor(xp.asarray(float(group["lr"]), dtype=dtype))
+        state["mu"] = Tensor(xp.ones((), dtype=dtype))
+        state["ax"] = Tensor(xp.zeros_like(p.array))
 
     def _update(self, p, grad, state, group):
         """theta <- theta (1 - lambda eta) - eta g;  ax += mu (theta - ax);  then the new eta and mu."""

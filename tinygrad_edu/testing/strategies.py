@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from .. import backend
 from ..creation import tensor
 
 # small shapes keep gradcheck (one backward per output element) fast
@@ -36,7 +37,9 @@ def leaf(array, requires_grad=True):
 
 
 def noncontiguous(array):
-    """The same values as a non-contiguous (transposed-back) view, to test strided inputs."""
+    """The same values as a non-contiguous (transposed-back) view, to test strided inputs
+    (of a NumPy or a device array: the view stays on the array's device)."""
+    xp = backend.get_array_module(array)
     if array.ndim < 2:
         return array[::-1].copy()[::-1] if array.ndim == 1 else array
-    return np.ascontiguousarray(np.swapaxes(array, 0, -1)).swapaxes(0, -1)
+    return xp.ascontiguousarray(xp.swapaxes(array, 0, -1)).swapaxes(0, -1)
