@@ -15,11 +15,11 @@ import pytest
 
 from tinygrad_edu.exercises.sandbox import Limits
 
-from .helpers import grade_quiet, reference_submission, replace
+from .helpers import TEST_USER, grade_quiet, reference_submission, replace
 
 BEGIN = "    # BEGIN SOLUTION task 3.1\n"
 WRONG = "np.zeros((1,), dtype=x.dtype)"  # a wrong answer (shape and values)
-HARSH = Limits(memory_mib=1024, cpu_s=4, wall_s=8.0)
+HARSH = Limits(memory_mib=1024, cpu_s=4, wall_s=8.0, file_mib=8, run_as=TEST_USER)
 
 ADVERSARIES = {
     "os._exit(0)": "import os\nos._exit(0)",

@@ -59,6 +59,6 @@ def run_grade(args):
         grade(args.submission, args.out, args.manifest, args.assignment, set(args.tasks) if args.tasks else None,
               args.seed, limits, args.jobs)
     except (ValueError, RuntimeError) as e:  # who runs student code: the grader's set-up, not the submission
-        print(f"tinygrad-edu exercises grade: {e}")
+        print(f"tinygrad-edu exercises {e}")
         return 2
     return 0
