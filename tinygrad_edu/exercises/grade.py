@@ -82,6 +82,8 @@ def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None,
     """Grade ``submission`` (a folder holding ``tinygrad_edu/...``); write ``out``
     (results.json) if given; return the ``Grading``.
 
+    Student code never runs as root: as root, children run as ``limits.run_as`` or
+    else ``nobody`` (``sandbox.choose_user``; ``run_as="root"`` is the explicit opt-out).
     ``jobs`` children run at a time (at most the number of CPUs: never oversubscribe);
     the references are computed one task after another in this process, since the
     framework's random generator is global state.
