@@ -8,18 +8,20 @@ the answers, or taking the machine down (endless loop, memory bomb, fork bomb).
 The grader compares in its own process, so none of them can help.
 """
 import json
+import os
 import textwrap
 import time
+from dataclasses import replace as replace_limits
 
 import pytest
 
 from tinygrad_edu.exercises.sandbox import Limits
 
-from .helpers import grade_quiet, reference_submission, replace
+from .helpers import NO_UNPRIVILEGED_USER, TEST_USER, grade_quiet, reference_submission, replace
 
 BEGIN = "    # BEGIN SOLUTION task 3.1\n"
 WRONG = "np.zeros((1,), dtype=x.dtype)"  # a wrong answer (shape and values)
-HARSH = Limits(memory_mib=1024, cpu_s=4, wall_s=8.0)
+HARSH = Limits(memory_mib=1024, cpu_s=4, wall_s=8.0, file_mib=8, run_as=TEST_USER)
 
 ADVERSARIES = {
     "os._exit(0)": "import os\nos._exit(0)",
@@ -121,3 +123,33 @@ def test_the_messages_name_what_went_wrong(tmp_path):
     replace(submission, "tinygrad_edu/kernels/unfold.py", BEGIN, BEGIN + "    return np.zeros((1,), dtype=np.float32)\n")
     _, results = grade_quiet(submission, tmp_path / "results.json", task_ids={"3.1"})
     assert "has dtype float32, expected float64" in results["tests"][0]["output"]
+
+
+# Each limit the sandbox sets, shown biting: the attack, the limits it runs under (one
+# limit tight, the wall clock generous so that it is not what stops the attack), and
+# the words of the message the student sees.
+LIMIT_ATTACKS = {
+    "memory (address space)": ("blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 26))",
+                               Limits(memory_mib=1024, cpu_s=20, wall_s=30.0), "MemoryError"),
+    "CPU time": ("while True:\n    pass", Limits(memory_mib=1024, cpu_s=2, wall_s=60.0), "killed after 2 s of CPU time"),
+    "wall clock": ("import time\ntime.sleep(60)", Limits(memory_mib=1024, cpu_s=20, wall_s=3.0),
+                   "timed out: no answers within the 3 s wall-clock limit"),
+    "file size": ("with open('big.bin', 'wb') as f:\n    f.write(bytes(16 << 20))",
+                  Limits(memory_mib=1024, cpu_s=20, wall_s=30.0, file_mib=8), "OSError: [Errno 27] File too large"),
+    "processes": ("import os\nos.fork()", Limits(memory_mib=1024, cpu_s=20, wall_s=30.0),
+                  "BlockingIOError: [Errno 11] Resource temporarily unavailable"),
+}
+
+
+@pytest.mark.parametrize("limit", list(LIMIT_ATTACKS))
+def test_each_resource_limit_bites_with_a_message_naming_it(limit, tmp_path):
+    code, limits, message = LIMIT_ATTACKS[limit]
+    if limit == "processes":  # the kernel does not enforce the process limit for root
+        if os.geteuid() == 0 and NO_UNPRIVILEGED_USER:
+            pytest.skip(f"the process limit binds only an unprivileged child: {NO_UNPRIVILEGED_USER}")
+    submission = reference_submission(tmp_path / "submission")
+    replace(submission, "tinygrad_edu/kernels/unfold.py", BEGIN, BEGIN + textwrap.indent(code, "    ") + "\n")
+    _, results = grade_quiet(submission, tmp_path / "results.json", task_ids={"3.1"},
+                             limits=replace_limits(limits, run_as=TEST_USER), seed=7)
+    assert results["score"] == 0
+    assert message in results["tests"][0]["output"], results["tests"][0]["output"]

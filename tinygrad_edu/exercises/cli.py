@@ -1,7 +1,10 @@
 """``tinygrad-edu exercises``: release the student tree, grade a submission.
 
     tinygrad-edu exercises release OUT [--assignment N]
-    tinygrad-edu exercises grade SUBMISSION_DIR --out results.json [--assignment N] [--task 2.3 ...]
+    tinygrad-edu exercises grade SUBMISSION_DIR --out results.json [--assignment N] [--task 2.3 ...] [--run-as USER]
+
+Run as root (Gradescope does), the grader runs student code as ``nobody`` unless
+``--run-as`` names another user; ``--run-as root`` is the explicit, unsafe opt-out.
 """
 from pathlib import Path
 
@@ -34,7 +37,10 @@ def add_exercises_parser(commands):
     grade.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per task (default: 60)")
     grade.add_argument("--memory-mib", type=int, default=3072, help="address-space limit per task (default: 3072)")
     grade.add_argument("--jobs", type=int, default=1, help="tasks graded at once, at most the CPU count (default: 1)")
-    grade.add_argument("--run-as", help="run student code as this user (the grader must run as root)")
+    grade.add_argument("--run-as", metavar="USER",
+                       help="run student code as this user (needs the grader to run as root). As root the default is "
+                            "'nobody' (an error if that user does not exist); '--run-as root' runs student code as "
+                            "root: unsafe, the process limit is not enforced and every file is readable")
     grade.set_defaults(run=run_grade)
 
 
@@ -49,6 +55,10 @@ def run_release(args):
 
 def run_grade(args):
     limits = Limits(memory_mib=args.memory_mib, cpu_s=max(1, int(args.timeout)), wall_s=args.timeout, run_as=args.run_as)
-    grade(args.submission, args.out, args.manifest, args.assignment, set(args.tasks) if args.tasks else None,
-          args.seed, limits, args.jobs)
+    try:
+        grade(args.submission, args.out, args.manifest, args.assignment, set(args.tasks) if args.tasks else None,
+              args.seed, limits, args.jobs)
+    except (ValueError, RuntimeError) as e:  # who runs student code: the grader's set-up, not the submission
+        print(f"tinygrad-edu exercises {e}")
+        return 2
     return 0

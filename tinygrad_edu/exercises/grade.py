@@ -24,14 +24,14 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import checks
 from .manifest import PACKAGE_DIR, load_manifest, DEFAULT_MANIFEST
-from .sandbox import Limits, run_child
+from .sandbox import Limits, check_user_can_run, choose_user, run_child
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_SHARE = 0.4  # of a task's points; the hidden cases carry the rest
@@ -82,6 +82,8 @@ def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None,
     """Grade ``submission`` (a folder holding ``tinygrad_edu/...``); write ``out``
     (results.json) if given; return the ``Grading``.
 
+    Student code never runs as root: as root, children run as ``limits.run_as`` or
+    else ``nobody`` (``sandbox.choose_user``; ``run_as="root"`` is the explicit opt-out).
     ``jobs`` children run at a time (at most the number of CPUs: never oversubscribe);
     the references are computed one task after another in this process, since the
     framework's random generator is global state.
@@ -94,13 +96,18 @@ def grade(submission, out=None, manifest_path=DEFAULT_MANIFEST, assignment=None,
              and (task_ids is None or t.id in task_ids)]
     seed = secrets.randbits(63) if seed is None else seed
     jobs = max(1, min(jobs, os.cpu_count() or 1))
+    limits = replace(limits, run_as=choose_user(limits.run_as))
     if os.geteuid() == 0 and not limits.run_as and echo:
-        echo("warning: grading as root without --run-as: the kernel does not enforce the process limit for root, "
-             "and student code can read every file; pass --run-as USER (an unprivileged user)")
+        echo("warning: student code runs as root (--run-as root): the kernel does not enforce the process limit "
+             "for root, and student code can read every file")
     grading = Grading()
     workroot = Path(tempfile.mkdtemp(prefix="tge-grade-"))
     try:
+        if limits.run_as:  # the user may pass through to its own folders, not list or read the rest
+            os.chmod(workroot, 0o711)
+            check_user_can_run(limits.run_as, workroot)
         pristine, problems = _overlay_tree(workroot / "pristine", submission, manifest.files)
+        os.chmod(pristine, 0o700)  # and so each task's copy of it, until handed to the user
         prepared = [_prepare(task, pristine, workroot, seed, limits) for task in tasks]
         with ThreadPoolExecutor(max_workers=jobs) as pool:  # threads only wait on their child
             children = list(pool.map(lambda p: run_child(p.args, p.workdir, limits), prepared))

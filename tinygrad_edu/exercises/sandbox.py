@@ -5,9 +5,11 @@
   against the process limit);
 - limits set in the child before it starts (``resource.setrlimit``): address space
   (a memory bomb gets MemoryError), CPU seconds, file size, and no new processes
-  (a fork bomb gets an error). The kernel does not enforce the process limit for
-  root: a grader running as root (Gradescope) should pass ``run_as`` an unprivileged
-  user, which also keeps student code from reading files only root may read;
+  (a fork bomb gets an error);
+- never root: the kernel does not enforce the process limit for root, and root reads
+  every file. A grader running as root (Gradescope) drops the child to ``run_as``
+  between fork and exec; ``choose_user`` makes ``nobody`` the default there, and
+  running student code as root takes an explicit ``run_as="root"``;
 - its own process group, killed whole by the parent at the wall-clock timeout and
   after every run, so nothing it started outlives it;
 - stdout/stderr to files (bounded by the file-size limit), never to a pipe.
@@ -32,7 +34,10 @@ class Limits:
     wall_s: float = 60.0
     file_mib: int = 64
     processes: int = 0  # 0: the child may not fork or start threads beyond its own
-    run_as: str = None  # a user to run the child as (needs root, e.g. on Gradescope)
+    run_as: str = None  # a user to run the child as (needs root); see choose_user
+
+
+DEFAULT_USER = "nobody"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,53 @@ def scrubbed_env(workdir):
         "MPLCONFIGDIR": str(Path(workdir) / ".matplotlib"),
         "MPLBACKEND": "Agg",
     }
+
+
+def choose_user(run_as, euid=None):
+    """The user the children run as, or None for the grader's own user.
+
+    Not root: ``run_as`` must be None or the grader's own user (only root can switch).
+    Root: ``run_as`` if named; ``"root"`` is the explicit opt-out (student code runs as
+    root: no process limit, every file readable); unnamed, ``nobody``, and an error if
+    that user does not exist. PyTorch has nothing like this; any serious autograder
+    refuses to run untrusted code as root by default.
+    """
+    euid = os.geteuid() if euid is None else euid
+    if run_as is not None:
+        try:
+            uid = pwd.getpwnam(run_as).pw_uid
+        except KeyError:
+            raise ValueError(f"grade: run_as={run_as!r} is not a user on this machine") from None
+        if uid == euid:
+            return None
+        if euid != 0:
+            raise ValueError(f"grade: run_as={run_as!r} needs the grader to run as root (it runs as uid {euid})")
+        return None if uid == 0 else run_as
+    if euid != 0:
+        return None
+    try:
+        pwd.getpwnam(DEFAULT_USER)
+    except KeyError:
+        raise ValueError(f"grade: refusing to run student code as root, and there is no user {DEFAULT_USER!r} to run "
+                         "it as: create an unprivileged user (useradd --no-create-home student-code) and pass "
+                         "--run-as student-code, or pass --run-as root to accept the risk") from None
+    return DEFAULT_USER
+
+
+def check_user_can_run(user, workdir):
+    """Fail early, with the reason, if ``user`` cannot start this Python with NumPy
+    (a Python installed under /root, say); otherwise every task would score 0."""
+    entry = pwd.getpwnam(user)
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", "import numpy"], cwd=workdir, env=scrubbed_env(workdir),
+                              stdin=subprocess.DEVNULL, capture_output=True, user=entry.pw_uid, group=entry.pw_gid,
+                              extra_groups=[], timeout=120)
+        status, why = done.returncode, (done.stderr or b"").decode("utf-8", "replace").strip()[-300:]
+    except OSError as e:  # the interpreter itself is out of the user's reach
+        status, why = -1, str(e)
+    if status != 0:
+        raise RuntimeError(f"grade: user {user!r} cannot run {sys.executable} with NumPy (status {status}: "
+                           f"{why}); install Python where that user can read it, or pass another --run-as")
 
 
 def _apply_limits(limits):
