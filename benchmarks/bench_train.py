@@ -18,6 +18,9 @@ The machine may be shared: the load average is printed before and after. On a bu
 machine a multi-threaded BLAS can lose much more than its share (a thread that waits for
 a descheduled partner spins, which shows as cpu s far above what a quiet run needs);
 ``--threads 1`` is the robust choice there.
+
+The same commands against a PyTorch twin of the same training loop, per epoch:
+``benchmarks/bench_train_torch.py``.
 """
 import argparse
 import os
