@@ -22,6 +22,9 @@ sys.path.insert(0, ROOT)
 
 from tinygrad_edu.train_tasks import RECIPES  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import machine_info  # noqa: E402  (benchmarks/machine_info.py, beside this script)
+
 TARGETS = {  # recipe: (metric, target, how it is judged)
     "dncnn": ("psnr", 5.0, "gain over the noisy input >= 5 dB"),
     "vgg7": ("accuracy", 0.98, ">= 98%"),
@@ -30,12 +33,18 @@ TARGETS = {  # recipe: (metric, target, how it is judged)
 }
 
 
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def run(name, out):
     env = dict(os.environ, PYTHONPATH=ROOT, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                NUMBA_NUM_THREADS="1")
     command = [sys.executable, "-m", "tinygrad_edu", "train", name, "--out", os.path.join(out, name), "--no-progress"]
-    print("$", " ".join(command[1:]), flush=True)
+    print("$", " ".join(command[1:]), f"   # load average before: {load_average()}", flush=True)
     subprocess.run(command, env=env, cwd=ROOT, check=True)
+    print(f"    load average after: {load_average()}", flush=True)
 
 
 def row(name, folder):
@@ -75,6 +84,7 @@ def main():
     parser.add_argument("--table", action="store_true", help="do not train: print the table of finished runs")
     args = parser.parse_args()
     if not args.table:
+        print(f"machine: {machine_info.machine()}; one BLAS / OpenMP / Numba thread per run", flush=True)
         for name in args.names:
             run(name, args.out)
     print(table(args.out, args.names))
