@@ -47,3 +47,25 @@ def test_backward_without_warnings():
     x = tge.zeros(2, requires_grad=True)
     tge.sqrt(x).sum().backward()
     assert np.isinf(x.grad.cpu().numpy()).all()
+
+
+def test_the_error_state_is_the_callers_again_after_backward():
+    """The backward pass ignores floating-point warnings while it runs (one errstate for the
+    whole pass) and gives the caller its own setting back, also when a backward fails."""
+    before = np.geterr()
+    x = tge.tensor([0.0, 1.0], requires_grad=True)
+    tge.log(x).sum().backward()
+    assert np.geterr() == before
+
+    class Broken(tge.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("a planted failure")
+
+    with pytest.raises(ValueError, match="planted"):
+        Broken.apply(x).sum().backward()
+    assert np.geterr() == before

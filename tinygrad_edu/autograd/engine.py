@@ -61,35 +61,38 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         _accumulate_into(buffers, node, nr, g)
     ready = [node for node in buffers if dependencies.get(node, 0) == 0]
 
-    # 3. run every node once all of its consumers have sent their gradient
-    while ready:
-        node = ready.pop()
-        grads = buffers.pop(node)
-        if isinstance(node, AccumulateGrad):
-            _accumulate_leaf(node, grads[0], capture)
-            continue
-        if node._output_hooks or capture is not None:
-            grads = _run_output_hooks(node, grads, capture)
-        if relevant is not None and not _children(node, relevant):
-            continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
-        input_grads = _call_backward(node, grads)
-        if not retain_graph:
-            node._free()
-        for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
-            if child is None or (relevant is not None and child not in relevant):
+    # 3. run every node once all of its consumers have sent their gradient; as in forward,
+    #    inf and nan are results, not warnings (anomaly mode checks them): one errstate for the
+    #    whole pass (hooks included) rather than one per node, which cost about 1 us each
+    with np.errstate(all="ignore"):
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if isinstance(node, AccumulateGrad):
+                _accumulate_leaf(node, grads[0], capture)
                 continue
-            if g is not None:
-                g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
-                shape, dtype = meta
-                g = unbroadcast(g, shape)
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
-                _accumulate_into(buffers, child, nr, g)
-            dependencies[child] -= 1
-            if dependencies[child] == 0 and child in buffers:
-                ready.append(child)
-            elif dependencies[child] == 0:
-                _skip_subgraph(child, dependencies, buffers, ready, relevant)
+            if node._output_hooks or capture is not None:
+                grads = _run_output_hooks(node, grads, capture)
+            if relevant is not None and not _children(node, relevant):
+                continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
+            input_grads = _call_backward(node, grads)
+            if not retain_graph:
+                node._free()
+            for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
+                if child is None or (relevant is not None and child not in relevant):
+                    continue
+                if g is not None:
+                    g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
+                    shape, dtype = meta
+                    g = unbroadcast(g, shape)
+                    if g.dtype != dtype:
+                        g = g.astype(dtype)
+                    _accumulate_into(buffers, child, nr, g)
+                dependencies[child] -= 1
+                if dependencies[child] == 0 and child in buffers:
+                    ready.append(child)
+                elif dependencies[child] == 0:
+                    _skip_subgraph(child, dependencies, buffers, ready, relevant)
 
 
 def dependency_counts(roots, relevant=None):
@@ -187,8 +190,7 @@ def _call_backward(node, grads):
     previous = grad_mode._enabled
     grad_mode._enabled = False
     try:
-        with np.errstate(all="ignore"):  # as in forward: inf and nan are results, not warnings (anomaly mode checks them)
-            result = node.function.backward(node, *grads)
+        result = node.function.backward(node, *grads)  # under run_backward's errstate
     finally:
         grad_mode._enabled = previous
     if not isinstance(result, tuple):
@@ -219,6 +221,8 @@ def _check_gradient(node, i, g):
         )
     shape = tuple(node._input_meta[i][0])
     got = tuple(g.shape)
+    if got == shape:  # the usual case
+        return
     compatible = len(got) >= len(shape) and all(
         s == n or s == 1 for s, n in zip(shape, got[len(got) - len(shape):]))
     if not compatible:
