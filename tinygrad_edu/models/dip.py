@@ -23,13 +23,19 @@ from .unet import unet
 DIPResult = namedtuple("DIPResult", "image best_image best_iteration psnr loss")
 
 
-def deep_image_prior(noisy, clean=None, net=None, iterations=300, lr=0.01, input_channels=8, input_noise=1 / 30,
+def deep_image_prior(noisy, clean=None, net=None, iterations=300, lr=3e-3, input_channels=8, input_noise=1 / 30,
                      seed=0):
     """Fit ``net`` (default: a padded U-Net, 16 features, depth 2) from a fixed random input to
     ``noisy`` (1, C, H, W) in [0, 1]. Returns ``DIPResult``: the last ``image``, the
     ``best_image`` and ``best_iteration`` by PSNR against ``clean`` (the last ones without
     ``clean``), the ``psnr`` trajectory (one value per iteration; empty without ``clean``)
-    and the ``loss`` trajectory."""
+    and the ``loss`` trajectory.
+
+    ``lr`` is 3e-3, not the paper's 0.01: the paper's networks have BatchNorm, this U-Net
+    has none, and at 0.01 Adam drove it to a constant image (measured on a 48x48 crop of
+    "camera" at sigma 25: the loss stopped at 0.062, PSNR 12.7 dB; at 3e-3, in
+    lectures/deep_image_prior.py, the PSNR peaks at 24.3 dB at iteration 534 of 1000
+    against the noisy input's 20.7, then falls)."""
     manual_seed(seed)
     channels = noisy.shape[1]
     if net is None:
