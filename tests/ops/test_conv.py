@@ -218,7 +218,11 @@ def test_batch_slices_are_even_fit_the_budget_and_cover_the_batch():
     slices = conv_ops._batch_slices(32, 64 * 9, (32, 32), f32)
     sizes = [s.stop - s.start for s in slices]
     assert sum(sizes) == 32 and max(sizes) - min(sizes) <= 1
-    assert max(sizes) * 64 * 9 * 32 * 32 * 4 <= conv_ops.COLUMN_BYTES
+    per_image = 64 * 9 * 32 * 32 * 4
+    assert max(sizes) * per_image <= max(conv_ops.COLUMN_BYTES, per_image)  # the budget, or one image if bigger
+    with column_budget(8 * 2**20):  # 3 images fit: 11 even slices of 2 or 3
+        sizes = [s.stop - s.start for s in conv_ops._batch_slices(32, 64 * 9, (32, 32), f32)]
+        assert sum(sizes) == 32 and set(sizes) <= {2, 3} and len(sizes) == 11
     with column_budget(1):
         assert [(s.start, s.stop) for s in conv_ops._batch_slices(3, 1, (1, 1), f32)] == [(0, 1), (1, 2), (2, 3)]
     assert conv_ops._batch_slices(0, 9, (4, 4), f32) == [slice(0, 0)]

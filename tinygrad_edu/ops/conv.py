@@ -39,10 +39,11 @@ from .pad import pad
 # batch at a time, at most COLUMN_BYTES of columns per slice (at least one image), in one
 # scratch buffer reused by every slice, and nothing keeps them: the backward builds
 # columns again. Each slice is still one wide GEMM per group. Small slices stay in cache
-# but each adds BLAS calls and kernel loops; 4 and 8 MiB were within noise of each other in
-# time (benchmarks/README.md, "Column slice size" and issue 14), and 4 MiB keeps the peak
-# memory of the conv_transpose2d benchmark step at 8.0 MiB instead of 13.0 (PyTorch: 7.2).
-COLUMN_BYTES = 4 * 2**20
+# but each adds BLAS calls and kernel loops. In paired runs on a quiet machine 1 and 4 MiB
+# took the same time (conv2d, conv_transpose2d, the small CNN and DnCNN steps), and 1 MiB
+# cuts the peak memory of a step: small CNN 3.9 -> 2.4 MiB, conv_transpose2d 8.0 -> 4.3
+# (PyTorch: 2.1 and 7.0; benchmarks/README.md, "Column slice size").
+COLUMN_BYTES = 1 * 2**20
 
 
 def _batch_slices(n, k, out_hw, dtype):
