@@ -39,6 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULT_PREFIX = "BENCH_RESULT "
 sys.path.insert(0, ROOT)  # the checkout's tinygrad_edu (and tests/models/torch_twins.py)
+sys.path.insert(0, HERE)  # bench_train_torch.py and machine_info.py, beside this script
 THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
 
 
@@ -103,7 +104,6 @@ def torch_step_fn(name, task):
     import torch.nn.functional as F
     from tinygrad_edu import train_tasks
 
-    sys.path.insert(0, HERE)
     from bench_train_torch import torch_augment
 
     def adam(model, betas=(0.9, 0.999)):
@@ -118,6 +118,7 @@ def torch_step_fn(name, task):
     if isinstance(task, train_tasks.GANTask):
         from tests.models import torch_twins as T
 
+        # GANTask's networks: 16 features, 28x28 (another size fails loudly in load_state_dict)
         g = copy_weights(T.DCGANGenerator(task.latent_dim, 1, 16, 28), task.models["generator"])
         d = copy_weights(T.DCGANDiscriminator(1, 16, 28), task.models["discriminator"])
         opt_g, opt_d = adam(g, (0.5, 0.999)), adam(d, (0.5, 0.999))
@@ -223,7 +224,6 @@ def main(argv=None):
         print("bench_recipes_torch: PyTorch is not importable here, so there is nothing to compare with; "
               "it is optional: pip install 'torch==2.13.0'")
         return 1
-    sys.path.insert(0, HERE)
     import machine_info
 
     rounds = 1 if args.quick else args.rounds

@@ -42,7 +42,7 @@ from .pad import pad
 # but each adds BLAS calls and kernel loops. In paired runs on a quiet machine 1 and 4 MiB
 # took the same time (conv2d, conv_transpose2d, the small CNN and DnCNN steps), and 1 MiB
 # cuts the peak memory of a step: small CNN 3.9 -> 2.4 MiB, conv_transpose2d 8.0 -> 4.3
-# (PyTorch: 2.1 and 7.0; benchmarks/README.md, "Column slice size").
+# (PyTorch: 2.1 and 7.0; benchmarks/README.md, "Column slices again, quiet machine").
 COLUMN_BYTES = 1 * 2**20
 
 
