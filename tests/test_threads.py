@@ -1,42 +1,200 @@
-"""Thread control: set_num_threads / get_num_threads for BLAS, and Numba kernels that
-start no thread pool of their own (kernels/_numba.py)."""
+"""Thread control (tinygrad_edu/threads.py): set_num_threads / get_num_threads for the
+CPU tasks, BLAS held at one thread, run_tasks, and Numba kernels that start no thread
+pool of their own (kernels/_numba.py)."""
 import os
 import subprocess
 import sys
+import threading
 
+import numpy as np
 import pytest
 
 import tinygrad_edu as tge
+from tinygrad_edu import threads
+from tinygrad_edu.ops import conv as conv_ops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+F = tge.nn.functional
 
 
-def test_set_num_threads_sets_blas_threads():
+@pytest.fixture
+def num_threads():
+    """Restores the thread count a test changes."""
     before = tge.get_num_threads()
-    try:
-        tge.set_num_threads(1)
-        assert tge.get_num_threads() == 1
-        x = tge.randn(64, 64)
-        assert (x @ x).shape == (64, 64)  # BLAS still runs with one thread
-    finally:
-        tge.set_num_threads(before)
-    assert tge.get_num_threads() == before
+    yield
+    tge.set_num_threads(before)
+
+
+def test_set_num_threads_sets_the_task_threads(num_threads):
+    tge.set_num_threads(3)
+    assert tge.get_num_threads() == 3
+    tge.set_num_threads(1)
+    assert tge.get_num_threads() == 1
+    x = tge.randn(64, 64)
+    assert (x @ x).shape == (64, 64)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, None])
 def test_set_num_threads_refuses_non_positive_ints(bad):
     with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
         tge.set_num_threads(bad)
+    with pytest.raises(ValueError, match="set_blas_threads: expected a positive int"):
+        threads.set_blas_threads(bad)
 
 
+def test_set_blas_threads():
+    before = threads.get_blas_threads()
+    try:
+        threads.set_blas_threads(2)
+        assert threads.get_blas_threads() == 2
+        threads.set_blas_threads(1)
+        assert threads.get_blas_threads() == 1
+    finally:
+        threads.set_blas_threads(before)
+
+
+# ------------------------------------------------------------------------ run_tasks
+def test_run_tasks_returns_results_in_task_order(num_threads):
+    for count in (1, 2, 4):
+        tge.set_num_threads(count)
+        assert threads.run_tasks(lambda t: t * t, list(range(20))) == [t * t for t in range(20)]
+        assert threads.run_tasks(lambda t: t, []) == []
+
+
+def test_run_tasks_runs_two_tasks_at_once(num_threads):
+    tge.set_num_threads(2)
+    both = threading.Barrier(2, timeout=30)  # passes only when two threads wait at once
+
+    def work(task):
+        both.wait()
+        return threading.get_ident()
+
+    idents = threads.run_tasks(work, [0, 1])
+    assert len(set(idents)) == 2 and threading.get_ident() in idents  # the caller works too
+
+
+def test_run_tasks_on_one_thread_stays_on_the_caller(num_threads):
+    tge.set_num_threads(1)
+    assert set(threads.run_tasks(lambda t: threading.get_ident(), range(8))) == {threading.get_ident()}
+
+
+def test_run_tasks_raises_a_tasks_error_after_the_others_end(num_threads):
+    tge.set_num_threads(2)
+    ended = []
+
+    def work(task):
+        if task == 3:
+            raise ValueError("task 3 failed")
+        ended.append(task)
+        return task
+
+    with pytest.raises(ValueError, match="task 3 failed"):
+        threads.run_tasks(work, list(range(6)))
+    assert 3 not in ended
+    # the pool still works afterwards
+    assert threads.run_tasks(lambda t: t + 1, [1, 2, 3]) == [2, 3, 4]
+
+
+def test_run_tasks_inside_a_task_runs_on_that_thread(num_threads):
+    tge.set_num_threads(2)
+
+    def outer(task):
+        inner = threads.run_tasks(lambda t: threading.get_ident(), range(4))
+        return threading.get_ident(), inner
+
+    for ident, inner in threads.run_tasks(outer, range(4)):
+        if ident != threading.get_ident():  # on a pool thread: its inner tasks stayed there
+            assert set(inner) == {ident}
+
+
+def test_run_tasks_keeps_the_callers_errstate(num_threads):
+    tge.set_num_threads(2)
+    both = threading.Barrier(2, timeout=30)
+
+    def work(task):
+        both.wait()  # one task on each thread
+        return np.geterr()["invalid"]
+
+    with np.errstate(invalid="ignore"):
+        assert threads.run_tasks(work, [0, 1]) == ["ignore", "ignore"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_run_tasks_after_fork(num_threads):
+    """A forked child (a DataLoader worker) inherits the pool object but not its threads."""
+    tge.set_num_threads(2)
+    threads.run_tasks(lambda t: t, [0, 1, 2])  # the parent's pool exists
+    code = (
+        "import os, tinygrad_edu as tge\n"
+        "from tinygrad_edu import threads\n"
+        "tge.set_num_threads(2)\n"
+        "threads.run_tasks(lambda t: t, [0, 1, 2])\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    ok = threads.run_tasks(lambda t: t * 2, list(range(10))) == [t * 2 for t in range(10)]\n"
+        "    os._exit(0 if ok else 1)\n"
+        "print('child', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "child 0"
+
+
+# ------------------------------------------------------------- convolutions on threads
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+def test_convolutions_give_the_same_bits_on_any_thread_count(num_threads, kernel_set, monkeypatch):
+    """The tasks' shares of dW are added in task order, so 1, 2 or 3 threads agree exactly;
+    small column slices make many tasks."""
+    if kernel_set == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(conv_ops, "COLUMN_BYTES", 4096)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((11, 6, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    wt = rng.standard_normal((6, 4, 4, 4)).astype(np.float32)
+    results = []
+    with tge.kernels.using(kernel_set):
+        for count in (1, 2, 3):
+            tge.set_num_threads(count)
+            xt, w1, w2 = (tge.tensor(a, requires_grad=True) for a in (x, w, wt))
+            y1 = F.conv2d(xt, w1, padding=1, groups=2)  # stride 1: the one-im2col backward
+            y2 = F.conv2d(xt, w1, stride=2, groups=2)  # strided: col2im
+            y3 = F.conv_transpose2d(xt, w2, stride=2, padding=1, groups=2)
+            (y1.square().sum() + y2.sum() + (y3 * y3).mean()).backward()
+            results.append([t.detach().numpy() for t in (y1, y2, y3, xt.grad, w1.grad, w2.grad)])
+    assert len(conv_ops._tasks(conv_ops._batch_slices(11, 54, (9, 9), np.dtype(np.float32)))) == conv_ops.TASKS
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert np.array_equal(a, b)
+
+
+def test_a_failing_convolution_task_raises(num_threads, monkeypatch):
+    tge.set_num_threads(2)
+    monkeypatch.setattr(conv_ops, "COLUMN_BYTES", 1)
+
+    def broken_im2col(x, *args, **kwargs):
+        if x.shape[0] and x[0, 0, 0, 0] > 100:
+            raise RuntimeError("planted im2col failure")
+        return original(x, *args, **kwargs)
+
+    original = tge.kernels.im2col
+    monkeypatch.setattr(tge.kernels, "im2col", broken_im2col)
+    x = np.zeros((6, 1, 4, 4), dtype=np.float32)
+    x[4, 0, 0, 0] = 1000.0  # the fifth image's task fails
+    with pytest.raises(RuntimeError, match="planted im2col failure"):
+        F.conv2d(tge.tensor(x), tge.ones(2, 1, 3, 3))
+
+
+# ------------------------------------------------------------------------- defaults
 def test_numba_kernels_start_no_thread_pool():
     pytest.importorskip("numba")
     code = (
         "import numba, tinygrad_edu as tge\n"
         "F = tge.nn.functional\n"
         "tge.kernels.use('numba')\n"
-        "x = tge.randn(2, 3, 8, 8, requires_grad=True)\n"
-        "w = tge.randn(4, 3, 3, 3, requires_grad=True)\n"
+        "x = tge.randn(8, 16, 16, 16, requires_grad=True)\n"
+        "w = tge.randn(16, 16, 3, 3, requires_grad=True)\n"
         "F.max_pool2d(F.conv2d(x, w, padding=1), 2).sum().backward()\n"
         "try:\n"
         "    print('layer', numba.threading_layer())\n"
@@ -50,17 +208,20 @@ def test_numba_kernels_start_no_thread_pool():
 
 
 def _threads_in_fresh_process(env_update):
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in threads.THREAD_ENV_VARS}
     env.update(env_update, PYTHONPATH=ROOT)
-    code = "import os, tinygrad_edu as tge; print(tge.get_num_threads(), len(os.sched_getaffinity(0)))"
+    code = ("import os, tinygrad_edu as tge\n"
+            "print(tge.get_num_threads(), tge.threads.get_blas_threads(), len(os.sched_getaffinity(0)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     return [int(v) for v in out.stdout.split()]
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs os.sched_getaffinity")
-def test_default_leaves_one_core_and_the_users_setting_wins():
-    threads, cpus = _threads_in_fresh_process({})
-    assert threads == max(1, cpus - 1)
-    threads, _ = _threads_in_fresh_process({"OPENBLAS_NUM_THREADS": "2"})
-    assert threads == 2  # set before Python started: tinygrad_edu leaves it alone
+def test_defaults_and_the_users_setting_wins():
+    tasks, blas, cpus = _threads_in_fresh_process({})
+    assert (tasks, blas) == (cpus, 1)  # every core for tasks, one BLAS thread inside each
+    tasks, blas, _ = _threads_in_fresh_process({"OPENBLAS_NUM_THREADS": "2"})
+    assert (tasks, blas) == (cpus, 2)  # set before Python started: tinygrad_edu leaves BLAS alone
+    tasks, _, _ = _threads_in_fresh_process({"OMP_NUM_THREADS": "1"})
+    assert tasks == 1  # as PyTorch reads it

@@ -1,64 +1,153 @@
 """How many CPU threads the compute uses: ``set_num_threads`` / ``get_num_threads``
-(PyTorch's names: ``torch.set_num_threads``).
+(PyTorch's names: ``torch.set_num_threads``), and ``run_tasks``, the one place where
+tinygrad_edu runs work on more than one thread.
 
-On the CPU, tinygrad_edu's arithmetic runs in two places:
+On the CPU the heavy ops split their work into independent *tasks*: a convolution
+(ops/conv.py) cuts its batch into slices, each slice an im2col, a GEMM and a copy.
+``run_tasks`` hands those tasks to ``get_num_threads()`` threads (the calling thread and
+a small pool), each taking the next task as soon as it is free. Inside a task
+everything runs on one thread: the Numba kernels are compiled ``nogil`` and serial, and
+BLAS (NumPy's matrix products) is held at one thread, so the threads that compute are
+exactly ours and never more than the cores.
 
-- NumPy's BLAS library (OpenBLAS or MKL) for every matrix product (``matmul``,
-  ``Linear``, and the GEMMs of ``conv2d``), with its own pool of threads;
-- the Numba kernels (``kernels/``: im2col, pooling, ...), compiled loops that run on
-  the calling thread (``kernels/_numba.py`` says why they are not parallel).
+Why tasks and not BLAS's own threads (the default up to issue 14's second round):
+a multi-threaded BLAS call splits one product evenly and is only as fast as its slowest
+thread. When another program holds a core (a browser, a second notebook, PyTorch in
+the same process) that thread waits for it, on every call; measured on 2 shared cores
+a small-CNN training step took 348 ms with 2 BLAS threads against 43 ms with one
+(benchmarks/README.md, "Thread pools: what was measured and chosen"). Tasks taken one
+at a time balance themselves instead: a thread that shares its core with a hog simply
+takes fewer of them, and the two threads never wait for each other inside a task.
+On an idle machine both cores work (benchmarks/README.md, "Tasks on two threads").
 
-So the thread count that matters is BLAS's. It is set at run time with threadpoolctl,
-the well-kept tool for it, and only for BLAS libraries: an OpenMP runtime in the same
-process (PyTorch's) keeps its own setting.
-
-The default leaves one core to everything else: ``cpu count - 1`` threads (at least
-1; the CPUs this process may run on), set when tinygrad_edu is imported, unless one of
-OMP_NUM_THREADS, OPENBLAS_NUM_THREADS or MKL_NUM_THREADS is set in the environment (a
-user's setting wins). NumPy and PyTorch use every core instead; we differ on purpose.
-Why: a multi-threaded BLAS call is only as fast as its slowest thread, and on a machine
-whose cores are busy with other work (a browser, a second notebook, a test run, PyTorch
-in the same process) that thread waits for a core, on every call. Measured on 2 shared
-cores (benchmarks/README.md, "Thread pools that cooperate"), one BLAS thread against
-two, both with one Numba thread: a small-CNN training step 43 ms against 348 ms, conv2d
-forward + backward 481 ms against 1810 ms, while other jobs loaded the machine (load
-average 7-8; PyTorch, 2 threads: 145 and 408 ms). On an idle machine two threads run the GEMMs up to ~2x faster (the
-2048^3 float32 matmul: 235-248 against 119-124 GFLOP/s): call ``set_num_threads(2)``
-when the cores are yours.
+The defaults:
+- ``get_num_threads()`` = the CPUs this process may run on (as PyTorch), or
+  ``OMP_NUM_THREADS`` when it is set (PyTorch reads it too);
+- BLAS: one thread, set at import with threadpoolctl (BLAS libraries only: an OpenMP
+  runtime in the same process, PyTorch's, keeps its own setting), unless
+  ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or ``MKL_NUM_THREADS`` is set (a
+  user's setting wins). NumPy alone would give BLAS every core; a plain large ``matmul``
+  outside a convolution therefore runs on one core here (a deliberate difference).
 """
+import contextvars
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
-
-
-def _blas():
-    """A threadpoolctl controller of every BLAS library loaded in this process now
-    (NumPy's, and any loaded since: a fresh scan on each call, which is rare)."""
-    return ThreadpoolController().select(user_api="blas")
-
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def _cpu_count():
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def default_num_threads():
-    """One fewer than the CPUs this process may run on, at least 1."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cpus - 1)
+    """``OMP_NUM_THREADS`` when it is a positive int, else the CPUs this process may run on."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else _cpu_count()
+
+
+_num_threads = default_num_threads()
 
 
 def set_num_threads(num_threads):
-    """Use ``num_threads`` threads in BLAS (NumPy's matrix products) from now on."""
+    """Run tinygrad_edu's CPU tasks (the slices of a convolution, ...) on ``num_threads``
+    threads from now on; 1 runs everything on the calling thread."""
+    global _num_threads
     if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {num_threads!r}")
-    _blas().limit(limits=num_threads)
+    _num_threads = num_threads
 
 
 def get_num_threads():
-    """The number of threads BLAS uses (the largest, if several BLAS libraries are loaded;
-    the number of CPUs if none reports one)."""
-    counts = [lib.num_threads for lib in _blas().lib_controllers]
-    return max(counts) if counts else os.cpu_count() or 1
+    """The number of threads tinygrad_edu's CPU tasks run on."""
+    return _num_threads
 
 
-if not any(name in os.environ for name in THREAD_ENV_VARS):
-    set_num_threads(default_num_threads())
+def set_blas_threads(num_threads):
+    """Let BLAS (NumPy's matrix products) use ``num_threads`` threads per call.
+
+    One (the default) is right while tasks run in parallel; more only pays for a few
+    big products on an idle machine, with ``set_num_threads(1)`` beside it so that the
+    two kinds of threads do not share the cores."""
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+        raise ValueError(f"set_blas_threads: expected a positive int, got {num_threads!r}")
+    ThreadpoolController().select(user_api="blas").limit(limits=num_threads)
+
+
+def get_blas_threads():
+    """The threads BLAS uses per call (the largest, if several BLAS libraries are loaded)."""
+    counts = [lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers]
+    return max(counts) if counts else 1
+
+
+# --------------------------------------------------------------------------- run_tasks
+_pool = None  # (the process id it was made in, its size, the ThreadPoolExecutor)
+_pool_lock = threading.Lock()
+_in_pool = threading.local()  # .active on the pool's own threads
+
+
+def _helpers(count):
+    """A pool of ``count`` helper threads, made on first use, again after a fork (a
+    child process inherits the pool object but not its threads) or a new thread count."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid() or _pool[1] != count:
+            _pool = (os.getpid(), count, ThreadPoolExecutor(count, "tinygrad_edu", _mark_pool_thread))
+        return _pool[2]
+
+
+def _mark_pool_thread():
+    _in_pool.active = True
+
+
+def run_tasks(work, tasks):
+    """``[work(task) for task in tasks]``, on up to ``get_num_threads()`` threads.
+
+    The tasks must be independent (each writes its own part of the output). Every
+    thread, the caller's included, takes the next task left as soon as it is free, so
+    a thread slowed by another program takes fewer tasks and nobody waits for it
+    inside one. The results come back in the order of ``tasks``, so whatever adds them
+    up afterwards adds them in the same order on any thread count (same bits). The
+    first error raised by a task is raised here, after every started task has ended.
+    Called from one of the pool's own threads (a task that runs tasks), it runs them
+    on that thread.
+    """
+    count = min(_num_threads, len(tasks))
+    if count <= 1 or getattr(_in_pool, "active", False):
+        return [work(task) for task in tasks]
+    results = [None] * len(tasks)
+    todo = iter(range(len(tasks)))  # next() on it is atomic under the GIL
+    errors = []
+
+    def take_tasks():
+        for i in todo:
+            if errors:  # another task failed: leave the rest
+                return
+            try:
+                results[i] = work(tasks[i])
+            except BaseException as error:  # raised on the caller's thread below
+                errors.append(error)
+                return
+
+    helpers = _helpers(_num_threads - 1)
+    # each helper runs in a copy of the caller's context: np.errstate and the like hold
+    started = [helpers.submit(contextvars.copy_context().run, take_tasks) for _ in range(count - 1)]
+    take_tasks()
+    for future in started:
+        if not future.cancel():  # not started yet (the helpers were busy): no need to wait
+            future.result()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _limit_blas_at_import():
+    if not any(name in os.environ for name in THREAD_ENV_VARS):
+        set_blas_threads(1)
+
+
+_limit_blas_at_import()

@@ -27,7 +27,7 @@ import os
 
 import numpy as np
 
-from . import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+from . import adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample
 from . import max_pool_cupy, unfold_cupy, upsample_cupy
 from ._cupy import is_cupy_array
 from ._numba import HAVE_NUMBA
@@ -149,6 +149,19 @@ pad_reflect = _dispatcher(pad, "pad_reflect")
 pad_reflect_backward = _dispatcher(pad, "pad_reflect_backward")
 pad_replicate = _dispatcher(pad, "pad_replicate")
 pad_replicate_backward = _dispatcher(pad, "pad_replicate_backward")
+
+
+# batch norm in two fused passes per channel; kernels/batch_norm.py. Compiled loops only:
+# the vectorised form is ops/norm.py's BatchNorm (NumPy and CuPy), so the op picks one of
+# two Functions with ``batch_norm_fused_applies`` (the Numba set, NumPy float data).
+batch_norm_forward = batch_norm.batch_norm_forward_numba
+batch_norm_backward = batch_norm.batch_norm_backward_numba
+
+
+def batch_norm_fused_applies(x):
+    """True when ``batch_norm_forward``/``_backward`` take ``x``: the Numba set is on, x is
+    a non-empty NumPy float32/float64 array."""
+    return _numba_applies(x) and x.size > 0
 
 
 def max_pool2d_backward(grad_out, indices, input_shape, window=None):

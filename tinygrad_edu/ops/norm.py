@@ -21,6 +21,7 @@ every row on its own and applies weight/bias along the axes they live on.
 """
 import numpy as np
 
+from .. import kernels
 from ..backend import get_array_module
 from ..autograd.function import Function
 
@@ -128,6 +129,36 @@ class BatchNorm(Function):
         # END SOLUTION
 
 
+class FusedBatchNorm(Function):
+    """``BatchNorm`` with the same math in two fused kernels (kernels/batch_norm.py):
+    the forward reads x three times and writes y once, the backward reads g and x twice
+    and writes dx once, where ``BatchNorm``'s NumPy lines make a pass (and a temporary)
+    each. It saves x, not xhat, and recomputes xhat = (x - mean) * rstd in the backward.
+    ``batch_norm`` uses it for NumPy float data with the Numba kernel set (the default),
+    ``BatchNorm`` otherwise (the NumPy set, CuPy). The formulas are in ``BatchNorm``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        running = None if training else (running_mean, running_var)
+        y, mean, var, rstd = kernels.batch_norm_forward(x, weight, bias, eps, running)
+        if training and running_mean is not None:
+            m = x.size // x.shape[1]
+            _update_running(running_mean, mean, momentum)
+            _update_running(running_var, var * (m / (m - 1)), momentum)  # unbiased
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.rstd, ctx.training = mean, rstd, training
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        dx, dweight, dbias = kernels.batch_norm_backward(g, x, weight, ctx.mean, ctx.rstd, ctx.training)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        return (dx if need_x else None, dweight.astype(x.dtype) if need_w else None,
+                dbias.astype(x.dtype) if need_b else None, None, None, None, None, None)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalisation of ``input`` (N, C), (N, C, L), (N, C, H, W), ...: statistics
     per channel (dim 1) over all other dims. See ``BatchNorm`` for the math.
@@ -155,7 +186,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         - running_mean, running_var, weight, bias: (C,)
         - Output: same shape as the input
 
-    Backward: ops/norm.py (BatchNorm).
+    Backward: ops/norm.py (BatchNorm; FusedBatchNorm, the same math in the fused
+    kernels of kernels/batch_norm.py, for NumPy data with the Numba kernel set).
     """
     _check_float("batch_norm", input)
     _check_channels_first("batch_norm", input)
@@ -184,7 +216,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.requires_grad:
             raise RuntimeError(f"batch_norm: {name} is a statistics buffer and cannot require grad")
     _check_vectors("batch_norm", channels, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
-    return BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps))
+    fn = FusedBatchNorm if kernels.batch_norm_fused_applies(input.array) else BatchNorm
+    return fn.apply(input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps))
 
 
 # ------------------------------------------------------ layer, group and instance norm

@@ -1,0 +1,146 @@
+"""Fused batch norm (kernels/batch_norm.py, ops/norm.py's FusedBatchNorm): the loops
+reference, the compiled kernels and the NumPy ``BatchNorm`` agree; FusedBatchNorm passes
+gradcheck on hypothesis-drawn shapes (size-1 dims included) and the checker catches a
+planted wrong backward; its results do not depend on the thread count."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tge
+from tinygrad_edu import kernels
+from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.kernels import batch_norm as K
+from tinygrad_edu.kernels._numba import HAVE_NUMBA
+from tinygrad_edu.ops import norm as norm_ops
+
+from .checks import TOLERANCE
+from .strategies import kernel_settings
+
+F = tge.nn.functional
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="the fused kernels are compiled by Numba")
+
+
+@st.composite
+def cases(draw, dtype=None):
+    """x (N, C, *spatial) with N*L >= 2 per channel, shifted and scaled per channel (a
+    mean far from 0 tests the centring), g, weight, bias and running statistics."""
+    dtype = dtype or draw(st.sampled_from([np.float32, np.float64]))
+    spatial = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)))
+    n = draw(st.integers(1 if spatial and np.prod(spatial) > 1 else 2, 4))
+    c = draw(st.integers(1, 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    shape = (n, c) + spatial
+    x = rng.standard_normal(shape) * rng.uniform(0.5, 3.0, (1, c) + (1,) * len(spatial)) + rng.uniform(-5, 5, (1, c) + (1,) * len(spatial))
+    vectors = [rng.standard_normal(c) for _ in range(3)] + [rng.uniform(0.5, 2.0, c)]
+    return (x.astype(dtype), rng.standard_normal(shape).astype(dtype), *(v.astype(dtype) for v in vectors))
+
+
+@needs_numba
+@kernel_settings
+@given(cases(), st.booleans(), st.booleans())
+def test_compiled_kernels_equal_the_loops(case, training, affine):
+    x, g, w, b, running_mean, running_var = case
+    w, b = (w, b) if affine else (None, None)
+    running = None if training else (running_mean, running_var)
+    tol = TOLERANCE[x.dtype] * 10  # sums of up to 48 terms, in two orders
+    expected = K.batch_norm_forward_reference(x, w, b, 1e-5, running)
+    got = K.batch_norm_forward_numba(x, w, b, 1e-5, running)
+    for e, o in zip(expected, got):
+        np.testing.assert_allclose(o, e, rtol=tol, atol=tol)
+    assert got[0].dtype == x.dtype and got[0].shape == x.shape
+    expected_b = K.batch_norm_backward_reference(g, x, w, expected[1], expected[3], training)
+    got_b = K.batch_norm_backward_numba(g, x, w, got[1], got[3], training)
+    for e, o in zip(expected_b, got_b):
+        np.testing.assert_allclose(o, e, rtol=tol, atol=tol)
+
+
+def _run(x, g, w, b, running_mean, running_var, training, affine):
+    """y, dx, dweight, dbias and the updated running statistics through F.batch_norm."""
+    xt = tge.tensor(x, requires_grad=True)
+    wt, bt = (tge.tensor(w, requires_grad=True), tge.tensor(b, requires_grad=True)) if affine else (None, None)
+    rm, rv = tge.tensor(running_mean.copy()), tge.tensor(running_var.copy())
+    y = F.batch_norm(xt, rm, rv, wt, bt, training=training, momentum=0.3)
+    y.backward(tge.tensor(g))
+    grads = [xt.grad.numpy()] + ([wt.grad.numpy(), bt.grad.numpy()] if affine else [])
+    return [y.detach().numpy(), *grads, rm.numpy(), rv.numpy()], y.grad_fn
+
+
+@needs_numba
+@kernel_settings
+@given(cases(), st.booleans(), st.booleans())
+def test_fused_equals_the_numpy_batch_norm(case, training, affine):
+    with kernels.using("numba"):
+        fused, node = _run(*case, training, affine)
+        assert node.function is norm_ops.FusedBatchNorm
+    with kernels.using("numpy"):
+        plain, _ = _run(*case, training, affine)
+    tol = TOLERANCE[case[0].dtype] * 10
+    for f, p in zip(fused, plain):
+        assert f.dtype == p.dtype and f.shape == p.shape
+        np.testing.assert_allclose(f, p, rtol=tol, atol=tol)
+
+
+@needs_numba
+def test_batch_norm_takes_the_fused_function_only_with_numba_and_numpy_floats():
+    x = tge.randn(4, 3, 5, 5, requires_grad=True)
+    with kernels.using("numba"):
+        assert F.batch_norm(x, None, None, training=True).grad_fn.function is norm_ops.FusedBatchNorm
+        assert F.batch_norm(x.double(), None, None, training=True).grad_fn.function is norm_ops.FusedBatchNorm
+    with kernels.using("numpy"):
+        assert F.batch_norm(x, None, None, training=True).grad_fn.function is norm_ops.BatchNorm
+
+
+@needs_numba
+@kernel_settings
+@given(cases(dtype=np.float64), st.booleans(), st.booleans())
+def test_fused_batch_norm_passes_gradcheck(case, training, affine):
+    x, g, w, b, running_mean, running_var = case
+    inputs = [tge.tensor(x, requires_grad=True)]
+    if affine:
+        inputs += [tge.tensor(w, requires_grad=True), tge.tensor(b, requires_grad=True)]
+    up = tge.tensor(g)
+
+    def f(*t):
+        rm, rv = tge.tensor(running_mean.copy()), tge.tensor(running_var.copy())
+        return F.batch_norm(t[0], rm, rv, *(t[1:] if affine else (None, None)), training=training) * up
+
+    with kernels.using("numba"):
+        assert gradcheck(f, inputs)
+
+
+@needs_numba
+def test_gradcheck_catches_a_planted_wrong_fused_backward(monkeypatch):
+    """Drop the mean-of-g term of the training dx (what a student forgets first)."""
+    rng = np.random.default_rng(0)
+    x = tge.tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    up = tge.tensor(rng.standard_normal((3, 2, 4)))
+    f = lambda t: F.batch_norm(t, None, None, training=True) * up  # noqa: E731
+    with kernels.using("numba"):
+        assert gradcheck(f, [x])
+
+        def wrong(g, x, weight, mean, rstd, training):
+            dx, dw, db = K.batch_norm_backward_numba(g, x, weight, mean, rstd, training)
+            return dx + (g.sum(axis=(0, 2), keepdims=True) / (g.size // g.shape[1])) * rstd.reshape(1, -1, 1), dw, db
+
+        monkeypatch.setattr(kernels, "batch_norm_backward", wrong)
+        assert not gradcheck(f, [x], raise_exception=False)
+
+
+@needs_numba
+def test_fused_results_do_not_depend_on_the_thread_count():
+    rng = np.random.default_rng(1)
+    case = (rng.standard_normal((4, 11, 6, 6)).astype(np.float32), rng.standard_normal((4, 11, 6, 6)).astype(np.float32),
+            *(rng.standard_normal(11).astype(np.float32) for _ in range(3)), rng.uniform(0.5, 2, 11).astype(np.float32))
+    before = tge.get_num_threads()
+    results = []
+    try:
+        with kernels.using("numba"):
+            for count in (1, 2, 3):
+                tge.set_num_threads(count)
+                results.append(_run(*case, True, True)[0])
+    finally:
+        tge.set_num_threads(before)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert np.array_equal(a, b)
