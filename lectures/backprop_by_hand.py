@@ -22,7 +22,7 @@ w_val, x_val, b_val = np.array([2.0, -3.0]), np.array([-1.0, -2.0]), -3.0
 
 # %% [markdown]
 # ## By hand
-# Forward: `p = w*x` (elementwise), `z = sum(p) + b`, `y = 1 / (1 + exp(-z))`.
+# Forward: `p = w*x` (elementwise), `s = sum(p)`, `z = s + b`, `y = 1 / (1 + exp(-z))`.
 
 # %%
 p = w_val * x_val
@@ -41,13 +41,19 @@ print(f"by hand: y={y:.4f} dy/dw={dy_dw} dy/dx={dy_dx} dy/db={dy_db:.4f}")
 w = tge.tensor(w_val, dtype=tge.float64, requires_grad=True)
 x = tge.tensor(x_val, dtype=tge.float64, requires_grad=True)
 b = tge.tensor(b_val, dtype=tge.float64, requires_grad=True)
-zt = (w * x).sum() + b
-zt.retain_grad()
+# the engine keeps .grad only on leaves; retain_grad() asks it to keep the gradient of an
+# intermediate too, so the graph can show value AND gradient on every node (y's is dy/dy = 1)
+pt = w * x
+st = pt.sum()
+zt = st + b
 yt = zt.sigmoid()
+named = {"w": w, "x": x, "b": b, "p": pt, "s": st, "z": zt, "y": yt}
+for t in (pt, st, zt, yt):
+    t.retain_grad()
 yt.backward()
-fig = draw_graph(yt, tensors={"w": w, "x": x, "b": b, "z": zt, "y": yt}, title="y = sigmoid(w . x + b)")
+fig = draw_graph(yt, tensors=named, title="y = sigmoid(w . x + b)")
 lectures.save(fig, args, "sigmoid_neuron_graph")
-(args.out / "sigmoid_neuron_graph.dot").write_text(to_dot(yt, tensors={"w": w, "x": x, "b": b}))
+(args.out / "sigmoid_neuron_graph.dot").write_text(to_dot(yt, tensors=named))
 
 hand = np.concatenate([dy_dw, dy_dx, [dy_db]])
 engine = np.concatenate([w.grad.numpy(), x.grad.numpy(), b.grad.numpy().reshape(1)])

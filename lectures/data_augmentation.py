@@ -20,7 +20,7 @@ import tinygrad_edu.nn.functional as F
 args = lectures.parse_args(__doc__)
 Xtr, Ytr = load_digits("train")
 Xte, Yte = load_digits("test")
-n_train, steps = (100, 100) if args.fast else (150, 1500)
+n_train, steps = (100, 300) if args.fast else (150, 1500)
 Xtr, Ytr = Xtr[:n_train], Ytr[:n_train]
 Yte = Yte.numpy()
 augment = transforms.RandomAffine(degrees=15, translate=(0.12, 0.12), shear=10)
@@ -43,11 +43,16 @@ def run(augmented):
         opt.step()
     net.eval()
     with tge.no_grad():
-        return float(np.mean(net(Xte).argmax(1).numpy() == Yte))
+        return [float(np.mean(net(images).argmax(1).numpy() == Yte)) for images in (Xte, Xte_moved)]
 
 
-acc_plain, acc_aug = run(False), run(True)
-print(f"{n_train} training images: test accuracy {acc_plain:.3f} without, {acc_aug:.3f} with augmentation")
+# the test digits moved by the same kind of random transform (fixed once): what augmentation
+# teaches is that such moves do not change the label, so here the augmented net should win
+tge.manual_seed(args.seed + 1000)
+Xte_moved = augment(Xte)
+(acc_plain, moved_plain), (acc_aug, moved_aug) = run(False), run(True)
+print(f"{n_train} training images: test accuracy {acc_plain:.3f} without, {acc_aug:.3f} with augmentation; "
+      f"on moved test digits {moved_plain:.3f} without, {moved_aug:.3f} with")
 
 # %%
 tge.manual_seed(args.seed)
@@ -58,6 +63,15 @@ for i, ax in enumerate(axes.T.reshape(-1)):
 fig.suptitle("random affine copies of six training digits (one per column)", fontsize=9)
 lectures.save(fig, args, "data_augmentation")
 
+# %% [markdown]
+# What the full run measured (lectures/README.md, seed 0, 150 training images, 1,500 steps):
+# the claim holds but the gain is small, 0.930 -> 0.947. A short run may show no gain or a
+# loss (at 100 steps the augmented net was 0.16 behind): augmented training needs more
+# steps. On test digits moved by the same transforms the augmented net wins clearly, even
+# in the `--fast` mode (300 steps): that invariance is what augmentation teaches.
+
 # %%
-lectures.claim(args, "augmentation raises held-out accuracy on a small training set",
-               test_acc_plain=acc_plain, test_acc_augmented=acc_aug, gain=acc_aug - acc_plain, n_train=n_train)
+lectures.claim(args, f"augmentation raises held-out accuracy on {n_train} training images: {acc_aug:.3f} with vs "
+               f"{acc_plain:.3f} without ({lectures.verdict(acc_aug > acc_plain)})",
+               test_acc_plain=acc_plain, test_acc_augmented=acc_aug, gain=acc_aug - acc_plain, n_train=n_train,
+               moved_test_acc_plain=moved_plain, moved_test_acc_augmented=moved_aug)

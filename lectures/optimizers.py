@@ -105,8 +105,35 @@ axes[1].set_xlabel("step"), axes[1].set_ylabel("training loss (10-step mean)"), 
 axes[1].legend()
 lectures.save(fig, args, "optimizers")
 
+# %% [markdown]
+# What the full run measured (lectures/README.md, seeds 0-2): on the quadratic the claim
+# holds (steps to f < 1e-6: SGD 344, momentum 139, Adam 83). On the small CNN, each at its
+# tuned lr, it holds only partly: Adam needs about 20% fewer steps than SGD and momentum
+# about 7% fewer (seed 0: SGD 120, momentum 109, Adam 87), not "far fewer". The 4x gap at one
+# shared lr comes from momentum's 10x larger effective step, not from momentum itself.
+# Below, "far fewer" means at most half of SGD's steps.
+
+
 # %%
-lectures.claim(args, "momentum and Adam need far fewer steps than SGD on an ill-conditioned problem",
+def steps_text(runs):
+    """'SGD 120, momentum 109 (9% fewer), Adam 87 (28% fewer)'; inf = target not reached."""
+    sgd, parts = runs["SGD"][0], [f"SGD {runs['SGD'][0]:g}"]
+    for name, short in [("SGD+momentum", "momentum"), ("Adam", "Adam")]:
+        n = runs[name][0]
+        change = 1 - n / sgd if np.isfinite(n) and np.isfinite(sgd) else None
+        rel = "" if change is None else f" ({change:.0%} fewer)" if change >= 0 else f" ({-change:.0%} more)"
+        parts.append(f"{short} {n:g}{rel}")
+    return ", ".join(parts)
+
+
+def far_fewer(runs):
+    """The slide's "far fewer" read as: both need at most half of SGD's steps."""
+    worst = max(runs["SGD+momentum"][0], runs["Adam"][0])
+    return lectures.verdict(worst <= 0.5 * runs["SGD"][0], partly=worst < runs["SGD"][0])
+
+
+lectures.claim(args, f"steps to tolerance, quadratic: {steps_text(quad)}: far fewer {far_fewer(quad)}; "
+               f"CNN at tuned lrs: {steps_text(cnn)}: far fewer {far_fewer(cnn)}",
                quad_sgd=quad["SGD"][0], quad_momentum=quad["SGD+momentum"][0], quad_adam=quad["Adam"][0],
                cnn_sgd=cnn["SGD"][0], cnn_momentum=cnn["SGD+momentum"][0], cnn_adam=cnn["Adam"][0],
                lr_sgd=best_lr["SGD"], lr_momentum=best_lr["SGD+momentum"], lr_adam=best_lr["Adam"],

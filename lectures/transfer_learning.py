@@ -56,6 +56,7 @@ train(pretrained, pretrained.parameters(), Xtr[low], Ytr[low], pre_steps, rng)
 acc_pre = accuracy(pretrained, Xte[np.flatnonzero(yte < 5)], yte[yte < 5])
 print(f"pretrained on 0-4: test accuracy {acc_pre:.3f}")
 body.requires_grad_(False)
+body_before = [p.detach().numpy().copy() for p in body.parameters()]  # to check it stays frozen
 
 test_high = np.flatnonzero(yte >= 5)
 Xh_te, yh_te = Xte[test_high], yte[test_high] - 5
@@ -72,6 +73,8 @@ for per_class in per_class_list:
     results.append((per_class, accuracy(head_net, Xh_te, yh_te), accuracy(scratch, Xh_te, yh_te)))
     print(f"{per_class:3d} per class: head only on frozen features {results[-1][1]:.3f}, from scratch {results[-1][2]:.3f}")
 results = np.array(results)
+# the largest change of any frozen feature weight while the heads trained: must be exactly 0
+body_moved = max(np.abs(p.detach().numpy() - p0).max() for p, p0 in zip(body.parameters(), body_before))
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -81,7 +84,20 @@ ax.set_xscale("log"), ax.set_xlabel("training images per class (digits 5-9)"), a
 ax.legend()
 lectures.save(fig, args, "transfer_learning")
 
+# %% [markdown]
+# What the full run measured (lectures/README.md, seed 0): the claim holds only at 2 images
+# per class (0.793 for the head on frozen features vs 0.754 from scratch). From 5 per class
+# up, training everything from scratch is better (50 per class: 0.955 vs 0.983): features
+# frozen after learning 0-4 limit what a linear head can do on 5-9.
+
 # %%
-lectures.claim(args, "with few labelled examples, a head on transferred features beats training from scratch",
+wins = results[:, 1] > results[:, 2]  # per data size: did the head on transferred features win?
+lost_from = results[~wins, 0].min() if not wins.all() else None
+verdict = lectures.verdict(wins.all(), partly=wins.any())
+where = "" if lost_from is None else f"; from {lost_from:g}/class up scratch is as good or better"
+shown = results[[0, -1]] if len(results) > 1 else results  # the least and the most data
+sizes = [f"{acc_t:.3f} vs {acc_s:.3f} at {n:g}/class" for n, acc_t, acc_s in shown]
+lectures.claim(args, f"head on transferred features vs from scratch: {', '.join(sizes)}{where}: {verdict}",
                per_class=results[0, 0], transfer_acc=results[0, 1], scratch_acc=results[0, 2],
-               transfer_acc_most_data=results[-1, 1], scratch_acc_most_data=results[-1, 2], pretrain_acc=acc_pre)
+               transfer_acc_most_data=results[-1, 1], scratch_acc_most_data=results[-1, 2], pretrain_acc=acc_pre,
+               frozen_body_moved=body_moved)

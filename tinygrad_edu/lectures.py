@@ -64,6 +64,14 @@ def claim(args, text, **numbers):
     return record
 
 
+def verdict(holds, partly=False):
+    """How a claim line says whether the slide's claim held in *this* run (computed from its
+    numbers, never written by hand: a demo run at another scale or seed may say otherwise)."""
+    if holds:
+        return "holds"
+    return "holds only partly at this scale" if partly else "does not hold at this scale"
+
+
 # -------------------------------------------------------------- the CLI command
 def default_folder():
     """``$TINYGRAD_EDU_LECTURES`` or ``<checkout>/lectures`` (see the module docstring)."""

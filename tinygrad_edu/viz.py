@@ -123,12 +123,15 @@ def draw_graph(output, path=None, tensors=None, title=None):
             pos[key] = (col * 3.0, -(row - (len(keys) - 1) / 2) * 1.8)
 
     fig, ax = plt.subplots(figsize=(2.6 * (max_depth + 1) + 1, 1.4 * max(len(k) for k in columns.values()) + 1.5))
-    for a, b in edges:
-        ax.annotate("", xy=pos[b], xytext=pos[a],
-                    arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=38, shrinkB=38, lw=1.2))
+    boxes = {}
     for key, n in nodes.items():
         style = dict(boxstyle="round,pad=0.4", fc="#dbe9f6" if n["kind"] == "leaf" else "#fde3c8", ec="0.3")
-        ax.text(*pos[key], n["label"], ha="center", va="center", fontsize=8, family="monospace", bbox=style)
+        boxes[key] = ax.text(*pos[key], n["label"], ha="center", va="center", fontsize=8, family="monospace",
+                             bbox=style)
+    for a, b in edges:  # from the right edge of the input's box to the left edge of its consumer's
+        # (anchored to the text boxes, so arrows end at the box whatever its width)
+        ax.annotate("", xy=(0, 0.5), xycoords=boxes[b], xytext=(1, 0.5), textcoords=boxes[a],
+                    arrowprops=dict(arrowstyle="-|>", color="0.4", shrinkA=6, shrinkB=6, lw=1.2))
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 1.6, max(xs) + 1.6)

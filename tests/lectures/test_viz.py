@@ -56,3 +56,23 @@ def test_draw_png_svg_and_dot(tmp_path):
 def test_no_graph_is_a_clear_error():
     with pytest.raises(ValueError, match="requires_grad"):
         graph_nodes(tge.tensor([1.0]))
+
+
+def test_every_node_shows_value_and_gradient_when_intermediates_are_retained():
+    # what lectures/backprop_by_hand.py draws: retain_grad() on p, s, z and y
+    w = tge.tensor([2.0, -3.0], dtype=tge.float64, requires_grad=True)
+    x = tge.tensor([-1.0, -2.0], dtype=tge.float64, requires_grad=True)
+    b = tge.tensor(-3.0, dtype=tge.float64, requires_grad=True)
+    p = w * x
+    s = p.sum()
+    z = s + b
+    y = z.sigmoid()
+    for t in (p, s, z, y):
+        t.retain_grad()
+    y.backward()
+    nodes, _ = graph_nodes(y, {"w": w, "x": x, "b": b, "p": p, "s": s, "z": z, "y": y})
+    labels = [n["label"] for n in nodes.values()]
+    assert len(labels) == 7
+    assert all("value " in label and "grad " in label and "grad -" not in label for label in labels), labels
+    output = [n["label"] for n in nodes.values() if n["depth"] == 0][0]
+    assert output.endswith("grad 1")  # dy/dy = 1
