@@ -58,8 +58,9 @@ def _batch_slices(n, k, out_hw, dtype):
 # The slices are grouped into at most TASKS tasks, which threads.run_tasks spreads over
 # the threads (tge.set_num_threads): enough tasks that a thread slowed by another program
 # simply takes fewer, few enough that each task's own scratch buffer and share of dW stay
-# small. A fixed number, not one per thread, so the shares are the same on any thread
-# count and so is their sum, bit for bit.
+# small (the shares of dW: at most TASKS weight-sized arrays). A fixed number, not one
+# per thread, so the shares are the same on any thread count and so is their sum, bit
+# for bit. Only get_num_threads() tasks run at once, so as many scratch buffers exist.
 TASKS = 8
 
 
@@ -80,9 +81,9 @@ def _run_tasks(xp, run, tasks):
 
 def _scratch(xp, slices, per_image, dtype):
     """One flat buffer for the largest of ``slices``, refilled by each of them in turn
-    (the slices of one task). A new multi-MiB
-    array per slice would come fresh from the OS each time, and its page faults cost
-    as much as filling it (measured: im2col of 11 slices 7.7 ms vs 4.6 ms reused)."""
+    (the slices of one task). A new multi-MiB array per slice would come fresh from the
+    OS each time, and its page faults cost as much as filling it (measured: im2col of
+    11 slices 7.7 ms vs 4.6 ms reused)."""
     return xp.empty(max(b.stop - b.start for b in slices) * per_image, dtype=dtype)
 
 
