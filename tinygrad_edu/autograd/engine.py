@@ -82,17 +82,19 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 if child is None or (relevant is not None and child not in relevant):
                     continue
                 if g is not None:
-                    g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
                     shape, dtype = meta
-                    g = unbroadcast(g, shape)
+                    if g.shape != shape:  # the input was broadcast in forward
+                        g = unbroadcast(g, shape)
                     if g.dtype != dtype:
                         g = g.astype(dtype)
                     _accumulate_into(buffers, child, nr, g)
-                dependencies[child] -= 1
-                if dependencies[child] == 0 and child in buffers:
-                    ready.append(child)
-                elif dependencies[child] == 0:
-                    _skip_subgraph(child, dependencies, buffers, ready, relevant)
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    if child in buffers:
+                        ready.append(child)
+                    else:
+                        _skip_subgraph(child, dependencies, buffers, ready, relevant)
 
 
 def dependency_counts(roots, relevant=None):
@@ -180,7 +182,8 @@ def _accumulate_into(buffers, node, nr, g):
 
 
 def _call_backward(node, grads):
-    """Call the op's backward with one gradient per output (zeros where none arrived)."""
+    """Call the op's backward with one gradient per output (zeros where none arrived);
+    returns the checked gradient (an array) or None for each input."""
     if len(grads) > 1:  # an op with several outputs: some may have received no gradient
         for i, g in enumerate(grads):
             if g is None:
@@ -203,11 +206,15 @@ def _call_backward(node, grads):
             f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)}): "
             f"backward must return one gradient per argument of forward, None for those without one ({inputs})"
         )
+    input_grads = []
     for i, g in enumerate(result[:n_inputs]):
-        _check_gradient(node, i, g)
+        if g is not None:
+            g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
+            _check_gradient(node, i, g)
+        input_grads.append(g)
     if anomaly._enabled:
-        anomaly.check_gradients(node, result, get_array_module(*grads))
-    return result
+        anomaly.check_gradients(node, input_grads, get_array_module(*grads))
+    return input_grads
 
 
 def _check_gradient(node, i, g):

@@ -25,10 +25,9 @@ class VersionCounter:
     """How many times a tensor's data has been modified in place. Shared by all
     tensors that share the data (views, ``detach()``), as in PyTorch."""
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    # No __init__: a new counter reads this class-level 0 until its first in-place write
+    # sets its own value. Every op result gets a counter, so making one must be cheap.
+    value = 0
 
 
 def mark_modified(tensor):

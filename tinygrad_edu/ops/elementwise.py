@@ -440,19 +440,20 @@ def _operands(op, a, b, true_divide=False):
     """Tensors (or Python numbers) ready for a binary Function: array-likes become
     Tensors, shapes are checked, and integer tensors are promoted to float where
     PyTorch's rules make the result float."""
-    a, b = _python_number(a), _python_number(b)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(a)
-    if not isinstance(a, (Tensor, int, float)):
-        a = Tensor(a)
-    if not isinstance(b, (Tensor, int, float)):
-        b = Tensor(b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.shape != b.array.shape:
-        broadcast_shape(op, a.shape, b.shape)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.array.dtype == b.array.dtype:
-        dtype = a.array.dtype  # one dtype: nothing to promote (the common case, and the cheap one)
-    else:
-        dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):  # a number or an array-like
+        a, b = _python_number(a), _python_number(b)
+        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+            a = Tensor(a)
+        if not isinstance(a, (Tensor, int, float)):
+            a = Tensor(a)
+        if not isinstance(b, (Tensor, int, float)):
+            b = Tensor(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.array.shape != b.array.shape:
+            broadcast_shape(op, a.shape, b.shape)
+        if a.array.dtype == b.array.dtype and not (true_divide and a.array.dtype.kind in "biu"):
+            return a, b  # one dtype: nothing to promote or cast (the common case, and the cheap one)
+    dtype = result_dtype(a.array if isinstance(a, Tensor) else a, b.array if isinstance(b, Tensor) else b)
     if true_divide and dtype.kind in "biu":
         dtype = default_float_dtype
     return _cast(a, dtype), _cast(b, dtype)

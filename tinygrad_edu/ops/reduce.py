@@ -75,6 +75,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        if not dims:  # a 0-d input: nothing to sum (a copy, as NumPy's sum over no axes gives, but cheaper)
+            return x.copy()
         return x.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
