@@ -149,6 +149,7 @@ def test_convolutions_give_the_same_bits_on_any_thread_count(num_threads, kernel
     if kernel_set == "numba":
         pytest.importorskip("numba")
     monkeypatch.setattr(conv_ops, "COLUMN_BYTES", 4096)
+    monkeypatch.setattr(conv_ops, "PARALLEL_BYTES", 1)  # on threads even at these sizes
     rng = np.random.default_rng(0)
     x = rng.standard_normal((11, 6, 9, 9)).astype(np.float32)
     w = rng.standard_normal((8, 3, 3, 3)).astype(np.float32)
@@ -172,6 +173,7 @@ def test_convolutions_give_the_same_bits_on_any_thread_count(num_threads, kernel
 def test_a_failing_convolution_task_raises(num_threads, monkeypatch):
     tge.set_num_threads(2)
     monkeypatch.setattr(conv_ops, "COLUMN_BYTES", 1)
+    monkeypatch.setattr(conv_ops, "PARALLEL_BYTES", 1)
 
     def broken_im2col(x, *args, **kwargs):
         if x.shape[0] and x[0, 0, 0, 0] > 100:

@@ -159,8 +159,21 @@ def _backward_loops(g, x, weight, mean, rstd, dx, dweight, dbias, first, last, t
 
 
 # At most this many channel ranges per call: enough for threads.run_tasks to balance two
-# threads when one is slowed; fixed, so that nothing depends on the thread count.
+# threads when one is slowed; fixed, so that nothing depends on the thread count. Arrays
+# of fewer than PARALLEL_ELEMENTS values run on the calling thread: waking a second
+# thread costs more than their loops (benchmarks/README.md, "Tasks on two threads").
 TASKS = 8
+PARALLEL_ELEMENTS = 2**18
+
+
+def _run(loops, x):
+    """``loops(first, last)`` over every channel range: as tasks when x is large."""
+    tasks = _channel_tasks(x.shape[1])
+    if x.size >= PARALLEL_ELEMENTS:
+        run_tasks(lambda t: loops(*t), tasks)
+    else:
+        for t in tasks:
+            loops(*t)
 
 
 def _channel_tasks(c):
@@ -181,8 +194,7 @@ def batch_norm_forward_numba(x, weight, bias, eps, running=None):
     else:
         mean, var = np.asarray(running[0], dtype=np.float64), np.asarray(running[1], dtype=np.float64)
     rstd = np.empty(c)
-    run_tasks(lambda t: _forward_loops(x3, weight, bias, mean, var, rstd, y, t[0], t[1], running is None, eps),
-              _channel_tasks(c))
+    _run(lambda first, last: _forward_loops(x3, weight, bias, mean, var, rstd, y, first, last, running is None, eps), x3)
     return y.reshape(x.shape), mean, var, rstd
 
 
@@ -194,6 +206,5 @@ def batch_norm_backward_numba(g, x, weight, mean, rstd, training):
     dx = np.empty_like(x3)
     dweight, dbias = np.empty(c), np.empty(c)
     weight = _vector(weight, c, 1.0, x.dtype)
-    run_tasks(lambda t: _backward_loops(g3, x3, weight, mean, rstd, dx, dweight, dbias, t[0], t[1], training),
-              _channel_tasks(c))
+    _run(lambda first, last: _backward_loops(g3, x3, weight, mean, rstd, dx, dweight, dbias, first, last, training), x3)
     return dx.reshape(x.shape), dweight, dbias

@@ -71,10 +71,18 @@ def _tasks(slices):
     return [slices[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
-def _run_tasks(xp, run, tasks):
-    """``[run(task) for task in tasks]``: on several threads for NumPy arrays
-    (threads.run_tasks), in turn for CuPy's (one GPU stream runs them anyway)."""
-    if xp.__name__ == "numpy":
+# Columns smaller than this (all slices together) are built and multiplied on the calling
+# thread alone: handing tasks to a second thread costs tens of microseconds, more than it
+# saves on small convolutions (the course's small CNN on 8x8 digits; benchmarks/README.md,
+# "Tasks on two threads").
+PARALLEL_BYTES = 4 * 2**20
+
+
+def _run_tasks(xp, run, tasks, column_bytes):
+    """``[run(task) for task in tasks]``: on several threads for NumPy arrays with at
+    least PARALLEL_BYTES of columns (threads.run_tasks), else in turn on this thread
+    (CuPy's too: one GPU stream runs them anyway)."""
+    if xp.__name__ == "numpy" and column_bytes >= PARALLEL_BYTES:
         return run_tasks(run, tasks)
     return [run(task) for task in tasks]
 
@@ -160,7 +168,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                 dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b], groups), 1, 2))
         return dw_t
 
-    shares = _run_tasks(xp, run, _tasks(slices))
+    shares = _run_tasks(xp, run, _tasks(slices), n * k * oh * ow * x.dtype.itemsize)
     dw = None
     if grad is not None:
         dw_t = shares[0]
@@ -190,7 +198,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
             dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
             gx[b] = kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation)
 
-    _run_tasks(xp, run, _tasks(slices))
+    _run_tasks(xp, run, _tasks(slices), n * k * oh * ow * gx.dtype.itemsize)
     return gx
     # END SOLUTION
 
