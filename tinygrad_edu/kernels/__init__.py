@@ -1,8 +1,10 @@
 """Array-level kernels: arrays in, arrays out; no Tensor, no autograd.
 
 The few ops whose inner loops NumPy cannot express as one array expression live here:
-im2col/col2im (convolution), pooling, upsampling and reflect/replicate padding. Each
-kernel file holds three forms of every kernel, proven equal by tests/kernels:
+im2col/col2im (convolution), pooling, upsampling and reflect/replicate padding, and
+batch norm fused into two passes per channel. Each kernel file holds three forms of every
+kernel, proven equal by tests/kernels (batch_norm.py two: its vectorised form is the
+``BatchNorm`` Function of ops/norm.py):
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
