@@ -92,6 +92,7 @@ def add_lecture_parser(commands):
     lecture.add_argument("--list", action="store_true", help="list the demos and exit")
     lecture.add_argument("--fast", action="store_true", help="tiny sizes and few steps")
     lecture.add_argument("--out", default=None, help="output folder (default: lectures/out/NAME)")
+    lecture.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     lecture.set_defaults(run=run_lecture)
 
 
@@ -109,7 +110,8 @@ def run_lecture(args):
     if args.name not in demos:
         print(f"tinygrad-edu lecture: unknown demo {args.name!r}; one of: {', '.join(demos)}", file=sys.stderr)
         return 2
-    argv = [str(demos[args.name])] + (["--fast"] if args.fast else []) + (["--out", args.out] if args.out else [])
+    argv = [str(demos[args.name]), "--seed", str(args.seed)] + (["--fast"] if args.fast else [])
+    argv += ["--out", args.out] if args.out else []
     saved = sys.argv
     sys.argv = argv
     try:

@@ -121,4 +121,7 @@ def test_cli_lists_and_runs_a_demo(tmp_path, capsys):
     assert cli.main(["lecture", "jacobians", "--fast", "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("claim: ")
     assert (tmp_path / "claim.json").exists()
+    assert json.loads((tmp_path / "claim.json").read_text())["seed"] == 0
+    assert cli.main(["lecture", "jacobians", "--fast", "--seed", "3", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "claim.json").read_text())["seed"] == 3  # --seed reaches the demo
     assert cli.main(["lecture", "no_such_demo"]) == 2
