@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,14 @@ from tinygrad_edu.ops import conv as conv_ops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 F = tge.nn.functional
+
+
+def _python(code, env=None, timeout=120):
+    """Run ``code`` in a fresh Python with this checkout on the path; its stdout."""
+    env = dict(os.environ if env is None else env, PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
 
 
 @pytest.fixture
@@ -80,31 +89,41 @@ def test_run_tasks_on_one_thread_stays_on_the_caller(num_threads):
 
 def test_run_tasks_raises_a_tasks_error_after_the_others_end(num_threads):
     tge.set_num_threads(2)
+    both = threading.Barrier(2, timeout=30)  # tasks 0 and 1 start together, one per thread
     ended = []
 
     def work(task):
-        if task == 3:
-            raise ValueError("task 3 failed")
+        if task < 2:
+            both.wait()
+        if task == 0:
+            raise ValueError("task 0 failed")
+        time.sleep(0.2)  # still running when task 0 fails
         ended.append(task)
         return task
 
-    with pytest.raises(ValueError, match="task 3 failed"):
+    with pytest.raises(ValueError, match="task 0 failed"):
         threads.run_tasks(work, list(range(6)))
-    assert 3 not in ended
+    # run_tasks waited for the task already started (1) before raising, and no task
+    # started after the failure (2-5 were left)
+    assert ended == [1]
     # the pool still works afterwards
     assert threads.run_tasks(lambda t: t + 1, [1, 2, 3]) == [2, 3, 4]
 
 
 def test_run_tasks_inside_a_task_runs_on_that_thread(num_threads):
     tge.set_num_threads(2)
+    both = threading.Barrier(2, timeout=30)  # the two outer tasks run at once: one on a pool thread
 
     def outer(task):
+        both.wait()
         inner = threads.run_tasks(lambda t: threading.get_ident(), range(4))
         return threading.get_ident(), inner
 
-    for ident, inner in threads.run_tasks(outer, range(4)):
-        if ident != threading.get_ident():  # on a pool thread: its inner tasks stayed there
-            assert set(inner) == {ident}
+    results = threads.run_tasks(outer, range(2))
+    on_pool = [(ident, inner) for ident, inner in results if ident != threading.get_ident()]
+    assert len(on_pool) == 1
+    ident, inner = on_pool[0]
+    assert set(inner) == {ident}  # a task's own tasks stayed on its thread (no waiting on a busy pool)
 
 
 def test_run_tasks_keeps_the_callers_errstate(num_threads):
@@ -135,10 +154,7 @@ def test_run_tasks_after_fork(num_threads):
         "    os._exit(0 if ok else 1)\n"
         "print('child', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "child 0"
+    assert _python(code, timeout=60).strip() == "child 0"
 
 
 # ------------------------------------------------------------- convolutions on threads
@@ -203,20 +219,15 @@ def test_numba_kernels_start_no_thread_pool():
         "except ValueError:\n"
         "    print('no threading layer')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "no threading layer"
+    assert _python(code, timeout=300).strip().splitlines()[-1] == "no threading layer"
 
 
 def _threads_in_fresh_process(env_update):
     env = {k: v for k, v in os.environ.items() if k not in threads.THREAD_ENV_VARS}
-    env.update(env_update, PYTHONPATH=ROOT)
+    env.update(env_update)
     code = ("import os, tinygrad_edu as tge\n"
             "print(tge.get_num_threads(), tge.threads.get_blas_threads(), len(os.sched_getaffinity(0)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return [int(v) for v in out.stdout.split()]
+    return [int(v) for v in _python(code, env).split()]
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs os.sched_getaffinity")

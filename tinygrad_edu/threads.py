@@ -85,6 +85,13 @@ def get_blas_threads():
 
 
 # --------------------------------------------------------------------------- run_tasks
+def even_ranges(n, parts):
+    """``[(start, stop), ...]``: 0..n cut into ``parts`` consecutive ranges whose sizes
+    differ by at most one (how the ops cut their work into slices and tasks)."""
+    bounds = [n * i // parts for i in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 _pool = None  # (the process id it was made in, its size, the ThreadPoolExecutor)
 _pool_lock = threading.Lock()
 _in_pool = threading.local()  # .active on the pool's own threads

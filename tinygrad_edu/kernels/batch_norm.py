@@ -28,7 +28,7 @@ the result is the same on any thread count.
 import numpy as np
 
 from tinygrad_edu.kernels._numba import njit_sums, require_numpy
-from tinygrad_edu.threads import run_tasks
+from tinygrad_edu.threads import even_ranges, run_tasks
 
 
 def _as_ncl(a):
@@ -50,9 +50,9 @@ def batch_norm_forward_reference(x, weight, bias, eps, running=None):
     ``running`` = (running_mean, running_var) normalises with those (evaluation);
     None normalises with the batch's own mean and biased variance (training)."""
     n, c = x.shape[:2]
-    x3 = _as_ncl(x)
-    m = x3.shape[0] * x3.shape[2]
-    y = np.empty_like(x3)
+    x3 = _as_ncl(x).astype(np.float64)  # float64 values: a float32 element would keep
+    m = x3.shape[0] * x3.shape[2]        # sums in float32 (NumPy's scalar promotion rules)
+    y = np.empty(x3.shape, dtype=x.dtype)
     mean, var, rstd = np.empty(c), np.empty(c), np.empty(c)
     for ch in range(c):
         if running is None:
@@ -80,9 +80,9 @@ def batch_norm_forward_reference(x, weight, bias, eps, running=None):
 def batch_norm_backward_reference(g, x, weight, mean, rstd, training):
     """dx, dweight, dbias of ``batch_norm_forward`` for the output gradient g."""
     n, c = x.shape[:2]
-    x3, g3 = _as_ncl(x), _as_ncl(g)
+    x3, g3 = _as_ncl(x).astype(np.float64), _as_ncl(g).astype(np.float64)  # float64 sums, as above
     m = x3.shape[0] * x3.shape[2]
-    dx = np.empty_like(x3)
+    dx = np.empty(x3.shape, dtype=x.dtype)
     dweight, dbias = np.empty(c), np.empty(c)
     for ch in range(c):
         sum_g = sum_gxhat = 0.0
@@ -168,18 +168,12 @@ PARALLEL_ELEMENTS = 2**18
 
 def _run(loops, x):
     """``loops(first, last)`` over every channel range: as tasks when x is large."""
-    tasks = _channel_tasks(x.shape[1])
+    tasks = even_ranges(x.shape[1], min(TASKS, x.shape[1]))  # (first, last) channel ranges
     if x.size >= PARALLEL_ELEMENTS:
         run_tasks(lambda t: loops(*t), tasks)
     else:
         for t in tasks:
             loops(*t)
-
-
-def _channel_tasks(c):
-    count = min(TASKS, c)
-    bounds = [c * i // count for i in range(count + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def batch_norm_forward_numba(x, weight, bias, eps, running=None):

@@ -25,7 +25,7 @@ from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..shape_checks import as_batched, pair
-from ..threads import run_tasks
+from ..threads import even_ranges, run_tasks
 from .pad import pad
 
 
@@ -51,8 +51,7 @@ def _batch_slices(n, k, out_hw, dtype):
     """Even slices of the batch whose K x (images * OH*OW) columns fit in COLUMN_BYTES."""
     images = max(1, COLUMN_BYTES // (k * out_hw[0] * out_hw[1] * dtype.itemsize))  # per slice, at most
     count = max(1, -(-n // images))  # ceil(n / images) slices, as even as can be
-    bounds = [n * i // count for i in range(count + 1)]
-    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+    return [slice(start, stop) for start, stop in even_ranges(n, count)]
 
 
 # The slices are grouped into at most TASKS tasks, which threads.run_tasks spreads over
@@ -66,9 +65,7 @@ TASKS = 8
 
 def _tasks(slices):
     """The slices in at most TASKS runs of consecutive slices, as even as can be."""
-    count = min(TASKS, len(slices))
-    bounds = [len(slices) * i // count for i in range(count + 1)]
-    return [slices[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
+    return [slices[start:stop] for start, stop in even_ranges(len(slices), min(TASKS, len(slices)))]
 
 
 # Columns smaller than this (all slices together) are built and multiplied on the calling
