@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tge
-from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.autograd import Function, gradcheck
 from tinygrad_edu.testing import strategies as S
 
 
@@ -46,6 +46,27 @@ def test_modifying_a_saved_output_raises():
     e.mul_(2)
     with pytest.raises(RuntimeError, match="output 0 of ExpBackward"):
         e.sum().backward()
+
+
+def test_modifying_a_saved_input_names_its_argument_number_past_plain_arguments():
+    # the saved-version record keeps a position among the Tensor arguments only; the message
+    # must still count every argument of forward (here the number 2.0 is argument 0)
+    class ScaledMul(Function):
+        @staticmethod
+        def forward(ctx, k, x, y):
+            ctx.save_for_backward(y)
+            return k * x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return None, g * y, None
+
+    x, y = tge.ones(3, requires_grad=True), tge.ones(3)
+    z = ScaledMul.apply(2.0, x, y)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="which is input 2 of ScaledMulBackward"):
+        z.sum().backward()
 
 
 def test_modifying_through_detach_shares_the_version_counter():

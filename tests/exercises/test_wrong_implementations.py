@@ -21,7 +21,7 @@ MUTANTS = [
      "", "forgotten broadcast along size-1 dims"),
     ("1.2", P + "autograd/engine.py", "axes = tuple(range(extra)) + ", "axes = tuple(range(1, extra + 1)) + ",
      "wrong axes for the leading dims"),
-    ("1.3", P + "autograd/engine.py", "dependencies[child] = dependencies.get(child, 0) + 1", "dependencies[child] = 1",
+    ("1.3", P + "autograd/engine.py", "dependencies[child] = count + 1", "dependencies[child] = 1",
      "an edge used twice counted once"),
     ("1.4", P + "ops/elementwise.py", "gx = g * y if ctx.needs_input_grad[0] else None", "gx = g * x if ctx.needs_input_grad[0] else None",
      "Mul: the partial derivatives swapped"),

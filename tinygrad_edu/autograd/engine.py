@@ -43,12 +43,17 @@ def unbroadcast(grad, shape):
     # END SOLUTION
 
 
+@np.errstate(all="ignore")
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
     """Backpropagate ``root_grads`` (arrays) from ``roots`` (edges: ``(node, output_nr)``).
 
     With ``capture`` (a dict ``{edge: None}``, used by ``autograd.grad``) the gradients
     arriving at those edges are stored in it and no leaf's ``.grad`` is touched; only
     the part of the graph between the outputs and those edges is run (and freed).
+
+    As in forward, inf and nan are results, not warnings (anomaly mode checks them): the
+    decorator sets NumPy's error state once for the whole pass, hooks included (an
+    errstate per node cost about 1 us each; a decorator's errstate object is made once).
     """
     relevant = None if capture is None else _nodes_leading_to(roots, {node for node, _ in capture})
 
@@ -61,40 +66,37 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         _accumulate_into(buffers, node, nr, g)
     ready = [node for node in buffers if dependencies.get(node, 0) == 0]
 
-    # 3. run every node once all of its consumers have sent their gradient; as in forward,
-    #    inf and nan are results, not warnings (anomaly mode checks them): one errstate for the
-    #    whole pass (hooks included) rather than one per node, which cost about 1 us each
-    with np.errstate(all="ignore"):
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node)
-            if isinstance(node, AccumulateGrad):
-                _accumulate_leaf(node, grads[0], capture)
+    # 3. run every node once all of its consumers have sent their gradient
+    while ready:
+        node = ready.pop()
+        grads = buffers.pop(node)
+        if isinstance(node, AccumulateGrad):
+            _accumulate_leaf(node, grads[0], capture)
+            continue
+        if node._output_hooks or capture is not None:
+            grads = _run_output_hooks(node, grads, capture)
+        if relevant is not None and not _children(node, relevant):
+            continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
+        input_grads = _call_backward(node, grads)
+        if not retain_graph:
+            node._free()
+        for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
+            if child is None or (relevant is not None and child not in relevant):
                 continue
-            if node._output_hooks or capture is not None:
-                grads = _run_output_hooks(node, grads, capture)
-            if relevant is not None and not _children(node, relevant):
-                continue  # a captured edge with nothing wanted below it: stop here (the list has no None)
-            input_grads = _call_backward(node, grads)
-            if not retain_graph:
-                node._free()
-            for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
-                if child is None or (relevant is not None and child not in relevant):
-                    continue
-                if g is not None:
-                    shape, dtype = meta
-                    if g.shape != shape:  # the input was broadcast in forward
-                        g = unbroadcast(g, shape)
-                    if g.dtype != dtype:
-                        g = g.astype(dtype)
-                    _accumulate_into(buffers, child, nr, g)
-                remaining = dependencies[child] - 1
-                dependencies[child] = remaining
-                if remaining == 0:
-                    if child in buffers:
-                        ready.append(child)
-                    else:
-                        _skip_subgraph(child, dependencies, buffers, ready, relevant)
+            if g is not None:
+                shape, dtype = meta
+                if g.shape != shape:  # the input was broadcast in forward
+                    g = unbroadcast(g, shape)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+                _accumulate_into(buffers, child, nr, g)
+            remaining = dependencies[child] - 1
+            dependencies[child] = remaining
+            if remaining == 0:
+                if child in buffers:
+                    ready.append(child)
+                else:
+                    _skip_subgraph(child, dependencies, buffers, ready, relevant)
 
 
 def dependency_counts(roots, relevant=None):
@@ -107,18 +109,19 @@ def dependency_counts(roots, relevant=None):
     (an explicit stack), so long chains do not hit Python's recursion limit.
     """
     # BEGIN SOLUTION task 1.3
-    dependencies = {}
     stack = [node for node, _ in roots]
-    seen = set(stack)
+    dependencies = {node: 0 for node in stack}  # a node is in here once it has been seen
     while stack:
         node = stack.pop()
-        for child, _ in _children(node, relevant):
+        for child, _ in node.next_functions if relevant is None else _children(node, relevant):
             if child is None:  # an input that needs no gradient
                 continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
+            count = dependencies.get(child)
+            if count is None:  # seen for the first time: walk on from it
+                dependencies[child] = 1
                 stack.append(child)
+            else:
+                dependencies[child] = count + 1
     return dependencies
     # END SOLUTION
 
@@ -206,12 +209,15 @@ def _call_backward(node, grads):
             f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)}): "
             f"backward must return one gradient per argument of forward, None for those without one ({inputs})"
         )
-    input_grads = []
-    for i, g in enumerate(result[:n_inputs]):
-        if g is not None:
-            g = _as_array(g)  # a NumPy scalar from a 0-d computation becomes a 0-d array
+    input_grads = list(result[:n_inputs])
+    for i, g in enumerate(input_grads):
+        if g is None:
+            continue
+        if isinstance(g, np.generic):  # a NumPy scalar from a 0-d computation becomes a 0-d array
+            input_grads[i] = g = np.asarray(g)
+        meta = node._input_meta[i]
+        if meta is None or not is_array(g) or g.shape != meta[0]:  # not the usual case: check it
             _check_gradient(node, i, g)
-        input_grads.append(g)
     if anomaly._enabled:
         anomaly.check_gradients(node, input_grads, get_array_module(*grads))
     return input_grads
@@ -228,7 +234,7 @@ def _check_gradient(node, i, g):
         )
     shape = tuple(node._input_meta[i][0])
     got = tuple(g.shape)
-    if got == shape:  # the usual case
+    if got == shape:
         return
     compatible = len(got) >= len(shape) and all(
         s == n or s == 1 for s, n in zip(shape, got[len(got) - len(shape):]))

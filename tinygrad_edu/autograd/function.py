@@ -107,7 +107,11 @@ class Context(Node):
                 if record is not None and record[0].value != record[1]:
                     counter, version, position = record
                     n_outputs = len(self._output_meta)
-                    kind, index = ("output", position) if position < n_outputs else ("input", position - n_outputs)
+                    if position < n_outputs:
+                        kind, index = "output", position
+                    else:  # position among the Tensor arguments: count them to find its argument number
+                        tensor_args = [i for i, meta in enumerate(self._input_meta) if meta is not None]
+                        kind, index = "input", tensor_args[position - n_outputs]
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified by an "
                         f"inplace operation: [{array.dtype} tensor of shape {tuple(array.shape)}], which is "
@@ -119,15 +123,16 @@ class Context(Node):
 
     def _record_saved_versions(self, tensors):
         """Remember the version of every saved array that is the data of one of ``tensors``
-        (the op's outputs, then its arguments): ``(version counter, its value now, position
-        in tensors)``, or None for a saved intermediate, which nobody else can modify."""
+        (the op's outputs, then its Tensor arguments): ``(version counter, its value now,
+        position in tensors)``, or None for a saved intermediate, which nobody else can modify."""
         records = []
         for array in self._to_save:
             record = None
-            for position, t in enumerate(tensors):
-                if isinstance(t, Tensor) and t.array is array:
-                    record = (t._version, t._version.value, position)
-                    break
+            if array is not None:
+                for position, t in enumerate(tensors):
+                    if t.array is array:
+                        record = (t._version, t._version.value, position)
+                        break
             records.append(record)
         self._saved_versions = records
 
@@ -160,13 +165,17 @@ class Function:
         input_meta = []  # per argument: a Tensor's (shape, dtype), to reshape and cast its gradient
         for a in args:
             if isinstance(a, Tensor):
-                # gradient_edge first refreshes a view whose base was modified in place since
-                # it was made; under no_grad there is no edge, and nothing to refresh
-                edges.append(gradient_edge(a) if grad_enabled else _NO_EDGE)
+                array = a.array
+                if grad_enabled:
+                    if a._base is not None:
+                        refresh_if_stale(a)  # a view whose base was modified in place since: new grad_fn
+                    edges.append(_edge(a))
+                else:
+                    edges.append(_NO_EDGE)
                 tensors.append(a)
-                raw.append(a.array)
+                raw.append(array)
                 wants_grad.append(a._requires_grad)
-                input_meta.append((a.array.shape, a.array.dtype))
+                input_meta.append((array.shape, array.dtype))
             else:
                 edges.append(_NO_EDGE)
                 raw.append(a)
@@ -199,7 +208,7 @@ class Function:
                     t._requires_grad = True
             ctx._output_meta = tuple(output_meta)
             if ctx._to_save:
-                ctx._record_saved_versions(outputs + args)
+                ctx._record_saved_versions(outputs + tuple(tensors))
             if anomaly._enabled:
                 ctx._forward_stack = anomaly.forward_stack()
         else:
@@ -260,8 +269,13 @@ def gradient_edge(t):
     """Where a gradient for tensor ``t`` must go: ``(its grad_fn, output number)``, its
     leaf's ``AccumulateGrad`` node, or ``(None, 0)`` when it needs none."""
     refresh_if_stale(t)
+    return _edge(t)
+
+
+def _edge(t):
+    """``gradient_edge`` of a tensor known to be fresh (not a stale view)."""
     if not t._requires_grad:
-        return (None, 0)
+        return _NO_EDGE
     if t.grad_fn is not None:
         return (t.grad_fn, t._output_nr)
     return (leaf_accumulator(t), 0)
