@@ -158,8 +158,9 @@ def test_stride_one_input_gradient_is_the_full_convolution_with_the_adjoint_weig
 @pytest.mark.parametrize("needs", ["input", "weight", "both"])
 @given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans())
 def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced):
-    """Conv2d.backward takes the one-im2col route for stride 1; it must give what the
-    general route (col2im for dL/dx, im2col of x for dL/dW) gives, for either gradient alone."""
+    """Conv2d.backward takes the one-im2col route for stride 1 (for dL/dW alone only when
+    the columns of g are the smaller set); it must give what the general route (col2im for
+    dL/dx, im2col of x for dL/dW) gives, for either gradient alone."""
     rng = np.random.default_rng(seed)
     args = dict(stride=(1, 1), padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
     x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=needs in ("input", "both"))
@@ -175,6 +176,24 @@ def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, slic
             expected = conv_ops.conv_weight_grad(x.detach().cpu().numpy(), g, cfg["w"], **args)
             np.testing.assert_allclose(w.grad.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
     assert (x.grad is None) != x.requires_grad and (w.grad is None) != w.requires_grad
+
+
+@pytest.mark.parametrize("c, oc", [(1, 8), (8, 1)])
+def test_weight_gradient_alone_builds_the_smaller_set_of_columns(monkeypatch, c, oc):
+    """With no dL/dx (a first layer), a stride-1 backward builds the columns of x (C*kh*kw
+    rows) or of g (OC*kh*kw rows), whichever is smaller, and both give the right dL/dW."""
+    rng = np.random.default_rng(0)
+    x = tge.tensor(rng.standard_normal((2, c, 5, 6)))
+    w = tge.tensor(rng.standard_normal((oc, c, 3, 3)), requires_grad=True)
+    out = conv2d(x, w, padding=1)
+    g = rng.standard_normal(out.shape)
+    channels = []  # the channels of every array im2col is given in the backward
+    im2col = kernels.im2col
+    monkeypatch.setattr(kernels, "im2col", lambda a, *args, **kw: channels.append(a.shape[1]) or im2col(a, *args, **kw))
+    (out * tge.tensor(g)).sum().backward()
+    assert channels and set(channels) == {min(c, oc)}
+    expected = conv_ops.conv_weight_grad(x.numpy(), g, w.shape, (1, 1), (1, 1), (1, 1), 1)
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_conv_transpose2d_output_size_and_checkerboard():
