@@ -10,6 +10,7 @@ The API mirrors PyTorch's::
 """
 import numpy as _np
 
+from . import allocator  # noqa: F401 (at import: glibc keeps freed memory for the next step)
 from . import backend
 from . import cuda
 from .backend import device, get_default_device, set_default_device
