@@ -23,28 +23,37 @@ def test_im2col_forms_agree(cfg):
 
 @kernel_settings
 @given(conv_configs())
+def test_im2col_images_last_forms_agree_and_are_im2col_with_the_images_moved_last(cfg):
+    cols = assert_forms_agree(unfold, "im2col_images_last", cfg.x, *cfg.args)
+    np.testing.assert_array_equal(cols, np.moveaxis(unfold.im2col_reference(cfg.x, *cfg.args), 3, 5))
+
+
+@kernel_settings
+@given(conv_configs())
 def test_im2col_fills_every_entry_of_a_given_out_array(cfg):
     # ops/conv.py reuses one scratch buffer for every batch slice: whatever it held
     # before (NaN here), every entry, padding zeros included, must be written.
-    expected = unfold.im2col_reference(cfg.x, *cfg.args)
-    for im2col in forms(unfold, "im2col"):
-        out = np.full(expected.shape, np.nan, dtype=expected.dtype)
-        assert im2col(cfg.x, *cfg.args, out=out) is out, im2col.__name__
-        np.testing.assert_array_equal(out, expected, err_msg=im2col.__name__)
+    for name in ("im2col", "im2col_images_last"):
+        expected = getattr(unfold, f"{name}_reference")(cfg.x, *cfg.args)
+        for im2col in forms(unfold, name):
+            out = np.full(expected.shape, np.nan, dtype=expected.dtype)
+            assert im2col(cfg.x, *cfg.args, out=out) is out, im2col.__name__
+            np.testing.assert_array_equal(out, expected, err_msg=im2col.__name__)
 
 
-def test_im2col_refuses_an_out_array_it_cannot_fill():
+@pytest.mark.parametrize("name, shape", [("im2col", (3, 3, 3, 2, 5, 5)), ("im2col_images_last", (3, 3, 3, 5, 5, 2))])
+def test_im2col_refuses_an_out_array_it_cannot_fill(name, shape):
     x = np.zeros((2, 3, 5, 5), dtype=np.float32)
     args = ((3, 3), (1, 1), (1, 1), (1, 1))
-    shape = (3, 3, 3, 2, 5, 5)
     bad = [
-        np.empty((3, 3, 3, 2, 5, 4), np.float32),  # wrong shape
+        np.empty(shape[:-1] + (4,), np.float32),  # wrong shape
         np.empty(shape, np.float64),  # wrong dtype
         np.empty(shape[::-1], np.float32).T,  # right shape and dtype, not C-contiguous
     ]
-    for im2col in forms(unfold, "im2col"):
+    expected = str(shape).replace("(", r"\(").replace(")", r"\)")
+    for im2col in forms(unfold, name):
         for out in bad:
-            with pytest.raises(ValueError, match=r"im2col: out must be a C-contiguous float32 array of shape \(3, 3, 3, 2, 5, 5\)"):
+            with pytest.raises(ValueError, match=rf"im2col: out must be a C-contiguous float32 array of shape {expected}"):
                 im2col(x, *args, out=out)
 
 

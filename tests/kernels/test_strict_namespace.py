@@ -27,6 +27,7 @@ G_RESIZED, G_PADDED = rng.standard_normal((2, 3, 9, 7)), rng.standard_normal((2,
 
 CALLS = {  # name: (kernel, array arguments, other arguments)
     "im2col": (unfold.im2col, (X,), CONV),
+    "im2col_images_last": (unfold.im2col_images_last, (X,), CONV),
     "col2im": (unfold.col2im, (unfold.im2col(X, *CONV),), (X.shape, *CONV)),
     "max_pool2d_forward": (max_pool.max_pool2d_forward, (X,), POOL),
     "max_pool2d_backward": (max_pool.max_pool2d_backward, (G_POOL, INDICES), (X.shape,)),

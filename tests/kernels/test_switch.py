@@ -95,6 +95,7 @@ def _dispatch_cases(x):
     padded = pad.pad_reflect(x, (1, 2, 2, 1))
     return [
         (unfold, "im2col", (x, pair, one, one, one)),
+        (unfold, "im2col_images_last", (x, pair, one, one, one)),
         (unfold, "col2im", (cols, x.shape, pair, one, one, one)),
         (max_pool, "max_pool2d_forward", (x, pair, pair, no_pad, one)),
         (max_pool, "max_pool2d_backward", (out, indices, x.shape)),

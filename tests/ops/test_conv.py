@@ -70,6 +70,18 @@ def column_budget(nbytes):
         conv_ops.COLUMN_BYTES = saved
 
 
+@contextlib.contextmanager
+def columns_layout(images_last):
+    """Build every convolution's columns with the images last (True) or first (False),
+    whatever ``conv._images_last`` would pick: the tests draw both layouts."""
+    saved = conv_ops._images_last
+    conv_ops._images_last = lambda slices, out_hw: images_last
+    try:
+        yield
+    finally:
+        conv_ops._images_last = saved
+
+
 @pytest.fixture
 def restore_kernel_set():
     saved = kernels.current()
@@ -78,12 +90,13 @@ def restore_kernel_set():
 
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
-@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans())
-def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced):
+@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
+def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced, images_last):
     previous = kernels.current()
     kernels.use(kernel_set)
     try:
-        with column_budget(1 if sliced else conv_ops.COLUMN_BYTES):  # one image per slice, or the default
+        # one image per slice, or the default; the columns in either layout
+        with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
             x, w, b = _tensors(cfg, seed)
             args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
             out = conv2d(x, w, b, **args)
@@ -116,9 +129,9 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg, seed, data):
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
 
 
-@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans())
-def test_conv_transpose2d_gradcheck(cfg, seed, sliced):
-    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES):
+@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
+def test_conv_transpose2d_gradcheck(cfg, seed, sliced, images_last):
+    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
         _check_conv_transpose2d_gradient(cfg, seed)
 
 
@@ -156,8 +169,8 @@ def test_stride_one_input_gradient_is_the_full_convolution_with_the_adjoint_weig
 
 
 @pytest.mark.parametrize("needs", ["input", "weight", "both"])
-@given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans())
-def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced):
+@given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
+def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced, images_last):
     """Conv2d.backward takes the one-im2col route for stride 1 (for dL/dW alone only when
     the columns of g are the smaller set); it must give what the general route (col2im for
     dL/dx, im2col of x for dL/dW) gives, for either gradient alone."""
@@ -165,7 +178,7 @@ def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, slic
     args = dict(stride=(1, 1), padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
     x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=needs in ("input", "both"))
     w = tge.tensor(rng.standard_normal(cfg["w"]), requires_grad=needs in ("weight", "both"))
-    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES):
+    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
         out = conv2d(x, w, **args)
         g = rng.standard_normal(out.shape)
         (out * tge.tensor(g)).sum().backward()
@@ -194,6 +207,36 @@ def test_weight_gradient_alone_builds_the_smaller_set_of_columns(monkeypatch, c,
     assert channels and set(channels) == {min(c, oc)}
     expected = conv_ops.conv_weight_grad(x.numpy(), g, w.shape, (1, 1), (1, 1), (1, 1), 1)
     np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_set, kernel_set):
+    """A 4x4 layer (a 1 MiB slice holds 14 float64 images of 64 channels, a row 4 pixels)
+    builds its columns with the images last, a 32x32 layer (1-2 images per slice) with the
+    images first; both give what the other layout gives, forward and backward."""
+    kernels.use(kernel_set)
+    rng = np.random.default_rng(0)
+    built = []  # the im2col form each convolution called
+    for name in ("im2col", "im2col_images_last"):
+        form = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name, lambda *a, _form=form, _name=name, **kw: built.append(_name) or _form(*a, **kw))
+    for shape, layout in (((32, 64, 4, 4), "im2col_images_last"), ((2, 8, 32, 32), "im2col")):
+        x_np = rng.standard_normal(shape)
+        w_np = rng.standard_normal((16, shape[1], 3, 3)) * 0.1
+        g_np = rng.standard_normal((shape[0], 16, *shape[2:]))
+        results = []
+        for forced in (None, False, True):  # the rule's choice, then each layout
+            built.clear()
+            with contextlib.nullcontext() if forced is None else columns_layout(forced):
+                x, w = tge.tensor(x_np, requires_grad=True), tge.tensor(w_np, requires_grad=True)
+                out = conv2d(x, w, padding=1)
+                (out * tge.tensor(g_np)).sum().backward()
+            if forced is None:
+                assert built and set(built) == {layout}, (shape, built)
+            results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
+        for by_rule, first, last in zip(*results):
+            np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(by_rule, last if layout == "im2col_images_last" else first, rtol=0, atol=0)
 
 
 def test_conv_transpose2d_output_size_and_checkerboard():

@@ -127,6 +127,7 @@ def _dispatcher(module, name, n_arrays=1, cuda_module=None):
 
 # convolution: x (N, C, H, W) <-> columns (C, kh, kw, N, OH, OW); kernels/unfold.py
 im2col = _dispatcher(unfold, "im2col")
+im2col_images_last = _dispatcher(unfold, "im2col_images_last")  # (C, kh, kw, OH, OW, N): small images
 col2im = _dispatcher(unfold, "col2im", cuda_module=unfold_cupy)  # CUDA: a gather, no atomics
 # max pooling and unpooling; kernels/max_pool.py
 max_pool2d_forward = _dispatcher(max_pool, "max_pool2d_forward", cuda_module=max_pool_cupy)

@@ -115,10 +115,32 @@ def _part(buffer, shape):
     return buffer[:size].reshape(shape)
 
 
-def _to_rows(a, groups):
-    """(N, OC, OH, OW) -> (G, OC/G, N*OH*OW): channels first, one copy of an image-sized array."""
+def _to_rows(a, groups, images_last=False):
+    """(N, OC, OH, OW) -> (G, OC/G, N*OH*OW): channels first, one copy of an image-sized
+    array; its columns in the order of the im2col columns they meet, (image, pixel), or
+    (pixel, image) with ``images_last``."""
     n, oc, oh, ow = a.shape
-    return a.reshape(n, groups, oc // groups, oh * ow).transpose(1, 2, 0, 3).reshape(groups, oc // groups, n * oh * ow)
+    order = (1, 2, 3, 0) if images_last else (1, 2, 0, 3)
+    return a.reshape(n, groups, oc // groups, oh * ow).transpose(order).reshape(groups, oc // groups, n * oh * ow)
+
+
+def _from_rows(rows, n, oh, ow, images_last=False):
+    """(OC, N*OH*OW) rows, columns in (image, pixel) or, ``images_last``, (pixel, image)
+    order -> an (N, OC, OH, OW) view, for the caller to copy into place."""
+    oc = rows.shape[0]
+    if images_last:
+        return rows.reshape(oc, oh, ow, n).transpose(3, 0, 1, 2)
+    return rows.reshape(oc, n, oh, ow).swapaxes(0, 1)
+
+
+# Short output rows (the course's 4x4 layers): im2col costs its loop overhead per row of
+# OW entries, so when a batch slice holds more images than a row holds pixels, the columns
+# are built with the images last (kernels/unfold.py), whose innermost run is the slice's
+# images. Small-CNN 4x4 layers, one thread: im2col 5-8x faster (benchmarks/README.md,
+# "Images last").
+def _images_last(slices, out_hw):
+    """Build these slices' columns with the images last (their rows are the shorter run)?"""
+    return min(b.stop - b.start for b in slices) > 2 * out_hw[1]
 
 
 def conv_forward(x, weight, stride, padding, dilation, groups):
@@ -142,7 +164,9 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
         out = W @ im2col(x)          (N, OC, OH, OW)     if ``weight`` (OC, C/G, kh, kw) is given
         dW  = g @ im2col(x)^T        (OC, C/G, kh, kw)   if ``grad`` g (N, OC, OH, OW) is given
 
-    i.e. a convolution of x, and the weight gradient of a convolution of x. Asked for
+    i.e. a convolution of x, and the weight gradient of a convolution of x (the columns
+    with the images last for small images, ``_images_last``: g's rows and the output
+    follow their order). Asked for
     both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
     ``Conv2d.backward``), the columns are built once for the two. The slices are
     grouped into tasks that run on several threads (``_run_tasks``); each task sums
@@ -154,6 +178,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     k = c * kh * kw  # rows of the columns; K/G per group
     oh, ow = kernels.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
     slices = _batch_slices(n, k, (oh, ow), x.dtype)
+    images_last = _images_last(slices, (oh, ow))
+    im2col = kernels.im2col_images_last if images_last else kernels.im2col
     out = None
     if weight is not None:
         oc = weight.shape[0]
@@ -169,15 +195,16 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
             dw_t = xp.zeros((groups, k // groups, grad.shape[1] // groups), dtype=xp.result_type(x.dtype, grad.dtype))
         for b in task:
             m = b.stop - b.start
-            cols = kernels.im2col(x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, oh, ow)))
+            shape = (c, kh, kw, oh, ow, m) if images_last else (c, kh, kw, m, oh, ow)
+            cols = im2col(x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, shape))
             cols = cols.reshape(groups, k // groups, m * oh * ow)
             if weight is not None:
                 out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * oh * ow)))
-                out[b] = xp.swapaxes(out_b.reshape(oc, m, oh, ow), 0, 1)
+                out[b] = _from_rows(out_b.reshape(oc, m * oh * ow), m, oh, ow, images_last)
             if grad is not None:
                 # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
                 # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
-                dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b], groups), 1, 2))
+                dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b], groups, images_last), 1, 2))
         return dw_t
 
     shares = _run_tasks(xp, run, _tasks(slices), n * k * oh * ow * x.dtype.itemsize)
