@@ -1,6 +1,62 @@
-"""The machine line every benchmark prints: CPU model, cores, OS, Python and library versions."""
+"""The machine line every benchmark prints: CPU model, cores, vector ISA, L2 cache, OS,
+Python and library versions, and the BLAS NumPy calls with the CPU kernel it picked.
+
+Why the ISA, the cache and the BLAS: two lent machines that both call themselves "Intel(R)
+Xeon(R) Processor, 2 cores" gave PyTorch / tinygrad_edu ratios 1.5x apart (benchmarks/README.md,
+"Fourth session"); PyTorch's convolutions use the widest vector unit directly, and
+OpenBLAS picks its kernel by CPU, so a ratio is only comparable with the same line.
+"""
 import os
 import platform
+
+# the widest vector extension first: what names the machine's SIMD width
+_ISAS = ("avx512f", "avx2", "avx", "sse4_2", "asimd", "neon")
+
+
+def _cpuinfo():
+    """(model name, flags) from /proc/cpuinfo; ("", set()) where there is none."""
+    model, flags = "", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and not model:
+                    model = value.strip()
+                elif key in ("flags", "Features") and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model, flags
+
+
+def _l2_cache():
+    """The L2 cache of one core, as the kernel reports it ("2048K"), or None."""
+    for index in range(8):
+        base = f"/sys/devices/system/cpu/cpu0/cache/index{index}"
+        try:
+            with open(f"{base}/level") as f:
+                level = f.read().strip()
+            with open(f"{base}/size") as f:
+                size = f.read().strip()
+        except OSError:
+            return None
+        if level == "2":
+            return size
+    return None
+
+
+def _blas():
+    """NumPy's BLAS and the CPU kernel it chose ("openblas 0.3.31 SkylakeX"), or None."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    for pool in threadpoolctl.threadpool_info():
+        if pool.get("user_api") == "blas":
+            parts = [pool.get("internal_api"), pool.get("version"), pool.get("architecture")]
+            return " ".join(str(p) for p in parts if p)
+    return None
 
 
 def machine():
@@ -12,11 +68,20 @@ def machine():
         numba_v = numba.__version__
     except ImportError:
         numba_v = "not installed"
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba_v}")
+    model, flags = _cpuinfo()
+    cpu = model or platform.processor() or platform.machine()
+    isa = next((name for name in _ISAS if name in flags), None)
+    l2 = _l2_cache()
+    blas = _blas()
+    parts = [cpu, f"{os.cpu_count()} cores"]
+    if isa:
+        parts.append(isa)
+    if l2:
+        parts.append(f"L2 {l2} per core")
+    parts += [f"{platform.system()} {platform.release()}", f"Python {platform.python_version()}",
+              f"NumPy {np.__version__}" + (f" ({blas})" if blas else ""), f"Numba {numba_v}"]
+    return ", ".join(parts)
+
+
+if __name__ == "__main__":
+    print(machine())

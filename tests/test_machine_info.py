@@ -1,0 +1,58 @@
+"""The benchmarks' machine line names what makes ratios comparable across machines: the
+widest vector ISA, the L2 cache and the BLAS kernel, besides model, cores and versions."""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+CPUINFO = """processor\t: 0
+model name\t: Test CPU 9000
+flags\t\t: fpu sse4_2 avx avx2 avx512f avx512dq
+processor\t: 1
+model name\t: Test CPU 9000
+flags\t\t: fpu sse4_2 avx avx2
+"""
+
+
+@pytest.fixture
+def machine_info(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import machine_info
+
+    return machine_info
+
+
+def test_the_line_names_model_cores_isa_and_numpy_with_its_blas(machine_info, monkeypatch):
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/cpuinfo":
+            return io.StringIO(CPUINFO)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    assert machine_info._cpuinfo() == ("Test CPU 9000", {"fpu", "sse4_2", "avx", "avx2", "avx512f", "avx512dq"})
+    line = machine_info.machine()
+    assert line.startswith("Test CPU 9000, ") and " cores, avx512f, " in line
+    assert f"NumPy {np.__version__}" in line
+    blas = machine_info._blas()
+    if blas is not None:  # threadpoolctl found NumPy's BLAS: its name and kernel are on the line
+        assert f"NumPy {np.__version__} ({blas})" in line
+
+
+def test_a_machine_without_cpuinfo_still_gets_a_line(machine_info, monkeypatch):
+    real_open = open
+
+    def no_files(path, *args, **kwargs):
+        if path == "/proc/cpuinfo" or str(path).startswith("/sys/devices/system/cpu"):
+            raise OSError(f"no {path} here")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", no_files)
+    assert machine_info._cpuinfo() == ("", set())
+    assert machine_info._l2_cache() is None
+    line = machine_info.machine()
+    assert " cores, " in line and "avx" not in line and "L2" not in line
