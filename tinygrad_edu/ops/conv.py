@@ -134,10 +134,10 @@ def _from_rows(rows, n, oh, ow, images_last=False):
 
 
 # Short output rows (the course's 4x4 layers): im2col costs its loop overhead per row of
-# OW entries, so when a batch slice holds more images than a row holds pixels, the columns
-# are built with the images last (kernels/unfold.py), whose innermost run is the slice's
-# images. Small-CNN 4x4 layers, one thread: im2col 5-8x faster (benchmarks/README.md,
-# "Images last").
+# OW entries, so when a batch slice holds more than twice as many images as a row holds
+# pixels, the columns are built with the images last (kernels/unfold.py), whose innermost
+# run is the slice's images. One thread: im2col 5-8x faster for 16-32 images of 4x4; no
+# gain for 11 images of 8x8, hence "twice" (benchmarks/README.md, "Fourth session").
 def _images_last(slices, out_hw):
     """Build these slices' columns with the images last (their rows are the shorter run)?"""
     return min(b.stop - b.start for b in slices) > 2 * out_hw[1]
