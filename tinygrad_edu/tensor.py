@@ -81,7 +81,6 @@ class Tensor:
         self._requires_grad = False
         self._output_nr = 0
         self._version = VersionCounter()
-        self._hooks = []
         self._accumulator_ref = None
         if requires_grad:
             self.requires_grad = True
@@ -97,7 +96,6 @@ class Tensor:
         t = cls.__new__(cls)
         t.array = array
         t._version = VersionCounter()
-        t._hooks = []
         return t
 
     # What a new tensor starts with (``__init__`` sets them too; ``_wrap`` relies on these).
@@ -106,6 +104,7 @@ class Tensor:
     _requires_grad = False
     _output_nr = 0
     _accumulator_ref = None
+    _hooks = ()  # a leaf's gradient hooks: a list of its own from the first register_hook
 
     # ----------------------------------------------------------------- properties
     @property
@@ -349,6 +348,8 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
+            if not self._hooks:
+                self._hooks = []
             hooks = self._hooks
         else:
             if self.grad_fn._output_hooks is None:
@@ -1028,7 +1029,8 @@ def _gradient_for(t, gradient, op):
                 f"{op}: grad can be implicitly created only for scalar outputs, but this tensor has shape {t.shape}. "
                 "Reduce it to a scalar (e.g. loss.sum()) or pass gradient= with the same shape."
             )
-        return xp.full(t.array.shape, 1, dtype=t.array.dtype)  # (np.ones is twice as slow, in Python)
+        # a 0-d 1 made the shape of t (np.ones and np.full take twice as long: Python around np.empty)
+        return xp.asarray(1, dtype=t.array.dtype).reshape(t.array.shape)
     g = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=t.array.dtype)
     if tuple(g.shape) != t.shape:
         raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the tensor has shape {t.shape}; they must match")

@@ -284,3 +284,78 @@ def test_grad_after_backward_freed_other_branches():
     x.sum().backward()  # frees ExpBackward
     (g,) = tge.autograd.grad((x * x).sum(), x)
     np.testing.assert_allclose(g.cpu().numpy(), 2 * np.e * np.ones(3), rtol=1e-6)
+
+
+def test_gradients_accumulate_in_place_into_the_same_array_as_pytorch():
+    """A second backward adds into ``.grad``'s array (PyTorch: ``x.grad += g``), so a
+    reference to it sees the sum and accumulation allocates nothing new."""
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    grad, array = x.grad, x.grad.array
+    (x * x).sum().backward()
+    assert x.grad is grad and x.grad.array is array
+    np.testing.assert_allclose(array, [5.0, 7.0])
+    s = tge.tensor(1.5, requires_grad=True)  # a 0-d leaf: its grad stays a 0-d array, not a NumPy scalar
+    (s * 2).backward()
+    (s * s).backward()
+    assert isinstance(s.grad.array, np.ndarray) and s.grad.shape == () and s.grad.item() == 5.0
+
+
+def test_hooks_and_backwards_run_with_grad_mode_off_and_it_comes_back_after():
+    """As in PyTorch (without create_graph): nothing computed during backward is recorded,
+    hooks included; the caller's grad mode is back afterwards, also after a failure."""
+    seen = []
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: seen.append(("intermediate", tge.is_grad_enabled(), (g * 2).requires_grad)))
+    x.register_hook(lambda g: seen.append(("leaf", tge.is_grad_enabled(), (g * 2).requires_grad)))
+    y.sum().backward()
+    assert seen == [("intermediate", False, False), ("leaf", False, False)]
+    assert tge.is_grad_enabled()
+
+    def broken(g):
+        raise ValueError("a planted failure")
+
+    z = x * 3
+    z.register_hook(broken)
+    with pytest.raises(ValueError, match="planted"):
+        z.sum().backward()
+    assert tge.is_grad_enabled()
+    w = x * 4  # a graph is still recorded after the failed pass
+    assert w.grad_fn is not None
+
+
+class _Returns(tge.autograd.Function):
+    """A Function whose backward returns the gradient its test gives it (``ctx.make(g, x)``)."""
+
+    @staticmethod
+    def forward(ctx, x, make):
+        ctx.make = make
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.make(g), None
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda g: np.float32(g.sum()), 1.0),  # a 0-d input's gradient as a NumPy scalar: made a 0-d array
+    (lambda g: g.astype(np.float64), 1.0),  # another dtype: cast to the input's
+])
+def test_a_0d_gradient_that_is_a_scalar_or_another_dtype_fits_its_input(make, expected):
+    x = tge.tensor(2.0, requires_grad=True)
+    _Returns.apply(x, make).backward()
+    assert isinstance(x.grad.array, np.ndarray) and x.grad.dtype == np.float32 and x.grad.item() == expected
+
+
+def test_a_broadcast_gradient_is_summed_back_and_cast_to_its_input():
+    x = tge.tensor([[1.0], [2.0]], requires_grad=True)  # (2, 1)
+    _Returns.apply(x, lambda g: np.ones((3, 2, 4), dtype=np.float64)).sum().backward()
+    assert x.grad.shape == (2, 1) and x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.array, [[12.0], [12.0]])
+
+
+def test_anomaly_mode_leaves_a_gradient_of_the_wrong_type_to_the_engine_s_error():
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    with tge.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="returned a list as the gradient of input 0"):
+        _Returns.apply(x, lambda g: [1.0, 1.0]).sum().backward()

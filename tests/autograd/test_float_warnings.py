@@ -69,3 +69,50 @@ def test_the_error_state_is_the_callers_again_after_backward():
     with pytest.raises(ValueError, match="planted"):
         Broken.apply(x).sum().backward()
     assert np.geterr() == before
+
+
+def test_ops_ignore_the_callers_raise_setting_and_give_it_back_also_after_a_failed_forward():
+    with np.errstate(all="raise"):
+        y = tge.log(tge.zeros(1))  # would raise FloatingPointError under the caller's setting
+        assert y.item() == -math.inf
+        assert np.geterr()["divide"] == "raise"
+
+        class Broken(tge.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                assert np.geterr() == {"divide": "ignore", "over": "ignore", "under": "ignore", "invalid": "ignore"}
+                raise ValueError("a planted failure")
+
+        with pytest.raises(ValueError, match="planted"):
+            Broken.apply(tge.ones(1))
+        assert np.geterr()["divide"] == "raise"
+        with pytest.raises(FloatingPointError):
+            np.log(np.zeros(1))  # the caller's own NumPy code still raises
+
+
+def test_fp_errors_falls_back_to_np_errstate_without_numpys_private_names(monkeypatch):
+    """``fp_errors`` sets NumPy's error-state context variable directly; on a NumPy without
+    those private names it enters ``np.errstate`` by hand, with the same effect."""
+    import functools
+    import importlib
+
+    from numpy._core import _multiarray_umath
+
+    from tinygrad_edu import fp_errors
+
+    assert isinstance(fp_errors.ignore, functools.partial)  # the direct path, on this NumPy
+    before = np.geterr()
+    monkeypatch.delattr(_multiarray_umath, "_extobj_contextvar")
+    try:
+        fallback = importlib.reload(fp_errors)
+        assert not isinstance(fallback.ignore, functools.partial)
+        with np.errstate(all="raise"):
+            token = fallback.ignore()
+            assert np.geterr()["divide"] == "ignore"
+            fallback.restore(token)
+            assert np.geterr()["divide"] == "raise"
+            assert tge.log(tge.zeros(1)).item() == -math.inf  # ops call it through the module
+    finally:
+        monkeypatch.undo()
+        importlib.reload(fp_errors)
+    assert isinstance(fp_errors.ignore, functools.partial) and np.geterr() == before

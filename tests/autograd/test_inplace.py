@@ -280,3 +280,19 @@ def test_index_arrays_are_freed_with_the_graph():
     s = x[1:3]  # a basic key is kept: backward through it twice works, as in PyTorch
     s.sum().backward()
     s.sum().backward()
+
+
+def test_a_write_to_another_tensor_after_forward_is_no_error_and_the_saved_ones_are_still_checked():
+    """Saved values are checked only when some tensor was written in place since the
+    forward (``views.writes``): a write elsewhere makes the check run and find nothing,
+    then a write to the saved tensor is caught."""
+    x = tge.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1
+    y = h * h  # MulBackward saves h (twice)
+    other = tge.zeros(2)
+    other.add_(1)  # not saved by anything
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.array, [2.0, 4.0])
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

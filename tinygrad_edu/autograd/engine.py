@@ -17,6 +17,7 @@
 import numpy as np
 
 from . import anomaly, grad_mode
+from .. import fp_errors
 from .function import AccumulateGrad, _as_array
 from ..backend import get_array_module, is_array
 from ..tensor import Tensor
@@ -43,7 +44,6 @@ def unbroadcast(grad, shape):
     # END SOLUTION
 
 
-@np.errstate(all="ignore")
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
     """Backpropagate ``root_grads`` (arrays) from ``roots`` (edges: ``(node, output_nr)``).
 
@@ -51,10 +51,23 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     arriving at those edges are stored in it and no leaf's ``.grad`` is touched; only
     the part of the graph between the outputs and those edges is run (and freed).
 
-    As in forward, inf and nan are results, not warnings (anomaly mode checks them): the
-    decorator sets NumPy's error state once for the whole pass, hooks included (an
-    errstate per node cost about 1 us each; a decorator's errstate object is made once).
+    The whole pass runs with grad mode off, backwards and hooks alike, as in PyTorch
+    (without ``create_graph``): nothing it computes is recorded. And as in forward, inf
+    and nan are results, not warnings (anomaly mode checks them; ``fp_errors.py``). Both
+    are set once for the pass, not per node (that cost about 1 us a node).
     """
+    previous = grad_mode._enabled
+    grad_mode._enabled = False
+    token = fp_errors.ignore()
+    try:
+        _run_graph(roots, root_grads, retain_graph, capture)
+    finally:
+        fp_errors.restore(token)
+        grad_mode._enabled = previous
+
+
+def _run_graph(roots, root_grads, retain_graph, capture):
+    """``run_backward``'s three steps (see the module docstring)."""
     relevant = None if capture is None else _nodes_leading_to(roots, {node for node, _ in capture})
 
     # 1. dependency counts of every reachable node
@@ -80,15 +93,14 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         input_grads = _call_backward(node, grads)
         if not retain_graph:
             node._free()
-        for (child, nr), g, meta in zip(node.next_functions, input_grads, node._input_meta):
+        for i, (child, nr) in enumerate(node.next_functions):
             if child is None or (relevant is not None and child not in relevant):
                 continue
+            g = input_grads[i]
             if g is not None:
-                shape, dtype = meta
-                if g.shape != shape:  # the input was broadcast in forward
-                    g = unbroadcast(g, shape)
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
+                shape, dtype = node._input_meta[i]
+                if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+                    g = _fitted_gradient(node, i, g)  # (every CuPy gradient too: one call more)
                 _accumulate_into(buffers, child, nr, g)
             remaining = dependencies[child] - 1
             dependencies[child] = remaining
@@ -186,41 +198,55 @@ def _accumulate_into(buffers, node, nr, g):
 
 def _call_backward(node, grads):
     """Call the op's backward with one gradient per output (zeros where none arrived);
-    returns the checked gradient (an array) or None for each input."""
+    returns its result as a tuple with one entry (a gradient or None) per input.
+
+    Each gradient is checked where the engine sends it on: the usual one, a NumPy array
+    of its input's shape and dtype, after one look; anything else in ``_fitted_gradient``."""
     if len(grads) > 1:  # an op with several outputs: some may have received no gradient
         for i, g in enumerate(grads):
             if g is None:
                 shape, dtype = node._output_meta[i]
                 xp = get_array_module(*[x for x in grads if x is not None])
                 grads[i] = xp.zeros(shape, dtype=dtype)
-    previous = grad_mode._enabled
-    grad_mode._enabled = False
-    try:
-        result = node.function.backward(node, *grads)  # under run_backward's errstate
-    finally:
-        grad_mode._enabled = previous
-    if not isinstance(result, tuple):
+    result = node.function.backward(node, *grads)  # under run_backward's errstate and grad mode
+    if type(result) is not tuple:
         result = (result,)
-    n_inputs = len(node.next_functions)
-    if len(result) < n_inputs or (len(result) > n_inputs and any(g is not None for g in result[n_inputs:])):
-        inputs = ", ".join(f"{i}: {'a Tensor of shape ' + str(tuple(m[0])) if m else 'not a Tensor: return None'}"
-                           for i, m in enumerate(node._input_meta))
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)}): "
-            f"backward must return one gradient per argument of forward, None for those without one ({inputs})"
-        )
-    input_grads = list(result[:n_inputs])
-    for i, g in enumerate(input_grads):
-        if g is None:
-            continue
-        if isinstance(g, np.generic):  # a NumPy scalar from a 0-d computation becomes a 0-d array
-            input_grads[i] = g = np.asarray(g)
-        meta = node._input_meta[i]
-        if meta is None or not is_array(g) or g.shape != meta[0]:  # not the usual case: check it
-            _check_gradient(node, i, g)
+    if len(result) != len(node.next_functions):
+        result = _checked_count(node, result)
     if anomaly._enabled:
-        anomaly.check_gradients(node, input_grads, get_array_module(*grads))
-    return input_grads
+        anomaly.check_gradients(node, result, get_array_module(*grads))
+    return result
+
+
+def _checked_count(node, result):
+    """A backward returned more or fewer gradients than its op has inputs: drop extra
+    Nones (PyTorch allows them), refuse anything else."""
+    n_inputs = len(node.next_functions)
+    if len(result) > n_inputs and all(g is None for g in result[n_inputs:]):
+        return result[:n_inputs]
+    inputs = ", ".join(f"{i}: {'a Tensor of shape ' + str(tuple(m[0])) if m else 'not a Tensor: return None'}"
+                       for i, m in enumerate(node._input_meta))
+    raise RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients (expected {n_inputs}, got {len(result)}): "
+        f"backward must return one gradient per argument of forward, None for those without one ({inputs})"
+    )
+
+
+def _fitted_gradient(node, i, g):
+    """Gradient ``g`` for input ``i`` of ``node``, when it is not simply a NumPy array of
+    that input's shape and dtype: a 0-d NumPy scalar (what 0-d arithmetic gives) becomes
+    a 0-d array; a gradient of the broadcast shape is summed back to the input's
+    (``unbroadcast``), one of another dtype is cast to the input's; a wrong type or an
+    incompatible shape is an error that names the op."""
+    if isinstance(g, np.generic):
+        g = np.asarray(g)
+    shape, dtype = node._input_meta[i]
+    if not is_array(g) or g.shape != shape:
+        _check_gradient(node, i, g)  # an error unless it is an array whose shape sums to the input's
+        g = unbroadcast(g, shape)  # the input was broadcast in forward
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
 
 
 def _check_gradient(node, i, g):
@@ -263,7 +289,10 @@ def _run_output_hooks(node, grads, capture):
 
 
 def _accumulate_leaf(node, g, capture):
-    """Leaf hooks, then ``tensor.grad += g`` (or, under ``autograd.grad``, capture it)."""
+    """Leaf hooks, then ``tensor.grad += g`` (or, under ``autograd.grad``, capture it).
+
+    As in PyTorch, a gradient that is already there is added to in place: ``.grad`` keeps
+    its array across backward passes (gradient accumulation allocates nothing new)."""
     leaf = node.variable
     for hook in leaf._hooks:
         replaced = hook(Tensor._wrap(g))
@@ -277,4 +306,4 @@ def _accumulate_leaf(node, g, capture):
         # a copy: g may be an array the caller still holds (the gradient passed to backward)
         leaf.grad = Tensor._wrap(g.astype(leaf.array.dtype, copy=True))
     else:
-        leaf.grad.array = _as_array(leaf.grad.array + g)  # 0-d + 0-d is a NumPy scalar
+        leaf.grad.array += g

@@ -34,6 +34,8 @@ import weakref
 import numpy as np
 
 from . import anomaly, grad_mode
+from .. import fp_errors
+from . import views
 from .views import mark_view, refresh_if_stale, viewed_input
 from ..backend import is_array
 from ..tensor import Tensor
@@ -71,6 +73,7 @@ class Context(Node):
     needs_input_grad = ()
     _to_save = ()
     _saved_versions = None  # [(counter, version, position in outputs + args) or None] per saved array
+    _writes_at_save = 0  # views.writes when they were recorded
     _freed = False
     _non_differentiable = ()
     _input_meta = ()  # (shape, dtype) per input, to reshape and cast gradients
@@ -102,7 +105,7 @@ class Context(Node):
                 "tensors after they were freed). Saved values are freed when you call .backward() or "
                 "autograd.grad(); pass retain_graph=True to the first call if you need to backward twice."
             )
-        if self._saved_versions is not None:
+        if self._saved_versions is not None and views.writes != self._writes_at_save:  # some tensor was written since
             for array, record in zip(self._to_save, self._saved_versions):
                 if record is not None and record[0].value != record[1]:
                     counter, version, position = record
@@ -135,6 +138,7 @@ class Context(Node):
                         break
             records.append(record)
         self._saved_versions = records
+        self._writes_at_save = views.writes
 
     def _free(self):
         self._to_save = ()
@@ -163,9 +167,12 @@ class Function:
         wants_grad = []  # per argument: a Tensor that requires grad?
         edges = []  # per argument: where its gradient goes, (None, 0) for nowhere
         input_meta = []  # per argument: a Tensor's (shape, dtype), to reshape and cast its gradient
+        all_numpy = True  # every Tensor argument on the CPU, so on one device
         for a in args:
             if isinstance(a, Tensor):
                 array = a.array
+                if type(array) is not np.ndarray:
+                    all_numpy = False
                 if grad_enabled:
                     if a._base is not None:
                         refresh_if_stale(a)  # a view whose base was modified in place since: new grad_fn
@@ -181,31 +188,40 @@ class Function:
                 raw.append(a)
                 wants_grad.append(False)
                 input_meta.append(None)
-        if len(tensors) > 1:
+        if not all_numpy and len(tensors) > 1:
             _check_same_device(cls, tensors)
         record = grad_enabled and any(wants_grad)
         ctx.needs_input_grad = tuple(wants_grad) if record else (False,) * len(args)
 
-        out = _run_forward(cls, ctx, raw, kwargs)
+        # forward runs with grad mode off (its own arithmetic is not recorded) and NumPy's
+        # floating-point warnings off (log(0) = -inf, silently, as in PyTorch: fp_errors.py)
+        grad_mode._enabled = False
+        token = fp_errors.ignore()
+        try:
+            out = cls.forward(ctx, *raw, **kwargs)
+        finally:
+            fp_errors.restore(token)
+            grad_mode._enabled = grad_enabled
         is_tuple = isinstance(out, tuple)
         if is_tuple:
             outputs = tuple([Tensor._wrap(_checked_output(cls, i, o)) for i, o in enumerate(out)])
         else:
             outputs = (Tensor._wrap(_checked_output(cls, 0, out)),)
+        output_meta = []
         for i, t in enumerate(outputs):
             source = viewed_input(t.array, tensors)
             if source is not None:
                 mark_view(t, source, (cls, args, kwargs, i if is_tuple else None), grad_enabled)
-
-        if record:
-            ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
-            output_meta = []
-            for i, t in enumerate(outputs):
+            if record:  # the output comes from this node (unless it is an integer or marked so)
                 output_meta.append((t.array.shape, t.array.dtype))
-                if t.array.dtype.kind in "fc" and not _is_one_of(t.array, ctx._non_differentiable):
+                marked = ctx._non_differentiable and _is_one_of(t.array, ctx._non_differentiable)
+                if t.array.dtype.kind in "fc" and not marked:
                     t.grad_fn = ctx
                     t._output_nr = i
                     t._requires_grad = True
+
+        if record:
+            ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
             ctx._output_meta = tuple(output_meta)
             if ctx._to_save:
                 ctx._record_saved_versions(outputs + tuple(tensors))
@@ -217,22 +233,6 @@ class Function:
 
 
 _NO_EDGE = (None, 0)  # the edge of an argument that needs no gradient
-
-
-@np.errstate(all="ignore")  # IEEE results (log(0) = -inf, 0/0 = nan) without warnings, as PyTorch
-def _run_forward(cls, ctx, raw, kwargs):
-    """``cls.forward`` on the arrays, with grad mode off: the op's own arithmetic is not recorded.
-
-    The decorator sets NumPy's error state for each call and gives the caller's back
-    afterwards, as a ``with np.errstate(...)`` block would, but its errstate object is made
-    once, not once per op (about 0.7 us of every op). NumPy 2 keeps what each call saved in
-    a context variable, so this is safe across threads and when a forward calls another op."""
-    previous = grad_mode._enabled
-    grad_mode._enabled = False
-    try:
-        return cls.forward(ctx, *raw, **kwargs)
-    finally:
-        grad_mode._enabled = previous
 
 
 def _is_one_of(array, arrays):

@@ -440,7 +440,8 @@ def _operands(op, a, b, true_divide=False):
     """Tensors (or Python numbers) ready for a binary Function: array-likes become
     Tensors, shapes are checked, and integer tensors are promoted to float where
     PyTorch's rules make the result float."""
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):  # a number or an array-like
+    both_tensors = isinstance(a, Tensor) and isinstance(b, Tensor)
+    if not both_tensors:  # a number or an array-like
         a, b = _python_number(a), _python_number(b)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             a = Tensor(a)
@@ -448,7 +449,8 @@ def _operands(op, a, b, true_divide=False):
             a = Tensor(a)
         if not isinstance(b, (Tensor, int, float)):
             b = Tensor(b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        both_tensors = isinstance(a, Tensor) and isinstance(b, Tensor)
+    if both_tensors:
         if a.array.shape != b.array.shape:
             broadcast_shape(op, a.shape, b.shape)
         if a.array.dtype == b.array.dtype and not (true_divide and a.array.dtype.kind in "biu"):
