@@ -14,9 +14,10 @@ keeps whatever state the user chose: it is set around each op and given back aft
 That is what ``with np.errstate(all="ignore"):`` does, and that is how it reads best.
 But ops are called millions of times on tiny arrays (the scalar-autograd lectures, one
 small graph per time step of a recurrent layer), and ``np.errstate`` rebuilds NumPy's
-state object on every entry: 0.4 us against 0.2 us here, a tenth of an op's whole cost.
-NumPy 2 keeps that state in a context variable (so it is per thread and per task), and
-``ignore`` sets that variable to a state object made once, at import.
+state object on every entry: a call under it cost 0.39 us, 0.21 us this way, where a whole
+0-d ``a * b`` took about 5 us. NumPy 2 keeps that state in a context variable (so it is
+per thread and per task), and ``ignore`` sets that variable to a state object made once,
+at import.
 """
 import functools
 

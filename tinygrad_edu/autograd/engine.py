@@ -208,7 +208,7 @@ def _call_backward(node, grads):
                 shape, dtype = node._output_meta[i]
                 xp = get_array_module(*[x for x in grads if x is not None])
                 grads[i] = xp.zeros(shape, dtype=dtype)
-    result = node.function.backward(node, *grads)  # under run_backward's errstate and grad mode
+    result = node.function.backward(node, *grads)  # with run_backward's grad mode and fp state
     if type(result) is not tuple:
         result = (result,)
     if len(result) != len(node.next_functions):
