@@ -326,7 +326,7 @@ def test_hooks_and_backwards_run_with_grad_mode_off_and_it_comes_back_after():
 
 
 class _Returns(tge.autograd.Function):
-    """A Function whose backward returns the gradient its test gives it (``ctx.make(g, x)``)."""
+    """A Function whose backward returns what its test makes of the upstream gradient (``ctx.make(g)``)."""
 
     @staticmethod
     def forward(ctx, x, make):
