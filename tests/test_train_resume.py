@@ -76,7 +76,10 @@ def _run(args, env):
 def test_resume_after_kill_mid_epoch_gives_the_uninterrupted_weights(name, tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT, TINYGRAD_EDU_KERNELS="numpy", OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    config = [name, "--epochs", "3", "--max-batches", "6", "--seed", "3"]
+    # the cnn's epochs are so short (6 batches: 0.07 s on a 2026 machine) that the kill below
+    # could land after the last one; 40 batches make each about 0.4 s
+    batches = {"resnet20": 6, "cnn": 40}[name]
+    config = [name, "--epochs", "3", "--max-batches", str(batches), "--seed", "3"]
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     reference = _run(config + ["--out", str(straight)], env)
 
@@ -86,7 +89,7 @@ def test_resume_after_kill_mid_epoch_gives_the_uninterrupted_weights(name, tmp_p
     while not checkpoint.exists() and time.time() < deadline and victim.poll() is None:
         time.sleep(0.05)
     assert checkpoint.exists(), victim.communicate()[0].decode()
-    time.sleep(0.1)  # into the next epoch (an epoch takes well over 0.1 s even on a quiet machine)
+    time.sleep(0.1)  # into the next epoch (each takes well over 0.15 s, the poll and this sleep)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     done = load(checkpoint)["epoch"]
