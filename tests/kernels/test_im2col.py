@@ -41,6 +41,30 @@ def test_im2col_fills_every_entry_of_a_given_out_array(cfg):
             np.testing.assert_array_equal(out, expected, err_msg=im2col.__name__)
 
 
+@kernel_settings
+@given(cfg=conv_configs(), data=st.data())
+def test_im2col_of_a_band_of_rows_is_those_rows_of_the_columns(cfg, data):
+    # ops/conv.py builds a large image's columns a band of output rows at a time
+    full = unfold.im2col_reference(cfg.x, *cfg.args)
+    oh = full.shape[4]
+    start = data.draw(st.integers(0, oh - 1), label="start")
+    stop = data.draw(st.integers(start + 1, oh), label="stop")
+    for im2col in forms(unfold, "im2col"):
+        band = im2col(cfg.x, *cfg.args, rows=(start, stop))
+        np.testing.assert_array_equal(band, full[:, :, :, :, start:stop], err_msg=im2col.__name__)
+        out = np.full(band.shape, np.nan, dtype=band.dtype)  # every entry written, padding included
+        assert im2col(cfg.x, *cfg.args, out=out, rows=(start, stop)) is out
+        np.testing.assert_array_equal(out, band, err_msg=im2col.__name__)
+
+
+@pytest.mark.parametrize("rows", [(0, 0), (3, 2), (-1, 2), (0, 6), (5, 6), [1]])
+def test_im2col_refuses_rows_outside_the_output(rows):
+    x = np.zeros((1, 2, 5, 5), dtype=np.float32)  # 3x3, padding 1: 5 output rows
+    for im2col in forms(unfold, "im2col"):
+        with pytest.raises(ValueError, match=r"im2col: rows must be \(start, stop\) with 0 <= start < stop <= 5"):
+            im2col(x, (3, 3), (1, 1), (1, 1), (1, 1), rows=rows)
+
+
 @pytest.mark.parametrize("name, shape", [("im2col", (3, 3, 3, 2, 5, 5)), ("im2col_images_last", (3, 3, 3, 5, 5, 2))])
 def test_im2col_refuses_an_out_array_it_cannot_fill(name, shape):
     x = np.zeros((2, 3, 5, 5), dtype=np.float32)

@@ -294,9 +294,46 @@ def test_scratch_starts_on_a_cache_line():
     # BLAS runs the forward product faster from 64-byte aligned columns (ops/conv.py, SCRATCH_ALIGN)
     for dtype in (np.float16, np.float32, np.float64, np.complex128):
         for per_image in (1, 7, 1000, 300_000):  # small blocks from malloc's heap, large ones from mmap
-            buf = conv_ops._scratch(np, [slice(0, 3), slice(3, 5)], per_image, np.dtype(dtype))
+            buf = conv_ops._scratch(np, 3 * per_image, np.dtype(dtype))
             assert buf.ctypes.data % conv_ops.SCRATCH_ALIGN == 0
             assert buf.shape == (3 * per_image,) and buf.dtype == dtype and buf.flags.c_contiguous
+
+
+def test_row_bands_fit_the_budget_and_cover_the_rows():
+    f32 = np.dtype(np.float32)
+    # 64 channels, 3x3, 32x32 out: 2.25 MiB of columns per image, over the 1 MiB budget
+    assert conv_ops.COLUMN_BYTES == 2**20
+    bands = conv_ops._row_bands(np, 64 * 9, (32, 32), f32)
+    assert [r0 for r0, _ in bands] == [0] + [r1 for _, r1 in bands[:-1]] and bands[-1][1] == 32  # in order, no gap
+    sizes = [r1 - r0 for r0, r1 in bands]
+    assert len(sizes) == 3 and max(sizes) - min(sizes) <= 1  # ceil(2.25) even bands of 10-11 rows
+    assert max(sizes) * 64 * 9 * 32 * 4 <= conv_ops.COLUMN_BYTES
+    assert conv_ops._row_bands(np, 32 * 9, (8, 8), f32) == [(0, 8)]  # one image fits: whole
+    with column_budget(1):  # nothing fits: one row per band
+        assert conv_ops._row_bands(np, 9, (5, 7), f32) == [(i, i + 1) for i in range(5)]
+
+    class NotNumpy:  # CuPy: whole images, no cache to fit
+        __name__ = "cupy"
+
+    assert conv_ops._row_bands(NotNumpy(), 64 * 9, (32, 32), f32) == [(0, 32)]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_in_bands_of_rows_equals_whole_images(stride):
+    # a 1 MiB budget puts these 2.25 MiB-per-image columns (32x32 out) in bands of rows
+    # (the forward, and the backward's columns of g or of x); a huge budget builds them whole
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 64, 32 * stride, 32 * stride)).astype(np.float32)
+    w = rng.standard_normal((64, 64, 3, 3)).astype(np.float32)
+    results = []
+    for budget in (2**20, 2**30):
+        with column_budget(budget):
+            xt, wt = tge.tensor(x, requires_grad=True), tge.tensor(w, requires_grad=True)
+            out = conv2d(xt, wt, stride=stride, padding=1)
+            (out * out).sum().backward()
+            results.append([out.detach().cpu().numpy(), xt.grad.cpu().numpy(), wt.grad.cpu().numpy()])
+    for banded, whole in zip(*results):
+        np.testing.assert_allclose(banded, whole, rtol=2e-4, atol=2e-3)
 
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])

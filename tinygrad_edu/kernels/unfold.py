@@ -130,7 +130,16 @@ def _columns_out(xp, out, shape, dtype):
     return out
 
 
-def im2col(x, kernel_size, stride, padding, dilation, out=None):
+def _band(rows, oh):
+    """(start, stop) of the output rows to build: ``rows`` checked, or all of them."""
+    if rows is None:
+        return 0, oh
+    if len(rows) != 2 or not all(isinstance(r, int) for r in rows) or not 0 <= rows[0] < rows[1] <= oh:
+        raise ValueError(f"im2col: rows must be (start, stop) with 0 <= start < stop <= {oh} (the output rows), got {rows}")
+    return tuple(rows)
+
+
+def im2col(x, kernel_size, stride, padding, dilation, out=None, rows=None):
     """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW), zero padding.
 
     The input is first copied once, channels first and zero-padded, to
@@ -139,18 +148,30 @@ def im2col(x, kernel_size, stride, padding, dilation, out=None):
     pixels starting at ``(i*d_h, j*d_w)``. That is kh*kw array copies, whatever the
     image size. ``out``: a C-contiguous array of the columns' shape to fill instead
     of a new one (every entry is written).
+
+    ``rows=(start, stop)``: only the columns of output rows start..stop-1, a *band*
+    (C, kh, kw, N, stop - start, OW), i.e. ``im2col(x, ...)[:, :, :, :, start:stop]``.
+    ops/conv.py builds a large image's columns a band at a time, so that they are
+    still in the core's cache when the GEMM reads them. Only the input rows the band
+    reads are copied.
     """
     xp = get_array_module(x)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    xpad = xp.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-    xpad[:, :, ph : ph + h, pw : pw + w] = xp.swapaxes(x, 0, 1)  # transpose and pad in one copy
-    cols = _columns_out(xp, out, (c, kh, kw, n, oh, ow), x.dtype)
+    start, stop = _band(rows, oh)
+    bh = stop - start
+    first = start * sh - ph  # the input rows the band reads: first..end-1 (negative: the padding)
+    end = (stop - 1) * sh - ph + (kh - 1) * dh + 1
+    lo = max(first, 0)  # lo..hi-1: those that are pixels of x (none: hi = lo, not a negative index)
+    hi = max(lo, min(end, h))
+    xpad = xp.zeros((c, n, end - first, w + 2 * pw), dtype=x.dtype)
+    xpad[:, :, lo - first : hi - first, pw : pw + w] = xp.swapaxes(x[:, :, lo:hi], 0, 1)  # transpose, pad: one copy
+    cols = _columns_out(xp, out, (c, kh, kw, n, bh, ow), x.dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
-            cols[:, i, j] = xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw]
+            cols[:, i, j] = xpad[:, :, top : top + sh * (bh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw]
     return cols
 
 
@@ -196,15 +217,15 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
 
 
 @njit_planes
-def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw):
+def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     n, c, h, w = x.shape
-    kh, kw, _, oh, ow = cols.shape[1:]
+    kh, kw, _, oh, ow = cols.shape[1:]  # oh: the rows of the band, output rows start..start+oh-1
     for plane in prange(c * n):  # each (channel, image) plane writes only its own cols[ch, :, :, b]
         ch, b = plane // n, plane % n
         for i in range(kh):
             for j in range(kw):
                 for oy in range(oh):
-                    row = oy * sh - ph + i * dh
+                    row = (start + oy) * sh - ph + i * dh
                     for ox in range(ow):
                         col = ox * sw - pw + j * dw
                         if 0 <= row < h and 0 <= col < w:
@@ -251,13 +272,14 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
                             x[b, ch, row, col] += cols[ch, i, j, b, oy, ox]
 
 
-def im2col_numba(x, kernel_size, stride, padding, dilation, out=None):
+def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None):
     """:func:`im2col` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("im2col_numba", x)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    cols = _columns_out(np, out, (c, *kernel_size, n, oh, ow), x.dtype)
-    _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation)
+    start, stop = _band(rows, oh)
+    cols = _columns_out(np, out, (c, *kernel_size, n, stop - start, ow), x.dtype)
+    _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation, start)
     return cols
 
 

@@ -54,7 +54,27 @@ def _batch_slices(n, k, out_hw, dtype):
     return [slice(start, stop) for start, stop in even_ranges(n, count)]
 
 
-# The slices are grouped into at most TASKS tasks, which threads.run_tasks spreads over
+# When ONE image's columns are more than COLUMN_BYTES (64 channels of 32x32, 3x3: 2.25 MiB),
+# they are built a band of output rows at a time (kernels.im2col's ``rows``), each band
+# followed by its GEMMs. The columns then come to the GEMM from the core's own cache (L2:
+# 1-2 MiB on the machines measured) rather than from memory, and BLAS runs these shapes
+# faster with fewer columns too: (64, 576) @ (576, 256) at 169 GFLOP/s, @ (576, 1024) at
+# 153 (one thread, AVX-512). conv2d N=32, 64->64, 32x32, 3x3 (3 bands of 10-11 rows):
+# forward 24.4 -> 20.4 ms and stride-1 backward 42.4 -> 39.2 ms on one thread, 12.2 ->
+# 10.9 and 21.3 -> 20.3 ms on two (benchmarks/README.md, "Sixth session"; budgets of
+# 0.5-1.5 MiB measured alike). On a GPU (CuPy) there is no such cache to fit, only more
+# kernel launches: whole images there.
+def _row_bands(xp, k, out_hw, dtype):
+    """Even bands (start, stop) of the OH output rows whose columns, for one image, fit
+    in COLUMN_BYTES (at least one row each); [(0, OH)] when the whole image fits."""
+    oh, ow = out_hw
+    count = -(-(k * oh * ow * dtype.itemsize) // COLUMN_BYTES)  # ceil: bands needed
+    if xp.__name__ != "numpy" or count <= 1:
+        return [(0, oh)]
+    return even_ranges(oh, min(count, oh))
+
+
+# The slices (or bands) are grouped into at most TASKS tasks, which threads.run_tasks spreads over
 # the threads (tge.set_num_threads): enough tasks that a thread slowed by another program
 # simply takes fewer, few enough that each task's own scratch buffer and share of dW stay
 # small (the shares of dW: at most TASKS weight-sized arrays). A fixed number, not one
@@ -63,9 +83,10 @@ def _batch_slices(n, k, out_hw, dtype):
 TASKS = 8
 
 
-def _tasks(slices):
-    """The slices in at most TASKS runs of consecutive slices, as even as can be."""
-    return [slices[start:stop] for start, stop in even_ranges(len(slices), min(TASKS, len(slices)))]
+def _tasks(pieces):
+    """The pieces (batch slices, or bands of their rows) in at most TASKS runs of
+    consecutive pieces, as even as can be."""
+    return [pieces[start:stop] for start, stop in even_ranges(len(pieces), min(TASKS, len(pieces)))]
 
 
 # Columns smaller than this (all slices together) are built and multiplied on the calling
@@ -94,17 +115,23 @@ def _run_tasks(xp, run, tasks, column_bytes):
 SCRATCH_ALIGN = 64
 
 
-def _scratch(xp, slices, per_image, dtype):
-    """One flat buffer for the largest of ``slices``, refilled by each of them in turn
-    (the slices of one task), starting on a SCRATCH_ALIGN-byte boundary. A new multi-MiB
-    array per slice would come fresh from the OS each time, and its page faults cost as
-    much as filling it (measured: im2col of 11 slices 7.7 ms vs 4.6 ms reused)."""
-    size = max(b.stop - b.start for b in slices) * per_image
+def _scratch(xp, size, dtype):
+    """One flat buffer of ``size`` elements, refilled by each piece of one task in turn
+    (the largest sets the size), starting on a SCRATCH_ALIGN-byte boundary. A new
+    multi-MiB array per piece would come fresh from the OS each time, and its page
+    faults cost as much as filling it (measured: im2col of 11 slices 7.7 ms vs 4.6 ms
+    reused)."""
     if xp.__name__ != "numpy":  # CuPy's memory pool already hands out 256-byte aligned blocks
         return xp.empty(size, dtype=dtype)
     raw = xp.empty(size + SCRATCH_ALIGN // dtype.itemsize, dtype=dtype)
     start = (-raw.ctypes.data % SCRATCH_ALIGN) // dtype.itemsize  # elements to the next boundary
     return raw[start : start + size]
+
+
+def _pixels(piece, ow):
+    """Output pixels of one piece (batch slice, (first row, stop row)) of columns_products."""
+    b, (r0, r1) = piece
+    return (b.stop - b.start) * (r1 - r0) * ow
 
 
 def _part(buffer, shape):
@@ -159,7 +186,8 @@ def conv_weight_grad(x, g, weight_shape, stride, padding, dilation, groups):
 
 
 def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=None, grad=None):
-    """The two products of the columns of ``x``, from ONE im2col per batch slice:
+    """The two products of the columns of ``x``, from ONE im2col per batch slice (or
+    per band of output rows, for an image whose columns are large: ``_row_bands``):
 
         out = W @ im2col(x)          (N, OC, OH, OW)     if ``weight`` (OC, C/G, kh, kw) is given
         dW  = g @ im2col(x)^T        (OC, C/G, kh, kw)   if ``grad`` g (N, OC, OH, OW) is given
@@ -168,46 +196,56 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     with the images last for small images, ``_images_last``: g's rows and the output
     follow their order). Asked for
     both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
-    ``Conv2d.backward``), the columns are built once for the two. The slices are
-    grouped into tasks that run on several threads (``_run_tasks``); each task sums
+    ``Conv2d.backward``), the columns are built once for the two. The slices (bands)
+    are grouped into tasks that run on several threads (``_run_tasks``); each task sums
     its own share of dW, and the shares are added in task order.
     """
     xp = get_array_module(x, weight, grad)
+    # once here, not in every piece's im2col: g of a .sum() is a broadcast view (strides 0)
+    x = xp.ascontiguousarray(x)
     n, c, h, w = x.shape
     kh, kw = kernel_hw
     k = c * kh * kw  # rows of the columns; K/G per group
     oh, ow = kernels.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
     slices = _batch_slices(n, k, (oh, ow), x.dtype)
     images_last = _images_last(slices, (oh, ow))
-    im2col = kernels.im2col_images_last if images_last else kernels.im2col
+    bands = [(0, oh)] if images_last else _row_bands(xp, k, (oh, ow), x.dtype)
+    pieces = [(b, rows) for b in slices for rows in bands]  # several bands: one image per slice
     out = None
     if weight is not None:
         oc = weight.shape[0]
         w_g = weight.reshape(groups, oc // groups, k // groups)
         out = xp.empty((n, oc, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
 
-    def run(task):  # one task: its slices in turn, in its own scratch; returns its share of dW
-        cols_buf = _scratch(xp, task, k * oh * ow, x.dtype)
+    def run(task):  # one task: its pieces in turn, in its own scratch; returns its share of dW
+        most = max(_pixels(piece, ow) for piece in task)
+        cols_buf = _scratch(xp, k * most, x.dtype)
         if weight is not None:
-            out_buf = _scratch(xp, task, oc * oh * ow, out.dtype)
+            out_buf = _scratch(xp, oc * most, out.dtype)
         dw_t = None
         if grad is not None:
             dw_t = xp.zeros((groups, k // groups, grad.shape[1] // groups), dtype=xp.result_type(x.dtype, grad.dtype))
-        for b in task:
-            m = b.stop - b.start
-            shape = (c, kh, kw, oh, ow, m) if images_last else (c, kh, kw, m, oh, ow)
-            cols = im2col(x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, shape))
-            cols = cols.reshape(groups, k // groups, m * oh * ow)
+        for b, (r0, r1) in task:
+            m, bh = b.stop - b.start, r1 - r0  # images, output rows
+            if images_last:
+                cols = kernels.im2col_images_last(
+                    x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, oh, ow, m))
+                )
+            else:
+                cols = kernels.im2col(
+                    x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1)
+                )
+            cols = cols.reshape(groups, k // groups, m * bh * ow)
             if weight is not None:
-                out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * oh * ow)))
-                out[b] = _from_rows(out_b.reshape(oc, m * oh * ow), m, oh, ow, images_last)
+                out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
+                out[b, :, r0:r1] = _from_rows(out_b.reshape(oc, m * bh * ow), m, bh, ow, images_last)
             if grad is not None:
                 # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
                 # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
-                dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b], groups, images_last), 1, 2))
+                dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b, :, r0:r1], groups, images_last), 1, 2))
         return dw_t
 
-    shares = _run_tasks(xp, run, _tasks(slices), n * k * oh * ow * x.dtype.itemsize)
+    shares = _run_tasks(xp, run, _tasks(pieces), n * k * oh * ow * x.dtype.itemsize)
     dw = None
     if grad is not None:
         dw_t = shares[0]
@@ -230,7 +268,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     slices = _batch_slices(n, k, (oh, ow), gx.dtype)
 
     def run(task):  # one task: its slices in turn, in its own scratch
-        dcols_buf = _scratch(xp, task, k * oh * ow, gx.dtype)
+        dcols_buf = _scratch(xp, max(b.stop - b.start for b in task) * k * oh * ow, gx.dtype)
         for b in task:
             m = b.stop - b.start
             dcols = xp.matmul(w_t, _to_rows(g[b], groups), out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
