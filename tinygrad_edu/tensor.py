@@ -76,7 +76,7 @@ class Tensor:
         if device is not None:
             array = backend.to_device(array, device)
         self.array = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
@@ -99,7 +99,7 @@ class Tensor:
         return t
 
     # What a new tensor starts with (``__init__`` sets them too; ``_wrap`` relies on these).
-    grad = None
+    _grad = None
     grad_fn = None
     _requires_grad = False
     _output_nr = 0
@@ -124,6 +124,44 @@ class Tensor:
                 "array use t.array = a"
             )
         self.array = value.array
+
+    @property
+    def grad(self):
+        """The gradient that backward accumulated into this tensor (a leaf, or one that
+        called ``retain_grad()``); None until then."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """``t.grad = g``, checked as PyTorch checks it: None, or a Tensor of t's shape,
+        dtype and device. Backward adds into ``.grad`` in place (autograd/engine.py),
+        so a gradient it could not add into is refused here, where the mistake is
+        made, rather than in a later backward: also one whose array is read-only (a
+        ``broadcast_to`` view, say: NumPy's flag, which PyTorch has no need for)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient of shape {value.shape} to a tensor of shape {self.shape}; "
+                    "the gradient and the tensor must be the same shape"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient of dtype {value.dtype} to a tensor of dtype {self.dtype}; "
+                    "the gradient must have the tensor's dtype"
+                )
+            if value.device != self.device:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient on {value.device} to a tensor on {self.device}; "
+                    "the gradient must be on the tensor's device"
+                )
+            if not getattr(value.array.flags, "writeable", True):
+                raise RuntimeError(
+                    f"grad: the assigned gradient (shape {value.shape}) is read-only, and backward adds into "
+                    ".grad in place; assign a copy (g.clone())"
+                )
+        self._grad = value
 
     @property
     def shape(self):

@@ -301,6 +301,42 @@ def test_gradients_accumulate_in_place_into_the_same_array_as_pytorch():
     assert isinstance(s.grad.array, np.ndarray) and s.grad.shape == () and s.grad.item() == 5.0
 
 
+def test_assigned_grad_is_checked_where_it_is_assigned_as_pytorch():
+    """``t.grad = g`` refuses what backward could not add into, naming both sides
+    (PyTorch refuses the same: type, shape, dtype); an accepted one is added into."""
+    x = tge.tensor([1.0, 2.0, 3.0], requires_grad=True)  # float32
+    with pytest.raises(TypeError, match=r"grad: assigned grad expected to be a Tensor or None but got grad of type ndarray"):
+        x.grad = np.zeros(3, np.float32)
+    with pytest.raises(RuntimeError, match=r"grad: attempting to assign a gradient of shape \(2,\) to a tensor of shape \(3,\)"):
+        x.grad = tge.zeros(2)
+    with pytest.raises(RuntimeError, match=r"gradient of dtype float64 to a tensor of dtype float32"):
+        x.grad = tge.zeros(3, dtype=tge.float64)
+    with pytest.raises(RuntimeError, match=r"grad: the assigned gradient \(shape \(3,\)\) is read-only.*g.clone\(\)"):
+        x.grad = tge.Tensor(np.broadcast_to(np.float32(0), (3,)))  # a broadcast view: one element, read-only
+    assert x.grad is None  # nothing refused was kept
+    g = tge.ones(3)
+    x.grad = g
+    (x * 2).sum().backward()
+    assert x.grad is g
+    np.testing.assert_array_equal(g.numpy(), [3.0, 3.0, 3.0])
+    x.grad = None
+    assert x.grad is None
+
+
+def test_assigned_grad_refusals_match_pytorchs():
+    torch = pytest.importorskip("torch")
+    cases = [  # (the value to assign, made with tge or torch; the error both raise)
+        (lambda lib: np.zeros(3, np.float32), TypeError),
+        (lambda lib: lib.zeros(2), RuntimeError),
+        (lambda lib: lib.zeros(3, dtype=lib.float64), RuntimeError),
+    ]
+    for make, error in cases:
+        for lib in (tge, torch):
+            t = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            with pytest.raises(error):
+                t.grad = make(lib)
+
+
 def test_hooks_and_backwards_run_with_grad_mode_off_and_it_comes_back_after():
     """As in PyTorch (without create_graph): nothing computed during backward is recorded,
     hooks included; the caller's grad mode is back afterwards, also after a failure."""

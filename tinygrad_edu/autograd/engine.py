@@ -302,8 +302,16 @@ def _accumulate_leaf(node, g, capture):
         if (node, 0) in capture:
             capture[(node, 0)] = g
         return
-    if leaf.grad is None:
-        # a copy: g may be an array the caller still holds (the gradient passed to backward)
-        leaf.grad = Tensor._wrap(g.astype(leaf.array.dtype, copy=True))
+    add_to_grad(leaf, g)
+
+
+def add_to_grad(tensor, g):
+    """``tensor.grad += g`` as PyTorch does it: the first gradient is copied in (g may be
+    an array the caller still holds, the gradient passed to backward), later ones are
+    added in place, so ``.grad`` keeps its array (gradient accumulation allocates
+    nothing new; the ``.grad`` setter refused anything that cannot be added into).
+    g is already checked and fitted to the tensor: ``_grad`` skips the setter's checks."""
+    if tensor._grad is None:
+        tensor._grad = Tensor._wrap(g.astype(tensor.array.dtype, copy=True))
     else:
-        leaf.grad.array += g
+        tensor._grad.array += g

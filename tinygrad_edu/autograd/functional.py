@@ -53,4 +53,4 @@ def backward_to_inputs(tensor, g, inputs, retain_graph):
         captured = capture[gradient_edge(t)]
         if captured is None:
             continue
-        t.grad = Tensor._wrap(captured.astype(t.dtype, copy=True)) if t.grad is None else Tensor._wrap(t.grad.array + captured)
+        engine.add_to_grad(t, captured)
