@@ -238,3 +238,51 @@ def test_defaults_and_the_users_setting_wins():
     assert (tasks, blas) == (cpus, 2)  # set before Python started: tinygrad_edu leaves BLAS alone
     tasks, _, _ = _threads_in_fresh_process({"OMP_NUM_THREADS": "1"})
     assert tasks == 1  # as PyTorch reads it
+
+
+def _spin_count_in_fresh_process(env_update, first=""):
+    """GOMP_SPINCOUNT as a fresh process sees it after ``first`` and importing tinygrad_edu."""
+    env = {k: v for k, v in os.environ.items() if k not in threads.OPENMP_ENV_VARS}
+    env.update(env_update)
+    code = f"{first}\nimport os, tinygrad_edu\nprint(os.environ.get('GOMP_SPINCOUNT'))"
+    return _python(code, env).strip().splitlines()[-1]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="GNU OpenMP's variable: Linux only")
+def test_openmp_spin_is_shortened_at_import_unless_too_late_or_the_user_chose():
+    assert _spin_count_in_fresh_process({}) == str(threads.OPENMP_SPIN_COUNT)
+    assert _spin_count_in_fresh_process({"GOMP_SPINCOUNT": "7"}) == "7"  # the user's value wins
+    assert _spin_count_in_fresh_process({"OMP_WAIT_POLICY": "passive"}) == "None"  # and the user's policy
+    # an OpenMP runtime already loaded has read its environment: setting it then would only mislead
+    if _have_libgomp():
+        load = "import ctypes, ctypes.util; ctypes.CDLL(ctypes.util.find_library('gomp'))"
+        assert _spin_count_in_fresh_process({}, first=load) == "None"
+
+
+def _have_libgomp():
+    import ctypes.util
+
+    return ctypes.util.find_library("gomp") is not None
+
+
+def test_openmp_spin_is_left_alone_where_it_cannot_count(monkeypatch):
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setattr(threads, "_openmp_loaded", lambda: True)  # e.g. PyTorch imported first
+    assert not threads._shorten_openmp_spin_at_import() and "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setattr(threads, "_openmp_loaded", lambda: None)  # no /proc/self/maps: unknown
+    assert not threads._shorten_openmp_spin_at_import() and "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setattr(threads, "_openmp_loaded", lambda: False)
+    monkeypatch.setattr(sys, "platform", "darwin")  # PyTorch's OpenMP there is LLVM's, another variable
+    assert not threads._shorten_openmp_spin_at_import() and "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert threads._shorten_openmp_spin_at_import() and os.environ["GOMP_SPINCOUNT"] == str(threads.OPENMP_SPIN_COUNT)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+def test_openmp_loaded_sees_pytorchs_runtime():
+    pytest.importorskip("torch")
+    env = {k: v for k, v in os.environ.items() if k not in threads.OPENMP_ENV_VARS}
+    code = "import tinygrad_edu.threads as t\nprint(t._openmp_loaded())\nimport torch\nprint(t._openmp_loaded())"
+    assert _python(code, env).split() == ["False", "True"]
+    assert _spin_count_in_fresh_process({}, first="import torch") == "None"  # PyTorch first: too late

@@ -27,10 +27,15 @@ The defaults:
   runtime in the same process, PyTorch's, keeps its own setting), unless
   ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or ``MKL_NUM_THREADS`` is set (a
   user's setting wins). NumPy alone would give BLAS every core; a plain large ``matmul``
-  outside a convolution therefore runs on one core here (a deliberate difference).
+  outside a convolution therefore runs on one core here (a deliberate difference);
+- GNU OpenMP's idle spin (PyTorch's threads, on Linux): ``GOMP_SPINCOUNT=100000`` in the
+  environment, when tinygrad_edu is imported before any OpenMP runtime is loaded and the
+  user set neither it nor ``OMP_WAIT_POLICY``, so that PyTorch's idle workers leave the
+  cores to ours soon after a PyTorch step (``OPENMP_SPIN_COUNT`` below says why).
 """
 import contextvars
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -157,4 +162,48 @@ def _limit_blas_at_import():
         set_blas_threads(1)
 
 
+# ----------------------------------------------------------- PyTorch's OpenMP threads
+# PyTorch's CPU ops run on GNU OpenMP (libgomp) on Linux, whose idle workers spin after
+# each parallel region before they sleep: GOMP_SPINCOUNT turns, 300,000 by default (several
+# ms: a turn is one `pause`, 40-140 cycles by CPU). In a process that also runs
+# PyTorch (an oracle test, weights being converted, a side-by-side comparison) that
+# spinning holds a core while our tasks want both: tinygrad_edu's conv_transpose2d and
+# batch_norm steps took 1.24-1.33x as long right after PyTorch steps as alone
+# (bench_side_by_side.py, "same" arm). With 100,000 turns: 1.10 and 0.99. Fewer turns
+# free the core sooner but cost PyTorch itself: its workers then fall asleep during a
+# 2 ms stretch of other work, and its MLP step ran 1.89-1.91x its alone time there
+# (30,000-70,000 turns) against 1.63-1.69x with its default or 100,000 (the alternation
+# alone costs it that: a 2 ms sleep or a cache-sweeping loop between its steps does the
+# same). OMP_WAIT_POLICY=PASSIVE cost PyTorch 14-18%. benchmarks/README.md, "Sixth
+# session". libgomp reads the variable once, when it is loaded, so it counts only when
+# tinygrad_edu is imported before PyTorch (or set in the shell); a user's own
+# GOMP_SPINCOUNT or OMP_WAIT_POLICY always wins. A deliberate difference from a plain
+# `import torch` process, said in the README.
+OPENMP_SPIN_COUNT = 100_000
+OPENMP_ENV_VARS = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
+
+
+def _openmp_loaded():
+    """Is a GNU OpenMP runtime already mapped into this process (Linux: /proc/self/maps;
+    PyTorch's wheel brings its own, renamed libgomp-<hash>.so)? None where unknown."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return "libgomp" in maps.read()
+    except OSError:
+        return None
+
+
+def _shorten_openmp_spin_at_import():
+    """Set GOMP_SPINCOUNT to OPENMP_SPIN_COUNT in this process's environment, when it
+    can still count: Linux, no OpenMP runtime loaded yet, nothing set by the user.
+    Returns whether it set it. (Child processes inherit it, as any variable.)"""
+    if not sys.platform.startswith("linux") or any(name in os.environ for name in OPENMP_ENV_VARS):
+        return False
+    if _openmp_loaded() is not False:
+        return False
+    os.environ["GOMP_SPINCOUNT"] = str(OPENMP_SPIN_COUNT)
+    return True
+
+
 _limit_blas_at_import()
+_shorten_openmp_spin_at_import()
