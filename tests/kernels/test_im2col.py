@@ -55,6 +55,7 @@ def test_im2col_of_a_band_of_rows_is_those_rows_of_the_columns(cfg, data):
         out = np.full(band.shape, np.nan, dtype=band.dtype)  # every entry written, padding included
         assert im2col(cfg.x, *cfg.args, out=out, rows=(start, stop)) is out
         np.testing.assert_array_equal(out, band, err_msg=im2col.__name__)
+        np.testing.assert_array_equal(im2col(cfg.x, *cfg.args, rows=(np.int64(start), np.int64(stop))), band)
 
 
 @pytest.mark.parametrize("rows", [(0, 0), (3, 2), (-1, 2), (0, 6), (5, 6), [1]])

@@ -134,20 +134,20 @@ def _band(rows, oh):
     """(start, stop) of the output rows to build: ``rows`` checked, or all of them."""
     if rows is None:
         return 0, oh
-    if len(rows) != 2 or not all(isinstance(r, int) for r in rows) or not 0 <= rows[0] < rows[1] <= oh:
+    if len(rows) != 2 or not all(isinstance(r, (int, np.integer)) for r in rows) or not 0 <= rows[0] < rows[1] <= oh:
         raise ValueError(f"im2col: rows must be (start, stop) with 0 <= start < stop <= {oh} (the output rows), got {rows}")
-    return tuple(rows)
+    return int(rows[0]), int(rows[1])
 
 
 def im2col(x, kernel_size, stride, padding, dilation, out=None, rows=None):
     """x (N, C, H, W) -> cols (C, kh, kw, N, OH, OW), zero padding.
 
     The input is first copied once, channels first and zero-padded, to
-    (C, N, H + 2p_h, W + 2p_w). Then one strided slice per kernel tap (i, j): tap
-    (i, j) of all windows at once is that padded input sampled every ``stride``
-    pixels starting at ``(i*d_h, j*d_w)``. That is kh*kw array copies, whatever the
-    image size. ``out``: a C-contiguous array of the columns' shape to fill instead
-    of a new one (every entry is written).
+    (C, N, H + 2p_h, W + 2p_w) (the rows of it that the windows read). Then one
+    strided slice per kernel tap (i, j): tap (i, j) of all windows at once is that
+    padded input sampled every ``stride`` pixels starting at ``(i*d_h, j*d_w)``. That
+    is kh*kw array copies, whatever the image size. ``out``: a C-contiguous array of
+    the columns' shape to fill instead of a new one (every entry is written).
 
     ``rows=(start, stop)``: only the columns of output rows start..stop-1, a *band*
     (C, kh, kw, N, stop - start, OW), i.e. ``im2col(x, ...)[:, :, :, :, start:stop]``.
