@@ -168,14 +168,12 @@ def _limit_blas_at_import():
 # ms: a turn is one `pause`, 40-140 cycles by CPU). In a process that also runs
 # PyTorch (an oracle test, weights being converted, a side-by-side comparison) that
 # spinning holds a core while our tasks want both: tinygrad_edu's conv_transpose2d and
-# batch_norm steps took 1.24-1.33x as long right after PyTorch steps as alone
+# batch_norm steps took up to 1.33x as long right after PyTorch steps as alone
 # (bench_side_by_side.py, "same" arm). With 100,000 turns: 1.10 and 0.99. Fewer turns
 # free the core sooner but cost PyTorch itself: its workers then fall asleep during a
 # 2 ms stretch of other work, and its MLP step ran 1.89-1.91x its alone time there
-# (30,000-70,000 turns) against 1.63-1.69x with its default or 100,000 (the alternation
-# alone costs it that: a 2 ms sleep or a cache-sweeping loop between its steps does the
-# same). OMP_WAIT_POLICY=PASSIVE cost PyTorch 14-18%. benchmarks/README.md, "Sixth
-# session". libgomp reads the variable once, when it is loaded, so it counts only when
+# (30,000-70,000 turns) against 1.63-1.69x with its default or 100,000.
+# OMP_WAIT_POLICY=PASSIVE cost PyTorch 14-18%. benchmarks/README.md, "Sixth session". libgomp reads the variable once, when it is loaded, so it counts only when
 # tinygrad_edu is imported before PyTorch (or set in the shell); a user's own
 # GOMP_SPINCOUNT or OMP_WAIT_POLICY always wins. A deliberate difference from a plain
 # `import torch` process, said in the README.

@@ -323,6 +323,15 @@ def test_assigned_grad_is_checked_where_it_is_assigned_as_pytorch():
     assert x.grad is None
 
 
+def test_assigned_grad_on_another_device_is_refused(strict_backend):
+    # "strict" stands in for a GPU (tests/strict_array.py): its arrays are another device's
+    x = tge.zeros(3, requires_grad=True)
+    elsewhere = tge.Tensor(strict_backend.asarray(np.zeros(3, np.float32)))
+    with pytest.raises(RuntimeError, match=r"grad: attempting to assign a gradient on strict(:0)? to a tensor on cpu; the gradient must be on the tensor.s device"):
+        x.grad = elsewhere
+    assert x.grad is None
+
+
 def test_assigned_grad_refusals_match_pytorchs():
     torch = pytest.importorskip("torch")
     cases = [  # (the value to assign, made with tge or torch; the error both raise)
