@@ -20,12 +20,18 @@ gradient and its input gradient is conv2d's forward, so
 With stride 1 that adjoint is itself an ordinary convolution, with the rotated kernel
 ``adjoint_weight(W)``; conv2d's backward uses this to build one set of columns, not two.
 Groups split the channels into G independent convolutions: C -> (G, C/G).
+
+A 3x3 stride-1 conv2d with enough channels and pixels (most layers of the course's
+CNNs and DnCNN) takes another algorithm, Winograd's F(2x2, 3x3) in ops/winograd.py: the
+same result to float rounding with 2.25x fewer multiplications. ``Conv2d`` picks it
+(``winograd.applies``); the routines here are the general case and what a student writes.
 """
 from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..shape_checks import as_batched, pair
 from ..threads import even_ranges, run_tasks
+from . import winograd
 from .pad import pad
 
 
@@ -321,7 +327,10 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        out = conv_forward(x, weight, stride, padding, dilation, groups)
+        if winograd.applies(x, weight, stride, padding, dilation, groups):  # 3x3, stride 1: ops/winograd.py
+            out = winograd.conv2d_forward(x, weight, padding)
+        else:
+            out = conv_forward(x, weight, stride, padding, dilation, groups)
         ctx.save_for_backward(x, weight)  # the weight gradient rebuilds the columns (from x or g)
         ctx.conf = (stride, padding, dilation, groups)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
@@ -331,6 +340,10 @@ class Conv2d(Function):
         x, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gb = g.sum(axis=(0, 2, 3)) if need_b else None
+        if winograd.applies(x, weight, stride, padding, dilation, groups):  # as the forward went
+            gx, gw = winograd.conv2d_backward(x, weight, g, padding, need_x, need_w)
+            return gx, gw, gb, None, None, None, None
         full_padding = _full_padding(weight.shape[2:], stride, padding, dilation)
         if full_padding is not None and not need_x and x.shape[1] <= g.shape[1]:
             # only dL/dW (a first layer: its input needs no gradient): the columns of x have
@@ -342,7 +355,6 @@ class Conv2d(Function):
             gw = conv_weight_grad(x, g, weight.shape, stride, padding, dilation, groups) if need_w else None
         else:  # stride 1: the same two gradients from one im2col, of g
             gx, gw = conv2d_backward_stride1(x, weight, g, full_padding, dilation, groups, need_x, need_w)
-        gb = g.sum(axis=(0, 2, 3)) if need_b else None
         return gx, gw, gb, None, None, None, None
 
 

@@ -1,0 +1,210 @@
+"""conv2d by Winograd F(2x2, 3x3) (ops/winograd.py): forward against the loop definition,
+gradients by the gradient checker and against im2col's, a planted wrong backward caught,
+the same bits on any thread count, and the rule that picks it."""
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinygrad_edu as tge
+from tinygrad_edu import kernels
+from tinygrad_edu.autograd import GradcheckError, gradcheck
+from tinygrad_edu.ops import winograd
+from tinygrad_edu.ops.conv import conv2d
+
+from .test_conv import conv2d_loops
+
+pytestmark = pytest.mark.cpu_only  # Winograd runs on NumPy arrays only (ops/winograd.py)
+
+
+@contextlib.contextmanager
+def settings(**values):
+    """Run with ops/winograd.py's module settings replaced (MIN_CHANNELS=1, ...)."""
+    saved = {name: getattr(winograd, name) for name in values}
+    for name, value in values.items():
+        setattr(winograd, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(winograd, name, value)
+
+
+# any size: the tests below reach the Winograd path with a channel or two
+EVERY_SIZE = dict(MIN_CHANNELS=1, MIN_PIXELS=1)
+
+
+@st.composite
+def configs(draw):
+    """3x3, stride 1: odd and even sizes down to one output pixel, padding 0-3, a bias or not."""
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    h = draw(st.integers(max(1, 3 - 2 * padding[0]), 9))
+    w = draw(st.integers(max(1, 3 - 2 * padding[1]), 9))
+    return dict(n=draw(st.integers(1, 3)), c=draw(st.integers(1, 3)), oc=draw(st.integers(1, 3)), hw=(h, w),
+                padding=padding, bias=draw(st.booleans()))
+
+
+def _tensors(cfg, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    x = tge.tensor(rng.standard_normal((cfg["n"], cfg["c"], *cfg["hw"])).astype(dtype), requires_grad=True)
+    w = tge.tensor(rng.standard_normal((cfg["oc"], cfg["c"], 3, 3)).astype(dtype), requires_grad=True)
+    b = tge.tensor(rng.standard_normal(cfg["oc"]).astype(dtype), requires_grad=True) if cfg["bias"] else None
+    return x, w, b
+
+
+def _forward_backward(x, w, b, padding, g):
+    """out, dL/dx, dL/dW of conv2d, for fresh leaves equal to x and w."""
+    x, w = x.detach().requires_grad_(), w.detach().requires_grad_()
+    out = conv2d(x, w, b, padding=padding)
+    out.backward(g)
+    return out.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+
+
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+@given(cfg=configs(), seed=st.integers(0, 100), sliced=st.booleans())
+def test_winograd_conv2d_matches_loops_im2col_and_gradcheck(kernel_set, cfg, seed, sliced):
+    if kernel_set == "numba" and "numba" not in kernels.KERNEL_SETS:
+        pytest.skip("no Numba")
+    # one image per slice (TILE_BYTES=1), or the default
+    with kernels.using(kernel_set), settings(**EVERY_SIZE, TILE_BYTES=1 if sliced else winograd.TILE_BYTES):
+        x, w, b = _tensors(cfg, seed)
+        assert winograd.applies(x.array, w.array, (1, 1), cfg["padding"], (1, 1), 1)
+        out = conv2d(x, w, b, padding=cfg["padding"])
+        expected = conv2d_loops(x.detach().numpy(), w.detach().numpy(), None if b is None else b.detach().numpy(),
+                                (1, 1), cfg["padding"], (1, 1), 1)
+        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+        up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape))
+        inputs = (x, w) + ((b,) if b is not None else ())
+        assert gradcheck(lambda *t: conv2d(t[0], t[1], t[2] if len(t) > 2 else None, padding=cfg["padding"]) * up,
+                         inputs, fast_mode=True)
+        ours = _forward_backward(x, w, b, cfg["padding"], up)
+    with settings(ENABLED=False):  # the same gradients as im2col's, to float64 rounding
+        for got, want in zip(ours, _forward_backward(x, w, b, cfg["padding"], up)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("plant", ["untile_adjoint", "tiles_adjoint"])
+def test_the_gradient_checker_catches_a_planted_wrong_winograd_backward(plant, monkeypatch):
+    """Each backward transform, made wrong in one place, fails gradcheck."""
+    if plant == "untile_adjoint":  # the last row of dM (position 15) lost: wrong dx and dW
+        right = kernels.winograd_untile_adjoint
+
+        def wrong(g, out, images):
+            right(g, out, images)
+            out[15] = 0
+            return out
+
+        monkeypatch.setattr(kernels, "winograd_untile_adjoint", wrong)
+    else:  # the input gradient of the last tile of each slice lost
+        right = kernels.winograd_tiles_adjoint
+
+        def wrong(dv, out, images):
+            dv = dv.copy()
+            dv[:, :, -1] = 0
+            return right(dv, out, images)
+
+        monkeypatch.setattr(kernels, "winograd_tiles_adjoint", wrong)
+    cfg = dict(n=2, c=2, oc=2, hw=(5, 4), padding=(1, 1), bias=False)
+    with settings(**EVERY_SIZE):
+        x, w, _ = _tensors(cfg, 3)
+        with pytest.raises(GradcheckError, match="gradcheck failed"):
+            gradcheck(lambda a, b: conv2d(a, b, padding=1), (x, w))
+
+
+def test_winograd_conv2d_gives_the_same_bits_on_one_or_two_threads():
+    """The tasks' shares of dU are added in task order, and each task writes only its own
+    images: the results cannot depend on which thread ran what."""
+    rng = np.random.default_rng(0)
+    x = tge.tensor(rng.standard_normal((6, 16, 10, 9)).astype(np.float32))
+    w = tge.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+    g = tge.tensor(rng.standard_normal((6, 16, 10, 9)).astype(np.float32))
+    results = []
+    previous = tge.get_num_threads()
+    try:
+        for threads in (1, 2):
+            tge.set_num_threads(threads)
+            with settings(TILE_BYTES=1, PARALLEL_BYTES=0):  # six one-image slices, in tasks on the threads
+                results.append(_forward_backward(x, w, None, (1, 1), g))
+    finally:
+        tge.set_num_threads(previous)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+
+
+def test_the_winograd_path_serves_a_16_channel_layer_and_agrees_with_im2col_in_float32(monkeypatch):
+    """At the default thresholds: the layer's forward and backward go through Winograd
+    (counted), with a broadcast gradient (from .sum()) and no gradient for x, and agree
+    with im2col to float32 rounding."""
+    calls = []
+    for name in ("conv2d_forward", "conv2d_backward"):
+        real = getattr(winograd, name)
+        monkeypatch.setattr(winograd, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
+    rng = np.random.default_rng(1)
+    layer = tge.nn.Conv2d(16, 24, 3, padding=1)
+    x = tge.tensor(rng.standard_normal((3, 16, 8, 11)).astype(np.float32))
+    layer(x).sum().backward()  # x needs no gradient: dW and db only
+    assert calls == ["conv2d_forward", "conv2d_backward"]
+    got = (layer(x).detach().numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
+    layer.zero_grad()
+    with settings(ENABLED=False):
+        out = layer(x)
+        out.sum().backward()
+    want = (out.detach().numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-6 * np.abs(b).max())
+
+
+def test_winograd_conv2d_agrees_with_pytorch_in_float32():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 16, 12, 9)).astype(np.float32), (rng.standard_normal((32, 16, 3, 3)) / 12).astype(np.float32)
+    g = rng.standard_normal((2, 32, 10, 7)).astype(np.float32)
+    assert winograd.applies(x, w, (1, 1), (0, 0), (1, 1), 1)
+    ours = _forward_backward(tge.tensor(x), tge.tensor(w), None, 0, tge.tensor(g))
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    tout = torch.nn.functional.conv2d(tx, tw)
+    tout.backward(torch.tensor(g))
+    for a, b in zip(ours, (tout.detach().numpy(), tx.grad.numpy(), tw.grad.numpy())):
+        np.testing.assert_allclose(a, b, rtol=0, atol=2e-6 * np.abs(b).max())
+
+
+def _applies(**change):
+    args = dict(x=np.zeros((2, 16, 8, 8), np.float32), weight=np.zeros((16, 16, 3, 3), np.float32), stride=(1, 1),
+                padding=(1, 1), dilation=(1, 1), groups=1)
+    args.update(change)
+    return winograd.applies(**args)
+
+
+def test_the_rule_that_picks_winograd():
+    assert _applies()
+    assert _applies(x=np.zeros((2, 16, 8, 8)), weight=np.zeros((16, 16, 3, 3)))  # float64
+    assert _applies(x=np.zeros((1, 16, 10, 10), np.float32), padding=(0, 0))  # 8x8 output: MIN_PIXELS
+    assert not _applies(x=np.zeros((1, 16, 9, 9), np.float32), padding=(0, 0))  # 7x7 output
+    assert not _applies(weight=np.zeros((16, 16, 5, 5), np.float32))
+    assert not _applies(weight=np.zeros((16, 16, 3, 1), np.float32))
+    assert not _applies(stride=(2, 2))
+    assert not _applies(stride=(1, 2))
+    assert not _applies(dilation=(2, 1))
+    assert not _applies(x=np.zeros((2, 32, 8, 8), np.float32), weight=np.zeros((16, 16, 3, 3), np.float32), groups=2)
+    assert not _applies(x=np.zeros((2, 8, 8, 8), np.float32), weight=np.zeros((16, 8, 3, 3), np.float32))  # few input channels
+    assert not _applies(weight=np.zeros((8, 16, 3, 3), np.float32))  # few output channels
+    assert not _applies(x=np.zeros((2, 16, 8, 8), np.float16), weight=np.zeros((16, 16, 3, 3), np.float16))
+    with settings(ENABLED=False):
+        assert not _applies()
+
+
+def test_arrays_that_are_not_numpy_take_im2col():
+    from tests.strict_array import StrictArray
+
+    x = StrictArray(np.zeros((2, 16, 8, 8), np.float32))
+    assert not _applies(x=x)
+
+
+def test_the_planes_of_the_scratch_are_never_a_multiple_of_4_kib_apart():
+    for rows, cols, dtype in [(64, 256, np.float32), (32, 400, np.float32), (64, 64, np.float64), (3, 5, np.float32)]:
+        planes = winograd._planes(np, rows, cols, np.dtype(dtype))
+        assert planes.shape == (16, rows, cols)
+        assert planes.ctypes.data % 64 == 0
+        assert planes.strides[0] % 64 == 0 and planes.strides[0] % 4096 != 0
+        assert planes.strides[1:] == (cols * planes.itemsize, planes.itemsize)

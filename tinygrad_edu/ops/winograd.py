@@ -1,0 +1,191 @@
+"""3x3 stride-1 convolution by Winograd's F(2x2, 3x3): conv2d's forward and backward with
+2.25x fewer multiplications than im2col (kernels/winograd.py explains the algorithm).
+
+With U = G w G^T (16, OC, C), one per weight, and for each slice of the batch:
+
+    forward    V  = tiles(pad(x))               (16, C, P): B^T d B of every 4x4 input tile
+               M[k] = U[k] @ V[k]               16 GEMMs, k = the position in the 4x4 tile
+               out = untile(M)                  A^T m A: each tile's 2x2 output block
+
+and the backward is the adjoint of each step, in reverse order (g = dL/dout):
+
+    dM  = untile_adjoint(g)                     (16, OC, P): A gt A^T of each 2x2 block of g
+    dV[k] = U[k]^T @ dM[k]                      dL/dx = tiles_adjoint(dV), the padding cut off
+    dU[k] = sum over slices of dM[k] @ V[k]^T   (V built again from x: additions only)
+    dL/dW[o, c] = G^T dU[:, o, c] G
+
+The forward is linear in x and in w, so these are its exact gradients; they equal the
+im2col ones up to float rounding (tests/ops/test_winograd.py checks both, and the
+gradient checker).
+
+Why: the GEMMs are the cost of a convolution, and Winograd needs 16 multiply-adds per
+channel pair and 2x2 output block where im2col needs 36, with transforms that are
+additions on arrays 4x the input (im2col's columns are 9x). conv2d N=32, 64->64, 32x32
+(one thread): forward 24-26 ms with im2col, 16 ms here (benchmarks/README.md, "Seventh
+session").
+
+When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
+input and output channels and MIN_PIXELS output pixels per image (with fewer, the GEMMs
+are too thin to pay for the transforms: the course's first layers have one channel, and
+with 4x4 outputs, four tiles an image, the small CNN's layers ran 2.3x slower than with
+im2col), float32/float64 NumPy arrays. Everything else, and
+any convolution with ``ENABLED = False``, takes im2col (ops/conv.py). The code is written
+with the array namespace of its inputs, but CuPy arrays take im2col: Winograd has not
+been measured on a GPU.
+"""
+import numpy as np
+
+from .. import kernels
+from ..backend import get_array_module
+from ..kernels.winograd import G, tile_grid
+from ..threads import even_ranges, run_tasks
+
+ENABLED = True
+MIN_CHANNELS = 16
+MIN_PIXELS = 64  # 8x8: about even with im2col there (32 -> 32 channels), ahead above
+
+# The slices of the batch are as in ops/conv.py: at most TILE_BYTES of transformed tiles
+# (at least one image), grouped into at most TASKS tasks that threads.run_tasks spreads
+# over the threads, each task with its own scratch and share of dU, added in task order
+# (the same sum on any thread count). Under PARALLEL_BYTES of tiles in all, one thread.
+TILE_BYTES = 1 * 2**20
+TASKS = 8
+PARALLEL_BYTES = 2 * 2**20
+
+
+def applies(x, weight, stride, padding, dilation, groups):
+    """Does this conv2d take the Winograd path (the module docstring's rule)?"""
+    return (
+        ENABLED
+        and tuple(weight.shape[2:]) == (3, 3)
+        and tuple(stride) == (1, 1)
+        and tuple(dilation) == (1, 1)
+        and groups == 1
+        and min(x.shape[1], weight.shape[0]) >= MIN_CHANNELS
+        and (x.shape[2] + 2 * padding[0] - 2) * (x.shape[3] + 2 * padding[1] - 2) >= MIN_PIXELS
+        and isinstance(x, np.ndarray)
+        and x.dtype in (np.float32, np.float64)
+    )
+
+
+def transformed_weight(weight):
+    """U = G w G^T for every (output, input) channel pair: (16, OC, C), k = 4a + b."""
+    xp = get_array_module(weight)
+    g = xp.asarray(G, dtype=weight.dtype)
+    u = (g @ weight @ g.T).transpose(2, 3, 0, 1)  # (OC, C, 4, 4) -> (4, 4, OC, C)
+    return xp.ascontiguousarray(u).reshape(16, weight.shape[0], weight.shape[1])
+
+
+def _planes(xp, rows, cols, dtype):
+    """A (16, rows, cols) scratch array whose 16 planes start on 64-byte lines but not a
+    multiple of 4 KiB apart. Why: the transforms write (or read) one element in each of
+    the 16 planes per tile, and 16 addresses a multiple of 4 KiB apart share one set of
+    the L1 cache, which holds 8-12: the tile transform of 64 channels of 32x32 took 47 ns
+    per tile with the planes 64 KiB apart, 5.8 ns with one line more (one thread)."""
+    if xp.__name__ != "numpy":
+        return xp.empty((16, rows, cols), dtype=dtype)
+    line = 64 // dtype.itemsize
+    stride = -(-rows * cols // line) * line  # elements from one plane to the next
+    if (stride * dtype.itemsize) % 4096 == 0:
+        stride += line
+    raw = xp.empty(16 * stride + line, dtype=dtype)
+    start = (-raw.ctypes.data % 64) // dtype.itemsize
+    return raw[start : start + 16 * stride].reshape(16, stride)[:, : rows * cols].reshape(16, rows, cols)
+
+
+def _padded_scratch(xp, images, channels, tiles, dtype):
+    """A zero (images, channels, 2TH + 2, 2TW + 2) array for a task's slices, padded
+    images one slice at a time: each slice writes only the image's own pixels, so the
+    border stays zero. Padding a slice just before its tiles are read keeps it in the
+    cache, and each thread pads its own slices."""
+    return xp.zeros((images, channels, 2 * tiles[0] + 2, 2 * tiles[1] + 2), dtype=dtype)
+
+
+def _slices(n, channels, tiles, dtype):
+    """Even slices (start, stop) of the batch with at most TILE_BYTES of transformed tiles
+    (16 * channels * tiles per image), at least one image each."""
+    per_image = 16 * channels * tiles[0] * tiles[1] * dtype.itemsize
+    images = max(1, TILE_BYTES // per_image)
+    return even_ranges(n, max(1, -(-n // images)))
+
+
+def _run(xp, work, slices, tile_bytes):
+    """``[work(task) for task in tasks]``, the slices grouped into at most TASKS tasks, on
+    several threads when there are at least PARALLEL_BYTES of tiles (NumPy only)."""
+    tasks = [slices[a:b] for a, b in even_ranges(len(slices), min(TASKS, len(slices)))]
+    if xp.__name__ == "numpy" and tile_bytes >= PARALLEL_BYTES:
+        return run_tasks(work, tasks)
+    return [work(task) for task in tasks]
+
+
+def conv2d_forward(x, weight, padding):
+    """out (N, OC, OH, OW) = conv2d(x, weight, padding=padding), stride 1, by Winograd."""
+    xp = get_array_module(x, weight)
+    n, c, h, w = x.shape
+    oc = weight.shape[0]
+    ph, pw = padding
+    tiles = tile_grid((h + 2 * ph - 2, w + 2 * pw - 2))
+    u = transformed_weight(weight)
+    out = xp.empty((n, oc, h + 2 * ph - 2, w + 2 * pw - 2), dtype=x.dtype)
+    slices = _slices(n, max(c, oc), tiles, x.dtype)
+
+    def work(task):  # one task: its slices in turn, in its own scratch
+        images = max(b - a for a, b in task)
+        xpad = _padded_scratch(xp, images, c, tiles, x.dtype)
+        v_buf = _planes(xp, c, images * tiles[0] * tiles[1], x.dtype)
+        m_buf = _planes(xp, oc, images * tiles[0] * tiles[1], x.dtype)
+        for a, b in task:
+            p = (b - a) * tiles[0] * tiles[1]
+            xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
+            v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a))
+            m = xp.matmul(u, v, out=m_buf[:, :, :p])
+            kernels.winograd_untile(m, out, (a, b))
+
+    _run(xp, work, slices, 16 * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
+    return out
+
+
+def conv2d_backward(x, weight, g, padding, need_x, need_w):
+    """(dL/dx, dL/dW) of ``conv2d_forward`` (None for the one not needed), from one
+    transform of g per slice (the module docstring's formulas)."""
+    xp = get_array_module(x, weight, g)
+    n, c, h, w = x.shape
+    oc = weight.shape[0]
+    ph, pw = padding
+    tiles = tile_grid(g.shape[2:])
+    u_t = xp.swapaxes(transformed_weight(weight), 1, 2) if need_x else None  # (16, C, OC): BLAS reads it transposed
+    gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
+    slices = _slices(n, max(c, oc), tiles, x.dtype)
+
+    def work(task):  # one task: its slices in turn, in its own scratch; returns its share of dU
+        images = max(b - a for a, b in task)
+        most = images * tiles[0] * tiles[1]
+        dm_buf = _planes(xp, oc, most, x.dtype)
+        if need_x:
+            dv_buf, dxpad = _planes(xp, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, x.dtype)
+        if need_w:
+            v_buf, xpad = _planes(xp, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, x.dtype)
+            du = xp.zeros((16, oc, c), dtype=x.dtype)
+        for a, b in task:
+            p = (b - a) * tiles[0] * tiles[1]
+            dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b))
+            if need_x:
+                dv = xp.matmul(u_t, dm, out=dv_buf[:, :, :p])
+                dxpad[: b - a] = 0  # the tiles add into it
+                kernels.winograd_tiles_adjoint(dv, dxpad[: b - a], (0, b - a))
+                gx[a:b] = dxpad[: b - a, :, ph : ph + h, pw : pw + w]  # the padding cut off
+            if need_w:
+                xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
+                v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a))
+                du += xp.matmul(dm, xp.swapaxes(v, 1, 2))
+        return du if need_w else None
+
+    shares = _run(xp, work, slices, 16 * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
+    gw = None
+    if need_w:
+        du = shares[0]
+        for share in shares[1:]:  # in task order: the same sum on any number of threads
+            du += share
+        gm = xp.asarray(G, dtype=x.dtype)
+        gw = gm.T @ du.reshape(4, 4, oc, c).transpose(2, 3, 0, 1) @ gm  # G^T dU G per (o, c)
+    return gx, gw
