@@ -62,6 +62,11 @@ if HAVE_NUMBA:
         sequential one by rounding only, as NumPy's pairwise sums are)."""
         return numba.njit(cache=True, nogil=True, fastmath={"reassoc"})(loops)
 
+    def njit_inline(helper):
+        """A small helper of the loops (a 1-D transform of a few numbers), compiled into
+        every loop that calls it (``inline="always"``) rather than called."""
+        return numba.njit(inline="always")(helper)
+
 else:
     prange = range  # lets the loop functions be defined (and read) without Numba
 
@@ -75,6 +80,9 @@ else:
         return numba_missing
 
     njit_sums = njit_planes
+
+    def njit_inline(helper):
+        return helper
 
 
 def require_numpy(kernel, *arrays):

@@ -1,57 +1,83 @@
-"""The four tile transforms of Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray 2016,
-"Fast algorithms for convolutional neural networks").
+"""The four tile transforms of Winograd's minimal filtering F(m x m, 3x3), m = 2 or 4 (Lavin &
+Gray 2016, "Fast algorithms for convolutional neural networks").
 
-A 3x3 convolution computes each 2x2 block of output pixels from a 4x4 tile d of the
-(padded) input: 36 multiplications per input channel done directly. Winograd's algorithm
-needs 16:
+A 3x3 convolution computes each m x m block of output pixels from an a x a tile d of the
+(padded) input, a = m + 2: 9 m^2 multiplications per input channel done directly.
+Winograd's algorithm needs a^2 (16 for m = 2 against 36; 36 for m = 4 against 144):
 
-    Y = A^T [ (G w G^T) * (B^T d B) ] A          (* elementwise; Y 2x2, w 3x3, d 4x4)
+    Y = A^T [ (G w G^T) * (B^T d B) ] A          (* elementwise; Y m x m, w 3x3, d a x a)
+
+F(2x2, 3x3), the one to read first (the polynomial points 0, 1, -1):
 
     B^T = [[1, 0, -1,  0],     G = [[1,    0,    0  ],     A^T = [[1, 1,  1,  0],
            [0, 1,  1,  0],          [1/2,  1/2,  1/2],            [0, 1, -1, -1]]
            [0, -1, 1,  0],          [1/2, -1/2,  1/2],
            [0, 1,  0, -1]]          [0,    0,    1  ]]
 
-The transforms B^T d B and A^T m A are additions only. Summed over the input channels,
-the 16 products U * V of each tile become 16 matrix products, one per position (a, b)
-of the 4x4 transformed tile:
+F(4x4, 3x3) uses the points 0, 1, -1, 2, -2 (its matrices are ``MATRICES[4]`` below).
 
-    M[a, b] (OC, P) = U[a, b] (OC, C) @ V[a, b] (C, P)       P = the tiles of the batch
+The transforms B^T d B and A^T m A are a few additions (and, for m = 4, multiplications by
+2, 4, 5 and 8). Summed over the input channels, the a^2 products U * V of each tile become
+a^2 matrix products, one per position (i, j) of the transformed tile:
 
-with U = G w G^T per (o, c) and V = B^T d B per (c, tile). That is 16 * OC * C * P
-multiply-adds for 4P output pixels, against 9 * OC * C * 4P for im2col: 2.25x fewer
-(ops/winograd.py puts the pieces together).
+    M[i, j] (OC, P) = U[i, j] (OC, C) @ V[i, j] (C, P)       P = the tiles of the batch
 
-The layout of the transformed tiles here is (16, C, P): position a*4 + b first, then the
-channel, then the tile p = ((n - n0) * TH + ty) * TW + tx, so that each M[a, b] is one
-GEMM over contiguous rows. A tile (ty, tx) reads the padded input rows 2ty..2ty+3 and
-columns 2tx..2tx+3 (tiles overlap by two pixels); the caller pads the input to
-(2TH + 2, 2TW + 2) with TH, TW = ceil(OH / 2), ceil(OW / 2).
+with U = G w G^T per (o, c) and V = B^T d B per (c, tile): a^2 OC C P multiply-adds for
+m^2 P output pixels, against 9 OC C m^2 P for im2col, 2.25x fewer for m = 2 and 4x for
+m = 4 (ops/winograd.py puts the pieces together). The price of m = 4 is precision: the
+larger points (up to 8 in A^T) cost float32 about 20x more rounding (measured on 64
+channels: 1e-5 of the output's scale, against 4e-7 for m = 2 and 9e-7 for im2col).
+
+The layout of the transformed tiles here is (a^2, C, P): position i*a + j first, then the
+channel, then the tile p = ((n - n0) * TH + ty) * TW + tx, so that each M[i, j] is one
+GEMM over contiguous rows. A tile (ty, tx) reads the padded input rows m*ty .. m*ty + a-1
+and as many columns (neighbouring tiles overlap by two pixels); the caller pads the input
+to (m TH + 2, m TW + 2) with TH, TW = ceil(OH / m), ceil(OW / m).
 
 The backward needs the adjoints (transposes) of the two data transforms:
 
 - ``winograd_tiles``:          V = B^T d B          of each input tile;
-- ``winograd_untile``:         Y = A^T m A          each 2x2 output block (cut at the edge);
-- ``winograd_untile_adjoint``: dM = A g A^T         of each 2x2 block of dL/dY (zeros past the edge);
+- ``winograd_untile``:         Y = A^T m A          each m x m output block (cut at the edge);
+- ``winograd_untile_adjoint``: dM = A g A^T         of each m x m block of dL/dY (zeros past the edge);
 - ``winograd_tiles_adjoint``:  dd = B dV B^T        added into the overlapping input tiles.
 
-Three forms of each, proven equal by tests/kernels/test_winograd.py: ``*_reference`` (loops
-with the matrices, for reading), the vectorised form (NumPy or CuPy) and ``*_numba``
-(the additions written out, NumPy only).
+Each takes the block size ``m`` as its last argument. Three forms of each, proven equal by
+tests/kernels/test_winograd.py: ``*_reference`` (loops with the matrices, for reading),
+the vectorised form (NumPy or CuPy) and ``*_numba`` (the matrix products written out as
+the few operations they are, NumPy only).
 """
 import numpy as np
 
 from tinygrad_edu.backend import get_array_module
-from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.kernels._numba import njit_inline, njit_planes, prange, require_numpy
 
-B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
-G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
-A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
+# m: (B^T, G, A^T) of F(m x m, 3x3)
+MATRICES = {
+    2: (
+        np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64),
+        np.array([[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]], dtype=np.float64),
+        np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64),
+    ),
+    4: (
+        np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                  [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=np.float64),
+        np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                  [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]], dtype=np.float64),
+        np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], dtype=np.float64),
+    ),
+}
 
 
-def tile_grid(out_hw):
-    """(TH, TW): the 2x2 output blocks that cover an (OH, OW) output."""
-    return (out_hw[0] + 1) // 2, (out_hw[1] + 1) // 2
+def matrices(m, dtype=np.float64):
+    """(B^T, G, A^T) of F(m x m, 3x3) in ``dtype``; m is 2 or 4."""
+    if m not in MATRICES:
+        raise ValueError(f"winograd: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
+    return tuple(a.astype(dtype) for a in MATRICES[m])
+
+
+def tile_grid(out_hw, m):
+    """(TH, TW): the m x m output blocks that cover an (OH, OW) output."""
+    return -(-out_hw[0] // m), -(-out_hw[1] // m)
 
 
 def _check(kernel, images, n, p, tiles):
@@ -65,159 +91,182 @@ def _check(kernel, images, n, p, tiles):
         )
 
 
-def _padded_tiles(xpad):
-    th, tw = (xpad.shape[2] - 2) // 2, (xpad.shape[3] - 2) // 2
-    if xpad.shape[2] != 2 * th + 2 or xpad.shape[3] != 2 * tw + 2 or th < 1 or tw < 1:
-        raise ValueError(f"winograd: the padded input must be (N, C, 2*TH + 2, 2*TW + 2), got {xpad.shape}")
+def _check_planes(kernel, t, m):
+    """m is 2 or 4, and the transformed array t has the (m + 2)^2 positions of its tiles."""
+    if m not in MATRICES:
+        raise ValueError(f"{kernel}: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
+    if t.shape[0] != (m + 2) ** 2:
+        raise ValueError(f"{kernel}: F({m}x{m}, 3x3) has {(m + 2) ** 2} positions per tile, got an array of shape {t.shape}")
+
+
+def _padded_tiles(xpad, m):
+    """(TH, TW) of a padded input (N, C, m TH + 2, m TW + 2)."""
+    th, tw = (xpad.shape[2] - 2) // m, (xpad.shape[3] - 2) // m
+    if xpad.shape[2] != m * th + 2 or xpad.shape[3] != m * tw + 2 or th < 1 or tw < 1:
+        raise ValueError(f"winograd: the padded input must be (N, C, {m}*TH + 2, {m}*TW + 2), got {xpad.shape}")
     return th, tw
 
 
 # -------------------------------------------------------------------- reference (loops)
-def winograd_tiles_reference(xpad, out, images):
-    """out[:, c, p] = (B^T d B).ravel() for the 4x4 tile d of images[0]..images[1]-1 at tile p."""
-    th, tw = _padded_tiles(xpad)
+def winograd_tiles_reference(xpad, out, images, m):
+    """out[:, c, p] = (B^T d B).ravel() for the a x a tile d of images[0]..images[1]-1 at tile p."""
+    _check_planes("winograd_tiles", out, m)
+    th, tw = _padded_tiles(xpad, m)
     _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
-    b_t = B_T.astype(xpad.dtype)
+    b_t = matrices(m, xpad.dtype)[0]
+    a = m + 2
     p = 0
     for n in range(*images):
         for ty in range(th):
             for tx in range(tw):
                 for c in range(xpad.shape[1]):
-                    d = xpad[n, c, 2 * ty : 2 * ty + 4, 2 * tx : 2 * tx + 4]
-                    out[:, c, p] = (b_t @ d @ b_t.T).reshape(16)
+                    d = xpad[n, c, m * ty : m * ty + a, m * tx : m * tx + a]
+                    out[:, c, p] = (b_t @ d @ b_t.T).reshape(a * a)
                 p += 1
     return out
 
 
-def winograd_untile_reference(m, out, images):
-    """out[n, o, 2ty:2ty+2, 2tx:2tx+2] = A^T m A for the tile p of (n, ty, tx), cut at the
-    edge of out (N, OC, OH, OW)."""
+def winograd_untile_reference(mt, out, images, m):
+    """out[n, o, m ty : m ty + m, m tx : m tx + m] = A^T mt A for the tile p of (n, ty, tx),
+    cut at the edge of out (N, OC, OH, OW)."""
+    _check_planes("winograd_untile", mt, m)
     oh, ow = out.shape[2:]
-    th, tw = tile_grid((oh, ow))
-    _check("winograd_untile", images, out.shape[0], m.shape[2], (th, tw))
-    a_t = A_T.astype(m.dtype)
+    th, tw = tile_grid((oh, ow), m)
+    _check("winograd_untile", images, out.shape[0], mt.shape[2], (th, tw))
+    a_t = matrices(m, mt.dtype)[2]
     p = 0
     for n in range(*images):
         for ty in range(th):
             for tx in range(tw):
-                for o in range(m.shape[1]):
-                    y = a_t @ m[:, o, p].reshape(4, 4) @ a_t.T
-                    rows, cols = min(2, oh - 2 * ty), min(2, ow - 2 * tx)
-                    out[n, o, 2 * ty : 2 * ty + rows, 2 * tx : 2 * tx + cols] = y[:rows, :cols]
+                for o in range(mt.shape[1]):
+                    y = a_t @ mt[:, o, p].reshape(m + 2, m + 2) @ a_t.T
+                    rows, cols = min(m, oh - m * ty), min(m, ow - m * tx)
+                    out[n, o, m * ty : m * ty + rows, m * tx : m * tx + cols] = y[:rows, :cols]
                 p += 1
     return out
 
 
-def winograd_untile_adjoint_reference(g, out, images):
-    """out[:, o, p] = (A gt A^T).ravel() for the 2x2 block gt of g (N, OC, OH, OW) at tile
-    p, zeros past the edge: the adjoint of ``winograd_untile``."""
+def winograd_untile_adjoint_reference(g, out, images, m):
+    """out[:, o, p] = (A gt A^T).ravel() for the m x m block gt of g (N, OC, OH, OW) at
+    tile p, zeros past the edge: the adjoint of ``winograd_untile``."""
+    _check_planes("winograd_untile_adjoint", out, m)
     oh, ow = g.shape[2:]
-    th, tw = tile_grid((oh, ow))
+    th, tw = tile_grid((oh, ow), m)
     _check("winograd_untile_adjoint", images, g.shape[0], out.shape[2], (th, tw))
-    a_t = A_T.astype(g.dtype)
+    a_t = matrices(m, g.dtype)[2]
     p = 0
     for n in range(*images):
         for ty in range(th):
             for tx in range(tw):
                 for o in range(g.shape[1]):
-                    block = np.zeros((2, 2), dtype=g.dtype)
-                    rows, cols = min(2, oh - 2 * ty), min(2, ow - 2 * tx)
-                    block[:rows, :cols] = g[n, o, 2 * ty : 2 * ty + rows, 2 * tx : 2 * tx + cols]
-                    out[:, o, p] = (a_t.T @ block @ a_t).reshape(16)
+                    block = np.zeros((m, m), dtype=g.dtype)
+                    rows, cols = min(m, oh - m * ty), min(m, ow - m * tx)
+                    block[:rows, :cols] = g[n, o, m * ty : m * ty + rows, m * tx : m * tx + cols]
+                    out[:, o, p] = (a_t.T @ block @ a_t).reshape((m + 2) ** 2)
                 p += 1
     return out
 
 
-def winograd_tiles_adjoint_reference(dv, out, images):
-    """out[n, c, 2ty:2ty+4, 2tx:2tx+4] += B dv B^T for the tile p of (n, ty, tx): the
-    adjoint of ``winograd_tiles`` (overlapping tiles add up). ``out`` is the padded input
-    gradient (N, C, 2TH + 2, 2TW + 2)."""
-    th, tw = _padded_tiles(out)
+def winograd_tiles_adjoint_reference(dv, out, images, m):
+    """out[n, c, m ty : m ty + a, m tx : m tx + a] += B dv B^T for the tile p of (n, ty, tx):
+    the adjoint of ``winograd_tiles`` (overlapping tiles add up). ``out`` is the padded
+    input gradient (N, C, m TH + 2, m TW + 2)."""
+    _check_planes("winograd_tiles_adjoint", dv, m)
+    th, tw = _padded_tiles(out, m)
     _check("winograd_tiles_adjoint", images, out.shape[0], dv.shape[2], (th, tw))
-    b_t = B_T.astype(dv.dtype)
+    b_t = matrices(m, dv.dtype)[0]
+    a = m + 2
     p = 0
     for n in range(*images):
         for ty in range(th):
             for tx in range(tw):
                 for c in range(out.shape[1]):
-                    out[n, c, 2 * ty : 2 * ty + 4, 2 * tx : 2 * tx + 4] += b_t.T @ dv[:, c, p].reshape(4, 4) @ b_t
+                    out[n, c, m * ty : m * ty + a, m * tx : m * tx + a] += b_t.T @ dv[:, c, p].reshape(a, a) @ b_t
                 p += 1
     return out
 
 
 # -------------------------------------------------------------- vectorised (NumPy or CuPy)
 def _as_tiles(t, n, th, tw):
-    """(16, C, P) with P = (n, TH, TW) -> (n, C, TH, TW, 4, 4): each tile a 4x4 matrix."""
-    return t.reshape(4, 4, t.shape[1], n, th, tw).transpose(3, 2, 4, 5, 0, 1)
+    """(a^2, C, P) with P = (n, TH, TW) -> (n, C, TH, TW, a, a): each tile a matrix."""
+    a = int(round(t.shape[0] ** 0.5))
+    return t.reshape(a, a, t.shape[1], n, th, tw).transpose(3, 2, 4, 5, 0, 1)
 
 
 def _from_tiles(tiles, out):
-    """(n, C, TH, TW, 4, 4) -> out (16, C, P), one copy."""
-    n, c, th, tw = tiles.shape[:4]
-    out[...] = tiles.transpose(4, 5, 1, 0, 2, 3).reshape(16, c, n * th * tw)
+    """(n, C, TH, TW, a, a) -> out (a^2, C, P), one copy."""
+    n, c, th, tw, a = tiles.shape[:5]
+    out[...] = tiles.transpose(4, 5, 1, 0, 2, 3).reshape(a * a, c, n * th * tw)
     return out
 
 
-def winograd_tiles(xpad, out, images):
-    """V = B^T d B of every 4x4 tile d, as one batched matrix product (see ``*_reference``)."""
+def winograd_tiles(xpad, out, images, m):
+    """V = B^T d B of every a x a tile d, as one batched matrix product (see ``*_reference``)."""
     xp = get_array_module(xpad, out)
-    th, tw = _padded_tiles(xpad)
+    _check_planes("winograd_tiles", out, m)
+    th, tw = _padded_tiles(xpad, m)
     _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
     x = xpad[images[0] : images[1]]
-    # d[n, c, ty, tx, i, j] = x[n, c, 2ty + i, 2tx + j], from 16 strided slices
-    d = xp.stack([xp.stack([x[:, :, i : i + 2 * th : 2, j : j + 2 * tw : 2] for j in range(4)], axis=-1)
-                  for i in range(4)], axis=-2)
-    b_t = xp.asarray(B_T, dtype=xpad.dtype)
+    # d[n, c, ty, tx, i, j] = x[n, c, m ty + i, m tx + j], from a^2 strided slices
+    d = xp.stack([xp.stack([x[:, :, i : i + m * th : m, j : j + m * tw : m] for j in range(m + 2)], axis=-1)
+                  for i in range(m + 2)], axis=-2)
+    b_t = xp.asarray(matrices(m, xpad.dtype)[0])
     return _from_tiles(b_t @ d @ b_t.T, out)
 
 
-def winograd_untile(m, out, images):
-    """Y = A^T m A of every tile, written as 2x2 blocks into out (N, OC, OH, OW)."""
-    xp = get_array_module(m, out)
+def winograd_untile(mt, out, images, m):
+    """Y = A^T mt A of every tile, written as m x m blocks into out (N, OC, OH, OW)."""
+    xp = get_array_module(mt, out)
+    _check_planes("winograd_untile", mt, m)
     n, oc, oh, ow = out.shape
-    th, tw = tile_grid((oh, ow))
-    _check("winograd_untile", images, n, m.shape[2], (th, tw))
-    a_t = xp.asarray(A_T, dtype=m.dtype)
-    y = a_t @ _as_tiles(m, images[1] - images[0], th, tw) @ a_t.T  # (n, OC, TH, TW, 2, 2)
-    y = y.transpose(0, 1, 2, 4, 3, 5).reshape(-1, oc, 2 * th, 2 * tw)
+    th, tw = tile_grid((oh, ow), m)
+    _check("winograd_untile", images, n, mt.shape[2], (th, tw))
+    a_t = xp.asarray(matrices(m, mt.dtype)[2])
+    y = a_t @ _as_tiles(mt, images[1] - images[0], th, tw) @ a_t.T  # (n, OC, TH, TW, m, m)
+    y = y.transpose(0, 1, 2, 4, 3, 5).reshape(-1, oc, m * th, m * tw)
     out[images[0] : images[1]] = y[:, :, :oh, :ow]
     return out
 
 
-def winograd_untile_adjoint(g, out, images):
-    """dM = A gt A^T of every 2x2 block gt of g (zeros past the edge), into out (16, OC, P)."""
+def winograd_untile_adjoint(g, out, images, m):
+    """dM = A gt A^T of every m x m block gt of g (zeros past the edge), into out (a^2, OC, P)."""
     xp = get_array_module(g, out)
+    _check_planes("winograd_untile_adjoint", out, m)
     n, oc, oh, ow = g.shape
-    th, tw = tile_grid((oh, ow))
+    th, tw = tile_grid((oh, ow), m)
     _check("winograd_untile_adjoint", images, n, out.shape[2], (th, tw))
     count = images[1] - images[0]
-    blocks = xp.zeros((count, oc, 2 * th, 2 * tw), dtype=g.dtype)
+    blocks = xp.zeros((count, oc, m * th, m * tw), dtype=g.dtype)
     blocks[:, :, :oh, :ow] = g[images[0] : images[1]]
-    blocks = blocks.reshape(count, oc, th, 2, tw, 2).transpose(0, 1, 2, 4, 3, 5)  # (n, OC, TH, TW, 2, 2)
-    a_t = xp.asarray(A_T, dtype=g.dtype)
+    blocks = blocks.reshape(count, oc, th, m, tw, m).transpose(0, 1, 2, 4, 3, 5)  # (n, OC, TH, TW, m, m)
+    a_t = xp.asarray(matrices(m, g.dtype)[2])
     return _from_tiles(a_t.T @ blocks @ a_t, out)
 
 
-def winograd_tiles_adjoint(dv, out, images):
-    """out += B dV B^T of every tile, added into its (overlapping) 4x4 window."""
+def winograd_tiles_adjoint(dv, out, images, m):
+    """out += B dV B^T of every tile, added into its (overlapping) a x a window."""
     xp = get_array_module(dv, out)
-    th, tw = _padded_tiles(out)
+    _check_planes("winograd_tiles_adjoint", dv, m)
+    th, tw = _padded_tiles(out, m)
     _check("winograd_tiles_adjoint", images, out.shape[0], dv.shape[2], (th, tw))
-    b_t = xp.asarray(B_T, dtype=dv.dtype)
-    dd = b_t.T @ _as_tiles(dv, images[1] - images[0], th, tw) @ b_t  # (n, C, TH, TW, 4, 4)
+    b_t = xp.asarray(matrices(m, dv.dtype)[0])
+    dd = b_t.T @ _as_tiles(dv, images[1] - images[0], th, tw) @ b_t  # (n, C, TH, TW, a, a)
     x = out[images[0] : images[1]]
-    for i in range(4):  # 16 strided adds; within one of them no two tiles meet
-        for j in range(4):
-            x[:, :, i : i + 2 * th : 2, j : j + 2 * tw : 2] += dd[..., i, j]
+    for i in range(m + 2):  # a^2 strided adds; within one of them no two tiles meet
+        for j in range(m + 2):
+            x[:, :, i : i + m * th : m, j : j + m * tw : m] += dd[..., i, j]
     return out
 
 
 # ------------------------------------------------------------- Numba (NumPy arrays only)
-# The matrix products written out as the additions they are (B^T and A^T hold only 0, 1
-# and -1), rows first, then columns. Each loop runs over the channels (prange: no two
-# iterations write the same element) and, within a channel, over the tiles in order.
+# Each loop runs over the channels (prange: no two iterations write the same element)
+# and, within a channel, over the tiles in order, doing the two matrix products of a
+# tile as the few operations they are: first along one axis of the tile, then the other.
+#
+# F(2x2, 3x3): B^T and A^T hold only 0, 1 and -1, so the products are additions,
+# written out element by element.
 @njit_planes
-def _tiles_loops(xpad, out, n0, n1, th, tw):
+def _tiles2_loops(xpad, out, n0, n1, th, tw):
     for c in prange(xpad.shape[1]):
         p = 0
         for n in range(n0, n1):
@@ -263,34 +312,25 @@ def _tiles_loops(xpad, out, n0, n1, th, tw):
                     p += 1
 
 
-def winograd_tiles_numba(xpad, out, images):
-    """``winograd_tiles`` compiled (NumPy arrays only)."""
-    require_numpy("winograd_tiles_numba", xpad, out)
-    th, tw = _padded_tiles(xpad)
-    _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
-    _tiles_loops(xpad, out, images[0], images[1], th, tw)
-    return out
-
-
 @njit_planes
-def _untile_loops(m, out, n0, n1, th, tw):
+def _untile2_loops(mt, out, n0, n1, th, tw):
     oh, ow = out.shape[2], out.shape[3]
-    for o in prange(m.shape[1]):
+    for o in prange(mt.shape[1]):
         p = 0
         for n in range(n0, n1):
             for ty in range(th):
                 y = 2 * ty
                 for tx in range(tw):
                     x = 2 * tx
-                    # s = A^T m: rows m0 + m1 + m2, m1 - m2 - m3
-                    s00 = m[0, o, p] + m[4, o, p] + m[8, o, p]
-                    s01 = m[1, o, p] + m[5, o, p] + m[9, o, p]
-                    s02 = m[2, o, p] + m[6, o, p] + m[10, o, p]
-                    s03 = m[3, o, p] + m[7, o, p] + m[11, o, p]
-                    s10 = m[4, o, p] - m[8, o, p] - m[12, o, p]
-                    s11 = m[5, o, p] - m[9, o, p] - m[13, o, p]
-                    s12 = m[6, o, p] - m[10, o, p] - m[14, o, p]
-                    s13 = m[7, o, p] - m[11, o, p] - m[15, o, p]
+                    # s = A^T mt: rows m0 + m1 + m2, m1 - m2 - m3 (m_i: row i of mt)
+                    s00 = mt[0, o, p] + mt[4, o, p] + mt[8, o, p]
+                    s01 = mt[1, o, p] + mt[5, o, p] + mt[9, o, p]
+                    s02 = mt[2, o, p] + mt[6, o, p] + mt[10, o, p]
+                    s03 = mt[3, o, p] + mt[7, o, p] + mt[11, o, p]
+                    s10 = mt[4, o, p] - mt[8, o, p] - mt[12, o, p]
+                    s11 = mt[5, o, p] - mt[9, o, p] - mt[13, o, p]
+                    s12 = mt[6, o, p] - mt[10, o, p] - mt[14, o, p]
+                    s13 = mt[7, o, p] - mt[11, o, p] - mt[15, o, p]
                     # Y = s A: columns s0 + s1 + s2, s1 - s2 - s3; the block cut at the edge
                     out[n, o, y, x] = s00 + s01 + s02
                     if x + 1 < ow:
@@ -302,17 +342,8 @@ def _untile_loops(m, out, n0, n1, th, tw):
                     p += 1
 
 
-def winograd_untile_numba(m, out, images):
-    """``winograd_untile`` compiled (NumPy arrays only)."""
-    require_numpy("winograd_untile_numba", m, out)
-    th, tw = tile_grid(out.shape[2:])
-    _check("winograd_untile", images, out.shape[0], m.shape[2], (th, tw))
-    _untile_loops(m, out, images[0], images[1], th, tw)
-    return out
-
-
 @njit_planes
-def _untile_adjoint_loops(g, out, n0, n1, th, tw):
+def _untile_adjoint2_loops(g, out, n0, n1, th, tw):
     oh, ow = g.shape[2], g.shape[3]
     zero = np.zeros(1, dtype=g.dtype)[0]  # past the edge: a zero of g's own dtype
     for o in prange(g.shape[1]):
@@ -351,17 +382,8 @@ def _untile_adjoint_loops(g, out, n0, n1, th, tw):
                     p += 1
 
 
-def winograd_untile_adjoint_numba(g, out, images):
-    """``winograd_untile_adjoint`` compiled (NumPy arrays only)."""
-    require_numpy("winograd_untile_adjoint_numba", g, out)
-    th, tw = tile_grid(g.shape[2:])
-    _check("winograd_untile_adjoint", images, g.shape[0], out.shape[2], (th, tw))
-    _untile_adjoint_loops(g, out, images[0], images[1], th, tw)
-    return out
-
-
 @njit_planes
-def _tiles_adjoint_loops(dv, out, n0, n1, th, tw):
+def _tiles_adjoint2_loops(dv, out, n0, n1, th, tw):
     for c in prange(out.shape[1]):
         p = 0
         for n in range(n0, n1):
@@ -407,10 +429,199 @@ def _tiles_adjoint_loops(dv, out, n0, n1, th, tw):
                     p += 1
 
 
-def winograd_tiles_adjoint_numba(dv, out, images):
+# F(4x4, 3x3): a 6x6 tile is too many elements to write out one by one, so each 1-D
+# transform (a matrix times a vector) is a small helper, applied to the columns of the tile
+# and then to the rows of the result, compiled into the loops (``njit_inline``). The
+# constants 2, 4, 5 and 8 come in the array ``k`` in the data's dtype: a Python number
+# would make Numba compute float32 data in float64.
+@njit_inline
+def _bt6(d0, d1, d2, d3, d4, d5, k):
+    """B^T d for F(4x4, 3x3): rows (4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0),
+    (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1)."""
+    two, four, five = k[0], k[1], k[2]
+    return (four * d0 - five * d2 + d4, (d3 + d4) - four * (d1 + d2), (d4 - d3) + four * (d1 - d2),
+            (d4 - d2) + two * (d3 - d1), (d4 - d2) - two * (d3 - d1), four * d1 - five * d3 + d5)
+
+
+@njit_inline
+def _b6(v0, v1, v2, v3, v4, v5, k):
+    """B v = (B^T)^T v for F(4x4, 3x3): the columns of B^T above as rows."""
+    two, four, five = k[0], k[1], k[2]
+    return (four * v0, four * (v2 - v1) + two * (v4 - v3) + four * v5, -five * v0 - four * (v1 + v2) - (v3 + v4),
+            (v1 - v2) + two * (v3 - v4) - five * v5, v0 + v1 + v2 + v3 + v4, v5)
+
+
+@njit_inline
+def _at6(m0, m1, m2, m3, m4, m5, k):
+    """A^T m for F(4x4, 3x3): rows (1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0),
+    (0, 1, -1, 8, -8, 1)."""
+    two, four, eight = k[0], k[1], k[3]
+    even, odd, even2, odd2 = m1 + m2, m1 - m2, m3 + m4, m3 - m4
+    return (m0 + even + even2, odd + two * odd2, even + four * even2, odd + eight * odd2 + m5)
+
+
+@njit_inline
+def _a6(g0, g1, g2, g3, k):
+    """A g = (A^T)^T g for F(4x4, 3x3): the values at the points 0, 1, -1, 2, -2 of the
+    polynomial g0 + g1 t + g2 t^2 + g3 t^3, and its leading coefficient."""
+    two, four, eight = k[0], k[1], k[3]
+    even, odd = g0 + g2, g1 + g3
+    even2, odd2 = g0 + four * g2, two * g1 + eight * g3
+    return (g0, even + odd, even - odd, even2 + odd2, even2 - odd2, g3)
+
+
+@njit_planes
+def _tiles4_loops(xpad, out, n0, n1, th, tw, k):
+    for c in prange(xpad.shape[1]):
+        p = 0
+        for n in range(n0, n1):
+            pl = xpad[n, c]
+            for ty in range(th):
+                y = 4 * ty
+                for tx in range(tw):
+                    x = 4 * tx
+                    # col_j = B^T d[:, j]: each column of the tile
+                    col0 = _bt6(pl[y, x], pl[y + 1, x], pl[y + 2, x], pl[y + 3, x], pl[y + 4, x], pl[y + 5, x], k)
+                    col1 = _bt6(pl[y, x + 1], pl[y + 1, x + 1], pl[y + 2, x + 1], pl[y + 3, x + 1], pl[y + 4, x + 1],
+                                pl[y + 5, x + 1], k)
+                    col2 = _bt6(pl[y, x + 2], pl[y + 1, x + 2], pl[y + 2, x + 2], pl[y + 3, x + 2], pl[y + 4, x + 2],
+                                pl[y + 5, x + 2], k)
+                    col3 = _bt6(pl[y, x + 3], pl[y + 1, x + 3], pl[y + 2, x + 3], pl[y + 3, x + 3], pl[y + 4, x + 3],
+                                pl[y + 5, x + 3], k)
+                    col4 = _bt6(pl[y, x + 4], pl[y + 1, x + 4], pl[y + 2, x + 4], pl[y + 3, x + 4], pl[y + 4, x + 4],
+                                pl[y + 5, x + 4], k)
+                    col5 = _bt6(pl[y, x + 5], pl[y + 1, x + 5], pl[y + 2, x + 5], pl[y + 3, x + 5], pl[y + 4, x + 5],
+                                pl[y + 5, x + 5], k)
+                    for i in range(6):  # V[i, :] = B^T (row i of the columns' results)
+                        v = _bt6(col0[i], col1[i], col2[i], col3[i], col4[i], col5[i], k)
+                        for j in range(6):
+                            out[6 * i + j, c, p] = v[j]
+                    p += 1
+
+
+@njit_planes
+def _untile4_loops(mt, out, n0, n1, th, tw, k):
+    oh, ow = out.shape[2], out.shape[3]
+    for o in prange(mt.shape[1]):
+        p = 0
+        for n in range(n0, n1):
+            for ty in range(th):
+                for tx in range(tw):
+                    # s_j = A^T mt[:, j]: each column of the transformed tile
+                    s0 = _at6(mt[0, o, p], mt[6, o, p], mt[12, o, p], mt[18, o, p], mt[24, o, p], mt[30, o, p], k)
+                    s1 = _at6(mt[1, o, p], mt[7, o, p], mt[13, o, p], mt[19, o, p], mt[25, o, p], mt[31, o, p], k)
+                    s2 = _at6(mt[2, o, p], mt[8, o, p], mt[14, o, p], mt[20, o, p], mt[26, o, p], mt[32, o, p], k)
+                    s3 = _at6(mt[3, o, p], mt[9, o, p], mt[15, o, p], mt[21, o, p], mt[27, o, p], mt[33, o, p], k)
+                    s4 = _at6(mt[4, o, p], mt[10, o, p], mt[16, o, p], mt[22, o, p], mt[28, o, p], mt[34, o, p], k)
+                    s5 = _at6(mt[5, o, p], mt[11, o, p], mt[17, o, p], mt[23, o, p], mt[29, o, p], mt[35, o, p], k)
+                    for i in range(min(4, oh - 4 * ty)):  # Y[i, :] = A^T (row i of those), cut at the edge
+                        y = _at6(s0[i], s1[i], s2[i], s3[i], s4[i], s5[i], k)
+                        for j in range(min(4, ow - 4 * tx)):
+                            out[n, o, 4 * ty + i, 4 * tx + j] = y[j]
+                    p += 1
+
+
+@njit_planes
+def _untile_adjoint4_loops(g, out, n0, n1, th, tw, k):
+    oh, ow = g.shape[2], g.shape[3]
+    for o in prange(g.shape[1]):
+        block = np.zeros((4, 4), dtype=g.dtype)  # one block of g, zeros past the edge
+        p = 0
+        for n in range(n0, n1):
+            for ty in range(th):
+                for tx in range(tw):
+                    rows, cols = min(4, oh - 4 * ty), min(4, ow - 4 * tx)
+                    if rows < 4 or cols < 4:
+                        block[:, :] = 0
+                    for i in range(rows):
+                        for j in range(cols):
+                            block[i, j] = g[n, o, 4 * ty + i, 4 * tx + j]
+                    # r_i = A g[i, :]: each row of the block, then dM[:, j] = A (column j of those)
+                    r0 = _a6(block[0, 0], block[0, 1], block[0, 2], block[0, 3], k)
+                    r1 = _a6(block[1, 0], block[1, 1], block[1, 2], block[1, 3], k)
+                    r2 = _a6(block[2, 0], block[2, 1], block[2, 2], block[2, 3], k)
+                    r3 = _a6(block[3, 0], block[3, 1], block[3, 2], block[3, 3], k)
+                    for j in range(6):
+                        d = _a6(r0[j], r1[j], r2[j], r3[j], k)
+                        for i in range(6):
+                            out[6 * i + j, o, p] = d[i]
+                    p += 1
+
+
+@njit_planes
+def _tiles_adjoint4_loops(dv, out, n0, n1, th, tw, k):
+    for c in prange(out.shape[1]):
+        p = 0
+        for n in range(n0, n1):
+            pl = out[n, c]
+            for ty in range(th):
+                for tx in range(tw):
+                    # col_j = B dv[:, j]: each column of the tile's gradient
+                    col0 = _b6(dv[0, c, p], dv[6, c, p], dv[12, c, p], dv[18, c, p], dv[24, c, p], dv[30, c, p], k)
+                    col1 = _b6(dv[1, c, p], dv[7, c, p], dv[13, c, p], dv[19, c, p], dv[25, c, p], dv[31, c, p], k)
+                    col2 = _b6(dv[2, c, p], dv[8, c, p], dv[14, c, p], dv[20, c, p], dv[26, c, p], dv[32, c, p], k)
+                    col3 = _b6(dv[3, c, p], dv[9, c, p], dv[15, c, p], dv[21, c, p], dv[27, c, p], dv[33, c, p], k)
+                    col4 = _b6(dv[4, c, p], dv[10, c, p], dv[16, c, p], dv[22, c, p], dv[28, c, p], dv[34, c, p], k)
+                    col5 = _b6(dv[5, c, p], dv[11, c, p], dv[17, c, p], dv[23, c, p], dv[29, c, p], dv[35, c, p], k)
+                    for i in range(6):  # dd[i, :] = B (row i of those), added into the window
+                        d = _b6(col0[i], col1[i], col2[i], col3[i], col4[i], col5[i], k)
+                        for j in range(6):
+                            pl[4 * ty + i, 4 * tx + j] += d[j]
+                    p += 1
+
+
+def _constants(dtype):
+    """The constants of F(4x4, 3x3)'s transforms in the data's dtype: (2, 4, 5, 8)."""
+    return np.array([2, 4, 5, 8], dtype=dtype)
+
+
+def winograd_tiles_numba(xpad, out, images, m):
+    """``winograd_tiles`` compiled (NumPy arrays only)."""
+    require_numpy("winograd_tiles_numba", xpad, out)
+    _check_planes("winograd_tiles", out, m)
+    th, tw = _padded_tiles(xpad, m)
+    _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
+    if m == 2:
+        _tiles2_loops(xpad, out, images[0], images[1], th, tw)
+    else:
+        _tiles4_loops(xpad, out, images[0], images[1], th, tw, _constants(xpad.dtype))
+    return out
+
+
+def winograd_untile_numba(mt, out, images, m):
+    """``winograd_untile`` compiled (NumPy arrays only)."""
+    require_numpy("winograd_untile_numba", mt, out)
+    _check_planes("winograd_untile", mt, m)
+    th, tw = tile_grid(out.shape[2:], m)
+    _check("winograd_untile", images, out.shape[0], mt.shape[2], (th, tw))
+    if m == 2:
+        _untile2_loops(mt, out, images[0], images[1], th, tw)
+    else:
+        _untile4_loops(mt, out, images[0], images[1], th, tw, _constants(mt.dtype))
+    return out
+
+
+def winograd_untile_adjoint_numba(g, out, images, m):
+    """``winograd_untile_adjoint`` compiled (NumPy arrays only)."""
+    require_numpy("winograd_untile_adjoint_numba", g, out)
+    _check_planes("winograd_untile_adjoint", out, m)
+    th, tw = tile_grid(g.shape[2:], m)
+    _check("winograd_untile_adjoint", images, g.shape[0], out.shape[2], (th, tw))
+    if m == 2:
+        _untile_adjoint2_loops(g, out, images[0], images[1], th, tw)
+    else:
+        _untile_adjoint4_loops(g, out, images[0], images[1], th, tw, _constants(g.dtype))
+    return out
+
+
+def winograd_tiles_adjoint_numba(dv, out, images, m):
     """``winograd_tiles_adjoint`` compiled (NumPy arrays only)."""
     require_numpy("winograd_tiles_adjoint_numba", dv, out)
-    th, tw = _padded_tiles(out)
+    _check_planes("winograd_tiles_adjoint", dv, m)
+    th, tw = _padded_tiles(out, m)
     _check("winograd_tiles_adjoint", images, out.shape[0], dv.shape[2], (th, tw))
-    _tiles_adjoint_loops(dv, out, images[0], images[1], th, tw)
+    if m == 2:
+        _tiles_adjoint2_loops(dv, out, images[0], images[1], th, tw)
+    else:
+        _tiles_adjoint4_loops(dv, out, images[0], images[1], th, tw, _constants(dv.dtype))
     return out

@@ -37,10 +37,11 @@ import numpy as np
 
 from .. import kernels
 from ..backend import get_array_module
-from ..kernels.winograd import G, tile_grid
+from ..kernels.winograd import matrices, tile_grid
 from ..threads import even_ranges, run_tasks
 
 ENABLED = True
+BLOCK = 4  # m of F(m x m, 3x3): 4, or 2 for 20x less float32 rounding at 1.3-1.5x the time
 MIN_CHANNELS = 16
 MIN_PIXELS = 64  # 8x8: about even with im2col there (32 -> 32 channels), ahead above
 
@@ -50,7 +51,7 @@ MIN_PIXELS = 64  # 8x8: about even with im2col there (32 -> 32 channels), ahead 
 # (the same sum on any thread count). Under PARALLEL_BYTES of tiles in all, one thread.
 TILE_BYTES = 1 * 2**20
 TASKS = 8
-PARALLEL_BYTES = 2 * 2**20
+PARALLEL_BYTES = 1 * 2**20
 
 
 def applies(x, weight, stride, padding, dilation, groups):
@@ -68,43 +69,43 @@ def applies(x, weight, stride, padding, dilation, groups):
     )
 
 
-def transformed_weight(weight):
-    """U = G w G^T for every (output, input) channel pair: (16, OC, C), k = 4a + b."""
+def transformed_weight(weight, m):
+    """U = G w G^T for every (output, input) channel pair: (a^2, OC, C), position i*a + j."""
     xp = get_array_module(weight)
-    g = xp.asarray(G, dtype=weight.dtype)
-    u = (g @ weight @ g.T).transpose(2, 3, 0, 1)  # (OC, C, 4, 4) -> (4, 4, OC, C)
-    return xp.ascontiguousarray(u).reshape(16, weight.shape[0], weight.shape[1])
+    g = xp.asarray(matrices(m, weight.dtype)[1])
+    u = (g @ weight @ g.T).transpose(2, 3, 0, 1)  # (OC, C, a, a) -> (a, a, OC, C)
+    return xp.ascontiguousarray(u).reshape((m + 2) ** 2, weight.shape[0], weight.shape[1])
 
 
-def _planes(xp, rows, cols, dtype):
-    """A (16, rows, cols) scratch array whose 16 planes start on 64-byte lines but not a
+def _planes(xp, count, rows, cols, dtype):
+    """A (count, rows, cols) scratch array whose planes start on 64-byte lines but not a
     multiple of 4 KiB apart. Why: the transforms write (or read) one element in each of
-    the 16 planes per tile, and 16 addresses a multiple of 4 KiB apart share one set of
-    the L1 cache, which holds 8-12: the tile transform of 64 channels of 32x32 took 47 ns
-    per tile with the planes 64 KiB apart, 5.8 ns with one line more (one thread)."""
+    the planes per tile, and 16 addresses a multiple of 4 KiB apart share one set of
+    the L1 cache, which holds 8-12: F(2x2, 3x3)'s tile transform of 64 channels of 32x32
+    took 47 ns per tile with the planes 64 KiB apart, 5.8 ns with one line more (one thread)."""
     if xp.__name__ != "numpy":
-        return xp.empty((16, rows, cols), dtype=dtype)
+        return xp.empty((count, rows, cols), dtype=dtype)
     line = 64 // dtype.itemsize
     stride = -(-rows * cols // line) * line  # elements from one plane to the next
     if (stride * dtype.itemsize) % 4096 == 0:
         stride += line
-    raw = xp.empty(16 * stride + line, dtype=dtype)
+    raw = xp.empty(count * stride + line, dtype=dtype)
     start = (-raw.ctypes.data % 64) // dtype.itemsize
-    return raw[start : start + 16 * stride].reshape(16, stride)[:, : rows * cols].reshape(16, rows, cols)
+    return raw[start : start + count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
 
 
-def _padded_scratch(xp, images, channels, tiles, dtype):
-    """A zero (images, channels, 2TH + 2, 2TW + 2) array for a task's slices, padded
+def _padded_scratch(xp, images, channels, tiles, m, dtype):
+    """A zero (images, channels, m TH + 2, m TW + 2) array for a task's slices, padded
     images one slice at a time: each slice writes only the image's own pixels, so the
     border stays zero. Padding a slice just before its tiles are read keeps it in the
     cache, and each thread pads its own slices."""
-    return xp.zeros((images, channels, 2 * tiles[0] + 2, 2 * tiles[1] + 2), dtype=dtype)
+    return xp.zeros((images, channels, m * tiles[0] + 2, m * tiles[1] + 2), dtype=dtype)
 
 
-def _slices(n, channels, tiles, dtype):
+def _slices(n, channels, tiles, m, dtype):
     """Even slices (start, stop) of the batch with at most TILE_BYTES of transformed tiles
-    (16 * channels * tiles per image), at least one image each."""
-    per_image = 16 * channels * tiles[0] * tiles[1] * dtype.itemsize
+    (a^2 * channels * tiles per image), at least one image each."""
+    per_image = (m + 2) ** 2 * channels * tiles[0] * tiles[1] * dtype.itemsize
     images = max(1, TILE_BYTES // per_image)
     return even_ranges(n, max(1, -(-n // images)))
 
@@ -118,74 +119,79 @@ def _run(xp, work, slices, tile_bytes):
     return [work(task) for task in tasks]
 
 
-def conv2d_forward(x, weight, padding):
-    """out (N, OC, OH, OW) = conv2d(x, weight, padding=padding), stride 1, by Winograd."""
+def conv2d_forward(x, weight, padding, m=None):
+    """out (N, OC, OH, OW) = conv2d(x, weight, padding=padding), stride 1, by Winograd
+    F(m x m, 3x3) (m = BLOCK unless given)."""
     xp = get_array_module(x, weight)
+    m = BLOCK if m is None else m
     n, c, h, w = x.shape
     oc = weight.shape[0]
     ph, pw = padding
-    tiles = tile_grid((h + 2 * ph - 2, w + 2 * pw - 2))
-    u = transformed_weight(weight)
+    tiles = tile_grid((h + 2 * ph - 2, w + 2 * pw - 2), m)
+    u = transformed_weight(weight, m)
     out = xp.empty((n, oc, h + 2 * ph - 2, w + 2 * pw - 2), dtype=x.dtype)
-    slices = _slices(n, max(c, oc), tiles, x.dtype)
+    slices = _slices(n, max(c, oc), tiles, m, x.dtype)
+    count = (m + 2) ** 2
 
     def work(task):  # one task: its slices in turn, in its own scratch
         images = max(b - a for a, b in task)
-        xpad = _padded_scratch(xp, images, c, tiles, x.dtype)
-        v_buf = _planes(xp, c, images * tiles[0] * tiles[1], x.dtype)
-        m_buf = _planes(xp, oc, images * tiles[0] * tiles[1], x.dtype)
+        xpad = _padded_scratch(xp, images, c, tiles, m, x.dtype)
+        v_buf = _planes(xp, count, c, images * tiles[0] * tiles[1], x.dtype)
+        m_buf = _planes(xp, count, oc, images * tiles[0] * tiles[1], x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
-            v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a))
-            m = xp.matmul(u, v, out=m_buf[:, :, :p])
-            kernels.winograd_untile(m, out, (a, b))
+            v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
+            mt = xp.matmul(u, v, out=m_buf[:, :, :p])
+            kernels.winograd_untile(mt, out, (a, b), m)
 
-    _run(xp, work, slices, 16 * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
+    _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
     return out
 
 
-def conv2d_backward(x, weight, g, padding, need_x, need_w):
+def conv2d_backward(x, weight, g, padding, need_x, need_w, m=None):
     """(dL/dx, dL/dW) of ``conv2d_forward`` (None for the one not needed), from one
     transform of g per slice (the module docstring's formulas)."""
     xp = get_array_module(x, weight, g)
+    m = BLOCK if m is None else m
     n, c, h, w = x.shape
     oc = weight.shape[0]
     ph, pw = padding
-    tiles = tile_grid(g.shape[2:])
-    u_t = xp.swapaxes(transformed_weight(weight), 1, 2) if need_x else None  # (16, C, OC): BLAS reads it transposed
+    tiles = tile_grid(g.shape[2:], m)
+    count = (m + 2) ** 2
+    u_t = xp.swapaxes(transformed_weight(weight, m), 1, 2) if need_x else None  # (a^2, C, OC): BLAS reads it transposed
     gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
-    slices = _slices(n, max(c, oc), tiles, x.dtype)
+    slices = _slices(n, max(c, oc), tiles, m, x.dtype)
 
     def work(task):  # one task: its slices in turn, in its own scratch; returns its share of dU
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
-        dm_buf = _planes(xp, oc, most, x.dtype)
+        dm_buf = _planes(xp, count, oc, most, x.dtype)
         if need_x:
-            dv_buf, dxpad = _planes(xp, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, x.dtype)
+            dv_buf, dxpad = _planes(xp, count, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, m, x.dtype)
         if need_w:
-            v_buf, xpad = _planes(xp, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, x.dtype)
-            du = xp.zeros((16, oc, c), dtype=x.dtype)
+            v_buf, xpad = _planes(xp, count, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, m, x.dtype)
+            du = xp.zeros((count, oc, c), dtype=x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
-            dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b))
+            dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b), m)
             if need_x:
                 dv = xp.matmul(u_t, dm, out=dv_buf[:, :, :p])
                 dxpad[: b - a] = 0  # the tiles add into it
-                kernels.winograd_tiles_adjoint(dv, dxpad[: b - a], (0, b - a))
+                kernels.winograd_tiles_adjoint(dv, dxpad[: b - a], (0, b - a), m)
                 gx[a:b] = dxpad[: b - a, :, ph : ph + h, pw : pw + w]  # the padding cut off
             if need_w:
                 xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
-                v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a))
+                v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
                 du += xp.matmul(dm, xp.swapaxes(v, 1, 2))
         return du if need_w else None
 
-    shares = _run(xp, work, slices, 16 * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
+    shares = _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
     gw = None
     if need_w:
         du = shares[0]
         for share in shares[1:]:  # in task order: the same sum on any number of threads
             du += share
-        gm = xp.asarray(G, dtype=x.dtype)
-        gw = gm.T @ du.reshape(4, 4, oc, c).transpose(2, 3, 0, 1) @ gm  # G^T dU G per (o, c)
+        gm = xp.asarray(matrices(m, x.dtype)[1])
+        gw = gm.T @ du.reshape(m + 2, m + 2, oc, c).transpose(2, 3, 0, 1) @ gm  # G^T dU G per (o, c)
     return gx, gw
