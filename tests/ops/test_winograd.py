@@ -33,7 +33,7 @@ def settings(**values):
 
 
 # any size: the tests below reach the Winograd path with a channel or two
-EVERY_SIZE = dict(MIN_CHANNELS=1, MIN_PIXELS=1)
+EVERY_SIZE = dict(MIN_CHANNELS=1, MIN_SIZE=1)
 
 
 @st.composite
@@ -152,7 +152,7 @@ def test_the_winograd_path_serves_a_16_channel_layer_and_agrees_with_im2col_in_f
         monkeypatch.setattr(winograd, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
     rng = np.random.default_rng(1)
     layer = tge.nn.Conv2d(16, 24, 3, padding=1)
-    x = tge.tensor(rng.standard_normal((3, 16, 8, 11)).astype(np.float32))
+    x = tge.tensor(rng.standard_normal((3, 16, 16, 19)).astype(np.float32))
     layer(x).sum().backward()  # x needs no gradient: dW and db only
     assert calls == ["conv2d_forward", "conv2d_backward"]
     got = (layer(x).detach().numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
@@ -169,8 +169,8 @@ def test_the_winograd_path_serves_a_16_channel_layer_and_agrees_with_im2col_in_f
 def test_winograd_conv2d_agrees_with_pytorch_in_float32(m):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
-    x, w = rng.standard_normal((2, 16, 12, 9)).astype(np.float32), (rng.standard_normal((32, 16, 3, 3)) / 12).astype(np.float32)
-    g = rng.standard_normal((2, 32, 10, 7)).astype(np.float32)
+    x, w = rng.standard_normal((2, 16, 18, 21)).astype(np.float32), (rng.standard_normal((32, 16, 3, 3)) / 12).astype(np.float32)
+    g = rng.standard_normal((2, 32, 16, 19)).astype(np.float32)
     assert winograd.applies(x, w, (1, 1), (0, 0), (1, 1), 1)
     with settings(BLOCK=m):
         ours = _forward_backward(tge.tensor(x), tge.tensor(w), None, 0, tge.tensor(g))
@@ -182,7 +182,7 @@ def test_winograd_conv2d_agrees_with_pytorch_in_float32(m):
 
 
 def _applies(**change):
-    args = dict(x=np.zeros((2, 16, 8, 8), np.float32), weight=np.zeros((16, 16, 3, 3), np.float32), stride=(1, 1),
+    args = dict(x=np.zeros((2, 16, 16, 16), np.float32), weight=np.zeros((16, 16, 3, 3), np.float32), stride=(1, 1),
                 padding=(1, 1), dilation=(1, 1), groups=1)
     args.update(change)
     return winograd.applies(**args)
@@ -190,18 +190,19 @@ def _applies(**change):
 
 def test_the_rule_that_picks_winograd():
     assert _applies()
-    assert _applies(x=np.zeros((2, 16, 8, 8)), weight=np.zeros((16, 16, 3, 3)))  # float64
-    assert _applies(x=np.zeros((1, 16, 10, 10), np.float32), padding=(0, 0))  # 8x8 output: MIN_PIXELS
-    assert not _applies(x=np.zeros((1, 16, 9, 9), np.float32), padding=(0, 0))  # 7x7 output
+    assert _applies(x=np.zeros((2, 16, 16, 16)), weight=np.zeros((16, 16, 3, 3)))  # float64
+    assert _applies(x=np.zeros((1, 16, 18, 40), np.float32), padding=(0, 0))  # a 16x38 output: MIN_SIZE
+    assert not _applies(x=np.zeros((1, 16, 17, 40), np.float32), padding=(0, 0))  # 15 rows
+    assert not _applies(x=np.zeros((1, 16, 40, 15), np.float32))  # 15 columns
     assert not _applies(weight=np.zeros((16, 16, 5, 5), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 3, 1), np.float32))
     assert not _applies(stride=(2, 2))
     assert not _applies(stride=(1, 2))
     assert not _applies(dilation=(2, 1))
-    assert not _applies(x=np.zeros((2, 32, 8, 8), np.float32), weight=np.zeros((16, 16, 3, 3), np.float32), groups=2)
-    assert not _applies(x=np.zeros((2, 8, 8, 8), np.float32), weight=np.zeros((16, 8, 3, 3), np.float32))  # few input channels
+    assert not _applies(x=np.zeros((2, 32, 16, 16), np.float32), weight=np.zeros((16, 16, 3, 3), np.float32), groups=2)
+    assert not _applies(x=np.zeros((2, 8, 16, 16), np.float32), weight=np.zeros((16, 8, 3, 3), np.float32))  # few input channels
     assert not _applies(weight=np.zeros((8, 16, 3, 3), np.float32))  # few output channels
-    assert not _applies(x=np.zeros((2, 16, 8, 8), np.float16), weight=np.zeros((16, 16, 3, 3), np.float16))
+    assert not _applies(x=np.zeros((2, 16, 16, 16), np.float16), weight=np.zeros((16, 16, 3, 3), np.float16))
     with settings(ENABLED=False):
         assert not _applies()
 
@@ -209,7 +210,7 @@ def test_the_rule_that_picks_winograd():
 def test_arrays_that_are_not_numpy_take_im2col():
     from tests.strict_array import StrictArray
 
-    x = StrictArray(np.zeros((2, 16, 8, 8), np.float32))
+    x = StrictArray(np.zeros((2, 16, 16, 16), np.float32))
     assert not _applies(x=x)
 
 

@@ -25,10 +25,12 @@ additions on arrays 4x the input (im2col's columns are 9x). conv2d N=32, 64->64,
 session").
 
 When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
-input and output channels and MIN_PIXELS output pixels per image (with fewer, the GEMMs
-are too thin to pay for the transforms: the course's first layers have one channel, and
-with 4x4 outputs, four tiles an image, the small CNN's layers ran 2.3x slower than with
-im2col), float32/float64 NumPy arrays. Everything else, and
+input and output channels and outputs at least MIN_SIZE pixels high and wide,
+float32/float64 NumPy arrays. With fewer channels the GEMMs are too thin to pay for the
+transforms (the course's first layers have one); small outputs waste part of their edge
+tiles and give the GEMMs few columns (measured, conv2d fwd+bwd N=32, C=OC in 16/32/64,
+Winograd over im2col time, one thread: 0.8-1.2 at 8x8, 1.6-1.9 at 10x10, 0.7-1.1 at 12x12
+and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session"). Everything else, and
 any convolution with ``ENABLED = False``, takes im2col (ops/conv.py). The code is written
 with the array namespace of its inputs, but CuPy arrays take im2col: Winograd has not
 been measured on a GPU.
@@ -43,7 +45,7 @@ from ..threads import even_ranges, run_tasks
 ENABLED = True
 BLOCK = 4  # m of F(m x m, 3x3): 4, or 2 for 20x less float32 rounding at 1.3-1.5x the time
 MIN_CHANNELS = 16
-MIN_PIXELS = 64  # 8x8: about even with im2col there (32 -> 32 channels), ahead above
+MIN_SIZE = 16
 
 # The slices of the batch are as in ops/conv.py: at most TILE_BYTES of transformed tiles
 # (at least one image), grouped into at most TASKS tasks that threads.run_tasks spreads
@@ -63,7 +65,7 @@ def applies(x, weight, stride, padding, dilation, groups):
         and tuple(dilation) == (1, 1)
         and groups == 1
         and min(x.shape[1], weight.shape[0]) >= MIN_CHANNELS
-        and (x.shape[2] + 2 * padding[0] - 2) * (x.shape[3] + 2 * padding[1] - 2) >= MIN_PIXELS
+        and min(x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2) >= MIN_SIZE
         and isinstance(x, np.ndarray)
         and x.dtype in (np.float32, np.float64)
     )
