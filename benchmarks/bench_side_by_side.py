@@ -50,11 +50,12 @@ allocations (tracemalloc) over the same build + step, which counts array data ex
 Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
 environment variables (arms ``alone``, ``hog`` and ``same``, the latter with its own
 PyTorch twin): the way the threading choices in benchmarks/README.md were compared.
-Two variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
+Variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
 tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
 worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
-``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB;
-``BENCH_WINOGRAD=off`` (or ``2``, ``4``) turns ops/winograd.py off (or sets its block size).
+``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB.
+The package's own ``TINYGRAD_EDU_WINOGRAD=off`` (or ``2``) makes a variant of the
+convolution algorithm (ops/winograd.py).
 """
 import argparse
 import gc
@@ -212,26 +213,11 @@ def _frameworks(kind):
                 from tinygrad_edu.ops import conv
 
                 conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
-            if os.environ.get("BENCH_WINOGRAD"):  # a variant: ops/winograd.py off, or its block size
-                _set_winograd(os.environ["BENCH_WINOGRAD"])
         if fw == "torch" and kind in ("torch", "both"):
             import torch
 
             fws["torch"] = torch
     return np, fws
-
-
-def _set_winograd(value):
-    """``BENCH_WINOGRAD=off`` sends every conv2d through im2col; ``2`` or ``4`` sets the
-    block size of ops/winograd.py's F(m x m, 3x3)."""
-    from tinygrad_edu.ops import winograd
-
-    if value == "off":
-        winograd.ENABLED = False
-    elif value in ("2", "4"):
-        winograd.BLOCK = int(value)
-    else:
-        raise SystemExit(f"BENCH_WINOGRAD must be off, 2 or 4, got {value!r}")
 
 
 def _timed_steps(steps, seconds):

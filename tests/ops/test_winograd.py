@@ -221,3 +221,24 @@ def test_the_planes_of_the_scratch_are_never_a_multiple_of_4_kib_apart():
         assert planes.ctypes.data % 64 == 0
         assert planes.strides[0] % 64 == 0 and planes.strides[0] % 4096 != 0
         assert planes.strides[1:] == (cols * planes.itemsize, planes.itemsize)
+
+
+def test_the_environment_variable_sets_the_algorithm():
+    assert winograd.settings_from_env("") == (True, 4)
+    assert winograd.settings_from_env("off") == (False, 4)
+    assert winograd.settings_from_env(" 2 ") == (True, 2)
+    assert winograd.settings_from_env("4") == (True, 4)
+    with pytest.raises(ValueError, match=r"TINYGRAD_EDU_WINOGRAD='3': expected 'off', '2' or '4'"):
+        winograd.settings_from_env("3")
+
+
+def test_the_environment_variable_is_read_at_import():
+    import os
+    import subprocess
+    import sys
+
+    code = "from tinygrad_edu.ops import winograd; print(winograd.ENABLED, winograd.BLOCK)"
+    for value, expected in (("off", "False 4"), ("2", "True 2")):
+        env = dict(os.environ, TINYGRAD_EDU_WINOGRAD=value)
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert done.stdout.split() == expected.split()

@@ -25,8 +25,8 @@ a^2 matrix products, one per position (i, j) of the transformed tile:
 with U = G w G^T per (o, c) and V = B^T d B per (c, tile): a^2 OC C P multiply-adds for
 m^2 P output pixels, against 9 OC C m^2 P for im2col, 2.25x fewer for m = 2 and 4x for
 m = 4 (ops/winograd.py puts the pieces together). The price of m = 4 is precision: the
-larger points (up to 8 in A^T) cost float32 about 20x more rounding (measured on 64
-channels: 1e-5 of the output's scale, against 4e-7 for m = 2 and 9e-7 for im2col).
+larger points (up to 8 in A^T) cost float32 about 25x more rounding (measured on 64
+channels: up to 1e-5 of the output's scale, against 4e-7 for m = 2 and 9e-7 for im2col).
 
 The layout of the transformed tiles here is (a^2, C, P): position i*a + j first, then the
 channel, then the tile p = ((n - n0) * TH + ty) * TW + tx, so that each M[i, j] is one

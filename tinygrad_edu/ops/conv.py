@@ -21,9 +21,9 @@ With stride 1 that adjoint is itself an ordinary convolution, with the rotated k
 ``adjoint_weight(W)``; conv2d's backward uses this to build one set of columns, not two.
 Groups split the channels into G independent convolutions: C -> (G, C/G).
 
-A 3x3 stride-1 conv2d with enough channels and pixels (most layers of the course's
-CNNs and DnCNN) takes another algorithm, Winograd's F(2x2, 3x3) in ops/winograd.py: the
-same result to float rounding with 2.25x fewer multiplications. ``Conv2d`` picks it
+A 3x3 stride-1 conv2d with enough channels and pixels (DnCNN's and the U-Net's inner
+layers, say) takes another algorithm, Winograd's F(4x4, 3x3) in ops/winograd.py: the
+same result to float rounding with 4x fewer multiplications. ``Conv2d`` picks it
 (``winograd.applies``); the routines here are the general case and what a student writes.
 """
 from .. import kernels

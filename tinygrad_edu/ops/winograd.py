@@ -1,28 +1,31 @@
-"""3x3 stride-1 convolution by Winograd's F(2x2, 3x3): conv2d's forward and backward with
-2.25x fewer multiplications than im2col (kernels/winograd.py explains the algorithm).
+"""3x3 stride-1 convolution by Winograd's F(m x m, 3x3), m = BLOCK (4; or 2): conv2d's
+forward and backward with 4x (2.25x for m = 2) fewer multiplications than im2col
+(kernels/winograd.py explains the algorithm and the tile layout, a = m + 2).
 
-With U = G w G^T (16, OC, C), one per weight, and for each slice of the batch:
+With U = G w G^T (a^2, OC, C), one per weight, and for each slice of the batch:
 
-    forward    V  = tiles(pad(x))               (16, C, P): B^T d B of every 4x4 input tile
-               M[k] = U[k] @ V[k]               16 GEMMs, k = the position in the 4x4 tile
-               out = untile(M)                  A^T m A: each tile's 2x2 output block
+    forward    V  = tiles(pad(x))               (a^2, C, P): B^T d B of every a x a input tile
+               M[k] = U[k] @ V[k]               a^2 GEMMs, k = the position in the tile
+               out = untile(M)                  A^T m A: each tile's m x m output block
 
 and the backward is the adjoint of each step, in reverse order (g = dL/dout):
 
-    dM  = untile_adjoint(g)                     (16, OC, P): A gt A^T of each 2x2 block of g
+    dM  = untile_adjoint(g)                     (a^2, OC, P): A gt A^T of each m x m block of g
     dV[k] = U[k]^T @ dM[k]                      dL/dx = tiles_adjoint(dV), the padding cut off
-    dU[k] = sum over slices of dM[k] @ V[k]^T   (V built again from x: additions only)
+    dU[k] = sum over slices of dM[k] @ V[k]^T   (V built again from x: cheaper than keeping it)
     dL/dW[o, c] = G^T dU[:, o, c] G
 
 The forward is linear in x and in w, so these are its exact gradients; they equal the
 im2col ones up to float rounding (tests/ops/test_winograd.py checks both, and the
 gradient checker).
 
-Why: the GEMMs are the cost of a convolution, and Winograd needs 16 multiply-adds per
-channel pair and 2x2 output block where im2col needs 36, with transforms that are
-additions on arrays 4x the input (im2col's columns are 9x). conv2d N=32, 64->64, 32x32
-(one thread): forward 24-26 ms with im2col, 16 ms here (benchmarks/README.md, "Seventh
-session").
+Why: the GEMMs are the cost of a convolution. F(4x4, 3x3) needs 36 multiply-adds per
+channel pair and 4x4 output block where im2col needs 144, and its transforms are a few
+operations per element on arrays 2.25x the input (im2col's columns are 9x). conv2d
+N=32, 64->64, 32x32, forward + backward on one thread: 76 ms with im2col, 60 ms with
+F(2x2, 3x3), 43 ms with F(4x4, 3x3), PyTorch 48 ms (benchmarks/README.md, "Seventh
+session"). The price is float32 rounding: about 1e-5 of the output's scale at 64
+channels, against 4e-7 for F(2x2, 3x3) and 1e-6 for im2col.
 
 When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
 input and output channels and outputs at least MIN_SIZE pixels high and wide,
@@ -30,11 +33,15 @@ float32/float64 NumPy arrays. With fewer channels the GEMMs are too thin to pay 
 transforms (the course's first layers have one); small outputs waste part of their edge
 tiles and give the GEMMs few columns (measured, conv2d fwd+bwd N=32, C=OC in 16/32/64,
 Winograd over im2col time, one thread: 0.8-1.2 at 8x8, 1.6-1.9 at 10x10, 0.7-1.1 at 12x12
-and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session"). Everything else, and
-any convolution with ``ENABLED = False``, takes im2col (ops/conv.py). The code is written
-with the array namespace of its inputs, but CuPy arrays take im2col: Winograd has not
-been measured on a GPU.
+and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session").
+Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
+The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
+import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
+The code is written with the array namespace of its inputs, but CuPy arrays take im2col:
+Winograd has not been measured on a GPU.
 """
+import os
+
 import numpy as np
 
 from .. import kernels
@@ -43,9 +50,25 @@ from ..kernels.winograd import matrices, tile_grid
 from ..threads import even_ranges, run_tasks
 
 ENABLED = True
-BLOCK = 4  # m of F(m x m, 3x3): 4, or 2 for 20x less float32 rounding at 1.3-1.5x the time
+BLOCK = 4  # m of F(m x m, 3x3): 4, or 2 for about 25x less float32 rounding at 1.3-1.4x the time
 MIN_CHANNELS = 16
 MIN_SIZE = 16
+ENV_VAR = "TINYGRAD_EDU_WINOGRAD"
+
+
+def settings_from_env(value):
+    """(ENABLED, BLOCK) for a value of TINYGRAD_EDU_WINOGRAD: "" (the defaults), "off", "2" or "4"."""
+    value = value.strip()
+    if value == "":
+        return True, 4
+    if value == "off":
+        return False, 4
+    if value in ("2", "4"):
+        return True, int(value)
+    raise ValueError(f"{ENV_VAR}={value!r}: expected 'off', '2' or '4' (F(2x2, 3x3) or F(4x4, 3x3))")
+
+
+ENABLED, BLOCK = settings_from_env(os.environ.get(ENV_VAR, ""))
 
 # The slices of the batch are as in ops/conv.py: at most TILE_BYTES of transformed tiles
 # (at least one image), grouped into at most TASKS tasks that threads.run_tasks spreads
@@ -75,8 +98,11 @@ def transformed_weight(weight, m):
     """U = G w G^T for every (output, input) channel pair: (a^2, OC, C), position i*a + j."""
     xp = get_array_module(weight)
     g = xp.asarray(matrices(m, weight.dtype)[1])
-    u = (g @ weight @ g.T).transpose(2, 3, 0, 1)  # (OC, C, a, a) -> (a, a, OC, C)
-    return xp.ascontiguousarray(u).reshape((m + 2) ** 2, weight.shape[0], weight.shape[1])
+    # U[i, j, o, c] = sum over k, l of G[i, k] w[o, c, k, l] G[j, l], as two GEMMs (tensordot:
+    # 3x faster than a batch of OC*C tiny products)
+    wg = xp.tensordot(weight, g, axes=([3], [1]))  # w G^T: (OC, C, 3, a)
+    u = xp.tensordot(g, wg, axes=([1], [2]))  # G w G^T: (a, OC, C, a)
+    return xp.ascontiguousarray(u.transpose(0, 3, 1, 2)).reshape((m + 2) ** 2, weight.shape[0], weight.shape[1])
 
 
 def _planes(xp, count, rows, cols, dtype):
@@ -96,12 +122,19 @@ def _planes(xp, count, rows, cols, dtype):
     return raw[start : start + count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
 
 
-def _padded_scratch(xp, images, channels, tiles, m, dtype):
-    """A zero (images, channels, m TH + 2, m TW + 2) array for a task's slices, padded
-    images one slice at a time: each slice writes only the image's own pixels, so the
-    border stays zero. Padding a slice just before its tiles are read keeps it in the
-    cache, and each thread pads its own slices."""
-    return xp.zeros((images, channels, m * tiles[0] + 2, m * tiles[1] + 2), dtype=dtype)
+def _padded_scratch(xp, images, channels, tiles, m, dtype, padding, hw):
+    """An (images, channels, m TH + 2, m TW + 2) array for a task's slices, zero outside
+    the image at ``padding`` of size ``hw``: each slice then copies only its images' own
+    pixels in. Padding a slice just before its tiles are read keeps it in the cache, and
+    each thread pads its own slices. Only the border is zeroed: zeroing all of it took 5%
+    of a DnCNN step."""
+    out = xp.empty((images, channels, m * tiles[0] + 2, m * tiles[1] + 2), dtype=dtype)
+    (ph, pw), (h, w) = padding, hw
+    out[:, :, :ph] = 0
+    out[:, :, ph + h :] = 0
+    out[:, :, :, :pw] = 0
+    out[:, :, :, pw + w :] = 0
+    return out
 
 
 def _slices(n, channels, tiles, m, dtype):
@@ -137,7 +170,7 @@ def conv2d_forward(x, weight, padding, m=None):
 
     def work(task):  # one task: its slices in turn, in its own scratch
         images = max(b - a for a, b in task)
-        xpad = _padded_scratch(xp, images, c, tiles, m, x.dtype)
+        xpad = _padded_scratch(xp, images, c, tiles, m, x.dtype, padding, (h, w))
         v_buf = _planes(xp, count, c, images * tiles[0] * tiles[1], x.dtype)
         m_buf = _planes(xp, count, oc, images * tiles[0] * tiles[1], x.dtype)
         for a, b in task:
@@ -169,10 +202,11 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w, m=None):
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
         dm_buf = _planes(xp, count, oc, most, x.dtype)
-        if need_x:
-            dv_buf, dxpad = _planes(xp, count, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, m, x.dtype)
+        if need_x:  # the input gradient of a slice's padded images, zeroed for each slice
+            dv_buf = _planes(xp, count, c, most, x.dtype)
+            dxpad = xp.empty((images, c, m * tiles[0] + 2, m * tiles[1] + 2), dtype=x.dtype)
         if need_w:
-            v_buf, xpad = _planes(xp, count, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, m, x.dtype)
+            v_buf, xpad = _planes(xp, count, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, m, x.dtype, padding, (h, w))
             du = xp.zeros((count, oc, c), dtype=x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
@@ -195,5 +229,7 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w, m=None):
         for share in shares[1:]:  # in task order: the same sum on any number of threads
             du += share
         gm = xp.asarray(matrices(m, x.dtype)[1])
-        gw = gm.T @ du.reshape(m + 2, m + 2, oc, c).transpose(2, 3, 0, 1) @ gm  # G^T dU G per (o, c)
+        # dW[o, c, k, l] = sum over i, j of G[i, k] dU[i, j, o, c] G[j, l], as two GEMMs
+        du_g = xp.tensordot(du.reshape(m + 2, m + 2, oc, c), gm, axes=([1], [0]))  # (a, OC, C, 3)
+        gw = xp.ascontiguousarray(xp.tensordot(gm, du_g, axes=([0], [0])).transpose(1, 2, 0, 3))  # (OC, C, 3, 3)
     return gx, gw
