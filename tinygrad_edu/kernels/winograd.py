@@ -80,39 +80,50 @@ def tile_grid(out_hw, m):
     return -(-out_hw[0] // m), -(-out_hw[1] // m)
 
 
-def _check(kernel, images, n, p, tiles):
+def _check(kernel, images, n, t, m, tiles):
+    """The transformed array t has the (m + 2)^2 positions of a tile and the tiles of
+    images (start, stop) of a batch of n."""
+    if t.shape[0] != (m + 2) ** 2:
+        raise ValueError(f"{kernel}: F({m}x{m}, 3x3) has {(m + 2) ** 2} positions per tile, got an array of shape {t.shape}")
     n0, n1 = images
     if not 0 <= n0 < n1 <= n:
         raise ValueError(f"{kernel}: images must be (start, stop) with 0 <= start < stop <= {n}, got {images}")
-    if p != (n1 - n0) * tiles[0] * tiles[1]:
+    if t.shape[2] != (n1 - n0) * tiles[0] * tiles[1]:
         raise ValueError(
-            f"{kernel}: the transformed array has {p} tiles, but images {images} of {tiles[0]}x{tiles[1]} tiles "
+            f"{kernel}: the transformed array has {t.shape[2]} tiles, but images {images} of {tiles[0]}x{tiles[1]} tiles "
             f"have {(n1 - n0) * tiles[0] * tiles[1]}"
         )
 
 
-def _check_planes(kernel, t, m):
-    """m is 2 or 4, and the transformed array t has the (m + 2)^2 positions of its tiles."""
+def _check_m(kernel, m):
     if m not in MATRICES:
         raise ValueError(f"{kernel}: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
-    if t.shape[0] != (m + 2) ** 2:
-        raise ValueError(f"{kernel}: F({m}x{m}, 3x3) has {(m + 2) ** 2} positions per tile, got an array of shape {t.shape}")
 
 
-def _padded_tiles(xpad, m):
-    """(TH, TW) of a padded input (N, C, m TH + 2, m TW + 2)."""
+def _input_tiles(kernel, xpad, t, images, m):
+    """(TH, TW) of a padded input xpad (N, C, m TH + 2, m TW + 2), with its transformed
+    tiles t checked against it (the tile transform and its adjoint)."""
+    _check_m(kernel, m)
     th, tw = (xpad.shape[2] - 2) // m, (xpad.shape[3] - 2) // m
     if xpad.shape[2] != m * th + 2 or xpad.shape[3] != m * tw + 2 or th < 1 or tw < 1:
-        raise ValueError(f"winograd: the padded input must be (N, C, {m}*TH + 2, {m}*TW + 2), got {xpad.shape}")
+        raise ValueError(f"{kernel}: the padded input must be (N, C, {m}*TH + 2, {m}*TW + 2), got {xpad.shape}")
+    _check(kernel, images, xpad.shape[0], t, m, (th, tw))
+    return th, tw
+
+
+def _output_tiles(kernel, y, t, images, m):
+    """(TH, TW) of an output y (N, OC, OH, OW), or its gradient, with its transformed
+    tiles t checked against it (the untile transform and its adjoint)."""
+    _check_m(kernel, m)
+    th, tw = tile_grid(y.shape[2:], m)
+    _check(kernel, images, y.shape[0], t, m, (th, tw))
     return th, tw
 
 
 # -------------------------------------------------------------------- reference (loops)
 def winograd_tiles_reference(xpad, out, images, m):
     """out[:, c, p] = (B^T d B).ravel() for the a x a tile d of images[0]..images[1]-1 at tile p."""
-    _check_planes("winograd_tiles", out, m)
-    th, tw = _padded_tiles(xpad, m)
-    _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
+    th, tw = _input_tiles("winograd_tiles", xpad, out, images, m)
     b_t = matrices(m, xpad.dtype)[0]
     a = m + 2
     p = 0
@@ -129,10 +140,8 @@ def winograd_tiles_reference(xpad, out, images, m):
 def winograd_untile_reference(mt, out, images, m):
     """out[n, o, m ty : m ty + m, m tx : m tx + m] = A^T mt A for the tile p of (n, ty, tx),
     cut at the edge of out (N, OC, OH, OW)."""
-    _check_planes("winograd_untile", mt, m)
     oh, ow = out.shape[2:]
-    th, tw = tile_grid((oh, ow), m)
-    _check("winograd_untile", images, out.shape[0], mt.shape[2], (th, tw))
+    th, tw = _output_tiles("winograd_untile", out, mt, images, m)
     a_t = matrices(m, mt.dtype)[2]
     p = 0
     for n in range(*images):
@@ -149,10 +158,8 @@ def winograd_untile_reference(mt, out, images, m):
 def winograd_untile_adjoint_reference(g, out, images, m):
     """out[:, o, p] = (A gt A^T).ravel() for the m x m block gt of g (N, OC, OH, OW) at
     tile p, zeros past the edge: the adjoint of ``winograd_untile``."""
-    _check_planes("winograd_untile_adjoint", out, m)
     oh, ow = g.shape[2:]
-    th, tw = tile_grid((oh, ow), m)
-    _check("winograd_untile_adjoint", images, g.shape[0], out.shape[2], (th, tw))
+    th, tw = _output_tiles("winograd_untile_adjoint", g, out, images, m)
     a_t = matrices(m, g.dtype)[2]
     p = 0
     for n in range(*images):
@@ -171,9 +178,7 @@ def winograd_tiles_adjoint_reference(dv, out, images, m):
     """out[n, c, m ty : m ty + a, m tx : m tx + a] += B dv B^T for the tile p of (n, ty, tx):
     the adjoint of ``winograd_tiles`` (overlapping tiles add up). ``out`` is the padded
     input gradient (N, C, m TH + 2, m TW + 2)."""
-    _check_planes("winograd_tiles_adjoint", dv, m)
-    th, tw = _padded_tiles(out, m)
-    _check("winograd_tiles_adjoint", images, out.shape[0], dv.shape[2], (th, tw))
+    th, tw = _input_tiles("winograd_tiles_adjoint", out, dv, images, m)
     b_t = matrices(m, dv.dtype)[0]
     a = m + 2
     p = 0
@@ -203,9 +208,7 @@ def _from_tiles(tiles, out):
 def winograd_tiles(xpad, out, images, m):
     """V = B^T d B of every a x a tile d, as one batched matrix product (see ``*_reference``)."""
     xp = get_array_module(xpad, out)
-    _check_planes("winograd_tiles", out, m)
-    th, tw = _padded_tiles(xpad, m)
-    _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
+    th, tw = _input_tiles("winograd_tiles", xpad, out, images, m)
     x = xpad[images[0] : images[1]]
     # d[n, c, ty, tx, i, j] = x[n, c, m ty + i, m tx + j], from a^2 strided slices
     d = xp.stack([xp.stack([x[:, :, i : i + m * th : m, j : j + m * tw : m] for j in range(m + 2)], axis=-1)
@@ -217,10 +220,8 @@ def winograd_tiles(xpad, out, images, m):
 def winograd_untile(mt, out, images, m):
     """Y = A^T mt A of every tile, written as m x m blocks into out (N, OC, OH, OW)."""
     xp = get_array_module(mt, out)
-    _check_planes("winograd_untile", mt, m)
     n, oc, oh, ow = out.shape
-    th, tw = tile_grid((oh, ow), m)
-    _check("winograd_untile", images, n, mt.shape[2], (th, tw))
+    th, tw = _output_tiles("winograd_untile", out, mt, images, m)
     a_t = xp.asarray(matrices(m, mt.dtype)[2])
     y = a_t @ _as_tiles(mt, images[1] - images[0], th, tw) @ a_t.T  # (n, OC, TH, TW, m, m)
     y = y.transpose(0, 1, 2, 4, 3, 5).reshape(-1, oc, m * th, m * tw)
@@ -231,10 +232,8 @@ def winograd_untile(mt, out, images, m):
 def winograd_untile_adjoint(g, out, images, m):
     """dM = A gt A^T of every m x m block gt of g (zeros past the edge), into out (a^2, OC, P)."""
     xp = get_array_module(g, out)
-    _check_planes("winograd_untile_adjoint", out, m)
     n, oc, oh, ow = g.shape
-    th, tw = tile_grid((oh, ow), m)
-    _check("winograd_untile_adjoint", images, n, out.shape[2], (th, tw))
+    th, tw = _output_tiles("winograd_untile_adjoint", g, out, images, m)
     count = images[1] - images[0]
     blocks = xp.zeros((count, oc, m * th, m * tw), dtype=g.dtype)
     blocks[:, :, :oh, :ow] = g[images[0] : images[1]]
@@ -246,9 +245,7 @@ def winograd_untile_adjoint(g, out, images, m):
 def winograd_tiles_adjoint(dv, out, images, m):
     """out += B dV B^T of every tile, added into its (overlapping) a x a window."""
     xp = get_array_module(dv, out)
-    _check_planes("winograd_tiles_adjoint", dv, m)
-    th, tw = _padded_tiles(out, m)
-    _check("winograd_tiles_adjoint", images, out.shape[0], dv.shape[2], (th, tw))
+    th, tw = _input_tiles("winograd_tiles_adjoint", out, dv, images, m)
     b_t = xp.asarray(matrices(m, dv.dtype)[0])
     dd = b_t.T @ _as_tiles(dv, images[1] - images[0], th, tw) @ b_t  # (n, C, TH, TW, a, a)
     x = out[images[0] : images[1]]
@@ -575,53 +572,38 @@ def _constants(dtype):
     return np.array([2, 4, 5, 8], dtype=dtype)
 
 
+def _run_loops(m, loops2, loops4, a, b, images, tiles):
+    """Run F(2x2)'s or F(4x4)'s loops from array a into array b; returns b."""
+    if m == 2:
+        loops2(a, b, images[0], images[1], tiles[0], tiles[1])
+    else:
+        loops4(a, b, images[0], images[1], tiles[0], tiles[1], _constants(a.dtype))
+    return b
+
+
 def winograd_tiles_numba(xpad, out, images, m):
     """``winograd_tiles`` compiled (NumPy arrays only)."""
     require_numpy("winograd_tiles_numba", xpad, out)
-    _check_planes("winograd_tiles", out, m)
-    th, tw = _padded_tiles(xpad, m)
-    _check("winograd_tiles", images, xpad.shape[0], out.shape[2], (th, tw))
-    if m == 2:
-        _tiles2_loops(xpad, out, images[0], images[1], th, tw)
-    else:
-        _tiles4_loops(xpad, out, images[0], images[1], th, tw, _constants(xpad.dtype))
-    return out
+    tiles = _input_tiles("winograd_tiles", xpad, out, images, m)
+    return _run_loops(m, _tiles2_loops, _tiles4_loops, xpad, out, images, tiles)
 
 
 def winograd_untile_numba(mt, out, images, m):
     """``winograd_untile`` compiled (NumPy arrays only)."""
     require_numpy("winograd_untile_numba", mt, out)
-    _check_planes("winograd_untile", mt, m)
-    th, tw = tile_grid(out.shape[2:], m)
-    _check("winograd_untile", images, out.shape[0], mt.shape[2], (th, tw))
-    if m == 2:
-        _untile2_loops(mt, out, images[0], images[1], th, tw)
-    else:
-        _untile4_loops(mt, out, images[0], images[1], th, tw, _constants(mt.dtype))
-    return out
+    tiles = _output_tiles("winograd_untile", out, mt, images, m)
+    return _run_loops(m, _untile2_loops, _untile4_loops, mt, out, images, tiles)
 
 
 def winograd_untile_adjoint_numba(g, out, images, m):
     """``winograd_untile_adjoint`` compiled (NumPy arrays only)."""
     require_numpy("winograd_untile_adjoint_numba", g, out)
-    _check_planes("winograd_untile_adjoint", out, m)
-    th, tw = tile_grid(g.shape[2:], m)
-    _check("winograd_untile_adjoint", images, g.shape[0], out.shape[2], (th, tw))
-    if m == 2:
-        _untile_adjoint2_loops(g, out, images[0], images[1], th, tw)
-    else:
-        _untile_adjoint4_loops(g, out, images[0], images[1], th, tw, _constants(g.dtype))
-    return out
+    tiles = _output_tiles("winograd_untile_adjoint", g, out, images, m)
+    return _run_loops(m, _untile_adjoint2_loops, _untile_adjoint4_loops, g, out, images, tiles)
 
 
 def winograd_tiles_adjoint_numba(dv, out, images, m):
     """``winograd_tiles_adjoint`` compiled (NumPy arrays only)."""
     require_numpy("winograd_tiles_adjoint_numba", dv, out)
-    _check_planes("winograd_tiles_adjoint", dv, m)
-    th, tw = _padded_tiles(out, m)
-    _check("winograd_tiles_adjoint", images, out.shape[0], dv.shape[2], (th, tw))
-    if m == 2:
-        _tiles_adjoint2_loops(dv, out, images[0], images[1], th, tw)
-    else:
-        _tiles_adjoint4_loops(dv, out, images[0], images[1], th, tw, _constants(dv.dtype))
-    return out
+    tiles = _input_tiles("winograd_tiles_adjoint", out, dv, images, m)
+    return _run_loops(m, _tiles_adjoint2_loops, _tiles_adjoint4_loops, dv, out, images, tiles)
