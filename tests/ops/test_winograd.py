@@ -66,8 +66,8 @@ def _forward_backward(x, w, b, padding, g):
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
 @given(cfg=configs(), seed=st.integers(0, 100), sliced=st.booleans())
 def test_winograd_conv2d_matches_loops_im2col_and_gradcheck(kernel_set, cfg, seed, sliced):
-    if kernel_set == "numba" and "numba" not in kernels.KERNEL_SETS:
-        pytest.skip("no Numba")
+    if kernel_set == "numba" and not kernels.HAVE_NUMBA:
+        pytest.skip("Numba is not installed")
     # one image per slice (TILE_BYTES=1), or the default
     with kernels.using(kernel_set), settings(**EVERY_SIZE, BLOCK=cfg["m"], TILE_BYTES=1 if sliced else winograd.TILE_BYTES):
         x, w, b = _tensors(cfg, seed)
@@ -242,3 +242,29 @@ def test_the_environment_variable_is_read_at_import():
         env = dict(os.environ, TINYGRAD_EDU_WINOGRAD=value)
         done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert done.stdout.split() == expected.split()
+
+
+@pytest.mark.parametrize("needs", ["x", "w", "bias"])
+def test_the_winograd_backward_computes_only_the_gradients_asked_for(needs, monkeypatch):
+    """x only, the weight only, or the bias only: the others stay None, the asked-for one
+    equals im2col's, and a bias alone runs no tile transform at all."""
+    transforms = []
+    real = kernels.winograd_untile_adjoint
+    monkeypatch.setattr(kernels, "winograd_untile_adjoint", lambda *a: transforms.append(1) or real(*a))
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 6, 5), (4, 3, 3, 3), (4,), (2, 4, 6, 5))]
+
+    def run():
+        x, w, b = (tge.tensor(a, requires_grad=(name == needs)) for a, name in zip(arrays[:3], ("x", "w", "bias")))
+        conv2d(x, w, b, padding=1).backward(tge.tensor(arrays[3]))
+        return [None if t.grad is None else t.grad.numpy() for t in (x, w, b)]
+
+    with settings(**EVERY_SIZE):
+        got = run()
+    with settings(ENABLED=False):
+        want = run()
+    assert [g is None for g in got] == [name != needs for name in ("x", "w", "bias")]
+    for a, b in zip(got, want):
+        if b is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+    assert (len(transforms) == 0) == (needs == "bias")

@@ -2,10 +2,10 @@
 
 The few ops whose inner loops NumPy cannot express as one array expression live here:
 im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooling,
-upsampling and reflect/replicate padding, and
-batch norm fused into two passes per channel. Each kernel file holds three forms of every
-kernel, proven equal by tests/kernels (batch_norm.py two: its vectorised form is the
-``BatchNorm`` Function of ops/norm.py):
+upsampling and reflect/replicate padding, and batch norm fused into two passes per
+channel. Each kernel file holds three forms of every kernel, proven equal by
+tests/kernels (batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of
+ops/norm.py):
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
@@ -130,9 +130,10 @@ def _dispatcher(module, name, n_arrays=1, cuda_module=None):
 im2col = _dispatcher(unfold, "im2col")
 im2col_images_last = _dispatcher(unfold, "im2col_images_last")  # (C, kh, kw, OH, OW, N): small images
 col2im = _dispatcher(unfold, "col2im", cuda_module=unfold_cupy)  # CUDA: a gather, no atomics
-# Winograd F(2x2, 3x3) convolution: 4x4 input tiles <-> (16, C, tiles); kernels/winograd.py
+# Winograd F(m x m, 3x3) convolution: (m+2)x(m+2) input tiles <-> ((m+2)^2, C, tiles);
+# kernels/winograd.py
 winograd_tiles = _dispatcher(winograd, "winograd_tiles", n_arrays=2)  # (xpad, out)
-winograd_untile = _dispatcher(winograd, "winograd_untile", n_arrays=2)  # (m, out)
+winograd_untile = _dispatcher(winograd, "winograd_untile", n_arrays=2)  # (mt, out)
 winograd_untile_adjoint = _dispatcher(winograd, "winograd_untile_adjoint", n_arrays=2)  # (g, out)
 winograd_tiles_adjoint = _dispatcher(winograd, "winograd_tiles_adjoint", n_arrays=2)  # (dv, out)
 # max pooling and unpooling; kernels/max_pool.py

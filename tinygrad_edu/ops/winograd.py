@@ -187,6 +187,8 @@ def conv2d_forward(x, weight, padding, m=None):
 def conv2d_backward(x, weight, g, padding, need_x, need_w, m=None):
     """(dL/dx, dL/dW) of ``conv2d_forward`` (None for the one not needed), from one
     transform of g per slice (the module docstring's formulas)."""
+    if not (need_x or need_w):  # only the bias needs a gradient
+        return None, None
     xp = get_array_module(x, weight, g)
     m = BLOCK if m is None else m
     n, c, h, w = x.shape
