@@ -16,7 +16,7 @@ F(2x2, 3x3), the one to read first (the polynomial points 0, 1, -1):
 
 F(4x4, 3x3) uses the points 0, 1, -1, 2, -2 (its matrices are ``MATRICES[4]`` below).
 
-The transforms B^T d B and A^T m A are a few additions (and, for m = 4, multiplications by
+The transforms B^T d B and A^T M A are a few additions (and, for m = 4, multiplications by
 2, 4, 5 and 8). Summed over the input channels, the a^2 products U * V of each tile become
 a^2 matrix products, one per position (i, j) of the transformed tile:
 
@@ -37,7 +37,7 @@ to (m TH + 2, m TW + 2) with TH, TW = ceil(OH / m), ceil(OW / m).
 The backward needs the adjoints (transposes) of the two data transforms:
 
 - ``winograd_tiles``:          V = B^T d B          of each input tile;
-- ``winograd_untile``:         Y = A^T m A          each m x m output block (cut at the edge);
+- ``winograd_untile``:         Y = A^T M A          each m x m output block (cut at the edge);
 - ``winograd_untile_adjoint``: dM = A g A^T         of each m x m block of dL/dY (zeros past the edge);
 - ``winograd_tiles_adjoint``:  dd = B dV B^T        added into the overlapping input tiles.
 
@@ -68,10 +68,14 @@ MATRICES = {
 }
 
 
+def _check_m(kernel, m):
+    if m not in MATRICES:
+        raise ValueError(f"{kernel}: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
+
+
 def matrices(m, dtype=np.float64):
     """(B^T, G, A^T) of F(m x m, 3x3) in ``dtype``; m is 2 or 4."""
-    if m not in MATRICES:
-        raise ValueError(f"winograd: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
+    _check_m("winograd", m)
     return tuple(a.astype(dtype) for a in MATRICES[m])
 
 
@@ -93,11 +97,6 @@ def _check(kernel, images, n, t, m, tiles):
             f"{kernel}: the transformed array has {t.shape[2]} tiles, but images {images} of {tiles[0]}x{tiles[1]} tiles "
             f"have {(n1 - n0) * tiles[0] * tiles[1]}"
         )
-
-
-def _check_m(kernel, m):
-    if m not in MATRICES:
-        raise ValueError(f"{kernel}: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
 
 
 def _input_tiles(kernel, xpad, t, images, m):

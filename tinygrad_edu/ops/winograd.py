@@ -6,7 +6,7 @@ With U = G w G^T (a^2, OC, C), one per weight, and for each slice of the batch:
 
     forward    V  = tiles(pad(x))               (a^2, C, P): B^T d B of every a x a input tile
                M[k] = U[k] @ V[k]               a^2 GEMMs, k = the position in the tile
-               out = untile(M)                  A^T m A: each tile's m x m output block
+               out = untile(M)                  A^T M A: each tile's m x m output block
 
 and the backward is the adjoint of each step, in reverse order (g = dL/dout):
 
