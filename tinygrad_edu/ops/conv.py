@@ -323,6 +323,10 @@ class Conv2d(Function):
         dL/dx = W' @ cols'                         (a convolution of g)
         dL/dW' = x @ cols'^T                       (its weight gradient, x playing g's part)
         dL/dW = adjoint_weight(dL/dW')             (rotating and swapping back)
+
+    A 3x3 stride-1 layer with enough channels and pixels (``winograd.applies``) computes
+    its output by Winograd's algorithm instead, and both gradients as the adjoint of its
+    steps (ops/winograd.py states them).
     """
 
     @staticmethod

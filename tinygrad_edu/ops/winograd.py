@@ -49,8 +49,6 @@ from ..backend import get_array_module
 from ..kernels.winograd import matrices, tile_grid
 from ..threads import even_ranges, run_tasks
 
-ENABLED = True
-BLOCK = 4  # m of F(m x m, 3x3): 4, or 2 for about 25x less float32 rounding at 1.3-1.4x the time
 MIN_CHANNELS = 16
 MIN_SIZE = 16
 ENV_VAR = "TINYGRAD_EDU_WINOGRAD"
@@ -68,6 +66,8 @@ def settings_from_env(value):
     raise ValueError(f"{ENV_VAR}={value!r}: expected 'off', '2' or '4' (F(2x2, 3x3) or F(4x4, 3x3))")
 
 
+# ENABLED: Conv2d takes this path where ``applies``; BLOCK: m of F(m x m, 3x3), 4, or 2 for
+# about 25x less float32 rounding at 1.3-1.4x the time
 ENABLED, BLOCK = settings_from_env(os.environ.get(ENV_VAR, ""))
 
 # The slices of the batch are as in ops/conv.py: at most TILE_BYTES of transformed tiles
@@ -154,11 +154,11 @@ def _run(xp, work, slices, tile_bytes):
     return [work(task) for task in tasks]
 
 
-def conv2d_forward(x, weight, padding, m=None):
+def conv2d_forward(x, weight, padding):
     """out (N, OC, OH, OW) = conv2d(x, weight, padding=padding), stride 1, by Winograd
-    F(m x m, 3x3) (m = BLOCK unless given)."""
+    F(m x m, 3x3), m = BLOCK."""
     xp = get_array_module(x, weight)
-    m = BLOCK if m is None else m
+    m = BLOCK
     n, c, h, w = x.shape
     oc = weight.shape[0]
     ph, pw = padding
@@ -184,13 +184,13 @@ def conv2d_forward(x, weight, padding, m=None):
     return out
 
 
-def conv2d_backward(x, weight, g, padding, need_x, need_w, m=None):
+def conv2d_backward(x, weight, g, padding, need_x, need_w):
     """(dL/dx, dL/dW) of ``conv2d_forward`` (None for the one not needed), from one
     transform of g per slice (the module docstring's formulas)."""
     if not (need_x or need_w):  # only the bias needs a gradient
         return None, None
     xp = get_array_module(x, weight, g)
-    m = BLOCK if m is None else m
+    m = BLOCK
     n, c, h, w = x.shape
     oc = weight.shape[0]
     ph, pw = padding
