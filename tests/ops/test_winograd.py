@@ -120,9 +120,10 @@ def test_winograd_conv2d_gives_the_same_bits_on_one_or_two_threads(m):
     """The tasks' shares of dU are added in task order, and each task writes only its own
     images: the results cannot depend on which thread ran what."""
     rng = np.random.default_rng(0)
-    x = tge.tensor(rng.standard_normal((6, 16, 10, 9)).astype(np.float32))
+    x = tge.tensor(rng.standard_normal((6, 16, 16, 17)).astype(np.float32))  # a 16x17 output: Winograd's
     w = tge.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
-    g = tge.tensor(rng.standard_normal((6, 16, 10, 9)).astype(np.float32))
+    g = tge.tensor(rng.standard_normal((6, 16, 16, 17)).astype(np.float32))
+    assert winograd.applies(x.array, w.array, (1, 1), (1, 1), (1, 1), 1)
     results = []
     previous = tge.get_num_threads()
     try:
