@@ -87,6 +87,34 @@ def test_run_tasks_on_one_thread_stays_on_the_caller(num_threads):
     assert set(threads.run_tasks(lambda t: threading.get_ident(), range(8))) == {threading.get_ident()}
 
 
+@pytest.mark.parametrize("count", [0, 1, 5, 8, 21])
+def test_run_ranges_covers_every_index_once_in_at_most_eight_ranges(count, num_threads):
+    for elements, on_threads in ((threads.PARALLEL_ELEMENTS - 1, False), (threads.PARALLEL_ELEMENTS, True)):
+        tge.set_num_threads(2)
+        seen = []  # (first, last, thread)
+        threads.run_ranges(lambda first, last: seen.append((first, last, threading.get_ident())), count, elements)
+        firsts = sorted(seen)
+        assert [i for first, last, _ in firsts for i in range(first, last)] == list(range(count))
+        assert len(seen) == min(threads.RANGE_TASKS, count)
+        if not on_threads:  # a small kernel stays on the calling thread, ranges in order
+            assert [(f, l) for f, l, _ in seen] == [(f, l) for f, l, _ in firsts]
+            assert {t for _, _, t in seen} <= {threading.get_ident()}
+
+
+def test_run_ranges_runs_large_kernels_on_two_threads(num_threads):
+    tge.set_num_threads(2)
+    both = threading.Barrier(2, timeout=30)  # passes only when two threads wait at once
+    idents = set()
+
+    def loops(first, last):
+        if first < 2:  # the first two of the eight ranges meet at the barrier
+            both.wait()
+        idents.add(threading.get_ident())
+
+    threads.run_ranges(loops, 8, threads.PARALLEL_ELEMENTS)
+    assert len(idents) == 2
+
+
 def test_run_tasks_raises_a_tasks_error_after_the_others_end(num_threads):
     tge.set_num_threads(2)
     both = threading.Barrier(2, timeout=30)  # tasks 0 and 1 start together, one per thread

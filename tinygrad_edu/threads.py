@@ -3,7 +3,9 @@
 tinygrad_edu runs work on more than one thread.
 
 On the CPU the heavy ops split their work into independent *tasks*: a convolution
-(ops/conv.py) cuts its batch into slices, each slice an im2col, a GEMM and a copy.
+(ops/conv.py) cuts its batch into slices, each slice an im2col, a GEMM and a copy; a
+memory-bound kernel (batch norm, pooling, upsampling, padding) cuts its channels or image
+planes into ranges (``run_ranges``).
 ``run_tasks`` hands those tasks to ``get_num_threads()`` threads (the calling thread and
 a small pool), each taking the next task as soon as it is free. Inside a task
 everything runs on one thread: the Numba kernels are compiled ``nogil`` and serial, and
@@ -155,6 +157,28 @@ def run_tasks(work, tasks):
     if errors:
         raise errors[0]
     return results
+
+
+# The memory-bound compiled kernels (batch norm, max pooling) cut their independent
+# channels or planes into at most RANGE_TASKS ranges: enough for run_tasks to balance two
+# threads when one is slowed, and a fixed number, so that nothing depends on the thread
+# count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling thread: waking
+# a second thread costs more than their loops (benchmarks/README.md, "Tasks on two threads").
+RANGE_TASKS = 8
+PARALLEL_ELEMENTS = 2**18
+
+
+def run_ranges(loops, count, elements):
+    """``loops(first, last)`` for ``range(count)`` cut into at most RANGE_TASKS even
+    ranges: as tasks on the threads (``run_tasks``) when the kernel touches at least
+    PARALLEL_ELEMENTS ``elements``, else one range after another on this thread. The
+    ranges must be independent (each writes only its own channels or planes)."""
+    ranges = even_ranges(count, min(RANGE_TASKS, count)) if count else []  # (an empty batch: nothing)
+    if elements >= PARALLEL_ELEMENTS:
+        run_tasks(lambda r: loops(*r), ranges)
+    else:
+        for r in ranges:
+            loops(*r)
 
 
 def _limit_blas_at_import():

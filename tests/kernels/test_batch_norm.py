@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tge
-from tinygrad_edu import kernels
+from tinygrad_edu import kernels, threads
 from tinygrad_edu.autograd import gradcheck
 from tinygrad_edu.kernels import batch_norm as K
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
@@ -135,7 +135,7 @@ def test_gradcheck_catches_a_planted_wrong_fused_backward(monkeypatch):
 
 @needs_numba
 def test_fused_results_do_not_depend_on_the_thread_count(monkeypatch):
-    monkeypatch.setattr(K, "PARALLEL_ELEMENTS", 1)  # tasks on threads even for this small x
+    monkeypatch.setattr(threads, "PARALLEL_ELEMENTS", 1)  # tasks on threads even for this small x
     rng = np.random.default_rng(1)
     case = (rng.standard_normal((4, 11, 6, 6)).astype(np.float32), rng.standard_normal((4, 11, 6, 6)).astype(np.float32),
             *(rng.standard_normal(11).astype(np.float32) for _ in range(3)), rng.uniform(0.5, 2, 11).astype(np.float32))

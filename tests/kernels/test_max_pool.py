@@ -120,3 +120,13 @@ def test_max_unpool2d_rejects_indices_outside_the_output(form):
     x, indices = np.ones((1, 1, 1, 2)), np.array([[[[0, 4]]]])
     with pytest.raises(ValueError, match=r"indices must lie in \[0, 4\)"):
         getattr(max_pool, form)(x, indices, (2, 2))
+
+
+def test_the_last_nan_and_an_all_minus_inf_window_follow_the_reference():
+    # two NaNs in one window: the last one's index (PyTorch updates on every NaN); a window
+    # of -inf only: its first tap (nothing is larger, but something must be taken)
+    x = np.array([[[[np.nan, 1.0, -np.inf, -np.inf], [2.0, np.nan, -np.inf, -np.inf]]]], dtype=np.float32)
+    for form in forms(max_pool, "max_pool2d_forward") + [max_pool.max_pool2d_forward_reference]:
+        out, indices = form(x, (2, 2), (2, 2), (0, 0), (1, 1))
+        assert np.isnan(out[0, 0, 0, 0]) and indices[0, 0, 0, 0] == 5, form.__name__
+        assert out[0, 0, 0, 1] == -np.inf and indices[0, 0, 0, 1] == 2, form.__name__

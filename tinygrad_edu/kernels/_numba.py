@@ -30,7 +30,8 @@ HAVE_NUMBA = numba is not None
 #   - a parallel kernel starts Numba's OpenMP runtime, a second thread pool beside BLAS's
 #     (and PyTorch's, when it shares the process), and their threads compete for the cores.
 # Serial kernels leave the threads to one owner, threads.run_tasks: an op with enough work
-# splits it into tasks (a convolution: its batch slices) and runs those on
+# splits it into tasks (a convolution: its batch slices; a pooling kernel on a large array:
+# ranges of its planes, threads.run_ranges) and runs those on
 # ``tinygrad_edu.get_num_threads()`` threads, each task's kernels serial. The loops still
 # say ``prange``: their iterations are independent, so ``parallel=True`` below is the
 # whole change back (with NUMBA_THREADING_LAYER to pick the runtime). (Numba's on-disk

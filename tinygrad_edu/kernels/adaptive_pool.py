@@ -23,6 +23,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.threads import run_ranges
 from tinygrad_edu.kernels.max_pool import max_pool2d_backward, max_pool2d_backward_numba, max_pool2d_backward_reference
 
 
@@ -161,10 +162,10 @@ adaptive_max_pool2d_backward = max_pool2d_backward
 
 
 @njit_planes
-def _adaptive_avg_pool2d_loops(x, out):
+def _adaptive_avg_pool2d_loops(x, out, first, last):
     n, c, h, w = x.shape
     oh, ow = out.shape[2:]
-    for plane in prange(n * c):
+    for plane in prange(first, last):  # planes first..last-1: a task of threads.run_ranges
         b, ch = plane // c, plane % c
         for oy in range(oh):
             top, bottom = oy * h // oh, -(-(oy + 1) * h // oh)
@@ -178,10 +179,10 @@ def _adaptive_avg_pool2d_loops(x, out):
 
 
 @njit_planes
-def _adaptive_avg_pool2d_backward_loops(grad_out, grad_x):
+def _adaptive_avg_pool2d_backward_loops(grad_out, grad_x, first, last):
     n, c, oh, ow = grad_out.shape
     h, w = grad_x.shape[2:]
-    for plane in prange(n * c):
+    for plane in prange(first, last):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             top, bottom = oy * h // oh, -(-(oy + 1) * h // oh)
@@ -194,10 +195,10 @@ def _adaptive_avg_pool2d_backward_loops(grad_out, grad_x):
 
 
 @njit_planes
-def _adaptive_max_pool2d_loops(x, out, indices):
+def _adaptive_max_pool2d_loops(x, out, indices, first, last):
     n, c, h, w = x.shape
     oh, ow = out.shape[2:]
-    for plane in prange(n * c):
+    for plane in prange(first, last):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             top, bottom = oy * h // oh, -(-(oy + 1) * h // oh)
@@ -216,25 +217,30 @@ def _adaptive_max_pool2d_loops(x, out, indices):
 def adaptive_avg_pool2d_forward_numba(x, output_size):
     """:func:`adaptive_avg_pool2d_forward` as compiled loops (NumPy only)."""
     require_numpy("adaptive_avg_pool2d_forward_numba", x)
+    x = np.ascontiguousarray(x)
     out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
-    _adaptive_avg_pool2d_loops(np.ascontiguousarray(x), out)
+    run_ranges(lambda first, last: _adaptive_avg_pool2d_loops(x, out, first, last), x.shape[0] * x.shape[1], x.size)
     return out
 
 
 def adaptive_avg_pool2d_backward_numba(grad_out, input_shape):
     """:func:`adaptive_avg_pool2d_backward` as compiled loops (NumPy only)."""
     require_numpy("adaptive_avg_pool2d_backward_numba", grad_out)
+    grad_out = np.ascontiguousarray(grad_out)
     grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
-    _adaptive_avg_pool2d_backward_loops(np.ascontiguousarray(grad_out), grad_x)
+    run_ranges(lambda first, last: _adaptive_avg_pool2d_backward_loops(grad_out, grad_x, first, last),
+               input_shape[0] * input_shape[1], grad_x.size)
     return grad_x
 
 
 def adaptive_max_pool2d_forward_numba(x, output_size):
     """:func:`adaptive_max_pool2d_forward` as compiled loops (NumPy only)."""
     require_numpy("adaptive_max_pool2d_forward_numba", x)
+    x = np.ascontiguousarray(x)
     out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
     indices = np.empty(out.shape, dtype=np.int64)
-    _adaptive_max_pool2d_loops(np.ascontiguousarray(x), out, indices)
+    run_ranges(lambda first, last: _adaptive_max_pool2d_loops(x, out, indices, first, last),
+               x.shape[0] * x.shape[1], x.size)
     return out, indices
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.threads import run_ranges
 from tinygrad_edu.kernels.sizes import output_size
 
 
@@ -158,10 +159,10 @@ def avg_pool2d_backward(
 
 
 @njit_planes
-def _avg_pool2d_loops(x, divisors, out, kh, kw, sh, sw, ph, pw):
+def _avg_pool2d_loops(x, divisors, out, kh, kw, sh, sw, ph, pw, first, last):
     n, c, h, w = x.shape
     oh, ow = divisors.shape
-    for plane in prange(n * c):
+    for plane in prange(first, last):  # planes first..last-1: a task of threads.run_ranges
         b, ch = plane // c, plane % c
         for oy in range(oh):
             top = oy * sh - ph
@@ -175,10 +176,10 @@ def _avg_pool2d_loops(x, divisors, out, kh, kw, sh, sw, ph, pw):
 
 
 @njit_planes
-def _avg_pool2d_backward_loops(grad_out, divisors, grad_x, kh, kw, sh, sw, ph, pw):
+def _avg_pool2d_backward_loops(grad_out, divisors, grad_x, kh, kw, sh, sw, ph, pw, first, last):
     n, c, h, w = grad_x.shape
     oh, ow = divisors.shape
-    for plane in prange(n * c):
+    for plane in prange(first, last):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             top = oy * sh - ph
@@ -200,8 +201,10 @@ def avg_pool2d_forward_numba(
     divisors = avg_pool_divisors(
         np, (h, w), (oh, ow), kernel_size, stride, padding, count_include_pad, divisor_override, x.dtype
     )
+    x = np.ascontiguousarray(x)
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
-    _avg_pool2d_loops(np.ascontiguousarray(x), divisors, out, *kernel_size, *stride, *padding)
+    settings = (*kernel_size, *stride, *padding)
+    run_ranges(lambda first, last: _avg_pool2d_loops(x, divisors, out, *settings, first, last), n * c, x.size)
     return out
 
 
@@ -214,6 +217,9 @@ def avg_pool2d_backward_numba(
         np, input_shape[2:], grad_out.shape[2:], kernel_size, stride, padding, count_include_pad, divisor_override,
         grad_out.dtype,
     )
+    grad_out = np.ascontiguousarray(grad_out)
     grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
-    _avg_pool2d_backward_loops(np.ascontiguousarray(grad_out), divisors, grad_x, *kernel_size, *stride, *padding)
+    settings = (*kernel_size, *stride, *padding)
+    run_ranges(lambda first, last: _avg_pool2d_backward_loops(grad_out, divisors, grad_x, *settings, first, last),
+               input_shape[0] * input_shape[1], grad_x.size)
     return grad_x

@@ -22,13 +22,13 @@ Two forms, proven equal (with ``BatchNorm``) by tests/kernels/test_batch_norm.py
 ``*_reference`` (plain loops, for reading) and ``*_numba`` (the same loops compiled,
 NumPy only; ops/norm.py's ``FusedBatchNorm`` calls them through ``kernels``). The
 numba form splits the channels into tasks that run on ``tge.get_num_threads()``
-threads (threads.run_tasks); every channel is summed by one thread, in one order, so
+threads (threads.run_ranges); every channel is summed by one thread, in one order, so
 the result is the same on any thread count.
 """
 import numpy as np
 
 from tinygrad_edu.kernels._numba import njit_sums, require_numpy
-from tinygrad_edu.threads import even_ranges, run_tasks
+from tinygrad_edu.threads import run_ranges
 
 
 def _as_ncl(a):
@@ -158,24 +158,6 @@ def _backward_loops(g, x, weight, mean, rstd, dx, dweight, dbias, first, last, t
                     dx[i, ch, j] = scale * g[i, ch, j]
 
 
-# At most this many channel ranges per call: enough for threads.run_tasks to balance two
-# threads when one is slowed; fixed, so that nothing depends on the thread count. Arrays
-# of fewer than PARALLEL_ELEMENTS values run on the calling thread: waking a second
-# thread costs more than their loops (benchmarks/README.md, "Tasks on two threads").
-TASKS = 8
-PARALLEL_ELEMENTS = 2**18
-
-
-def _run(loops, x):
-    """``loops(first, last)`` over every channel range: as tasks when x is large."""
-    tasks = even_ranges(x.shape[1], min(TASKS, x.shape[1]))  # (first, last) channel ranges
-    if x.size >= PARALLEL_ELEMENTS:
-        run_tasks(lambda t: loops(*t), tasks)
-    else:
-        for t in tasks:
-            loops(*t)
-
-
 def batch_norm_forward_numba(x, weight, bias, eps, running=None):
     """:func:`batch_norm_forward_reference` compiled, its channels split into tasks."""
     require_numpy("batch_norm_forward_numba", x)
@@ -188,7 +170,8 @@ def batch_norm_forward_numba(x, weight, bias, eps, running=None):
     else:
         mean, var = np.asarray(running[0], dtype=np.float64), np.asarray(running[1], dtype=np.float64)
     rstd = np.empty(c)
-    _run(lambda first, last: _forward_loops(x3, weight, bias, mean, var, rstd, y, first, last, running is None, eps), x3)
+    run_ranges(lambda first, last: _forward_loops(x3, weight, bias, mean, var, rstd, y, first, last, running is None, eps),
+               c, x3.size)
     return y.reshape(x.shape), mean, var, rstd
 
 
@@ -200,5 +183,6 @@ def batch_norm_backward_numba(g, x, weight, mean, rstd, training):
     dx = np.empty_like(x3)
     dweight, dbias = np.empty(c), np.empty(c)
     weight = _vector(weight, c, 1.0, x.dtype)
-    _run(lambda first, last: _backward_loops(g3, x3, weight, mean, rstd, dx, dweight, dbias, first, last, training), x3)
+    run_ranges(lambda first, last: _backward_loops(g3, x3, weight, mean, rstd, dx, dweight, dbias, first, last, training),
+               c, x3.size)
     return dx.reshape(x.shape), dweight, dbias

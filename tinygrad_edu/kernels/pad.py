@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.threads import run_ranges
 
 
 def pad_amounts(kernel, padding, shape, reflect):
@@ -185,9 +186,9 @@ def pad_replicate_backward(grad_out, padding):
 
 
 @njit_planes
-def _pad_loops(x, out, top, left, reflect):
+def _pad_loops(x, out, top, left, reflect, first, last):
     planes, h, w = x.shape
-    for p in prange(planes):
+    for p in prange(first, last):  # planes first..last-1: a task of threads.run_ranges
         for y in range(out.shape[1]):
             row = y - top
             if reflect:
@@ -204,9 +205,9 @@ def _pad_loops(x, out, top, left, reflect):
 
 
 @njit_planes
-def _pad_backward_loops(grad_out, grad_x, top, left, reflect):
+def _pad_backward_loops(grad_out, grad_x, top, left, reflect, first, last):
     planes, h, w = grad_x.shape
-    for p in prange(planes):
+    for p in prange(first, last):
         for y in range(grad_out.shape[1]):
             row = y - top
             if reflect:
@@ -228,8 +229,9 @@ def _pad_numba(x, padding, reflect, kernel):
     x2 = _as_rows_cols(x, padding)  # (..., H, W), then one plane per leading index
     h, w = x2.shape[-2:]
     out = np.empty(x2.shape[:-2] + (top + h + bottom, left + w + right), dtype=x.dtype)
-    planes = np.ascontiguousarray(x2).reshape(-1, h, w)
-    _pad_loops(planes, out.reshape(-1, *out.shape[-2:]), top, left, reflect)
+    planes, out_planes = np.ascontiguousarray(x2).reshape(-1, h, w), out.reshape(-1, *out.shape[-2:])
+    run_ranges(lambda first, last: _pad_loops(planes, out_planes, top, left, reflect, first, last),
+               len(planes), out.size)
     return _undo_rows_cols(out, padding)
 
 
@@ -239,8 +241,9 @@ def _pad_backward_numba(grad_out, padding, reflect, kernel):
     g2 = _as_rows_cols(grad_out, padding)
     hp, wp = g2.shape[-2:]
     grad_x = np.zeros(g2.shape[:-2] + (hp - top - bottom, wp - left - right), dtype=grad_out.dtype)
-    planes = np.ascontiguousarray(g2).reshape(-1, hp, wp)
-    _pad_backward_loops(planes, grad_x.reshape(-1, *grad_x.shape[-2:]), top, left, reflect)
+    planes, grad_planes = np.ascontiguousarray(g2).reshape(-1, hp, wp), grad_x.reshape(-1, *grad_x.shape[-2:])
+    run_ranges(lambda first, last: _pad_backward_loops(planes, grad_planes, top, left, reflect, first, last),
+               len(planes), planes.size)
     return _undo_rows_cols(grad_x, padding)
 
 

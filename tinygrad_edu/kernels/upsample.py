@@ -28,6 +28,7 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.threads import run_ranges
 
 
 def _per_axis(scale_factor):
@@ -218,9 +219,9 @@ def upsample_nearest2d_backward(grad_out, input_shape, scale_factor=None):
 
 
 @njit_planes
-def _bilinear_loops(x, out, i0, i1, ly, j0, j1, lx):
+def _bilinear_loops(x, out, i0, i1, ly, j0, j1, lx, first, last):
     n, c, oh, ow = out.shape
-    for plane in prange(n * c):
+    for plane in prange(first, last):  # planes first..last-1: a task of threads.run_ranges
         b, ch = plane // c, plane % c
         for oy in range(oh):
             for ox in range(ow):
@@ -230,9 +231,9 @@ def _bilinear_loops(x, out, i0, i1, ly, j0, j1, lx):
 
 
 @njit_planes
-def _bilinear_backward_loops(grad_out, grad_x, i0, i1, ly, j0, j1, lx):
+def _bilinear_backward_loops(grad_out, grad_x, i0, i1, ly, j0, j1, lx, first, last):
     n, c, oh, ow = grad_out.shape
-    for plane in prange(n * c):
+    for plane in prange(first, last):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             for ox in range(ow):
@@ -244,9 +245,9 @@ def _bilinear_backward_loops(grad_out, grad_x, i0, i1, ly, j0, j1, lx):
 
 
 @njit_planes
-def _nearest_loops(x, out, rows, cols):
+def _nearest_loops(x, out, rows, cols, first, last):
     n, c, oh, ow = out.shape
-    for plane in prange(n * c):
+    for plane in prange(first, last):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             for ox in range(ow):
@@ -254,9 +255,9 @@ def _nearest_loops(x, out, rows, cols):
 
 
 @njit_planes
-def _nearest_backward_loops(grad_out, grad_x, rows, cols):
+def _nearest_backward_loops(grad_out, grad_x, rows, cols, first, last):
     n, c, oh, ow = grad_out.shape
-    for plane in prange(n * c):
+    for plane in prange(first, last):
         b, ch = plane // c, plane % c
         for oy in range(oh):
             for ox in range(ow):
@@ -269,8 +270,10 @@ def upsample_bilinear2d_forward_numba(x, output_size, align_corners, scale_facto
     (sh, sw) = _per_axis(scale_factor)
     rows = linear_source(x.shape[2], output_size[0], align_corners, sh)
     cols = linear_source(x.shape[3], output_size[1], align_corners, sw)
+    x = np.ascontiguousarray(x)
     out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
-    _bilinear_loops(np.ascontiguousarray(x), out, *rows, *cols)
+    run_ranges(lambda first, last: _bilinear_loops(x, out, *rows, *cols, first, last),
+               out.shape[0] * out.shape[1], out.size)
     return out
 
 
@@ -280,8 +283,10 @@ def upsample_bilinear2d_backward_numba(grad_out, input_shape, align_corners, sca
     (sh, sw) = _per_axis(scale_factor)
     rows = linear_source(input_shape[2], grad_out.shape[2], align_corners, sh)
     cols = linear_source(input_shape[3], grad_out.shape[3], align_corners, sw)
+    grad_out = np.ascontiguousarray(grad_out)
     grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
-    _bilinear_backward_loops(np.ascontiguousarray(grad_out), grad_x, *rows, *cols)
+    run_ranges(lambda first, last: _bilinear_backward_loops(grad_out, grad_x, *rows, *cols, first, last),
+               input_shape[0] * input_shape[1], grad_out.size)
     return grad_x
 
 
@@ -291,8 +296,10 @@ def upsample_nearest2d_forward_numba(x, output_size, scale_factor=None):
     (sh, sw) = _per_axis(scale_factor)
     rows = nearest_source(x.shape[2], output_size[0], sh)
     cols = nearest_source(x.shape[3], output_size[1], sw)
+    x = np.ascontiguousarray(x)
     out = np.empty(x.shape[:2] + tuple(output_size), dtype=x.dtype)
-    _nearest_loops(np.ascontiguousarray(x), out, rows, cols)
+    run_ranges(lambda first, last: _nearest_loops(x, out, rows, cols, first, last),
+               out.shape[0] * out.shape[1], out.size)
     return out
 
 
@@ -302,6 +309,8 @@ def upsample_nearest2d_backward_numba(grad_out, input_shape, scale_factor=None):
     (sh, sw) = _per_axis(scale_factor)
     rows = nearest_source(input_shape[2], grad_out.shape[2], sh)
     cols = nearest_source(input_shape[3], grad_out.shape[3], sw)
+    grad_out = np.ascontiguousarray(grad_out)
     grad_x = np.zeros(input_shape, dtype=grad_out.dtype)
-    _nearest_backward_loops(np.ascontiguousarray(grad_out), grad_x, rows, cols)
+    run_ranges(lambda first, last: _nearest_backward_loops(grad_out, grad_x, rows, cols, first, last),
+               input_shape[0] * input_shape[1], grad_out.size)
     return grad_x
