@@ -194,3 +194,21 @@ def test_bad_arguments_raise_clear_errors():
 
 def test_relu_propagates_nan():
     assert np.isnan(act.relu(tge.tensor([np.nan])).cpu().array[0])
+
+
+def test_a_nan_input_gets_the_gradient_pytorchs_kernels_give():
+    # PyTorch's backward kernels test "x <= 0" (relu, elu, hardtanh's bounds) or "x > 0"
+    # (leaky_relu, prelu) and take the other branch for a NaN: the gradient passes through
+    g = np.array([2.0, 3.0])
+    cases = [
+        (act.relu, [2.0, 0.0]),
+        (lambda t: act.hardtanh(t, -1.0, 1.0), [2.0, 3.0]),
+        (act.elu, [2.0, 3.0]),
+        (act.selu, [2.0 * act.SELU_SCALE, 3.0 * act.SELU_SCALE * act.SELU_ALPHA]),
+        (lambda t: act.leaky_relu(t, 0.25), [0.5, 0.75]),
+        (lambda t: tge.nn.functional.prelu(t, tge.tensor([0.25])), [0.5, 0.75]),
+    ]
+    for f, expected in cases:
+        x = tge.tensor([np.nan, 0.0], requires_grad=True)
+        f(x).backward(tge.tensor(g))
+        np.testing.assert_allclose(x.grad.cpu().array, expected, rtol=1e-6)

@@ -55,6 +55,28 @@ def test_against_pytorch_float32(name, ours, theirs):
     _compare(ours, theirs, a, rtol=1e-5, atol=1e-6)
 
 
+PIECEWISE = ("relu", "leaky_relu", "leaky_relu_default", "elu", "selu", "hardtanh")
+
+
+@pytest.mark.parametrize("name, ours, theirs", [c for c in CASES if c[0] in PIECEWISE], ids=PIECEWISE)
+def test_nan_inf_and_signed_zeros_against_pytorch(name, ours, theirs):
+    # which branch a NaN takes in backward is each kernel's comparison: these follow PyTorch's
+    a = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -0.5, 1.5])
+    _compare(ours, theirs, a)
+
+
+def test_prelu_nan_inf_against_pytorch():
+    a = np.array([[np.nan, np.inf, -np.inf, 0.0, -0.0, -0.5, 1.5]])
+    x, tx = tge.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    w, tw = tge.tensor([0.25], requires_grad=True), torch.tensor([0.25], dtype=torch.float64, requires_grad=True)
+    out, tout = tge.nn.functional.prelu(x, w), TF.prelu(tx, tw)
+    np.testing.assert_array_equal(out.array, tout.detach().numpy())
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
+    np.testing.assert_array_equal(w.grad.array, tw.grad.numpy())
+
+
 SOFTMAX_CASES = [c for c in CASES if "softmax" in c[0]]
 
 

@@ -239,3 +239,20 @@ def test_maximum_minimum_backward_stays_in_the_gradient_dtype_and_skips_unneeded
         op.forward(ctx, x, y)
         gx, gy = op.backward(ctx, np.ones(3, np.float32))
         assert gx.dtype == np.float32 and gy is None
+
+
+def test_nan_gradients_follow_pytorchs_formulas():
+    # maximum: no comparison holds at a NaN, so both inputs get g (PyTorch's masks)
+    x, y = tge.tensor([np.nan, 2.0, 1.0], requires_grad=True), tge.tensor([1.0, np.nan, 1.0], requires_grad=True)
+    tge.maximum(x, y).backward(tge.tensor([2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(x.grad.array, [2.0, 3.0, 2.0])
+    np.testing.assert_array_equal(y.grad.array, [2.0, 3.0, 2.0])
+    # max() over everything: a NaN maximum's gradient is shared by the NaNs
+    x = tge.tensor([1.0, np.nan, 3.0, np.nan], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.array, [0.0, 0.5, 0.0, 0.5])
+    # clamp with a tensor bound: a NaN compares false everywhere, so no input gets g
+    x, lo = tge.tensor([np.nan, -1.0], requires_grad=True), tge.tensor([0.0, np.nan], requires_grad=True)
+    tge.clamp(x, min=lo).sum().backward()
+    np.testing.assert_array_equal(x.grad.array, [0.0, 0.0])
+    np.testing.assert_array_equal(lo.grad.array, [0.0, 0.0])

@@ -96,3 +96,34 @@ def test_bitwise_and_remainder_dtypes_match_pytorch():
     assert str((tge.tensor([1, 2]) % 1.5).dtype) == str((torch.tensor([1, 2]) % 1.5).dtype).replace("torch.", "")
     with pytest.raises(TypeError, match="bitwise_and: only integer and bool tensors"):
         tge.ones(2) & tge.ones(2)
+
+
+# Which input a NaN's gradient goes to is each PyTorch formula's comparison; these follow them.
+NAN_X = [float("nan"), float("inf"), float("-inf"), -1.0, 0.0, 2.0, -0.0, 0.5, 3.0]
+NAN_LO = [1.0, float("nan"), 0.0, -1.0, 0.0, float("nan"), 0.0, 1.0, 1.0]
+NAN_HI = [2.0, 1.0, float("nan"), -1.0, -1.0, 5.0, 0.0, 0.0, 2.0]  # lo > hi in some places
+
+NAN_CASES = [
+    ("maximum", lambda T, x, lo, hi: T.maximum(x, lo)),
+    ("minimum", lambda T, x, lo, hi: T.minimum(x, lo)),
+    ("max_all", lambda T, x, lo, hi: T.stack([x.max(), x[3:].max(), (x * 0 + 1).max()])),
+    ("min_all", lambda T, x, lo, hi: T.stack([x.min(), x[3:].min(), (x * 0 + 1).min()])),
+    ("clamp_min_tensor", lambda T, x, lo, hi: T.clamp(x, min=lo)),
+    ("clamp_max_tensor", lambda T, x, lo, hi: T.clamp(x, max=hi)),
+    ("clamp_tensors", lambda T, x, lo, hi: T.clamp(x, min=lo, max=hi)),
+]
+
+
+@pytest.mark.parametrize("name, f", NAN_CASES, ids=[c[0] for c in NAN_CASES])
+def test_nan_inf_and_ties_get_pytorchs_gradients(name, f):
+    ours = [tge.tensor(v, dtype=tge.float64, requires_grad=True) for v in (NAN_X, NAN_LO, NAN_HI)]
+    theirs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (NAN_X, NAN_LO, NAN_HI)]
+    out, tout = f(tge, *ours), f(torch, *theirs)
+    np.testing.assert_array_equal(out.array, tout.detach().numpy())
+    weights = np.arange(1.0, out.numel() + 1).reshape(out.shape)
+    (out * tge.tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    for mine, torch_leaf, what in zip(ours, theirs, ("x", "lo", "hi")):  # a leaf left out: no gradient, or zeros
+        expected = np.zeros(len(NAN_X)) if torch_leaf.grad is None else torch_leaf.grad.numpy()
+        got = np.zeros(len(NAN_X)) if mine.grad is None else mine.grad.array
+        np.testing.assert_array_equal(got, expected, err_msg=f"{name}: d/d{what}")

@@ -44,9 +44,11 @@ def _in_place(op, input, out_of_place):
 class ReLU(Function):
     """z = max(x, 0).
 
-    Backward: dL/dx = g where x > 0, else 0. At x = 0 the derivative is taken as 0,
+    Backward: dL/dx = 0 where x <= 0, else g. At x = 0 the derivative is taken as 0,
     as PyTorch does (the slides' table says 1 there; any value in [0, 1] is a valid
-    subgradient). The test ``z > 0`` on the saved output is the same as ``x > 0``.
+    subgradient). The test on the saved output z is the same as on x. Written as "not
+    z <= 0" rather than "z > 0" so that a NaN passes g through, as PyTorch's
+    ``threshold_backward`` does.
     """
 
     @staticmethod
@@ -59,7 +61,7 @@ class ReLU(Function):
     def backward(ctx, g):
         # BEGIN SOLUTION task 2.1
         (z,) = ctx.saved_tensors
-        return g * (z > 0)
+        return g * ~(z <= 0)
         # END SOLUTION
 
 
@@ -93,6 +95,7 @@ class ELU(Function):
         dL/dx = g * scale * alpha * e^x       for x <= 0   (= g * (z + scale * alpha),
                                                              the slides' f(x) + alpha)
     At x = 0 the left branch is used, as in PyTorch: the derivative there is scale * alpha.
+    A NaN takes the right branch (g * scale), as PyTorch's ``elu_backward`` does.
     """
 
     @staticmethod
@@ -107,7 +110,7 @@ class ELU(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         xp = get_array_module(g)
-        return xp.where(x > 0, g * ctx.scale, g * (ctx.alpha * ctx.scale) * xp.exp(xp.minimum(x, 0)))
+        return xp.where(x <= 0, g * (ctx.alpha * ctx.scale) * xp.exp(xp.minimum(x, 0)), g * ctx.scale)
 
 
 # SELU's constants (Klambauer et al., 2017), the values PyTorch uses: with them, layers
@@ -119,8 +122,9 @@ SELU_SCALE = 1.0507009873554804934193349852946
 class Hardtanh(Function):
     """z = min(max(x, min_val), max_val).
 
-    Backward: dL/dx = g where min_val < x < max_val, else 0. Unlike ``clamp``, the
-    gradient is 0 *at* the bounds too, as PyTorch's ``hardtanh`` does.
+    Backward: dL/dx = 0 where x <= min_val or x >= max_val, else g. Unlike ``clamp``, the
+    gradient is 0 *at* the bounds too, and a NaN passes g through, as PyTorch's
+    ``hardtanh_backward`` does.
     """
 
     @staticmethod
@@ -132,7 +136,7 @@ class Hardtanh(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * ((x > ctx.min_val) & (x < ctx.max_val))
+        return g * ~((x <= ctx.min_val) | (x >= ctx.max_val))
 
 
 # ------------------------------------------------------------------ smooth ones

@@ -127,7 +127,9 @@ class Maximum(Function):
 
     Backward: the gradient goes to the larger input; at ties (x == y) it is split,
     g/2 to each, as PyTorch does:
-        dL/dx = g * s,  dL/dy = g * (1 - s),  s = 1 where x > y, 1/2 where x == y, else 0
+        dL/dx = g * s_x,  s_x = 0 where x < y, 1/2 where x == y, else 1
+        dL/dy = g * s_y,  s_y = 0 where x > y, 1/2 where x == y, else 1
+    Where x or y is NaN (so is z) no comparison holds and both get g, as in PyTorch.
     """
 
     @staticmethod
@@ -139,12 +141,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return _split_gradient(ctx, g, x > y, x == y)
+        return _split_gradient(ctx, g, x < y, x > y, x == y)
 
 
 class Minimum(Function):
-    """z = min(x, y) elementwise.   Backward: as ``Maximum`` with the comparison reversed
-    (s = 1 where x < y, 1/2 at ties)."""
+    """z = min(x, y) elementwise.   Backward: as ``Maximum`` with the comparisons reversed
+    (x's share is 0 where x > y, 1/2 at ties, else 1; both get g at a NaN)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -155,15 +157,18 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return _split_gradient(ctx, g, x < y, x == y)
+        return _split_gradient(ctx, g, x > y, x < y, x == y)
 
 
-def _split_gradient(ctx, g, x_wins, tie):
-    """g * s for x and g * (1 - s) for y, with x's share s = 1, 1/2 or 0 (in g's dtype)."""
+def _split_gradient(ctx, g, x_loses, y_loses, tie):
+    """g times each input's share: 0 where it loses, 1/2 at a tie, else 1 (in g's dtype)."""
     xp = get_array_module(g)
-    share = xp.where(x_wins, 1.0, xp.where(tie, 0.5, 0.0)).astype(g.dtype, copy=False)
-    gx = g * share if ctx.needs_input_grad[0] else None
-    gy = g * (1 - share) if ctx.needs_input_grad[1] else None
+
+    def share(loses):
+        return xp.where(loses, 0.0, xp.where(tie, 0.5, 1.0)).astype(g.dtype, copy=False)
+
+    gx = g * share(x_loses) if ctx.needs_input_grad[0] else None
+    gy = g * share(y_loses) if ctx.needs_input_grad[1] else None
     return gx, gy
 
 
@@ -406,14 +411,17 @@ class Clamp(Function):
 
 
 class ClampTensor(Function):
-    """z = min(m, hi),  m = max(x, lo)  with tensor bounds (either may be None).
+    """z = min(max(x, lo), hi)  with tensor bounds (either may be None).
 
-    Backward: each element's gradient goes to whichever of x, lo, hi it equals; x wins
-    ties with a bound (PyTorch's rule), and a bound lo > hi gives every element hi:
-        dL/dhi = g * (m > hi)
-        dL/dx  = g * (m <= hi) * (x >= lo)
-        dL/dlo = g * (m <= hi) * (x < lo)
-    Only these masks are saved, not the inputs.
+    Backward: each element's gradient goes to whichever of x, lo, hi it comes from; x
+    wins ties with a bound, and a bound lo > hi gives every element hi (PyTorch's
+    ``clamp_backward`` rules, masks as PyTorch writes them):
+        dL/dx  = g * (x >= lo) * (x <= hi)
+        dL/dlo = g * (x < lo) * (lo < hi)         (g * (x < lo) without hi)
+        dL/dhi = g * ((x > hi) | (hi < lo))       (g * (x > hi) without lo)
+    A NaN in x, lo or hi makes every comparison false: that element's gradient goes
+    nowhere (dL/dhi still gets it where hi < lo), as in PyTorch. Only the masks of the
+    inputs that need a gradient are saved, not the inputs.
     """
 
     @staticmethod
@@ -421,18 +429,26 @@ class ClampTensor(Function):
         xp = get_array_module(x, lo, hi)
         m = x if lo is None else xp.maximum(x, lo)
         z = m if hi is None else xp.minimum(m, hi)
-        to_hi = xp.zeros(z.shape, dtype=bool) if hi is None else m > hi
-        from_x = ~to_hi if lo is None else ~to_hi & (x >= lo)
-        ctx.save_for_backward(to_hi, from_x)
+        need_x, need_lo, need_hi = ctx.needs_input_grad[:3]
+        from_x = from_lo = from_hi = None
+        if need_x:
+            from_x = xp.ones(z.shape, dtype=bool)
+            if lo is not None:
+                from_x = from_x & (x >= lo)
+            if hi is not None:
+                from_x = from_x & (x <= hi)
+        if need_lo:
+            from_lo = x < lo if hi is None else (x < lo) & (lo < hi)
+        if need_hi:
+            from_hi = x > hi if lo is None else (x > hi) | (hi < lo)
+        ctx.save_for_backward(from_x, from_lo, from_hi)
         return z
 
     @staticmethod
     def backward(ctx, g):
-        to_hi, from_x = ctx.saved_tensors
-        gx = g * from_x if ctx.needs_input_grad[0] else None
-        glo = g * ~(to_hi | from_x) if ctx.needs_input_grad[1] else None
-        ghi = g * to_hi if ctx.needs_input_grad[2] else None
-        return gx, glo, ghi
+        from_x, from_lo, from_hi = ctx.saved_tensors
+        return (None if from_x is None else g * from_x, None if from_lo is None else g * from_lo,
+                None if from_hi is None else g * from_hi)
 
 
 # ------------------------------------------------------ the functional interface

@@ -12,8 +12,8 @@ class PReLU(Function):
     """z = x for x > 0,  a * x otherwise,  with the slope a = weight[c] of x's channel.
 
     Backward (a is the slope broadcast to x's shape):
-        dL/dx = g            where x > 0,    g * a   elsewhere
-        dL/da = sum of g * x over the elements with x <= 0 that use slope a
+        dL/dx = g            where x > 0,    g * a   elsewhere (a NaN too, as in PyTorch)
+        dL/da = sum of g * x over the elements not > 0 that use slope a
     The sum runs over every dim but the channel dim (over all dims for a single
     slope), so this backward returns dL/dweight already in weight's shape.
     """
@@ -34,7 +34,7 @@ class PReLU(Function):
     def backward(ctx, g):
         x, a = ctx.saved_tensors
         xp = get_array_module(g)
-        negative = x <= 0
+        negative = ~(x > 0)  # a NaN counts here too, as in PyTorch's prelu backward
         gx = gw = None
         if ctx.needs_input_grad[0]:
             gx = xp.where(negative, g * a, g)

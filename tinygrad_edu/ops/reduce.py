@@ -247,10 +247,17 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 # --------------------------------------------------------------- amax and amin
-def _share(x, out, dims):
+def _share(x, out, dims, nan_shares):
     """``hit / count``: 1/count where x equals the extreme value ``out`` (kept dims),
-    0 elsewhere. Ties split the gradient equally, as PyTorch's amax/amin do."""
-    hit = (x == out).astype(x.dtype)
+    0 elsewhere. Ties split the gradient equally, as PyTorch's amax/amin do. A NaN
+    extreme equals nothing, so amax's gradient is then NaN (0/0), as PyTorch's; with
+    ``nan_shares`` (``max(x)``, ``min(x)``: PyTorch's evenly_distribute_backward) the NaN
+    elements count as hits and share the gradient."""
+    xp = get_array_module(x)
+    hit = x == out
+    if nan_shares:
+        hit = hit | (xp.isnan(x) & xp.isnan(out))
+    hit = hit.astype(x.dtype)
     return hit / hit.sum(axis=dims, keepdims=True)
 
 
@@ -261,37 +268,38 @@ class Amax(Function):
     tied maxima, each gets an equal share:
         dL/dx = g * [x == z] / count   (0 for every other element)
     (A subgradient: at a tie the max has no derivative; PyTorch splits it the same way.)
+    ``nan_shares``: a NaN maximum's gradient goes to the NaN elements (``_share``).
     """
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
+    def forward(ctx, x, dims, keepdim, nan_shares):
         out = x.max(axis=dims, keepdims=True)
         if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(_share(x, out, dims))
+            ctx.save_for_backward(_share(x, out, dims, nan_shares))
         ctx.dims, ctx.keepdim = dims, keepdim
         return out if keepdim else out.reshape(_reduced_shape(x.shape, dims))
 
     @staticmethod
     def backward(ctx, g):
         (share,) = ctx.saved_tensors
-        return _expand_back(g, share.shape, ctx.dims, ctx.keepdim) * share, None, None
+        return _expand_back(g, share.shape, ctx.dims, ctx.keepdim) * share, None, None, None
 
 
 class Amin(Function):
     """z = min of x over ``dims``.   Backward: as ``Amax``: dL/dx = g * [x == z] / count."""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
+    def forward(ctx, x, dims, keepdim, nan_shares):
         out = x.min(axis=dims, keepdims=True)
         if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(_share(x, out, dims))
+            ctx.save_for_backward(_share(x, out, dims, nan_shares))
         ctx.dims, ctx.keepdim = dims, keepdim
         return out if keepdim else out.reshape(_reduced_shape(x.shape, dims))
 
     @staticmethod
     def backward(ctx, g):
         (share,) = ctx.saved_tensors
-        return _expand_back(g, share.shape, ctx.dims, ctx.keepdim) * share, None, None
+        return _expand_back(g, share.shape, ctx.dims, ctx.keepdim) * share, None, None, None
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -299,7 +307,7 @@ def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     dim, keepdim = numpy_aliases("amax", dim, keepdim, axis, keepdims)
     dims = _reduce_dims("amax", dim, input.ndim)
     _check_nonempty("amax", input.shape, dims)
-    return Amax.apply(input, dims, keepdim)
+    return Amax.apply(input, dims, keepdim, False)
 
 
 def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -307,7 +315,7 @@ def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     dim, keepdim = numpy_aliases("amin", dim, keepdim, axis, keepdims)
     dims = _reduce_dims("amin", dim, input.ndim)
     _check_nonempty("amin", input.shape, dims)
-    return Amin.apply(input, dims, keepdim)
+    return Amin.apply(input, dims, keepdim, False)
 
 
 # -------------------------------------------------------- max and min along a dim
@@ -396,7 +404,7 @@ def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if input.numel() == 0:
             raise RuntimeError("max: expected reduction dim to be specified for input.numel() == 0 (shape "
                                f"{input.shape}); specify the reduction dim with the 'dim' argument")
-        return Amax.apply(input, tuple(range(input.ndim)), False)
+        return Amax.apply(input, tuple(range(input.ndim)), False, True)  # a NaN max: the NaNs share g
     return _max_min("max", MaxDim, max_result, input, dim, keepdim)
 
 
@@ -411,7 +419,7 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         if input.numel() == 0:
             raise RuntimeError("min: expected reduction dim to be specified for input.numel() == 0 (shape "
                                f"{input.shape}); specify the reduction dim with the 'dim' argument")
-        return Amin.apply(input, tuple(range(input.ndim)), False)
+        return Amin.apply(input, tuple(range(input.ndim)), False, True)
     return _max_min("min", MinDim, min_result, input, dim, keepdim)
 
 
