@@ -23,8 +23,8 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
-from tinygrad_edu.threads import run_ranges
 from tinygrad_edu.kernels.max_pool import max_pool2d_backward, max_pool2d_backward_numba, max_pool2d_backward_reference
+from tinygrad_edu.threads import run_ranges
 
 
 def adaptive_bins(size, out):

@@ -21,8 +21,8 @@ import numpy as np
 
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
-from tinygrad_edu.threads import run_ranges
 from tinygrad_edu.kernels.sizes import output_size
+from tinygrad_edu.threads import run_ranges
 
 
 def avg_pool_output_hw(input_hw, kernel_size, stride, padding, ceil_mode):
