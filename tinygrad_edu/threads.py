@@ -159,14 +159,14 @@ def run_tasks(work, tasks):
     return results
 
 
-# The memory-bound compiled kernels (batch norm, max pooling) cut their independent
-# channels or planes into at most RANGE_TASKS ranges: enough for run_tasks to balance two
-# threads when one is slowed, and a fixed number, so that nothing depends on the thread
-# count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling thread: waking
-# a second thread costs more than their loops (benchmarks/README.md, "Tasks on two threads").
-# Larger ones gain on two threads even while PyTorch's OpenMP worker holds a core in the
-# same process: a max_pool2d step on (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth
-# session").
+# The memory-bound compiled kernels (batch norm, pooling, upsampling, padding) cut their
+# independent channels or planes into at most RANGE_TASKS ranges: enough for run_tasks to
+# balance two threads when one is slowed, and a fixed number, so that nothing depends on
+# the thread count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling
+# thread: waking a second thread costs more than their loops (benchmarks/README.md, "Tasks
+# on two threads"). Larger ones gain on two threads even while PyTorch's OpenMP worker
+# holds a core in the same process: a max_pool2d step on (32, 64, 32, 32) took 4.1 ms
+# there, 5.7 serial ("Eighth session").
 RANGE_TASKS = 8
 PARALLEL_ELEMENTS = 2**18
 
