@@ -172,24 +172,58 @@ def test_stride_one_input_gradient_is_the_full_convolution_with_the_adjoint_weig
 @pytest.mark.parametrize("needs", ["input", "weight", "both"])
 @given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
 def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced, images_last):
-    """Conv2d.backward takes the one-im2col route for stride 1 (for dL/dW alone only when
-    the columns of g are the smaller set); it must give what the general route (col2im for
-    dL/dx, im2col of x for dL/dW) gives, for either gradient alone."""
+    """The one-im2col route of a stride-1 backward (``conv2d_backward_stride1``, called
+    here whatever ``_columns_of_g_pay`` would choose) gives what the general route (col2im
+    for dL/dx, im2col of x for dL/dW) gives, for either gradient alone; and Conv2d.backward,
+    whichever route it takes, gives the same."""
     rng = np.random.default_rng(seed)
     args = dict(stride=(1, 1), padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
-    x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=needs in ("input", "both"))
-    w = tge.tensor(rng.standard_normal(cfg["w"]), requires_grad=needs in ("weight", "both"))
+    full = conv_ops._full_padding(cfg["w"][2:], (1, 1), cfg["padding"], cfg["dilation"])
+    assume(full is not None)  # padding beyond the kernel has no full-convolution form
+    need_x, need_w = needs in ("input", "both"), needs in ("weight", "both")
+    x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=need_x)
+    w = tge.tensor(rng.standard_normal(cfg["w"]), requires_grad=need_w)
     with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
         out = conv2d(x, w, **args)
         g = rng.standard_normal(out.shape)
         (out * tge.tensor(g)).sum().backward()
-        if x.requires_grad:
+        gx, gw = conv_ops.conv2d_backward_stride1(x.array, w.array, g, full, cfg["dilation"], cfg["groups"], need_x, need_w)
+        if need_x:
             expected = conv_ops.conv_input_grad(g, w.detach().cpu().numpy(), cfg["x"], **args)
+            np.testing.assert_allclose(gx, expected, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(x.grad.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
-        if w.requires_grad:
+        if need_w:
             expected = conv_ops.conv_weight_grad(x.detach().cpu().numpy(), g, cfg["w"], **args)
+            np.testing.assert_allclose(gw, expected, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(w.grad.cpu().numpy(), expected, rtol=1e-12, atol=1e-12)
+    assert (gx is None) != need_x and (gw is None) != need_w
     assert (x.grad is None) != x.requires_grad and (w.grad is None) != w.requires_grad
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding, route", [
+    ((2, 8, 6, 6), (8, 8, 3, 3), 1, "g"),  # "same", OC = C: one im2col, of g
+    ((2, 4, 6, 6), (8, 4, 3, 3), 1, "x"),  # "same", OC = 2C: g's columns as many as both of x's sets
+    ((2, 6, 14, 14), (16, 6, 5, 5), 0, "x"),  # LeNet's "valid" 5x5: the full convolution runs over 14x14, not 10x10
+    ((2, 8, 9, 9), (6, 8, 3, 3), 0, "x"),  # "valid" and narrowing: g's GEMMs would run over 81 pixels, not 49
+])
+def test_stride_one_backward_builds_the_columns_that_cost_less(monkeypatch, x_shape, w_shape, padding, route):
+    rng = np.random.default_rng(1)
+    x = tge.tensor(rng.standard_normal(x_shape), requires_grad=True)
+    w = tge.tensor(rng.standard_normal(w_shape), requires_grad=True)
+    out = conv2d(x, w, padding=padding)
+    g = rng.standard_normal(out.shape)
+    im2col_spatial, col2im_calls = [], []  # the (H, W) of every array im2col is given; col2im calls
+    im2col, col2im = kernels.im2col, kernels.col2im
+    monkeypatch.setattr(kernels, "im2col", lambda a, *args, **kw: im2col_spatial.append(a.shape[2:]) or im2col(a, *args, **kw))
+    monkeypatch.setattr(kernels, "col2im", lambda *args, **kw: col2im_calls.append(1) or col2im(*args, **kw))
+    (out * tge.tensor(g)).sum().backward()
+    if route == "g":
+        assert set(im2col_spatial) == {tuple(out.shape[2:])} and not col2im_calls
+    else:
+        assert set(im2col_spatial) == {x_shape[2:]} and col2im_calls
+    args = dict(stride=(1, 1), padding=(padding, padding), dilation=(1, 1), groups=1)
+    np.testing.assert_allclose(x.grad.array, conv_ops.conv_input_grad(g, w.array, x_shape, **args), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w.grad.array, conv_ops.conv_weight_grad(x.array, g, w_shape, **args), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("c, oc", [(1, 8), (8, 1)])

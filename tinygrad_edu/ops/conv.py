@@ -323,6 +323,10 @@ class Conv2d(Function):
         dL/dx = W' @ cols'                         (a convolution of g)
         dL/dW' = x @ cols'^T                       (its weight gradient, x playing g's part)
         dL/dW = adjoint_weight(dL/dW')             (rotating and swapping back)
+    That pays only when g's columns are the smaller set and its GEMMs no larger
+    (``_columns_of_g_pay``): "same" padding and OC < 2C (OC < C for dL/dW alone). A
+    "valid" convolution (LeNet's: its full convolution runs over more pixels than the
+    output has) or one that widens the channels takes the formulas above.
 
     A 3x3 stride-1 layer with enough channels and pixels (``winograd.applies``) computes
     its output by Winograd's algorithm instead, and both gradients as the adjoint of its
@@ -349,10 +353,7 @@ class Conv2d(Function):
             gx, gw = winograd.conv2d_backward(x, weight, g, padding, need_x, need_w)
             return gx, gw, gb, None, None, None, None
         full_padding = _full_padding(weight.shape[2:], stride, padding, dilation)
-        if full_padding is not None and not need_x and x.shape[1] <= g.shape[1]:
-            # only dL/dW (a first layer: its input needs no gradient): the columns of x have
-            # C*kh*kw rows, those of g OC*kh*kw, so build the smaller set (1 vs 32 channels
-            # in the course's CNNs: 32x fewer columns)
+        if full_padding is not None and not _columns_of_g_pay(x.shape, g.shape, need_x):
             full_padding = None
         if full_padding is None:  # the formulas as first written above
             gx = conv_input_grad(g, weight, x.shape, stride, padding, dilation, groups) if need_x else None
@@ -360,6 +361,25 @@ class Conv2d(Function):
         else:  # stride 1: the same two gradients from one im2col, of g
             gx, gw = conv2d_backward_stride1(x, weight, g, full_padding, dilation, groups, need_x, need_w)
         return gx, gw, gb, None, None, None, None
+
+
+def _columns_of_g_pay(x_shape, g_shape, need_x):
+    """Should a stride-1 backward build the columns of g (``conv2d_backward_stride1``)
+    rather than take the formulas as first written (columns of x for dL/dW, and for dL/dx a
+    second set of that size, W^T @ g, folded by col2im)?
+
+    Per image and kernel tap, g's columns are OC*H*W entries (the full convolution runs
+    over the input's H x W pixels) and x's are C*OH*OW. g's must be fewer than x's, or
+    than both sets when dL/dx is wanted, and their GEMMs no longer (H*W <= OH*OW, as with
+    "same" padding). Measured, fwd+bwd, one thread (benchmarks/README.md, "Eighth session"):
+    32->32 channels 8x8 "same" 1.72 (g) vs 1.84 ms; LeNet's 6->16, 14x14, 5x5 "valid"
+    3.54 vs 1.50 ms; 32->64 8x8 "same" 3.08 vs 2.65 ms. A first layer (no dL/dx) with
+    1 input and 32 output channels builds 32x fewer columns from x.
+    """
+    c, h, w = x_shape[1:]
+    oc, oh, ow = g_shape[1:]
+    sets = 2 if need_x else 1
+    return h * w <= oh * ow and oc * h * w < sets * c * oh * ow
 
 
 def _full_padding(kernel_hw, stride, padding, dilation):
