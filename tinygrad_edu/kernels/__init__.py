@@ -2,10 +2,10 @@
 
 The few ops whose inner loops NumPy cannot express as one array expression live here:
 im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooling,
-upsampling and reflect/replicate padding, and batch norm fused into two passes per
-channel. Each kernel file holds three forms of every kernel, proven equal by
-tests/kernels (batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of
-ops/norm.py):
+upsampling and reflect/replicate padding, batch norm fused into two passes per
+channel, and ``where`` (NumPy's branches on every element: kernels/select.py). Each
+kernel file holds three forms of every kernel, proven equal by tests/kernels
+(batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py):
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
@@ -32,6 +32,7 @@ import numpy as np
 
 from . import adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample, winograd
 from . import max_pool_cupy, unfold_cupy, upsample_cupy
+from . import select
 from ._cupy import is_cupy_array
 from ._numba import HAVE_NUMBA
 from .sizes import output_size
@@ -159,6 +160,22 @@ pad_reflect = _dispatcher(pad, "pad_reflect")
 pad_reflect_backward = _dispatcher(pad, "pad_reflect_backward")
 pad_replicate = _dispatcher(pad, "pad_replicate")
 pad_replicate_backward = _dispatcher(pad, "pad_replicate_backward")
+
+
+# choosing between two branches on every element; kernels/select.py. The compiled loop for
+# NumPy float data of WHERE_ELEMENTS values or more: below that, NumPy's own call costs
+# less than reaching the loop (flattening, broadcasting scalars, the call into Numba).
+WHERE_ELEMENTS = 4096
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b``, elementwise with broadcasting (kernels/select.py):
+    the compiled form for NumPy float data of WHERE_ELEMENTS values or more under the Numba
+    set, else the namespace's own ``where`` (NumPy's, CuPy's)."""
+    if _kernel_set == "numba" and all(isinstance(v, (np.ndarray, np.generic, int, float)) for v in (cond, a, b)):
+        if np.result_type(a, b) in _NUMBA_DTYPES and max(np.size(cond), np.size(a), np.size(b)) >= WHERE_ELEMENTS:
+            return select.where_numba(cond, a, b)
+    return select.where(cond, a, b)
 
 
 # batch norm in two fused passes per channel; kernels/batch_norm.py. Compiled loops only:

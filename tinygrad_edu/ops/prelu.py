@@ -3,8 +3,8 @@
 One slope for all channels (``weight`` of shape (1,)) or one per channel (shape (C,),
 C = input.shape[1], broadcast over dim 1 and the dims after it).
 """
+from .. import kernels
 from ..autograd.function import Function
-from ..backend import get_array_module
 from ..tensor import Tensor
 
 
@@ -20,7 +20,6 @@ class PReLU(Function):
 
     @staticmethod
     def forward(ctx, x, weight):
-        xp = get_array_module(x, weight)
         if weight.size == 1:
             slope_shape = ()
         else:  # (C,) -> (1, C, 1, ...): broadcast over dim 1
@@ -28,16 +27,15 @@ class PReLU(Function):
         a = weight.reshape(slope_shape).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, a)
         ctx.weight_shape = weight.shape
-        return xp.where(x > 0, x, a * x)
+        return kernels.where(x > 0, x, a * x)
 
     @staticmethod
     def backward(ctx, g):
         x, a = ctx.saved_tensors
-        xp = get_array_module(g)
         negative = ~(x > 0)  # a NaN counts here too, as in PyTorch's prelu backward
         gx = gw = None
         if ctx.needs_input_grad[0]:
-            gx = xp.where(negative, g * a, g)
+            gx = kernels.where(negative, g * a, g)
         if ctx.needs_input_grad[1]:
             contribution = g * x * negative
             if a.ndim == 0:

@@ -1,0 +1,64 @@
+"""``where(cond, a, b)``: ``a`` where ``cond`` holds, else ``b``, elementwise, with
+broadcasting and NumPy's result dtype. The ops that choose between two branches on every
+element (leaky ReLU, ELU, PReLU, the stable sigmoid, softplus) call it.
+
+Why a kernel for something NumPy has: NumPy's ``where`` (2.4) took 2.9 ms on DnCNN's
+(16, 32, 40, 40) float32 when the condition flips at random, as an activation's sign
+does, and 0.33 ms on the same condition sorted (one thread): the time of a mispredicted
+branch per element. The compiled loop below chooses with a conditional expression and
+took 0.38 ms on the random condition. It runs over ``range(out.size)``. The same loop over
+``range(first, last)`` took 3.7 ms; the index may then be negative as far as the compiler
+knows, and Numba wraps negative indices around. So the tasks get slices, not bounds
+(benchmarks/README.md, "Eighth session").
+
+Three forms, proven equal by tests/kernels/test_select.py: ``where_reference`` (loops, for
+reading), ``where`` (the namespace's own: NumPy or CuPy) and ``where_numba`` (compiled,
+NumPy only; its flat range is cut into tasks for large arrays, threads.run_ranges).
+"""
+import numpy as np
+
+from tinygrad_edu.backend import get_array_module
+from tinygrad_edu.kernels._numba import njit_planes, require_numpy
+from tinygrad_edu.threads import run_ranges
+
+
+def where_reference(cond, a, b):
+    """One loop over the broadcast shape (NumPy input): read this one."""
+    dtype = np.result_type(a, b)  # before np.asarray: a Python number takes the array's dtype
+    cond, a, b = np.broadcast_arrays(np.asarray(cond, dtype=bool), np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype))
+    out = np.empty(cond.shape, dtype=dtype)
+    for index in np.ndindex(out.shape):
+        out[index] = a[index] if cond[index] else b[index]
+    return out
+
+
+def where(cond, a, b):
+    """The array namespace's ``where`` (NumPy or CuPy)."""
+    return get_array_module(cond, a, b).where(cond, a, b)
+
+
+@njit_planes
+def _where_loops(cond, a, b, out):
+    for i in range(out.size):  # from 0, not from an argument: see the module docstring
+        out[i] = a[i] if cond[i] else b[i]
+
+
+def _flat(value, shape, dtype):
+    """``value`` as a C-contiguous 1-d array of ``shape``'s size in ``dtype``: a view when
+    it already is one, else broadcast and copied (a scalar: filled)."""
+    value = np.asarray(value, dtype=dtype)
+    if value.shape != shape or not value.flags.c_contiguous:
+        value = np.ascontiguousarray(np.broadcast_to(value, shape))
+    return value.reshape(-1)
+
+
+def where_numba(cond, a, b):
+    """:func:`where` as a compiled loop over the flattened broadcast shape (NumPy only)."""
+    require_numpy("where_numba", *[v for v in (cond, a, b) if isinstance(v, np.ndarray)])
+    dtype = np.result_type(a, b)  # NumPy's rule: a Python number takes the array's dtype
+    shape = np.broadcast_shapes(np.shape(cond), np.shape(a), np.shape(b))
+    out = np.empty(shape, dtype=dtype)
+    c, x, y, o = _flat(cond, shape, bool), _flat(a, shape, dtype), _flat(b, shape, dtype), out.reshape(-1)
+    run_ranges(lambda first, last: _where_loops(c[first:last], x[first:last], y[first:last], o[first:last]),
+               o.size, o.size)
+    return out
