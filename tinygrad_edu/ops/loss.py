@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -141,13 +142,13 @@ class SmoothL1Loss(Function):
         ctx.save_for_backward(d)
         ctx.reduction, ctx.beta = reduction, beta
         ad = xp.abs(d)
-        return _reduce(xp.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+        return _reduce(kernels.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
 
     @staticmethod
     def backward(ctx, g):
         (d,) = ctx.saved_tensors
         xp = get_array_module(d)
-        local = xp.where(xp.abs(d) < ctx.beta, d / ctx.beta, xp.sign(d))
+        local = kernels.where(xp.abs(d) < ctx.beta, d / ctx.beta, xp.sign(d))
         gx = local * _per_element_grad(g, d.shape, ctx.reduction)
         return gx if ctx.needs_input_grad[0] else None, -gx if ctx.needs_input_grad[1] else None
 
