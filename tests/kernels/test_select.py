@@ -100,7 +100,9 @@ def test_dispatcher_takes_the_compiled_form_for_large_numpy_float_data(monkeypat
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled form needs Numba")
 @pytest.mark.parametrize("name", ["leaky_relu", "elu", "selu", "sigmoid", "prelu", "softplus", "silu"])
-def test_activations_choose_with_it_forward_and_backward(monkeypatch, name):
+def test_activations_choose_with_it(monkeypatch, name):
+    """Each of these ops calls kernels.where in its forward or backward (or both) on a
+    large NumPy float array, so it gets the compiled loop."""
     calls = []
     compiled = W.where_numba
     monkeypatch.setattr(W, "where_numba", lambda *args: calls.append(1) or compiled(*args))
