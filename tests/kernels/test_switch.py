@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu.kernels as kernels
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, select, unfold, upsample
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
 from .checks import assert_close
@@ -168,6 +168,7 @@ NUMBA_CALLS = [
     (pad.pad_reflect_backward_numba, ((1, 1),)),
     (pad.pad_replicate_numba, ((1, 1),)),
     (pad.pad_replicate_backward_numba, ((1, 1),)),
+    (select.where_numba, (1.0, 0.0)),
 ]
 
 

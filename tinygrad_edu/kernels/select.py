@@ -54,7 +54,8 @@ def _flat(value, shape, dtype):
 
 def where_numba(cond, a, b):
     """:func:`where` as a compiled loop over the flattened broadcast shape (NumPy only)."""
-    require_numpy("where_numba", *[v for v in (cond, a, b) if isinstance(v, np.ndarray)])
+    arrays = [v for v in (cond, a, b) if not isinstance(v, (int, float, np.generic))]  # numbers may come too
+    require_numpy("where_numba", *arrays)
     dtype = np.result_type(a, b)  # NumPy's rule: a Python number takes the array's dtype
     shape = np.broadcast_shapes(np.shape(cond), np.shape(a), np.shape(b))
     out = np.empty(shape, dtype=dtype)
