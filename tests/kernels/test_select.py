@@ -107,7 +107,7 @@ def test_activations_choose_with_it(monkeypatch, name):
     compiled = W.where_numba
     monkeypatch.setattr(W, "where_numba", lambda *args: calls.append(1) or compiled(*args))
     F = tge.nn.functional
-    x = tge.tensor(np.random.default_rng(3).standard_normal((64, 64)).astype(np.float32), requires_grad=True)
+    x = tge.tensor(np.random.default_rng(3).standard_normal((128, 64)).astype(np.float32), requires_grad=True)
     ops = {"leaky_relu": F.leaky_relu, "elu": F.elu, "selu": F.selu, "sigmoid": tge.sigmoid, "softplus": F.softplus,
            "silu": F.silu, "prelu": lambda t: F.prelu(t, tge.tensor([0.25]))}
     saved = kernels.current()
