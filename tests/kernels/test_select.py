@@ -34,7 +34,8 @@ def where_cases(draw):
             dims = dims[draw(st.integers(0, len(dims))):]
         if dtype == bool:
             return rng.random(dims) < 0.5
-        return rng.choice(SPECIAL, size=dims).astype(dtype) if draw(st.booleans()) else rng.standard_normal(dims).astype(dtype)
+        values = rng.choice(SPECIAL, size=dims) if draw(st.booleans()) else rng.standard_normal(dims)
+        return values.astype(dtype)
 
     dtype = draw(st.sampled_from(FLOAT_DTYPES))
     return operand(bool), operand(dtype), operand(draw(st.sampled_from([dtype, *FLOAT_DTYPES])))

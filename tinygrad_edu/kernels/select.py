@@ -25,7 +25,8 @@ from tinygrad_edu.threads import run_ranges
 def where_reference(cond, a, b):
     """One loop over the broadcast shape (NumPy input): read this one."""
     dtype = np.result_type(a, b)  # before np.asarray: a Python number takes the array's dtype
-    cond, a, b = np.broadcast_arrays(np.asarray(cond, dtype=bool), np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype))
+    cond, a, b = np.broadcast_arrays(np.asarray(cond, dtype=bool), np.asarray(a, dtype=dtype),
+                                     np.asarray(b, dtype=dtype))
     out = np.empty(cond.shape, dtype=dtype)
     for index in np.ndindex(out.shape):
         out[index] = a[index] if cond[index] else b[index]
@@ -37,7 +38,7 @@ def where(cond, a, b):
     return get_array_module(cond, a, b).where(cond, a, b)
 
 
-@njit_planes
+@njit_planes  # for its settings (cached, nogil, serial); the ranges are slices of the flat arrays
 def _where_loops(cond, a, b, out):
     for i in range(out.size):  # from 0, not from an argument: see the module docstring
         out[i] = a[i] if cond[i] else b[i]
