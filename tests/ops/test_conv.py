@@ -71,16 +71,23 @@ def column_budget(nbytes):
         conv_ops.COLUMN_BYTES = saved
 
 
+# how columns_products lays out its columns and products: images first with one wide
+# GEMM, images last (small images), or images first with one product per image (large ones)
+LAYOUTS = ("images_first", "images_last", "per_image")
+
+
 @contextlib.contextmanager
-def columns_layout(images_last):
-    """Build every convolution's columns with the images last (True) or first (False),
-    whatever ``conv._images_last`` would pick: the tests draw both layouts."""
-    saved = conv_ops._images_last
-    conv_ops._images_last = lambda slices, out_hw: images_last
+def columns_layout(layout):
+    """Build every convolution's columns and products in ``layout`` (one of LAYOUTS),
+    whatever ``conv._images_last`` and ``conv.DIRECT_PIXELS`` would pick: the tests draw
+    all three."""
+    saved = conv_ops._images_last, conv_ops.DIRECT_PIXELS
+    conv_ops._images_last = lambda slices, out_hw: layout == "images_last"
+    conv_ops.DIRECT_PIXELS = 1 if layout == "per_image" else 2**62
     try:
         yield
     finally:
-        conv_ops._images_last = saved
+        conv_ops._images_last, conv_ops.DIRECT_PIXELS = saved
 
 
 @pytest.fixture
@@ -91,13 +98,13 @@ def restore_kernel_set():
 
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
-@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
-def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced, images_last):
+@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans(), layout=st.sampled_from(LAYOUTS))
+def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced, layout):
     previous = kernels.current()
     kernels.use(kernel_set)
     try:
         # one image per slice, or the default; the columns in either layout
-        with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
+        with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(layout):
             x, w, b = _tensors(cfg, seed)
             args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
             out = conv2d(x, w, b, **args)
@@ -130,9 +137,9 @@ def test_conv_transpose2d_is_the_adjoint_of_conv2d(cfg, seed, data):
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs))
 
 
-@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
-def test_conv_transpose2d_gradcheck(cfg, seed, sliced, images_last):
-    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
+@given(cfg=conv_configs(), seed=st.integers(0, 100), sliced=st.booleans(), layout=st.sampled_from(LAYOUTS))
+def test_conv_transpose2d_gradcheck(cfg, seed, sliced, layout):
+    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(layout):
         _check_conv_transpose2d_gradient(cfg, seed)
 
 
@@ -170,8 +177,8 @@ def test_stride_one_input_gradient_is_the_full_convolution_with_the_adjoint_weig
 
 
 @pytest.mark.parametrize("needs", ["input", "weight", "both"])
-@given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans(), images_last=st.booleans())
-def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced, images_last):
+@given(cfg=conv_configs(max_stride=1), seed=st.integers(0, 100), sliced=st.booleans(), layout=st.sampled_from(LAYOUTS))
+def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, sliced, layout):
     """The one-im2col route of a stride-1 backward (``conv2d_backward_stride1``, called
     here whatever ``_columns_of_g_pay`` would choose) gives what the general route (col2im
     for dL/dx, im2col of x for dL/dW) gives, for either gradient alone; and Conv2d.backward,
@@ -183,7 +190,7 @@ def test_stride_one_backward_agrees_with_the_col2im_route(needs, cfg, seed, slic
     need_x, need_w = needs in ("input", "both"), needs in ("weight", "both")
     x = tge.tensor(rng.standard_normal(cfg["x"]), requires_grad=need_x)
     w = tge.tensor(rng.standard_normal(cfg["w"]), requires_grad=need_w)
-    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(images_last):
+    with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(layout):
         out = conv2d(x, w, **args)
         g = rng.standard_normal(out.shape)
         (out * tge.tensor(g)).sum().backward()
@@ -248,7 +255,8 @@ def test_weight_gradient_alone_builds_the_smaller_set_of_columns(monkeypatch, c,
 def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_set, kernel_set):
     """A 4x4 layer (a 1 MiB slice holds 14 float64 images of 64 channels, a row 4 pixels)
     builds its columns with the images last, a 32x32 layer (1-2 images per slice) with the
-    images first; both give what the other layout gives, forward and backward."""
+    images first, and multiplies them per image (DIRECT_PIXELS); every layout gives what
+    the others give, forward and backward."""
     kernels.use(kernel_set)
     rng = np.random.default_rng(0)
     built = []  # the im2col form each convolution called
@@ -260,7 +268,7 @@ def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_s
         w_np = rng.standard_normal((16, shape[1], 3, 3)) * 0.1
         g_np = rng.standard_normal((shape[0], 16, *shape[2:]))
         results = []
-        for forced in (None, False, True):  # the rule's choice, then each layout
+        for forced in (None,) + LAYOUTS:  # the rule's choice, then each layout
             built.clear()
             with contextlib.nullcontext() if forced is None else columns_layout(forced):
                 x, w = tge.tensor(x_np, requires_grad=True), tge.tensor(w_np, requires_grad=True)
@@ -269,9 +277,10 @@ def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_s
             if forced is None:
                 assert built and set(built) == {layout}, (shape, built)
             results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
-        for by_rule, first, last in zip(*results):
+        for by_rule, first, last, per_image in zip(*results):
             np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
-            np.testing.assert_allclose(by_rule, last if layout == "im2col_images_last" else first, rtol=0, atol=0)
+            np.testing.assert_allclose(per_image, last, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(by_rule, last if layout == "im2col_images_last" else per_image, rtol=0, atol=0)
 
 
 def test_conv_transpose2d_output_size_and_checkerboard():
@@ -371,6 +380,35 @@ def test_conv2d_in_bands_of_rows_equals_whole_images(stride):
     np.testing.assert_array_equal(gx_b, gx_w)
     # dW sums over pixels, band by band: float32 rounding of the other order only
     np.testing.assert_allclose(gw_b, gw_w, rtol=0, atol=1e-6 * np.abs(gw_w).max())
+
+
+def test_large_images_take_one_product_per_image(monkeypatch):
+    """Outputs of DIRECT_PIXELS pixels or more take one product per image (forward and
+    weight gradient, whole images or bands of rows), smaller ones the wide GEMM; both
+    give the same float32 results, with a broadcast g (a .sum()) too."""
+    calls = []
+    per_image = conv_ops._per_image
+    monkeypatch.setattr(conv_ops, "_per_image", lambda a, groups: calls.append(a.shape) or per_image(a, groups))
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
+    for hw, taken in ((32, True), (31, False)):  # 1024 output pixels, 961
+        calls.clear()
+        x = tge.tensor(rng.standard_normal((2, 4, hw, hw)).astype(np.float32), requires_grad=True)
+        conv2d(x, tge.tensor(w0, requires_grad=True), stride=1, padding=1, groups=2).sum().backward()
+        assert bool(calls) == taken, (hw, calls)
+    x0 = rng.standard_normal((3, 4, 20, 18)).astype(np.float32)
+    for budget in (conv_ops.COLUMN_BYTES, 2**12):  # whole images; bands of a few rows
+        results = {}
+        for layout in ("images_first", "per_image"):
+            with column_budget(budget), columns_layout(layout):
+                x, w = tge.tensor(x0, requires_grad=True), tge.tensor(w0, requires_grad=True)
+                out = conv2d(x, w, stride=(1, 2), padding=1, groups=2)
+                out.sum().backward()  # g broadcast from a scalar: strides 0
+                x2 = tge.tensor(x0, requires_grad=True)
+                (conv2d(x2, w.detach(), padding=1, groups=2) ** 2).sum().backward()  # the stride-1 route
+                results[layout] = [out.detach().cpu().numpy(), x.grad.cpu().numpy(), w.grad.cpu().numpy(), x2.grad.cpu().numpy()]
+        for wide, direct in zip(results["images_first"], results["per_image"]):
+            np.testing.assert_allclose(direct, wide, rtol=1e-5, atol=1e-5 * np.abs(wide).max())
 
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])

@@ -195,6 +195,14 @@ def test_the_rule_that_picks_winograd():
     assert _applies(x=np.zeros((1, 16, 18, 40), np.float32), padding=(0, 0))  # a 16x38 output: MIN_SIZE
     assert not _applies(x=np.zeros((1, 16, 17, 40), np.float32), padding=(0, 0))  # 15 rows
     assert not _applies(x=np.zeros((1, 16, 40, 15), np.float32))  # 15 columns
+    # below MIN_SIZE, down to WHOLE_BLOCKS_SIZE: outputs that 4x4 blocks cover exactly
+    assert _applies(x=np.zeros((2, 16, 8, 8), np.float32))  # 8x8 (the small CNN's digits)
+    assert _applies(x=np.zeros((2, 16, 12, 8), np.float32))
+    assert _applies(x=np.zeros((2, 16, 14, 14), np.float32), padding=(0, 0))  # a 12x12 output
+    assert not _applies(x=np.zeros((2, 16, 10, 10), np.float32))  # edge blocks half empty
+    assert not _applies(x=np.zeros((2, 16, 8, 14), np.float32))
+    assert not _applies(x=np.zeros((2, 16, 4, 4), np.float32))  # below WHOLE_BLOCKS_SIZE
+    assert not _applies(x=np.zeros((2, 16, 6, 8), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 5, 5), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 3, 1), np.float32))
     assert not _applies(stride=(2, 2))

@@ -176,6 +176,28 @@ def _images_last(slices, out_hw):
     return min(b.stop - b.start for b in slices) > 2 * out_hw[1]
 
 
+# Large images, one product per image. The routines' wide GEMM leaves its result channels
+# first, (OC, images * pixels), which then costs a copy of output-sized data into
+# (N, OC, OH, OW), and its weight gradient first copies g into that order (``_from_rows``,
+# ``_to_rows``). With OH*OW >= DIRECT_PIXELS the products run per image instead, on views
+# of the columns, straight into the output's own layout (``_per_image``): the GEMMs are as
+# fast there and the copies are gone. One thread, forward / weight gradient, microseconds,
+# wide GEMM + copy -> per image: DnCNN's first layer (16 images, 1 -> 32 channels, 40x40)
+# 614 -> 158 / 715 -> 220; 3 -> 64 at 32x32 869 -> 527 / 1136 -> 866; 32 -> 32 at 32x32
+# 5560 -> 5470 / 5384 -> 5263. At 16x16 (256 pixels) a first layer still gained (3 -> 32:
+# 194 -> 123 / 269 -> 152) but 64 -> 32 channels lost (dW 1294 -> 1399), and so did the
+# conv_transpose2d step (1-2%): smaller images keep the wide GEMM (benchmarks/README.md,
+# "Ninth session"). NumPy only: a GPU has no such copies to save.
+DIRECT_PIXELS = 1024
+
+
+def _per_image(a, groups):
+    """(N, OC, OH, OW) -> (N, G, OC/G, OH*OW), a view when ``a`` is C-contiguous: the
+    per-image rows the products of ``DIRECT_PIXELS``-sized images read or write."""
+    n, oc, oh, ow = a.shape
+    return a.reshape(n, groups, oc // groups, oh * ow)
+
+
 def conv_forward(x, weight, stride, padding, dilation, groups):
     """out (N, OC, OH, OW) = W @ im2col(x): per batch slice, one GEMM per group."""
     # BEGIN SOLUTION task 3.3
@@ -200,7 +222,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
 
     i.e. a convolution of x, and the weight gradient of a convolution of x (the columns
     with the images last for small images, ``_images_last``: g's rows and the output
-    follow their order). Asked for
+    follow their order; multiplied one image at a time for large ones, ``DIRECT_PIXELS``).
+    Asked for
     both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
     ``Conv2d.backward``), the columns are built once for the two. The slices (bands)
     are grouped into tasks that run on several threads (``_run_tasks``); each task sums
@@ -217,16 +240,20 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     images_last = _images_last(slices, (oh, ow))
     bands = [(0, oh)] if images_last else _row_bands(xp, k, (oh, ow), x.dtype)
     pieces = [(b, rows) for b in slices for rows in bands]  # several bands: one image per slice
+    direct = xp.__name__ == "numpy" and not images_last and oh * ow >= DIRECT_PIXELS
     out = None
     if weight is not None:
         oc = weight.shape[0]
         w_g = weight.reshape(groups, oc // groups, k // groups)
         out = xp.empty((n, oc, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
+        out_rows = _per_image(out, groups) if direct else None
+    if grad is not None and direct:
+        grad_rows = _per_image(grad, groups)  # a view, or one copy of a strided g (a broadcast one)
 
     def run(task):  # one task: its pieces in turn, in its own scratch; returns its share of dW
         most = max(_pixels(piece, ow) for piece in task)
         cols_buf = _scratch(xp, k * most, x.dtype)
-        if weight is not None:
+        if weight is not None and not direct:
             out_buf = _scratch(xp, oc * most, out.dtype)
         dw_t = None
         if grad is not None:
@@ -241,6 +268,14 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                 cols = kernels.im2col(
                     x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1)
                 )
+            if direct:  # one product per image, views in and out (DIRECT_PIXELS)
+                per_image = cols.reshape(groups, k // groups, m, bh * ow).transpose(2, 0, 1, 3)  # (m, G, K/G, pixels)
+                pixels = slice(r0 * ow, r1 * ow)
+                if weight is not None:
+                    xp.matmul(w_g, per_image, out=out_rows[b, :, :, pixels])
+                if grad is not None:
+                    dw_t += xp.matmul(per_image, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
+                continue
             cols = cols.reshape(groups, k // groups, m * bh * ow)
             if weight is not None:
                 out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
@@ -341,7 +376,9 @@ class Conv2d(Function):
             out = conv_forward(x, weight, stride, padding, dilation, groups)
         ctx.save_for_backward(x, weight)  # the weight gradient rebuilds the columns (from x or g)
         ctx.conf = (stride, padding, dilation, groups)
-        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        if bias is not None:  # into out, this op's own new array: no second output-sized array
+            out += bias.reshape(1, -1, 1, 1)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -434,7 +471,9 @@ class ConvTranspose2d(Function):
         out = conv_input_grad(y, weight, (n, c_out) + out_hw, stride, padding, dilation, groups)
         ctx.save_for_backward(y, weight)
         ctx.conf = (stride, padding, output_padding, dilation, groups)
-        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+        if bias is not None:  # into out, this op's own new array
+            out += bias.reshape(1, -1, 1, 1)
+        return out
         # END SOLUTION
 
     @staticmethod

@@ -28,12 +28,18 @@ session"). The price is float32 rounding: about 1e-5 of the output's scale at 64
 channels, against 4e-7 for F(2x2, 3x3) and 1e-6 for im2col.
 
 When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
-input and output channels and outputs at least MIN_SIZE pixels high and wide,
-float32/float64 NumPy arrays. With fewer channels the GEMMs are too thin to pay for the
+input and output channels, float32/float64 NumPy arrays, and outputs at least MIN_SIZE
+pixels high and wide, or at least WHOLE_BLOCKS_SIZE when 4x4 blocks cover them exactly
+(8x8, 8x12, 12x12). With fewer channels the GEMMs are too thin to pay for the
 transforms (the course's first layers have one); small outputs waste part of their edge
 tiles and give the GEMMs few columns (measured, conv2d fwd+bwd N=32, C=OC in 16/32/64,
 Winograd over im2col time, one thread: 0.8-1.2 at 8x8, 1.6-1.9 at 10x10, 0.7-1.1 at 12x12
-and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session").
+and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session"). Measured
+again after the im2col changes of the eighth session, one / two threads, N=32 unless
+said ("Ninth session"): at 8x8, where the blocks waste nothing, 0.71-0.89 / 0.74-0.86
+for 16-64 channels (32 -> 32 with N=16: 0.95 / 0.96; 16 -> 16 with N=16: 1.02 / 1.05),
+at 12x12 1.04 / 1.02, while 6x6, 9x9, 10x10 and 14x14, which waste part of their edge
+blocks, lose (1.11-1.74 / 0.99-1.54), and 4x4 too (1.35 / 1.40).
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -51,6 +57,7 @@ from ..threads import even_ranges, run_tasks
 
 MIN_CHANNELS = 16
 MIN_SIZE = 16
+WHOLE_BLOCKS_SIZE = 8  # and up to MIN_SIZE, outputs that 4x4 blocks cover exactly
 ENV_VAR = "TINYGRAD_EDU_WINOGRAD"
 
 
@@ -88,10 +95,17 @@ def applies(x, weight, stride, padding, dilation, groups):
         and tuple(dilation) == (1, 1)
         and groups == 1
         and min(x.shape[1], weight.shape[0]) >= MIN_CHANNELS
-        and min(x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2) >= MIN_SIZE
+        and _output_fits(x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
         and isinstance(x, np.ndarray)
         and x.dtype in (np.float32, np.float64)
     )
+
+
+def _output_fits(oh, ow):
+    """An OH x OW output large enough for Winograd (the module docstring's rule)."""
+    if min(oh, ow) >= MIN_SIZE:
+        return True
+    return min(oh, ow) >= WHOLE_BLOCKS_SIZE and oh % 4 == 0 and ow % 4 == 0
 
 
 def transformed_weight(weight, m):
