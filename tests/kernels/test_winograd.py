@@ -21,11 +21,12 @@ def _form(name, which):
 @st.composite
 def geometries(draw):
     """(N, C, OC, OH, OW, images, m): odd and even output sizes, one tile up to several
-    (with edges the blocks cut), a range of the batch's images, and the block size m."""
+    (with edges the blocks cut; rows of up to 5 tiles of 4, so both ways of
+    ``_tiles4_loops``), a range of the batch's images, and the block size m."""
     n = draw(st.integers(1, 3))
     start = draw(st.integers(0, n - 1))
     stop = draw(st.integers(start + 1, n))
-    return (n, draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 10)), draw(st.integers(1, 10)),
+    return (n, draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 10)), draw(st.integers(1, 20)),
             (start, stop), draw(st.sampled_from([2, 4])))
 
 
@@ -70,6 +71,20 @@ def test_the_four_transforms_agree_in_all_forms(data, g):
     out = _run_all("winograd_untile", a["m"], np.empty((n, oc, oh, ow), dt), images_range, m, np.nan)
     assert not np.isnan(out[start:stop]).any()
     assert np.isnan(np.delete(out, np.s_[start:stop], axis=0)).all()
+
+
+@pytest.mark.parametrize("tiles_per_row", [2, 3, 4, 6])
+def test_the_tile_transform_is_exact_on_integers_tile_by_tile_and_by_bands(tiles_per_row):
+    """F(4x4)'s compiled tile transform takes rows of 4 tiles or more a band at a time and
+    shorter ones tile by tile; on small integers (exact in float64) both give the
+    reference's values exactly."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(tiles_per_row)
+    xpad = rng.integers(-8, 9, size=(2, 3, 4 * 3 + 2, 4 * tiles_per_row + 2)).astype(np.float64)
+    p = 2 * 3 * tiles_per_row
+    expected = winograd.winograd_tiles_reference(xpad, np.empty((36, 3, p)), (0, 2), 4)
+    got = winograd.winograd_tiles_numba(xpad, np.full((36, 3, p), np.nan), (0, 2), 4)
+    np.testing.assert_array_equal(got, expected)
 
 
 @kernel_settings

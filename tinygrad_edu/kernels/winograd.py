@@ -431,10 +431,12 @@ def _tiles_adjoint2_loops(dv, out, n0, n1, th, tw):
 # constants 2, 4, 5 and 8 come in the array ``k`` in the data's dtype: a Python number
 # would make Numba compute float32 data in float64.
 @njit_inline
-def _bt6(d0, d1, d2, d3, d4, d5, k):
+def _bt6(d0, d1, d2, d3, d4, d5, two, four, five):
     """B^T d for F(4x4, 3x3): rows (4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0),
-    (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1)."""
-    two, four, five = k[0], k[1], k[2]
+    (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1). The constants come as
+    numbers read from ``k`` once per call of the loops: read from the array inside a loop
+    that also stores, the compiler must assume a store may change them, reloads them and
+    does not vectorise the band loops of ``_tiles4_loops`` (measured 1.5x slower)."""
     return (four * d0 - five * d2 + d4, (d3 + d4) - four * (d1 + d2), (d4 - d3) + four * (d1 - d2),
             (d4 - d2) + two * (d3 - d1), (d4 - d2) - two * (d3 - d1), four * d1 - five * d3 + d5)
 
@@ -466,30 +468,60 @@ def _a6(g0, g1, g2, g3, k):
     return (g0, even + odd, even - odd, even2 + odd2, even2 - odd2, g3)
 
 
+# Rows of at least BAND_TILES tiles take the tile transform a band of six input rows at a
+# time: B^T on every column of the band in one loop over contiguous pixels, then B^T on
+# the rows of each tile. The compiler runs both loops on SIMD lanes (tiles side by side);
+# tile by tile it cannot. The same operations in the same order: the same bits. One
+# thread, a slice of 2 images of 32 channels 40x40 (DnCNN's), us: 143 -> 101; 64 channels
+# 32x32: 89 -> 56; 16 channels 64x64: 181 -> 109; with 2-3 tiles a row the band loops are
+# too short (8x8: 36 -> 51), so those rows go tile by tile (benchmarks/README.md, "Ninth
+# session").
+BAND_TILES = 4
+
+
 @njit_planes
 def _tiles4_loops(xpad, out, n0, n1, th, tw, k):
+    two, four, five = k[0], k[1], k[2]
     for c in prange(xpad.shape[1]):
+        band = np.empty((6, 4 * tw + 2), dtype=xpad.dtype)  # B^T on the columns of one band of rows
         p = 0
         for n in range(n0, n1):
             pl = xpad[n, c]
             for ty in range(th):
                 y = 4 * ty
-                for tx in range(tw):
+                if tw >= BAND_TILES:
+                    r0, r1, r2, r3, r4, r5 = pl[y], pl[y + 1], pl[y + 2], pl[y + 3], pl[y + 4], pl[y + 5]
+                    t0, t1, t2, t3, t4, t5 = band[0], band[1], band[2], band[3], band[4], band[5]
+                    for s in range(4 * tw + 2):  # col_s = B^T d[:, s], every column of the band at once
+                        t0[s], t1[s], t2[s], t3[s], t4[s], t5[s] = _bt6(r0[s], r1[s], r2[s], r3[s], r4[s], r5[s],
+                                                                        two, four, five)
+                    for i in range(6):  # V[i, :] = B^T (row i of a tile's columns), every tile of the band
+                        row = band[i]
+                        o0, o1, o2 = out[6 * i, c, p : p + tw], out[6 * i + 1, c, p : p + tw], out[6 * i + 2, c, p : p + tw]
+                        o3, o4, o5 = out[6 * i + 3, c, p : p + tw], out[6 * i + 4, c, p : p + tw], out[6 * i + 5, c, p : p + tw]
+                        for tx in range(tw):
+                            x = 4 * tx
+                            o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx] = _bt6(
+                                row[x], row[x + 1], row[x + 2], row[x + 3], row[x + 4], row[x + 5], two, four, five)
+                    p += tw
+                    continue
+                for tx in range(tw):  # short rows: tile by tile
                     x = 4 * tx
                     # col_j = B^T d[:, j]: each column of the tile
-                    col0 = _bt6(pl[y, x], pl[y + 1, x], pl[y + 2, x], pl[y + 3, x], pl[y + 4, x], pl[y + 5, x], k)
+                    col0 = _bt6(pl[y, x], pl[y + 1, x], pl[y + 2, x], pl[y + 3, x], pl[y + 4, x], pl[y + 5, x],
+                                two, four, five)
                     col1 = _bt6(pl[y, x + 1], pl[y + 1, x + 1], pl[y + 2, x + 1], pl[y + 3, x + 1], pl[y + 4, x + 1],
-                                pl[y + 5, x + 1], k)
+                                pl[y + 5, x + 1], two, four, five)
                     col2 = _bt6(pl[y, x + 2], pl[y + 1, x + 2], pl[y + 2, x + 2], pl[y + 3, x + 2], pl[y + 4, x + 2],
-                                pl[y + 5, x + 2], k)
+                                pl[y + 5, x + 2], two, four, five)
                     col3 = _bt6(pl[y, x + 3], pl[y + 1, x + 3], pl[y + 2, x + 3], pl[y + 3, x + 3], pl[y + 4, x + 3],
-                                pl[y + 5, x + 3], k)
+                                pl[y + 5, x + 3], two, four, five)
                     col4 = _bt6(pl[y, x + 4], pl[y + 1, x + 4], pl[y + 2, x + 4], pl[y + 3, x + 4], pl[y + 4, x + 4],
-                                pl[y + 5, x + 4], k)
+                                pl[y + 5, x + 4], two, four, five)
                     col5 = _bt6(pl[y, x + 5], pl[y + 1, x + 5], pl[y + 2, x + 5], pl[y + 3, x + 5], pl[y + 4, x + 5],
-                                pl[y + 5, x + 5], k)
+                                pl[y + 5, x + 5], two, four, five)
                     for i in range(6):  # V[i, :] = B^T (row i of the columns' results)
-                        v = _bt6(col0[i], col1[i], col2[i], col3[i], col4[i], col5[i], k)
+                        v = _bt6(col0[i], col1[i], col2[i], col3[i], col4[i], col5[i], two, four, five)
                         for j in range(6):
                             out[6 * i + j, c, p] = v[j]
                     p += 1
