@@ -120,17 +120,21 @@ def transformed_weight(weight, m):
 
 
 def _planes(xp, count, rows, cols, dtype):
-    """A (count, rows, cols) scratch array whose planes start on 64-byte lines but not a
-    multiple of 4 KiB apart. Why: the transforms write (or read) one element in each of
-    the planes per tile, and 16 addresses a multiple of 4 KiB apart share one set of
-    the L1 cache, which holds 8-12: F(2x2, 3x3)'s tile transform of 64 channels of 32x32
-    took 47 ns per tile with the planes 64 KiB apart, 5.8 ns with one line more (one thread)."""
+    """A (count, rows, cols) scratch array whose planes start on 64-byte lines an odd
+    number of lines apart. Why: the transforms write (or read) one element in each of
+    the planes per tile, and the L1 cache puts a line in one of 64 sets by the line's
+    address modulo 64 lines (4 KiB), each set holding 8-12 lines. Planes a multiple of
+    4 KiB apart all land in one set: F(2x2, 3x3)'s tile transform of 64 channels of 32x32
+    took 47 ns per tile with the planes 64 KiB apart, 5.8 ns with one line more (one
+    thread). Half of that, 2 KiB, puts 36 planes in two sets: DnCNN's layer (16 images of
+    32 channels, 40x40) took 13.8 ms fwd+bwd with 4 images a slice against 10.2 ms with
+    the planes an odd number of lines apart, which spreads any 64 planes over all 64 sets
+    (benchmarks/README.md, "Ninth session")."""
     if xp.__name__ != "numpy":
         return xp.empty((count, rows, cols), dtype=dtype)
     line = 64 // dtype.itemsize
-    stride = -(-rows * cols // line) * line  # elements from one plane to the next
-    if (stride * dtype.itemsize) % 4096 == 0:
-        stride += line
+    lines = -(-rows * cols // line)  # cache lines from one plane to the next: an odd number
+    stride = (lines + 1 - lines % 2) * line  # elements from one plane to the next
     raw = xp.empty(count * stride + line, dtype=dtype)
     start = (-raw.ctypes.data % 64) // dtype.itemsize
     return raw[start : start + count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
