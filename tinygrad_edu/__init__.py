@@ -42,7 +42,7 @@ from .ops.shape import (
     unflatten, unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
-from .ops.activation import relu, relu_, selu, selu_
+from .ops.activation import relu, relu_, selu, selu_, threshold, threshold_
 from .ops.loss import binary_cross_entropy_with_logits
 from .ops.convert import clone
 from .ops.compare import allclose, equal, isclose

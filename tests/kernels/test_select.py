@@ -41,10 +41,11 @@ def where_cases(draw):
     return operand(bool), operand(dtype), operand(draw(st.sampled_from([dtype, *FLOAT_DTYPES])))
 
 
-def _assert_same(got, expected, who):
+def _assert_same(got, expected, who, zero_signs=True):
     assert isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype == expected.dtype, who
     np.testing.assert_array_equal(got, expected, err_msg=who)
-    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=f"{who}: signs of zeros")
+    if zero_signs:
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=f"{who}: signs of zeros")
 
 
 @kernel_settings
@@ -118,3 +119,79 @@ def test_activations_choose_with_it(monkeypatch, name):
     finally:
         kernels.use(saved)
     assert calls, f"{name} did not reach the compiled where"
+
+
+# ---------------------------------------------------------------- threshold
+@st.composite
+def threshold_cases(draw):
+    """x (floats with NaN, inf, signed zeros and values equal to the threshold), g, the
+    threshold and the value."""
+    shape = tuple(draw(st.lists(st.integers(0, 4), min_size=0, max_size=3)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dtype = draw(st.sampled_from(FLOAT_DTYPES))
+    t = draw(st.sampled_from([0.0, -1.0, 0.5, 2.0]))
+    x = rng.choice(np.append(SPECIAL, t), size=shape) if draw(st.booleans()) else rng.standard_normal(shape)
+    return x.astype(dtype), rng.standard_normal(shape).astype(dtype), t, draw(st.sampled_from([0.0, -3.0, 20.0]))
+
+
+@kernel_settings
+@given(threshold_cases())
+def test_threshold_forms_agree_with_the_definition(case):
+    x, g, t, v = case
+    expected = np.where(np.isnan(x) | (x > t), x, v).astype(x.dtype)  # NaN passes, as in PyTorch
+    expected_grad = np.where(np.isnan(x) | (x > t), g, 0).astype(x.dtype)
+    forms = [("reference", W.threshold_reference, W.threshold_backward_reference), ("vectorised", W.threshold, W.threshold_backward)]
+    if HAVE_NUMBA:
+        forms.append(("numba", W.threshold_numba, W.threshold_backward_numba))
+    for who, forward, backward in forms:
+        _assert_same(np.asarray(forward(x, t, v)), expected, f"threshold {who}")
+        # the vectorised form multiplies by the mask: -0.0 where g < 0 (PyTorch and the loops: 0.0)
+        _assert_same(np.asarray(backward(g, x, t)), expected_grad, f"threshold_backward {who}", zero_signs=False)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled form needs Numba")
+def test_threshold_compiled_gives_the_same_bits_on_any_thread_count(monkeypatch):
+    monkeypatch.setattr(threads, "PARALLEL_ELEMENTS", 1)  # ranges on the threads even for this small array
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 7, 3)).astype(np.float32)[:, ::2]  # not contiguous
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    before = tge.get_num_threads()
+    try:
+        for count in (1, 2, 3):
+            tge.set_num_threads(count)
+            _assert_same(W.threshold_numba(x, 0.0, 0.0), np.maximum(x, 0), f"threshold_numba on {count} threads")
+            _assert_same(W.threshold_backward_numba(g, x, 0.0), np.where(x <= 0, np.float32(0), g), f"threshold_backward_numba, {count}")
+    finally:
+        tge.set_num_threads(before)
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled form needs Numba")
+def test_threshold_dispatcher_compiles_large_numpy_float_data_only(monkeypatch):
+    calls = []
+    for name in ("threshold_numba", "threshold_backward_numba"):
+        compiled = getattr(W, name)
+        monkeypatch.setattr(W, name, lambda *args, _f=compiled: calls.append(1) or _f(*args))
+    big = np.linspace(-1, 1, kernels.WHERE_ELEMENTS).astype(np.float32)
+    saved = kernels.current()
+    try:
+        kernels.use("numba")
+        for x, compiled_form in [(big, True), (big[:-1], False), (big.astype(np.float16), False), ((big * 4).astype(np.int64), False)]:
+            calls.clear()
+            _assert_same(kernels.threshold(x, 0.0, 0.0), np.maximum(x, 0).astype(x.dtype), str(x.dtype))
+            _assert_same(kernels.threshold_backward(x, x, 0.0), x * ~(x <= 0), str(x.dtype), zero_signs=False)
+            assert len(calls) == (2 if compiled_form else 0), (x.dtype, x.size)
+        kernels.use("numpy")
+        calls.clear()
+        kernels.threshold(big, 0.0, 0.0)
+        assert not calls
+    finally:
+        kernels.use(saved)
+
+
+def test_threshold_numba_refuses_mismatched_or_foreign_arrays():
+    if not HAVE_NUMBA:
+        pytest.skip("the compiled form needs Numba")
+    with pytest.raises(ValueError, match=r"threshold_backward_numba: g \(2,\) and x \(3,\)"):
+        W.threshold_backward_numba(np.zeros(2), np.zeros(3), 0.0)
+    with pytest.raises(TypeError, match="threshold_numba"):
+        W.threshold_numba([1.0, 2.0], 0.0, 0.0)

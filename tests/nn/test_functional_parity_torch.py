@@ -39,6 +39,20 @@ def compare(fn_t, fn_p, arrays, what):
         assert_same(a.grad, b.grad, f"{what}: gradient of input {k}")
 
 
+@given(data=st.data())
+def test_threshold_and_its_module(data):
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3), label="shape"))
+    x = np.random.default_rng(data.draw(st.integers(0, 1000))).uniform(-2, 2, shape)
+    x.flat[0] = 0.5  # equal to the threshold: the value's side, gradient 0
+    compare(lambda a: F.threshold(a, 0.5, -3.0), lambda a: TF.threshold(a, 0.5, -3.0), [x], "threshold")
+    compare(lambda a: tge.nn.Threshold(0.5, 20.0)(a * 1.0), lambda a: torch.nn.Threshold(0.5, 20.0)(a * 1.0), [x], "nn.Threshold")
+    compare(lambda a: F.threshold(a * 1.0, 0.5, 1.0, inplace=True), lambda a: TF.threshold(a * 1.0, 0.5, 1.0, inplace=True),
+            [x], "threshold in place")
+    assert repr(tge.nn.Threshold(0.5, 20.0, inplace=True)) == repr(torch.nn.Threshold(0.5, 20.0, inplace=True))
+    big = np.random.default_rng(1).standard_normal(9000)  # relu's compiled route (Threshold) against torch.relu
+    compare(F.relu, torch.relu, [big], "relu, 9000 values")
+
+
 def test_one_hot():
     t = torch.tensor([[0, 3], [2, 2]])
     np.testing.assert_array_equal(F.one_hot(tge.tensor(t.cpu().numpy())).cpu().array, TF.one_hot(t).cpu().numpy())

@@ -37,6 +37,7 @@ CASES = {
     "hardtanh": (lambda x: act.hardtanh(x, -0.5, 2.0), lambda x: np.clip(x, -0.5, 2.0), (-0.5, 2.0)),
     "softsign": (act.softsign, lambda x: x / (1 + np.abs(x)), (0,)),
     "binary_step": (act.binary_step, lambda x: (x >= 0).astype(x.dtype), (0,)),
+    "threshold": (lambda x: act.threshold(x, 1.0, -2.5), lambda x: np.where(x > 1.0, x, -2.5), (1.0,)),
 }
 
 
@@ -137,7 +138,11 @@ def test_erf_keeps_float32():
 
 
 # ---------------------------------------------------------------------- in place
-@pytest.mark.parametrize("op", [act.relu, act.leaky_relu, act.elu, act.selu, act.silu, act.hardtanh])
+def _threshold(x, inplace=False):
+    return act.threshold(x, 0.5, -1.0, inplace=inplace)
+
+
+@pytest.mark.parametrize("op", [act.relu, act.leaky_relu, act.elu, act.selu, act.silu, act.hardtanh, _threshold])
 def test_inplace_returns_the_input_modified_and_keeps_the_gradient(op, rng):
     x0 = rng.uniform(-2, 2, size=(2, 3))
     leaf = S.leaf(x0)
@@ -156,7 +161,7 @@ def test_inplace_returns_the_input_modified_and_keeps_the_gradient(op, rng):
 
 def test_underscore_spellings_are_inplace():
     for op, args in [(act.relu_, ()), (act.leaky_relu_, (0.1,)), (act.elu_, (0.5,)), (act.selu_, ()),
-                     (act.hardtanh_, (-0.5, 0.5))]:
+                     (act.hardtanh_, (-0.5, 0.5)), (act.threshold_, (0.5, -7.0))]:
         x = tge.tensor([-1.0, 0.25, 2.0])
         expected = getattr(act, op.__name__[:-1])(tge.tensor([-1.0, 0.25, 2.0]), *args)
         assert op(x, *args) is x
@@ -188,8 +193,50 @@ def test_integer_inputs_follow_pytorch():
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(RuntimeError, match="approximate"):
         act.gelu(tge.zeros(2), approximate="fast")
+    with pytest.raises(TypeError, match="threshold: threshold must be a real number, got Tensor"):
+        act.threshold(tge.zeros(2), tge.tensor(0.5), 0.0)
+    with pytest.raises(TypeError, match="threshold: value must be a real number, got str"):
+        act.threshold(tge.zeros(2), 0.5, "0")
     with pytest.raises(ValueError, match="min_val"):
         act.hardtanh(tge.zeros(2), min_val=1.0, max_val=-1.0)
+
+
+def test_threshold_keeps_integer_tensors_integer_and_the_module_repr():
+    x = tge.tensor([-2, 0, 3])
+    out = act.threshold(x, 0, 7)
+    assert out.dtype == np.int64 and out.tolist() == [7, 7, 3]
+    assert repr(tge.nn.Threshold(0.1, 20.0)) == "Threshold(threshold=0.1, value=20.0)"
+    assert repr(tge.nn.Threshold(0.1, 20, inplace=True)) == "Threshold(threshold=0.1, value=20, inplace=True)"
+    np.testing.assert_array_equal(tge.nn.Threshold(0.5, -1.0)(tge.tensor([0.25, 1.0])).numpy(), [-1.0, 1.0])
+
+
+def test_large_relus_take_threshold_with_the_values_and_gradients_of_relu(monkeypatch):
+    """relu on a large NumPy float tensor runs Threshold(0, 0) (one compiled pass each way
+    with the Numba set): the values and gradients of the ReLU Function, NaN included (a
+    zero gradient may be +0 where ReLU's product gives -0)."""
+    from tinygrad_edu import kernels
+
+    applied = []
+    threshold_apply = act.Threshold.apply
+    monkeypatch.setattr(act.Threshold, "apply", lambda *a, **kw: applied.append(1) or threshold_apply(*a, **kw))
+    rng = np.random.default_rng(8)
+    for dtype in (np.float32, np.float64):
+        x0 = rng.standard_normal(kernels.WHERE_ELEMENTS + 5).astype(dtype)
+        x0[:4] = [np.nan, 0.0, -0.0, np.inf]
+        g = tge.tensor(rng.standard_normal(x0.shape).astype(dtype))
+        results = []
+        for op in (act.relu, act.ReLU.apply):
+            x = tge.tensor(x0, requires_grad=True)
+            out = op(x)
+            out.backward(g)
+            results.append((out.detach().numpy(), x.grad.numpy()))
+        (z, gx), (z_ref, gx_ref) = results
+        assert z.dtype == dtype and gx.dtype == dtype
+        np.testing.assert_array_equal(z, z_ref)
+        np.testing.assert_array_equal(gx, gx_ref)
+    assert len(applied) == (2 if kernels.threshold_compiled(np.zeros(kernels.WHERE_ELEMENTS)) else 0)
+    x = tge.tensor(rng.standard_normal(kernels.WHERE_ELEMENTS), requires_grad=True)
+    assert gradcheck(act.relu, (x,), fast_mode=True)
 
 
 def test_relu_propagates_nan():

@@ -11,7 +11,7 @@ from hypothesis import given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu import kernels
 from tinygrad_edu.autograd import GradcheckError, gradcheck
-from tinygrad_edu.ops import winograd
+from tinygrad_edu.ops import scratch, winograd
 from tinygrad_edu.ops.conv import conv2d
 
 from .test_conv import conv2d_loops
@@ -135,6 +135,41 @@ def test_winograd_conv2d_gives_the_same_bits_on_one_or_two_threads(m):
         tge.set_num_threads(previous)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
+
+
+def test_scratch_kept_between_tasks_gives_the_bits_of_fresh_scratch():
+    """Each thread keeps its tasks' scratch (ops/scratch.py) and hands it to its next task:
+    over calls with new data, other paddings and other shapes (other borders of the padded
+    copy, other tile counts), forward and backward give the bits of freshly made scratch."""
+    rng = np.random.default_rng(5)
+    w = tge.tensor(rng.standard_normal((16, 16, 3, 3)).astype(np.float32))
+    calls = [((5, 16, 16, 16), (1, 1)), ((5, 16, 16, 16), (1, 1)), ((5, 16, 18, 18), (0, 0)), ((3, 16, 20, 17), (1, 1)),
+             ((5, 16, 16, 16), (1, 1))]
+    previous = tge.get_num_threads()
+    tge.set_num_threads(2)
+    try:
+        for shape, padding in calls:
+            x = tge.tensor(rng.standard_normal(shape).astype(np.float32))
+            oh, ow = shape[2] + 2 * padding[0] - 2, shape[3] + 2 * padding[1] - 2
+            g = tge.tensor(rng.standard_normal((shape[0], 16, oh, ow)).astype(np.float32))
+            results = []
+            for keep in (0, scratch.KEEP_BYTES):  # nothing kept, then kept by each thread
+                with settings(TILE_BYTES=1, PARALLEL_BYTES=0), keep_bytes(keep):  # one-image slices, on the threads
+                    results.append(_forward_backward(x, w, None, padding, g))
+            for fresh, kept in zip(*results):
+                np.testing.assert_array_equal(kept, fresh)
+    finally:
+        tge.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def keep_bytes(value):
+    saved = scratch.KEEP_BYTES
+    scratch.KEEP_BYTES = value
+    try:
+        yield
+    finally:
+        scratch.KEEP_BYTES = saved
 
 
 # float32 rounding of the Winograd results, as a fraction of the result's largest value:

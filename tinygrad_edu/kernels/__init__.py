@@ -179,6 +179,27 @@ def where(cond, a, b):
     return select.where(cond, a, b)
 
 
+def threshold_compiled(x):
+    """Do ``threshold``/``threshold_backward`` take the compiled pass for ``x``: the Numba
+    set, a NumPy float array of WHERE_ELEMENTS values or more (the same cost of reaching
+    the loop as ``where``'s)?"""
+    return _numba_applies(x) and x.size >= WHERE_ELEMENTS
+
+
+def threshold(x, threshold, value):
+    """``value`` where x <= threshold, x elsewhere (PyTorch's ``threshold``; kernels/select.py)."""
+    if threshold_compiled(x):
+        return select.threshold_numba(x, threshold, value)
+    return select.threshold(x, threshold, value)
+
+
+def threshold_backward(g, x, threshold):
+    """g where not x <= threshold (a NaN passes g), else 0 (kernels/select.py)."""
+    if threshold_compiled(x) and isinstance(g, np.ndarray) and g.shape == x.shape:
+        return select.threshold_backward_numba(g, x, threshold)
+    return select.threshold_backward(g, x, threshold)
+
+
 # batch norm in two fused passes per channel; kernels/batch_norm.py. Compiled loops only:
 # the vectorised form is ops/norm.py's BatchNorm (NumPy and CuPy), so the op picks one of
 # two Functions with ``batch_norm_fused_applies`` (the Numba set, NumPy float data).

@@ -1,6 +1,8 @@
-"""``where(cond, a, b)``: ``a`` where ``cond`` holds, else ``b``, elementwise, with
-broadcasting and NumPy's result dtype. The ops that choose between two branches on every
-element (leaky ReLU, ELU, PReLU, the stable sigmoid, softplus) call it.
+"""Choosing per element: ``where(cond, a, b)``, ``a`` where ``cond`` holds, else ``b``,
+elementwise, with broadcasting and NumPy's result dtype; and ``threshold`` with its
+backward, the per-element choice of ``relu`` (PyTorch's names, below). The ops that
+choose between two branches on every element (leaky ReLU, ELU, PReLU, the stable
+sigmoid, softplus) call ``where``.
 
 Why a kernel for something NumPy has: NumPy's ``where`` (2.4) took 2.9 ms on DnCNN's
 (16, 32, 40, 40) float32 when the condition flips at random, as an activation's sign
@@ -62,5 +64,84 @@ def where_numba(cond, a, b):
     out = np.empty(shape, dtype=dtype)
     c, x, y, o = _flat(cond, shape, bool), _flat(a, shape, dtype), _flat(b, shape, dtype), out.reshape(-1)
     run_ranges(lambda first, last: _where_loops(c[first:last], x[first:last], y[first:last], o[first:last]),
+               o.size, o.size)
+    return out
+
+
+# ---------------------------------------------------------------- threshold
+# threshold(x, t, v) = x where x > t, else v: PyTorch's ``threshold``, and ``relu`` with
+# t = v = 0. Its backward, ``threshold_backward(g, x, t)``, passes g where x > t, else 0.
+# Both test "x <= t" and take the other branch when it fails, so a NaN passes (x, or g)
+# as PyTorch's kernels do. NumPy's forms cost a pass per operation: the backward's
+# ``g * ~(x <= t)`` makes a mask, its negation and the product (0.47 ms on DnCNN's
+# (16, 32, 40, 40) float32, one thread), where one compiled pass took 0.34 ms, 0.28 ms on
+# two threads (benchmarks/README.md, "Ninth session").
+
+
+def threshold_reference(x, threshold, value):
+    """One loop over x (NumPy input): read this one."""
+    x = np.asarray(x)
+    out = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        out[index] = value if x[index] <= threshold else x[index]
+    return out
+
+
+def threshold(x, threshold, value):
+    """The namespace's form (NumPy or CuPy): value where x <= threshold, x elsewhere, in
+    x's dtype."""
+    xp = get_array_module(x)
+    return xp.where(x <= threshold, xp.asarray(value, dtype=x.dtype), x)
+
+
+def threshold_backward_reference(g, x, threshold):
+    """One loop (NumPy input): read this one."""
+    g, x = np.asarray(g), np.asarray(x)
+    out = np.empty_like(g)
+    for index in np.ndindex(g.shape):
+        out[index] = 0 if x[index] <= threshold else g[index]
+    return out
+
+
+def threshold_backward(g, x, threshold):
+    """The namespace's form: g where not x <= threshold (a NaN passes g), else 0."""
+    return g * ~(x <= threshold)
+
+
+@njit_planes  # the ranges are slices of the flat arrays, as for where
+def _threshold_loops(x, out, threshold, value):
+    for i in range(out.size):
+        out[i] = value if x[i] <= threshold else x[i]
+
+
+@njit_planes
+def _threshold_backward_loops(g, x, out, threshold):
+    for i in range(out.size):
+        out[i] = 0 if x[i] <= threshold else g[i]
+
+
+def threshold_numba(x, threshold, value):
+    """:func:`threshold` as one compiled pass over the flattened array (NumPy float
+    arrays only), cut into ranges on the threads for large arrays (threads.run_ranges)."""
+    require_numpy("threshold_numba", x)
+    xf = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(x.shape, dtype=x.dtype)
+    o = out.reshape(-1)
+    t, v = x.dtype.type(threshold), x.dtype.type(value)
+    run_ranges(lambda first, last: _threshold_loops(xf[first:last], o[first:last], t, v), o.size, o.size)
+    return out
+
+
+def threshold_backward_numba(g, x, threshold):
+    """:func:`threshold_backward` as one compiled pass (NumPy float arrays of one shape)."""
+    require_numpy("threshold_backward_numba", g, x)
+    if g.shape != x.shape:
+        raise ValueError(f"threshold_backward_numba: g {g.shape} and x {x.shape} must have the same shape")
+    gf = np.ascontiguousarray(g, dtype=x.dtype).reshape(-1)
+    xf = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(x.shape, dtype=x.dtype)
+    o = out.reshape(-1)
+    t = x.dtype.type(threshold)
+    run_ranges(lambda first, last: _threshold_backward_loops(gf[first:last], xf[first:last], o[first:last], t),
                o.size, o.size)
     return out

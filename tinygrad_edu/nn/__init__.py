@@ -8,6 +8,7 @@ from .linear import Identity, Linear
 from .flatten import Flatten, Unflatten
 from .activation import (
     ELU, GELU, SELU, Hardtanh, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh,
+    Threshold,
 )
 from .dropout import Dropout, Dropout2d
 from .sparse import Embedding

@@ -43,6 +43,29 @@ class ReLU(Module):
         return _inplace_suffix(self.inplace, first=True)
 
 
+class Threshold(Module):
+    """x where x > threshold, else ``value``.
+
+        y = x if x > threshold else value
+
+    Shape:
+        - Input: (*), any number of dimensions
+        - Output: (*), same shape as the input
+
+    Backward: ops/activation.py (Threshold): dL/dx = g where x > threshold, else 0.
+    """
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return A.threshold(input, self.threshold, self.value, inplace=self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + _inplace_suffix(self.inplace, first=False)
+
+
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise.
 

@@ -5,7 +5,7 @@ similarities, ``one_hot``, attention. Each is defined in
 names. ``binary_step`` is the slides' step activation (not a PyTorch function)."""
 from ..ops.activation import (
     binary_step, elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_, relu, relu_,
-    selu, selu_, silu, softplus, softsign,
+    selu, selu_, silu, softplus, softsign, threshold, threshold_,
 )
 from ..ops.conv import conv1d, conv2d, conv_transpose2d
 from ..ops.elementwise import sigmoid, tanh

@@ -54,6 +54,7 @@ from .. import kernels
 from ..backend import get_array_module
 from ..kernels.winograd import matrices, tile_grid
 from ..threads import even_ranges, run_tasks
+from . import scratch
 
 MIN_CHANNELS = 16
 MIN_SIZE = 16
@@ -155,6 +156,18 @@ def _padded_scratch(xp, images, channels, tiles, m, dtype, padding, hw):
     return out
 
 
+def _empty(xp, shape, dtype):
+    return xp.empty(shape, dtype=dtype)
+
+
+def _task_scratch(xp, slot, make, *args):
+    """``make(xp, *args)``: a task's scratch array, for NumPy the one this thread kept from
+    its last task with the same arguments (ops/scratch.py: it is still in the core's cache)."""
+    if xp.__name__ != "numpy":  # CuPy's memory pool already reuses its blocks
+        return make(xp, *args)
+    return scratch.kept(slot, args, lambda: make(xp, *args))
+
+
 def _slices(n, channels, tiles, m, dtype):
     """Even slices (start, stop) of the batch with at most TILE_BYTES of transformed tiles
     (a^2 * channels * tiles per image), at least one image each."""
@@ -186,11 +199,11 @@ def conv2d_forward(x, weight, padding):
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
     count = (m + 2) ** 2
 
-    def work(task):  # one task: its slices in turn, in its own scratch
+    def work(task):  # one task: its slices in turn, in its thread's scratch
         images = max(b - a for a, b in task)
-        xpad = _padded_scratch(xp, images, c, tiles, m, x.dtype, padding, (h, w))
-        v_buf = _planes(xp, count, c, images * tiles[0] * tiles[1], x.dtype)
-        m_buf = _planes(xp, count, oc, images * tiles[0] * tiles[1], x.dtype)
+        xpad = _task_scratch(xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
+        v_buf = _task_scratch(xp, "v", _planes, count, c, images * tiles[0] * tiles[1], x.dtype)
+        m_buf = _task_scratch(xp, "m", _planes, count, oc, images * tiles[0] * tiles[1], x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
@@ -218,16 +231,17 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
     gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
 
-    def work(task):  # one task: its slices in turn, in its own scratch; returns its share of dU
+    def work(task):  # one task: its slices in turn, in its thread's scratch; returns its share of dU
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
-        dm_buf = _planes(xp, count, oc, most, x.dtype)
+        dm_buf = _task_scratch(xp, "dm", _planes, count, oc, most, x.dtype)
         if need_x:  # the input gradient of a slice's padded images, zeroed for each slice
-            dv_buf = _planes(xp, count, c, most, x.dtype)
-            dxpad = xp.empty((images, c, m * tiles[0] + 2, m * tiles[1] + 2), dtype=x.dtype)
+            dv_buf = _task_scratch(xp, "dv", _planes, count, c, most, x.dtype)
+            dxpad = _task_scratch(xp, "dxpad", _empty, (images, c, m * tiles[0] + 2, m * tiles[1] + 2), x.dtype)
         if need_w:
-            v_buf, xpad = _planes(xp, count, c, most, x.dtype), _padded_scratch(xp, images, c, tiles, m, x.dtype, padding, (h, w))
-            du = xp.zeros((count, oc, c), dtype=x.dtype)
+            v_buf = _task_scratch(xp, "v", _planes, count, c, most, x.dtype)
+            xpad = _task_scratch(xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
+            du = xp.zeros((count, oc, c), dtype=x.dtype)  # returned: a new array, never kept scratch
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b), m)

@@ -397,6 +397,8 @@ OPS = [
     OpSpec("softsign", lambda x: activation.softsign(x), lambda x: x / (1 + np.abs(x)), one, (REAL,)),
     OpSpec("binary_step", lambda x: activation.binary_step(x),
            lambda x: np.where(x >= 0, 1.0, 0.0), one, (AWAY_FROM_0,)),
+    OpSpec("threshold", lambda x: activation.threshold(x, 1.0, -0.5),
+           lambda x: np.where(x > 1.0, x, -0.5), one, (AWAY_FROM_INTEGERS,)),
     # ---- reductions ----
     OpSpec("sum", lambda x: reduce.sum(x), np.sum, one, (REAL,)),
     OpSpec("sum:dim", lambda x: reduce.sum(x, 1), lambda x: x.sum(axis=1), matrix_or_more, (REAL,)),
