@@ -239,6 +239,21 @@ def test_large_relus_take_threshold_with_the_values_and_gradients_of_relu(monkey
     assert gradcheck(act.relu, (x,), fast_mode=True)
 
 
+def test_threshold_saves_its_output_when_the_output_tells_where_x_was_at_or_below():
+    """With value <= threshold, z <= threshold exactly where x <= threshold, so Threshold
+    saves z (which the next layer keeps anyway), as ReLU does; otherwise x. Both give the
+    same gradient."""
+    h = S.leaf(np.linspace(-1, 1, 9)) * 1.0
+    low = act.threshold(h, 0.25, -2.0)
+    assert low.grad_fn.saved_tensors[0] is low.array
+    high = act.threshold(h, 0.25, 7.0)
+    assert high.grad_fn.saved_tensors[0] is h.array
+    expected = (np.linspace(-1, 1, 9) > 0.25).astype(float)
+    for out in (low, high):
+        (grad,) = tge.autograd.grad(out.sum(), h, retain_graph=True)
+        np.testing.assert_array_equal(grad.numpy(), expected)
+
+
 def test_relu_propagates_nan():
     assert np.isnan(act.relu(tge.tensor([np.nan])).cpu().array[0])
 

@@ -75,18 +75,23 @@ class Threshold(Function):
     forward and g backward, as PyTorch's ``threshold_backward`` does. Each is ONE pass of
     a compiled loop for large NumPy float arrays (kernels.threshold, ...): ``relu`` runs
     those through this op, since ReLU's NumPy backward makes three passes.
+
+    With value <= threshold the output tells the same: z <= threshold exactly where
+    x <= threshold. Then z is saved, as ReLU does, rather than x: in a network the next
+    layer keeps z anyway, while x (a batch norm's output, say) could otherwise be freed.
     """
 
     @staticmethod
     def forward(ctx, x, threshold, value):
-        ctx.save_for_backward(x)
+        z = kernels.threshold(x, threshold, value)
+        ctx.save_for_backward(z if value <= threshold else x)
         ctx.threshold = threshold
-        return kernels.threshold(x, threshold, value)
+        return z
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return kernels.threshold_backward(g, x, ctx.threshold)
+        (x_or_z,) = ctx.saved_tensors  # either has x's "<= threshold" pattern
+        return kernels.threshold_backward(g, x_or_z, ctx.threshold)
 
 
 class LeakyReLU(Function):

@@ -28,18 +28,18 @@ session"). The price is float32 rounding: about 1e-5 of the output's scale at 64
 channels, against 4e-7 for F(2x2, 3x3) and 1e-6 for im2col.
 
 When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
-input and output channels, float32/float64 NumPy arrays, and outputs at least MIN_SIZE
-pixels high and wide, or at least WHOLE_BLOCKS_SIZE when 4x4 blocks cover them exactly
-(8x8, 8x12, 12x12). With fewer channels the GEMMs are too thin to pay for the
+input and output channels and outputs at least MIN_SIZE pixels high and wide,
+float32/float64 NumPy arrays. With fewer channels the GEMMs are too thin to pay for the
 transforms (the course's first layers have one); small outputs waste part of their edge
 tiles and give the GEMMs few columns (measured, conv2d fwd+bwd N=32, C=OC in 16/32/64,
 Winograd over im2col time, one thread: 0.8-1.2 at 8x8, 1.6-1.9 at 10x10, 0.7-1.1 at 12x12
-and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session"). Measured
-again after the im2col changes of the eighth session, one / two threads, N=32 unless
-said ("Ninth session"): at 8x8, where the blocks waste nothing, 0.71-0.89 / 0.74-0.86
-for 16-64 channels (32 -> 32 with N=16: 0.95 / 0.96; 16 -> 16 with N=16: 1.02 / 1.05),
-at 12x12 1.04 / 1.02, while 6x6, 9x9, 10x10 and 14x14, which waste part of their edge
-blocks, lose (1.11-1.74 / 0.99-1.54), and 4x4 too (1.35 / 1.40).
+and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session").
+Measured again in the ninth session (one / two threads, N=32): outputs that 4x4 blocks
+cover exactly gain, 8x8 at 0.71-0.89 / 0.74-0.86 for 16-64 channels, 12x12 ties (1.04 /
+1.02), the others lose (6x6, 9x9, 10x10, 14x14: 1.11-1.74 / 0.99-1.54). Taking 8x8
+made the small CNN's step 7% faster but raised its peak memory from 2.8 to 4.3 MiB, 2.1x
+PyTorch's (the transformed tiles of a whole small batch, and their gradients, at once),
+so MIN_SIZE stays 16.
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -58,7 +58,6 @@ from . import scratch
 
 MIN_CHANNELS = 16
 MIN_SIZE = 16
-WHOLE_BLOCKS_SIZE = 8  # and up to MIN_SIZE, outputs that 4x4 blocks cover exactly
 ENV_VAR = "TINYGRAD_EDU_WINOGRAD"
 
 
@@ -96,17 +95,10 @@ def applies(x, weight, stride, padding, dilation, groups):
         and tuple(dilation) == (1, 1)
         and groups == 1
         and min(x.shape[1], weight.shape[0]) >= MIN_CHANNELS
-        and _output_fits(x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
+        and min(x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2) >= MIN_SIZE
         and isinstance(x, np.ndarray)
         and x.dtype in (np.float32, np.float64)
     )
-
-
-def _output_fits(oh, ow):
-    """An OH x OW output large enough for Winograd (the module docstring's rule)."""
-    if min(oh, ow) >= MIN_SIZE:
-        return True
-    return min(oh, ow) >= WHOLE_BLOCKS_SIZE and oh % 4 == 0 and ow % 4 == 0
 
 
 def transformed_weight(weight, m):
@@ -160,12 +152,13 @@ def _empty(xp, shape, dtype):
     return xp.empty(shape, dtype=dtype)
 
 
-def _task_scratch(xp, slot, make, *args):
-    """``make(xp, *args)``: a task's scratch array, for NumPy the one this thread kept from
-    its last task with the same arguments (ops/scratch.py: it is still in the core's cache)."""
+def _task_scratch(kept, xp, slot, make, *args):
+    """``make(xp, *args)``: a task's scratch array, for NumPy the one an earlier task of
+    this call made on this thread (``kept``, an ops/scratch.TaskScratch: the array is
+    still in the core's cache)."""
     if xp.__name__ != "numpy":  # CuPy's memory pool already reuses its blocks
         return make(xp, *args)
-    return scratch.kept(slot, args, lambda: make(xp, *args))
+    return kept.get(slot, args, lambda: make(xp, *args))
 
 
 def _slices(n, channels, tiles, m, dtype):
@@ -198,12 +191,13 @@ def conv2d_forward(x, weight, padding):
     out = xp.empty((n, oc, h + 2 * ph - 2, w + 2 * pw - 2), dtype=x.dtype)
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
     count = (m + 2) ** 2
+    kept = scratch.TaskScratch()
 
     def work(task):  # one task: its slices in turn, in its thread's scratch
         images = max(b - a for a, b in task)
-        xpad = _task_scratch(xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
-        v_buf = _task_scratch(xp, "v", _planes, count, c, images * tiles[0] * tiles[1], x.dtype)
-        m_buf = _task_scratch(xp, "m", _planes, count, oc, images * tiles[0] * tiles[1], x.dtype)
+        xpad = _task_scratch(kept, xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
+        v_buf = _task_scratch(kept, xp, "v", _planes, count, c, images * tiles[0] * tiles[1], x.dtype)
+        m_buf = _task_scratch(kept, xp, "m", _planes, count, oc, images * tiles[0] * tiles[1], x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
@@ -230,17 +224,18 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
     u_t = xp.swapaxes(transformed_weight(weight, m), 1, 2) if need_x else None  # (a^2, C, OC): BLAS reads it transposed
     gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
+    kept = scratch.TaskScratch()
 
     def work(task):  # one task: its slices in turn, in its thread's scratch; returns its share of dU
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
-        dm_buf = _task_scratch(xp, "dm", _planes, count, oc, most, x.dtype)
+        dm_buf = _task_scratch(kept, xp, "dm", _planes, count, oc, most, x.dtype)
         if need_x:  # the input gradient of a slice's padded images, zeroed for each slice
-            dv_buf = _task_scratch(xp, "dv", _planes, count, c, most, x.dtype)
-            dxpad = _task_scratch(xp, "dxpad", _empty, (images, c, m * tiles[0] + 2, m * tiles[1] + 2), x.dtype)
+            dv_buf = _task_scratch(kept, xp, "dv", _planes, count, c, most, x.dtype)
+            dxpad = _task_scratch(kept, xp, "dxpad", _empty, (images, c, m * tiles[0] + 2, m * tiles[1] + 2), x.dtype)
         if need_w:
-            v_buf = _task_scratch(xp, "v", _planes, count, c, most, x.dtype)
-            xpad = _task_scratch(xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
+            v_buf = _task_scratch(kept, xp, "v", _planes, count, c, most, x.dtype)
+            xpad = _task_scratch(kept, xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
             du = xp.zeros((count, oc, c), dtype=x.dtype)  # returned: a new array, never kept scratch
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
