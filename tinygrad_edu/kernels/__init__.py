@@ -3,7 +3,8 @@
 The few ops whose inner loops NumPy cannot express as one array expression live here:
 im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooling,
 upsampling and reflect/replicate padding, batch norm fused into two passes per
-channel, and ``where`` (NumPy's branches on every element: kernels/select.py). Each
+channel, and the per-element choices ``where`` (NumPy's branches on every element) and
+``threshold`` (relu's, one pass each way where NumPy makes several; kernels/select.py). Each
 kernel file holds three forms of every kernel, proven equal by tests/kernels
 (batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py):
 
