@@ -108,8 +108,8 @@ def batch_norm_backward_reference(g, x, weight, mean, rstd, training):
 # per-element formula that writes y or dx runs in the data's dtype (its channel constants
 # go through the small array ``c`` of that dtype first). In float64 a float32 pass used
 # half the SIMD lanes and converted every element: DnCNN's (16, 32, 40, 40) float32
-# backward took 669 us on one thread, 479 on two; 362 and 330 with its dx pass in float32
-# (forward: 321 -> 303 and 280 -> 267; a float32 rounding apart, 1e-7 of the largest
+# backward took 679 us on one thread, 487 on two; 399 and 328 with its dx pass in float32
+# (forward: 318 -> 307 and 298 -> 271; a float32 rounding apart, 1e-7 of the largest
 # value; benchmarks/README.md, "Ninth session").
 
 
