@@ -103,7 +103,7 @@ def test_conv2d_matches_loops_and_gradcheck(kernel_set, cfg, seed, sliced, layou
     previous = kernels.current()
     kernels.use(kernel_set)
     try:
-        # one image per slice, or the default; the columns in either layout
+        # one image per slice, or the default; the columns in each layout
         with column_budget(1 if sliced else conv_ops.COLUMN_BYTES), columns_layout(layout):
             x, w, b = _tensors(cfg, seed)
             args = dict(stride=cfg["stride"], padding=cfg["padding"], dilation=cfg["dilation"], groups=cfg["groups"])
