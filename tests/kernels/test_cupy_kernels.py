@@ -72,8 +72,12 @@ def test_col2im_gather_equals_reference(cfg, data):
     expected = unfold.col2im_reference(cols, cfg.x.shape, *cfg.args)
     with emulation():
         got = unfold_cupy.col2im_cupy(to_device(cols), cfg.x.shape, *cfg.args)
+        out = to_device(np.full(cfg.x.shape, np.nan, dtype=cfg.x.dtype))
+        into = unfold_cupy.col2im_cupy(to_device(cols), cfg.x.shape, *cfg.args, out=out)
     assert type(got) is DeviceArray
     assert_matches(got, expected, "col2im_cupy")
+    assert into is out  # written in place, every pixel (out started as NaN)
+    assert_matches(into, expected, "col2im_cupy(out=)")
 
 
 @needs_cxx

@@ -91,6 +91,43 @@ def test_col2im_forms_agree(cfg, data):
 
 
 @kernel_settings
+@given(conv_configs(), st.data())
+def test_col2im_writes_every_pixel_of_a_given_out_array(cfg, data):
+    # ops/conv.py has col2im write each batch slice straight into the gradient, which
+    # starts as np.empty (NaN here): every pixel must be written, not added to.
+    cols = data.draw(images(unfold.im2col_reference(cfg.x, *cfg.args).shape, cfg.x.dtype))
+    expected = unfold.col2im_reference(cols, cfg.x.shape, *cfg.args)
+    for col2im in forms(unfold, "col2im"):
+        out = np.full(cfg.x.shape, np.nan, dtype=cfg.x.dtype)
+        assert col2im(cols, cfg.x.shape, *cfg.args, out=out) is out, col2im.__name__
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5, err_msg=col2im.__name__)
+
+
+def test_col2im_refuses_an_out_array_it_cannot_fill():
+    cols = np.zeros((3, 3, 3, 2, 5, 5), np.float32)  # 2 images of 3 channels, 5x5, 3x3 windows, padding 1
+    args = ((2, 3, 5, 5), (3, 3), (1, 1), (1, 1), (1, 1))
+    bad = [np.empty((2, 3, 5, 4), np.float32), np.empty((2, 3, 5, 5), np.float64), np.empty((5, 5, 3, 2), np.float32).T]
+    for col2im in forms(unfold, "col2im"):
+        for out in bad:
+            with pytest.raises(ValueError, match=r"col2im: out must be a C-contiguous float32 array of shape \(2, 3, 5, 5\)"):
+                col2im(cols, *args, out=out)
+
+
+@kernel_settings
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.integers(1, 2), st.data())
+def test_strided_windows_agree_with_the_reference_on_larger_images(stride, kernel_scale, padding, dilation, data):
+    # The compiled loops split the padded image into stride x stride phases (kernels/unfold.py);
+    # conv_configs' images are small, so here rows of 9-21 pixels, uneven in both directions.
+    k = (kernel_scale + 1, 2 * kernel_scale)
+    hw = (data.draw(st.integers(9, 21), label="h"), data.draw(st.integers(9, 21), label="w"))
+    p = (padding, min(padding, 1))
+    x = data.draw(images((2, 3, *hw), np.float32))
+    args = (k, (stride, stride + 1 if stride < 3 else 1), p, (dilation, 1))
+    cols = assert_forms_agree(unfold, "im2col", x, *args)
+    assert_forms_agree(unfold, "col2im", data.draw(images(cols.shape, np.float32)), x.shape, *args)
+
+
+@kernel_settings
 @given(conv_configs(dtype=np.float64), st.data())
 def test_col2im_is_the_adjoint_of_im2col(cfg, data):
     # <im2col(x), c> == <x, col2im(c)> for every x and c: col2im is im2col transposed.

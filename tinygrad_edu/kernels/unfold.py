@@ -54,7 +54,7 @@ ops call) and ``*_numba`` (compiled loops, NumPy only).
 import numpy as np
 
 from tinygrad_edu.backend import get_array_module
-from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.kernels._numba import njit_planes, require_numpy
 from tinygrad_edu.kernels.sizes import output_size
 
 
@@ -118,13 +118,13 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
 # ----------------------------------------------------------------------------- vectorised
 
 
-def _columns_out(xp, out, shape, dtype):
-    """The array im2col fills: ``out`` after checking it, or a new one."""
+def _columns_out(xp, out, shape, dtype, kernel="im2col"):
+    """The array im2col (or col2im) fills: ``out`` after checking it, or a new one."""
     if out is None:
         return xp.empty(shape, dtype=dtype)
-    if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+    if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
         raise ValueError(
-            f"im2col: out must be a C-contiguous {dtype} array of shape {shape}, got {out.dtype} {out.shape}"
+            f"{kernel}: out must be a C-contiguous {dtype} array of shape {tuple(shape)}, got {out.dtype} {out.shape}"
             f"{'' if out.flags.c_contiguous else ' (not C-contiguous)'}"
         )
     return out
@@ -193,13 +193,15 @@ def im2col_images_last(x, kernel_size, stride, padding, dilation, out=None):
     return cols
 
 
-def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
+def col2im(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
     """cols (C, kh, kw, N, OH, OW) -> (N, C, H, W): the adjoint of :func:`im2col`.
 
     The same slice loop with ``+=`` into a channels-first padded image: within one
     tap (i, j) the strided slice hits distinct pixels, so a slice ``+=`` is exact;
     overlaps between windows come from different taps and are summed by the loop.
     Then the padding is cut off and the image transposed back to (N, C, H, W).
+    ``out``: a C-contiguous array of the image's shape to write instead of returning
+    a new one (ops/conv.py writes each batch slice straight into the gradient).
     """
     xp = get_array_module(cols)
     n, c, h, w = input_shape
@@ -210,28 +212,61 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
         for j in range(kw):
             top, left = i * dh, j * dw
             xpad[:, :, top : top + sh * (oh - 1) + 1 : sh, left : left + sw * (ow - 1) + 1 : sw] += cols[:, i, j]
-    return xp.swapaxes(xpad[:, :, ph : ph + h, pw : pw + w], 0, 1)  # a view: the caller's copy transposes
+    x = xp.swapaxes(xpad[:, :, ph : ph + h, pw : pw + w], 0, 1)
+    if out is None:
+        return x  # a view: the caller's copy transposes
+    _columns_out(xp, out, input_shape, cols.dtype, "col2im")[...] = x
+    return out
 
 
 # ----------------------------------------------------------------------------- numba
 
 
+# The compiled loops below do not read the padded image with a stride. They first split
+# it into its s_h x s_w *phases*: phase (a, b) holds the padded pixels at rows a, a + s_h,
+# ... and columns b, b + s_w, ... (one phase, the padded image itself, at stride 1).
+# Window (oy, ox) reads padded pixel (oy*s_h + i*d_h, ox*s_w + j*d_w) at tap (i, j),
+# which is pixel (oy + i*d_h // s_h, ox + j*d_w // s_w) of phase (i*d_h % s_h,
+# j*d_w % s_w): so every tap is a contiguous block copy of one phase, with no bounds
+# checks (the phases hold the padding zeros), which the compiler turns into SIMD code.
+# Reading with the stride, and checking every pixel against the border, took 1.7x as
+# long for ConvTranspose2d's 4x4, stride 2 windows on 32x32 images (2 images of 32
+# channels: 147 -> 86 us; col2im 167 -> 84), and about the same at stride 1
+# (benchmarks/README.md, "Tenth session").
+#
+# Indices the compiler can prove non-negative matter here: Numba turns x[i] with a
+# signed i that might be negative into x[i + len] (Python's wraparound), a branch in
+# the inner loop that stops SIMD; hence the ``max(0, ...)`` around offsets that are never
+# negative anyway.
 @njit_planes
 def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     n, c, h, w = x.shape
     kh, kw, _, oh, ow = cols.shape[1:]  # oh: the rows of the band, output rows start..start+oh-1
-    for plane in prange(c * n):  # each (channel, image) plane writes only its own cols[ch, :, :, b]
+    top = start * sh  # the band's first padded row
+    rows = (oh - 1) * sh + (kh - 1) * dh + 1  # the padded rows it reads: top..top+rows-1
+    wp = w + 2 * pw
+    phases = np.zeros((sh, sw, -(-rows // sh), -(-wp // sw)), dtype=x.dtype)  # the padding stays 0
+    lo, hi = max(0, top - ph), min(h, top - ph + rows)  # the image rows among them
+    for plane in range(c * n):  # not prange: every plane refills the one phases buffer
         ch, b = plane // n, plane % n
-        for i in range(kh):
+        for y in range(lo, hi):  # split the plane's rows into the phases
+            r = y + ph - top
+            a, u = max(0, r % sh), max(0, r // sh)
+            for p in range(sw):
+                first = (p - pw) % sw  # the first image column in phase column p
+                src = x[b, ch, y, first:]
+                dst = phases[a, p, u, max(0, (first + pw) // sw) :]
+                for t in range((w - first + sw - 1) // sw):
+                    dst[t] = src[t * sw]
+        for i in range(kh):  # each tap: a block of one phase
+            a, u = max(0, i * dh % sh), max(0, i * dh // sh)
             for j in range(kw):
+                p, v = max(0, j * dw % sw), max(0, j * dw // sw)
+                src = phases[a, p, u:, v:]
+                dst = cols[ch, i, j, b]
                 for oy in range(oh):
-                    row = (start + oy) * sh - ph + i * dh
                     for ox in range(ow):
-                        col = ox * sw - pw + j * dw
-                        if 0 <= row < h and 0 <= col < w:
-                            cols[ch, i, j, b, oy, ox] = x[b, ch, row, col]
-                        else:  # a padding zero, written here so cols need not be zeroed first
-                            cols[ch, i, j, b, oy, ox] = 0
+                        dst[oy, ox] = src[oy, ox]
 
 
 @njit_planes
@@ -258,18 +293,28 @@ def _im2col_images_last_loops(x, cols, sh, sw, ph, pw, dh, dw):
 def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     kh, kw, _, oh, ow = cols.shape[1:]
-    for plane in prange(c * n):  # each plane adds only into its own x[b, ch]
+    phases = np.empty((sh, sw, -(-(h + 2 * ph) // sh), -(-(w + 2 * pw) // sw)), dtype=x.dtype)
+    for plane in range(c * n):  # not prange: every plane refills the one phases buffer
         ch, b = plane // n, plane % n
-        for i in range(kh):
+        phases[:] = 0
+        for i in range(kh):  # each tap adds a block into one phase, taps in im2col's order
+            a, u = max(0, i * dh % sh), max(0, i * dh // sh)
             for j in range(kw):
+                p, v = max(0, j * dw % sw), max(0, j * dw // sw)
+                src = cols[ch, i, j, b]
+                dst = phases[a, p, u:, v:]
                 for oy in range(oh):
-                    row = oy * sh - ph + i * dh
-                    if row < 0 or row >= h:
-                        continue
                     for ox in range(ow):
-                        col = ox * sw - pw + j * dw
-                        if 0 <= col < w:
-                            x[b, ch, row, col] += cols[ch, i, j, b, oy, ox]
+                        dst[oy, ox] += src[oy, ox]
+        for y in range(h):  # the pixels back from the phases; the padding is dropped
+            r = y + ph
+            a, u = max(0, r % sh), max(0, r // sh)
+            for p in range(sw):
+                first = (p - pw) % sw
+                src = phases[a, p, u, max(0, (first + pw) // sw) :]
+                dst = x[b, ch, y, first:]
+                for t in range((w - first + sw - 1) // sw):
+                    dst[t * sw] = src[t]
 
 
 def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None):
@@ -293,9 +338,9 @@ def im2col_images_last_numba(x, kernel_size, stride, padding, dilation, out=None
     return cols
 
 
-def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation):
+def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
     """:func:`col2im` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
-    x = np.zeros(input_shape, dtype=cols.dtype)
+    x = _columns_out(np, out, input_shape, cols.dtype, "col2im")  # every pixel written
     _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)
     return x

@@ -17,6 +17,7 @@ its slices, and writes the pixel once. No atomics, one write per pixel, the same
 every run.
 """
 from tinygrad_edu.kernels import _cupy
+from tinygrad_edu.kernels.unfold import _columns_out
 
 COL2IM_GATHER = r"""
 extern "C" __global__ void col2im_gather(
@@ -53,15 +54,15 @@ extern "C" __global__ void col2im_gather(
 """
 
 
-def col2im_cupy(cols, input_shape, kernel_size, stride, padding, dilation):
+def col2im_cupy(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
     """cols (C, kh, kw, N, OH, OW) -> (N, C, H, W): :func:`unfold.col2im` as one CUDA
-    gather kernel (CuPy arrays only)."""
+    gather kernel (CuPy arrays only), written into ``out`` when given (it writes every pixel)."""
     _cupy.require_cupy("col2im_cupy", cols)
     import cupy
 
     n, c, h, w = input_shape
     kh, kw, _, oh, ow = cols.shape[1:]
-    x = cupy.empty(input_shape, dtype=cols.dtype)
+    x = _columns_out(cupy, out, input_shape, cols.dtype, "col2im")
     _cupy.launch("col2im_gather", COL2IM_GATHER, cols.dtype, x.size,
                  (cupy.ascontiguousarray(cols), x, n, c, h, w, kh, kw, oh, ow, *stride, *padding, *dilation))
     return x

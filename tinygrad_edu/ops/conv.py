@@ -314,7 +314,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
             m = b.stop - b.start
             dcols = xp.matmul(w_t, _to_rows(g[b], groups), out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
             dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
-            gx[b] = kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation)
+            kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation, out=gx[b])
 
     _run_tasks(xp, run, _tasks(slices), n * k * oh * ow * gx.dtype.itemsize)
     return gx
