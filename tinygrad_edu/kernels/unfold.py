@@ -229,15 +229,19 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
 # which is pixel (oy + i*d_h // s_h, ox + j*d_w // s_w) of phase (i*d_h % s_h,
 # j*d_w % s_w): so every tap is a contiguous block copy of one phase, with no bounds
 # checks (the phases hold the padding zeros), which the compiler turns into SIMD code.
-# Reading with the stride, and checking every pixel against the border, took 1.7x as
-# long for ConvTranspose2d's 4x4, stride 2 windows on 32x32 images (2 images of 32
-# channels: 147 -> 86 us; col2im 167 -> 84), and about the same at stride 1
-# (benchmarks/README.md, "Tenth session").
+# Only the split (im2col) and the way back (col2im) step through a row with the stride,
+# once per pixel instead of once per tap; at stride 1 they take a plain contiguous loop,
+# since a step the compiler cannot see is 1 keeps it from using SIMD. Reading with the
+# stride and checking every pixel against the border took about twice as long for
+# ConvTranspose2d's 4x4, stride 2 windows (2 images of 32 channels, 32x32, one thread:
+# im2col 147 -> 80 us, col2im 168 -> 84), 1.3-1.7x for 5x5 windows (LeNet's) and
+# 1-1.5x for 3x3 ones at stride 1; tiny images with stride 3 and dilation 2 lose a few
+# microseconds (benchmarks/README.md, "Tenth session").
 #
-# Indices the compiler can prove non-negative matter here: Numba turns x[i] with a
-# signed i that might be negative into x[i + len] (Python's wraparound), a branch in
-# the inner loop that stops SIMD; hence the ``max(0, ...)`` around offsets that are never
-# negative anyway.
+# Indices the compiler can prove non-negative matter too: Numba turns x[i] with a signed
+# i that might be negative into x[i + len] (Python's wraparound), a branch in the inner
+# loop that stops SIMD; hence the ``max(0, ...)`` around offsets that are never negative
+# anyway.
 @njit_planes
 def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     n, c, h, w = x.shape
@@ -256,8 +260,12 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                 first = (p - pw) % sw  # the first image column in phase column p
                 src = x[b, ch, y, first:]
                 dst = phases[a, p, u, max(0, (first + pw) // sw) :]
-                for t in range((w - first + sw - 1) // sw):
-                    dst[t] = src[t * sw]
+                if sw == 1:
+                    for t in range(w):
+                        dst[t] = src[t]
+                else:
+                    for t in range((w - first + sw - 1) // sw):
+                        dst[t] = src[t * sw]
         for i in range(kh):  # each tap: a block of one phase
             a, u = max(0, i * dh % sh), max(0, i * dh // sh)
             for j in range(kw):
@@ -313,8 +321,12 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
                 first = (p - pw) % sw
                 src = phases[a, p, u, max(0, (first + pw) // sw) :]
                 dst = x[b, ch, y, first:]
-                for t in range((w - first + sw - 1) // sw):
-                    dst[t * sw] = src[t]
+                if sw == 1:
+                    for t in range(w):
+                        dst[t] = src[t]
+                else:
+                    for t in range((w - first + sw - 1) // sw):
+                        dst[t * sw] = src[t]
 
 
 def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None):
