@@ -163,25 +163,28 @@ def run_tasks(work, tasks):
 # independent channels or planes into at most RANGE_TASKS ranges: enough for run_tasks to
 # balance two threads when one is slowed, and a fixed number, so that nothing depends on
 # the thread count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling
-# thread: waking a second thread costs more than their loops (benchmarks/README.md, "Tasks
-# on two threads"). Larger ones gain on two threads even while PyTorch's OpenMP worker
-# holds a core in the same process: a max_pool2d step on (32, 64, 32, 32) took 4.1 ms
-# there, 5.7 serial ("Eighth session").
+# thread, in one call over all the planes: waking a second thread costs more than their
+# loops (benchmarks/README.md, "Tasks on two threads"), and each call into a compiled loop
+# costs a few microseconds of its own (batch norm's forward + backward on (32, 32, 8, 8),
+# eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two threads even
+# while PyTorch's OpenMP worker holds a core in the same process: a max_pool2d step on
+# (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth session"). The planes are
+# independent, so how they are cut changes no bit of the result.
 RANGE_TASKS = 8
 PARALLEL_ELEMENTS = 2**18
 
 
 def run_ranges(loops, count, elements):
-    """``loops(first, last)`` for ``range(count)`` cut into at most RANGE_TASKS even
-    ranges: as tasks on the threads (``run_tasks``) when the kernel touches at least
-    PARALLEL_ELEMENTS ``elements``, else one range after another on this thread. The
+    """``loops(first, last)`` over ``range(count)``: cut into at most RANGE_TASKS even
+    ranges, as tasks on the threads (``run_tasks``), when the kernel touches at least
+    PARALLEL_ELEMENTS ``elements``; else ``loops(0, count)``, once, on this thread. The
     ranges must be independent (each writes only its own channels or planes)."""
-    ranges = even_ranges(count, min(RANGE_TASKS, count)) if count else []  # (an empty batch: nothing)
+    if count == 0:  # an empty batch: nothing to do
+        return
     if elements >= PARALLEL_ELEMENTS:
-        run_tasks(lambda r: loops(*r), ranges)
+        run_tasks(lambda r: loops(*r), even_ranges(count, min(RANGE_TASKS, count)))
     else:
-        for r in ranges:
-            loops(*r)
+        loops(0, count)
 
 
 def _limit_blas_at_import():
