@@ -18,6 +18,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import nn
+from tinygrad_edu.ops import conv as conv_ops
 from tinygrad_edu.ops import winograd
 
 from tests.nn.test_layers import LAYERS, KINKS
@@ -266,12 +267,15 @@ def test_model_training_step_on_the_device_equals_cpu(name):
     # with Numba batch norm would take its fused kernels, whose sums are in another order.
     # And with im2col: the device's 3x3 convolutions are im2col (Winograd runs on NumPy
     # arrays only, ops/winograd.py), and float64 rounding grows 3e-10 through ResNet-18.
-    saved, winograd.ENABLED = winograd.ENABLED, False
+    # And with one wide output product per batch slice, as on the device: NumPy's products
+    # run per image (ops/conv.py), which BLAS sums in another order.
+    saved = winograd.ENABLED, conv_ops._output_per_image
+    winograd.ENABLED, conv_ops._output_per_image = False, lambda xp, images_last: False
     try:
         with tge.kernels.using("numpy"):
             expected = _training_step(name, None)
     finally:
-        winograd.ENABLED = saved
+        winograd.ENABLED, conv_ops._output_per_image = saved
     got = _training_step(name, STRICT)
     assert got.keys() == expected.keys()
     for key, e in expected.items():

@@ -72,22 +72,24 @@ def column_budget(nbytes):
 
 
 # how columns_products lays out its columns and products: images first with one wide
-# GEMM, images last (small images), or images first with one product per image (large ones)
-LAYOUTS = ("images_first", "images_last", "per_image")
+# GEMM (CuPy's), images last (small images), images first with the output multiplied per
+# image (NumPy's for most), or with the weight gradient per image too (large images)
+LAYOUTS = ("images_first", "images_last", "output_per_image", "per_image")
 
 
 @contextlib.contextmanager
 def columns_layout(layout):
     """Build every convolution's columns and products in ``layout`` (one of LAYOUTS),
-    whatever ``conv._images_last`` and ``conv.DIRECT_PIXELS`` would pick: the tests draw
-    all three."""
-    saved = conv_ops._images_last, conv_ops.DIRECT_PIXELS
+    whatever ``conv._images_last``, ``conv._output_per_image`` and ``conv.DIRECT_PIXELS``
+    would pick: the tests draw all four."""
+    saved = conv_ops._images_last, conv_ops._output_per_image, conv_ops.DIRECT_PIXELS
     conv_ops._images_last = lambda slices, out_hw: layout == "images_last"
+    conv_ops._output_per_image = lambda xp, images_last: layout in ("output_per_image", "per_image")
     conv_ops.DIRECT_PIXELS = 1 if layout == "per_image" else 2**62
     try:
         yield
     finally:
-        conv_ops._images_last, conv_ops.DIRECT_PIXELS = saved
+        conv_ops._images_last, conv_ops._output_per_image, conv_ops.DIRECT_PIXELS = saved
 
 
 @pytest.fixture
@@ -277,9 +279,9 @@ def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_s
             if forced is None:
                 assert built and set(built) == {layout}, (shape, built)
             results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
-        for by_rule, first, last, per_image in zip(*results):
-            np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
-            np.testing.assert_allclose(per_image, last, rtol=1e-12, atol=1e-12)
+        for by_rule, first, last, output_per_image, per_image in zip(*results):
+            for other in (first, output_per_image, per_image):
+                np.testing.assert_allclose(other, last, rtol=1e-12, atol=1e-12)
             np.testing.assert_allclose(by_rule, last if layout == "im2col_images_last" else per_image, rtol=0, atol=0)
 
 
@@ -382,24 +384,26 @@ def test_conv2d_in_bands_of_rows_equals_whole_images(stride):
     np.testing.assert_allclose(gw_b, gw_w, rtol=0, atol=1e-6 * np.abs(gw_w).max())
 
 
-def test_large_images_take_one_product_per_image(monkeypatch):
-    """Outputs of DIRECT_PIXELS pixels or more take one product per image (forward and
-    weight gradient, whole images or bands of rows), smaller ones the wide GEMM; both
-    give the same float32 results, with a broadcast g (a .sum()) too."""
+def test_outputs_take_one_product_per_image_and_large_images_their_weight_gradient_too(monkeypatch):
+    """Images-first columns multiply the output one image at a time; outputs of
+    DIRECT_PIXELS pixels or more the weight gradient too (whole images or bands of rows).
+    Every layout gives the same float32 results, with a broadcast g (a .sum()) too."""
     calls = []
     per_image = conv_ops._per_image
     monkeypatch.setattr(conv_ops, "_per_image", lambda a, groups: calls.append(a.shape) or per_image(a, groups))
     rng = np.random.default_rng(3)
     w0 = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
-    for hw, taken in ((32, True), (31, False)):  # 1024 output pixels, 961
+    for hw in (32, 31):  # 1024 output pixels, 961
         calls.clear()
         x = tge.tensor(rng.standard_normal((2, 4, hw, hw)).astype(np.float32), requires_grad=True)
         conv2d(x, tge.tensor(w0, requires_grad=True), stride=1, padding=1, groups=2).sum().backward()
-        assert bool(calls) == taken, (hw, calls)
+        # the forward's output; the backward's (a convolution of g) and, at 1024 pixels, x's rows for dW
+        expected = [(2, 6, hw, hw), (2, 4, hw, hw)] + ([(2, 4, hw, hw)] if hw == 32 else [])
+        assert calls == expected, (hw, calls)
     x0 = rng.standard_normal((3, 4, 20, 18)).astype(np.float32)
     for budget in (conv_ops.COLUMN_BYTES, 2**12):  # whole images; bands of a few rows
         results = {}
-        for layout in ("images_first", "per_image"):
+        for layout in ("images_first", "output_per_image", "per_image"):
             with column_budget(budget), columns_layout(layout):
                 x, w = tge.tensor(x0, requires_grad=True), tge.tensor(w0, requires_grad=True)
                 out = conv2d(x, w, stride=(1, 2), padding=1, groups=2)
@@ -407,7 +411,8 @@ def test_large_images_take_one_product_per_image(monkeypatch):
                 x2 = tge.tensor(x0, requires_grad=True)
                 (conv2d(x2, w.detach(), padding=1, groups=2) ** 2).sum().backward()  # the stride-1 route
                 results[layout] = [out.detach().cpu().numpy(), x.grad.cpu().numpy(), w.grad.cpu().numpy(), x2.grad.cpu().numpy()]
-        for wide, direct in zip(results["images_first"], results["per_image"]):
+        for wide, output, direct in zip(results["images_first"], results["output_per_image"], results["per_image"]):
+            np.testing.assert_allclose(output, wide, rtol=1e-5, atol=1e-5 * np.abs(wide).max())
             np.testing.assert_allclose(direct, wide, rtol=1e-5, atol=1e-5 * np.abs(wide).max())
 
 

@@ -176,24 +176,31 @@ def _images_last(slices, out_hw):
     return min(b.stop - b.start for b in slices) > 2 * out_hw[1]
 
 
-# Large images, one product per image. The routines' wide GEMM leaves its result channels
-# first, (OC, images * pixels), which then costs a copy of output-sized data into
+# One product per image. The routines' wide GEMM leaves its result channels first,
+# (OC, images * pixels), which then costs a copy of output-sized data into
 # (N, OC, OH, OW), and its weight gradient first copies g into that order (``_from_rows``,
-# ``_to_rows``). With OH*OW >= DIRECT_PIXELS the products run per image instead, on views
-# of the columns, straight into the output's own layout (``_per_image``): the GEMMs are as
-# fast there and the copies are gone. One thread, forward / weight gradient, microseconds,
-# wide GEMM + copy -> per image: DnCNN's first layer (16 images, 1 -> 32 channels, 40x40)
-# 614 -> 158 / 715 -> 220; 3 -> 64 at 32x32 869 -> 527 / 1136 -> 866; 32 -> 32 at 32x32
-# 5560 -> 5470 / 5384 -> 5263. At 16x16 (256 pixels) a first layer still gained (3 -> 32:
-# 194 -> 123 / 269 -> 152) but 64 -> 32 channels lost (dW 1294 -> 1399), and so did the
-# conv_transpose2d step (1-2%): smaller images keep the wide GEMM (benchmarks/README.md,
-# "Ninth session"). NumPy only: a GPU has no such copies to save.
+# ``_to_rows``). The output product runs per image instead, on views of the columns,
+# straight into the output's own layout (``_per_image``): one NumPy call for the slice's
+# images (a batched matmul), no copy. One thread, forward / weight gradient,
+# microseconds, wide GEMM + copy -> per image: DnCNN's first layer (16 images, 1 -> 32
+# channels, 40x40) 614 -> 158 / 715 -> 220; 3 -> 64 at 32x32 869 -> 527 / 1136 -> 866;
+# 32 -> 32 at 32x32 5560 -> 5470 / 5384 -> 5263 ("Ninth session"). The weight gradient
+# per image only pays for images of DIRECT_PIXELS or more: at 16x16 64 -> 32 channels lost
+# (1294 -> 1399 us), and at 8x8 its products are too small. With the output alone per
+# image, the small CNN's step went 5.92 -> 5.61 ms and conv_transpose2d's 4.96 -> 4.92
+# (benchmarks/README.md, "Tenth session"). NumPy only: a GPU has no such copies to save;
+# and not for images-last columns, whose columns are not per image.
 DIRECT_PIXELS = 1024
+
+
+def _output_per_image(xp, images_last):
+    """Multiply the output one image at a time (NumPy arrays, images-first columns)?"""
+    return xp.__name__ == "numpy" and not images_last
 
 
 def _per_image(a, groups):
     """(N, OC, OH, OW) -> (N, G, OC/G, OH*OW), a view when ``a`` is C-contiguous: the
-    per-image rows the products of ``DIRECT_PIXELS``-sized images read or write."""
+    per-image rows the per-image products read or write."""
     n, oc, oh, ow = a.shape
     return a.reshape(n, groups, oc // groups, oh * ow)
 
@@ -222,9 +229,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
 
     i.e. a convolution of x, and the weight gradient of a convolution of x (the columns
     with the images last for small images, ``_images_last``: g's rows and the output
-    follow their order; multiplied one image at a time for large ones, ``DIRECT_PIXELS``).
-    Asked for
-    both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
+    follow their order; otherwise the output multiplied one image at a time, and the
+    weight gradient too for large images, ``DIRECT_PIXELS``). Asked for both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
     ``Conv2d.backward``), the columns are built once for the two. The slices (bands)
     are grouped into tasks that run on several threads (``_run_tasks``); each task sums
     its own share of dW, and the shares are added in task order.
@@ -240,20 +246,21 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     images_last = _images_last(slices, (oh, ow))
     bands = [(0, oh)] if images_last else _row_bands(xp, k, (oh, ow), x.dtype)
     pieces = [(b, rows) for b in slices for rows in bands]  # several bands: one image per slice
-    direct = xp.__name__ == "numpy" and not images_last and oh * ow >= DIRECT_PIXELS
+    per_image = _output_per_image(xp, images_last)  # the output product one image at a time
+    direct = per_image and oh * ow >= DIRECT_PIXELS  # and the weight gradient's too
     out = None
     if weight is not None:
         oc = weight.shape[0]
         w_g = weight.reshape(groups, oc // groups, k // groups)
         out = xp.empty((n, oc, oh, ow), dtype=xp.result_type(x.dtype, weight.dtype))
-        out_rows = _per_image(out, groups) if direct else None
+        out_rows = _per_image(out, groups) if per_image else None
     if grad is not None and direct:
         grad_rows = _per_image(grad, groups)  # a view, or one copy of a strided g (a broadcast one)
 
     def run(task):  # one task: its pieces in turn, in its own scratch; returns its share of dW
         most = max(_pixels(piece, ow) for piece in task)
         cols_buf = _scratch(xp, k * most, x.dtype)
-        if weight is not None and not direct:
+        if weight is not None and not per_image:
             out_buf = _scratch(xp, oc * most, out.dtype)
         dw_t = None
         if grad is not None:
@@ -268,19 +275,18 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                 cols = kernels.im2col(
                     x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1)
                 )
-            if direct:  # one product per image, views in and out (DIRECT_PIXELS)
-                per_image = cols.reshape(groups, k // groups, m, bh * ow).transpose(2, 0, 1, 3)  # (m, G, K/G, pixels)
+            if per_image:  # one product per image, views in and out
+                images = cols.reshape(groups, k // groups, m, bh * ow).transpose(2, 0, 1, 3)  # (m, G, K/G, pixels)
                 pixels = slice(r0 * ow, r1 * ow)
                 if weight is not None:
-                    xp.matmul(w_g, per_image, out=out_rows[b, :, :, pixels])
-                if grad is not None:
-                    dw_t += xp.matmul(per_image, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
-                continue
+                    xp.matmul(w_g, images, out=out_rows[b, :, :, pixels])
+                if grad is not None and direct:
+                    dw_t += xp.matmul(images, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
             cols = cols.reshape(groups, k // groups, m * bh * ow)
-            if weight is not None:
+            if weight is not None and not per_image:  # one wide product, then its copy into place
                 out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
                 out[b, :, r0:r1] = _from_rows(out_b.reshape(oc, m * bh * ow), m, bh, ow, images_last)
-            if grad is not None:
+            if grad is not None and not direct:
                 # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
                 # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
                 dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b, :, r0:r1], groups, images_last), 1, 2))
