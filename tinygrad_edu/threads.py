@@ -166,10 +166,10 @@ def run_tasks(work, tasks):
 # thread, in one call over all the planes: waking a second thread costs more than their
 # loops (benchmarks/README.md, "Tasks on two threads"), and each call into a compiled loop
 # costs a few microseconds of its own (batch norm's forward + backward on (32, 32, 8, 8),
-# eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two threads even
-# while PyTorch's OpenMP worker holds a core in the same process: a max_pool2d step on
-# (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth session"). The planes are
-# independent, so how they are cut changes no bit of the result.
+# eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two
+# threads even while PyTorch's OpenMP worker holds a core in the same process: a
+# max_pool2d step on (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth session").
+# The planes are independent, so how they are cut changes no bit of the result.
 RANGE_TASKS = 8
 PARALLEL_ELEMENTS = 2**18
 

@@ -231,7 +231,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     i.e. a convolution of x, and the weight gradient of a convolution of x (the columns
     with the images last for small images, ``_images_last``: g's rows and the output
     follow their order; otherwise the output multiplied one image at a time, and the
-    weight gradient too for large images, ``DIRECT_PIXELS``). Asked for both (the backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
+    weight gradient too for large images, ``DIRECT_PIXELS``). Asked for both (the
+    backward of ``conv_transpose2d``, and of a stride-1 ``conv2d``: see
     ``Conv2d.backward``), the columns are built once for the two. The slices (bands)
     are grouped into tasks that run on several threads (``_run_tasks``); each task sums
     its own share of dW, and the shares are added in task order.
