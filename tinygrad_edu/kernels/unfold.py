@@ -118,8 +118,9 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
 # ----------------------------------------------------------------------------- vectorised
 
 
-def _columns_out(xp, out, shape, dtype, kernel="im2col"):
-    """The array im2col (or col2im) fills: ``out`` after checking it, or a new one."""
+def out_array(xp, out, shape, dtype, kernel="im2col"):
+    """The array a kernel fills (im2col its columns, col2im its image): ``out`` after
+    checking that it can take every entry, or a new one. ``kernel`` names it in the error."""
     if out is None:
         return xp.empty(shape, dtype=dtype)
     if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
@@ -167,7 +168,7 @@ def im2col(x, kernel_size, stride, padding, dilation, out=None, rows=None):
     hi = max(lo, min(end, h))
     xpad = xp.zeros((c, n, end - first, w + 2 * pw), dtype=x.dtype)
     xpad[:, :, lo - first : hi - first, pw : pw + w] = xp.swapaxes(x[:, :, lo:hi], 0, 1)  # transpose, pad: one copy
-    cols = _columns_out(xp, out, (c, kh, kw, n, bh, ow), x.dtype)
+    cols = out_array(xp, out, (c, kh, kw, n, bh, ow), x.dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
@@ -185,7 +186,7 @@ def im2col_images_last(x, kernel_size, stride, padding, dilation, out=None):
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
     xpad = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
     xpad[:, ph : ph + h, pw : pw + w] = xp.transpose(x, (1, 2, 3, 0))  # transpose and pad in one copy
-    cols = _columns_out(xp, out, (c, kh, kw, oh, ow, n), x.dtype)
+    cols = out_array(xp, out, (c, kh, kw, oh, ow, n), x.dtype)
     for i in range(kh):
         for j in range(kw):
             top, left = i * dh, j * dw
@@ -204,6 +205,8 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
     a new one (ops/conv.py writes each batch slice straight into the gradient).
     """
     xp = get_array_module(cols)
+    if out is not None:  # checked before the work, not after it
+        out_array(xp, out, input_shape, cols.dtype, "col2im")
     n, c, h, w = input_shape
     kh, kw, _, oh, ow = cols.shape[1:]
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
@@ -215,7 +218,7 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
     x = xp.swapaxes(xpad[:, :, ph : ph + h, pw : pw + w], 0, 1)
     if out is None:
         return x  # a view: the caller's copy transposes
-    _columns_out(xp, out, input_shape, cols.dtype, "col2im")[...] = x
+    out[...] = x
     return out
 
 
@@ -335,7 +338,7 @@ def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
     start, stop = _band(rows, oh)
-    cols = _columns_out(np, out, (c, *kernel_size, n, stop - start, ow), x.dtype)
+    cols = out_array(np, out, (c, *kernel_size, n, stop - start, ow), x.dtype)
     _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation, start)
     return cols
 
@@ -345,7 +348,7 @@ def im2col_images_last_numba(x, kernel_size, stride, padding, dilation, out=None
     require_numpy("im2col_images_last_numba", x)
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
-    cols = _columns_out(np, out, (c, *kernel_size, oh, ow, n), x.dtype)
+    cols = out_array(np, out, (c, *kernel_size, oh, ow, n), x.dtype)
     _im2col_images_last_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation)
     return cols
 
@@ -353,6 +356,6 @@ def im2col_images_last_numba(x, kernel_size, stride, padding, dilation, out=None
 def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation, out=None):
     """:func:`col2im` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
-    x = _columns_out(np, out, input_shape, cols.dtype, "col2im")  # every pixel written
+    x = out_array(np, out, input_shape, cols.dtype, "col2im")  # every pixel written
     _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)
     return x

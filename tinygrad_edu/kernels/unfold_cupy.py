@@ -17,7 +17,7 @@ its slices, and writes the pixel once. No atomics, one write per pixel, the same
 every run.
 """
 from tinygrad_edu.kernels import _cupy
-from tinygrad_edu.kernels.unfold import _columns_out
+from tinygrad_edu.kernels.unfold import out_array
 
 COL2IM_GATHER = r"""
 extern "C" __global__ void col2im_gather(
@@ -62,7 +62,7 @@ def col2im_cupy(cols, input_shape, kernel_size, stride, padding, dilation, out=N
 
     n, c, h, w = input_shape
     kh, kw, _, oh, ow = cols.shape[1:]
-    x = _columns_out(cupy, out, input_shape, cols.dtype, "col2im")
+    x = out_array(cupy, out, input_shape, cols.dtype, "col2im")
     _cupy.launch("col2im_gather", COL2IM_GATHER, cols.dtype, x.size,
                  (cupy.ascontiguousarray(cols), x, n, c, h, w, kh, kw, oh, ow, *stride, *padding, *dilation))
     return x
