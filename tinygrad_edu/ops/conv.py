@@ -98,7 +98,10 @@ def _tasks(pieces):
 # Columns smaller than this (all slices together) are built and multiplied on the calling
 # thread alone: handing tasks to a second thread costs tens of microseconds, more than it
 # saves on small convolutions (the course's small CNN on 8x8 digits; benchmarks/README.md,
-# "Tasks on two threads").
+# "Tasks on two threads"). Not the interpreter lock: with each task ONE compiled call
+# (BLAS called from Numba) the small CNN's step was no faster; waking the sleeping helper
+# and then the caller cost about 100 us a call on the 2-core machine measured ("Eleventh
+# session").
 PARALLEL_BYTES = 4 * 2**20
 
 
