@@ -50,8 +50,8 @@ if HAVE_NUMBA:
         ``parallel=PARALLEL_KERNELS``. (Loops that refill one scratch buffer per plane,
         as im2col's and col2im's, say ``range``: their planes share it.) ``nogil``: the
         loops let go of Python's lock, so the tasks of threads.run_tasks (e.g. a
-        convolution's batch slices) run them on two threads at once. No ``fastmath``: the results must match the NumPy
-        forms and PyTorch (NaN and -inf included).
+        convolution's batch slices) run them on two threads at once. No ``fastmath``:
+        the results must match the NumPy forms and PyTorch (NaN and -inf included).
         """
         return numba.njit(cache=True, parallel=PARALLEL_KERNELS, nogil=True)(loops)
 
