@@ -3,7 +3,7 @@ kernel once per session, so no single test pays the compile time."""
 import numpy as np
 import pytest
 
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+from tinygrad_edu.kernels import adam, adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
 
@@ -16,7 +16,8 @@ def warm_numba_kernels():
         pair = (2, 2)
         cols = unfold.im2col_numba(x, pair, (1, 1), (1, 1), (1, 1))
         unfold.col2im_numba(cols, x.shape, pair, (1, 1), (1, 1), (1, 1))
-        out, indices = max_pool.max_pool2d_forward_numba(x, pair, pair, (0, 0), (1, 1))
+        out, indices = max_pool.max_pool2d_forward_numba(x, pair, pair, (0, 0), (1, 1))  # MaxPool2d(2)'s loop
+        max_pool.max_pool2d_forward_numba(x, pair, (1, 1), (0, 0), (1, 1))  # the general loop
         max_pool.max_pool2d_backward_numba(out, indices, x.shape)
         max_pool.max_unpool2d_numba(out, indices, (4, 4))
         max_pool.max_unpool2d_backward_numba(x, indices)
@@ -34,3 +35,5 @@ def warm_numba_kernels():
             (pad.pad_replicate_numba, pad.pad_replicate_backward_numba),
         ]:
             pad_backward(pad_form(x, (1, 1, 1, 1)), (1, 1, 1, 1))
+        for v_max in (None, np.zeros_like(x)):
+            adam.adam_update_numba(x.copy(), x, np.zeros_like(x), np.zeros_like(x), v_max, 0.9, 0.999, 0.1, 1.0, 1e-8)

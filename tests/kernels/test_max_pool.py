@@ -26,6 +26,23 @@ def test_max_pool2d_forward_forms_agree(cfg):
 
 
 @kernel_settings
+@given(st.tuples(*[st.integers(1, 7)] * 4), st.booleans(), st.booleans(), st.data())
+def test_max_pool2d_2x2_stride_2_forms_agree(shape, ceil_mode, nans, data):
+    """MaxPool2d(2), which the compiled form runs with its own loop (windows inside the
+    input; with ceil_mode and an odd size the last window is not, and the general loop
+    runs): odd and even sizes, ties (small integers) and NaNs."""
+    holds_a_window = shape[2] >= 2 and shape[3] >= 2
+    x = data.draw(images(shape if holds_a_window else shape[:2] + (2, 2)))
+    if nans:
+        x.reshape(-1)[data.draw(st.integers(0, x.size - 1))] = np.nan
+        x.reshape(-1)[data.draw(st.integers(0, x.size - 1))] = np.nan
+    out, indices = assert_forms_agree(max_pool, "max_pool2d_forward", x, (2, 2), (2, 2), (0, 0), (1, 1), ceil_mode)
+    n, c = x.shape[:2]
+    picked = np.take_along_axis(x.reshape(n, c, -1), indices.reshape(n, c, -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(out.shape), out)
+
+
+@kernel_settings
 @given(max_pool_configs(), st.data())
 def test_max_pool2d_backward_forms_agree(cfg, data):
     out, indices = max_pool.max_pool2d_forward_reference(cfg.x, *pool_args(cfg))

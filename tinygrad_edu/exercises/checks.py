@@ -348,7 +348,10 @@ def adam_probe(c):
         p = leaf(c["p"])
         optimizer = load("optim").Adam([p], lr=float(c["lr"]), betas=tuple(float(b) for b in c["betas"]),
                                         eps=float(c["eps"]), **options)
-        answers[f"trajectory{i}"] = trajectory(optimizer, p, c["grads"])
+        # the NumPy kernel set: with Numba, Adam takes its compiled update (kernels/adam.py),
+        # and the task is Adam._update's NumPy lines
+        with load("kernels").using("numpy"):
+            answers[f"trajectory{i}"] = trajectory(optimizer, p, c["grads"])
     return answers
 
 

@@ -3,10 +3,12 @@
 The few ops whose inner loops NumPy cannot express as one array expression live here:
 im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooling,
 upsampling and reflect/replicate padding, batch norm fused into two passes per
-channel, and the per-element choices ``where`` (NumPy's branches on every element) and
-``threshold`` (relu's, one pass each way where NumPy makes several; kernels/select.py). Each
+channel, Adam's update fused into one pass per parameter, and the per-element choices
+``where`` (NumPy's branches on every element) and ``threshold`` (relu's, one pass each
+way where NumPy makes several; kernels/select.py). Each
 kernel file holds three forms of every kernel, proven equal by tests/kernels
-(batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py):
+(batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py;
+adam.py two: its vectorised form is ``Adam._update`` of optim/adam.py):
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
@@ -31,7 +33,7 @@ import os
 
 import numpy as np
 
-from . import adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample, winograd
+from . import adam, adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample, winograd
 from . import max_pool_cupy, unfold_cupy, upsample_cupy
 from . import select
 from ._cupy import is_cupy_array
@@ -212,6 +214,22 @@ def batch_norm_fused_applies(x):
     """True when ``batch_norm_forward``/``_backward`` take ``x``: the Numba set is on, x is
     a non-empty NumPy float32/float64 array."""
     return _numba_applies(x) and x.size > 0
+
+
+# Adam's update in one pass per parameter; kernels/adam.py. Compiled loop only: the
+# vectorised form is optim/adam.py's ``Adam._update`` (NumPy and CuPy), which asks
+# ``adam_compiled_applies`` first.
+adam_update = adam.adam_update_numba
+
+
+def adam_compiled_applies(param, grad, *state):
+    """True when ``adam_update`` takes ``param``, ``grad`` and the ``state`` arrays: the
+    Numba set is on, and all are NumPy arrays of param's float32/float64 dtype and shape,
+    param and state C-contiguous (they are written in place) and param writeable. Anything
+    else takes Adam's NumPy lines, which cope or say what is wrong."""
+    return _numba_applies(param, grad, *state) and param.flags.writeable and all(
+        a.dtype == param.dtype and a.shape == param.shape for a in (grad, *state)
+    ) and all(a.flags.c_contiguous for a in (param, *state))
 
 
 def max_pool2d_backward(grad_out, indices, input_shape, window=None):

@@ -64,6 +64,14 @@ if HAVE_NUMBA:
         sequential one by rounding only, as NumPy's pairwise sums are)."""
         return numba.njit(cache=True, nogil=True, fastmath={"reassoc"})(loops)
 
+    def njit_elementwise(loops):
+        """As ``njit_planes``, for a loop of arithmetic per element that divides (Adam's
+        update): ``error_model="numpy"`` makes x / 0 give inf or NaN, as NumPy and PyTorch
+        do, where Numba's default would test every divisor and raise ZeroDivisionError,
+        a branch that also keeps the compiler from running the loop on SIMD lanes (Adam's
+        loop: 152 us a step with the test, 35 without)."""
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(loops)
+
     def njit_inline(helper):
         """A small helper of the loops (a 1-D transform of a few numbers), compiled into
         every loop that calls it (``inline="always"``) rather than called."""
@@ -81,7 +89,7 @@ else:
 
         return numba_missing
 
-    njit_sums = njit_planes
+    njit_sums = njit_elementwise = njit_planes
 
     def njit_inline(helper):
         return helper

@@ -7,6 +7,7 @@ import numbers
 import warnings
 
 from .. import creation
+from ..autograd.views import mark_modified
 from ..ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from . import init
 from .module import Module
@@ -95,7 +96,10 @@ class _BatchNorm(_NormBase):
         _check_channels(self, input, 1, self.num_features)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.add_(1)
+            # a counter, not part of any graph: written in place as an optimizer writes a
+            # weight (the version bump is all autograd needs), not through add_'s Function
+            self.num_batches_tracked.array += 1
+            mark_modified(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked)
         # batch statistics in training, and in eval mode when there are no running ones

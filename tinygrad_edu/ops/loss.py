@@ -549,7 +549,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     input, target, weight = _class_index_operands("cross_entropy", input, target, weight, ignore_index)
     log_p = log_softmax(input, class_dim)
-    nll = nll_loss(log_p, target, weight, ignore_index, reduction)
+    # nll_loss's Function itself: its checks are the ones just made (targets against C)
+    nll = NLLLoss.apply(log_p, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
         return nll
     # the uniform-target term, -sum_c w_c log p[i, c], from differentiable tensor ops

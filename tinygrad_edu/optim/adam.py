@@ -1,4 +1,5 @@
 """Adam: momentum plus a per-weight step size from a running average of squared gradients."""
+from .. import kernels
 from ..backend import get_array_module
 from ..tensor import Tensor
 from .optimizer import Optimizer, _check_foreach_fused
@@ -53,7 +54,13 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, state, group):
         """m_t, v_t: moving averages of g and g^2;
-        theta <- theta - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)."""
+        theta <- theta - gamma / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps).
+
+        These NumPy lines make a pass over the parameter per operation. Under the Numba
+        kernel set a NumPy parameter takes ``_update_compiled`` instead: the same
+        operations in one compiled pass, bit for bit the same results (kernels/adam.py)."""
+        if kernels.adam_compiled_applies(p.array, grad, *self._moments(state)):
+            return self._update_compiled(p, grad, state, group)
         # BEGIN SOLUTION task 2.7
         xp = get_array_module(p.array)
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
@@ -77,3 +84,18 @@ class Adam(Optimizer):
             denom = xp.sqrt(exp_avg_sq) / bias_correction2 ** 0.5 + eps
         p.array -= step_size * (exp_avg / denom)
         # END SOLUTION
+
+    @staticmethod
+    def _moments(state):
+        """The moving averages kept in ``state``: exp_avg, exp_avg_sq (and max_exp_avg_sq)."""
+        return [state[name].array for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if name in state]
+
+    def _update_compiled(self, p, grad, state, group):
+        """``_update`` as one compiled pass (kernels/adam.py): the step's scalars here, the
+        per-element arithmetic there."""
+        beta1, beta2 = group["betas"]
+        state["step"].array += 1
+        t = state["step"].item()
+        max_exp_avg_sq = state["max_exp_avg_sq"].array if group["amsgrad"] else None
+        kernels.adam_update(p.array, grad, state["exp_avg"].array, state["exp_avg_sq"].array, max_exp_avg_sq,
+                            beta1, beta2, group["lr"] / (1 - beta1 ** t), (1 - beta2 ** t) ** 0.5, group["eps"])
