@@ -8,6 +8,7 @@ from hypothesis import assume, given, strategies as st
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import gradcheck
+from tinygrad_edu.ops import norm as norm_ops
 from tinygrad_edu.ops.norm import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from tinygrad_edu.testing import strategies as S
 
@@ -393,3 +394,16 @@ def test_every_norm_runs_on_a_strict_array_type(strict_backend):
         assert isinstance(y.array, StrictArray), name
         y.backward(tge.Tensor(StrictArray(rng.standard_normal(y.shape))))
         assert isinstance(x.grad.array, StrictArray), name
+
+
+@pytest.mark.parametrize("running_dtype, stat_dtype", [(np.float32, np.float64), (np.float32, np.float32),
+                                                       (np.float64, np.float64), (np.float64, np.float32)])
+@pytest.mark.parametrize("momentum", [0.1, 0.01, 1 / 3])
+def test_running_update_in_place_has_the_bits_of_the_one_line_form(running_dtype, stat_dtype, momentum):
+    rng = np.random.default_rng(5)
+    running = rng.standard_normal(257).astype(running_dtype)
+    stat = (rng.standard_normal(257) * 100).astype(stat_dtype)
+    expected = np.empty_like(running)
+    expected[...] = (1 - momentum) * running + momentum * stat
+    norm_ops._update_running(running, stat, momentum)
+    assert running.dtype == running_dtype and np.array_equal(running.view(np.uint8), expected.view(np.uint8))

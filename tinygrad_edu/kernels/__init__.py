@@ -96,12 +96,12 @@ use(_kernel_set_from_env())
 def _numba_applies(x, *more):
     """True when the Numba set is on and the arrays are NumPy's, with float32/float64 data
     ``x`` (what the compiled loops are built for). CuPy arrays never take this path."""
-    return (
-        _kernel_set == "numba"
-        and isinstance(x, np.ndarray)
-        and x.dtype in _NUMBA_DTYPES
-        and all(isinstance(a, np.ndarray) for a in more)
-    )
+    if _kernel_set != "numba" or not isinstance(x, np.ndarray) or x.dtype not in _NUMBA_DTYPES:
+        return False
+    for a in more:  # a loop, not all(generator): this runs before every kernel call
+        if not isinstance(a, np.ndarray):
+            return False
+    return True
 
 
 def _cuda_applies(x, *more):
@@ -227,9 +227,12 @@ def adam_compiled_applies(param, grad, *state):
     Numba set is on, and all are NumPy arrays of param's float32/float64 dtype and shape,
     param and state C-contiguous (they are written in place) and param writeable. Anything
     else takes Adam's NumPy lines, which cope or say what is wrong."""
-    return _numba_applies(param, grad, *state) and param.flags.writeable and all(
-        a.dtype == param.dtype and a.shape == param.shape for a in (grad, *state)
-    ) and all(a.flags.c_contiguous for a in (param, *state))
+    if not (_numba_applies(param, grad, *state) and param.flags.writeable and param.flags.c_contiguous):
+        return False
+    for a in (grad, *state):
+        if a.dtype != param.dtype or a.shape != param.shape or not (a is grad or a.flags.c_contiguous):
+            return False
+    return True
 
 
 def max_pool2d_backward(grad_out, indices, input_shape, window=None):

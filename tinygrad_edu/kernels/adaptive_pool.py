@@ -176,15 +176,20 @@ def _bin_edges(size, out):
 
 
 @njit_planes
+def _bins(in_hw, out_hw):
+    """(tops, bottoms, lefts, rights): the row bins' edges, then the column bins'."""
+    tops, bottoms = _bin_edges(in_hw[0], out_hw[0])
+    lefts, rights = _bin_edges(in_hw[1], out_hw[1])
+    return tops, bottoms, lefts, rights
+
+
+@njit_planes
 def _adaptive_avg_pool2d_loops(x, out):
-    planes, h, w = x.shape
-    oh, ow = out.shape[1:]
-    tops, bottoms = _bin_edges(h, oh)
-    lefts, rights = _bin_edges(w, ow)
-    for plane in prange(planes):
-        for oy in range(oh):
+    tops, bottoms, lefts, rights = _bins(x.shape[1:], out.shape[1:])
+    for plane in prange(x.shape[0]):
+        for oy in range(out.shape[1]):
             top, bottom = tops[oy], bottoms[oy]
-            for ox in range(ow):
+            for ox in range(out.shape[2]):
                 left, right = lefts[ox], rights[ox]
                 total = 0.0
                 for row in range(top, bottom):
@@ -195,17 +200,12 @@ def _adaptive_avg_pool2d_loops(x, out):
 
 @njit_planes
 def _adaptive_avg_pool2d_backward_loops(grad_out, grad_x):
-    planes, oh, ow = grad_out.shape
-    h, w = grad_x.shape[1:]
-    tops, bottoms = _bin_edges(h, oh)
-    lefts, rights = _bin_edges(w, ow)
-    for plane in prange(planes):
-        for row in range(h):
-            for col in range(w):
-                grad_x[plane, row, col] = 0
-        for oy in range(oh):
+    tops, bottoms, lefts, rights = _bins(grad_x.shape[1:], grad_out.shape[1:])
+    for plane in prange(grad_out.shape[0]):
+        grad_x[plane] = 0
+        for oy in range(grad_out.shape[1]):
             top, bottom = tops[oy], bottoms[oy]
-            for ox in range(ow):
+            for ox in range(grad_out.shape[2]):
                 left, right = lefts[ox], rights[ox]
                 share = grad_out[plane, oy, ox] / ((bottom - top) * (right - left))
                 for row in range(top, bottom):
@@ -215,14 +215,12 @@ def _adaptive_avg_pool2d_backward_loops(grad_out, grad_x):
 
 @njit_planes
 def _adaptive_max_pool2d_loops(x, out, indices):
-    planes, h, w = x.shape
-    oh, ow = out.shape[1:]
-    tops, bottoms = _bin_edges(h, oh)
-    lefts, rights = _bin_edges(w, ow)
-    for plane in prange(planes):
-        for oy in range(oh):
+    w = x.shape[2]
+    tops, bottoms, lefts, rights = _bins(x.shape[1:], out.shape[1:])
+    for plane in prange(x.shape[0]):
+        for oy in range(out.shape[1]):
             top, bottom = tops[oy], bottoms[oy]
-            for ox in range(ow):
+            for ox in range(out.shape[2]):
                 left, right = lefts[ox], rights[ox]
                 best, best_index = x[plane, top, left], top * w + left
                 for row in range(top, bottom):

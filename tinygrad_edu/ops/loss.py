@@ -382,11 +382,13 @@ def _class_index_operands(op, input, target, weight, ignore_index):
                                f"not at all, but got weight of shape {weight.shape}")
         _no_grad_for(op, "weight", weight)
     t = target.array.astype(np.int64, copy=False)
-    valid = ((t >= 0) & (t < n_classes)) | (t == ignore_index)
-    if not valid.all().item():
-        bad = t[~valid].reshape(-1)[0].item()
-        raise IndexError(f"{op}: target {bad} is out of bounds: class indices must be in [0, {n_classes - 1}] "
-                         f"(C = {n_classes} classes, input shape {input.shape}) or equal ignore_index={ignore_index}")
+    if t.size and (t.min() < 0 or t.max() >= n_classes):  # not all classes: is the rest ignore_index?
+        valid = ((t >= 0) & (t < n_classes)) | (t == ignore_index)
+        if not valid.all().item():
+            bad = t[~valid].reshape(-1)[0].item()
+            raise IndexError(f"{op}: target {bad} is out of bounds: class indices must be in [0, {n_classes - 1}] "
+                             f"(C = {n_classes} classes, input shape {input.shape}) or equal "
+                             f"ignore_index={ignore_index}")
     return input, Tensor._wrap(t), weight
 
 

@@ -29,8 +29,11 @@ from ..autograd.function import Function
 def _update_running(running, stat, momentum):
     """running <- (1 - momentum) * running + momentum * stat, written into the array
     itself (the buffer's ``.array``): the running statistics are state, not part of the
-    graph. As in PyTorch, no version counter is bumped."""
-    running[...] = (1 - momentum) * running + momentum * stat
+    graph. As in PyTorch, no version counter is bumped. Two in-place steps give the bits
+    of the one-line form (the product is rounded to running's dtype first either way)
+    with one temporary fewer."""
+    running *= 1 - momentum
+    running += momentum * stat
 
 
 # --------------------------------------------------------------------------- batch norm

@@ -29,7 +29,9 @@ class Adam(Optimizer):
     size of a weight never grows back.
 
     ``foreach``, ``capturable``, ``differentiable`` and ``fused`` are accepted (kept in
-    each group, as PyTorch does) and change nothing here (see ``optimizer.py``).
+    each group, as PyTorch does) and change nothing here (see ``optimizer.py``). The
+    kernel set does: under Numba (the default) a NumPy parameter's update runs as one
+    compiled pass (kernels/adam.py), the same arithmetic as ``_update``'s NumPy lines.
 
     State per parameter: ``step`` (t, a 0-d float tensor as in PyTorch), ``exp_avg``
     (m), ``exp_avg_sq`` (v) and, with amsgrad, ``max_exp_avg_sq`` (v_max).

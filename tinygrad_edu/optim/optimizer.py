@@ -28,9 +28,11 @@ PyTorch's implementation switches ``foreach`` (one kernel over all parameters),
 ``fused`` (one fused kernel per step), ``capturable`` (CUDA graphs) and
 ``differentiable`` (autograd through the step) are accepted by every optimizer that has
 them in PyTorch, and kept in each parameter group as PyTorch keeps them (so state_dicts
-correspond), but have no effect here: each optimizer has one implementation, the plain
-loop over parameters that ``step`` runs. As in PyTorch, ``foreach=True`` with
-``fused=True`` is refused.
+correspond), but have no effect here: each optimizer has one update rule, run by the
+plain loop over parameters that ``step`` runs. (Adam's rule, and so AdamW's, runs as one
+compiled pass per parameter under the Numba kernel set, with the same results bit for
+bit: ``Adam._update``. The flags do not choose that; the kernel set does.) As in
+PyTorch, ``foreach=True`` with ``fused=True`` is refused.
 """
 import copy
 import warnings
