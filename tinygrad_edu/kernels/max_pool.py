@@ -232,7 +232,7 @@ def _max_pool2d_loops(x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw, first, la
 # The course's pooling is MaxPool2d(2): 2x2 windows, stride 2, no padding, each window
 # inside the input. For it the taps are four constants and each window is found in
 # registers; the general loop above, with its runtime taps, spent 143 us on the small
-# CNN's (32, 32, 8, 8) and this one 81 us (one thread; benchmarks/README.md, "Twelfth
+# CNN's (32, 32, 8, 8) and this one 42 us (one thread; benchmarks/README.md, "Twelfth
 # session"). The same rule: the first tap, then a larger value or a NaN.
 @njit_planes
 def _max_pool2d_2x2_loops(x, out, indices):
