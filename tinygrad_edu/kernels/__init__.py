@@ -5,8 +5,8 @@ im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooli
 upsampling and reflect/replicate padding, batch norm fused into two passes per
 channel, Adam's update fused into one pass per parameter, and the per-element choices
 ``where`` (NumPy's branches on every element) and ``threshold`` (relu's, one pass each
-way where NumPy makes several; kernels/select.py). Each
-kernel file holds three forms of every kernel, proven equal by tests/kernels
+way where NumPy makes several; kernels/select.py). Each kernel file holds three forms of
+every kernel, proven equal by tests/kernels
 (batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py;
 adam.py two: its vectorised form is ``Adam._update`` of optim/adam.py):
 

@@ -55,18 +55,19 @@ def _adam_loops(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, beta2, 
     c = np.empty(7, dtype=param.dtype)  # the step's numbers rounded to the parameter's dtype
     c[0], c[1], c[2], c[3], c[4], c[5], c[6] = beta1, 1 - beta1, beta2, 1 - beta2, step_size, root_bc2, eps
     b1, one_minus_b1, b2, one_minus_b2, step, root, e = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
-    p, m, v_avg = param.reshape(param.size), exp_avg.reshape(param.size), exp_avg_sq.reshape(param.size)
-    grad = grad.reshape(param.size)  # views: the arrays are C-contiguous
-    for i in range(param.size):
-        g = grad[i]
+    n = param.size  # flat views of the arrays (all C-contiguous)
+    p, g_all, m, v_avg = param.reshape(n), grad.reshape(n), exp_avg.reshape(n), exp_avg_sq.reshape(n)
+    if max_exp_avg_sq is not None:  # amsgrad (Numba compiles the function with or without it)
+        v_max = max_exp_avg_sq.reshape(n)
+    for i in range(n):
+        g = g_all[i]
         m_i = m[i] * b1 + one_minus_b1 * g
         v = v_avg[i] * b2 + one_minus_b2 * g * g
         m[i] = m_i
         v_avg[i] = v
-        if max_exp_avg_sq is not None:  # amsgrad (Numba compiles the loop with or without it)
-            v_max = max_exp_avg_sq.reshape(param.size)[i]
-            v = v if v > v_max or v != v or v_max != v_max else v_max  # NaN wins, as np.maximum
-            max_exp_avg_sq.reshape(param.size)[i] = v
+        if max_exp_avg_sq is not None:
+            v = v if v > v_max[i] or v != v or v_max[i] != v_max[i] else v_max[i]  # NaN wins, as np.maximum
+            v_max[i] = v
         p[i] = p[i] - step * (m_i / (np.sqrt(v) / root + e))
 
 
