@@ -46,7 +46,7 @@ def test_a_readme_per_assignment_names_files_and_the_local_check(released):
 
 def test_an_assignment_release_keeps_earlier_solutions_and_stubs_the_rest(tmp_path):
     out = release(tmp_path / "a3", assignment=3, echo=None)
-    assert "return g * ~(z <= 0)" in (out / "tinygrad_edu/ops/activation.py").read_text()  # task 2.1 kept
+    assert "return kernels.where(z <= 0, 0, g)" in (out / "tinygrad_edu/ops/activation.py").read_text()  # task 2.1 kept
     assert 'raise NotImplementedError("Task 3.1: ' in (out / "tinygrad_edu/kernels/unfold.py").read_text()
     assert 'raise NotImplementedError("Task 4.1: ' in (out / "tinygrad_edu/ops/norm.py").read_text()  # later: stubbed
     assert (out / "exercises" / "assignment3" / "README.md").exists()

@@ -32,7 +32,7 @@ MUTANTS = [
      "J[k][j] = ((plus[k] - minus[k]) / eps).reshape(-1)", "central difference divided by eps"),
     ("1.6", P + "autograd/gradcheck.py", "data[index] = original - eps", "data[index] = original",
      "one-sided difference divided by 2 eps"),
-    ("2.1", P + "ops/activation.py", "return g * ~(z <= 0)", "return g * ~(z < 0)", "ReLU's derivative at 0 taken as 1"),
+    ("2.1", P + "ops/activation.py", "return kernels.where(z <= 0, 0, g)", "return kernels.where(z < 0, 0, g)", "ReLU's derivative at 0 taken as 1"),
     ("2.1", P + "ops/activation.py", "return kernels.where(x > 0, g, g * ctx.negative_slope)",
      "return kernels.where(x >= 0, g, g * ctx.negative_slope)", "leaky ReLU's right branch at 0"),
     ("2.2", P + "ops/elementwise.py", "return g * z * (1 - z)", "return z * (1 - z)", "upstream gradient ignored"),

@@ -210,10 +210,34 @@ def test_threshold_keeps_integer_tensors_integer_and_the_module_repr():
     np.testing.assert_array_equal(tge.nn.Threshold(0.5, -1.0)(tge.tensor([0.25, 1.0])).numpy(), [-1.0, 1.0])
 
 
+def test_masked_gradients_are_plus_zero_whatever_arrives():
+    """Where relu, threshold, hardtanh or clamp have slope 0, the gradient is +0.0 even
+    for an inf, NaN or negative upstream gradient (PyTorch's backward chooses; a product
+    with the mask would give NaN and -0.0); elsewhere g passes unchanged, NaN included."""
+    x0 = np.array([-1.5, -0.5, 0.0, 2.0, 3.0, 0.25, np.nan])
+    g0 = np.array([np.inf, np.nan, -2.0, np.inf, -np.inf, np.nan, -3.0])
+    with np.errstate(invalid="ignore"):  # the comparisons with NaN are the point: NaN passes or not
+        cases = [  # (op, where g passes: PyTorch's conditions, NaN comparing false)
+            (act.relu, ~(x0 <= 0)),
+            (lambda x: act.threshold(x, 0.5, 9.0), ~(x0 <= 0.5)),
+            (lambda x: act.hardtanh(x, -1.0, 2.5), ~((x0 <= -1.0) | (x0 >= 2.5))),
+            (lambda x: x.clamp(-1.0, 2.5), (x0 >= -1.0) & (x0 <= 2.5)),
+            (lambda x: tge.clamp(x, tge.tensor(np.full(7, -1.0)), tge.tensor(np.full(7, 2.5))), (x0 >= -1.0) & (x0 <= 2.5)),
+        ]
+    for op, passes in cases:
+        expected64 = np.where(passes, g0, 0.0)
+        for dtype in (np.float32, np.float64):
+            x = tge.tensor(x0.astype(dtype), requires_grad=True)
+            op(x).backward(tge.tensor(g0.astype(dtype)))
+            expected = expected64.astype(dtype)
+            np.testing.assert_array_equal(x.grad.numpy(), expected)
+            np.testing.assert_array_equal(np.signbit(x.grad.numpy()), np.signbit(expected))
+
+
 def test_large_relus_take_threshold_with_the_values_and_gradients_of_relu(monkeypatch):
     """relu on a large NumPy float tensor runs Threshold(0, 0) (one compiled pass each way
-    with the Numba set): the values and gradients of the ReLU Function, NaN included (a
-    zero gradient may be +0 where ReLU's product gives -0)."""
+    with the Numba set): the values and gradients of the ReLU Function, bit for bit, NaN,
+    infinite upstream gradients and the signs of zeros included."""
     from tinygrad_edu import kernels
 
     applied = []
@@ -223,7 +247,9 @@ def test_large_relus_take_threshold_with_the_values_and_gradients_of_relu(monkey
     for dtype in (np.float32, np.float64):
         x0 = rng.standard_normal(kernels.WHERE_ELEMENTS + 5).astype(dtype)
         x0[:4] = [np.nan, 0.0, -0.0, np.inf]
-        g = tge.tensor(rng.standard_normal(x0.shape).astype(dtype))
+        g0 = rng.standard_normal(x0.shape).astype(dtype)
+        g0[2:8] = [np.inf, -np.inf, np.nan, -2.0, np.inf, np.nan]  # x0[4:8] are random: either side
+        g = tge.tensor(g0)
         results = []
         for op in (act.relu, act.ReLU.apply):
             x = tge.tensor(x0, requires_grad=True)
@@ -234,6 +260,7 @@ def test_large_relus_take_threshold_with_the_values_and_gradients_of_relu(monkey
         assert z.dtype == dtype and gx.dtype == dtype
         np.testing.assert_array_equal(z, z_ref)
         np.testing.assert_array_equal(gx, gx_ref)
+        np.testing.assert_array_equal(np.signbit(gx), np.signbit(gx_ref))
     assert len(applied) == (2 if kernels.threshold_compiled(np.zeros(kernels.WHERE_ELEMENTS)) else 0)
     x = tge.tensor(rng.standard_normal(kernels.WHERE_ELEMENTS), requires_grad=True)
     assert gradcheck(act.relu, (x,), fast_mode=True)

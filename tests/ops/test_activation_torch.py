@@ -65,6 +65,20 @@ def test_nan_inf_and_signed_zeros_against_pytorch(name, ours, theirs):
     _compare(ours, theirs, a)
 
 
+@pytest.mark.parametrize("name, ours, theirs", [c for c in CASES if c[0] in PIECEWISE], ids=PIECEWISE)
+def test_special_upstream_gradients_against_pytorch(name, ours, theirs):
+    # an overflowed gradient (inf, NaN) or a negative one arriving where the op's slope is 0:
+    # PyTorch's backward chooses 0 there (relu: +0.0, not inf * 0 = NaN, nor -2 * 0 = -0.0)
+    a = np.array([-1.5, -0.5, -2.0, 0.0, -0.0, 0.5, 1.5, 2.5, -3.0, 3.0])
+    g = np.array([np.inf, np.nan, -2.0, -np.inf, np.nan, np.inf, np.nan, -2.0, 0.0, -0.0])
+    for dtype in (np.float64, np.float32):
+        x, tx = tge.tensor(a.astype(dtype), requires_grad=True), torch.tensor(a.astype(dtype), requires_grad=True)
+        ours(x).backward(tge.tensor(g.astype(dtype)))
+        theirs(tx).backward(torch.tensor(g.astype(dtype)))
+        np.testing.assert_array_equal(x.grad.array, tx.grad.numpy())
+        np.testing.assert_array_equal(np.signbit(x.grad.array), np.signbit(tx.grad.numpy()), err_msg="signs of zeros")
+
+
 def test_prelu_nan_inf_against_pytorch():
     a = np.array([[np.nan, np.inf, -np.inf, 0.0, -0.0, -0.5, 1.5]])
     x, tx = tge.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)

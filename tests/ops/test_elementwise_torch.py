@@ -82,6 +82,24 @@ def test_gradient_edge_cases_match_pytorch():
         np.testing.assert_array_equal(ours, theirs)
 
 
+def test_clamp_gradients_of_special_upstream_values_match_pytorch():
+    # an inf, NaN or negative gradient arriving where clamp's gradient is 0 gives +0.0 there
+    g = [np.inf, np.nan, -2.0, -np.inf, np.nan]
+
+    def run(lib, tensor_bounds):
+        x = lib.tensor([-2.0, 3.0, 5.0, 0.5, 0.25], requires_grad=True)
+        lo = lib.tensor([-1.0] * 5, requires_grad=True) if tensor_bounds else -1.0
+        hi = lib.tensor([1.0] * 5, requires_grad=True) if tensor_bounds else 1.0
+        lib.clamp(x, lo, hi).backward(lib.tensor(g))
+        leaves = (x, lo, hi) if tensor_bounds else (x,)
+        return [t.grad.cpu().numpy() for t in leaves]
+
+    for tensor_bounds in (False, True):
+        for ours, theirs in zip(run(tge, tensor_bounds), run(torch, tensor_bounds)):
+            np.testing.assert_array_equal(ours, theirs)
+            np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
 def test_bitwise_and_remainder_dtypes_match_pytorch():
     a, b = [6, -3, 5, 0], [3, 5, -2, 7]
     for op in ("__and__", "__or__", "__xor__"):

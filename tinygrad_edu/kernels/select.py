@@ -72,10 +72,12 @@ def where_numba(cond, a, b):
 # threshold(x, t, v) = x where x > t, else v: PyTorch's ``threshold``, and ``relu`` with
 # t = v = 0. Its backward, ``threshold_backward(g, x, t)``, passes g where x > t, else 0.
 # Both test "x <= t" and take the other branch when it fails, so a NaN passes (x, or g)
-# as PyTorch's kernels do. NumPy's forms cost a pass per operation: the backward's
-# ``g * ~(x <= t)`` makes a mask, its negation and the product (0.47 ms on DnCNN's
-# (16, 32, 40, 40) float32, one thread), where one compiled pass took 0.34 ms, 0.28 ms on
-# two threads (benchmarks/README.md, "Ninth session").
+# as PyTorch's kernels do. NumPy's forms cost a pass per operation, and NumPy's ``where``
+# branches on every element: the backward's ``where(x <= t, 0, g)`` took 3.0 ms on
+# DnCNN's (16, 32, 40, 40) float32 (one thread; 4.6 us on an MLP's (32, 128), as fast
+# as a product with the mask), where one compiled pass took 0.34 ms, 0.28 ms on two
+# threads (benchmarks/README.md, "Ninth" and "Thirteenth session"). The compiled pass
+# takes large NumPy arrays; the form below, small ones, CuPy's and the NumPy kernel set.
 
 
 def threshold_reference(x, threshold, value):
@@ -104,8 +106,12 @@ def threshold_backward_reference(g, x, threshold):
 
 
 def threshold_backward(g, x, threshold):
-    """The namespace's form: g where not x <= threshold (a NaN passes g), else 0."""
-    return g * ~(x <= threshold)
+    """The namespace's form: g where not x <= threshold (a NaN passes g), else +0.0.
+
+    A choice, not a product with the mask: ``g * ~(x <= t)`` gives -0.0 for a negative g
+    and NaN for an infinite or NaN g where the mask is 0; PyTorch gives 0 there."""
+    xp = get_array_module(g, x)
+    return xp.where(x <= threshold, xp.zeros((), dtype=g.dtype), g)
 
 
 @njit_planes  # the ranges are slices of the flat arrays, as for where

@@ -47,9 +47,10 @@ class ReLU(Function):
 
     Backward: dL/dx = 0 where x <= 0, else g. At x = 0 the derivative is taken as 0,
     as PyTorch does (the slides' table says 1 there; any value in [0, 1] is a valid
-    subgradient). The test on the saved output z is the same as on x. Written as "not
-    z <= 0" rather than "z > 0" so that a NaN passes g through, as PyTorch's
-    ``threshold_backward`` does.
+    subgradient). The test on the saved output z is the same as on x. Written as a
+    choice on "z <= 0" rather than "z > 0" so that a NaN passes g through, as PyTorch's
+    ``threshold_backward`` does; and as a choice, not ``g * mask``, so that the masked
+    entries are exactly +0.0 whatever g holds (inf * 0 is NaN, -2 * 0 is -0.0).
     """
 
     @staticmethod
@@ -62,7 +63,7 @@ class ReLU(Function):
     def backward(ctx, g):
         # BEGIN SOLUTION task 2.1
         (z,) = ctx.saved_tensors
-        return g * ~(z <= 0)
+        return kernels.where(z <= 0, 0, g)
         # END SOLUTION
 
 
@@ -153,7 +154,7 @@ class Hardtanh(Function):
 
     Backward: dL/dx = 0 where x <= min_val or x >= max_val, else g. Unlike ``clamp``, the
     gradient is 0 *at* the bounds too, and a NaN passes g through, as PyTorch's
-    ``hardtanh_backward`` does.
+    ``hardtanh_backward`` does (a choice, as ReLU's: +0.0 outside whatever g holds).
     """
 
     @staticmethod
@@ -165,7 +166,7 @@ class Hardtanh(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * ~((x <= ctx.min_val) | (x >= ctx.max_val))
+        return kernels.where((x <= ctx.min_val) | (x >= ctx.max_val), 0, g)
 
 
 # ------------------------------------------------------------------ smooth ones

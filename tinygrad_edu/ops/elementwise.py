@@ -391,7 +391,9 @@ class Clamp(Function):
     """z = min(max(x, lo), hi)  for numbers lo, hi (either may be None).
 
     Backward: dL/dx = g where lo <= x <= hi, else 0 (PyTorch lets the gradient
-    through at the bounds themselves). Only that mask is saved, not x.
+    through at the bounds themselves). Only that mask is saved, not x. A choice, not
+    ``g * mask``: outside the bounds the gradient is +0.0 whatever g holds (inf * 0
+    would be NaN), as in PyTorch.
     """
 
     @staticmethod
@@ -407,7 +409,7 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, g):
         (inside,) = ctx.saved_tensors
-        return g * inside, None, None
+        return kernels.where(inside, g, 0), None, None
 
 
 class ClampTensor(Function):
@@ -421,7 +423,9 @@ class ClampTensor(Function):
         dL/dhi = g * ((x > hi) | (hi < lo))       (g * (x > hi) without lo)
     A NaN in x, lo or hi makes every comparison false: that element's gradient goes
     nowhere (dL/dhi still gets it where hi < lo), as in PyTorch. Only the masks of the
-    inputs that need a gradient are saved, not the inputs.
+    inputs that need a gradient are saved, not the inputs. Each product with a mask is
+    computed as a choice (g where the mask holds, else +0.0), so an infinite or NaN g
+    stays where it belongs, as in PyTorch.
     """
 
     @staticmethod
@@ -447,8 +451,7 @@ class ClampTensor(Function):
     @staticmethod
     def backward(ctx, g):
         from_x, from_lo, from_hi = ctx.saved_tensors
-        return (None if from_x is None else g * from_x, None if from_lo is None else g * from_lo,
-                None if from_hi is None else g * from_hi)
+        return tuple(None if mask is None else kernels.where(mask, g, 0) for mask in (from_x, from_lo, from_hi))
 
 
 # ------------------------------------------------------ the functional interface
