@@ -267,9 +267,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
         cols_buf = _scratch(xp, k * most, x.dtype)
         if weight is not None and not per_image:
             out_buf = _scratch(xp, oc * most, out.dtype)
-        dw_t = None
-        if grad is not None:
-            dw_t = xp.zeros((groups, k // groups, grad.shape[1] // groups), dtype=xp.result_type(x.dtype, grad.dtype))
+        dw_t = None  # this task's share of dW: its first piece's product, the others added in
         for b, (r0, r1) in task:
             m, bh = b.stop - b.start, r1 - r0  # images, output rows
             if images_last:
@@ -286,7 +284,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                 if weight is not None:
                     xp.matmul(w_g, images, out=out_rows[b, :, :, pixels])
                 if grad is not None and direct:
-                    dw_t += xp.matmul(images, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
+                    part = xp.matmul(images, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
+                    dw_t = part if dw_t is None else xp.add(dw_t, part, out=dw_t)
             cols = cols.reshape(groups, k // groups, m * bh * ow)
             if weight is not None and not per_image:  # one wide product, then its copy into place
                 out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
@@ -294,7 +293,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
             if grad is not None and not direct:
                 # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
                 # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
-                dw_t += xp.matmul(cols, xp.swapaxes(_to_rows(grad[b, :, r0:r1], groups, images_last), 1, 2))
+                part = xp.matmul(cols, xp.swapaxes(_to_rows(grad[b, :, r0:r1], groups, images_last), 1, 2))
+                dw_t = part if dw_t is None else xp.add(dw_t, part, out=dw_t)
         return dw_t
 
     shares = _run_tasks(xp, run, _tasks(pieces), n * k * oh * ow * x.dtype.itemsize)

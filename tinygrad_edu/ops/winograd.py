@@ -236,7 +236,7 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
         if need_w:
             v_buf = _task_scratch(kept, xp, "v", _planes, count, c, most, x.dtype)
             xpad = _task_scratch(kept, xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
-            du = xp.zeros((count, oc, c), dtype=x.dtype)  # returned: a new array, never kept scratch
+        du = None  # this task's share of dU (returned: a new array, never kept scratch)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b), m)
@@ -248,8 +248,9 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
             if need_w:
                 xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
                 v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
-                du += xp.matmul(dm, xp.swapaxes(v, 1, 2))
-        return du if need_w else None
+                part = xp.matmul(dm, xp.swapaxes(v, 1, 2))
+                du = part if du is None else xp.add(du, part, out=du)
+        return du
 
     shares = _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
     gw = None
