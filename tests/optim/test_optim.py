@@ -622,3 +622,54 @@ def test_a_new_optimizer_writes_only_its_update_rule():
     assert w._version.value == version + 1 and len(opt.state) == 0
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         SignDescent([w], lr=-1)
+
+
+# a 1-element Tensor lr, as PyTorch accepts: every optimizer, both kernel sets (Adam's update
+# runs compiled under Numba), per-group lrs, and a scheduler that fills the Tensor in place
+TENSOR_LR_CASES = ALL + [
+    (optim.Adadelta, dict(lr=0.5, weight_decay=0.1)), (optim.Adamax, dict(lr=0.05)),
+    (optim.NAdam, dict(lr=0.05, decoupled_weight_decay=True, weight_decay=0.1)),
+    (optim.RAdam, dict(lr=0.05, betas=(0.9, 0.8))), (optim.ASGD, dict(lr=0.05, t0=3)),
+    (optim.AdamW, dict(lr=0.1, weight_decay=0.3)),
+]
+
+
+@pytest.mark.parametrize("kernel_set", ["numba", "numpy"])
+@pytest.mark.parametrize("cls, kwargs", TENSOR_LR_CASES, ids=[cls.__name__ for cls, _ in TENSOR_LR_CASES])
+def test_a_tensor_lr_gives_the_float_lrs_trajectory(cls, kwargs, kernel_set):
+    from tinygrad_edu import kernels
+
+    saved = kernels.current()
+    try:
+        kernels.use(kernel_set)
+        runs = []
+        for as_tensor in (False, True):
+            w, b = regression_params(np.float32)
+            lr = tge.tensor(kwargs["lr"], dtype=tge.float64) if as_tensor else kwargs["lr"]
+            opt = cls([{"params": [w]}, {"params": [b], "lr": 0.02}], **{**kwargs, "lr": lr})
+            for _ in range(4):
+                regression_step(opt, w, b)
+            assert opt.param_groups[0]["lr"] is lr  # the group keeps the user's Tensor
+            runs.append((w.cpu().array.copy(), b.cpu().array.copy()))
+        np.testing.assert_array_equal(runs[0][0], runs[1][0])
+        np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    finally:
+        kernels.use(saved)
+
+
+def test_a_tensor_lr_is_checked_and_filled_in_place_by_schedulers():
+    w, b = regression_params()
+    with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+        optim.SGD([w], lr=tge.tensor([0.1, 0.2]))
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.5"):
+        optim.Adam([w], lr=tge.tensor(-0.5))
+    with pytest.raises(ValueError, match="Epsilon value must be a number"):
+        optim.Adam([w], eps=tge.tensor(1e-8))
+    lr = tge.tensor(0.1, dtype=tge.float64)
+    opt = optim.SGD([w, b], lr=lr, momentum=0.9)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for epoch in range(3):
+        regression_step(opt, w, b)
+        sched.step()
+        assert opt.param_groups[0]["lr"] is lr and lr.item() == pytest.approx(0.1 * 0.5 ** (epoch + 1), rel=1e-15)
+    assert opt.param_groups[0]["initial_lr"] is not lr and opt.param_groups[0]["initial_lr"].item() == 0.1

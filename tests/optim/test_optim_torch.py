@@ -261,3 +261,44 @@ def test_reduce_lr_on_plateau_matches_pytorch(kwargs):
         assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12), f"epoch {epoch}"
         assert (ours.best, ours.num_bad_epochs, ours.cooldown_counter) == (
             theirs.best, theirs.num_bad_epochs, theirs.cooldown_counter)
+
+
+TENSOR_LR_CASES = [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.05, amsgrad=True)),
+                   ("AdamW", dict(lr=0.05, weight_decay=0.3)), ("RMSprop", dict(lr=0.01, centered=True)),
+                   ("Adagrad", dict(lr=0.1, lr_decay=0.05)), ("Adadelta", dict(lr=0.5)), ("Adamax", dict(lr=0.05)),
+                   ("NAdam", dict(lr=0.05)), ("RAdam", dict(lr=0.05)), ("ASGD", dict(lr=0.05, t0=3))]
+
+
+@pytest.mark.parametrize("name, kwargs", TENSOR_LR_CASES, ids=[n for n, _ in TENSOR_LR_CASES])
+def test_tensor_lr_with_a_scheduler_matches_pytorch(name, kwargs):
+    """A 1-element Tensor lr (float64 here) steps as PyTorch's does, and StepLR fills it in place."""
+    x, y, w0, b0 = problem()
+    w, b = tge.tensor(w0.copy(), requires_grad=True), tge.tensor(b0.copy(), requires_grad=True)
+    tw, tb = torch.tensor(w0.copy(), requires_grad=True), torch.tensor(b0.copy(), requires_grad=True)
+    lr, tlr = tge.tensor(kwargs["lr"], dtype=tge.float64), torch.tensor(kwargs["lr"], dtype=torch.float64)
+    ours = getattr(optim, name)([w, b], **{**kwargs, "lr": lr})
+    theirs = getattr(torch.optim, name)([tw, tb], **{**kwargs, "lr": tlr})
+    sched = lr_scheduler.StepLR(ours, step_size=2, gamma=0.5)
+    tsched = torch.optim.lr_scheduler.StepLR(theirs, step_size=2, gamma=0.5)
+    xs, ys, txs, tys = tge.tensor(x), tge.tensor(y), torch.tensor(x), torch.tensor(y)
+    for step in range(1, STEPS + 1):
+        for opt, args in ((ours, (xs, ys, w, b)), (theirs, (txs, tys, tw, tb))):
+            opt.zero_grad()
+            loss_fn(*args).backward()
+            opt.step()
+        sched.step()
+        tsched.step()
+        assert ours.param_groups[0]["lr"] is lr and theirs.param_groups[0]["lr"] is tlr
+        assert lr.item() == tlr.item(), f"lr after step {step}"
+        np.testing.assert_allclose(w.cpu().array, tw.detach().numpy(), rtol=1e-10, atol=1e-10, err_msg=f"step {step}")
+        np.testing.assert_allclose(b.cpu().array, tb.detach().numpy(), rtol=1e-10, atol=1e-10, err_msg=f"step {step}")
+    assert ours.param_groups[0]["initial_lr"].item() == theirs.param_groups[0]["initial_lr"].item() == kwargs["lr"]
+
+
+def test_tensor_lr_checks_match_pytorch():
+    for lib, mod in ((tge, optim), (torch, torch.optim)):
+        p = lib.zeros(2, requires_grad=True)
+        with pytest.raises(ValueError, match="Tensor lr must be 1-element"):
+            mod.Adam([p], lr=lib.tensor([0.1, 0.2]))
+        with pytest.raises(ValueError, match="Invalid learning rate"):
+            mod.SGD([p], lr=lib.tensor(-0.5))

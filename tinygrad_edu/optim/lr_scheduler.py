@@ -22,6 +22,7 @@ import math
 import types
 from collections import Counter
 
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -39,7 +40,8 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                # a Tensor lr is filled in place by step(): its start is a copy (PyTorch's clone)
+                group.setdefault("initial_lr", group["lr"].clone() if isinstance(group["lr"], Tensor) else group["lr"])
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -83,7 +85,7 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):
@@ -326,7 +328,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                _set_lr(group, new_lr)
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
@@ -468,7 +470,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._step_count += 1
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
@@ -479,6 +481,15 @@ def _per_group(name, optimizer, value):
             raise ValueError(f"expected {len(optimizer.param_groups)} values for {name}, got {len(value)}")
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+def _set_lr(group, lr):
+    """``group["lr"] = lr``, except that a Tensor lr is filled in place with the value, as
+    PyTorch's schedulers do: whoever holds that Tensor sees the schedule."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(float(lr))
+    else:
+        group["lr"] = lr
 
 
 def _set_momentum(group, use_beta1, momentum):
@@ -517,7 +528,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                _set_lr(group, lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
         step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
@@ -678,7 +689,7 @@ class SequentialLR(LRScheduler):
         # Each scheduler already took its first step when it was made: undo that, and
         # start the first one again from the initial lrs.
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _set_lr(group, group["initial_lr"])
         for scheduler in self._schedulers:
             _undo_first_step(scheduler)
         first = self._schedulers[bisect.bisect_right(self._milestones, 0)]

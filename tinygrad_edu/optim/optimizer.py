@@ -22,7 +22,8 @@ groups and parameters, ``maximize``, weight decay, telling autograd about the in
 write), and a subclass writes only its update rule, ``_update``, with the formula in its
 docstring. A subclass passes its options to ``__init__`` as ``defaults``; the options
 with a known valid range (``lr``, ``eps``, ``betas``, ...) are checked here, with
-PyTorch's messages.
+PyTorch's messages. As in PyTorch, ``lr`` may be a 1-element Tensor: the update rules
+read its value at every step, and the schedulers (lr_scheduler.py) fill it in place.
 
 PyTorch's implementation switches ``foreach`` (one kernel over all parameters),
 ``fused`` (one fused kernel per step), ``capturable`` (CUDA graphs) and
@@ -184,6 +185,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            options = _float_lr(group)
             maximize, weight_decay = group.get("maximize", False), group.get("weight_decay", 0)
             decoupled = group.get("decoupled_weight_decay", False)
             for p in group["params"]:
@@ -193,13 +195,13 @@ class Optimizer:
                 grad = -p.grad.array if maximize else p.grad.array
                 if weight_decay != 0:
                     if decoupled:
-                        p.array *= 1 - group["lr"] * weight_decay
+                        p.array *= 1 - options["lr"] * weight_decay
                     else:
                         grad = grad + weight_decay * p.array
                 state = self.state.get(p, {})
                 if not state:
-                    self._init_state(p, state, group)
-                self._update(p, grad, state, group)
+                    self._init_state(p, state, options)
+                self._update(p, grad, state, options)
                 if state:  # an optimizer with nothing to keep (plain SGD) gets no entry, as in PyTorch
                     self.state[p] = state
                 mark_modified(p)
@@ -285,6 +287,14 @@ class Optimizer:
         self.param_groups = saved_groups
 
 
+def _float_lr(group):
+    """The group's options as the update rules read them. PyTorch accepts a 1-element
+    Tensor as ``lr`` (a scheduler then fills it in place): the rules get its value as a
+    Python float, read once per step, and the group keeps the Tensor."""
+    lr = group.get("lr")
+    return {**group, "lr": lr.item()} if isinstance(lr, Tensor) else group
+
+
 def _check_foreach_fused(name, foreach, fused):
     """PyTorch refuses to be asked for both of its fast implementations at once."""
     if foreach and fused:
@@ -292,10 +302,18 @@ def _check_foreach_fused(name, foreach, fused):
 
 
 def _check_options(defaults):
-    """PyTorch's argument checks, shared by every optimizer."""
+    """PyTorch's argument checks, shared by every optimizer (lr may be a 1-element Tensor)."""
     for name, what in _NONNEGATIVE_OPTIONS.items():
-        if name in defaults and not 0.0 <= defaults[name]:
-            raise ValueError(f"Invalid {what}: {defaults[name]}")
+        if name not in defaults:
+            continue
+        value = defaults[name]
+        if isinstance(value, Tensor):
+            if name != "lr" or value.numel() != 1:
+                raise ValueError(f"Tensor {name} must be 1-element" if name == "lr" else
+                                 f"{what[0].upper() + what[1:]} must be a number, got a Tensor of shape {value.shape}")
+            value = value.item()
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {what}: {value}")
     for i, beta in enumerate(defaults.get("betas", ())):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
