@@ -49,7 +49,9 @@ allocations (tracemalloc) over the same build + step, which counts array data ex
 
 Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
 environment variables (arms ``alone``, ``hog`` and ``same``, the latter with its own
-PyTorch twin): the way the threading choices in benchmarks/README.md were compared.
+PyTorch twin): the way the threading choices in benchmarks/README.md were compared. Each
+variant's ``alone`` is also paired with the default worker's (ratio ``tge[NAME]/tge
+alone``): with ``BENCH_IMPORT_TORCH=1``, what importing PyTorch alone costs.
 Variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
 tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
 worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
@@ -549,6 +551,8 @@ def ratios(entry, variants, have_torch):
             out[f"tge{tag}/torch alone"] = alone / t["torch alone"]
         if alone and "bound_s" in entry:
             out[f"tge{tag}/bound"] = alone / entry["bound_s"]
+        if alone and tag and t.get("tge alone"):  # the variant against the default worker, same rounds
+            out[f"tge{tag}/tge alone"] = alone / t["tge alone"]
         if alone and same:
             out[f"tge{tag} same/alone"] = same / alone
         if alone and hog:

@@ -66,3 +66,28 @@ def test_torch_columns(quick_result):
         t = e["time_s"]
         assert e["ratios"]["tge/torch alone"] == pytest.approx(t["tge alone"] / t["torch alone"])
         assert e["ratios"]["tge same/alone"] == pytest.approx(t["tge same"] / t["tge alone"])
+
+
+def test_ratios_pair_each_arm_with_its_twin():
+    """``ratios`` divides the arms of one round set as documented: a variant's alone by the
+    default worker's alone, same by alone, hog by alone (no subprocess: the function itself)."""
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    try:
+        import bench_side_by_side as bench
+    finally:
+        sys.path.remove(os.path.dirname(SCRIPT))
+    entry = {"time_s": {"tge alone": 2.0, "tge same": 2.5, "tge hog": 3.0, "torch alone": 4.0, "torch same": 5.0,
+                        "torch hog": 6.0, "tge[imported] alone": 2.2, "tge[imported] hog": 4.4,
+                        "tge[first] alone": 1.0, "tge[first] same": 1.5, "torch same[first]": 4.8},
+             "bound_s": 0.5, "peak_mib": {"tge": 3.0, "torch": 2.0}}
+    r = bench.ratios(entry, {"default": {}, "imported": {}, "first": {}}, have_torch=True)
+    assert r["tge[imported]/tge alone"] == pytest.approx(1.1)
+    assert r["tge[first]/tge alone"] == pytest.approx(0.5)
+    assert "tge/tge alone" not in r  # the default worker is not paired with itself
+    assert r["tge[imported] hog/alone"] == pytest.approx(2.0)
+    assert r["tge[first] same/alone"] == pytest.approx(1.5)
+    assert r["torch same[first]/alone"] == pytest.approx(1.2)
+    assert r["tge same/alone"] == pytest.approx(1.25) and r["tge hog/alone"] == pytest.approx(1.5)
+    assert r["torch hog/alone"] == pytest.approx(1.5) and r["torch same/alone"] == pytest.approx(1.25)
+    assert r["tge/torch alone"] == pytest.approx(0.5) and r["tge/bound"] == pytest.approx(4.0)
+    assert r["tge/torch memory"] == pytest.approx(1.5)
