@@ -256,3 +256,29 @@ def test_nan_gradients_follow_pytorchs_formulas():
     tge.clamp(x, min=lo).sum().backward()
     np.testing.assert_array_equal(x.grad.array, [0.0, 0.0])
     np.testing.assert_array_equal(lo.grad.array, [0.0, 0.0])
+
+
+def test_selection_gradients_are_plus_zero_for_the_loser_whatever_arrives():
+    """maximum / minimum send g to the winner (g/2 each at a tie) and max / min along a dim
+    to the selected element; the others get +0.0 even where g is inf or NaN (a product
+    with a 0/1 share would give NaN, and -0.0 for a negative g)."""
+    x0 = np.array([-1.5, 0.0, 2.0, -0.0, 3.0, -2.0])
+    y0 = np.array([0.5, 0.0, 2.0, -1.0, 1.0, 4.0])
+    g0 = np.array([np.inf, np.nan, -2.0, -np.inf, np.nan, -4.0])
+    for name, x_wins in (("maximum", x0 > y0), ("minimum", x0 < y0)):
+        x, y = tge.tensor(x0, requires_grad=True), tge.tensor(y0, requires_grad=True)
+        getattr(tge, name)(x, y).backward(tge.tensor(g0))
+        tie = x0 == y0
+        expected_x = np.where(tie, g0 / 2, np.where(x_wins, g0, 0.0))
+        expected_y = np.where(tie, g0 / 2, np.where(x_wins, 0.0, g0))
+        for got, expected in ((x.grad.numpy(), expected_x), (y.grad.numpy(), expected_y)):
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=name)
+    for name, pick in (("max", np.argmax), ("min", np.argmin)):
+        x = tge.tensor(x0.reshape(2, 3), requires_grad=True)
+        g = np.array([[np.nan], [-np.inf]])
+        getattr(x, name)(dim=1, keepdim=True)[0].backward(tge.tensor(g))
+        expected = np.zeros((2, 3))
+        expected[np.arange(2), pick(x0.reshape(2, 3), axis=1)] = g[:, 0]
+        np.testing.assert_array_equal(x.grad.numpy(), expected, err_msg=name)
+        np.testing.assert_array_equal(np.signbit(x.grad.numpy()), np.signbit(expected), err_msg=name)

@@ -100,6 +100,27 @@ def test_clamp_gradients_of_special_upstream_values_match_pytorch():
             np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "max_dim", "min_dim"])
+def test_selection_gradients_of_special_upstream_values_match_pytorch(name):
+    # the input that loses (or is not selected) gets +0.0 even where g is inf or NaN
+    x0 = np.array([[-1.5, 0.0, 2.0, -0.0], [3.0, -2.0, 0.5, 1.0]])
+    y0 = np.array([[0.5, 0.0, 2.0, -1.0], [1.0, 4.0, 0.5, -3.0]])
+    g0 = np.array([[np.inf, np.nan, -2.0, -np.inf], [np.nan, np.inf, -1.0, 0.0]])
+
+    def run(lib):
+        x, y = lib.tensor(x0, requires_grad=True), lib.tensor(y0, requires_grad=True)
+        if name in ("maximum", "minimum"):
+            getattr(lib, name)(x, y).backward(lib.tensor(g0))
+            return x.grad.cpu().numpy(), y.grad.cpu().numpy()
+        values = getattr(x, name[:3])(dim=1, keepdim=True)[0]
+        values.backward(lib.tensor(g0[:, 1:2]))  # NaN for row 0, inf for row 1
+        return (x.grad.cpu().numpy(),)
+
+    for ours, theirs in zip(run(tge), run(torch)):
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+
+
 def test_bitwise_and_remainder_dtypes_match_pytorch():
     a, b = [6, -3, 5, 0], [3, 5, -2, 7]
     for op in ("__and__", "__or__", "__xor__"):

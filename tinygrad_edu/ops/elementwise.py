@@ -131,6 +131,8 @@ class Maximum(Function):
         dL/dx = g * s_x,  s_x = 0 where x < y, 1/2 where x == y, else 1
         dL/dy = g * s_y,  s_y = 0 where x > y, 1/2 where x == y, else 1
     Where x or y is NaN (so is z) no comparison holds and both get g, as in PyTorch.
+    (``_split_gradient`` chooses each part rather than multiplying by s, so a loser's
+    gradient is 0 even where g is inf or NaN.)
     """
 
     @staticmethod
@@ -162,14 +164,12 @@ class Minimum(Function):
 
 
 def _split_gradient(ctx, g, x_loses, y_loses, tie):
-    """g times each input's share: 0 where it loses, 1/2 at a tie, else 1 (in g's dtype)."""
-    xp = get_array_module(g)
-
-    def share(loses):
-        return xp.where(loses, 0.0, xp.where(tie, 0.5, 1.0)).astype(g.dtype, copy=False)
-
-    gx = g * share(x_loses) if ctx.needs_input_grad[0] else None
-    gy = g * share(y_loses) if ctx.needs_input_grad[1] else None
+    """Each input's part of g: 0 where it loses, g/2 at a tie, else g (in g's dtype).
+    Chosen, not g times a share: where an input loses its gradient is +0.0 even for an
+    inf or NaN g (inf * 0 would be NaN), as PyTorch's ``masked_fill`` gives."""
+    half = kernels.where(tie, g * 0.5, g)
+    gx = kernels.where(x_loses, 0, half) if ctx.needs_input_grad[0] else None
+    gy = kernels.where(y_loses, 0, half) if ctx.needs_input_grad[1] else None
     return gx, gy
 
 

@@ -11,6 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import kernels
 from ..autograd.function import Function
 from ..backend import default_float_dtype, get_array_module
 from ..tensor import Tensor
@@ -334,7 +335,8 @@ class MaxDim(Function):
     Backward: values[k] is the single element x[..., indices[k], ...], so only that
     element receives the gradient:
         dL/dx[..., j, ...] = g[...] if j == indices[...] else 0
-    ``indices`` are integers and carry no gradient.
+    (a choice, not g times a mask: the others get +0.0 even where g is inf or NaN, as in
+    PyTorch). ``indices`` are integers and carry no gradient.
     """
 
     @staticmethod
@@ -348,7 +350,7 @@ class MaxDim(Function):
     def backward(ctx, g, g_indices):
         (idx,) = ctx.saved_tensors
         g = g if ctx.keepdim else get_array_module(g).expand_dims(g, ctx.dim)
-        return g * _index_mask(ctx.shape, ctx.dim, idx), None, None
+        return kernels.where(_index_mask(ctx.shape, ctx.dim, idx), g, 0), None, None
 
 
 class MinDim(Function):
@@ -368,7 +370,7 @@ class MinDim(Function):
     def backward(ctx, g, g_indices):
         (idx,) = ctx.saved_tensors
         g = g if ctx.keepdim else get_array_module(g).expand_dims(g, ctx.dim)
-        return g * _index_mask(ctx.shape, ctx.dim, idx), None, None
+        return kernels.where(_index_mask(ctx.shape, ctx.dim, idx), g, 0), None, None
 
 
 def _dim_result(ctx, x, dim, keepdim, values, idx):
