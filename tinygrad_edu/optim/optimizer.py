@@ -307,10 +307,11 @@ def _check_options(defaults):
         if name not in defaults:
             continue
         value = defaults[name]
-        if isinstance(value, Tensor):
-            if name != "lr" or value.numel() != 1:
-                raise ValueError(f"Tensor {name} must be 1-element" if name == "lr" else
-                                 f"{what[0].upper() + what[1:]} must be a number, got a Tensor of shape {value.shape}")
+        if isinstance(value, Tensor):  # PyTorch takes a Tensor for lr alone
+            if name != "lr":
+                raise ValueError(f"Invalid {what}: expected a number, got a Tensor of shape {value.shape}")
+            if value.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
             value = value.item()
         if not 0.0 <= value:
             raise ValueError(f"Invalid {what}: {value}")
