@@ -39,7 +39,7 @@ MUTANTS = [
     ("2.2", P + "ops/elementwise.py", "return g * (1 - z * z)", "return g * (1 - z)", "tanh' written as 1 - z"),
     ("2.3", P + "ops/softmax.py", "return g - xp.exp(z) * g.sum(axis=ctx.dim, keepdims=True)",
      "return g - xp.exp(z) * g.sum(axis=-1, keepdims=True)", "log_softmax: wrong axis"),
-    ("2.3", P + "ops/loss.py", "dl = g / ctx.total_weight", "dl = g / safe_t.size", "nll mean over all positions, not the weights"),
+    ("2.3", P + "ops/loss.py", "dl = g / ctx.total_weight", "dl = g / kept_t.size", "nll mean over all positions, not the weights"),
     ("2.4", P + "ops/matmul.py", "gb = g_rows.sum(axis=0) if", "gb = g_rows[0] if", "bias gradient not accumulated over rows"),
     ("2.4", P + "ops/matmul.py", "return z if bias is None else z + bias", "return z", "bias forgotten"),
     ("2.5", P + "ops/dropout.py", "scale = 0.0 if p == 1 else 1.0 / (1.0 - p)", "scale = 1.0", "no inverted scaling"),

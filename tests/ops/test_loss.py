@@ -324,3 +324,18 @@ def test_classification_errors_name_shapes_values_and_classes():
         L.cross_entropy(x, tge.tensor([0, 1, 2]), label_smoothing=1.5)
     with pytest.raises(ValueError, match="reduction"):
         L.nll_loss(x, tge.tensor([0, 1, 2]), reduction="batchmean")
+
+
+def test_nll_loss_gradient_is_exactly_zero_off_the_targets():
+    """dL/dx[i, c] = -w[t_i] * g at c == t_i, else +0.0, even for an inf g; an ignored
+    position gets 0 in every class (its one-hot matches nothing)."""
+    x = tge.tensor(np.log(np.full((4, 3), 1 / 3)), requires_grad=True)
+    t = np.array([2, -100, 0, 1])
+    w = np.array([2.0, 0.5, 1.0])
+    tge.nn.functional.nll_loss(x, tge.tensor(t), weight=tge.tensor(w), reduction="sum").backward(tge.tensor(np.inf))
+    expected = np.zeros((4, 3))
+    for i, c in enumerate(t):
+        if c != -100:
+            expected[i, c] = -w[c] * np.inf
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    np.testing.assert_array_equal(np.signbit(x.grad.numpy()), np.signbit(expected))

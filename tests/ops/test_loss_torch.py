@@ -165,3 +165,22 @@ def test_all_targets_ignored_matches_pytorch_nan():
     with np.errstate(invalid="ignore"):
         ours = L.cross_entropy(tge.tensor(x), tge.tensor(t), label_smoothing=0.2).item()
     assert np.isnan(ours) and np.isnan(TF.cross_entropy(torch.tensor(x), torch.tensor(t), label_smoothing=0.2).item())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("upstream", [np.inf, np.nan, -3.0])
+def test_nll_loss_gradient_is_exactly_zero_off_the_targets_as_pytorch(reduction, upstream):
+    # ignored positions and non-target classes get +0.0 whatever arrives; a class weight of
+    # 0 still multiplies (-0 * inf = NaN at that target), as PyTorch's scatter of -w * g does
+    x0 = np.log(np.random.default_rng(1).dirichlet(np.ones(4), size=5))
+    t0 = np.array([1, -100, 3, 0, 2])
+    w0 = np.array([1.0, 0.5, 0.0, 2.0])
+    grads = []
+    for lib, F in ((tge, tge.nn.functional), (torch, TF)):
+        x = lib.tensor(x0, requires_grad=True)
+        out = F.nll_loss(x, lib.tensor(t0), weight=lib.tensor(w0), reduction=reduction)
+        out.backward(lib.tensor(np.full(tuple(out.shape), upstream)))
+        grads.append(x.grad.cpu().numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    finite = ~np.isnan(grads[1])  # a NaN's sign bit carries nothing
+    np.testing.assert_array_equal(np.signbit(grads[0][finite]), np.signbit(grads[1][finite]))

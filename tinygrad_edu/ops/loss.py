@@ -405,6 +405,9 @@ class NLLLoss(Function):
         dL/dx[i, c] = -w[t_i] * dL/dl_i  if c == t_i,  else 0
         dL/dl_i = g_i (none), g (sum), g / sum_i w[t_i] (mean).
     The one-hot [c == t_i] is built by comparing t with arange(C): no scatter needed.
+    The gradient is chosen where it is 1, not multiplied by it, so that the other entries
+    (and every entry of an ignored position) are exactly 0 even for an inf or NaN g, as
+    PyTorch's scatter gives.
     """
 
     @staticmethod
@@ -418,7 +421,7 @@ class NLLLoss(Function):
         w = keep.astype(x.dtype) if weight is None else weight[safe_t] * keep
         picked = xp.take_along_axis(x, safe_t[:, None], axis=1)[:, 0]  # x[i, t_i]
         loss = xp.where(keep, -w * picked, xp.zeros((), dtype=x.dtype))  # where, not *: x[i, 0] may be -inf
-        ctx.save_for_backward(safe_t, w)
+        ctx.save_for_backward(xp.where(keep, t, -1), w)  # -1 at ignored positions: it matches no class
         ctx.reduction, ctx.n_classes = reduction, x.shape[1]
         if reduction == "none":
             return loss[0] if ctx.unbatched else loss
@@ -430,7 +433,7 @@ class NLLLoss(Function):
     @staticmethod
     def backward(ctx, g):
         # BEGIN SOLUTION task 2.3
-        safe_t, w = ctx.saved_tensors
+        kept_t, w = ctx.saved_tensors
         xp = get_array_module(g)
         if ctx.reduction == "none":
             dl = g[None] if ctx.unbatched else g
@@ -438,9 +441,9 @@ class NLLLoss(Function):
             dl = g
         else:
             dl = g / ctx.total_weight
-        classes = xp.arange(ctx.n_classes).reshape((1, -1) + (1,) * (safe_t.ndim - 1))  # along dim 1
-        one_hot = classes == safe_t[:, None]
-        gx = one_hot * (-w * dl)[:, None]
+        classes = xp.arange(ctx.n_classes).reshape((1, -1) + (1,) * (kept_t.ndim - 1))  # along dim 1
+        one_hot = classes == kept_t[:, None]  # all False at an ignored position (its target is -1)
+        gx = xp.where(one_hot, (-w * dl)[:, None], xp.zeros((), dtype=w.dtype))  # exact zeros off the targets
         return (gx[0] if ctx.unbatched else gx), None, None
         # END SOLUTION
 
