@@ -74,17 +74,28 @@ def test_fused_equals_the_numpy_batch_norm(case, training, affine):
     kernels sum in float64 for float32 data too, so they must agree with it to float32's
     rounding. (Not with the NumPy form run in float32: its float32 sums lose digits when a
     channel's spread is tiny next to its mean; hypothesis found x = 3.719, 3.700 in one
-    channel, where that form's float32 dx is off by 2e-4, relative.)"""
-    dtype = case[0].dtype
+    channel, where that form's float32 dx is off by 2e-4, relative.)
+
+    Training's dx is a difference of terms of size inv_std * |g| * |w| (the centred and
+    the projected gradient), which can be far larger than dx itself: in that same channel
+    (N = 2, variance 9e-5 next to eps = 1e-5, inv_std = 98) the fused float32 dx is off by
+    4.5e-4 of 3.88, against terms near 80. Its absolute tolerance is therefore the float32
+    one times that size, the error bound of the cancellation, not of dx."""
+    x, g, w = case[0], case[1], case[2]
+    dtype = x.dtype
     with kernels.using("numba"):
         fused, node = _run(*case, training, affine)
         assert node.function is norm_ops.FusedBatchNorm
     with kernels.using("numpy"):
         plain, _ = _run(*(a.astype(np.float64) for a in case), training, affine)
     tol = TOLERANCE[dtype]
-    for f, p in zip(fused, plain):
+    axes = (0,) + tuple(range(2, x.ndim))
+    inv_std = 1 / np.sqrt(x.astype(np.float64).var(axis=axes) + 1e-5)
+    terms = float(inv_std.max() * np.abs(g).max() * (np.abs(w).max() if affine else 1.0))
+    for i, (f, p) in enumerate(zip(fused, plain)):
         assert f.dtype == dtype and f.shape == p.shape
-        np.testing.assert_allclose(f, p, rtol=tol, atol=tol)
+        atol = tol * max(1.0, terms) if training and i == 1 else tol  # i == 1: dx
+        np.testing.assert_allclose(f, p, rtol=tol, atol=atol)
 
 
 @needs_numba
