@@ -405,9 +405,9 @@ class NLLLoss(Function):
         dL/dx[i, c] = -w[t_i] * dL/dl_i  if c == t_i,  else 0
         dL/dl_i = g_i (none), g (sum), g / sum_i w[t_i] (mean).
     The one-hot [c == t_i] is built by comparing t with arange(C): no scatter needed.
-    The gradient is chosen where it is 1, not multiplied by it, so that the other entries
-    (and every entry of an ignored position) are exactly 0 even for an inf or NaN g, as
-    PyTorch's scatter gives.
+    The gradient is chosen where the one-hot holds, not multiplied by it, so that the
+    other entries (and every entry of an ignored position) are exactly 0 even for an inf
+    or NaN g, as PyTorch's scatter gives.
     """
 
     @staticmethod
