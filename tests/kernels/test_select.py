@@ -41,11 +41,10 @@ def where_cases(draw):
     return operand(bool), operand(dtype), operand(draw(st.sampled_from([dtype, *FLOAT_DTYPES])))
 
 
-def _assert_same(got, expected, who, zero_signs=True):
+def _assert_same(got, expected, who):
     assert isinstance(got, np.ndarray) and got.shape == expected.shape and got.dtype == expected.dtype, who
     np.testing.assert_array_equal(got, expected, err_msg=who)
-    if zero_signs:
-        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=f"{who}: signs of zeros")
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected), err_msg=f"{who}: signs of zeros")
 
 
 @kernel_settings
