@@ -269,6 +269,46 @@ def test_gradient_of_a_0d_leaf_used_twice_is_a_0d_tensor():
     assert repr(a.grad.cpu()) == "tensor(0.5)"  # printable: the bug made .grad a NumPy scalar
 
 
+class _ScalarGradient(tge.autograd.Function):
+    """Identity whose backward returns ``dtype(2 * g)``: a NumPy scalar, not an array."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = dtype
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.dtype(2 * g), None
+
+
+class _Recorder(tge.autograd.Function):
+    """Identity that keeps the gradient its backward receives in ``seen``."""
+
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        _Recorder.seen.append(g)
+        return g
+
+
+@pytest.mark.parametrize("scalar_type", [np.float32, np.float64, np.float16])
+def test_a_numpy_scalar_gradient_is_sent_on_as_a_0d_array_of_the_input_dtype(scalar_type):
+    # np.float32 for a float32 input is what 0-d arithmetic gives; the other two must
+    # also be cast to the input's dtype before the next backward sees them
+    x = tge.tensor(1.5, requires_grad=True)  # float32
+    _Recorder.seen.clear()
+    _ScalarGradient.apply(_Recorder.apply(x), scalar_type).backward()
+    (g,) = _Recorder.seen
+    assert type(g) is np.ndarray and g.shape == () and g.dtype == np.float32 and g == 2.0
+    assert type(x.grad.array) is np.ndarray and x.grad.dtype == tge.float32 and x.grad.item() == 2.0
+
+
 def test_grad_of_intermediate_runs_only_the_needed_part_of_the_graph():
     w = tge.ones(3, requires_grad=True)
     x = w.exp()
