@@ -20,6 +20,12 @@ DnCNN-small training step (8 convolutions built from nn layers).
   tab, a second notebook). The hog is one process, stopped (SIGSTOP) between hog arms.
 - ``same``: both frameworks in ONE worker; its steps alternate tinygrad_edu / PyTorch,
   so each framework runs right after the other one did (thread pools of both alive).
+- ``same1``: the same, with PyTorch held at one thread (``torch.set_num_threads(1)``: no
+  OpenMP workers to spin or wake). What ``same`` costs beyond ``same1`` is PyTorch's
+  thread pool; what ``same1`` costs beyond ``alone`` is everything else alternation
+  does, above all the other framework's step pushing this one's arrays out of the
+  caches (measured in benchmarks/README.md, "Fourteenth session"). PyTorch's one-thread
+  time in it is recorded (``torch same1``) but compared with nothing.
 
 Each round runs every arm of a workload once, in alternating order (reversed every
 other round), for about ``--arm-seconds`` each; times are per step (tiny graph: per
@@ -48,8 +54,8 @@ allocations (tracemalloc) over the same build + step, which counts array data ex
 (no page rounding, no allocator slack) and cross-checks the RSS method.
 
 Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
-environment variables (arms ``alone``, ``hog`` and ``same``, the latter with its own
-PyTorch twin): the way the threading choices in benchmarks/README.md were compared. Each
+environment variables (arms ``alone``, ``hog``, ``same`` and ``same1``, the last two with
+their own PyTorch twin): the way the threading choices in benchmarks/README.md were compared. Each
 variant's ``alone`` is also paired with the default worker's (ratio ``tge[NAME]/tge
 alone``): with ``BENCH_IMPORT_TORCH=1``, what importing PyTorch alone costs.
 Variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
@@ -203,10 +209,11 @@ def _frameworks(kind):
     # the "same" worker imports PyTorch first unless BENCH_TGE_FIRST=1: the order decides
     # which OpenMP runtime is loaded first (see benchmarks/README.md)
     order = ["tge", "torch"] if os.environ.get("BENCH_TGE_FIRST") == "1" else ["torch", "tge"]
+    both = kind in ("both", "both1")
     if os.environ.get("BENCH_IMPORT_TORCH") == "1":  # a variant: PyTorch imported (first), never run
         import torch  # noqa: F401
     for fw in order:
-        if fw == "tge" and kind in ("tge", "both"):
+        if fw == "tge" and (kind == "tge" or both):
             sys.path.insert(0, ROOT)
             import tinygrad_edu
 
@@ -215,10 +222,12 @@ def _frameworks(kind):
                 from tinygrad_edu.ops import conv
 
                 conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
-        if fw == "torch" and kind in ("torch", "both"):
+        if fw == "torch" and (kind == "torch" or both):
             import torch
 
             fws["torch"] = torch
+            if kind == "both1":  # the "same1" worker: PyTorch without its thread pool
+                torch.set_num_threads(1)
     return np, fws
 
 
@@ -391,7 +400,8 @@ def parse_args(argv=None):
     p.add_argument("--only", nargs="+", choices=list(WORKLOADS), help="run only these workloads")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--arm-seconds", type=float, default=0.6, help="time per arm per round")
-    p.add_argument("--modes", nargs="+", default=["alone", "hog", "same"], choices=["alone", "hog", "same"])
+    p.add_argument("--modes", nargs="+", default=["alone", "hog", "same", "same1"],
+                   choices=["alone", "hog", "same", "same1"])
     p.add_argument("--settle", type=float, default=0.2,
                    help="seconds of pause before each arm (the last worker's spinning threads go to sleep)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory workers")
@@ -450,6 +460,9 @@ def main(argv=None):
         if have_torch and "same" in args.modes:
             workers["both" + tag] = ("both", overrides)
             arms.append(([f"tge{tag} same", f"torch same{tag}"], ["tge", "torch"], "both" + tag, False))
+        if have_torch and "same1" in args.modes:
+            workers["both1" + tag] = ("both1", overrides)
+            arms.append(([f"tge{tag} same1", f"torch same1{tag}"], ["tge", "torch"], "both1" + tag, False))
     if have_torch:
         workers["torch"] = ("torch", {})
         if "alone" in args.modes:
@@ -481,7 +494,7 @@ def main(argv=None):
     try:
         for name in names:
             for key, w in live.items():
-                fws = {"tge": ["tge"], "torch": ["torch"], "both": ["tge", "torch"]}[w.kind]
+                fws = {"tge": ["tge"], "torch": ["torch"], "both": ["tge", "torch"], "both1": ["tge", "torch"]}[w.kind]
                 w.ask(op="setup", workload=name, fws=fws, cfg=cfgs[name])
         labels = [label for arm in arms for label in arm[0]]
         times = {(label, n): [] for label in labels for n in names}
@@ -547,6 +560,7 @@ def ratios(entry, variants, have_torch):
     for vname in variants:
         tag = "" if vname == "default" else f"[{vname}]"
         alone, hog, same = t.get(f"tge{tag} alone"), t.get(f"tge{tag} hog"), t.get(f"tge{tag} same")
+        same1 = t.get(f"tge{tag} same1")  # beside PyTorch held at one thread
         if alone and have_torch and t.get("torch alone"):
             out[f"tge{tag}/torch alone"] = alone / t["torch alone"]
         if alone and "bound_s" in entry:
@@ -555,6 +569,10 @@ def ratios(entry, variants, have_torch):
             out[f"tge{tag}/tge alone"] = alone / t["tge alone"]
         if alone and same:
             out[f"tge{tag} same/alone"] = same / alone
+        if alone and same1:
+            out[f"tge{tag} same1/alone"] = same1 / alone
+        if same and same1:  # what PyTorch's thread pool adds to alternation
+            out[f"tge{tag} same/same1"] = same / same1
         if alone and hog:
             out[f"tge{tag} hog/alone"] = hog / alone
         if t.get(f"torch same{tag}") and t.get("torch alone"):
@@ -596,7 +614,8 @@ def plot(result, path):
         print("matplotlib not installed: no plot")
         return
     names = list(result["workloads"])
-    keys = ["tge/torch alone", "tge same/alone", "tge hog/alone", "torch hog/alone", "torch same/alone", "tge/torch memory"]
+    keys = ["tge/torch alone", "tge same/alone", "tge same/same1", "tge hog/alone", "torch hog/alone", "torch same/alone",
+            "tge/torch memory"]
     keys = [k for k in keys if any(k in result["workloads"][n]["ratios"] for n in names)]
     if not keys:
         return

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.slow  # ~30 s on 2 cores: seven worker processes start (deselect with -m "not slow")
+pytestmark = pytest.mark.slow  # ~30 s on 2 cores: eight worker processes start (deselect with -m "not slow")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "bench_side_by_side.py")
@@ -60,23 +60,50 @@ def test_torch_columns(quick_result):
     if not have_torch():
         pytest.skip("PyTorch is not installed: no torch columns")
     for e in quick_result["workloads"].values():
-        for label in ("torch alone", "tge same", "torch same"):
+        for label in ("torch alone", "tge same", "torch same", "tge same1", "torch same1"):
             assert e["time_s"][label] > 0
         assert e["peak_mib"]["torch"] >= 0
         t = e["time_s"]
         assert e["ratios"]["tge/torch alone"] == pytest.approx(t["tge alone"] / t["torch alone"])
         assert e["ratios"]["tge same/alone"] == pytest.approx(t["tge same"] / t["tge alone"])
+        assert e["ratios"]["tge same1/alone"] == pytest.approx(t["tge same1"] / t["tge alone"])
+        assert e["ratios"]["tge same/same1"] == pytest.approx(t["tge same"] / t["tge same1"])
+    assert quick_result["workers"]["both1"]["kind"] == "both1"
+
+
+def test_the_same1_worker_holds_pytorch_at_one_thread():
+    """The "same1" arm's worker imports both frameworks and leaves PyTorch one thread (no
+    OpenMP pool), the "same" arm's keeps PyTorch's default (no subprocess: the function itself)."""
+    if not have_torch():
+        pytest.skip("PyTorch is not installed")
+    import torch
+
+    bench = _bench_module()
+    before = torch.get_num_threads()
+    try:
+        _, fws = bench._frameworks("both1")
+        assert set(fws) == {"tge", "torch"} and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    _, fws = bench._frameworks("both")
+    assert set(fws) == {"tge", "torch"} and torch.get_num_threads() == before
+
+
+def _bench_module():
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    try:
+        import bench_side_by_side
+    finally:
+        sys.path.remove(os.path.dirname(SCRIPT))
+    return bench_side_by_side
 
 
 def test_ratios_pair_each_arm_with_its_twin():
     """``ratios`` divides the arms of one round set as documented: a variant's alone by the
     default worker's alone, same by alone, hog by alone (no subprocess: the function itself)."""
-    sys.path.insert(0, os.path.dirname(SCRIPT))
-    try:
-        import bench_side_by_side as bench
-    finally:
-        sys.path.remove(os.path.dirname(SCRIPT))
+    bench = _bench_module()
     entry = {"time_s": {"tge alone": 2.0, "tge same": 2.5, "tge hog": 3.0, "torch alone": 4.0, "torch same": 5.0,
+                        "tge same1": 2.4, "torch same1": 8.0,
                         "torch hog": 6.0, "tge[imported] alone": 2.2, "tge[imported] hog": 4.4,
                         "tge[first] alone": 1.0, "tge[first] same": 1.5, "torch same[first]": 4.8},
              "bound_s": 0.5, "peak_mib": {"tge": 3.0, "torch": 2.0}}
@@ -91,3 +118,5 @@ def test_ratios_pair_each_arm_with_its_twin():
     assert r["torch hog/alone"] == pytest.approx(1.5) and r["torch same/alone"] == pytest.approx(1.25)
     assert r["tge/torch alone"] == pytest.approx(0.5) and r["tge/bound"] == pytest.approx(4.0)
     assert r["tge/torch memory"] == pytest.approx(1.5)
+    assert r["tge same1/alone"] == pytest.approx(1.2) and r["tge same/same1"] == pytest.approx(2.5 / 2.4)
+    assert "tge[first] same/same1" not in r and "torch same1/alone" not in r  # PyTorch on one thread: no twin
