@@ -32,7 +32,9 @@ other round), for about ``--arm-seconds`` each; times are per step (tiny graph: 
 graph), median over all rounds. Because the arms of a round run back to back, a change
 in the machine's load hits them alike, and the ratios (tinygrad_edu / PyTorch, hog /
 alone, same / alone) are paired; the load average (1, 5, 15 min) is recorded for every
-round. The load average counts this benchmark's own threads too.
+round. The load average counts this benchmark's own threads too. Every worker first
+allocates and frees one 16 MiB block (``_warm_allocator``), so each framework is timed
+with its allocator warm, whichever workloads ran before.
 
 **Bounds.** GEMM bound (conv2d, conv_transpose2d): the best time of NumPy's matmul at
 the convolution's own three GEMM shapes (forward, input gradient, weight gradient, the
@@ -284,9 +286,26 @@ def _seconds(fn):
     return time.perf_counter() - t0
 
 
+def _warm_allocator(np):
+    """Allocate and free one WARM_BYTES block, as any long-running process soon has.
+
+    glibc serves a large block with its own mmap and unmaps it when freed, so every step
+    of a fresh process faults its pages in again, until one such free raises glibc's
+    thresholds. PyTorch's conv_transpose2d step took 5.9-6.1 ms in a fresh process and
+    3.7-3.9 after this (benchmarks/README.md, "Fourteenth session"): without it, a
+    framework's time depended on which workloads its worker had run before.
+    (tinygrad_edu sets the thresholds itself at import: allocator.py.)"""
+    block = np.ones(WARM_BYTES // 4, np.float32)
+    del block
+
+
+WARM_BYTES = 16 * 2**20
+
+
 def worker(kind):
     """Serve JSON commands, one per line on stdin, one JSON answer per line on stdout."""
     np, fws = _frameworks(kind)
+    _warm_allocator(np)
     if "torch" in fws:
         fws["torch"].manual_seed(0)
     reply = sys.stdout
