@@ -120,3 +120,36 @@ def test_ratios_pair_each_arm_with_its_twin():
     assert r["tge/torch memory"] == pytest.approx(1.5)
     assert r["tge same1/alone"] == pytest.approx(1.2) and r["tge same/same1"] == pytest.approx(2.5 / 2.4)
     assert "tge[first] same/same1" not in r and "torch same1/alone" not in r  # PyTorch on one thread: no twin
+
+
+_STEPS = r"""
+import resource, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import bench_side_by_side as bench
+def step():  # 12 MiB of large blocks, touched and freed, as a training step's arrays are
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    arrays = [np.ones(3 * 2**20 // 4, np.float32) for _ in range(4)]
+    del arrays
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+if sys.argv[2] == "warm":
+    bench._warm_allocator(np)
+print([step() for _ in range(6)][-1])  # the sixth step: after any first-time growth
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="page-fault counts as Linux reports them")
+def test_a_warm_worker_keeps_its_freed_blocks():
+    """``_warm_allocator`` makes glibc keep freed large blocks: a fresh process (without
+    tinygrad_edu, which sets glibc's thresholds itself) faults every page of a step's
+    arrays in again on every step; after the warm-up, later steps fault none."""
+    def faults(mode):
+        run = subprocess.run([sys.executable, "-c", _STEPS, os.path.dirname(SCRIPT), mode],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return int(run.stdout.strip())
+
+    cold = faults("cold")
+    if cold < 1000:
+        pytest.skip(f"this C library keeps freed blocks by itself ({cold} page faults a step)")
+    assert faults("warm") < cold / 10
