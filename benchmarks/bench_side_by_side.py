@@ -286,6 +286,9 @@ def _seconds(fn):
     return time.perf_counter() - t0
 
 
+WARM_BYTES = 16 * 2**20  # glibc then serves blocks up to this size from its heap and keeps twice that free
+
+
 def _warm_allocator(np):
     """Allocate and free one WARM_BYTES block, as any long-running process soon has.
 
@@ -297,9 +300,6 @@ def _warm_allocator(np):
     (tinygrad_edu sets the thresholds itself at import: allocator.py.)"""
     block = np.ones(WARM_BYTES // 4, np.float32)
     del block
-
-
-WARM_BYTES = 16 * 2**20
 
 
 def worker(kind):
