@@ -297,7 +297,9 @@ def _warm_allocator(np):
     thresholds. PyTorch's conv_transpose2d step took 5.9-6.1 ms in a fresh process and
     3.7-3.9 after this (benchmarks/README.md, "Fourteenth session"): without it, a
     framework's time depended on which workloads its worker had run before.
-    (tinygrad_edu sets the thresholds itself at import: allocator.py.)"""
+    (tinygrad_edu sets the thresholds itself at import: allocator.py. Its
+    ``keep_freed_memory`` is not used here: the PyTorch worker must not import
+    tinygrad_edu, and this is the state glibc reaches by itself in a long run.)"""
     block = np.ones(WARM_BYTES // 4, np.float32)
     del block
 
