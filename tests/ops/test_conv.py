@@ -377,9 +377,13 @@ def test_conv2d_in_bands_of_rows_equals_whole_images(stride):
             (out * out).sum().backward()
             results.append([out.detach().cpu().numpy(), xt.grad.cpu().numpy(), wt.grad.cpu().numpy()])
     (out_b, gx_b, gw_b), (out_w, gx_w, gw_w) = results
-    # each output pixel and input gradient is the same dot product either way: same bits
-    np.testing.assert_array_equal(out_b, out_w)
-    np.testing.assert_array_equal(gx_b, gx_w)
+    # each output pixel and input gradient is the same dot product of 576 terms either way,
+    # but BLAS may add its terms in another order for a narrower product: OpenBLAS's Haswell
+    # kernel (OPENBLAS_CORETYPE=Haswell) gave 3% of the outputs and 12% of the input
+    # gradients other last bits, up to 5.4e-7 of the largest value (stride 2). A wrong band
+    # is off by the size of the values themselves.
+    for banded, whole in ((out_b, out_w), (gx_b, gx_w)):
+        np.testing.assert_allclose(banded, whole, rtol=0, atol=1e-5 * np.abs(whole).max())
     # dW sums over pixels, band by band: float32 rounding of the other order only
     np.testing.assert_allclose(gw_b, gw_w, rtol=0, atol=1e-6 * np.abs(gw_w).max())
 
