@@ -5,12 +5,25 @@ Why the ISA, the cache and the BLAS: two lent machines that both call themselves
 Xeon(R) Processor, 2 cores" gave PyTorch / tinygrad_edu ratios 1.5x apart (benchmarks/README.md,
 "Fourth session"); PyTorch's convolutions use the widest vector unit directly, and
 OpenBLAS picks its kernel by CPU, so a ratio is only comparable with the same line.
+
+Why the environment: a machine can pin those choices. The fifteenth session's AMD EPYC
+(AVX-512) had OPENBLAS_CORETYPE=Haswell set for every process, so OpenBLAS ran its AVX2
+kernel at about half the AVX-512 kernel's rate, and conv_transpose2d's step took 1.7x
+as long as with the variable empty (benchmarks/README.md, "Fifteenth session"). The
+line ends with every variable of ``KERNEL_ENV_VARS`` that is set.
 """
 import os
 import platform
 
 # the widest vector extension first: what names the machine's SIMD width
 _ISAS = ("avx512f", "avx2", "avx", "sse4_2", "asimd", "neon")
+
+# variables that choose a library's CPU kernel or its threads (OpenBLAS, PyTorch's MKL and
+# oneDNN, Numba, OpenMP); tinygrad_edu's own GOMP_SPINCOUNT is not one a user sets
+KERNEL_ENV_VARS = (
+    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+    "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "NUMBA_CPU_NAME", "NUMBA_THREADING_LAYER",
+)
 
 
 def _cpuinfo():
@@ -59,6 +72,12 @@ def _blas():
     return None
 
 
+def _kernel_env():
+    """The variables of KERNEL_ENV_VARS set in this process, as "NAME=value" (an empty value
+    too: OpenBLAS then chooses by CPU), or []."""
+    return [f"{name}={os.environ[name]}" for name in KERNEL_ENV_VARS if name in os.environ]
+
+
 def machine():
     import numpy as np
 
@@ -80,6 +99,9 @@ def machine():
         parts.append(f"L2 {l2} per core")
     parts += [f"{platform.system()} {platform.release()}", f"Python {platform.python_version()}",
               f"NumPy {np.__version__}" + (f" ({blas})" if blas else ""), f"Numba {numba_v}"]
+    env = _kernel_env()
+    if env:
+        parts.append("set: " + " ".join(env))
     return ", ".join(parts)
 
 

@@ -1,5 +1,6 @@
 """The benchmarks' machine line names what makes ratios comparable across machines: the
-widest vector ISA, the L2 cache and the BLAS kernel, besides model, cores and versions."""
+widest vector ISA, the L2 cache, the BLAS kernel and the variables that pin such choices,
+besides model, cores and versions."""
 import io
 from pathlib import Path
 
@@ -52,7 +53,22 @@ def test_a_machine_without_cpuinfo_still_gets_a_line(machine_info, monkeypatch):
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr("builtins.open", no_files)
+    for name in machine_info.KERNEL_ENV_VARS:  # "OPENBLAS_L2_SIZE=..." would put "L2" on the line
+        monkeypatch.delenv(name, raising=False)
     assert machine_info._cpuinfo() == ("", set())
     assert machine_info._l2_cache() is None
     line = machine_info.machine()
     assert " cores, " in line and "avx" not in line and "L2" not in line
+
+
+def test_the_line_ends_with_the_kernel_variables_that_are_set(machine_info, monkeypatch):
+    for name in machine_info.KERNEL_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    assert machine_info._kernel_env() == []
+    assert "set:" not in machine_info.machine()
+    # a machine that pins OpenBLAS's kernel (the fifteenth session's did), and an empty value
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("NUMBA_THREADING_LAYER", "")
+    monkeypatch.setenv("SOME_OTHER_VARIABLE", "1")
+    assert machine_info._kernel_env() == ["OPENBLAS_CORETYPE=Haswell", "NUMBA_THREADING_LAYER="]
+    assert machine_info.machine().endswith(", set: OPENBLAS_CORETYPE=Haswell NUMBA_THREADING_LAYER=")
