@@ -32,7 +32,13 @@ other round), for about ``--arm-seconds`` each; times are per step (tiny graph: 
 graph), median over all rounds. Because the arms of a round run back to back, a change
 in the machine's load hits them alike, and the ratios (tinygrad_edu / PyTorch, hog /
 alone, same / alone) are paired; the load average (1, 5, 15 min) is recorded for every
-round. The load average counts this benchmark's own threads too. Every worker first
+round. The load average counts this benchmark's own threads too. So does a *probe*: before
+every arm the parent times a fixed loop of Python (``steadiness_probe``, about 2 ms),
+and the run ends with its min / median / max. A host whose speed moves in episodes
+(another tenant on the same physical core) shows there as a spread far above 1: the
+fifteenth session's AMD EPYC host took the same loop 1.9x as long at times
+(benchmarks/README.md, "Fifteenth session"), and a ratio from such a run carries that
+noise whatever the pairing cancels. Every worker first
 allocates and frees one 16 MiB block (``_warm_allocator``), so each framework is timed
 with its allocator warm, whichever workloads ran before.
 
@@ -280,6 +286,24 @@ def _bound_seconds(np, name, cfg):
     return None
 
 
+PROBE_ITERATIONS = 50_000  # about 2 ms of interpreter work
+
+
+def steadiness_probe():
+    """Seconds the parent takes for a fixed pure-Python loop, run while no worker works:
+    the same work every time, so its spread over a run is the host's own."""
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(PROBE_ITERATIONS):
+        total += i & 7
+    return time.perf_counter() - t0
+
+
+def probe_summary(probes):
+    """min / median / max of the probe's seconds, and max / min (the host's spread)."""
+    return dict(min_s=min(probes), median_s=median(probes), max_s=max(probes), spread=max(probes) / min(probes))
+
+
 def _seconds(fn):
     t0 = time.perf_counter()
     fn()
@@ -520,12 +544,14 @@ def main(argv=None):
         labels = [label for arm in arms for label in arm[0]]
         times = {(label, n): [] for label in labels for n in names}
         bounds = {n: [] for n in names}
+        probes = []
         for r in range(args.rounds):
             for name in names:
-                record = dict(round=r, workload=name, load=load(), arms={})
+                record = dict(round=r, workload=name, load=load(), arms={}, probe_s=[])
                 order = arms if r % 2 == 0 else arms[::-1]
                 for arm_labels, fws, key, with_hog in order:
                     time.sleep(args.settle)  # the previous worker's BLAS / OpenMP threads stop spinning
+                    record["probe_s"].append(steadiness_probe())
                     if with_hog:
                         with hog:
                             ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds)["times"]
@@ -540,8 +566,10 @@ def main(argv=None):
                 record["bound_s"] = b
                 record["load_after"] = load()
                 result["rounds"].append(record)
+                probes += record["probe_s"]
                 summary = "  ".join(f"{k} {v * 1e3:.3g}" for k, v in record["arms"].items())
-                print(f"round {r} {name} (load {record['load'][0]:.2f}): {summary} ms")
+                probe = f"probe {min(record['probe_s']) * 1e3:.2f}-{max(record['probe_s']) * 1e3:.2f} ms"
+                print(f"round {r} {name} (load {record['load'][0]:.2f}, {probe}): {summary} ms")
     finally:
         for w in live.values():
             w.close()
@@ -565,6 +593,7 @@ def main(argv=None):
         entry["ratios"] = ratios(entry, variants, have_torch)
         result["workloads"][name] = entry
     result["load_after"] = load()
+    result["steadiness"] = probe_summary(probes)
     print_table(result)
     os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
     with open(json_path, "w") as f:
@@ -610,6 +639,9 @@ def ratios(entry, variants, have_torch):
 
 def print_table(result):
     print(f"\nload average after: {result['load_after']}")
+    st = result["steadiness"]
+    print(f"host steadiness: the probe took min / median / max {st['min_s'] * 1e3:.2f} / {st['median_s'] * 1e3:.2f}"
+          f" / {st['max_s'] * 1e3:.2f} ms, spread {st['spread']:.2f} (a steady host stays near 1)")
     print("time per step, ms (median of all rounds); tiny: per graph; ratios are paired (same rounds)")
     for name, e in result["workloads"].items():
         print(f"\n{name}: {e['description']}")

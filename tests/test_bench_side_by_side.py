@@ -34,6 +34,7 @@ def quick_result(tmp_path_factory):
                          env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "machine:" in run.stdout and "command:" in run.stdout and "load average" in run.stdout
+    assert "host steadiness: the probe took min / median / max" in run.stdout
     return json.loads(out.read_text())
 
 
@@ -44,6 +45,12 @@ def test_schema_and_tge_columns(quick_result):
     assert len(r["load_before"]) == 3 and len(r["load_after"]) == 3
     assert set(r["workloads"]) == {"tiny", "conv2d"}
     assert r["rounds"] and all(len(rec["load"]) == 3 for rec in r["rounds"])
+    # the steadiness probe: one timing before every arm (an arm of the "same" worker times
+    # two labels), summed up at the end
+    assert all(1 <= len(rec["probe_s"]) <= len(rec["arms"]) and min(rec["probe_s"]) > 0 for rec in r["rounds"])
+    every = [t for rec in r["rounds"] for t in rec["probe_s"]]
+    st = r["steadiness"]
+    assert (st["min_s"], st["max_s"]) == (min(every), max(every)) and st["spread"] == pytest.approx(max(every) / min(every))
     for name, e in r["workloads"].items():
         assert e["time_s"]["tge alone"] > 0
         assert e["samples"]["tge alone"] >= 1
@@ -153,3 +160,15 @@ def test_a_warm_worker_keeps_its_freed_blocks():
     if cold < 1000:
         pytest.skip(f"this C library keeps freed blocks by itself ({cold} page faults a step)")
     assert faults("warm") < cold / 10
+
+
+def test_the_steadiness_summary_is_the_spread_of_the_probes():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import bench_side_by_side as bench
+    finally:
+        sys.path.pop(0)
+    assert bench.steadiness_probe() > 0
+    st = bench.probe_summary([0.002, 0.0038, 0.0021, 0.002])
+    assert st["min_s"] == 0.002 and st["max_s"] == 0.0038 and st["median_s"] == pytest.approx(0.00205)
+    assert st["spread"] == pytest.approx(1.9)  # a host that ran the same loop 1.9x slower at times
