@@ -38,7 +38,9 @@ and the run ends with its min / median / max. A host whose speed moves in episod
 (another tenant on the same physical core) shows there as a spread far above 1: the
 fifteenth session's AMD EPYC host took the same loop 1.9x as long at times
 (benchmarks/README.md, "Fifteenth session"), and a ratio from such a run carries that
-noise whatever the pairing cancels. Every worker first
+noise whatever the pairing cancels. For such a host every workload also gets its ratios
+of the chunk times' 10th percentile (``ratios_p10``, "fast episodes"): each arm's time
+when the host ran at its full speed, which a slow episode cannot move. Every worker first
 allocates and frees one 16 MiB block (``_warm_allocator``), so each framework is timed
 with its allocator warm, whichever workloads ran before.
 
@@ -434,6 +436,15 @@ def load():
     return list(os.getloadavg())
 
 
+FAST_PERCENTILE = 10  # the chunk times' low percentile of ``ratios_p10``
+
+
+def percentile(xs, q):
+    """The q-th percentile of xs, nearest rank (one of the values)."""
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, math.ceil(q / 100 * len(xs)) - 1))]
+
+
 def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2] if len(xs) % 2 else 0.5 * (xs[len(xs) // 2 - 1] + xs[len(xs) // 2])
@@ -591,6 +602,9 @@ def main(argv=None):
             if "tracemalloc_peak_mib" in memory.get(("tge", name), {}):
                 entry["tracemalloc_peak_mib"] = memory[("tge", name)]["tracemalloc_peak_mib"]
         entry["ratios"] = ratios(entry, variants, have_torch)
+        entry["time_p10_s"] = {label: percentile(times[(label, name)], FAST_PERCENTILE) for label in labels}
+        fast = ratios(dict(entry, time_s=entry["time_p10_s"]), variants, have_torch)
+        entry["ratios_p10"] = {k: v for k, v in fast.items() if "memory" not in k}
         result["workloads"][name] = entry
     result["load_after"] = load()
     result["steadiness"] = probe_summary(probes)
@@ -655,6 +669,7 @@ def print_table(result):
             tm = f"; tge tracemalloc {e['tracemalloc_peak_mib']:.1f}" if "tracemalloc_peak_mib" in e else ""
             print(f"  peak MiB: {mem}{tm}")
         print("  " + "  ".join(f"{k} {v:.2f}" for k, v in e["ratios"].items()))
+        print(f"  {FAST_PERCENTILE}th percentile: " + "  ".join(f"{k} {v:.2f}" for k, v in e["ratios_p10"].items()))
 
 
 def plot(result, path):

@@ -61,6 +61,12 @@ def test_schema_and_tge_columns(quick_result):
     conv = r["workloads"]["conv2d"]
     assert conv["bound_kind"] == "gemm" and conv["bound_s"] > 0
     assert conv["ratios"]["tge/bound"] == pytest.approx(conv["time_s"]["tge alone"] / conv["bound_s"])
+    # the fast-episode ratios: the same ratios of each arm's 10th-percentile chunk time
+    for e in r["workloads"].values():
+        assert set(e["time_p10_s"]) == set(e["time_s"])
+        assert all(0 < e["time_p10_s"][k] <= e["time_s"][k] for k in e["time_s"])
+        assert set(e["ratios_p10"]) == {k for k in e["ratios"] if "memory" not in k}
+    assert conv["ratios_p10"]["tge/bound"] == pytest.approx(conv["time_p10_s"]["tge alone"] / conv["bound_s"])
 
 
 def test_torch_columns(quick_result):
@@ -172,3 +178,7 @@ def test_the_steadiness_summary_is_the_spread_of_the_probes():
     st = bench.probe_summary([0.002, 0.0038, 0.0021, 0.002])
     assert st["min_s"] == 0.002 and st["max_s"] == 0.0038 and st["median_s"] == pytest.approx(0.00205)
     assert st["spread"] == pytest.approx(1.9)  # a host that ran the same loop 1.9x slower at times
+    # nearest rank: one of the values, the lowest for a small q
+    xs = [5.0, 1.0, 4.0, 2.0, 3.0, 9.0, 8.0, 7.0, 6.0, 10.0]
+    assert [bench.percentile(xs, q) for q in (0, 10, 15, 50, 90, 100)] == [1.0, 1.0, 2.0, 5.0, 9.0, 10.0]
+    assert bench.percentile([4.2], 10) == 4.2
