@@ -32,15 +32,16 @@ other round), for about ``--arm-seconds`` each; times are per step (tiny graph: 
 graph), median over all rounds. Because the arms of a round run back to back, a change
 in the machine's load hits them alike, and the ratios (tinygrad_edu / PyTorch, hog /
 alone, same / alone) are paired; the load average (1, 5, 15 min) is recorded for every
-round. The load average counts this benchmark's own threads too. So does a *probe*: before
-every arm the parent times a fixed loop of Python (``steadiness_probe``, about 2 ms),
-and the run ends with its min / median / max. A host whose speed moves in episodes
-(another tenant on the same physical core) shows there as a spread far above 1: the
-fifteenth session's AMD EPYC host took the same loop 1.9x as long at times
-(benchmarks/README.md, "Fifteenth session"), and a ratio from such a run carries that
-noise whatever the pairing cancels. For such a host every workload also gets its ratios
-of the chunk times' 10th percentile (``ratios_p10``, "fast episodes"): each arm's time
-when the host ran at its full speed, which a slow episode cannot move. Every worker first
+round. The load average counts this benchmark's own threads too. The host's speed is
+recorded as well: before every arm the parent times a fixed loop of Python
+(``steadiness_probe``, about 2 ms), and the run ends with its min / median / max. A host
+whose speed moves in episodes (another tenant on the same physical core) shows there as a
+spread far above 1: the fifteenth session's AMD EPYC host took the same loop about twice
+as long in episodes (benchmarks/README.md, "Fifteenth session"), and a ratio from such a
+run carries that noise whatever the pairing cancels. For such a host every workload
+also gets its ratios of the chunk times' 10th percentile (``ratios_p10``, "fast
+episodes"): each arm's time when the host ran at its full speed, which a slow episode
+cannot move. Every worker first
 allocates and frees one 16 MiB block (``_warm_allocator``), so each framework is timed
 with its allocator warm, whichever workloads ran before.
 

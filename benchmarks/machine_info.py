@@ -19,7 +19,8 @@ import platform
 _ISAS = ("avx512f", "avx2", "avx", "sse4_2", "asimd", "neon")
 
 # variables that choose a library's CPU kernel or its threads (OpenBLAS, PyTorch's MKL and
-# oneDNN, Numba, OpenMP); tinygrad_edu's own GOMP_SPINCOUNT is not one a user sets
+# oneDNN, Numba, OpenMP). Not GOMP_SPINCOUNT: tinygrad_edu sets it itself at import
+# (threads.py), so it would be on every line that imported tinygrad_edu first.
 KERNEL_ENV_VARS = (
     "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
     "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "NUMBA_CPU_NAME", "NUMBA_THREADING_LAYER",
