@@ -8,7 +8,7 @@ OpenBLAS picks its kernel by CPU, so a ratio is only comparable with the same li
 
 Why the environment: a machine can pin those choices. The fifteenth session's AMD EPYC
 (AVX-512) had OPENBLAS_CORETYPE=Haswell set for every process, so OpenBLAS ran its AVX2
-kernel at about half the AVX-512 kernel's rate, and conv_transpose2d's step took 1.3-1.5x
+kernel at 0.5-0.75x the AVX-512 kernel's rate, and conv_transpose2d's step took 1.3-1.5x
 as long as with the variable empty (benchmarks/README.md, "Fifteenth session"). The
 line ends with every variable of ``KERNEL_ENV_VARS`` that is set.
 """
