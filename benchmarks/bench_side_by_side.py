@@ -35,7 +35,7 @@ alone, same / alone) are paired; the load average (1, 5, 15 min) is recorded for
 round. The load average counts this benchmark's own threads too. The host's speed is
 recorded as well: before every arm the parent times a fixed loop of Python
 (``steadiness_probe``, about 2 ms), and the run ends with its min / median / max. A host
-whose speed moves in episodes (another tenant on the same physical core) shows there as a
+whose speed moves in episodes (another tenant of the same machine, say) shows there as a
 spread far above 1: the fifteenth session's AMD EPYC host took the same loop about twice
 as long in episodes (benchmarks/README.md, "Fifteenth session"), and a ratio from such a
 run carries that noise whatever the pairing cancels. For such a host every workload
