@@ -1,4 +1,4 @@
-"""im2col / col2im: the three forms agree, col2im is im2col's adjoint, and
+"""im2col / col2im (images first or last): the three forms agree, col2im is im2col's adjoint, and
 conv2d = one (grouped) matmul over the columns."""
 import numpy as np
 import pytest
@@ -92,24 +92,35 @@ def test_col2im_forms_agree(cfg, data):
 
 @kernel_settings
 @given(conv_configs(), st.data())
+def test_col2im_images_last_forms_agree_and_are_col2im_with_the_images_moved_last(cfg, data):
+    cols = data.draw(images(unfold.im2col_images_last_reference(cfg.x, *cfg.args).shape, cfg.x.dtype))
+    x = assert_forms_agree(unfold, "col2im_images_last", cols, cfg.x.shape, *cfg.args)
+    np.testing.assert_array_equal(x, unfold.col2im_reference(np.moveaxis(cols, 5, 3), cfg.x.shape, *cfg.args))
+
+
+@kernel_settings
+@given(conv_configs(), st.data())
 def test_col2im_writes_every_pixel_of_a_given_out_array(cfg, data):
     # ops/conv.py has col2im write each batch slice straight into the gradient, which
     # starts as np.empty (NaN here): every pixel must be written, not added to.
-    cols = data.draw(images(unfold.im2col_reference(cfg.x, *cfg.args).shape, cfg.x.dtype))
-    expected = unfold.col2im_reference(cols, cfg.x.shape, *cfg.args)
-    for col2im in forms(unfold, "col2im"):
-        out = np.full(cfg.x.shape, np.nan, dtype=cfg.x.dtype)
-        assert col2im(cols, cfg.x.shape, *cfg.args, out=out) is out, col2im.__name__
-        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5, err_msg=col2im.__name__)
+    for name in ("col2im", "col2im_images_last"):
+        cols_shape = getattr(unfold, name.replace("col2im", "im2col") + "_reference")(cfg.x, *cfg.args).shape
+        cols = data.draw(images(cols_shape, cfg.x.dtype))
+        expected = getattr(unfold, f"{name}_reference")(cols, cfg.x.shape, *cfg.args)
+        for col2im in forms(unfold, name):
+            out = np.full(cfg.x.shape, np.nan, dtype=cfg.x.dtype)
+            assert col2im(cols, cfg.x.shape, *cfg.args, out=out) is out, col2im.__name__
+            np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5, err_msg=col2im.__name__)
 
 
-def test_col2im_refuses_an_out_array_it_cannot_fill():
-    cols = np.zeros((3, 3, 3, 2, 5, 5), np.float32)  # 2 images of 3 channels, 5x5, 3x3 windows, padding 1
+@pytest.mark.parametrize("name, shape", [("col2im", (3, 3, 3, 2, 5, 5)), ("col2im_images_last", (3, 3, 3, 5, 5, 2))])
+def test_col2im_refuses_an_out_array_it_cannot_fill(name, shape):
+    cols = np.zeros(shape, np.float32)  # 2 images of 3 channels, 5x5, 3x3 windows, padding 1
     args = ((2, 3, 5, 5), (3, 3), (1, 1), (1, 1), (1, 1))
     bad = [np.empty((2, 3, 5, 4), np.float32), np.empty((2, 3, 5, 5), np.float64), np.empty((5, 5, 3, 2), np.float32).T]
-    for col2im in forms(unfold, "col2im"):
+    for col2im in forms(unfold, name):
         for out in bad:
-            with pytest.raises(ValueError, match=r"col2im: out must be a C-contiguous float32 array of shape \(2, 3, 5, 5\)"):
+            with pytest.raises(ValueError, match=rf"{name}: out must be a C-contiguous float32 array of shape \(2, 3, 5, 5\)"):
                 col2im(cols, *args, out=out)
 
 
@@ -136,6 +147,11 @@ def test_col2im_is_the_adjoint_of_im2col(cfg, data):
     for im2col, col2im in zip(forms(unfold, "im2col"), forms(unfold, "col2im")):
         lhs = inner(im2col(cfg.x, *cfg.args), c)
         rhs = inner(cfg.x, col2im(c, cfg.x.shape, *cfg.args))
+        assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs)), (im2col.__name__, lhs, rhs)
+    c_last = np.ascontiguousarray(np.moveaxis(c, 3, 5))  # the same columns, images last
+    for im2col, col2im in zip(forms(unfold, "im2col_images_last"), forms(unfold, "col2im_images_last")):
+        lhs = inner(im2col(cfg.x, *cfg.args), c_last)
+        rhs = inner(cfg.x, col2im(c_last, cfg.x.shape, *cfg.args))
         assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs)), (im2col.__name__, lhs, rhs)
 
 

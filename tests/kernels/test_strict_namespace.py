@@ -29,6 +29,7 @@ CALLS = {  # name: (kernel, array arguments, other arguments)
     "im2col": (unfold.im2col, (X,), CONV),
     "im2col_images_last": (unfold.im2col_images_last, (X,), CONV),
     "col2im": (unfold.col2im, (unfold.im2col(X, *CONV),), (X.shape, *CONV)),
+    "col2im_images_last": (unfold.col2im_images_last, (unfold.im2col_images_last(X, *CONV),), (X.shape, *CONV)),
     "max_pool2d_forward": (max_pool.max_pool2d_forward, (X,), POOL),
     "max_pool2d_backward": (max_pool.max_pool2d_backward, (G_POOL, INDICES), (X.shape,)),
     "max_unpool2d": (max_pool.max_unpool2d, (X[:, :, :2, :2], DISTINCT), ((3, 3),)),

@@ -97,6 +97,7 @@ def _dispatch_cases(x):
         (unfold, "im2col", (x, pair, one, one, one)),
         (unfold, "im2col_images_last", (x, pair, one, one, one)),
         (unfold, "col2im", (cols, x.shape, pair, one, one, one)),
+        (unfold, "col2im_images_last", (np.ascontiguousarray(np.moveaxis(cols, 3, 5)), x.shape, pair, one, one, one)),
         (max_pool, "max_pool2d_forward", (x, pair, pair, no_pad, one)),
         (max_pool, "max_pool2d_backward", (out, indices, x.shape)),
         (max_pool, "max_unpool2d", (out, indices, x.shape[2:])),

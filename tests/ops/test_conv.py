@@ -285,6 +285,36 @@ def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_s
             np.testing.assert_allclose(by_rule, last if layout == "im2col_images_last" else per_image, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+def test_small_images_fold_their_input_gradient_from_images_last_columns(monkeypatch, restore_kernel_set, kernel_set):
+    """conv_input_grad (a widening conv2d's dL/dx, a conv_transpose2d's forward) folds the
+    columns of 4x4 images with col2im_images_last and those of 32x32 ones with col2im;
+    forcing the other layout gives the same values."""
+    kernels.use(kernel_set)
+    rng = np.random.default_rng(1)
+    folded = []  # the col2im form each call took
+    for name in ("col2im", "col2im_images_last"):
+        form = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name, lambda *a, _form=form, _name=name, **kw: folded.append(_name) or _form(*a, **kw))
+    for shape, form in (((32, 8, 4, 4), "col2im_images_last"), ((2, 8, 32, 32), "col2im")):
+        x_np = rng.standard_normal(shape)
+        w_np = rng.standard_normal((32, shape[1], 3, 3)) * 0.1  # 8 -> 32 channels: dL/dx by col2im
+        g_np = rng.standard_normal((shape[0], 32, *shape[2:]))
+        results = []
+        for forced in (None, "images_first", "images_last"):
+            folded.clear()
+            with contextlib.nullcontext() if forced is None else columns_layout(forced):
+                x = tge.tensor(x_np, requires_grad=True)
+                (conv2d(x, tge.tensor(w_np), padding=1) * tge.tensor(g_np)).sum().backward()
+                up = conv_transpose2d(tge.tensor(g_np), tge.tensor(w_np), stride=2, padding=1)
+            if forced is None:
+                assert folded and set(folded) == {form}, (shape, folded)
+            results.append([x.grad.numpy(), up.numpy()])
+        for by_rule, first, last in zip(*results):
+            np.testing.assert_allclose(first, last, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(by_rule, last if form == "col2im_images_last" else first, rtol=0, atol=0)
+
+
 def test_conv_transpose2d_output_size_and_checkerboard():
     # stride 2, kernel 3: the classic checkerboard - interior pixels get 1 or 2 (or 4) kernel hits
     y = tge.ones(1, 1, 4, 4)

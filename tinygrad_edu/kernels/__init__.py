@@ -134,6 +134,7 @@ def _dispatcher(module, name, n_arrays=1, cuda_module=None):
 im2col = _dispatcher(unfold, "im2col")
 im2col_images_last = _dispatcher(unfold, "im2col_images_last")  # (C, kh, kw, OH, OW, N): small images
 col2im = _dispatcher(unfold, "col2im", cuda_module=unfold_cupy)  # CUDA: a gather, no atomics
+col2im_images_last = _dispatcher(unfold, "col2im_images_last")  # (C, kh, kw, OH, OW, N) -> image
 # Winograd F(m x m, 3x3) convolution: (m+2)x(m+2) input tiles <-> ((m+2)^2, C, tiles);
 # kernels/winograd.py
 winograd_tiles = _dispatcher(winograd, "winograd_tiles", n_arrays=2)  # (xpad, out)

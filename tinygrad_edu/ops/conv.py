@@ -309,7 +309,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
 
 def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     """dL/dx = col2im(W^T @ g): each output gradient is sent back, weighted, to the input
-    pixels of its window; overlapping windows add up."""
+    pixels of its window; overlapping windows add up. (Small images, NumPy arrays: the
+    columns with the images last, as ``columns_products`` builds them, and their col2im.)"""
     # BEGIN SOLUTION task 3.3
     xp = get_array_module(g, weight)
     n, oc, oh, ow = g.shape
@@ -318,14 +319,21 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     w_t = xp.swapaxes(weight.reshape(groups, oc // groups, k // groups), 1, 2)  # (G, K/G, OC/G)
     gx = xp.empty(input_shape, dtype=xp.result_type(g.dtype, weight.dtype))
     slices = _batch_slices(n, k, (oh, ow), gx.dtype)
+    # (not on a GPU: there col2im is a CUDA kernel with no per-row loop to save)
+    images_last = xp.__name__ == "numpy" and _images_last(slices, (oh, ow))
 
     def run(task):  # one task: its slices in turn, in its own scratch
         dcols_buf = _scratch(xp, max(b.stop - b.start for b in task) * k * oh * ow, gx.dtype)
         for b in task:
             m = b.stop - b.start
-            dcols = xp.matmul(w_t, _to_rows(g[b], groups), out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
-            dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
-            kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation, out=gx[b])
+            rows = _to_rows(g[b], groups, images_last)
+            dcols = xp.matmul(w_t, rows, out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
+            if images_last:
+                dcols = dcols.reshape(groups * c_g, kh, kw, oh, ow, m)
+                kernels.col2im_images_last(dcols, gx[b].shape, (kh, kw), stride, padding, dilation, out=gx[b])
+            else:
+                dcols = dcols.reshape(groups * c_g, kh, kw, m, oh, ow)
+                kernels.col2im(dcols, gx[b].shape, (kh, kw), stride, padding, dilation, out=gx[b])
 
     _run_tasks(xp, run, _tasks(slices), n * k * oh * ow * gx.dtype.itemsize)
     return gx
