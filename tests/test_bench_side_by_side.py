@@ -104,6 +104,20 @@ def test_the_same1_worker_holds_pytorch_at_one_thread():
     assert set(fws) == {"tge", "torch"} and torch.get_num_threads() == before
 
 
+def test_variant_variables_set_the_convolution_budgets(monkeypatch):
+    """BENCH_COLUMN_MIB and BENCH_PARALLEL_MIB set ops/conv.py's COLUMN_BYTES and
+    PARALLEL_BYTES in a tinygrad_edu worker (the function itself, no subprocess)."""
+    from tinygrad_edu.ops import conv
+
+    monkeypatch.setattr(conv, "COLUMN_BYTES", conv.COLUMN_BYTES)  # restored after the test
+    monkeypatch.setattr(conv, "PARALLEL_BYTES", conv.PARALLEL_BYTES)
+    monkeypatch.setenv("BENCH_COLUMN_MIB", "0.5")
+    monkeypatch.setenv("BENCH_PARALLEL_MIB", "2")
+    _, fws = _bench_module()._frameworks("tge")
+    assert set(fws) == {"tge"}
+    assert (conv.COLUMN_BYTES, conv.PARALLEL_BYTES) == (2**19, 2 * 2**20)
+
+
 def _bench_module():
     sys.path.insert(0, os.path.dirname(SCRIPT))
     try:
