@@ -1,0 +1,185 @@
+"""tinygrad_edu against itself with other settings, in ONE process, chunk by chunk.
+
+    python benchmarks/bench_settings.py --arm p1m ops.conv.PARALLEL_BYTES=1048576
+    python benchmarks/bench_settings.py --only small_cnn dncnn --arm wino8 ops.winograd.MIN_SIZE=8 --rounds 60
+    python benchmarks/bench_settings.py --arm t1 threads._num_threads=1 --arm t1p1m threads._num_threads=1,ops.conv.PARALLEL_BYTES=1048576
+    python benchmarks/bench_settings.py --quick --arm p0 ops.conv.PARALLEL_BYTES=0   # a smoke run
+
+Why: on a host whose speed moves in episodes (the fifteenth session's AMD EPYC took the
+same loop of Python 1.0-2.4 ms, in episodes of a few to tens of timings), two workers
+timed in turn for 0.6 s each meet different episodes, and a change under about 10%
+cannot be seen (benchmarks/README.md, "Fifteenth session"). Here every arm is the same
+model in the same process, and the arms take turns every few milliseconds: a chunk of
+steps (about ``--chunk-ms``) with the default settings, then a chunk with each arm's
+settings, in an order reversed every other round. An episode then slows the arms of a
+round alike, and the ratio arm / default of each round (paired) cancels it.
+
+An arm is a set of module attributes of tinygrad_edu, ``MODULE.ATTR=VALUE`` joined by
+commas, MODULE relative to the package (``ops.conv``, ``ops.winograd``, ``threads``)
+and VALUE a Python literal. Only settings that the code reads at each call can be
+compared this way (``ops.conv.PARALLEL_BYTES``, ``ops.conv.COLUMN_BYTES``,
+``ops.winograd.MIN_SIZE`` or ``ENABLED``, ``threads._num_threads``); a setting read once
+at import (an environment variable) needs bench_side_by_side.py's ``--variant``. Every
+attribute is set back to its default after each chunk and at the end.
+
+The workloads are bench_side_by_side.py's (``build``), full size (``--quick``: its small
+configs). Printed per workload and arm: the chunk times' min, 10th percentile and median
+per step, and the medians and 10th percentiles of the paired per-round ratios arm /
+default. No PyTorch: it is not needed, and its threads would be one more noise source.
+"""
+import argparse
+import ast
+import importlib
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SCHEMA = "tinygrad_edu.bench_settings/1"
+
+
+def parse_arm(text):
+    """'ops.conv.PARALLEL_BYTES=1048576,threads._num_threads=1' -> [(module, attr, value)],
+    checking that each module and attribute exists."""
+    settings = []
+    for item in text.split(","):
+        name, sep, literal = item.partition("=")
+        module_name, _, attr = name.strip().rpartition(".")
+        if not sep or not module_name or not attr:
+            raise ValueError(f"bench_settings: an arm's setting must be MODULE.ATTR=VALUE, got {item!r}")
+        module = importlib.import_module("tinygrad_edu." + module_name)
+        if not hasattr(module, attr):
+            raise ValueError(f"bench_settings: tinygrad_edu.{module_name} has no attribute {attr!r}")
+        try:
+            value = ast.literal_eval(literal.strip())
+        except (ValueError, SyntaxError):
+            raise ValueError(f"bench_settings: {name.strip()}={literal!r}: the value must be a Python literal") from None
+        settings.append((module, attr, value))
+    return settings
+
+
+def apply(settings, defaults):
+    """Set every attribute any arm touches back to its default, then this arm's values."""
+    for (module, attr), value in defaults.items():
+        setattr(module, attr, value)
+    for module, attr, value in settings:
+        setattr(module, attr, value)
+
+
+def steps_per_chunk(step, chunk_seconds):
+    """How many steps make about ``chunk_seconds`` (at least one)."""
+    start = time.perf_counter()
+    step()
+    return max(1, round(chunk_seconds / max(time.perf_counter() - start, 1e-7)))
+
+
+def timed_chunk(step, k):
+    """Seconds per step over k steps, after one untimed step (the settings just changed)."""
+    step()
+    start = time.perf_counter()
+    for _ in range(k):
+        step()
+    return (time.perf_counter() - start) / k
+
+
+def percentile(xs, q):
+    """The q-th percentile of xs, nearest rank (one of the values)."""
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, -(-q * len(xs) // 100) - 1))]
+
+
+def run_workload(step, arms, defaults, rounds, chunk_seconds):
+    """{arm name: [seconds per step, one per round]}: the arms in turn each round
+    (reversed every other round), "default" among them."""
+    names = list(arms)
+    times = {name: [] for name in names}
+    try:
+        apply([], defaults)
+        k = steps_per_chunk(step, chunk_seconds)
+        for r in range(rounds):
+            for name in names if r % 2 == 0 else names[::-1]:
+                apply(arms[name], defaults)
+                times[name].append(timed_chunk(step, k))
+    finally:
+        apply([], defaults)
+    return times
+
+
+def summary(times):
+    """Per arm: min / p10 / median seconds per step, and the median / p10 of its
+    per-round ratios to "default"."""
+    out = {}
+    for name, ts in times.items():
+        ratios = [t / d for t, d in zip(ts, times["default"])]
+        out[name] = dict(min_s=min(ts), p10_s=percentile(ts, 10), median_s=percentile(ts, 50),
+                         ratio_median=percentile(ratios, 50), ratio_p10=percentile(ratios, 10))
+    return out
+
+
+def parse_args(argv=None):
+    from bench_side_by_side import WORKLOADS
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--arm", nargs=2, action="append", default=[], metavar=("NAME", "MODULE.ATTR=VALUE,..."),
+                   help="an arm: tinygrad_edu with these settings (repeatable)")
+    p.add_argument("--only", nargs="+", choices=[w for w in WORKLOADS if w != "tiny"], default=["small_cnn"])
+    p.add_argument("--rounds", type=int, default=40)
+    p.add_argument("--chunk-ms", type=float, default=20.0, help="time of one chunk of steps")
+    p.add_argument("--quick", action="store_true", help="small configs, 3 rounds, 2 ms chunks (a smoke run)")
+    p.add_argument("--json", help="write the results here as JSON")
+    args = p.parse_args(argv)
+    if not args.arm:
+        p.error("give at least one --arm NAME MODULE.ATTR=VALUE")
+    if any(name == "default" for name, _ in args.arm):
+        p.error("'default' is the arm with no changes; name the others differently")
+    if args.quick:
+        args.rounds, args.chunk_ms = 3, 2.0
+    return args
+
+
+def main(argv=None):
+    sys.path.insert(0, HERE)
+    sys.path.insert(0, ROOT)
+    import numpy as np
+
+    import tinygrad_edu
+    from bench_side_by_side import WORKLOADS, build
+    from machine_info import machine
+
+    args = parse_args(argv)
+    arms = {"default": []}
+    arms.update({name: parse_arm(text) for name, text in args.arm})
+    defaults = {(m, a): getattr(m, a) for settings in arms.values() for m, a, _ in settings}
+    command = "python benchmarks/bench_settings.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"machine: {machine()}")
+    print(f"command: {command}")
+    print(f"load average before (1, 5, 15 min): {[round(v, 2) for v in os.getloadavg()]}")
+    for name, text in args.arm:
+        print(f"arm {name}: {text}")
+    result = dict(schema=SCHEMA, machine=machine(), command=command, arms=dict(args.arm), rounds=args.rounds,
+                  chunk_ms=args.chunk_ms, workloads={})
+    for workload in args.only:
+        description, full, quick = WORKLOADS[workload]
+        step = build(workload, tinygrad_edu, quick if args.quick else full, np.random.default_rng(0))
+        times = run_workload(step, arms, defaults, args.rounds, args.chunk_ms / 1e3)
+        rows = summary(times)
+        result["workloads"][workload] = dict(description=description, times_s=times, summary=rows)
+        print(f"\n{workload}: {description}")
+        print("| arm | min ms | p10 ms | median ms | arm/default, median of rounds | p10 of rounds |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, row in rows.items():
+            print(f"| {name} | {row['min_s'] * 1e3:.3f} | {row['p10_s'] * 1e3:.3f} | {row['median_s'] * 1e3:.3f} "
+                  f"| {row['ratio_median']:.3f} | {row['ratio_p10']:.3f} |")
+    print(f"\nload average after: {[round(v, 2) for v in os.getloadavg()]}")
+    if args.json:
+        with open(args.json + ".tmp", "w") as f:  # written whole, then renamed: never half a file
+            json.dump(result, f, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+        print(f"JSON: {args.json}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
