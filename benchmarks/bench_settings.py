@@ -15,7 +15,7 @@ settings, in an order reversed every other round. An episode then slows the arms
 round alike, and the ratio arm / default of each round (paired) cancels it.
 
 An arm is a set of module attributes of tinygrad_edu, ``MODULE.ATTR=VALUE`` joined by
-commas, MODULE relative to the package (``ops.conv``, ``ops.winograd``, ``threads``)
+commas (or semicolons), MODULE relative to the package (``ops.conv``, ``ops.winograd``, ``threads``)
 and VALUE a Python literal. Only settings that the code reads at each call can be
 compared this way (``ops.conv.PARALLEL_BYTES``, ``ops.conv.COLUMN_BYTES``,
 ``ops.winograd.MIN_SIZE`` or ``ENABLED``, ``threads._num_threads``); a setting read once
@@ -25,7 +25,9 @@ attribute is set back to its default after each chunk and at the end.
 The workloads are bench_side_by_side.py's (``build``), full size (``--quick``: its small
 configs). Printed per workload and arm: the chunk times' min, 10th percentile and median
 per step, and the medians and 10th percentiles of the paired per-round ratios arm /
-default. No PyTorch: it is not needed, and its threads would be one more noise source.
+default. No PyTorch, unless ``--after-torch``: then PyTorch is imported first and a chunk
+of PyTorch's twin of the workload runs before every arm's chunk, as in bench_side_by_side.py's
+"same" arm (its OpenMP workers spinning on after it), with the arms still paired.
 """
 import argparse
 import ast
@@ -42,9 +44,10 @@ SCHEMA = "tinygrad_edu.bench_settings/1"
 
 def parse_arm(text):
     """'ops.conv.PARALLEL_BYTES=1048576,threads._num_threads=1' -> [(module, attr, value)],
-    checking that each module and attribute exists."""
+    checking that each module and attribute exists. Semicolons may stand for the commas
+    (bench_side_by_side.py's ``--variant`` splits its own list at commas)."""
     settings = []
-    for item in text.split(","):
+    for item in text.replace(";", ",").split(","):
         name, sep, literal = item.partition("=")
         module_name, _, attr = name.strip().rpartition(".")
         if not sep or not module_name or not attr:
@@ -90,9 +93,10 @@ def percentile(xs, q):
     return xs[min(len(xs) - 1, max(0, -(-q * len(xs) // 100) - 1))]
 
 
-def run_workload(step, arms, defaults, rounds, chunk_seconds):
+def run_workload(step, arms, defaults, rounds, chunk_seconds, before=None):
     """{arm name: [seconds per step, one per round]}: the arms in turn each round
-    (reversed every other round), "default" among them."""
+    (reversed every other round), "default" among them; ``before()`` (if given) runs
+    before each arm's chunk."""
     names = list(arms)
     times = {name: [] for name in names}
     try:
@@ -100,6 +104,8 @@ def run_workload(step, arms, defaults, rounds, chunk_seconds):
         k = steps_per_chunk(step, chunk_seconds)
         for r in range(rounds):
             for name in names if r % 2 == 0 else names[::-1]:
+                if before is not None:
+                    before()
                 apply(arms[name], defaults)
                 times[name].append(timed_chunk(step, k))
     finally:
@@ -127,6 +133,9 @@ def parse_args(argv=None):
     p.add_argument("--only", nargs="+", choices=[w for w in WORKLOADS if w != "tiny"], default=["small_cnn"])
     p.add_argument("--rounds", type=int, default=40)
     p.add_argument("--chunk-ms", type=float, default=20.0, help="time of one chunk of steps")
+    p.add_argument("--after-torch", action="store_true",
+                   help="PyTorch imported first, and a chunk of its twin step before every arm's chunk "
+                        "(bench_side_by_side.py's 'same' arm, paired)")
     p.add_argument("--quick", action="store_true", help="small configs, 3 rounds, 2 ms chunks (a smoke run)")
     p.add_argument("--json", help="write the results here as JSON")
     args = p.parse_args(argv)
@@ -144,11 +153,12 @@ def main(argv=None):
     sys.path.insert(0, ROOT)
     import numpy as np
 
+    args = parse_args(argv)
+    torch = importlib.import_module("torch") if args.after_torch else None  # first, as in the "same" worker
     import tinygrad_edu
     from bench_side_by_side import WORKLOADS, build
     from machine_info import machine
 
-    args = parse_args(argv)
     arms = {"default": []}
     arms.update({name: parse_arm(text) for name, text in args.arm})
     defaults = {(m, a): getattr(m, a) for settings in arms.values() for m, a, _ in settings}
@@ -159,11 +169,17 @@ def main(argv=None):
     for name, text in args.arm:
         print(f"arm {name}: {text}")
     result = dict(schema=SCHEMA, machine=machine(), command=command, arms=dict(args.arm), rounds=args.rounds,
-                  chunk_ms=args.chunk_ms, workloads={})
+                  chunk_ms=args.chunk_ms, after_torch=args.after_torch, workloads={})
     for workload in args.only:
         description, full, quick = WORKLOADS[workload]
-        step = build(workload, tinygrad_edu, quick if args.quick else full, np.random.default_rng(0))
-        times = run_workload(step, arms, defaults, args.rounds, args.chunk_ms / 1e3)
+        cfg = quick if args.quick else full
+        step = build(workload, tinygrad_edu, cfg, np.random.default_rng(0))
+        before = None
+        if torch is not None:  # PyTorch's twin: a chunk of it before every arm's chunk
+            twin = build(workload, torch, cfg, np.random.default_rng(0))
+            k_twin = steps_per_chunk(twin, args.chunk_ms / 1e3)
+            before = lambda: [twin() for _ in range(k_twin)]  # noqa: E731
+        times = run_workload(step, arms, defaults, args.rounds, args.chunk_ms / 1e3, before)
         rows = summary(times)
         result["workloads"][workload] = dict(description=description, times_s=times, summary=rows)
         print(f"\n{workload}: {description}")

@@ -72,8 +72,10 @@ alone``): with ``BENCH_IMPORT_TORCH=1``, what importing PyTorch alone costs.
 Variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
 tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
 worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
-``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB,
-``BENCH_PARALLEL_MIB=4`` the columns below which it stays on one thread (PARALLEL_BYTES).
+``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB;
+``BENCH_SETTINGS`` sets any module settings of tinygrad_edu, written as an arm of
+bench_settings.py (``ops.conv.SMALL_PARALLEL_BYTES=4194304,threads.PROBE_EVERY=16``;
+inside ``--variant`` use ``;`` for its commas).
 The package's own ``TINYGRAD_EDU_WINOGRAD=off`` (or ``2``) makes a variant of the
 convolution algorithm (ops/winograd.py).
 """
@@ -234,10 +236,11 @@ def _frameworks(kind):
                 from tinygrad_edu.ops import conv
 
                 conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
-            if os.environ.get("BENCH_PARALLEL_MIB"):  # a variant: the threshold for two threads, ops/conv.py
-                from tinygrad_edu.ops import conv
+            if os.environ.get("BENCH_SETTINGS"):  # a variant: module settings, as bench_settings.py's arms
+                from bench_settings import parse_arm
 
-                conv.PARALLEL_BYTES = int(float(os.environ["BENCH_PARALLEL_MIB"]) * 2**20)
+                for module, attr, value in parse_arm(os.environ["BENCH_SETTINGS"]):
+                    setattr(module, attr, value)
         if fw == "torch" and (kind == "torch" or both):
             import torch
 

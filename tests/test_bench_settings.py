@@ -24,8 +24,9 @@ def test_an_arm_is_module_attributes_of_the_package():
     from tinygrad_edu import threads
     from tinygrad_edu.ops import conv
 
-    arm = _module().parse_arm("ops.conv.PARALLEL_BYTES=1048576, threads._num_threads=1")
-    assert arm == [(conv, "PARALLEL_BYTES", 1048576), (threads, "_num_threads", 1)]
+    for text in ("ops.conv.PARALLEL_BYTES=1048576, threads._num_threads=1", "ops.conv.PARALLEL_BYTES=1048576;threads._num_threads=1"):
+        arm = _module().parse_arm(text)
+        assert arm == [(conv, "PARALLEL_BYTES", 1048576), (threads, "_num_threads", 1)]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -95,3 +96,22 @@ def test_an_arm_named_default_or_no_arm_is_refused():
         run = subprocess.run([sys.executable, SCRIPT, "--quick", *argv], capture_output=True, text=True,
                              timeout=120, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
         assert run.returncode == 2 and ("'default' is the arm" in run.stderr or "at least one --arm" in run.stderr)
+
+
+def test_before_runs_ahead_of_every_arms_chunk():
+    """--after-torch: the PyTorch twin's chunk (``before``) runs before each arm's chunk."""
+    events = []
+    times = _module().run_workload(lambda: events.append("step"), {"default": [], "a": []}, {}, rounds=2,
+                                   chunk_seconds=0.0, before=lambda: events.append("before"))
+    assert len(times["a"]) == 2
+    # one sizing step, then per arm: before, one untimed step and one timed step (k = 1)
+    assert events == ["step"] + ["before", "step", "step"] * 4
+
+
+def test_quick_run_after_torch():
+    pytest.importorskip("torch")
+    run = subprocess.run([sys.executable, SCRIPT, "--quick", "--only", "mlp", "--after-torch", "--arm", "t1",
+                          "threads._num_threads=1"], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert "--after-torch" in run.stdout and "| t1 |" in run.stdout

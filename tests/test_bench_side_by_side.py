@@ -104,18 +104,22 @@ def test_the_same1_worker_holds_pytorch_at_one_thread():
     assert set(fws) == {"tge", "torch"} and torch.get_num_threads() == before
 
 
-def test_variant_variables_set_the_convolution_budgets(monkeypatch):
-    """BENCH_COLUMN_MIB and BENCH_PARALLEL_MIB set ops/conv.py's COLUMN_BYTES and
-    PARALLEL_BYTES in a tinygrad_edu worker (the function itself, no subprocess)."""
+def test_variant_variables_set_module_settings(monkeypatch):
+    """BENCH_COLUMN_MIB sets ops/conv.py's COLUMN_BYTES, BENCH_SETTINGS any settings
+    (bench_settings.py's arms, semicolons for commas) in a tinygrad_edu worker (the
+    function itself, no subprocess)."""
+    from tinygrad_edu import threads
     from tinygrad_edu.ops import conv
 
     monkeypatch.setattr(conv, "COLUMN_BYTES", conv.COLUMN_BYTES)  # restored after the test
-    monkeypatch.setattr(conv, "PARALLEL_BYTES", conv.PARALLEL_BYTES)
+    monkeypatch.setattr(conv, "SMALL_PARALLEL_BYTES", conv.SMALL_PARALLEL_BYTES)
+    monkeypatch.setattr(threads, "PROBE_EVERY", threads.PROBE_EVERY)
     monkeypatch.setenv("BENCH_COLUMN_MIB", "0.5")
-    monkeypatch.setenv("BENCH_PARALLEL_MIB", "2")
+    monkeypatch.setenv("BENCH_SETTINGS", "ops.conv.SMALL_PARALLEL_BYTES=4194304;threads.PROBE_EVERY=3")
+    monkeypatch.syspath_prepend(os.path.dirname(SCRIPT))  # a worker runs with benchmarks/ on its path
     _, fws = _bench_module()._frameworks("tge")
     assert set(fws) == {"tge"}
-    assert (conv.COLUMN_BYTES, conv.PARALLEL_BYTES) == (2**19, 2 * 2**20)
+    assert (conv.COLUMN_BYTES, conv.SMALL_PARALLEL_BYTES, threads.PROBE_EVERY) == (2**19, 4 * 2**20, 3)
 
 
 def _bench_module():

@@ -185,6 +185,71 @@ def test_run_tasks_after_fork(num_threads):
     assert _python(code, timeout=60).strip() == "child 0"
 
 
+# ------------------------------------------------------------------ run_small_tasks
+@pytest.fixture
+def overlap(monkeypatch):
+    """run_small_tasks' record of recent overlap, restored after the test; and the calls it
+    makes to run_tasks (the threads), recorded."""
+    monkeypatch.setitem(threads._overlap, "estimate", threads._overlap["estimate"])
+    monkeypatch.setitem(threads._overlap, "skipped", threads._overlap["skipped"])
+    on_threads = []
+    real = threads.run_tasks
+    monkeypatch.setattr(threads, "run_tasks", lambda work, tasks: on_threads.append(len(tasks)) or real(work, tasks))
+    return on_threads
+
+
+def test_run_small_tasks_uses_the_threads_while_they_overlap(num_threads, overlap):
+    tge.set_num_threads(2)
+    threads._overlap.update(estimate=2.0, skipped=0)
+    both = threading.Barrier(2, timeout=30)  # the two tasks can only end together: overlap about 2
+
+    def work(task):
+        start = time.thread_time()
+        both.wait()
+        while time.thread_time() - start < 0.02:  # 20 ms of CPU each, at the same time
+            pass
+        return task * 10
+
+    assert threads.run_small_tasks(work, [1, 2]) == [10, 20]
+    assert overlap == [2] and threads._overlap["estimate"] > threads.OVERLAP_PAYS
+    assert threads.run_small_tasks(lambda t: t, [3, 4, 5]) == [3, 4, 5] and overlap == [2, 3]
+
+
+def test_run_small_tasks_stays_on_this_thread_while_they_did_not_but_probes(num_threads, overlap):
+    """Below OVERLAP_PAYS: PROBE_EVERY - 1 calls in turn on the caller, then one on the
+    threads, whose overlap is averaged into the record; the results are the same."""
+    tge.set_num_threads(2)
+    threads._overlap.update(estimate=0.9, skipped=0)
+    for _ in range(threads.PROBE_EVERY - 1):
+        assert set(threads.run_small_tasks(lambda t: threading.get_ident(), range(4))) == {threading.get_ident()}
+    assert overlap == [] and threads._overlap["skipped"] == threads.PROBE_EVERY - 1
+    assert threads.run_small_tasks(lambda t: t + 1, [1, 2, 3]) == [2, 3, 4]  # the probe
+    assert overlap == [3] and threads._overlap["skipped"] == 0
+    assert threads._overlap["estimate"] != 0.9  # (0.9 + this call's overlap) / 2
+
+
+def test_run_small_tasks_on_one_thread_or_one_task_never_uses_the_pool(num_threads, overlap):
+    threads._overlap.update(estimate=2.0, skipped=0)
+    tge.set_num_threads(1)
+    assert threads.run_small_tasks(lambda t: t, [1, 2]) == [1, 2]
+    tge.set_num_threads(2)
+    assert threads.run_small_tasks(lambda t: t, [1]) == [1]
+    assert overlap == [] and threads._overlap == {"estimate": 2.0, "skipped": 0}
+
+
+def test_small_convolutions_go_through_run_small_tasks(num_threads, monkeypatch):
+    """Columns of SMALL_PARALLEL_BYTES up to PARALLEL_BYTES take run_small_tasks, more take
+    run_tasks, fewer neither (ops/conv.py's _run_tasks)."""
+    calls = []
+    monkeypatch.setattr(conv_ops, "run_small_tasks", lambda run, tasks: calls.append("small") or [run(t) for t in tasks])
+    monkeypatch.setattr(conv_ops, "run_tasks", lambda run, tasks: calls.append("large") or [run(t) for t in tasks])
+    w = tge.randn(32, 32, 3, 3)
+    for images, expected in ((2, []), (16, ["small"]), (64, ["large"])):  # 288 x 64 columns per image: 72 KiB
+        calls.clear()
+        F.conv2d(tge.randn(images, 32, 8, 8), w, padding=1)
+        assert calls == expected, (images, calls)
+
+
 # ------------------------------------------------------------- convolutions on threads
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
 def test_convolutions_give_the_same_bits_on_any_thread_count(num_threads, kernel_set, monkeypatch):
