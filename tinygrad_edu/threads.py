@@ -201,9 +201,11 @@ def run_ranges(loops, count, elements):
 # more; while it is not, every PROBE_EVERY-th call still goes, to notice a core that is
 # free again. On the AMD EPYC of
 # benchmarks/README.md's "Sixteenth session" the small CNN's calls overlapped 1.36-1.61
-# alone and 0.92-0.96 beside a one-core hog; its step was 7-9% faster alone than with the
-# small work always in turn, and within 1% of that beside the hog (always on the threads:
-# 3-6% slower there). The tasks are the same either way, and so are the result's bits.
+# alone and 0.92-0.96 beside a one-core hog. With the small work always in turn instead,
+# its step took 2-17% longer alone (7 paired runs of benchmarks/bench_settings.py, median
+# 7.5%), 0-5% less beside the hog (10 runs) and within 3% right after PyTorch's steps
+# (3 runs); with it always on the threads, 2-5% longer beside the hog. The tasks are the
+# same either way, and so are the result's bits.
 OVERLAP_PAYS = 1.2
 PROBE_EVERY = 8
 _overlap = {"estimate": 2.0, "skipped": 0}  # recent overlap (optimistic at first); serial calls since
