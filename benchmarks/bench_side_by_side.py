@@ -74,7 +74,7 @@ tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "sa
 worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
 ``BENCH_COLUMN_MIB=4`` sets ops/conv.py's im2col slice budget (COLUMN_BYTES) in MiB;
 ``BENCH_SETTINGS`` sets any module settings of tinygrad_edu, written as an arm of
-bench_settings.py (``ops.conv.SMALL_PARALLEL_BYTES=4194304,threads.PROBE_EVERY=16``;
+bench_settings.py (``ops.conv.PARALLEL_BYTES=1048576,threads.RANGE_TASKS=4``;
 inside ``--variant`` use ``;`` for its commas).
 The package's own ``TINYGRAD_EDU_WINOGRAD=off`` (or ``2``) makes a variant of the
 convolution algorithm (ops/winograd.py).

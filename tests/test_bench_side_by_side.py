@@ -112,14 +112,14 @@ def test_variant_variables_set_module_settings(monkeypatch):
     from tinygrad_edu.ops import conv
 
     monkeypatch.setattr(conv, "COLUMN_BYTES", conv.COLUMN_BYTES)  # restored after the test
-    monkeypatch.setattr(conv, "SMALL_PARALLEL_BYTES", conv.SMALL_PARALLEL_BYTES)
-    monkeypatch.setattr(threads, "PROBE_EVERY", threads.PROBE_EVERY)
+    monkeypatch.setattr(conv, "PARALLEL_BYTES", conv.PARALLEL_BYTES)
+    monkeypatch.setattr(threads, "RANGE_TASKS", threads.RANGE_TASKS)
     monkeypatch.setenv("BENCH_COLUMN_MIB", "0.5")
-    monkeypatch.setenv("BENCH_SETTINGS", "ops.conv.SMALL_PARALLEL_BYTES=4194304;threads.PROBE_EVERY=3")
+    monkeypatch.setenv("BENCH_SETTINGS", "ops.conv.PARALLEL_BYTES=1048576;threads.RANGE_TASKS=3")
     monkeypatch.syspath_prepend(os.path.dirname(SCRIPT))  # a worker runs with benchmarks/ on its path
     _, fws = _bench_module()._frameworks("tge")
     assert set(fws) == {"tge"}
-    assert (conv.COLUMN_BYTES, conv.SMALL_PARALLEL_BYTES, threads.PROBE_EVERY) == (2**19, 4 * 2**20, 3)
+    assert (conv.COLUMN_BYTES, conv.PARALLEL_BYTES, threads.RANGE_TASKS) == (2**19, 2**20, 3)
 
 
 def _bench_module():

@@ -7,11 +7,10 @@ On the CPU the heavy ops split their work into independent *tasks*: a convolutio
 memory-bound kernel (batch norm, pooling, upsampling, padding) cuts its channels or image
 planes into ranges (``run_ranges``).
 ``run_tasks`` hands those tasks to ``get_num_threads()`` threads (the calling thread and
-a small pool), each taking the next task as soon as it is free; ``run_small_tasks``
-does so for small work only while that has been paying (measured on each call that
-does). Inside a task everything runs on one thread: the Numba kernels are compiled
-``nogil`` and serial, and BLAS (NumPy's matrix products) is held at one thread, so the
-threads that compute are exactly ours and never more than the cores.
+a small pool), each taking the next task as soon as it is free. Inside a task
+everything runs on one thread: the Numba kernels are compiled ``nogil`` and serial, and
+BLAS (NumPy's matrix products) is held at one thread, so the threads that compute are
+exactly ours and never more than the cores.
 
 Why tasks and not BLAS's own threads (the default up to issue 14's second round):
 a multi-threaded BLAS call splits one product evenly and is only as fast as its slowest
@@ -40,7 +39,6 @@ import contextvars
 import os
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
@@ -187,52 +185,6 @@ def run_ranges(loops, count, elements):
         run_tasks(lambda r: loops(*r), even_ranges(count, min(RANGE_TASKS, count)))
     else:
         loops(0, count)
-
-
-# ------------------------------------------------------ small work: threads while they pay
-# Small work (a convolution with 1-4 MiB of columns: the small CNN's layers on 8x8 and 4x4
-# digits) gains from a second thread only while a second core is free and waking a
-# thread is cheap. So every call that runs it on the threads measures its *overlap*: the
-# CPU time its tasks took (each on its own thread) over the call's wall time. That is
-# about the speedup over running the same tasks in turn: near 2 on two free cores, 1 or
-# less when the threads share one core or the hand-over costs what they save. Small work
-# goes to the threads only while the recent overlap (each measurement averaged with the
-# estimate before it: older calls count half as much at every call) is OVERLAP_PAYS or
-# more; while it is not, every PROBE_EVERY-th call still goes, to notice a core that is
-# free again. On the AMD EPYC of
-# benchmarks/README.md's "Sixteenth session" the small CNN's calls overlapped 1.36-1.61
-# alone and 0.92-0.96 beside a one-core hog. With the small work always in turn instead,
-# its step took 2-17% longer alone (7 paired runs of benchmarks/bench_settings.py, median
-# 7.5%), 0-5% less beside the hog (10 runs) and within 3% right after PyTorch's steps
-# (3 runs); with it always on the threads, 2-5% longer beside the hog. The tasks are the
-# same either way, and so are the result's bits.
-OVERLAP_PAYS = 1.2
-PROBE_EVERY = 8
-_overlap = {"estimate": 2.0, "skipped": 0}  # recent overlap (optimistic at first); serial calls since
-
-
-def run_small_tasks(work, tasks):
-    """``run_tasks(work, tasks)`` for small work: on the threads while recent calls on them
-    overlapped (the block above), else in turn on this thread."""
-    if min(_num_threads, len(tasks)) <= 1 or getattr(_in_pool, "active", False):
-        return [work(task) for task in tasks]
-    if _overlap["estimate"] < OVERLAP_PAYS and _overlap["skipped"] < PROBE_EVERY - 1:
-        _overlap["skipped"] += 1
-        return [work(task) for task in tasks]
-    cpu = []  # each task's thread CPU time: what the threads really computed
-
-    def timed(task):
-        start = time.thread_time()
-        result = work(task)
-        cpu.append(time.thread_time() - start)
-        return result
-
-    start = time.perf_counter()
-    results = run_tasks(timed, tasks)
-    overlap = sum(cpu) / max(time.perf_counter() - start, 1e-9)  # about 2 on two free cores, 1 or less on one
-    _overlap["estimate"] = 0.5 * (_overlap["estimate"] + overlap)
-    _overlap["skipped"] = 0
-    return results
 
 
 def _limit_blas_at_import():

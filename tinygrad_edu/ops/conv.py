@@ -30,7 +30,7 @@ from .. import kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..shape_checks import as_batched, pair
-from ..threads import even_ranges, run_small_tasks, run_tasks
+from ..threads import even_ranges, run_tasks
 from . import winograd
 from .pad import pad
 
@@ -95,29 +95,25 @@ def _tasks(pieces):
     return [pieces[start:stop] for start, stop in even_ranges(len(pieces), min(TASKS, len(pieces)))]
 
 
-# Columns of PARALLEL_BYTES or more (all slices together) are built and multiplied on the
-# threads (threads.run_tasks). Smaller ones gain little: handing tasks to a second thread
-# costs tens of microseconds (waking the sleeping helper and then the caller: about 100 us
-# a call on the Xeon VMs, "Eleventh session"; not the interpreter lock: with each task ONE
-# compiled call the small CNN's step was no faster), and pays only when a second core is
-# free. The course's small CNN on 8x8 digits, its 1-4 MiB convolutions on two threads
-# against one: 6% slower alone on the Xeons ("Fifth session"), 10% faster alone on the AMD
-# EPYC and 6% slower there beside a one-core hog ("Sixteenth session"; benchmarks/README.md).
-# So from SMALL_PARALLEL_BYTES up they take the threads only while that has been paying
-# (threads.run_small_tasks measures it on each call that does); below, the calling thread.
+# Columns smaller than this (all slices together) are built and multiplied on the calling
+# thread alone: handing tasks to a second thread costs tens of microseconds, more than it
+# saves on small convolutions (the course's small CNN on 8x8 digits; benchmarks/README.md,
+# "Tasks on two threads"). Not the interpreter lock: with each task ONE compiled call
+# (BLAS called from Numba) the small CNN's step was no faster; waking the sleeping helper
+# and then the caller cost about 100 us a call on the 2-core machine measured ("Eleventh
+# session"). Where waking is cheaper (the AMD EPYC of the "Sixteenth session"), two
+# threads from 1 MiB made the small CNN's step 7.5% faster, but its peak memory 1.48-1.70x
+# PyTorch's (two tasks' columns at once; the limit is 1.5x), and 512 KiB slices to stop
+# that cost the speed back.
 PARALLEL_BYTES = 4 * 2**20
-SMALL_PARALLEL_BYTES = 1 * 2**20
 
 
 def _run_tasks(xp, run, tasks, column_bytes):
     """``[run(task) for task in tasks]``: on several threads for NumPy arrays with at
-    least PARALLEL_BYTES of columns (threads.run_tasks), while that pays with at least
-    SMALL_PARALLEL_BYTES (threads.run_small_tasks), else in turn on this thread (CuPy's
-    too: one GPU stream runs them anyway)."""
+    least PARALLEL_BYTES of columns (threads.run_tasks), else in turn on this thread
+    (CuPy's too: one GPU stream runs them anyway)."""
     if xp.__name__ == "numpy" and column_bytes >= PARALLEL_BYTES:
         return run_tasks(run, tasks)
-    if xp.__name__ == "numpy" and column_bytes >= SMALL_PARALLEL_BYTES:
-        return run_small_tasks(run, tasks)
     return [run(task) for task in tasks]
 
 
