@@ -154,7 +154,12 @@ def main(argv=None):
     import numpy as np
 
     args = parse_args(argv)
-    torch = importlib.import_module("torch") if args.after_torch else None  # first, as in the "same" worker
+    torch = None
+    if args.after_torch:  # imported first, as in bench_side_by_side.py's "same" worker
+        try:
+            torch = importlib.import_module("torch")
+        except ImportError:
+            raise SystemExit("bench_settings: --after-torch needs PyTorch (pip install torch)") from None
     import tinygrad_edu
     from bench_side_by_side import WORKLOADS, build
     from machine_info import machine

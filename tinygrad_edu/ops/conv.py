@@ -102,9 +102,10 @@ def _tasks(pieces):
 # (BLAS called from Numba) the small CNN's step was no faster; waking the sleeping helper
 # and then the caller cost about 100 us a call on the 2-core machine measured ("Eleventh
 # session"). Where waking is cheaper (the AMD EPYC of the "Sixteenth session"), two
-# threads from 1 MiB made the small CNN's step 7.5% faster, but its peak memory 1.48-1.70x
-# PyTorch's (two tasks' columns at once; the limit is 1.5x), and 512 KiB slices to stop
-# that cost the speed back.
+# threads for 1-4 MiB of columns, taken only while they overlapped, made the small CNN's
+# step 7.5% faster (median), but its peak memory 1.44-1.70x PyTorch's (two tasks' columns
+# at once; over the 1.5x limit in three runs of four), and 512 KiB slices to stop that
+# cost the speed back.
 PARALLEL_BYTES = 4 * 2**20
 
 
