@@ -7,17 +7,14 @@ import sys
 
 import pytest
 
+from .benchmark_scripts import load
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "bench_settings.py")
 
 
 def _module():
-    sys.path.insert(0, os.path.dirname(SCRIPT))
-    try:
-        import bench_settings
-    finally:
-        sys.path.remove(os.path.dirname(SCRIPT))
-    return bench_settings
+    return load("bench_settings")
 
 
 def test_an_arm_is_module_attributes_of_the_package():

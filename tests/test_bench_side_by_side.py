@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from .benchmark_scripts import load
+
 pytestmark = pytest.mark.slow  # ~30 s on 2 cores: eight worker processes start (deselect with -m "not slow")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -123,12 +125,7 @@ def test_variant_variables_set_module_settings(monkeypatch):
 
 
 def _bench_module():
-    sys.path.insert(0, os.path.dirname(SCRIPT))
-    try:
-        import bench_side_by_side
-    finally:
-        sys.path.remove(os.path.dirname(SCRIPT))
-    return bench_side_by_side
+    return load("bench_side_by_side")
 
 
 def test_ratios_pair_each_arm_with_its_twin():

@@ -253,6 +253,15 @@ def test_weight_gradient_alone_builds_the_smaller_set_of_columns(monkeypatch, c,
     np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
+def _record_calls(monkeypatch, names):
+    """A list to which each call of kernels.<name>, for these names, appends the name."""
+    calls = []
+    for name in names:
+        form = getattr(kernels, name)
+        monkeypatch.setattr(kernels, name, lambda *a, _form=form, _name=name, **kw: calls.append(_name) or _form(*a, **kw))
+    return calls
+
+
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
 def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_set, kernel_set):
     """A 4x4 layer (a 1 MiB slice holds 14 float64 images of 64 channels, a row 4 pixels)
@@ -261,10 +270,7 @@ def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_s
     the others give, forward and backward."""
     kernels.use(kernel_set)
     rng = np.random.default_rng(0)
-    built = []  # the im2col form each convolution called
-    for name in ("im2col", "im2col_images_last"):
-        form = getattr(kernels, name)
-        monkeypatch.setattr(kernels, name, lambda *a, _form=form, _name=name, **kw: built.append(_name) or _form(*a, **kw))
+    built = _record_calls(monkeypatch, ("im2col", "im2col_images_last"))  # the im2col form each convolution called
     for shape, layout in (((32, 64, 4, 4), "im2col_images_last"), ((2, 8, 32, 32), "im2col")):
         x_np = rng.standard_normal(shape)
         w_np = rng.standard_normal((16, shape[1], 3, 3)) * 0.1
@@ -292,10 +298,7 @@ def test_small_images_fold_their_input_gradient_from_images_last_columns(monkeyp
     forcing the other layout gives the same values."""
     kernels.use(kernel_set)
     rng = np.random.default_rng(1)
-    folded = []  # the col2im form each call took
-    for name in ("col2im", "col2im_images_last"):
-        form = getattr(kernels, name)
-        monkeypatch.setattr(kernels, name, lambda *a, _form=form, _name=name, **kw: folded.append(_name) or _form(*a, **kw))
+    folded = _record_calls(monkeypatch, ("col2im", "col2im_images_last"))  # the col2im form each call took
     for shape, form in (((32, 8, 4, 4), "col2im_images_last"), ((2, 8, 32, 32), "col2im")):
         x_np = rng.standard_normal(shape)
         w_np = rng.standard_normal((32, shape[1], 3, 3)) * 0.1  # 8 -> 32 channels: dL/dx by col2im

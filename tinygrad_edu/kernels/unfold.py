@@ -121,17 +121,10 @@ def col2im_reference(cols, input_shape, kernel_size, stride, padding, dilation):
 
 
 def col2im_images_last_reference(cols, input_shape, kernel_size, stride, padding, dilation):
-    """:func:`col2im_reference` of columns with the images last, cols[c, i, j, oy, ox, n]:
-    the adjoint of :func:`im2col_images_last_reference`."""
-    n, c, h, w = input_shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    x = np.zeros(input_shape, dtype=cols.dtype)
-    for ch, i, j, oy, ox, b in np.ndindex(cols.shape):
-        row = oy * sh - ph + i * dh
-        col = ox * sw - pw + j * dw
-        if 0 <= row < h and 0 <= col < w:
-            x[b, ch, row, col] += cols[ch, i, j, oy, ox, b]
-    return x
+    """:func:`col2im_reference` of columns with the images last, cols[c, i, j, oy, ox, n]
+    (the adjoint of :func:`im2col_images_last_reference`): the same columns with the
+    images moved back to their place before the output pixels, folded."""
+    return col2im_reference(np.moveaxis(cols, 5, 3), input_shape, kernel_size, stride, padding, dilation)
 
 
 # ----------------------------------------------------------------------------- vectorised
