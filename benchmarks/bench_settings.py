@@ -30,37 +30,17 @@ of PyTorch's twin of the workload runs before every arm's chunk, as in bench_sid
 "same" arm (its OpenMP workers spinning on after it), with the arms still paired.
 """
 import argparse
-import ast
 import importlib
 import json
 import os
 import sys
+
+from module_settings import parse_arm
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SCHEMA = "tinygrad_edu.bench_settings/1"
-
-
-def parse_arm(text):
-    """'ops.conv.PARALLEL_BYTES=1048576,threads._num_threads=1' -> [(module, attr, value)],
-    checking that each module and attribute exists. Semicolons may stand for the commas
-    (bench_side_by_side.py's ``--variant`` splits its own list at commas)."""
-    settings = []
-    for item in text.replace(";", ",").split(","):
-        name, sep, literal = item.partition("=")
-        module_name, _, attr = name.strip().rpartition(".")
-        if not sep or not module_name or not attr:
-            raise ValueError(f"bench_settings: an arm's setting must be MODULE.ATTR=VALUE, got {item!r}")
-        module = importlib.import_module("tinygrad_edu." + module_name)
-        if not hasattr(module, attr):
-            raise ValueError(f"bench_settings: tinygrad_edu.{module_name} has no attribute {attr!r}")
-        try:
-            value = ast.literal_eval(literal.strip())
-        except (ValueError, SyntaxError):
-            raise ValueError(f"bench_settings: {name.strip()}={literal!r}: the value must be a Python literal") from None
-        settings.append((module, attr, value))
-    return settings
 
 
 def apply(settings, defaults):

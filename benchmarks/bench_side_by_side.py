@@ -237,7 +237,7 @@ def _frameworks(kind):
 
                 conv.COLUMN_BYTES = int(float(os.environ["BENCH_COLUMN_MIB"]) * 2**20)
             if os.environ.get("BENCH_SETTINGS"):  # a variant: module settings, as bench_settings.py's arms
-                from bench_settings import parse_arm
+                from module_settings import parse_arm
 
                 for module, attr, value in parse_arm(os.environ["BENCH_SETTINGS"]):
                     setattr(module, attr, value)
