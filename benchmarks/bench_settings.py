@@ -15,8 +15,8 @@ settings, in an order reversed every other round. An episode then slows the arms
 round alike, and the ratio arm / default of each round (paired) cancels it.
 
 An arm is a set of module attributes of tinygrad_edu, ``MODULE.ATTR=VALUE`` joined by
-commas (or semicolons), MODULE relative to the package (``ops.conv``, ``ops.winograd``, ``threads``)
-and VALUE a Python literal. Only settings that the code reads at each call can be
+commas (or semicolons; module_settings.py reads them), MODULE relative to the package
+(``ops.conv``, ``ops.winograd``, ``threads``) and VALUE a Python literal. Only settings that the code reads at each call can be
 compared this way (``ops.conv.PARALLEL_BYTES``, ``ops.conv.COLUMN_BYTES``,
 ``ops.winograd.MIN_SIZE`` or ``ENABLED``, ``threads._num_threads``); a setting read once
 at import (an environment variable) needs bench_side_by_side.py's ``--variant``. Every
@@ -26,17 +26,19 @@ The workloads are bench_side_by_side.py's (``build``), full size (``--quick``: i
 configs). Printed per workload and arm: the chunk times' min, 10th percentile and median
 per step, and the medians and 10th percentiles of the paired per-round ratios arm /
 default. No PyTorch, unless ``--after-torch``: then PyTorch is imported first and a chunk
-of PyTorch's twin of the workload runs before every arm's chunk, as in bench_side_by_side.py's
-"same" arm (its OpenMP workers spinning on after it), with the arms still paired.
+of PyTorch's twin of the workload runs before every arm's chunk, as in
+bench_side_by_side.py's "same" arm (its OpenMP workers spinning on after it), with the
+arms still paired.
 """
 import argparse
 import importlib
 import json
 import os
 import sys
-
-from module_settings import parse_arm
 import time
+
+from bench_side_by_side import WORKLOADS, build, percentile
+from module_settings import parse_arm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -65,12 +67,6 @@ def timed_chunk(step, k):
     for _ in range(k):
         step()
     return (time.perf_counter() - start) / k
-
-
-def percentile(xs, q):
-    """The q-th percentile of xs, nearest rank (one of the values)."""
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, -(-q * len(xs) // 100) - 1))]
 
 
 def run_workload(step, arms, defaults, rounds, chunk_seconds, before=None):
@@ -105,8 +101,6 @@ def summary(times):
 
 
 def parse_args(argv=None):
-    from bench_side_by_side import WORKLOADS
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--arm", nargs=2, action="append", default=[], metavar=("NAME", "MODULE.ATTR=VALUE,..."),
                    help="an arm: tinygrad_edu with these settings (repeatable)")
@@ -141,7 +135,6 @@ def main(argv=None):
         except ImportError:
             raise SystemExit("bench_settings: --after-torch needs PyTorch (pip install torch)") from None
     import tinygrad_edu
-    from bench_side_by_side import WORKLOADS, build
     from machine_info import machine
 
     arms = {"default": []}

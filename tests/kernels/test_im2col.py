@@ -1,5 +1,5 @@
-"""im2col / col2im (images first or last): the three forms agree, col2im is im2col's adjoint, and
-conv2d = one (grouped) matmul over the columns."""
+"""im2col / col2im, with the images first or last: the three forms agree, col2im is
+im2col's adjoint, and conv2d = one (grouped) matmul over the columns."""
 import numpy as np
 import pytest
 from hypothesis import given
