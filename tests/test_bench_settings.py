@@ -1,5 +1,6 @@
-"""benchmarks/bench_settings.py: arms parsed and checked, settings restored, paired ratios
-computed from the rounds; --quick runs end to end (no speed is asserted)."""
+"""benchmarks/bench_settings.py: arms parsed and checked (benchmarks/module_settings.py),
+settings restored, paired ratios computed from the rounds; --quick runs end to end (no
+speed is asserted)."""
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ def test_an_arm_is_module_attributes_of_the_package():
     from tinygrad_edu.ops import conv
 
     for text in ("ops.conv.PARALLEL_BYTES=1048576, threads._num_threads=1", "ops.conv.PARALLEL_BYTES=1048576;threads._num_threads=1"):
-        arm = _module().parse_arm(text)
+        arm = load("module_settings").parse_arm(text)
         assert arm == [(conv, "PARALLEL_BYTES", 1048576), (threads, "_num_threads", 1)]
 
 
@@ -34,7 +35,7 @@ def test_an_arm_is_module_attributes_of_the_package():
 ])
 def test_a_bad_arm_is_refused_with_what_was_wrong(text, message):
     with pytest.raises(ValueError, match=message.replace("*", r"\*")):
-        _module().parse_arm(text)
+        load("module_settings").parse_arm(text)
 
 
 def test_arms_take_turns_and_the_defaults_come_back(monkeypatch):
