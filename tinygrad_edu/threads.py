@@ -21,6 +21,14 @@ a small-CNN training step took 348 ms with 2 BLAS threads against 43 ms with one
 at a time balance themselves instead: a thread that shares its core with a hog simply
 takes fewer of them, and the two threads never wait for each other inside a task.
 On an idle machine both cores work (benchmarks/README.md, "Tasks on two threads").
+BLAS's threads were tried once more for the small convolutions that run on one thread
+here. They made the small CNN's step 0.78-0.82x as long on an idle machine, but were
+ruled out for three reasons (benchmarks/README.md, "Seventeenth session"):
+- OpenBLAS's idle workers spin for about 100 ms after each call, so the process holds
+  both cores throughout training.
+- PyTorch's steps in the same process then took about twice as long.
+- Two threads add the products' terms in another order than one. A choice made by load
+  would change a run's bits, and today they are the same on any thread count.
 
 The defaults:
 - ``get_num_threads()`` = the CPUs this process may run on (as PyTorch), or

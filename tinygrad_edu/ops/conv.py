@@ -105,7 +105,8 @@ def _tasks(pieces):
 # threads for 1-4 MiB of columns, taken only while they overlapped, made the small CNN's
 # step 7.5% faster (median), but its peak memory 1.44-1.70x PyTorch's (two tasks' columns
 # at once; over the 1.5x limit in three runs of four), and 512 KiB slices to stop that
-# cost the speed back.
+# cost the speed back. Their GEMMs alone cut over the threads ran slower still, and BLAS's
+# own threads for them were ruled out ("Seventeenth session"; threads.py says why).
 PARALLEL_BYTES = 4 * 2**20
 
 
