@@ -25,7 +25,10 @@ BLAS's threads were tried once more for the small convolutions that run on one t
 here. They made the small CNN's step 0.78-0.82x as long on an idle machine, but were
 ruled out for three reasons (benchmarks/README.md, "Seventeenth session"):
 - OpenBLAS's idle workers spin for about 100 ms after each call, so the process holds
-  both cores throughout training.
+  both cores throughout training. With that spin cut short (``OPENBLAS_THREAD_TIMEOUT``)
+  the gain went too: two threads took 0.94-1.30x the time of one. A sleeping thread
+  takes 30-230 us to start work here (our helper, measured), close to the 300-400 us of
+  one of these products ("Eighteenth session").
 - PyTorch's steps in the same process then took about twice as long.
 - Two threads add the products' terms in another order than one. A choice made by load
   would change a run's bits, and today they are the same on any thread count.

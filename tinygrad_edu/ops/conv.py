@@ -101,12 +101,15 @@ def _tasks(pieces):
 # "Tasks on two threads"). Not the interpreter lock: with each task ONE compiled call
 # (BLAS called from Numba) the small CNN's step was no faster; waking the sleeping helper
 # and then the caller cost about 100 us a call on the 2-core machine measured ("Eleventh
-# session"). Where waking is cheaper (the AMD EPYC of the "Sixteenth session"), two
-# threads for 1-4 MiB of columns, taken only while they overlapped, made the small CNN's
-# step 7.5% faster (median), but its peak memory 1.44-1.70x PyTorch's (two tasks' columns
-# at once; over the 1.5x limit in three runs of four), and 512 KiB slices to stop that
-# cost the speed back. Their GEMMs alone cut over the threads ran slower still, and BLAS's
-# own threads for them were ruled out ("Seventeenth session"; threads.py says why).
+# session"). On the AMD EPYC of the "Sixteenth session" two threads for 1-4 MiB of
+# columns, taken only while they overlapped, made the small CNN's step 7.5% faster
+# (median), but its peak memory 1.44-1.70x PyTorch's (two tasks' columns at once; over
+# the 1.5x limit in three runs of four), and 512 KiB slices to stop that cost the speed
+# back. Their GEMMs alone cut over the threads ran slower still, and BLAS's own threads
+# for them were ruled out ("Seventeenth session"; threads.py says why). The helper there
+# starts a task 30-230 us after the call (median), against 300-400 us for one of these
+# products, so even a backward's two independent products as two tasks lost (1.07x the
+# step's time; "Eighteenth session").
 PARALLEL_BYTES = 4 * 2**20
 
 
