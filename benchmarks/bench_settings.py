@@ -24,18 +24,23 @@ attribute is set back to its default after each chunk and at the end.
 
 The workloads are bench_side_by_side.py's (``build``), full size (``--quick``: its small
 configs). Printed per workload and arm: the chunk times' min, 10th percentile and median
-per step, and the medians and 10th percentiles of the paired per-round ratios arm /
-default. No PyTorch, unless ``--after-torch``: then PyTorch is imported first and a chunk
-of PyTorch's twin of the workload runs before every arm's chunk, as in
-bench_side_by_side.py's "same" arm (its OpenMP workers spinning on after it), with the
-arms still paired.
+per step, the medians and 10th percentiles of the paired per-round ratios arm /
+default, and each arm's peak memory: tracemalloc's peak over a fresh build of the
+workload and one step with the arm's settings (NumPy's arrays counted exactly, as in
+bench_side_by_side.py), and its ratio to the default's, so that a setting that buys
+speed with memory (a larger ``COLUMN_BYTES``) shows both sides. No PyTorch, unless
+``--after-torch``: then PyTorch is imported first and a chunk of PyTorch's twin of the
+workload runs before every arm's chunk, as in bench_side_by_side.py's "same" arm (its
+OpenMP workers spinning on after it), with the arms still paired.
 """
 import argparse
+import gc
 import importlib
 import json
 import os
 import sys
 import time
+import tracemalloc
 
 from bench_side_by_side import WORKLOADS, build, percentile
 from module_settings import parse_arm
@@ -89,14 +94,46 @@ def run_workload(step, arms, defaults, rounds, chunk_seconds, before=None):
     return times
 
 
-def summary(times):
+def peak_traced_mib(build_step):
+    """The peak of the allocations tracemalloc traces (NumPy's arrays among them) over
+    ``build_step()`` and one step of what it returns, in MiB: the inputs, parameters,
+    activations, gradients and optimizer state of one step, counted exactly (no page
+    rounding), as bench_side_by_side.py's tracemalloc figure. One untraced build and
+    step first, so that no compilation or first-use cache is counted."""
+    build_step()()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        build_step()()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def arm_peaks(build_step, arms, defaults):
+    """{arm name: peak_traced_mib} with each arm's settings in force (a setting such as
+    ``ops.conv.COLUMN_BYTES`` trades memory for speed); the defaults come back after."""
+    peaks = {}
+    try:
+        for name, settings in arms.items():
+            apply(settings, defaults)
+            peaks[name] = peak_traced_mib(build_step)
+    finally:
+        apply([], defaults)
+    return peaks
+
+
+def summary(times, peaks=None):
     """Per arm: min / p10 / median seconds per step, and the median / p10 of its
-    per-round ratios to "default"."""
+    per-round ratios to "default"; with ``peaks`` (``arm_peaks``) also its peak memory
+    and that over the default's."""
     out = {}
     for name, ts in times.items():
         ratios = [t / d for t, d in zip(ts, times["default"])]
         out[name] = dict(min_s=min(ts), p10_s=percentile(ts, 10), median_s=percentile(ts, 50),
                          ratio_median=percentile(ratios, 50), ratio_p10=percentile(ratios, 10))
+        if peaks is not None:
+            out[name].update(peak_mib=peaks[name], memory_ratio=peaks[name] / peaks["default"])
     return out
 
 
@@ -158,14 +195,16 @@ def main(argv=None):
             k_twin = steps_per_chunk(twin, args.chunk_ms / 1e3)
             before = lambda: [twin() for _ in range(k_twin)]  # noqa: E731
         times = run_workload(step, arms, defaults, args.rounds, args.chunk_ms / 1e3, before)
-        rows = summary(times)
+        peaks = arm_peaks(lambda: build(workload, tinygrad_edu, cfg, np.random.default_rng(0)), arms, defaults)
+        rows = summary(times, peaks)
         result["workloads"][workload] = dict(description=description, times_s=times, summary=rows)
         print(f"\n{workload}: {description}")
-        print("| arm | min ms | p10 ms | median ms | arm/default, median of rounds | p10 of rounds |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("| arm | min ms | p10 ms | median ms | arm/default, median of rounds | p10 of rounds "
+              "| peak MiB (traced) | memory arm/default |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, row in rows.items():
             print(f"| {name} | {row['min_s'] * 1e3:.3f} | {row['p10_s'] * 1e3:.3f} | {row['median_s'] * 1e3:.3f} "
-                  f"| {row['ratio_median']:.3f} | {row['ratio_p10']:.3f} |")
+                  f"| {row['ratio_median']:.3f} | {row['ratio_p10']:.3f} | {row['peak_mib']:.2f} | {row['memory_ratio']:.2f} |")
     print(f"\nload average after: {[round(v, 2) for v in os.getloadavg()]}")
     if args.json:
         with open(args.json + ".tmp", "w") as f:  # written whole, then renamed: never half a file

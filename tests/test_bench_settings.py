@@ -87,6 +87,8 @@ def test_quick_run_prints_machine_command_rows_and_json(tmp_path):
     result = json.loads(out.read_text())
     assert result["schema"] == "tinygrad_edu.bench_settings/1" and result["arms"] == {"t1": "threads._num_threads=1"}
     assert len(result["workloads"]["mlp"]["times_s"]["t1"]) == 3  # --quick: 3 rounds
+    summary = result["workloads"]["mlp"]["summary"]
+    assert summary["default"]["peak_mib"] > 0 and summary["t1"]["memory_ratio"] > 0
 
 
 def test_an_arm_named_default_or_no_arm_is_refused():
@@ -113,3 +115,31 @@ def test_quick_run_after_torch():
                          env=dict(os.environ, PYTHONPATH=ROOT))
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "--after-torch" in run.stdout and "| t1 |" in run.stdout
+
+
+def test_arm_peaks_see_an_arms_memory_and_restore_the_defaults(monkeypatch):
+    """With a column budget of one image a convolution holds one image's columns at a
+    time instead of the batch's, and its traced peak is smaller by the other seven
+    images' columns; the defaults are in force afterwards."""
+    import numpy as np
+
+    import tinygrad_edu as tge
+    from tinygrad_edu.ops import conv
+
+    bench = _module()
+    monkeypatch.setattr(conv, "COLUMN_BYTES", 4 * 2**20)
+    x = np.random.default_rng(0).standard_normal((8, 8, 16, 16)).astype(np.float32)  # 200 KiB of columns an image
+    w = np.random.default_rng(1).standard_normal((8, 8, 5, 5)).astype(np.float32)  # 5x5: no Winograd
+
+    def build_step():
+        xt, wt = tge.tensor(x), tge.tensor(w)
+        return lambda: tge.nn.functional.conv2d(xt, wt, padding=2)
+
+    arms = {"default": [], "small": [(conv, "COLUMN_BYTES", 1)]}  # one image per slice
+    peaks = bench.arm_peaks(build_step, arms, {(conv, "COLUMN_BYTES"): 4 * 2**20})
+    assert conv.COLUMN_BYTES == 4 * 2**20
+    saved = 7 * (8 * 25 * 16 * 16 * 4) / 2**20  # 7 images' columns: 8 channels x 25 taps x 256 pixels
+    assert peaks["default"] - peaks["small"] == pytest.approx(saved, rel=0.2)
+    rows = bench.summary({"default": [1.0], "small": [2.0]}, peaks)
+    assert rows["small"]["memory_ratio"] == pytest.approx(peaks["small"] / peaks["default"])
+    assert rows["default"]["memory_ratio"] == 1.0 and rows["small"]["peak_mib"] == peaks["small"]
