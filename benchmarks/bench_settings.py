@@ -16,11 +16,12 @@ round alike, and the ratio arm / default of each round (paired) cancels it.
 
 An arm is a set of module attributes of tinygrad_edu, ``MODULE.ATTR=VALUE`` joined by
 commas (or semicolons; module_settings.py reads them), MODULE relative to the package
-(``ops.conv``, ``ops.winograd``, ``threads``) and VALUE a Python literal. Only settings that the code reads at each call can be
-compared this way (``ops.conv.PARALLEL_BYTES``, ``ops.conv.COLUMN_BYTES``,
-``ops.winograd.MIN_SIZE`` or ``ENABLED``, ``threads._num_threads``); a setting read once
-at import (an environment variable) needs bench_side_by_side.py's ``--variant``. Every
-attribute is set back to its default after each chunk and at the end.
+(``ops.conv``, ``ops.winograd``, ``threads``) and VALUE a Python literal. Only settings
+that the code reads at each call can be compared this way (``ops.conv.PARALLEL_BYTES``,
+``ops.conv.COLUMN_BYTES``, ``ops.winograd.MIN_SIZE`` or ``ENABLED``,
+``threads._num_threads``); a setting read once at import (an environment variable) needs
+bench_side_by_side.py's ``--variant``. Every attribute is set back to its default after
+each chunk and at the end.
 
 The workloads are bench_side_by_side.py's (``build``), full size (``--quick``: its small
 configs). Printed per workload and arm: the chunk times' min, 10th percentile and median
@@ -204,7 +205,8 @@ def main(argv=None):
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, row in rows.items():
             print(f"| {name} | {row['min_s'] * 1e3:.3f} | {row['p10_s'] * 1e3:.3f} | {row['median_s'] * 1e3:.3f} "
-                  f"| {row['ratio_median']:.3f} | {row['ratio_p10']:.3f} | {row['peak_mib']:.2f} | {row['memory_ratio']:.2f} |")
+                  f"| {row['ratio_median']:.3f} | {row['ratio_p10']:.3f} "
+                  f"| {row['peak_mib']:.2f} | {row['memory_ratio']:.2f} |")
     print(f"\nload average after: {[round(v, 2) for v in os.getloadavg()]}")
     if args.json:
         with open(args.json + ".tmp", "w") as f:  # written whole, then renamed: never half a file
