@@ -62,7 +62,9 @@ peak counter (/proc/self/clear_refs, VmHWM), builds the workload again and runs 
 peak = VmHWM - that VmRSS, i.e. inputs, parameters, activations, gradients and optimizer
 state of one step. For tinygrad_edu the worker also reports the peak of NumPy's traced
 allocations (tracemalloc) over the same build + step, which counts array data exactly
-(no page rounding, no allocator slack) and cross-checks the RSS method.
+(no page rounding, no allocator slack) and cross-checks the RSS method. Each variant
+(below) gets its own memory worker with its variables: ratios ``tge[NAME]/torch memory``
+and ``tge[NAME]/tge memory``.
 
 Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
 environment variables (arms ``alone``, ``hog``, ``same`` and ``same1``, the last two with
@@ -542,17 +544,20 @@ def main(argv=None):
                   workers={k: dict(kind=v[0], env=v[1]) for k, v in workers.items()},
                   workloads={}, rounds=[])
 
-    # peak memory: a fresh worker per (framework, workload)
+    # peak memory: a fresh worker per (framework or variant, workload); key -> (kind, env overrides)
     memory = {}
+    mem_workers = {"tge" + ("" if v == "default" else f"[{v}]"): ("tge", o) for v, o in variants.items()}
+    if have_torch:
+        mem_workers["torch"] = ("torch", {})
     if not args.no_memory:
         mem_env = dict(env, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
         for name in names:
-            for fw in ["tge"] + (["torch"] if have_torch else []):
-                w = Worker(fw, mem_env)
-                memory[(fw, name)] = w.ask(op="memory", fw=fw, workload=name, cfg=cfgs[name])
+            for key, (kind, overrides) in mem_workers.items():
+                w = Worker(kind, dict(mem_env, **overrides))
+                memory[(key, name)] = w.ask(op="memory", fw=kind, workload=name, cfg=cfgs[name])
                 w.close()
-            print(f"peak memory {name}: " + ", ".join(f"{fw} {memory[(fw, name)]['peak_mib']:.1f} MiB"
-                                                     for fw in ("tge", "torch") if (fw, name) in memory))
+            print(f"peak memory {name}: " + ", ".join(f"{key} {memory[(key, name)]['peak_mib']:.1f} MiB"
+                                                     for key in mem_workers))
 
     live = {key: Worker(kind, dict(env, **overrides)) for key, (kind, overrides) in workers.items()}
     hog = Hog() if "hog" in args.modes else None
@@ -607,7 +612,7 @@ def main(argv=None):
         if name == "tiny":
             entry["us_per_node"] = {k: v * 1e6 / NODES_PER_TINY_GRAPH for k, v in arm_times.items()}
         if memory:
-            entry["peak_mib"] = {fw: memory[(fw, name)]["peak_mib"] for fw in ("tge", "torch") if (fw, name) in memory}
+            entry["peak_mib"] = {key: memory[(key, name)]["peak_mib"] for key in mem_workers}
             if "tracemalloc_peak_mib" in memory.get(("tge", name), {}):
                 entry["tracemalloc_peak_mib"] = memory[("tge", name)]["tracemalloc_peak_mib"]
         entry["ratios"] = ratios(entry, variants, have_torch)
@@ -655,8 +660,12 @@ def ratios(entry, variants, have_torch):
     if have_torch and t.get("torch alone") and "bound_s" in entry:
         out["torch/bound"] = t["torch alone"] / entry["bound_s"]
     mem = entry.get("peak_mib", {})
-    if mem.get("torch"):
-        out["tge/torch memory"] = mem["tge"] / mem["torch"]
+    for vname in variants:  # the default worker's and each variant's (its own fresh worker)
+        tag = "" if vname == "default" else f"[{vname}]"
+        if f"tge{tag}" in mem and mem.get("torch"):
+            out[f"tge{tag}/torch memory"] = mem[f"tge{tag}"] / mem["torch"]
+        if tag and f"tge{tag}" in mem and mem.get("tge"):
+            out[f"tge{tag}/tge memory"] = mem[f"tge{tag}"] / mem["tge"]
     return out
 
 

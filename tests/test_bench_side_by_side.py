@@ -150,6 +150,32 @@ def test_ratios_pair_each_arm_with_its_twin():
     assert r["tge/torch memory"] == pytest.approx(1.5)
     assert r["tge same1/alone"] == pytest.approx(1.2) and r["tge same/same1"] == pytest.approx(2.5 / 2.4)
     assert "tge[first] same/same1" not in r and "torch same1/alone" not in r  # PyTorch on one thread: no twin
+    assert not any("[" in k and "memory" in k for k in r)  # no variant was given a memory worker here
+
+
+def test_ratios_give_each_variant_its_memory():
+    """A variant with a peak of its own (its own memory worker) is set against PyTorch's
+    and the default worker's; a variant without one gets no memory ratio."""
+    entry = {"time_s": {"tge alone": 2.0, "torch alone": 4.0, "tge[small] alone": 2.2, "tge[other] alone": 2.0},
+             "peak_mib": {"tge": 3.0, "tge[small]": 1.5, "torch": 2.0}}
+    r = _bench_module().ratios(entry, {"default": {}, "small": {}, "other": {}}, have_torch=True)
+    assert r["tge/torch memory"] == pytest.approx(1.5)
+    assert r["tge[small]/torch memory"] == pytest.approx(0.75) and r["tge[small]/tge memory"] == pytest.approx(0.5)
+    assert not any(k.startswith("tge[other]") and "memory" in k for k in r)
+
+
+def test_a_variant_gets_its_own_memory_worker(tmp_path):
+    """--variant: the run measures the variant's peak in a fresh worker with its variables
+    and prints and writes it beside the default's (tinygrad_edu only, one quick workload)."""
+    out = tmp_path / "variant.json"
+    run = subprocess.run([sys.executable, SCRIPT, "--quick", "--only", "conv2d", "--no-torch", "--modes", "alone",
+                          "--variant", "nowino", "TINYGRAD_EDU_WINOGRAD=off", "--json", str(out), "--plot", ""],
+                         capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "peak memory conv2d: tge " in run.stdout and ", tge[nowino] " in run.stdout
+    e = json.loads(out.read_text())["workloads"]["conv2d"]
+    # (the quick step is too small to move resident memory: the ratios are checked above)
+    assert set(e["peak_mib"]) == {"tge", "tge[nowino]"} and min(e["peak_mib"].values()) >= 0
 
 
 _STEPS = r"""
