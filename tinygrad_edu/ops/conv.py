@@ -107,11 +107,11 @@ def _tasks(pieces):
 # the 1.5x limit in three runs of four). With 512 KiB slices and PARALLEL_BYTES 0 the
 # memory fits (1.26-1.30x) and the step alone took 0.83-0.88x the time, but 1.11x the
 # serial step's time beside a one-core hog, and 1.07x beside PyTorch's spinning workers
-# ("Nineteenth session"). Their GEMMs alone cut over the threads ran
-# slower still, and BLAS's own threads for them were ruled out ("Seventeenth session";
-# threads.py says why). The helper there starts a task 30-230 us after the call
-# (median), against 300-400 us for one of these products, so even a backward's two
-# independent products as two tasks lost (1.07x the step's time; "Eighteenth session").
+# ("Nineteenth session"). Its GEMMs alone, cut over the threads, ran slower still, and
+# BLAS's own threads for them were ruled out ("Seventeenth session"; threads.py says
+# why). The helper there starts a task 30-230 us after the call (median), against
+# 300-400 us for one of these products, so even a backward's two independent products as
+# two tasks lost (1.07x the step's time; "Eighteenth session").
 PARALLEL_BYTES = 4 * 2**20
 
 
