@@ -35,15 +35,13 @@ workload runs before every arm's chunk, as in bench_side_by_side.py's "same" arm
 OpenMP workers spinning on after it), with the arms still paired.
 """
 import argparse
-import gc
 import importlib
 import json
 import os
 import sys
 import time
-import tracemalloc
 
-from bench_side_by_side import WORKLOADS, build, percentile
+from bench_side_by_side import WORKLOADS, build, peak_traced_mib, percentile
 from module_settings import parse_arm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -95,25 +93,10 @@ def run_workload(step, arms, defaults, rounds, chunk_seconds, before=None):
     return times
 
 
-def peak_traced_mib(build_step):
-    """The peak of the allocations tracemalloc traces (NumPy's arrays among them) over
-    ``build_step()`` and one step of what it returns, in MiB: the inputs, parameters,
-    activations, gradients and optimizer state of one step, counted exactly (no page
-    rounding), as bench_side_by_side.py's tracemalloc figure. One untraced build and
-    step first, so that no compilation or first-use cache is counted."""
-    build_step()()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        build_step()()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
-
-
 def arm_peaks(build_step, arms, defaults):
-    """{arm name: peak_traced_mib} with each arm's settings in force (a setting such as
-    ``ops.conv.COLUMN_BYTES`` trades memory for speed); the defaults come back after."""
+    """{arm name: bench_side_by_side.peak_traced_mib} with each arm's settings in force
+    (a setting such as ``ops.conv.COLUMN_BYTES`` trades memory for speed); the defaults
+    come back after."""
     peaks = {}
     try:
         for name, settings in arms.items():

@@ -90,6 +90,7 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -384,15 +385,25 @@ def _peak_memory(np, T, fw, name, cfg):
     step()
     out = {"peak_mib": _status_mib("VmHWM:") - base}
     del step
-    gc.collect()
     if fw == "tge":
-        import tracemalloc
-
-        tracemalloc.start()
-        build(name, T, cfg, np.random.default_rng(0))()
-        out["tracemalloc_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
+        out["tracemalloc_peak_mib"] = peak_traced_mib(lambda: build(name, T, cfg, np.random.default_rng(0)))
     return out
+
+
+def peak_traced_mib(build_step):
+    """The peak of the allocations tracemalloc traces (NumPy's arrays among them) over
+    ``build_step()`` and one step of what it returns, in MiB: the inputs, parameters,
+    activations, gradients and optimizer state of one step, counted exactly (no page
+    rounding). One untraced build and step first, so that no compilation or first-use
+    cache is counted. (bench_settings.py uses it for each arm.)"""
+    build_step()()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        build_step()()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
 
 
 # ----------------------------------------------------------------------------- driver side
