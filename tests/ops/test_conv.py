@@ -83,7 +83,7 @@ def columns_layout(layout):
     whatever ``conv._images_last``, ``conv._output_per_image`` and ``conv.DIRECT_PIXELS``
     would pick: the tests draw all four."""
     saved = conv_ops._images_last, conv_ops._output_per_image, conv_ops.DIRECT_PIXELS
-    conv_ops._images_last = lambda slices, out_hw: layout == "images_last"
+    conv_ops._images_last = lambda slices, out_hw, k, out_channels: layout == "images_last"
     conv_ops._output_per_image = lambda xp, images_last: layout in ("output_per_image", "per_image")
     conv_ops.DIRECT_PIXELS = 1 if layout == "per_image" else 2**62
     try:
@@ -266,12 +266,15 @@ def _record_calls(monkeypatch, names):
 def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_set, kernel_set):
     """A 4x4 layer (a 1 MiB slice holds 14 float64 images of 64 channels, a row 4 pixels)
     builds its columns with the images last, a 32x32 layer (1-2 images per slice) with the
-    images first, and multiplies them per image (DIRECT_PIXELS); every layout gives what
-    the others give, forward and backward."""
+    images first, and multiplies them per image (DIRECT_PIXELS). So does a first layer at
+    8x8 (1 -> 16 channels: K = 9 rows, too few against the 16 channels of the output and
+    of g that images last would transpose: ``_images_last``), its weight gradient in
+    one product. Every layout gives what the others give, forward and backward."""
     kernels.use(kernel_set)
     rng = np.random.default_rng(0)
     built = _record_calls(monkeypatch, ("im2col", "im2col_images_last"))  # the im2col form each convolution called
-    for shape, layout in (((32, 64, 4, 4), "im2col_images_last"), ((2, 8, 32, 32), "im2col")):
+    cases = (((32, 64, 4, 4), "images_last"), ((2, 8, 32, 32), "per_image"), ((32, 1, 8, 8), "output_per_image"))
+    for shape, layout in cases:
         x_np = rng.standard_normal(shape)
         w_np = rng.standard_normal((16, shape[1], 3, 3)) * 0.1
         g_np = rng.standard_normal((shape[0], 16, *shape[2:]))
@@ -283,12 +286,33 @@ def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_s
                 out = conv2d(x, w, padding=1)
                 (out * tge.tensor(g_np)).sum().backward()
             if forced is None:
-                assert built and set(built) == {layout}, (shape, built)
+                form = "im2col_images_last" if layout == "images_last" else "im2col"
+                assert built and set(built) == {form}, (shape, built)
             results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy()])
-        for by_rule, first, last, output_per_image, per_image in zip(*results):
-            for other in (first, output_per_image, per_image):
-                np.testing.assert_allclose(other, last, rtol=1e-12, atol=1e-12)
-            np.testing.assert_allclose(by_rule, last if layout == "im2col_images_last" else per_image, rtol=0, atol=0)
+        for by_rule, *forced_results in zip(*results):
+            by_layout = dict(zip(LAYOUTS, forced_results))
+            for other in by_layout.values():
+                np.testing.assert_allclose(other, by_layout["images_last"], rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(by_rule, by_layout[layout], rtol=0, atol=0)
+
+
+def test_images_last_rule_weighs_the_rows_against_the_transposed_channels():
+    """Images last needs rows shorter than half the slice's images AND K >= OC*OW/8
+    (rows under 8 entries) or K >= OC*OW/2 (longer rows): the 4x4 layers of the small
+    CNN (K = 288 or 576, OC = 64) and a 1 -> 16 layer at 4x4 take it; its 1 -> 32 first
+    layer at 8x8 (K = 9) does not, nor a 12 -> 32 one (K = 108), nor 11 images of 8x8
+    whatever their channels, nor a 1 -> 16 layer at 16x16 in a batch of 64."""
+    thirty_two, eleven = [slice(0, 32)], [slice(0, 11), slice(11, 22)]
+    assert conv_ops._images_last(thirty_two, (4, 4), 288, 64)
+    assert conv_ops._images_last(thirty_two, (4, 4), 576, 64 + 64)  # both products: output and g
+    assert conv_ops._images_last(thirty_two, (4, 4), 9, 16)
+    assert not conv_ops._images_last(thirty_two, (8, 8), 9, 32)
+    assert not conv_ops._images_last(thirty_two, (8, 8), 108, 32)
+    assert conv_ops._images_last(thirty_two, (8, 8), 144, 32)
+    assert conv_ops._images_last(thirty_two, (8, 8), 288, 32)
+    assert not conv_ops._images_last([slice(0, 64)], (16, 16), 9, 16)
+    assert conv_ops._images_last([slice(0, 64)], (16, 16), 144, 16)
+    assert not conv_ops._images_last(eleven, (8, 8), 288, 32)
 
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])

@@ -184,9 +184,30 @@ def _from_rows(rows, n, oh, ow, images_last=False):
 # pixels, the columns are built with the images last (kernels/unfold.py), whose innermost
 # run is the slice's images. One thread: im2col 5-8x faster for 16-32 images of 4x4; no
 # gain for 11 images of 8x8, hence "twice" (benchmarks/README.md, "Fourth session").
-def _images_last(slices, out_hw):
-    """Build these slices' columns with the images last (their rows are the shorter run)?"""
-    return min(b.stop - b.start for b in slices) > 2 * out_hw[1]
+# That order has a price on the other side of the product: the output (or g, for a
+# gradient) must then be copied to or from (OC, OH, OW, N), OC*N*OH*OW entries read a
+# whole image apart. It pays only when the columns' K rows outnumber those OC channels
+# enough: K >= OC*OW/8 for rows shorter than 8 entries, K >= OC*OW/2 for longer ones,
+# whose images-first im2col already copies whole SIMD vectors (8 float32 in AVX2).
+# Measured, fwd+bwd, one thread, images last against first, two runs (benchmarks/README.md,
+# "Twentieth session"): at 4x4-6x6 images last won from K = OC/2 (0.57-0.91x the time)
+# and tied or lost below it (0.98-1.20x); at 8x8 it lost up to K = 3.4*OC (1.04-1.67x)
+# and tied at 4.5*OC; at 12x12 and 16x16 it lost up to 2.25*OC (1.05-2.88x). The rule
+# picks the faster order in every case measured but one, a 1 -> 16 layer at 5x5 (first,
+# 1.11x images last's time). The small CNN's first layer (1 -> 32 channels, K = 9, 8x8)
+# took 1.6x as long images last.
+IMAGES_LAST_DIVISOR_SHORT_ROWS = 8
+IMAGES_LAST_DIVISOR = 2
+SHORT_ROW = 8  # entries
+
+
+def _images_last(slices, out_hw, k, out_channels):
+    """Build these slices' columns with the images last? When their rows are the shorter
+    run, and the columns' ``k`` rows are many against the ``out_channels`` of the arrays
+    then transposed (the output, g, or both when one call makes both products)."""
+    ow = out_hw[1]
+    divisor = IMAGES_LAST_DIVISOR_SHORT_ROWS if ow < SHORT_ROW else IMAGES_LAST_DIVISOR
+    return min(b.stop - b.start for b in slices) > 2 * ow and k * divisor >= out_channels * ow
 
 
 # One product per image. The routines' wide GEMM leaves its result channels first,
@@ -258,7 +279,9 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     k = c * kh * kw  # rows of the columns; K/G per group
     oh, ow = kernels.conv_output_hw((h, w), kernel_hw, stride, padding, dilation)
     slices = _batch_slices(n, k, (oh, ow), x.dtype)
-    images_last = _images_last(slices, (oh, ow))
+    # the channels of the arrays that meet the columns (the output, g), transposed when images last
+    out_channels = (0 if weight is None else weight.shape[0]) + (0 if grad is None else grad.shape[1])
+    images_last = _images_last(slices, (oh, ow), k, out_channels)
     bands = [(0, oh)] if images_last else _row_bands(xp, k, (oh, ow), x.dtype)
     pieces = [(b, rows) for b in slices for rows in bands]  # several bands: one image per slice
     per_image = _output_per_image(xp, images_last)  # the output product one image at a time
@@ -330,7 +353,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     gx = xp.empty(input_shape, dtype=xp.result_type(g.dtype, weight.dtype))
     slices = _batch_slices(n, k, (oh, ow), gx.dtype)
     # (not on a GPU: there col2im is a CUDA kernel with no per-row loop to save)
-    images_last = xp.__name__ == "numpy" and _images_last(slices, (oh, ow))
+    images_last = xp.__name__ == "numpy" and _images_last(slices, (oh, ow), k, oc)
 
     def run(task):  # one task: its slices in turn, in its own scratch
         dcols_buf = _scratch(xp, max(b.stop - b.start for b in task) * k * oh * ow, gx.dtype)
