@@ -266,10 +266,11 @@ def _record_calls(monkeypatch, names):
 def test_small_images_take_the_images_last_columns(monkeypatch, restore_kernel_set, kernel_set):
     """A 4x4 layer (a 1 MiB slice holds 14 float64 images of 64 channels, a row 4 pixels)
     builds its columns with the images last, a 32x32 layer (1-2 images per slice) with the
-    images first, and multiplies them per image (DIRECT_PIXELS). So does a first layer at
-    8x8 (1 -> 16 channels: K = 9 rows, too few against the 16 channels of the output and
-    of g that images last would transpose: ``_images_last``), its weight gradient in
-    one product. Every layout gives what the others give, forward and backward."""
+    images first, and multiplies them per image (DIRECT_PIXELS). A first layer at 8x8
+    (1 -> 16 channels: K = 9 rows, too few against the 16 channels of the output and of
+    g that images last would transpose: ``_images_last``) builds them images first too,
+    its output per image and its weight gradient in one product. Every layout gives what
+    the others give, forward and backward."""
     kernels.use(kernel_set)
     rng = np.random.default_rng(0)
     built = _record_calls(monkeypatch, ("im2col", "im2col_images_last"))  # the im2col form each convolution called
