@@ -188,7 +188,7 @@ def _from_rows(rows, n, oh, ow, images_last=False):
 # gradient) must then be copied to or from (OC, OH, OW, N), OC*N*OH*OW entries read a
 # whole image apart. It pays only when the columns' K rows outnumber those OC channels
 # enough: K >= OC*OW/8 for rows shorter than 8 entries, K >= OC*OW/2 for longer ones,
-# whose images-first im2col already copies whole SIMD vectors (8 float32 in AVX2).
+# whose images-first im2col is fast (likely as a row is then a whole SIMD vector or more).
 # Measured, fwd+bwd, one thread, images last against first, three runs (benchmarks/README.md,
 # "Twentieth session"): at 4x4-6x6 images last won from K = OC/2 (0.57-0.91x the time)
 # and tied or lost below it (0.98-1.20x); at 8x8 it lost up to K = 3.4*OC (1.04-1.67x)
