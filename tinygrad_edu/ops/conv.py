@@ -196,9 +196,9 @@ def _from_rows(rows, n, oh, ow, images_last=False):
 # picks the faster order, or one within 2% of it, in every case measured but one, a
 # 1 -> 16 layer at 5x5 (first, 1.10x images last's time; bench_columns_order.py). The
 # small CNN's first layer (1 -> 32 channels, K = 9, 8x8) took 1.6x as long images last.
-IMAGES_LAST_DIVISOR_SHORT_ROWS = 8
-IMAGES_LAST_DIVISOR = 2
-SHORT_ROW = 8  # entries
+IMAGES_LAST_DIVISOR_SHORT_ROWS = 8  # images last when K >= OC*OW/8, for OW < SHORT_ROW
+IMAGES_LAST_DIVISOR = 2  # and when K >= OC*OW/2, for OW >= SHORT_ROW
+SHORT_ROW = 8  # entries of an output row
 
 
 def _images_last(slices, out_hw, k, out_channels):
