@@ -45,10 +45,12 @@ cannot move. Every worker first
 allocates and frees one 16 MiB block (``_warm_allocator``), so each framework is timed
 with its allocator warm, whichever workloads ran before.
 
-**Bounds.** GEMM bound (conv2d, conv_transpose2d): the best time of NumPy's matmul at
-the convolution's own three GEMM shapes (forward, input gradient, weight gradient, the
-whole batch at once), with BLAS on every core the worker may use, measured in the
-tinygrad_edu worker inside the rounds. Bandwidth
+**Bounds.** GEMM bound (conv2d, conv_transpose2d, and the small CNN's and DnCNN's
+convolutions): the best time of NumPy's matmul at the convolutions' own GEMM shapes
+(forward, input gradient, weight gradient, the whole batch at once), with BLAS on every
+core the worker may use, measured in the tinygrad_edu worker inside the rounds; and the
+same GEMMs with BLAS on one thread (``bound_one_thread_s``: how tinygrad_edu runs a
+convolution too small to be cut into tasks for two threads). Bandwidth
 bound (batch_norm): 5 passes over the activation (forward reads x, writes y; backward
 reads x and g, writes dx) at the best copy bandwidth (``np.copyto`` of 64 MiB, counted
 as read + write, one thread) measured the same way.
@@ -197,14 +199,38 @@ def build(name, T, cfg, rng):
     return step
 
 
+def conv_gemm_shapes(n, c, oc, hw, input_grad=True):
+    """(m, k, n) of the GEMMs of one 3x3 stride-1 "same" im2col convolution's forward +
+    backward, whole batch: out, dX (the full convolution of g; left out where the input
+    needs no gradient) and dW."""
+    kk, nl = c * 9, n * hw**2
+    return [(oc, kk, nl)] + ([(c, oc * 9, nl)] if input_grad else []) + [(kk, nl, oc)]
+
+
 def gemm_shapes(name, cfg):
-    """(m, k, n) of each GEMM of an im2col convolution's forward + backward, whole batch."""
+    """(m, k, n) of each GEMM of the workload's im2col convolutions, forward + backward,
+    whole batch (the training steps: their convolutions' GEMMs, not the Linear layer's)."""
     if name == "conv2d":
-        kk, nl = cfg["c"] * 9, cfg["n"] * cfg["hw"] ** 2
-        return [(cfg["oc"], kk, nl), (cfg["c"], cfg["oc"] * 9, nl), (kk, nl, cfg["oc"])]  # out, dX (full conv), dW
+        return conv_gemm_shapes(cfg["n"], cfg["c"], cfg["oc"], cfg["hw"])
     if name == "conv_transpose2d":
         kk, nl = cfg["oc"] * 16, cfg["n"] * cfg["hw"] ** 2
         return [(kk, cfg["c"], nl), (cfg["c"], kk, nl), (kk, nl, cfg["c"])]  # cols of out, dY, dW
+    if name == "small_cnn":  # as build(): two convolutions a stage, a 2x2 pool between stages
+        shapes, ch, hw = [], 1, cfg["hw"]
+        for i, width in enumerate(cfg["widths"]):
+            for _ in range(2):
+                # the first convolution's input is the images, which need no gradient
+                shapes += conv_gemm_shapes(cfg["n"], ch, width, hw, input_grad=len(shapes) > 0)
+                ch = width
+            if i < len(cfg["widths"]) - 1:
+                hw //= 2  # the max pool
+        return shapes
+    if name == "dncnn":
+        n, w, hw = cfg["n"], cfg["width"], cfg["hw"]
+        shapes = conv_gemm_shapes(n, 1, w, hw, input_grad=False)
+        for _ in range(cfg["depth"] - 2):
+            shapes += conv_gemm_shapes(n, w, w, hw)
+        return shapes + conv_gemm_shapes(n, w, 1, hw)
     return []
 
 
@@ -274,8 +300,9 @@ def _timed_steps(steps, seconds):
             return times
 
 
-def _bound_seconds(np, name, cfg):
-    """Best of 3 of the workload's bound (GEMMs or copy bandwidth), here and now."""
+def _bound_seconds(np, name, cfg, threads=None):
+    """Best of 3 of the workload's bound (GEMMs or copy bandwidth), here and now. GEMMs
+    run with BLAS on ``threads`` threads, by default every core this process may use."""
     shapes = gemm_shapes(name, cfg)
     if shapes:
         from threadpoolctl import threadpool_limits
@@ -284,7 +311,7 @@ def _bound_seconds(np, name, cfg):
         best = math.inf
         # the machine's limit: BLAS on every core this process may use (tinygrad_edu holds
         # BLAS at one thread per call and puts its own threads on the convolution's tasks)
-        with threadpool_limits(limits=len(os.sched_getaffinity(0)), user_api="blas"):
+        with threadpool_limits(limits=threads or len(os.sched_getaffinity(0)), user_api="blas"):
             for _ in range(3):
                 t0 = time.perf_counter()
                 for a, b in mats:
@@ -364,6 +391,8 @@ def worker(kind):
             out["times"] = _timed_steps([steps[(fw, cmd["workload"])] for fw in cmd["fws"]], cmd["seconds"])
         elif op == "bound":
             out["seconds"] = _bound_seconds(np, cmd["workload"], cmd["cfg"])
+            if gemm_shapes(cmd["workload"], cmd["cfg"]):  # and the GEMMs on one core
+                out["one_thread_seconds"] = _bound_seconds(np, cmd["workload"], cmd["cfg"], threads=1)
         elif op == "memory":
             out = _peak_memory(np, fws[cmd["fw"]], cmd["fw"], cmd["workload"], cmd["cfg"])
         elif op == "quit":
@@ -579,7 +608,7 @@ def main(argv=None):
                 w.ask(op="setup", workload=name, fws=fws, cfg=cfgs[name])
         labels = [label for arm in arms for label in arm[0]]
         times = {(label, n): [] for label in labels for n in names}
-        bounds = {n: [] for n in names}
+        bounds, bounds_1 = {n: [] for n in names}, {n: [] for n in names}
         probes = []
         for r in range(args.rounds):
             for name in names:
@@ -596,10 +625,14 @@ def main(argv=None):
                     for label, t in zip(arm_labels, ts):
                         times[(label, name)] += t
                         record["arms"][label] = median(t)
-                b = live["tge"].ask(op="bound", workload=name, cfg=cfgs[name])["seconds"]
+                answer = live["tge"].ask(op="bound", workload=name, cfg=cfgs[name])
+                b = answer["seconds"]
                 if b:
                     bounds[name].append(b)
                 record["bound_s"] = b
+                if "one_thread_seconds" in answer:
+                    bounds_1[name].append(answer["one_thread_seconds"])
+                    record["bound_one_thread_s"] = answer["one_thread_seconds"]
                 record["load_after"] = load()
                 result["rounds"].append(record)
                 probes += record["probe_s"]
@@ -620,6 +653,8 @@ def main(argv=None):
         if bounds[name]:
             entry["bound_s"] = min(bounds[name])
             entry["bound_kind"] = "gemm" if gemm_shapes(name, cfgs[name]) else "bandwidth"
+        if bounds_1[name]:
+            entry["bound_one_thread_s"] = min(bounds_1[name])
         if name == "tiny":
             entry["us_per_node"] = {k: v * 1e6 / NODES_PER_TINY_GRAPH for k, v in arm_times.items()}
         if memory:
@@ -654,6 +689,8 @@ def ratios(entry, variants, have_torch):
             out[f"tge{tag}/torch alone"] = alone / t["torch alone"]
         if alone and "bound_s" in entry:
             out[f"tge{tag}/bound"] = alone / entry["bound_s"]
+        if alone and "bound_one_thread_s" in entry:
+            out[f"tge{tag}/bound one thread"] = alone / entry["bound_one_thread_s"]
         if alone and tag and t.get("tge alone"):  # the variant against the default worker, same rounds
             out[f"tge{tag}/tge alone"] = alone / t["tge alone"]
         if alone and same:
@@ -670,6 +707,8 @@ def ratios(entry, variants, have_torch):
         out["torch hog/alone"] = t["torch hog"] / t["torch alone"]
     if have_torch and t.get("torch alone") and "bound_s" in entry:
         out["torch/bound"] = t["torch alone"] / entry["bound_s"]
+    if have_torch and t.get("torch alone") and "bound_one_thread_s" in entry:
+        out["torch/bound one thread"] = t["torch alone"] / entry["bound_one_thread_s"]
     mem = entry.get("peak_mib", {})
     for vname in variants:  # the default worker's and each variant's (its own fresh worker)
         tag = "" if vname == "default" else f"[{vname}]"
@@ -693,6 +732,8 @@ def print_table(result):
             print(f"  {label:<28}{v * 1e3:>10.3f}{extra}")
         if "bound_s" in e:
             print(f"  {e['bound_kind'] + ' bound':<28}{e['bound_s'] * 1e3:>10.3f}")
+        if "bound_one_thread_s" in e:
+            print(f"  {'gemm bound, one thread':<28}{e['bound_one_thread_s'] * 1e3:>10.3f}")
         if "peak_mib" in e:
             mem = ", ".join(f"{k} {v:.1f}" for k, v in e["peak_mib"].items())
             tm = f"; tge tracemalloc {e['tracemalloc_peak_mib']:.1f}" if "tracemalloc_peak_mib" in e else ""

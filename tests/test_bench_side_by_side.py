@@ -65,6 +65,9 @@ def test_schema_and_tge_columns(quick_result):
     conv = r["workloads"]["conv2d"]
     assert conv["bound_kind"] == "gemm" and conv["bound_s"] > 0
     assert conv["ratios"]["tge/bound"] == pytest.approx(conv["time_s"]["tge alone"] / conv["bound_s"])
+    assert conv["bound_one_thread_s"] > 0  # the same GEMMs with BLAS on one thread
+    assert conv["ratios"]["tge/bound one thread"] == pytest.approx(conv["time_s"]["tge alone"] / conv["bound_one_thread_s"])
+    assert "bound_one_thread_s" not in tiny and all("bound" not in k for k in tiny["ratios"])  # no GEMMs there
     # the fast-episode ratios: the same ratios of each arm's 10th-percentile chunk time
     for e in r["workloads"].values():
         assert set(e["time_p10_s"]) == set(e["time_s"])
@@ -136,8 +139,10 @@ def test_ratios_pair_each_arm_with_its_twin():
                         "tge same1": 2.4, "torch same1": 8.0,
                         "torch hog": 6.0, "tge[imported] alone": 2.2, "tge[imported] hog": 4.4,
                         "tge[first] alone": 1.0, "tge[first] same": 1.5, "torch same[first]": 4.8},
-             "bound_s": 0.5, "peak_mib": {"tge": 3.0, "torch": 2.0}}
+             "bound_s": 0.5, "bound_one_thread_s": 0.8, "peak_mib": {"tge": 3.0, "torch": 2.0}}
     r = bench.ratios(entry, {"default": {}, "imported": {}, "first": {}}, have_torch=True)
+    assert r["tge/bound one thread"] == pytest.approx(2.5) and r["torch/bound one thread"] == pytest.approx(5.0)
+    assert r["tge[first]/bound one thread"] == pytest.approx(1.25)
     assert r["tge[imported]/tge alone"] == pytest.approx(1.1)
     assert r["tge[first]/tge alone"] == pytest.approx(0.5)
     assert "tge/tge alone" not in r  # the default worker is not paired with itself
@@ -151,6 +156,28 @@ def test_ratios_pair_each_arm_with_its_twin():
     assert r["tge same1/alone"] == pytest.approx(1.2) and r["tge same/same1"] == pytest.approx(2.5 / 2.4)
     assert "tge[first] same/same1" not in r and "torch same1/alone" not in r  # PyTorch on one thread: no twin
     assert not any("[" in k and "memory" in k for k in r)  # no variant was given a memory worker here
+
+
+def test_gemm_shapes_of_the_training_steps():
+    """The small CNN's and DnCNN's GEMM bounds count each convolution of build()'s models:
+    the forward products' (m, k) are the weights (SmallCNN: 64,800, models/cnn.py), their n
+    the batch's pixels, and the three products of a convolution do the same multiplications
+    (the input's gradient left out for the first, whose input is the images)."""
+    bench = _bench_module()
+
+    def convs(name):  # the shapes in threes (twos for the first convolution)
+        shapes = bench.gemm_shapes(name, bench.WORKLOADS[name][1])
+        return [shapes[:2]] + [shapes[i:i + 3] for i in range(2, len(shapes), 3)]
+
+    small = convs("small_cnn")
+    assert [fwd[0] * fwd[1] for fwd, *_ in small] == [1 * 32 * 9, 32 * 32 * 9, 32 * 64 * 9, 64 * 64 * 9]
+    assert [fwd[2] for fwd, *_ in small] == [32 * 8 * 8, 32 * 8 * 8, 32 * 4 * 4, 32 * 4 * 4]  # pooled after two
+    dn = convs("dncnn")
+    assert [fwd[0] * fwd[1] for fwd, *_ in dn] == [32 * 9] + [32 * 32 * 9] * 6 + [32 * 9]
+    assert all(fwd[2] == 16 * 40 * 40 for fwd, *_ in dn)
+    for conv in small + dn:
+        assert len({m * k * n for m, k, n in conv}) == 1, conv
+    assert bench.gemm_shapes("max_pool2d", bench.WORKLOADS["max_pool2d"][1]) == []
 
 
 def test_ratios_give_each_variant_its_memory():
