@@ -309,8 +309,9 @@ def _bound_seconds(np, name, cfg, threads=None):
 
         mats = [(np.ones((m, k), np.float32), np.ones((k, n), np.float32)) for m, k, n in shapes]
         best = math.inf
-        # the machine's limit: BLAS on every core this process may use (tinygrad_edu holds
-        # BLAS at one thread per call and puts its own threads on the convolution's tasks)
+        # by default the machine's limit: BLAS on every core this process may use
+        # (tinygrad_edu holds BLAS at one thread per call and puts its own threads on the
+        # convolution's tasks; threads=1 times the GEMMs as one such thread runs them)
         with threadpool_limits(limits=threads or len(os.sched_getaffinity(0)), user_api="blas"):
             for _ in range(3):
                 t0 = time.perf_counter()
