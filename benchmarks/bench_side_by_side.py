@@ -5,6 +5,7 @@ long-lived worker process, rounds alternated, plus two contention modes.
     python benchmarks/bench_side_by_side.py --quick              # small shapes, one short round (a smoke test)
     python benchmarks/bench_side_by_side.py --only conv2d batch_norm --rounds 8
     python benchmarks/bench_side_by_side.py --variant wq NUMBA_THREADING_LAYER=workqueue --only conv2d
+    python benchmarks/bench_side_by_side.py --modes alone same same1 --chunk-ms 20   # fewer switches a second
 
 The workloads are written once, against a namespace ``T`` that is either
 ``tinygrad_edu`` or ``torch`` (the APIs match), so both frameworks run literally the
@@ -18,8 +19,9 @@ DnCNN-small training step (8 convolutions built from nn layers).
 - ``alone``: the framework in its own worker (tinygrad_edu without PyTorch imported).
 - ``hog``: the same workers while a background process spins on one core (a browser
   tab, a second notebook). The hog is one process, stopped (SIGSTOP) between hog arms.
-- ``same``: both frameworks in ONE worker; its steps alternate tinygrad_edu / PyTorch,
-  so each framework runs right after the other one did (thread pools of both alive).
+- ``same``: both frameworks in ONE worker; its steps alternate tinygrad_edu / PyTorch
+  in chunks of ``--chunk-ms`` (2 ms; steps run until that time has passed, at least
+  one), so each framework runs right after the other one did (thread pools of both alive).
 - ``same1``: the same, with PyTorch held at one thread (``torch.set_num_threads(1)``: no
   OpenMP workers to spin or wake). What ``same`` costs beyond ``same1`` is PyTorch's
   thread pool; what ``same1`` costs beyond ``alone`` is everything else alternation
@@ -279,23 +281,29 @@ def _frameworks(kind):
     return np, fws
 
 
-def _timed_steps(steps, seconds):
-    """Run the step() functions in turn for about ``seconds``, each in chunks of >= 2 ms
-    (several steps when one is shorter); per-step times of each chunk, per function.
-    Two functions (the "same" worker) alternate chunk by chunk: each framework runs
-    right after the other one did, with both thread pools alive."""
-    per_chunk = []
-    for step in steps:
-        t0 = time.perf_counter()
-        step()
-        per_chunk.append(max(1, int(0.002 / max(time.perf_counter() - t0, 1e-6))))
+def _timed_steps(steps, seconds, chunk_s=0.002):
+    """Run the step() functions in turn for about ``seconds``, each in chunks that run
+    steps until ``chunk_s`` has passed (at least one step); per-step times of each chunk,
+    per function. Two functions (the "same" worker) alternate chunk by chunk: each
+    framework runs right after the other one did, with both thread pools alive. The
+    first step after a switch pays to bring its framework's code and data back into the
+    caches, so the "same" arm's cost grows with the switches a second (``--chunk-ms``).
+
+    Why the clock and not a step count: a count worked out from one timed step (as up to
+    the twenty-second session) took that step right after the pause before the arm,
+    when a step runs up to 10x slower than warm (a vCPU back from idle), so the "2 ms"
+    chunks were 3-5 tiny graphs or 1-2 MLP steps (benchmarks/README.md)."""
     times, end = [[] for _ in steps], time.perf_counter() + seconds
     while True:
-        for step, k, out in zip(steps, per_chunk, times):
-            t0 = time.perf_counter()
-            for _ in range(k):
+        for step, out in zip(steps, times):
+            n, t0 = 0, time.perf_counter()
+            while True:
                 step()
-            out.append((time.perf_counter() - t0) / k)
+                n += 1
+                elapsed = time.perf_counter() - t0
+                if elapsed >= chunk_s:
+                    break
+            out.append(elapsed / n)
         if time.perf_counter() >= end:
             return times
 
@@ -389,7 +397,8 @@ def worker(kind):
                 s()  # warm-up: Numba's cache load, PyTorch's lazy init, allocator warm-up
                 s()
         elif op == "time":
-            out["times"] = _timed_steps([steps[(fw, cmd["workload"])] for fw in cmd["fws"]], cmd["seconds"])
+            out["times"] = _timed_steps([steps[(fw, cmd["workload"])] for fw in cmd["fws"]], cmd["seconds"],
+                                        cmd.get("chunk_s", 0.002))
         elif op == "bound":
             out["seconds"] = _bound_seconds(np, cmd["workload"], cmd["cfg"])
             if gemm_shapes(cmd["workload"], cmd["cfg"]):  # and the GEMMs on one core
@@ -510,6 +519,8 @@ def parse_args(argv=None):
     p.add_argument("--arm-seconds", type=float, default=0.6, help="time per arm per round")
     p.add_argument("--modes", nargs="+", default=["alone", "hog", "same", "same1"],
                    choices=["alone", "hog", "same", "same1"])
+    p.add_argument("--chunk-ms", type=float, default=2.0,
+                   help="least time of a chunk of steps; the 'same' arms switch framework after each chunk")
     p.add_argument("--settle", type=float, default=0.2,
                    help="seconds of pause before each arm (the last worker's spinning threads go to sleep)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory workers")
@@ -519,7 +530,10 @@ def parse_args(argv=None):
     p.add_argument("--json", help="output JSON (default runs/bench/side_by_side-<time>.json)")
     p.add_argument("--plot", help="output PNG (default: beside the JSON; '' for none)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not args.chunk_ms > 0:
+        p.error(f"--chunk-ms: expected a positive number of milliseconds, got {args.chunk_ms}")
+    return args
 
 
 def main(argv=None):
@@ -582,6 +596,7 @@ def main(argv=None):
 
     result = dict(schema=SCHEMA, machine=machine, command=command, cpu_count=os.cpu_count(), quick=args.quick,
                   started_utc=stamp, load_before=load(), variants=variants, modes=args.modes,
+                  chunk_s=args.chunk_ms / 1e3,
                   workers={k: dict(kind=v[0], env=v[1]) for k, v in workers.items()},
                   workloads={}, rounds=[])
 
@@ -620,9 +635,11 @@ def main(argv=None):
                     record["probe_s"].append(steadiness_probe())
                     if with_hog:
                         with hog:
-                            ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds)["times"]
+                            ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds,
+                                               chunk_s=args.chunk_ms / 1e3)["times"]
                     else:
-                        ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds)["times"]
+                        ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds,
+                                           chunk_s=args.chunk_ms / 1e3)["times"]
                     for label, t in zip(arm_labels, ts):
                         times[(label, name)] += t
                         record["arms"][label] = median(t)

@@ -248,3 +248,65 @@ def test_the_steadiness_summary_is_the_spread_of_the_probes():
     xs = [5.0, 1.0, 4.0, 2.0, 3.0, 9.0, 8.0, 7.0, 6.0, 10.0]
     assert [bench.percentile(xs, q) for q in (0, 10, 15, 50, 90, 100)] == [1.0, 1.0, 2.0, 5.0, 9.0, 10.0]
     assert bench.percentile([4.2], 10) == 4.2
+
+
+def test_chunks_of_chunk_s_alternate():
+    """``_timed_steps`` runs each function in chunks that last ``chunk_s`` (whole steps,
+    at least one), the two functions chunk by chunk, and reports one per-step time per
+    chunk. A slow first step does not shorten the chunks (it did when a step count was
+    worked out from it)."""
+    import itertools
+    import time
+
+    bench = _bench_module()
+    calls = []
+
+    def step_a():  # 10 ms the first time, then about 1 ms
+        time.sleep(0.01 if "a" not in calls else 0.001)
+        calls.append("a")
+
+    def step_b():  # about 5 ms: one step a chunk at 2 ms, several at 20
+        calls.append("b")
+        time.sleep(0.005)
+
+    for chunk_s in (0.002, 0.02):
+        calls.clear()
+        ta, tb = bench._timed_steps([step_a, step_b], 0.15, chunk_s=chunk_s)
+        chunks = [(name, len(list(run))) for name, run in itertools.groupby(calls)]
+        assert [name for name, _ in chunks] == ["a", "b"] * len(ta) and len(ta) == len(tb) >= 1
+        assert min(ta + tb) > 0.0009
+        # each chunk lasted chunk_s: its steps times its per-step time (allowing the clock's rounding)
+        for (_, k), t in zip(chunks, [t for pair in zip(ta, tb) for t in pair]):
+            assert k * t >= chunk_s * 0.999
+        later_a = [k for name, k in chunks[2:] if name == "a"]  # after the slow first step
+        kb = [k for name, k in chunks if name == "b"]
+        if chunk_s == 0.002:
+            assert min(later_a) >= 1 and max(kb) == 1  # a 5 ms step longer than the chunk runs once
+        else:
+            assert min(later_a) >= 5 and 1 <= min(kb) <= max(kb) <= 4  # sleeps may overshoot on a busy machine
+
+
+def test_chunk_ms_is_checked_and_recorded():
+    bench = _bench_module()
+    assert bench.parse_args([]).chunk_ms == 2.0
+    assert bench.parse_args(["--chunk-ms", "20"]).chunk_ms == 20.0
+    for bad in ("0", "-1", "nan"):
+        with pytest.raises(SystemExit):
+            bench.parse_args(["--chunk-ms", bad])
+
+
+def test_the_workers_take_the_chunk_length(quick_result, tmp_path):
+    """``--chunk-ms 20`` reaches the workers: a 50 ms arm then holds 2-3 chunks of the tiny
+    graph a framework, against about 12 at the default 2 ms (the quick run)."""
+    if not have_torch():
+        pytest.skip("PyTorch is not installed: no 'same' arm")
+    assert quick_result["chunk_s"] == 0.002
+    assert quick_result["workloads"]["tiny"]["samples"]["tge same"] >= 6
+    out = tmp_path / "chunks.json"
+    run = subprocess.run([sys.executable, SCRIPT, "--quick", "--only", "tiny", "--modes", "alone", "same",
+                          "--no-memory", "--chunk-ms", "20", "--json", str(out), "--plot", ""],
+                         capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert r["chunk_s"] == 0.02
+    assert 1 <= r["workloads"]["tiny"]["samples"]["tge same"] <= 4
