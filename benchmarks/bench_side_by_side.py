@@ -86,6 +86,7 @@ The package's own ``TINYGRAD_EDU_WINOGRAD=off`` (or ``2``) makes a variant of th
 convolution algorithm (ops/winograd.py).
 """
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -633,11 +634,7 @@ def main(argv=None):
                 for arm_labels, fws, key, with_hog in order:
                     time.sleep(args.settle)  # the previous worker's BLAS / OpenMP threads stop spinning
                     record["probe_s"].append(steadiness_probe())
-                    if with_hog:
-                        with hog:
-                            ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds,
-                                               chunk_s=args.chunk_ms / 1e3)["times"]
-                    else:
+                    with hog if with_hog else contextlib.nullcontext():
                         ts = live[key].ask(op="time", fws=fws, workload=name, seconds=args.arm_seconds,
                                            chunk_s=args.chunk_ms / 1e3)["times"]
                     for label, t in zip(arm_labels, ts):

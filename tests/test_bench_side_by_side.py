@@ -281,7 +281,7 @@ def test_chunks_of_chunk_s_alternate():
         later_a = [k for name, k in chunks[2:] if name == "a"]  # after the slow first step
         kb = [k for name, k in chunks if name == "b"]
         if chunk_s == 0.002:
-            assert min(later_a) >= 1 and max(kb) == 1  # a 5 ms step longer than the chunk runs once
+            assert min(later_a) >= 2 and max(kb) == 1  # a 1 ms sleep never ends early; a 5 ms step runs once
         else:
             assert min(later_a) >= 5 and 1 <= min(kb) <= max(kb) <= 4  # sleeps may overshoot on a busy machine
 
@@ -296,8 +296,8 @@ def test_chunk_ms_is_checked_and_recorded():
 
 
 def test_the_workers_take_the_chunk_length(quick_result, tmp_path):
-    """``--chunk-ms 20`` reaches the workers: a 50 ms arm then holds 2-3 chunks of the tiny
-    graph a framework, against about 12 at the default 2 ms (the quick run)."""
+    """``--chunk-ms 20`` reaches the workers: a 50 ms arm then holds at most 4 chunks of the
+    tiny graph a framework (2-3 expected), against about 12 at the default 2 ms (the quick run)."""
     if not have_torch():
         pytest.skip("PyTorch is not installed: no 'same' arm")
     assert quick_result["chunk_s"] == 0.002
