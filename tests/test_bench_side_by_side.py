@@ -254,36 +254,50 @@ def test_chunks_of_chunk_s_alternate():
     """``_timed_steps`` runs each function in chunks that last ``chunk_s`` (whole steps,
     at least one), the two functions chunk by chunk, and reports one per-step time per
     chunk. A slow first step does not shorten the chunks (it did when a step count was
-    worked out from it)."""
+    worked out from it).
+
+    Each step records when it started and ended, and the checks compare the reported
+    times with those clocks only in ways that hold however late the machine runs a sleep
+    (a busy machine can stretch a 1 ms sleep to several): a chunk's steps times its
+    per-step time lies between its first step's start and last step's end and the ends
+    of the calls around it; it reaches ``chunk_s``; and every step but its last ended
+    before ``chunk_s`` had passed (the chunk stops at the first step that crosses it)."""
     import itertools
     import time
 
     bench = _bench_module()
-    calls = []
+    calls = []  # (function, start, end) of each step
 
     def step_a():  # 10 ms the first time, then about 1 ms
-        time.sleep(0.01 if "a" not in calls else 0.001)
-        calls.append("a")
+        t0 = time.perf_counter()
+        time.sleep(0.01 if not any(name == "a" for name, _, _ in calls) else 0.001)
+        calls.append(("a", t0, time.perf_counter()))
 
     def step_b():  # about 5 ms: one step a chunk at 2 ms, several at 20
-        calls.append("b")
+        t0 = time.perf_counter()
         time.sleep(0.005)
+        calls.append(("b", t0, time.perf_counter()))
 
     for chunk_s in (0.002, 0.02):
         calls.clear()
+        before = time.perf_counter()
         ta, tb = bench._timed_steps([step_a, step_b], 0.15, chunk_s=chunk_s)
-        chunks = [(name, len(list(run))) for name, run in itertools.groupby(calls)]
+        after = time.perf_counter()
+        chunks = [(name, list(run)) for name, run in itertools.groupby(calls, key=lambda call: call[0])]
         assert [name for name, _ in chunks] == ["a", "b"] * len(ta) and len(ta) == len(tb) >= 1
         assert min(ta + tb) > 0.0009
-        # each chunk lasted chunk_s: its steps times its per-step time (allowing the clock's rounding)
-        for (_, k), t in zip(chunks, [t for pair in zip(ta, tb) for t in pair]):
-            assert k * t >= chunk_s * 0.999
-        later_a = [k for name, k in chunks[2:] if name == "a"]  # after the slow first step
-        kb = [k for name, k in chunks if name == "b"]
-        if chunk_s == 0.002:
-            assert min(later_a) >= 2 and max(kb) == 1  # a 1 ms sleep never ends early; a 5 ms step runs once
-        else:
-            assert min(later_a) >= 5 and 1 <= min(kb) <= max(kb) <= 4  # sleeps may overshoot on a busy machine
+        reported = [t for pair in zip(ta, tb) for t in pair]  # per-step time of each chunk, in order
+        for i, ((_, steps), t) in enumerate(zip(chunks, reported)):
+            elapsed = len(steps) * t  # the chunk's time as _timed_steps measured it
+            prev_end = chunks[i - 1][1][-1][2] if i else before
+            next_start = chunks[i + 1][1][0][1] if i + 1 < len(chunks) else after
+            # (1e-6: the clock's rounding in elapsed / n * n)
+            assert steps[-1][2] - steps[0][1] - 1e-6 <= elapsed <= next_start - prev_end + 1e-6
+            assert elapsed >= chunk_s * 0.999  # the chunk lasted chunk_s ...
+            assert all(end - steps[0][1] < chunk_s for _, _, end in steps[:-1])  # ... and stopped then
+        kb = [len(steps) for name, steps in chunks if name == "b"]
+        # a sleep never ends early: a 5 ms step fills a 2 ms chunk, and four fill 20 ms
+        assert max(kb) == 1 if chunk_s == 0.002 else max(kb) <= 4
 
 
 def test_chunk_ms_is_checked_and_recorded():
