@@ -258,10 +258,11 @@ def test_chunks_of_chunk_s_alternate():
 
     Each step records when it started and ended, and the checks compare the reported
     times with those clocks only in ways that hold however late the machine runs a sleep
-    (a busy machine can stretch a 1 ms sleep to several): a chunk's steps times its
-    per-step time lies between its first step's start and last step's end and the ends
-    of the calls around it; it reaches ``chunk_s``; and every step but its last ended
-    before ``chunk_s`` had passed (the chunk stops at the first step that crosses it)."""
+    (a busy machine can stretch a 1 ms sleep to several). A chunk's steps times its
+    per-step time is at least the span from its first step's start to its last step's
+    end, and at most the gap between the calls on either side; it reaches ``chunk_s``;
+    and every step but its last ended before ``chunk_s`` had passed (the chunk stops at
+    the first step that crosses it)."""
     import itertools
     import time
 
@@ -297,7 +298,10 @@ def test_chunks_of_chunk_s_alternate():
             assert all(end - steps[0][1] < chunk_s for _, _, end in steps[:-1])  # ... and stopped then
         kb = [len(steps) for name, steps in chunks if name == "b"]
         # a sleep never ends early: a 5 ms step fills a 2 ms chunk, and four fill 20 ms
-        assert max(kb) == 1 if chunk_s == 0.002 else max(kb) <= 4
+        if chunk_s == 0.002:
+            assert max(kb) == 1
+        else:
+            assert max(kb) <= 4
 
 
 def test_chunk_ms_is_checked_and_recorded():
