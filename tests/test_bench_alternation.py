@@ -1,7 +1,9 @@
 """benchmarks/bench_alternation.py --quick runs end to end and prints the machine, the command
-and, per workload, a row per framework with a positive time and positive ratios (no speed is
-asserted)."""
+and, per workload, a row per framework with a positive time and positive ratios, each the
+median of its rounds inside its interquartile range (no speed is asserted); its two helpers
+on known inputs."""
 import os
+import re
 import subprocess
 import sys
 
@@ -20,5 +22,22 @@ def test_quick_run_prints_machine_command_and_rows():
     rows = [line for line in run.stdout.splitlines() if line.startswith("| mlp |")]
     assert [row.split("|")[2].strip() for row in rows] == ["tge", "torch"]
     for row in rows:
-        numbers = [float(cell) for cell in row.strip("|").split("|")[2:]]
-        assert len(numbers) == 4 and all(v > 0 for v in numbers)
+        alone, *ratios = row.strip("|").split("|")[2:]
+        assert float(alone) > 0
+        assert len(ratios) == 4  # the other framework, sweep, sleep, other / sweep
+        for cell in ratios:
+            median, q1, q3 = map(float, re.fullmatch(r"\s*(\S+) \((\S+)-(\S+)\)\s*", cell).groups())
+            assert 0 < q1 <= median <= q3
+
+
+def test_quartiles_and_rotated(monkeypatch):
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "benchmarks"))
+    import bench_alternation
+
+    assert bench_alternation.quartiles([3.0]) == (3.0, 3.0, 3.0)
+    assert bench_alternation.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)
+    modes = ["alone", "other", "sweep", "sleep"]
+    orders = [bench_alternation.rotated(modes, k) for k in range(4)]
+    assert orders[1] == ["other", "sweep", "sleep", "alone"] and bench_alternation.rotated(modes, 5) == orders[1]
+    # over four rounds every mode takes every place once
+    assert all(sorted(order[place] for order in orders) == sorted(modes) for place in range(4))
