@@ -8,7 +8,7 @@
 Why: on a host whose speed moves in episodes (the fifteenth session's AMD EPYC took the
 same loop of Python 1.0-2.4 ms, in episodes of a few to tens of timings), two workers
 timed in turn for 0.6 s each meet different episodes, and a change under about 10%
-cannot be seen (benchmarks/README.md, "Fifteenth session"). Here every arm is the same
+cannot be seen (benchmarks/issue14_log.md, "Fifteenth session"). Here every arm is the same
 model in the same process, and the arms take turns every few milliseconds: a chunk of
 steps (about ``--chunk-ms``) with the default settings, then a chunk with each arm's
 settings, in an order reversed every other round. An episode then slows the arms of a

@@ -26,7 +26,7 @@ DnCNN-small training step (8 convolutions built from nn layers).
   OpenMP workers to spin or wake). What ``same`` costs beyond ``same1`` is PyTorch's
   thread pool; what ``same1`` costs beyond ``alone`` is everything else alternation
   does, above all the other framework's step pushing this one's arrays out of the
-  caches (measured in benchmarks/README.md, "Fourteenth session"). PyTorch's one-thread
+  caches (measured in benchmarks/issue14_log.md, "Fourteenth session"). PyTorch's one-thread
   time in it is recorded (``torch same1``) but compared with nothing.
 
 Each round runs every arm of a workload once, in alternating order (reversed every
@@ -39,8 +39,8 @@ recorded as well: before every arm the parent times a fixed loop of Python
 (``steadiness_probe``, about 2 ms), and the run ends with its min / median / max. A host
 whose speed moves in episodes (another tenant of the same machine, say) shows there as a
 spread far above 1: the fifteenth session's AMD EPYC host took the same loop about twice
-as long in episodes (benchmarks/README.md, "Fifteenth session"), and a ratio from such a
-run carries that noise whatever the pairing cancels. For such a host every workload
+as long in episodes (benchmarks/issue14_log.md, "Fifteenth session"), and a ratio from
+such a run carries that noise whatever the pairing cancels. For such a host every workload
 also gets its ratios of the chunk times' 10th percentile (``ratios_p10``, "fast
 episodes"): each arm's time when the host ran at its full speed, which a slow episode
 cannot move. Every worker first
@@ -72,9 +72,9 @@ and ``tge[NAME]/tge memory``.
 
 Variants: ``--variant NAME VAR=VALUE[,VAR=VALUE...]`` adds tinygrad_edu workers with those
 environment variables (arms ``alone``, ``hog``, ``same`` and ``same1``, the last two with
-their own PyTorch twin): the way the threading choices in benchmarks/README.md were compared. Each
-variant's ``alone`` is also paired with the default worker's (ratio ``tge[NAME]/tge
-alone``): with ``BENCH_IMPORT_TORCH=1``, what importing PyTorch alone costs.
+their own PyTorch twin): the way the threading choices in benchmarks/issue14_log.md were
+compared. Each variant's ``alone`` is also paired with the default worker's (ratio
+``tge[NAME]/tge alone``): with ``BENCH_IMPORT_TORCH=1``, what importing PyTorch alone costs.
 Variables of this script: ``BENCH_IMPORT_TORCH=1`` imports PyTorch (first) into the
 tinygrad_edu-only worker without running it; ``BENCH_TGE_FIRST=1`` makes the "same"
 worker import tinygrad_edu before PyTorch (by default PyTorch comes first);
@@ -253,7 +253,7 @@ def _frameworks(kind):
 
     fws = {}
     # the "same" worker imports PyTorch first unless BENCH_TGE_FIRST=1: the order decides
-    # which OpenMP runtime is loaded first (see benchmarks/README.md)
+    # which OpenMP runtime is loaded first (benchmarks/issue14_log.md, "Sixth session")
     order = ["tge", "torch"] if os.environ.get("BENCH_TGE_FIRST") == "1" else ["torch", "tge"]
     both = kind in ("both", "both1")
     if os.environ.get("BENCH_IMPORT_TORCH") == "1":  # a variant: PyTorch imported (first), never run
@@ -293,7 +293,8 @@ def _timed_steps(steps, seconds, chunk_s=0.002):
     Why the clock and not a step count: a count worked out from one timed step (as up to
     the twenty-second session) took that step right after the pause before the arm,
     when a step runs up to 10x slower than warm (a vCPU back from idle), so the "2 ms"
-    chunks were 3-5 tiny graphs or 1-2 MLP steps (benchmarks/README.md)."""
+    chunks were 3-5 tiny graphs or 1-2 MLP steps (benchmarks/issue14_log.md,
+    "Twenty-second session")."""
     times, end = [[] for _ in steps], time.perf_counter() + seconds
     while True:
         for step, out in zip(steps, times):
@@ -370,7 +371,7 @@ def _warm_allocator(np):
     glibc serves a large block with its own mmap and unmaps it when freed, so every step
     of a fresh process faults its pages in again, until one such free raises glibc's
     thresholds. PyTorch's conv_transpose2d step took 5.9-6.1 ms in a fresh process and
-    3.7-3.9 after this (benchmarks/README.md, "Fourteenth session"): without it, a
+    3.7-3.9 after this (benchmarks/issue14_log.md, "Fourteenth session"): without it, a
     framework's time depended on which workloads its worker had run before.
     (tinygrad_edu sets the thresholds itself at import: allocator.py. Its
     ``keep_freed_memory`` is not used here: the PyTorch worker must not import

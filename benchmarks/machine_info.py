@@ -2,14 +2,15 @@
 Python and library versions, and the BLAS NumPy calls with the CPU kernel it picked.
 
 Why the ISA, the cache and the BLAS: two lent machines that both call themselves "Intel(R)
-Xeon(R) Processor, 2 cores" gave PyTorch / tinygrad_edu ratios 1.5x apart (benchmarks/README.md,
-"Fourth session"); PyTorch's convolutions use the widest vector unit directly, and
-OpenBLAS picks its kernel by CPU, so a ratio is only comparable with the same line.
+Xeon(R) Processor, 2 cores" gave PyTorch / tinygrad_edu ratios 1.5x apart
+(benchmarks/issue14_log.md, "Fourth session"); PyTorch's convolutions use the widest vector
+unit directly, and OpenBLAS picks its kernel by CPU, so a ratio is only comparable with the
+same line.
 
 Why the environment: a machine can pin those choices. The fifteenth session's AMD EPYC
 (AVX-512) had OPENBLAS_CORETYPE=Haswell set for every process, so OpenBLAS ran its AVX2
 kernel at 0.5-0.75x the AVX-512 kernel's rate, and conv_transpose2d's step took 1.3-1.5x
-as long as with the variable empty (benchmarks/README.md, "Fifteenth session"). The
+as long as with the variable empty (benchmarks/issue14_log.md, "Fifteenth session"). The
 line ends with every variable of ``KERNEL_ENV_VARS`` that is set.
 """
 import os

@@ -5,7 +5,7 @@ im2col columns. With glibc's defaults that memory goes back to the operating sys
 the end of a step (the top of the heap is trimmed once more than a few MiB are free, and
 blocks above the mmap threshold are unmapped), and the next step asks for it again:
 every 4 KiB page is then faulted in and zeroed by the kernel, a system call and a page
-clear per page. Measured on the course's models (benchmarks/README.md, "Keeping freed
+clear per page. Measured on the course's models (benchmarks/issue14_log.md, "Keeping freed
 memory"): the small CNN's step grew and trimmed its heap by 2 MiB every step (515 page
 faults), DnCNN's by 12 MiB (3,137), and keeping that memory made the steps 18% and 13%
 faster. (NumPy arrays have no caching allocator of their own, unlike PyTorch's tensors

@@ -17,13 +17,13 @@ a multi-threaded BLAS call splits one product evenly and is only as fast as its 
 thread. When another program holds a core (a browser, a second notebook, PyTorch in
 the same process) that thread waits for it, on every call; measured on 2 shared cores
 a small-CNN training step took 348 ms with 2 BLAS threads against 43 ms with one
-(benchmarks/README.md, "Thread pools: what was measured and chosen"). Tasks taken one
+(benchmarks/issue14_log.md, "Thread pools: what was measured and chosen"). Tasks taken one
 at a time balance themselves instead: a thread that shares its core with a hog simply
 takes fewer of them, and the two threads never wait for each other inside a task.
-On an idle machine both cores work (benchmarks/README.md, "Tasks on two threads").
+On an idle machine both cores work (benchmarks/issue14_log.md, "Tasks on two threads").
 BLAS's threads were tried once more for the small convolutions that run on one thread
 here. They made the small CNN's step 0.78-0.82x as long on an idle machine, but were
-ruled out for three reasons (benchmarks/README.md, "Seventeenth session"):
+ruled out for three reasons (benchmarks/issue14_log.md, "Seventeenth session"):
 - OpenBLAS's idle workers spin for about 100 ms after each call, so the process holds
   both cores throughout training. With that spin cut short (``OPENBLAS_THREAD_TIMEOUT``)
   the gain went too: two threads took 0.94-1.30x the time of one. A sleeping thread
@@ -175,9 +175,9 @@ def run_tasks(work, tasks):
 # balance two threads when one is slowed, and a fixed number, so that nothing depends on
 # the thread count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling
 # thread, in one call over all the planes: waking a second thread costs more than their
-# loops (benchmarks/README.md, "Tasks on two threads"), and each call into a compiled loop
-# costs a few microseconds of its own (batch norm's forward + backward on (32, 32, 8, 8),
-# eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two
+# loops (benchmarks/issue14_log.md, "Tasks on two threads"), and each call into a compiled
+# loop costs a few microseconds of its own (batch norm's forward + backward on (32, 32, 8,
+# 8), eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two
 # threads even while PyTorch's OpenMP worker holds a core in the same process: a
 # max_pool2d step on (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth session").
 # The planes are independent, so how they are cut changes no bit of the result.
@@ -214,7 +214,8 @@ def _limit_blas_at_import():
 # free the core sooner but cost PyTorch itself: its workers then fall asleep during a
 # 2 ms stretch of other work, and its MLP step ran 1.89-1.91x its alone time there
 # (30,000-70,000 turns) against 1.63-1.69x with its default or 100,000.
-# OMP_WAIT_POLICY=PASSIVE cost PyTorch 14-18%. benchmarks/README.md, "Sixth session". libgomp reads the variable once, when it is loaded, so it counts only when
+# OMP_WAIT_POLICY=PASSIVE cost PyTorch 14-18% (benchmarks/issue14_log.md, "Sixth
+# session"). libgomp reads the variable once, when it is loaded, so it counts only when
 # tinygrad_edu is imported before PyTorch (or set in the shell); a user's own
 # GOMP_SPINCOUNT or OMP_WAIT_POLICY always wins. A deliberate difference from a plain
 # `import torch` process, said in the README.

@@ -22,7 +22,8 @@ HAVE_NUMBA = numba is not None
 # One thread per kernel. Every kernel here is memory-bound (a copy, a max, a scatter:
 # a few operations per element moved), and on the 2 shared cores this course targets the
 # parallel form (Numba's prange over the N*C planes on OpenMP threads) lost more than it
-# gained, measured in benchmarks/README.md ("Thread pools that cooperate"):
+# gained, measured in benchmarks/issue14_log.md ("Thread pools: what was measured and
+# chosen"):
 #   - on a busy machine (load 4-8) a parallel call waits for its slowest thread: an im2col
 #     slice of conv2d took 9.1 ms parallel, 3.9 ms serial (medians, same process,
 #     alternating); a small-CNN training step 350 ms with parallel kernels and 2 BLAS

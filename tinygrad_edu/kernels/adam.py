@@ -13,8 +13,8 @@ with step_size = lr / (1 - beta1^t) and root_bc2 = sqrt(1 - beta2^t), worked out
 step by the caller. Adam's NumPy lines (``Adam._update``) make a pass over the parameter
 and a temporary for each operation, about ten; a small CNN's 14 parameters took 247-250 us
 a step that way and 123 us with this loop, compiled (the loop itself 35 us of it; one
-thread; benchmarks/README.md, "Twelfth session"). The loop is elementwise, so there is nothing to split among threads
-that would pay at the sizes of the course's models.
+thread; benchmarks/issue14_log.md, "Twelfth session"). The loop is elementwise, so there
+is nothing to split among threads that would pay at the sizes of the course's models.
 
 Every operation runs in the parameter's dtype, in the order of ``Adam._update``'s NumPy
 lines (``(1 - beta2) * g`` first, then ``* g``), and the constants are rounded to that

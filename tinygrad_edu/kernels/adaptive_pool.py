@@ -163,7 +163,7 @@ adaptive_max_pool2d_backward = max_pool2d_backward
 # bins' edges are worked out once per call (``_bin_edges``), not per plane. Per plane the
 # integer divisions of the edges and of ``plane // C`` cost more than the sums at the
 # course's sizes: the small CNN's global pooling of (32, 64, 4, 4) took 42 us forward with
-# them, 26 us without (one thread; benchmarks/README.md, "Twelfth session").
+# them, 26 us without (one thread; benchmarks/issue14_log.md, "Twelfth session").
 
 
 @njit_planes

@@ -110,7 +110,7 @@ def batch_norm_backward_reference(g, x, weight, mean, rstd, training):
 # half the SIMD lanes and converted every element: DnCNN's (16, 32, 40, 40) float32
 # backward took 679 us on one thread, 487 on two; 399 and 328 with its dx pass in float32
 # (forward: 318 -> 307 and 298 -> 271; a float32 rounding apart, 1e-7 of the largest
-# value; benchmarks/README.md, "Ninth session").
+# value; benchmarks/issue14_log.md, "Ninth session").
 
 
 @njit_sums

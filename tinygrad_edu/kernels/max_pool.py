@@ -200,9 +200,9 @@ def max_unpool2d_backward(grad_out, indices):
 # 5.6 -> 3.0 ms, 3x3 stride-2 padding-1 11.6 -> 6.2 ms, 3x3 dilation-2 40 -> 7.7 ms.
 # Variants of the row loop that put the update under an ``if`` or worked out each tap's
 # valid columns first ran at 4.4-9.6 ms for the 2x2 case, so it stays this plain, with
-# conditional expressions (benchmarks/README.md, "Eighth session"). A value is taken when
-# nothing is yet (the first tap inside the input), when it is larger, or when it is NaN:
-# ties keep the first, a NaN wins and the last NaN stays, as in the reference.
+# conditional expressions (benchmarks/issue14_log.md, "Eighth session"). A value is taken
+# when nothing is yet (the first tap inside the input), when it is larger, or when it is
+# NaN: ties keep the first, a NaN wins and the last NaN stays, as in the reference.
 @njit_planes
 def _max_pool2d_loops(x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw, first, last):
     n, c, h, w = x.shape
@@ -232,7 +232,7 @@ def _max_pool2d_loops(x, out, indices, kh, kw, sh, sw, ph, pw, dh, dw, first, la
 # The course's pooling is MaxPool2d(2): 2x2 windows, stride 2, no padding, each window
 # inside the input. For it the taps are four constants and each window is found in
 # registers; the general loop above, with its runtime taps, spent 143 us on the small
-# CNN's (32, 32, 8, 8) and this one 42 us (one thread; benchmarks/README.md, "Twelfth
+# CNN's (32, 32, 8, 8) and this one 42 us (one thread; benchmarks/issue14_log.md, "Twelfth
 # session"). The same rule: the first tap, then a larger value or a NaN.
 @njit_planes
 def _max_pool2d_2x2_loops(x, out, indices):

@@ -11,7 +11,7 @@ branch per element. The compiled loop below chooses with a conditional expressio
 took 0.38 ms on the random condition. It runs over ``range(out.size)``. The same loop over
 ``range(first, last)`` took 3.7 ms; the index may then be negative as far as the compiler
 knows, and Numba wraps negative indices around. So the tasks get slices, not bounds
-(benchmarks/README.md, "Eighth session").
+(benchmarks/issue14_log.md, "Eighth session").
 
 Three forms, proven equal by tests/kernels/test_select.py: ``where_reference`` (loops, for
 reading), ``where`` (the namespace's own: NumPy or CuPy) and ``where_numba`` (compiled,
@@ -76,7 +76,7 @@ def where_numba(cond, a, b):
 # branches on every element: the backward's ``where(x <= t, 0, g)`` took 3.0 ms on
 # DnCNN's (16, 32, 40, 40) float32 (one thread; 4.6 us on an MLP's (32, 128), as fast
 # as a product with the mask), where one compiled pass took 0.34 ms, 0.28 ms on two
-# threads (benchmarks/README.md, "Ninth" and "Thirteenth session"). The compiled pass
+# threads (benchmarks/issue14_log.md, "Ninth" and "Thirteenth session"). The compiled pass
 # takes large NumPy arrays; the form below, small ones, CuPy's and the NumPy kernel set.
 
 

@@ -273,7 +273,7 @@ def col2im_images_last(cols, input_shape, kernel_size, stride, padding, dilation
 # ConvTranspose2d's 4x4, stride 2 windows (2 images of 32 channels, 32x32, one thread:
 # im2col 147 -> 80 us, col2im 168 -> 84), 1.3-1.7x for 5x5 windows (LeNet's) and
 # 1-1.5x for 3x3 ones at stride 1; tiny images with stride 3 and dilation 2 lose a few
-# microseconds (benchmarks/README.md, "Tenth session").
+# microseconds (benchmarks/issue14_log.md, "Tenth session").
 #
 # Indices the compiler can prove non-negative matter too: Numba turns x[i] with a signed
 # i that might be negative into x[i + len] (Python's wraparound), a branch in the inner

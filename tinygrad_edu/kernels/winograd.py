@@ -474,8 +474,8 @@ def _a6(g0, g1, g2, g3, k):
 # tile by tile it cannot. The same operations in the same order: the same bits. One
 # thread, a slice of 2 images of 32 channels 40x40 (DnCNN's), us: 143 -> 101; 64 channels
 # 32x32: 89 -> 56; 16 channels 64x64: 181 -> 109; with 2-3 tiles a row the band loops are
-# too short (8x8: 36 -> 51), so those rows go tile by tile (benchmarks/README.md, "Ninth
-# session").
+# too short (8x8: 36 -> 51), so those rows go tile by tile (benchmarks/issue14_log.md,
+# "Ninth session").
 BAND_TILES = 4
 
 

@@ -376,7 +376,7 @@ def relu(input, inplace=False):
     Backward: ops/activation.py (ReLU): dL/dx = g * [x > 0]. Large NumPy float tensors
     (kernels.threshold_compiled) take ``Threshold`` with threshold = value = 0 instead:
     the same values and gradients, NaN included, in one compiled pass each way (DnCNN's
-    ReLU backward 0.47 -> 0.28 ms; benchmarks/README.md, "Ninth session").
+    ReLU backward 0.47 -> 0.28 ms; benchmarks/issue14_log.md, "Ninth session").
     """
     if not isinstance(input, Tensor):
         input = Tensor(input)

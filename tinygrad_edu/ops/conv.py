@@ -49,7 +49,7 @@ from .pad import pad
 # but each adds BLAS calls and kernel loops. In paired runs on a quiet machine 1 and 4 MiB
 # took the same time (conv2d, conv_transpose2d, the small CNN and DnCNN steps), and 1 MiB
 # cuts the peak memory of a step: small CNN 3.9 -> 2.4 MiB, conv_transpose2d 8.0 -> 4.3
-# (PyTorch: 2.1 and 7.0; benchmarks/README.md, "Column slices again, quiet machine").
+# (PyTorch: 2.1 and 7.0; benchmarks/issue14_log.md, "Column slices again, quiet machine").
 COLUMN_BYTES = 1 * 2**20
 
 
@@ -67,7 +67,7 @@ def _batch_slices(n, k, out_hw, dtype):
 # faster with fewer columns too: (64, 576) @ (576, 256) at 169 GFLOP/s, @ (576, 1024) at
 # 153 (one thread, AVX-512). conv2d N=32, 64->64, 32x32, 3x3 (3 bands of 10-11 rows):
 # forward 24.4 -> 20.4 ms and stride-1 backward 42.4 -> 39.2 ms on one thread, 12.2 ->
-# 10.9 and 21.3 -> 20.3 ms on two (benchmarks/README.md, "Sixth session"; budgets of
+# 10.9 and 21.3 -> 20.3 ms on two (benchmarks/issue14_log.md, "Sixth session"; budgets of
 # 0.5-1.5 MiB measured alike). On a GPU (CuPy) there is no such cache to fit, only more
 # kernel launches: whole images there.
 def _row_bands(xp, k, out_hw, dtype):
@@ -97,21 +97,21 @@ def _tasks(pieces):
 
 # Columns smaller than this (all slices together) are built and multiplied on the calling
 # thread alone: handing tasks to a second thread costs tens of microseconds, more than it
-# saves on small convolutions (the course's small CNN on 8x8 digits; benchmarks/README.md,
-# "Tasks on two threads"). Not the interpreter lock: with each task ONE compiled call
-# (BLAS called from Numba) the small CNN's step was no faster; waking the sleeping helper
-# and then the caller cost about 100 us a call on the 2-core machine measured ("Eleventh
-# session"). On the AMD EPYC of the "Sixteenth session" two threads for 1-4 MiB of
-# columns, taken only while they overlapped, made the small CNN's step 7.5% faster
-# (median), but its peak memory 1.44-1.70x PyTorch's (two tasks' columns at once; over
-# the 1.5x limit in three runs of four). With 512 KiB slices and PARALLEL_BYTES 0 the
-# memory fits (1.26-1.30x) and the step alone took 0.83-0.88x the time, but 1.11x the
-# serial step's time beside a one-core hog, and 1.07x beside PyTorch's spinning workers
-# ("Nineteenth session"). Its GEMMs alone, cut over the threads, ran slower still, and
-# BLAS's own threads for them were ruled out ("Seventeenth session"; threads.py says
-# why). The helper there starts a task 30-230 us after the call (median), against
-# 300-400 us for one of these products, so even a backward's two independent products as
-# two tasks lost (1.07x the step's time; "Eighteenth session").
+# saves on small convolutions (the course's small CNN on 8x8 digits;
+# benchmarks/issue14_log.md, "Tasks on two threads"). Not the interpreter lock: with each
+# task ONE compiled call (BLAS called from Numba) the small CNN's step was no faster;
+# waking the sleeping helper and then the caller cost about 100 us a call on the 2-core
+# machine measured ("Eleventh session"). On the AMD EPYC of the "Sixteenth session" two
+# threads for 1-4 MiB of columns, taken only while they overlapped, made the small CNN's
+# step 7.5% faster (median), but its peak memory 1.44-1.70x PyTorch's (two tasks' columns
+# at once; over the 1.5x limit in three runs of four). With 512 KiB slices and
+# PARALLEL_BYTES 0 the memory fits (1.26-1.30x) and the step alone took 0.83-0.88x the
+# time, but 1.11x the serial step's time beside a one-core hog, and 1.07x beside PyTorch's
+# spinning workers ("Nineteenth session"). Its GEMMs alone, cut over the threads, ran
+# slower still, and BLAS's own threads for them were ruled out ("Seventeenth session";
+# threads.py says why). The helper there starts a task 30-230 us after the call (median),
+# against 300-400 us for one of these products, so even a backward's two independent
+# products as two tasks lost (1.07x the step's time; "Eighteenth session").
 PARALLEL_BYTES = 4 * 2**20
 
 
@@ -179,23 +179,24 @@ def _from_rows(rows, n, oh, ow, images_last=False):
     return rows.reshape(oc, n, oh, ow).swapaxes(0, 1)
 
 
-# Short output rows (the course's 4x4 layers): im2col costs its loop overhead per row of
-# OW entries, so when a batch slice holds more than twice as many images as a row holds
+# Short output rows (the course's 4x4 layers): im2col costs its loop overhead per row of OW
+# entries, so when a batch slice holds more than twice as many images as a row holds
 # pixels, the columns are built with the images last (kernels/unfold.py), whose innermost
 # run is the slice's images. One thread: im2col 5-8x faster for 16-32 images of 4x4; no
-# gain for 11 images of 8x8, hence "twice" (benchmarks/README.md, "Fourth session").
+# gain for 11 images of 8x8, hence "twice" (benchmarks/issue14_log.md, "Fourth session").
 # That order has a price on the other side of the product: the output (or g, for a
-# gradient) must then be copied to or from (OC, OH, OW, N), OC*N*OH*OW entries read a
-# whole image apart. It pays only when the columns' K rows outnumber those OC channels
-# enough: K >= OC*OW/8 for rows shorter than 8 entries, K >= OC*OW/2 for longer ones,
-# whose images-first im2col is fast (likely as a row is then a whole SIMD vector or more).
-# Measured, fwd+bwd, one thread, images last against first, three runs (benchmarks/README.md,
-# "Twentieth session"): at 4x4-6x6 images last won from K = OC/2 (0.57-0.91x the time)
-# and tied or lost below it (0.98-1.20x); at 8x8 it lost up to K = 3.4*OC (1.04-1.67x)
-# and tied at 4.5*OC; at 12x12 and 16x16 it lost up to 2.25*OC (1.05-2.88x). The rule
-# picks the faster order, or one within 2% of it, in every case measured but one, a
-# 1 -> 16 layer at 5x5 (first, 1.10x images last's time; bench_columns_order.py). The
-# small CNN's first layer (1 -> 32 channels, K = 9, 8x8) took 1.6x as long images last.
+# gradient) must then be copied to or from (OC, OH, OW, N), OC*N*OH*OW entries read a whole
+# image apart. It pays only when the columns' K rows outnumber those OC channels enough: K
+# >= OC*OW/8 for rows shorter than 8 entries, K >= OC*OW/2 for longer ones, whose
+# images-first im2col is fast (likely as a row is then a whole SIMD vector or more).
+# Measured, fwd+bwd, one thread, images last against first, three runs
+# (benchmarks/issue14_log.md, "Twentieth session"): at 4x4-6x6 images last won from K =
+# OC/2 (0.57-0.91x the time) and tied or lost below it (0.98-1.20x); at 8x8 it lost up to K
+# = 3.4*OC (1.04-1.67x) and tied at 4.5*OC; at 12x12 and 16x16 it lost up to 2.25*OC
+# (1.05-2.88x). The rule picks the faster order, or one within 2% of it, in every case
+# measured but one, a 1 -> 16 layer at 5x5 (first, 1.10x images last's time;
+# bench_columns_order.py). The small CNN's first layer (1 -> 32 channels, K = 9, 8x8) took
+# 1.6x as long images last.
 IMAGES_LAST_DIVISOR_SHORT_ROWS = 8  # images last when K >= OC*OW/8, for OW < SHORT_ROW
 IMAGES_LAST_DIVISOR = 2  # and when K >= OC*OW/2, for OW >= SHORT_ROW
 SHORT_ROW = 8  # entries of an output row
@@ -223,8 +224,8 @@ def _images_last(slices, out_hw, k, out_channels):
 # (1294 -> 1399 us), and with it per image at every size the conv_transpose2d step took
 # 5.12 ms against 4.93, the small CNN's 5.56 against 5.50. With the output alone per
 # image, the small CNN's step went 5.92 -> 5.61 ms and conv_transpose2d's 4.96 -> 4.92
-# (benchmarks/README.md, "Tenth session"). NumPy only: a GPU has no such copies to save;
-# and not for images-last columns, whose columns are not per image.
+# (benchmarks/issue14_log.md, "Tenth session"). NumPy only: a GPU has no such copies to
+# save; and not for images-last columns, whose columns are not per image.
 DIRECT_PIXELS = 1024
 
 
@@ -460,10 +461,10 @@ def _columns_of_g_pay(x_shape, g_shape, need_x):
     Per image and kernel tap, g's columns are OC*H*W entries (the full convolution runs
     over the input's H x W pixels) and x's are C*OH*OW. g's must be fewer than x's, or
     than both sets when dL/dx is wanted, and their GEMMs no longer (H*W <= OH*OW, as with
-    "same" padding). Measured, fwd+bwd, one thread (benchmarks/README.md, "Eighth session"):
-    32->32 channels 8x8 "same" 1.72 (g) vs 1.84 ms; LeNet's 6->16, 14x14, 5x5 "valid"
-    3.54 vs 1.50 ms; 32->64 8x8 "same" 3.08 vs 2.65 ms. A first layer (no dL/dx) with
-    1 input and 32 output channels builds 32x fewer columns from x.
+    "same" padding). Measured, fwd+bwd, one thread (benchmarks/issue14_log.md, "Eighth
+    session"): 32->32 channels 8x8 "same" 1.72 (g) vs 1.84 ms; LeNet's 6->16, 14x14, 5x5
+    "valid" 3.54 vs 1.50 ms; 32->64 8x8 "same" 3.08 vs 2.65 ms. A first layer (no dL/dx)
+    with 1 input and 32 output channels builds 32x fewer columns from x.
     """
     c, h, w = x_shape[1:]
     oc, oh, ow = g_shape[1:]

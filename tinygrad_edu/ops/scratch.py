@@ -7,7 +7,7 @@ for every task, they come from memory this core has not touched lately; handed t
 next task that runs on the same thread, they are still in its cache. Medians of 7
 alternating rounds, fresh arrays against shared ones: DnCNN's training step (16 images
 of 40x40, 8 tasks a convolution) 58.1 -> 54.4 ms on 2 threads, 81.0 -> 78.4 on one; the
-conv2d step (32 images, 64 channels, 32x32) 21.6 -> 20.9 ms (benchmarks/README.md,
+conv2d step (32 images, 64 channels, 32x32) 21.6 -> 20.9 ms (benchmarks/issue14_log.md,
 "Ninth session"). They live as long as the call (``TaskScratch``) and the call frees
 them when it returns: a first form kept them for each thread from call to call (61.4 ->
 57.2 ms for DnCNN, no more than this), which would hold a set per thread and layer shape

@@ -23,7 +23,7 @@ Why: the GEMMs are the cost of a convolution. F(4x4, 3x3) needs 36 multiply-adds
 channel pair and 4x4 output block where im2col needs 144, and its transforms are a few
 operations per element on arrays 2.25x the input (im2col's columns are 9x). conv2d
 N=32, 64->64, 32x32, forward + backward on one thread: 76 ms with im2col, 60 ms with
-F(2x2, 3x3), 43 ms with F(4x4, 3x3), PyTorch 48 ms (benchmarks/README.md, "Seventh
+F(2x2, 3x3), 43 ms with F(4x4, 3x3), PyTorch 48 ms (benchmarks/issue14_log.md, "Seventh
 session"). The price is float32 rounding: about 1e-5 of the output's scale at 64
 channels, against 4e-7 for F(2x2, 3x3) and 1e-6 for im2col.
 
@@ -33,7 +33,7 @@ float32/float64 NumPy arrays. With fewer channels the GEMMs are too thin to pay 
 transforms (the course's first layers have one); small outputs waste part of their edge
 tiles and give the GEMMs few columns (measured, conv2d fwd+bwd N=32, C=OC in 16/32/64,
 Winograd over im2col time, one thread: 0.8-1.2 at 8x8, 1.6-1.9 at 10x10, 0.7-1.1 at 12x12
-and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/README.md, "Seventh session").
+and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/issue14_log.md, "Seventh session").
 Measured again in the ninth session (one / two threads, N=32): outputs that 4x4 blocks
 cover exactly gain, 8x8 at 0.71-0.89 / 0.74-0.86 for 16-64 channels, 12x12 ties (1.04 /
 1.02), the others lose (6x6, 9x9, 10x10, 14x14: 1.11-1.74 / 0.99-1.54). Taking 8x8
@@ -122,7 +122,7 @@ def _planes(xp, count, rows, cols, dtype):
     thread). Half of that, 2 KiB, puts 36 planes in two sets: DnCNN's layer (16 images of
     32 channels, 40x40) took 13.8 ms fwd+bwd with 4 images a slice against 10.2 ms with
     the planes an odd number of lines apart, which spreads any 64 planes over all 64 sets
-    (benchmarks/README.md, "Ninth session")."""
+    (benchmarks/issue14_log.md, "Ninth session")."""
     if xp.__name__ != "numpy":
         return xp.empty((count, rows, cols), dtype=dtype)
     line = 64 // dtype.itemsize
