@@ -50,6 +50,13 @@ def quartiles(values):
     return q1, q2, q3
 
 
+def ratio_cell(numerators, denominators):
+    """The table's cell for the ratios of two modes' times, round by round: their median,
+    then their interquartile range in brackets ("1.12 (1.08-1.20)")."""
+    q1, q2, q3 = quartiles([a / b for a, b in zip(numerators, denominators)])
+    return f"{q2:.2f} ({q1:.2f}-{q3:.2f})"
+
+
 def rotated(items, k):
     """``items`` starting from its ``k``-th (mod len): the order of the modes in round k."""
     k %= len(items)
@@ -115,13 +122,8 @@ def main(argv=None):
                     times[fw, mode].append(statistics.median(chunks))
         for fw in ("tge", "torch"):
             alone = times[fw, "alone"]
-
-            def cell(numerators, denominators):
-                q1, q2, q3 = quartiles([a / b for a, b in zip(numerators, denominators)])
-                return f"{q2:.2f} ({q1:.2f}-{q3:.2f})"
-
-            cells = [cell(times[fw, m], alone) for m in ("other", "sweep", "sleep")]
-            cells.append(cell(times[fw, "other"], times[fw, "sweep"]))
+            cells = [ratio_cell(times[fw, m], alone) for m in ("other", "sweep", "sleep")]
+            cells.append(ratio_cell(times[fw, "other"], times[fw, "sweep"]))
             print(f"| {name} | {fw} | {statistics.median(alone) * 1e3:.3f} | " + " | ".join(cells) + " |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

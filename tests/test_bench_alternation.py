@@ -1,7 +1,7 @@
 """benchmarks/bench_alternation.py --quick runs end to end and prints the machine, the command
 and, per workload, a row per framework with a positive time and positive ratios, each the
-median of its rounds inside its interquartile range (no speed is asserted); its two helpers
-on known inputs."""
+median of its rounds inside its interquartile range (no speed is asserted); its helpers on
+known inputs."""
 import os
 import re
 import subprocess
@@ -30,12 +30,14 @@ def test_quick_run_prints_machine_command_and_rows():
             assert 0 < q1 <= median <= q3
 
 
-def test_quartiles_and_rotated(monkeypatch):
+def test_quartiles_ratio_cell_and_rotated(monkeypatch):
     monkeypatch.syspath_prepend(os.path.join(ROOT, "benchmarks"))
     import bench_alternation
 
     assert bench_alternation.quartiles([3.0]) == (3.0, 3.0, 3.0)
     assert bench_alternation.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)
+    # round by round: 2/1, 6/2, 3/3, 8/2, 5/5 -> ratios 2, 3, 1, 4, 1
+    assert bench_alternation.ratio_cell([2, 6, 3, 8, 5], [1, 2, 3, 2, 5]) == "2.00 (1.00-3.00)"
     modes = ["alone", "other", "sweep", "sleep"]
     orders = [bench_alternation.rotated(modes, k) for k in range(4)]
     assert orders[1] == ["other", "sweep", "sleep", "alone"] and bench_alternation.rotated(modes, 5) == orders[1]

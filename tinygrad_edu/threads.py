@@ -176,8 +176,8 @@ def run_tasks(work, tasks):
 # the thread count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling
 # thread, in one call over all the planes: waking a second thread costs more than their
 # loops (benchmarks/issue14_log.md, "Tasks on two threads"), and each call into a compiled
-# loop costs a few microseconds of its own (batch norm's forward + backward on (32, 32, 8,
-# 8), eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two
+# loop costs a few microseconds of its own (batch norm's forward + backward on
+# (32, 32, 8, 8), eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two
 # threads even while PyTorch's OpenMP worker holds a core in the same process: a
 # max_pool2d step on (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth session").
 # The planes are independent, so how they are cut changes no bit of the result.
