@@ -33,28 +33,21 @@ GOMP_SPINCOUNT; tinygrad_edu/threads.py); ``--torch-first`` imports PyTorch firs
 """
 import argparse
 import os
-import statistics
 import sys
 import time
+
+from bench_side_by_side import WORKLOADS, _timed_steps, build, median, percentile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CHUNK_SECONDS = 0.002
 
 
-def quartiles(values):
-    """(25th percentile, median, 75th percentile) of a list of numbers."""
-    if len(values) == 1:
-        return values[0], values[0], values[0]
-    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, q2, q3
-
-
 def ratio_cell(numerators, denominators):
     """The table's cell for the ratios of two modes' times, round by round: their median,
-    then their interquartile range in brackets ("1.12 (1.08-1.20)")."""
-    q1, q2, q3 = quartiles([a / b for a, b in zip(numerators, denominators)])
-    return f"{q2:.2f} ({q1:.2f}-{q3:.2f})"
+    then their 25th and 75th percentiles (nearest rank) in brackets ("1.12 (1.08-1.20)")."""
+    ratios = [a / b for a, b in zip(numerators, denominators)]
+    return f"{median(ratios):.2f} ({percentile(ratios, 25):.2f}-{percentile(ratios, 75):.2f})"
 
 
 def rotated(items, k):
@@ -83,8 +76,6 @@ def main(argv=None):
 
     if not args.torch_first:
         import torch
-    from bench_side_by_side import WORKLOADS, _timed_steps, build
-
     rounds, arm_seconds = (2, 0.02) if args.quick else (args.rounds, args.arm_seconds)
     print(f"machine: {machine_info.machine()}")
     print("command: python benchmarks/bench_alternation.py" + "".join(f" {a}" for a in (argv or sys.argv[1:])))
@@ -119,12 +110,12 @@ def main(argv=None):
                 for mode in rotated(modes, k):
                     after = steps[other] if mode == "other" else between[mode]
                     chunks = _timed_steps([steps[fw]] + ([after] if after else []), arm_seconds, CHUNK_SECONDS)[0]
-                    times[fw, mode].append(statistics.median(chunks))
+                    times[fw, mode].append(median(chunks))
         for fw in ("tge", "torch"):
             alone = times[fw, "alone"]
             cells = [ratio_cell(times[fw, m], alone) for m in ("other", "sweep", "sleep")]
             cells.append(ratio_cell(times[fw, "other"], times[fw, "sweep"]))
-            print(f"| {name} | {fw} | {statistics.median(alone) * 1e3:.3f} | " + " | ".join(cells) + " |")
+            print(f"| {name} | {fw} | {median(alone) * 1e3:.3f} | " + " | ".join(cells) + " |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

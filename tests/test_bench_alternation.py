@@ -30,14 +30,15 @@ def test_quick_run_prints_machine_command_and_rows():
             assert 0 < q1 <= median <= q3
 
 
-def test_quartiles_ratio_cell_and_rotated(monkeypatch):
+def test_ratio_cell_and_rotated(monkeypatch):
     monkeypatch.syspath_prepend(os.path.join(ROOT, "benchmarks"))
     import bench_alternation
 
-    assert bench_alternation.quartiles([3.0]) == (3.0, 3.0, 3.0)
-    assert bench_alternation.quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)
+    assert bench_alternation.ratio_cell([3.0], [1.5]) == "2.00 (2.00-2.00)"
     # round by round: 2/1, 6/2, 3/3, 8/2, 5/5 -> ratios 2, 3, 1, 4, 1
     assert bench_alternation.ratio_cell([2, 6, 3, 8, 5], [1, 2, 3, 2, 5]) == "2.00 (1.00-3.00)"
+    # the ratios of the same rounds, not of the sorted lists: 1/4, 4/1 -> 0.25, 4
+    assert bench_alternation.ratio_cell([1, 4], [4, 1]) == "2.12 (0.25-4.00)"
     modes = ["alone", "other", "sweep", "sleep"]
     orders = [bench_alternation.rotated(modes, k) for k in range(4)]
     assert orders[1] == ["other", "sweep", "sleep", "alone"] and bench_alternation.rotated(modes, 5) == orders[1]
