@@ -52,7 +52,12 @@ convolutions): the best time of NumPy's matmul at the convolutions' own GEMM sha
 (forward, input gradient, weight gradient, the whole batch at once), with BLAS on every
 core the worker may use, measured in the tinygrad_edu worker inside the rounds; and the
 same GEMMs with BLAS on one thread (``bound_one_thread_s``: how tinygrad_edu runs a
-convolution too small to be cut into tasks for two threads). Bandwidth
+convolution too small to be cut into tasks for two threads). Where oneDNN is
+installed, the GEMM bound OpenBLAS gives is not the machine's: tinygrad_edu's convolutions
+multiply on oneDNN's sgemm (tinygrad_edu/backends/mkldnn.py), one thread a call, so the
+same GEMMs are also timed through ``kernels.matmul`` on one thread
+(``bound_onednn_one_thread_s``: oneDNN's products, and NumPy's for the few small ones it
+leaves to NumPy). Bandwidth
 bound (batch_norm): 5 passes over the activation (forward reads x, writes y; backward
 reads x and g, writes dx) at the best copy bandwidth (``np.copyto`` of 64 MiB, counted
 as read + write, one thread) measured the same way.
@@ -338,6 +343,30 @@ def _bound_seconds(np, name, cfg, threads=None):
     return None
 
 
+def _onednn_bound_seconds(np, name, cfg):
+    """Best of 3 of the workload's GEMMs through tinygrad_edu's ``kernels.matmul`` on one
+    thread (oneDNN for the large ones), or None where oneDNN is not active here."""
+    shapes = gemm_shapes(name, cfg)
+    if not shapes:
+        return None
+    from threadpoolctl import threadpool_limits
+
+    from tinygrad_edu import kernels
+    from tinygrad_edu.backends import mkldnn
+
+    if not mkldnn.active():
+        return None
+    mats = [(np.ones((m, k), np.float32), np.ones((k, n), np.float32)) for m, k, n in shapes]
+    best = math.inf
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for a, b in mats:
+                kernels.matmul(a, b)
+            best = min(best, time.perf_counter() - t0)
+    return best
+
+
 PROBE_ITERATIONS = 50_000  # about 2 ms of interpreter work
 
 
@@ -405,6 +434,9 @@ def worker(kind):
             out["seconds"] = _bound_seconds(np, cmd["workload"], cmd["cfg"])
             if gemm_shapes(cmd["workload"], cmd["cfg"]):  # and the GEMMs on one core
                 out["one_thread_seconds"] = _bound_seconds(np, cmd["workload"], cmd["cfg"], threads=1)
+                onednn = _onednn_bound_seconds(np, cmd["workload"], cmd["cfg"])
+                if onednn is not None:
+                    out["onednn_one_thread_seconds"] = onednn
         elif op == "memory":
             out = _peak_memory(np, fws[cmd["fw"]], cmd["fw"], cmd["workload"], cmd["cfg"])
         elif op == "quit":
@@ -626,7 +658,7 @@ def main(argv=None):
                 w.ask(op="setup", workload=name, fws=fws, cfg=cfgs[name])
         labels = [label for arm in arms for label in arm[0]]
         times = {(label, n): [] for label in labels for n in names}
-        bounds, bounds_1 = {n: [] for n in names}, {n: [] for n in names}
+        bounds, bounds_1, bounds_dnn = {n: [] for n in names}, {n: [] for n in names}, {n: [] for n in names}
         probes = []
         for r in range(args.rounds):
             for name in names:
@@ -649,6 +681,9 @@ def main(argv=None):
                 if "one_thread_seconds" in answer:
                     bounds_1[name].append(answer["one_thread_seconds"])
                     record["bound_one_thread_s"] = answer["one_thread_seconds"]
+                if "onednn_one_thread_seconds" in answer:
+                    bounds_dnn[name].append(answer["onednn_one_thread_seconds"])
+                    record["bound_onednn_one_thread_s"] = answer["onednn_one_thread_seconds"]
                 record["load_after"] = load()
                 result["rounds"].append(record)
                 probes += record["probe_s"]
@@ -671,6 +706,8 @@ def main(argv=None):
             entry["bound_kind"] = "gemm" if gemm_shapes(name, cfgs[name]) else "bandwidth"
         if bounds_1[name]:
             entry["bound_one_thread_s"] = min(bounds_1[name])
+        if bounds_dnn[name]:
+            entry["bound_onednn_one_thread_s"] = min(bounds_dnn[name])
         if name == "tiny":
             entry["us_per_node"] = {k: v * 1e6 / NODES_PER_TINY_GRAPH for k, v in arm_times.items()}
         if memory:
@@ -707,6 +744,8 @@ def ratios(entry, variants, have_torch):
             out[f"tge{tag}/bound"] = alone / entry["bound_s"]
         if alone and "bound_one_thread_s" in entry:
             out[f"tge{tag}/bound one thread"] = alone / entry["bound_one_thread_s"]
+        if alone and "bound_onednn_one_thread_s" in entry:
+            out[f"tge{tag}/onednn bound one thread"] = alone / entry["bound_onednn_one_thread_s"]
         if alone and tag and t.get("tge alone"):  # the variant against the default worker, same rounds
             out[f"tge{tag}/tge alone"] = alone / t["tge alone"]
         if alone and same:
@@ -725,6 +764,8 @@ def ratios(entry, variants, have_torch):
         out["torch/bound"] = t["torch alone"] / entry["bound_s"]
     if have_torch and t.get("torch alone") and "bound_one_thread_s" in entry:
         out["torch/bound one thread"] = t["torch alone"] / entry["bound_one_thread_s"]
+    if have_torch and t.get("torch alone") and "bound_onednn_one_thread_s" in entry:
+        out["torch/onednn bound one thread"] = t["torch alone"] / entry["bound_onednn_one_thread_s"]
     mem = entry.get("peak_mib", {})
     for vname in variants:  # the default worker's and each variant's (its own fresh worker)
         tag = "" if vname == "default" else f"[{vname}]"
@@ -750,6 +791,8 @@ def print_table(result):
             print(f"  {e['bound_kind'] + ' bound':<28}{e['bound_s'] * 1e3:>10.3f}")
         if "bound_one_thread_s" in e:
             print(f"  {'gemm bound, one thread':<28}{e['bound_one_thread_s'] * 1e3:>10.3f}")
+        if "bound_onednn_one_thread_s" in e:
+            print(f"  {'oneDNN bound, one thread':<28}{e['bound_onednn_one_thread_s'] * 1e3:>10.3f}")
         if "peak_mib" in e:
             mem = ", ".join(f"{k} {v:.1f}" for k, v in e["peak_mib"].items())
             tm = f"; tge tracemalloc {e['tracemalloc_peak_mib']:.1f}" if "tracemalloc_peak_mib" in e else ""

@@ -12,6 +12,10 @@ Why the environment: a machine can pin those choices. The fifteenth session's AM
 kernel at 0.5-0.75x the AVX-512 kernel's rate, and conv_transpose2d's step took 1.3-1.5x
 as long as with the variable empty (benchmarks/issue14_log.md, "Fifteenth session"). The
 line ends with every variable of ``KERNEL_ENV_VARS`` that is set.
+
+Why oneDNN: where it is installed, tinygrad_edu's convolutions multiply with oneDNN's
+sgemm instead of NumPy's BLAS (tinygrad_edu/backends/mkldnn.py), at 1.6-1.9x the rate of
+the pinned OpenBLAS above (benchmarks/issue14_log.md, "Twenty-sixth session").
 """
 import os
 import platform
@@ -25,7 +29,9 @@ _ISAS = ("avx512f", "avx2", "avx", "sse4_2", "asimd", "neon")
 KERNEL_ENV_VARS = (
     "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
     "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "NUMBA_CPU_NAME", "NUMBA_THREADING_LAYER",
+    "TINYGRAD_EDU_ONEDNN",
 )
+ONEDNN_PACKAGE = "onednn-cpu-gomp"  # as tinygrad_edu/backends/mkldnn.py: the convolutions' products
 
 
 def _cpuinfo():
@@ -74,6 +80,18 @@ def _blas():
     return None
 
 
+def _onednn():
+    """The oneDNN package whose sgemm tinygrad_edu's convolutions use ("onednn-cpu-gomp
+    2023.2.0"), or None where it is not installed. (Found without importing tinygrad_edu;
+    ``TINYGRAD_EDU_ONEDNN=0``, on the line when set, turns it off.)"""
+    import importlib.metadata
+
+    try:
+        return f"{ONEDNN_PACKAGE} {importlib.metadata.version(ONEDNN_PACKAGE)}"
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def _kernel_env():
     """The variables of KERNEL_ENV_VARS set in this process, as "NAME=value" (an empty value
     too: OpenBLAS then chooses by CPU), or []."""
@@ -100,7 +118,8 @@ def machine():
     if l2:
         parts.append(f"L2 {l2} per core")
     parts += [f"{platform.system()} {platform.release()}", f"Python {platform.python_version()}",
-              f"NumPy {np.__version__}" + (f" ({blas})" if blas else ""), f"Numba {numba_v}"]
+              f"NumPy {np.__version__}" + (f" ({blas})" if blas else ""), f"Numba {numba_v}",
+              f"oneDNN: {_onednn() or 'not installed'}"]
     env = _kernel_env()
     if env:
         parts.append("set: " + " ".join(env))

@@ -68,6 +68,14 @@ def test_schema_and_tge_columns(quick_result):
     assert conv["bound_one_thread_s"] > 0  # the same GEMMs with BLAS on one thread
     assert conv["ratios"]["tge/bound one thread"] == pytest.approx(conv["time_s"]["tge alone"] / conv["bound_one_thread_s"])
     assert "bound_one_thread_s" not in tiny and all("bound" not in k for k in tiny["ratios"])  # no GEMMs there
+    from tinygrad_edu.backends import mkldnn
+
+    if mkldnn.active():  # the same GEMMs through kernels.matmul: oneDNN's, one thread
+        assert conv["bound_onednn_one_thread_s"] > 0
+        ratio = conv["time_s"]["tge alone"] / conv["bound_onednn_one_thread_s"]
+        assert conv["ratios"]["tge/onednn bound one thread"] == pytest.approx(ratio)
+    else:
+        assert "bound_onednn_one_thread_s" not in conv
     # the fast-episode ratios: the same ratios of each arm's 10th-percentile chunk time
     for e in r["workloads"].values():
         assert set(e["time_p10_s"]) == set(e["time_s"])
@@ -139,10 +147,12 @@ def test_ratios_pair_each_arm_with_its_twin():
                         "tge same1": 2.4, "torch same1": 8.0,
                         "torch hog": 6.0, "tge[imported] alone": 2.2, "tge[imported] hog": 4.4,
                         "tge[first] alone": 1.0, "tge[first] same": 1.5, "torch same[first]": 4.8},
-             "bound_s": 0.5, "bound_one_thread_s": 0.8, "peak_mib": {"tge": 3.0, "torch": 2.0}}
+             "bound_s": 0.5, "bound_one_thread_s": 0.8, "bound_onednn_one_thread_s": 0.4,
+             "peak_mib": {"tge": 3.0, "torch": 2.0}}
     r = bench.ratios(entry, {"default": {}, "imported": {}, "first": {}}, have_torch=True)
     assert r["tge/bound one thread"] == pytest.approx(2.5) and r["torch/bound one thread"] == pytest.approx(5.0)
     assert r["tge[first]/bound one thread"] == pytest.approx(1.25)
+    assert r["tge/onednn bound one thread"] == pytest.approx(5.0) and r["torch/onednn bound one thread"] == pytest.approx(10.0)
     assert r["tge[imported]/tge alone"] == pytest.approx(1.1)
     assert r["tge[first]/tge alone"] == pytest.approx(0.5)
     assert "tge/tge alone" not in r  # the default worker is not paired with itself

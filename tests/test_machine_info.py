@@ -39,6 +39,7 @@ def test_the_line_names_model_cores_isa_and_numpy_with_its_blas(machine_info, mo
     line = machine_info.machine()
     assert line.startswith("Test CPU 9000, ") and " cores, avx512f, " in line
     assert f"NumPy {np.__version__}" in line
+    assert f"oneDNN: {machine_info._onednn() or 'not installed'}" in line  # who multiplies the columns
     blas = machine_info._blas()
     if blas is not None:  # threadpoolctl found NumPy's BLAS: its name and kernel are on the line
         assert f"NumPy {np.__version__} ({blas})" in line

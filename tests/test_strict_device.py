@@ -270,7 +270,7 @@ def test_model_training_step_on_the_device_equals_cpu(name):
     # And with one wide output product per batch slice, as on the device: NumPy's products
     # run per image (ops/conv.py), which BLAS sums in another order.
     saved = winograd.ENABLED, conv_ops._output_per_image
-    winograd.ENABLED, conv_ops._output_per_image = False, lambda xp, images_last: False
+    winograd.ENABLED, conv_ops._output_per_image = False, lambda xp, images_last, *sizes: False
     try:
         with tge.kernels.using("numpy"):
             expected = _training_step(name, None)

@@ -84,7 +84,7 @@ def columns_layout(layout):
     would pick: the tests draw all four."""
     saved = conv_ops._images_last, conv_ops._output_per_image, conv_ops.DIRECT_PIXELS
     conv_ops._images_last = lambda slices, out_hw, k, out_channels: layout == "images_last"
-    conv_ops._output_per_image = lambda xp, images_last: layout in ("output_per_image", "per_image")
+    conv_ops._output_per_image = lambda xp, images_last, *sizes: layout in ("output_per_image", "per_image")
     conv_ops.DIRECT_PIXELS = 1 if layout == "per_image" else 2**62
     try:
         yield
@@ -516,3 +516,18 @@ def test_conv_errors_name_op_shapes_and_arguments():
         conv_transpose2d(tge.randn(1, 1, 3, 3), tge.randn(1, 1, 3, 3), stride=2, output_padding=2)
     with pytest.raises(RuntimeError, match="bias"):
         conv2d(x, tge.randn(4, 3, 3, 3), tge.randn(5))
+
+
+def test_the_output_goes_wide_where_onednn_takes_only_the_wide_product(monkeypatch):
+    from tinygrad_edu.backends import mkldnn
+
+    per_image = conv_ops._output_per_image
+    small_cnn = (32 * 288 * 64, 11, 288)  # 32 -> 32 channels at 8x8: 0.59M multiply-adds an image, 11 images
+    monkeypatch.setattr(mkldnn, "active", lambda: True)
+    assert per_image(np, False, *small_cnn) is False  # one wide product for oneDNN, then its copy
+    assert per_image(np, False, 32 * 9 * 1600, 16, 9) is True  # K = 9 (DnCNN's first layer): copying, per image
+    assert per_image(np, False, 64 * 576 * 1024, 4, 576) is True  # each image's product is oneDNN's already
+    assert per_image(np, False, 0, 32, 288) is True  # no output product (a weight gradient alone)
+    assert per_image(np, True, *small_cnn) is False  # images-last columns are never per image
+    monkeypatch.setattr(mkldnn, "active", lambda: False)
+    assert per_image(np, False, *small_cnn) is True  # NumPy's products: per image, as before

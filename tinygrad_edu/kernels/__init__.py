@@ -26,6 +26,10 @@ the CPU a *kernel set* picks the form, ``"numba"`` (compiled loops) or ``"numpy"
 (vectorised). Choose the set with ``kernels.use("numpy")``, for a block with
 ``with kernels.using("numpy"):``, or with the environment variable
 ``TINYGRAD_EDU_KERNELS=numpy``, read once at import.
+
+One kernel is no loop: ``matmul`` (kernels/gemm.py), the convolutions' matrix products,
+NumPy's (or CuPy's) ``matmul`` but for the large float32 products on the CPU, which go
+to oneDNN where it is installed (backends/mkldnn.py).
 """
 import contextlib
 import functools
@@ -38,6 +42,7 @@ from . import max_pool_cupy, unfold_cupy, upsample_cupy
 from . import select
 from ._cupy import is_cupy_array
 from ._numba import HAVE_NUMBA
+from .gemm import matmul, onednn_takes
 from .sizes import output_size
 from .unfold import conv_output_hw
 

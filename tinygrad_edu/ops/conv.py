@@ -21,6 +21,9 @@ With stride 1 that adjoint is itself an ordinary convolution, with the rotated k
 ``adjoint_weight(W)``; conv2d's backward uses this to build one set of columns, not two.
 Groups split the channels into G independent convolutions: C -> (G, C/G).
 
+The products are ``kernels.matmul``: NumPy's ``matmul``, but for the large float32
+ones, which go to oneDNN where it is installed (kernels/gemm.py).
+
 A 3x3 stride-1 conv2d with enough channels and pixels (DnCNN's and the U-Net's inner
 layers, say) takes another algorithm, Winograd's F(4x4, 3x3) in ops/winograd.py: the
 same result to float rounding with 4x fewer multiplications. ``Conv2d`` picks it
@@ -226,12 +229,26 @@ def _images_last(slices, out_hw, k, out_channels):
 # image, the small CNN's step went 5.92 -> 5.61 ms and conv_transpose2d's 4.96 -> 4.92
 # (benchmarks/issue14_log.md, "Tenth session"). NumPy only: a GPU has no such copies to
 # save; and not for images-last columns, whose columns are not per image.
+#
+# With oneDNN (backends/mkldnn.py) one more case goes wide: where oneDNN would take the
+# slice's wide product but leaves each image's small one to NumPy (kernels/gemm.py), and
+# the product has at least ONEDNN_WIDE_K columns' rows, so that it is arithmetic rather
+# than copying. The small CNN's 32 -> 32 layer at 8x8 (K = 288, 64 pixels an image):
+# 11 images per image 139 us, wide 79 us + the copy; its step 4.21 -> 4.05 ms on one
+# thread. DnCNN's first layer (K = 9) lost that way (204 -> 387 us): it stays per image
+# (benchmarks/issue14_log.md, "Twenty-sixth session").
 DIRECT_PIXELS = 1024
+ONEDNN_WIDE_K = 64
 
 
-def _output_per_image(xp, images_last):
-    """Multiply the output one image at a time (NumPy arrays, images-first columns)?"""
-    return xp.__name__ == "numpy" and not images_last
+def _output_per_image(xp, images_last, image_product, images, k_per_group):
+    """Multiply the output one image at a time (NumPy arrays, images-first columns)?
+    ``image_product``: the multiply-adds of one image's product, ``images``: the most
+    images of a slice."""
+    if xp.__name__ != "numpy" or images_last:
+        return False
+    wide_to_onednn = kernels.onednn_takes(image_product * images) and not kernels.onednn_takes(image_product)
+    return not (wide_to_onednn and k_per_group >= ONEDNN_WIDE_K)
 
 
 def _per_image(a, groups):
@@ -285,7 +302,10 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     images_last = _images_last(slices, (oh, ow), k, out_channels)
     bands = [(0, oh)] if images_last else _row_bands(xp, k, (oh, ow), x.dtype)
     pieces = [(b, rows) for b in slices for rows in bands]  # several bands: one image per slice
-    per_image = _output_per_image(xp, images_last)  # the output product one image at a time
+    # the output product one image at a time? (one image's: (OC/G x K/G) @ (K/G x its pixels))
+    oc_g = 0 if weight is None else weight.shape[0] // groups
+    image_product = oc_g * (k // groups) * max(r1 - r0 for r0, r1 in bands) * ow
+    per_image = _output_per_image(xp, images_last, image_product, max(b.stop - b.start for b in slices), k // groups)
     direct = per_image and oh * ow >= DIRECT_PIXELS  # and the weight gradient's too
     out = None
     if weight is not None:
@@ -316,18 +336,18 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                 images = cols.reshape(groups, k // groups, m, bh * ow).transpose(2, 0, 1, 3)  # (m, G, K/G, pixels)
                 pixels = slice(r0 * ow, r1 * ow)
                 if weight is not None:
-                    xp.matmul(w_g, images, out=out_rows[b, :, :, pixels])
+                    kernels.matmul(w_g, images, out=out_rows[b, :, :, pixels])
                 if grad is not None and direct:
-                    part = xp.matmul(images, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
+                    part = kernels.matmul(images, xp.swapaxes(grad_rows[b, :, :, pixels], 2, 3)).sum(axis=0)
                     dw_t = part if dw_t is None else xp.add(dw_t, part, out=dw_t)
             cols = cols.reshape(groups, k // groups, m * bh * ow)
             if weight is not None and not per_image:  # one wide product, then its copy into place
-                out_b = xp.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
+                out_b = kernels.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
                 out[b, :, r0:r1] = _from_rows(out_b.reshape(oc, m * bh * ow), m, bh, ow, images_last)
             if grad is not None and not direct:
                 # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
                 # small (K/G, OC/G) result this way round (measured 1.3-2.5x on 2 cores)
-                part = xp.matmul(cols, xp.swapaxes(_to_rows(grad[b, :, r0:r1], groups, images_last), 1, 2))
+                part = kernels.matmul(cols, xp.swapaxes(_to_rows(grad[b, :, r0:r1], groups, images_last), 1, 2))
                 dw_t = part if dw_t is None else xp.add(dw_t, part, out=dw_t)
         return dw_t
 
@@ -361,7 +381,7 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
         for b in task:
             m = b.stop - b.start
             rows = _to_rows(g[b], groups, images_last)
-            dcols = xp.matmul(w_t, rows, out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
+            dcols = kernels.matmul(w_t, rows, out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
             if images_last:
                 dcols = dcols.reshape(groups * c_g, kh, kw, oh, ow, m)
                 kernels.col2im_images_last(dcols, gx[b].shape, (kh, kw), stride, padding, dilation, out=gx[b])

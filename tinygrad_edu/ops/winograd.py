@@ -202,7 +202,7 @@ def conv2d_forward(x, weight, padding):
             p = (b - a) * tiles[0] * tiles[1]
             xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
             v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
-            mt = xp.matmul(u, v, out=m_buf[:, :, :p])
+            mt = kernels.matmul(u, v, out=m_buf[:, :, :p])
             kernels.winograd_untile(mt, out, (a, b), m)
 
     _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
@@ -241,14 +241,14 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
             p = (b - a) * tiles[0] * tiles[1]
             dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b), m)
             if need_x:
-                dv = xp.matmul(u_t, dm, out=dv_buf[:, :, :p])
+                dv = kernels.matmul(u_t, dm, out=dv_buf[:, :, :p])
                 dxpad[: b - a] = 0  # the tiles add into it
                 kernels.winograd_tiles_adjoint(dv, dxpad[: b - a], (0, b - a), m)
                 gx[a:b] = dxpad[: b - a, :, ph : ph + h, pw : pw + w]  # the padding cut off
             if need_w:
                 xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
                 v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
-                part = xp.matmul(dm, xp.swapaxes(v, 1, 2))
+                part = kernels.matmul(dm, xp.swapaxes(v, 1, 2))
                 du = part if du is None else xp.add(du, part, out=du)
         return du
 

@@ -1,0 +1,245 @@
+"""kernels.matmul: NumPy's matmul, with the large float32 products on oneDNN.
+
+Its reference is ``numpy.matmul``: on random shapes, broadcasts and memory layouts
+(rows or columns contiguous, row strides wider than a row, reversed and broadcast
+strides, an ``out`` of either layout) the two agree within the float32 rounding bound
+of a dot product. The oneDNN tests skip where oneDNN is not installed
+(``pip install -e ".[onednn]"``; the dev extra brings it on Linux x86-64).
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tge
+import tinygrad_edu.nn.functional as F
+from tinygrad_edu import kernels
+from tinygrad_edu.backends import mkldnn
+from tinygrad_edu.kernels import gemm
+
+from .strategies import kernel_settings
+
+needs_onednn = pytest.mark.skipif(not mkldnn.is_available(), reason=f"oneDNN: {mkldnn.unavailable_reason()}")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count oneDNN's calls (each still made)."""
+    made = []
+    real = mkldnn.sgemm
+
+    def counting(*args):
+        made.append(args[2:5])  # m, n, k
+        return real(*args)
+
+    monkeypatch.setattr(mkldnn, "sgemm", counting)
+    return made
+
+
+def assert_matches_numpy(got, a, b):
+    """|got - a @ b| within the float32 bound of a k-term dot product: k * eps * (|a| @ |b|)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    exact = np.matmul(a64, b64)
+    bound = 2 * (a.shape[-1] + 2) * np.finfo(np.float32).eps * np.matmul(np.abs(a64), np.abs(b64)) + 1e-30
+    assert got.shape == exact.shape and got.dtype == np.float32
+    assert np.all(np.abs(got - exact) <= bound), np.max(np.abs(got - exact) / bound)
+
+
+def _lay_out(draw, rng, shape, kind):
+    """An array equal to a standard-normal one of ``shape``, laid out as ``kind``."""
+    values = rng.standard_normal(shape).astype(np.float32)
+    if kind == "c":
+        return values
+    if kind == "transposed":  # columns contiguous
+        return np.ascontiguousarray(np.swapaxes(values, -1, -2)).swapaxes(-1, -2)
+    if kind == "wide rows":  # a row stride longer than a row
+        wide = np.zeros(shape[:-1] + (shape[-1] + draw(st.integers(1, 3)),), np.float32)
+        wide[..., : shape[-1]] = values
+        return wide[..., : shape[-1]]
+    if kind == "reversed":  # negative strides: copied before oneDNN sees them
+        return np.ascontiguousarray(values[..., ::-1, ::-1])[..., ::-1, ::-1]
+    return np.broadcast_to(values[..., :1, :], shape)  # "broadcast": one row, stride 0
+
+
+LAYOUTS = ["c", "transposed", "wide rows", "reversed", "broadcast"]
+
+
+@st.composite
+def products(draw):
+    """(a, b): matrices or batches of them, leading dims broadcast, in any layout."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    m, k, n = (draw(st.integers(1, 9)) for _ in range(3))
+    lead = draw(st.lists(st.integers(1, 3), max_size=2))
+    lead_a = [d if draw(st.booleans()) else 1 for d in lead]
+    lead_b = [d if draw(st.booleans()) else 1 for d in lead][draw(st.integers(0, len(lead))):]
+    a = _lay_out(draw, rng, tuple(lead_a) + (m, k), draw(st.sampled_from(LAYOUTS)))
+    b = _lay_out(draw, rng, tuple(lead_b) + (k, n), draw(st.sampled_from(LAYOUTS)))
+    return a, b
+
+
+@needs_onednn
+@kernel_settings
+@given(products(), st.sampled_from([None, "c", "transposed"]))
+def test_onednn_products_agree_with_numpy(case, out_layout):
+    a, b = case
+    expected_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    out = None
+    if out_layout == "c":
+        out = np.full(expected_shape, np.nan, np.float32)
+    elif out_layout == "transposed":
+        out = np.full(expected_shape[:-2] + expected_shape[:-3:-1], np.nan, np.float32).swapaxes(-1, -2)
+    made = []
+    real = mkldnn.sgemm
+    old_min = gemm.MIN_MULTIPLY_ADDS
+    try:  # every product to oneDNN, however small
+        gemm.MIN_MULTIPLY_ADDS = 1
+        mkldnn.sgemm = lambda *args: made.append(args) or real(*args)
+        got = kernels.matmul(a, b, out=out)
+    finally:
+        gemm.MIN_MULTIPLY_ADDS, mkldnn.sgemm = old_min, real
+    assert len(made) == int(np.prod(expected_shape[:-2])), "one oneDNN call per matrix of the batch"
+    assert out is None or got is out
+    assert_matches_numpy(got, a, b)
+
+
+@needs_onednn
+def test_large_float32_products_go_to_onednn_and_small_ones_stay_numpy(calls):
+    rng = np.random.default_rng(0)
+    big_a, big_b = rng.standard_normal((64, 288), dtype=np.float32), rng.standard_normal((288, 512), dtype=np.float32)
+    assert 64 * 288 * 512 >= gemm.MIN_MULTIPLY_ADDS
+    assert_matches_numpy(kernels.matmul(big_a, big_b), big_a, big_b)
+    assert calls == [(64, 512, 288)]
+    small = rng.standard_normal((36, 64, 64), dtype=np.float32)  # Winograd's products: below the line
+    assert_matches_numpy(kernels.matmul(small, small), small, small)
+    assert len(calls) == 1
+
+
+@needs_onednn
+def test_numpy_takes_what_onednn_does_not(calls, monkeypatch):
+    monkeypatch.setattr(gemm, "MIN_MULTIPLY_ADDS", 1)
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    np.testing.assert_array_equal(kernels.matmul(a, b), a @ b)  # float64
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    np.testing.assert_array_equal(kernels.matmul(a32, b32[:, 0]), a32 @ b32[:, 0])  # a vector
+    np.testing.assert_array_equal(kernels.matmul(a32.view(np.matrix), b32.view(np.matrix)), a32 @ b32)  # np.matrix
+    square = rng.standard_normal((4, 4)).astype(np.float32)
+    expected = square @ square
+    assert kernels.matmul(square, square, out=square) is square  # out is an input: NumPy copies first
+    np.testing.assert_array_equal(square, expected)
+    with mkldnn.flags(enabled=False):
+        assert mkldnn.enabled is False and not mkldnn.active()
+        np.testing.assert_array_equal(kernels.matmul(a32, b32), a32 @ b32)
+    assert mkldnn.enabled is True and calls == []
+    with pytest.raises(ValueError, match="matmul"):  # NumPy's shape errors, unchanged
+        kernels.matmul(a32, a32)
+    with pytest.raises(ValueError):
+        kernels.matmul(a32, b32, out=np.empty((3, 5), np.float32))
+    assert calls == []
+
+
+def test_flags_restore_the_setting_even_when_the_block_raises():
+    before = mkldnn.enabled
+    with pytest.raises(KeyError):
+        with mkldnn.flags(enabled=not before):
+            assert mkldnn.enabled is (not before)
+            raise KeyError("inside")
+    assert mkldnn.enabled is before
+    assert tge.backends.mkldnn is mkldnn
+    assert isinstance(mkldnn.is_available(), bool)
+    assert (mkldnn.unavailable_reason() is None) == mkldnn.is_available()
+
+
+def test_without_onednn_every_product_is_numpys(monkeypatch):
+    monkeypatch.setattr(mkldnn, "_tried", True)
+    monkeypatch.setattr(mkldnn, "_library", None)
+    monkeypatch.setattr(mkldnn, "_load_error", "not installed (test)")
+    assert not mkldnn.is_available() and not mkldnn.active()
+    a = np.random.default_rng(2).standard_normal((128, 128)).astype(np.float32)
+    np.testing.assert_array_equal(kernels.matmul(a, a), a @ a)
+    with pytest.raises(RuntimeError, match="oneDNN is not available: not installed"):
+        mkldnn.sgemm(b"N", b"N", 1, 1, 1, 0, 1, 0, 1, 0, 1)
+
+
+def _threads():
+    return len(os.listdir("/proc/self/task"))
+
+
+@needs_onednn
+def test_onednn_runs_on_the_calling_thread_and_leaves_openmp_settings_alone(calls):
+    import ctypes
+
+    gomp = ctypes.CDLL("libgomp.so.1")  # the one oneDNN uses (already loaded)
+    setting = gomp.omp_get_max_threads()
+    gomp.omp_set_num_threads(3)
+    before = _threads()
+    a = np.ones((256, 256), np.float32)
+    for _ in range(5):
+        kernels.matmul(a, a)
+    assert len(calls) == 5
+    assert gomp.omp_get_max_threads() == 3, "the calling thread's OpenMP thread count is put back"
+    assert _threads() == before, "no OpenMP pool started"
+    gomp.omp_set_num_threads(setting)
+
+
+@needs_onednn
+@pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
+def test_convolutions_agree_with_and_without_onednn(op, calls):
+    rng = np.random.default_rng(3)
+    if op == "conv2d":  # 5x5: im2col, not Winograd; per-image products and wide ones
+        x, w = rng.standard_normal((4, 16, 20, 20)), rng.standard_normal((32, 16, 5, 5)) * 0.05
+        run = lambda x, w: F.conv2d(x, w, padding=2, stride=1)  # noqa: E731
+    else:
+        x, w = rng.standard_normal((16, 64, 16, 16)), rng.standard_normal((64, 32, 4, 4)) * 0.05
+        run = lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1)  # noqa: E731
+    results = []
+    for on in (True, False):
+        with mkldnn.flags(enabled=on):
+            xt = tge.tensor(x.astype(np.float32), requires_grad=True)
+            wt = tge.tensor(w.astype(np.float32), requires_grad=True)
+            y = run(xt, wt)
+            (y * y).sum().backward()
+            results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+        if on:
+            assert calls, "the large products went to oneDNN"
+    for with_onednn, with_numpy in zip(*results):
+        np.testing.assert_allclose(with_onednn, with_numpy, rtol=1e-4, atol=1e-4 * np.abs(with_numpy).max())
+
+
+@needs_onednn
+def test_pytorch_in_the_same_process_keeps_its_thread_count():
+    pytest.importorskip("torch")
+    script = textwrap.dedent(
+        """
+        import torch
+        import numpy as np
+        from tinygrad_edu import kernels
+        torch.set_num_threads(2)
+        a = np.ones((256, 256), np.float32)
+        kernels.matmul(a, a)
+        assert torch.get_num_threads() == 2, torch.get_num_threads()
+        torch.matmul(torch.ones(64, 64), torch.ones(64, 64))
+        kernels.matmul(a, a)
+        assert torch.get_num_threads() == 2, torch.get_num_threads()
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr
+
+
+@needs_onednn
+def test_the_agreement_check_catches_a_wrong_layout(monkeypatch):
+    """A planted bug: every matrix read as if its rows were contiguous."""
+    monkeypatch.setattr(gemm, "MIN_MULTIPLY_ADDS", 1)
+    monkeypatch.setattr(gemm, "_layout", lambda a: (b"N", max(a.shape[-1], a.strides[-2] // 4, 1)))
+    rng = np.random.default_rng(4)
+    a = np.ascontiguousarray(rng.standard_normal((6, 5), dtype=np.float32).T).T  # columns contiguous
+    b = rng.standard_normal((5, 7), dtype=np.float32)
+    with pytest.raises(AssertionError):
+        assert_matches_numpy(kernels.matmul(a, b), a, b)
