@@ -14,7 +14,7 @@ as long as with the variable empty (benchmarks/issue14_log.md, "Fifteenth sessio
 line ends with every variable of ``KERNEL_ENV_VARS`` that is set.
 
 Why oneDNN: where it is installed, tinygrad_edu's convolutions multiply with oneDNN's
-sgemm instead of NumPy's BLAS (tinygrad_edu/backends/mkldnn.py), at 1.6-1.9x the rate of
+sgemm instead of NumPy's BLAS (tinygrad_edu/backends/mkldnn.py), at 1.6-2.0x the rate of
 the pinned OpenBLAS above (benchmarks/issue14_log.md, "Twenty-sixth session").
 """
 import os

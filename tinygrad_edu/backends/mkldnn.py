@@ -5,7 +5,7 @@ tinygrad_edu's convolutions are im2col plus matrix products (ops/conv.py). NumPy
 those on its BLAS, OpenBLAS. With the package ``onednn-cpu-gomp`` installed
 (``pip install -e ".[onednn]"``; Linux on x86-64 only), the large float32 products run
 on oneDNN's ``dnnl_sgemm`` instead (``kernels/gemm.py`` says which and why). oneDNN picks
-its kernel by the instructions the CPU has: on a CPU with AVX-512 it measured 1.6-1.9x
+its kernel by the instructions the CPU has: on a CPU with AVX-512 it measured 1.6-2.0x
 OpenBLAS's rate where OpenBLAS is held to its AVX2 kernel (``OPENBLAS_CORETYPE``;
 benchmarks/issue14_log.md, "Twenty-sixth session"). Without the package, or with
 ``enabled = False``, NumPy's ``matmul`` does all of it, and the results agree to float32
