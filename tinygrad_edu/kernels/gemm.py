@@ -57,9 +57,11 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)  # NumPy's own error for a wrong ``out``
     (trans_a, lda), a = _layout_or_copy(a)
     (trans_b, ldb), b = _layout_or_copy(b)
-    trans_c, ldc = _layout(out) or (None, 0)
-    c = out if trans_c == b"N" else np.empty(out.shape, _FLOAT32)  # oneDNN writes rows
-    ldc = ldc if c is out else n
+    layout_c = _layout(out)
+    if layout_c is not None and layout_c[0] == b"N":  # oneDNN writes rows: straight into out
+        c, ldc = out, layout_c[1]
+    else:  # into C-order scratch, copied into out at the end
+        c, ldc = np.empty(out.shape, _FLOAT32), n
     starts = a.ctypes.data, b.ctypes.data, c.ctypes.data
     for index in itertools.product(*map(range, batch)):  # one oneDNN call per matrix of the batch
         pa, pb, pc = (_address(start, x.strides, index) for start, x in zip(starts, (a, b, c)))
