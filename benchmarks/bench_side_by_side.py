@@ -315,13 +315,15 @@ def _timed_steps(steps, seconds, chunk_s=0.002):
             return times
 
 
-def _bound_seconds(np, name, cfg, threads=None):
+def _bound_seconds(np, name, cfg, threads=None, multiply=None):
     """Best of 3 of the workload's bound (GEMMs or copy bandwidth), here and now. GEMMs
-    run with BLAS on ``threads`` threads, by default every core this process may use."""
+    run with BLAS on ``threads`` threads, by default every core this process may use,
+    through ``multiply`` (default: NumPy's ``@``)."""
     shapes = gemm_shapes(name, cfg)
     if shapes:
         from threadpoolctl import threadpool_limits
 
+        multiply = multiply or np.matmul
         mats = [(np.ones((m, k), np.float32), np.ones((k, n), np.float32)) for m, k, n in shapes]
         best = math.inf
         # by default the machine's limit: BLAS on every core this process may use
@@ -331,7 +333,7 @@ def _bound_seconds(np, name, cfg, threads=None):
             for _ in range(3):
                 t0 = time.perf_counter()
                 for a, b in mats:
-                    a @ b
+                    multiply(a, b)
                 best = min(best, time.perf_counter() - t0)
         return best
     nbytes = bandwidth_bytes(name, cfg)
@@ -344,27 +346,14 @@ def _bound_seconds(np, name, cfg, threads=None):
 
 
 def _onednn_bound_seconds(np, name, cfg):
-    """Best of 3 of the workload's GEMMs through tinygrad_edu's ``kernels.matmul`` on one
-    thread (oneDNN for the large ones), or None where oneDNN is not active here."""
-    shapes = gemm_shapes(name, cfg)
-    if not shapes:
-        return None
-    from threadpoolctl import threadpool_limits
-
+    """The GEMM bound through tinygrad_edu's ``kernels.matmul`` on one thread (oneDNN for
+    the large products), or None where the workload has no GEMMs or oneDNN is not active."""
     from tinygrad_edu import kernels
     from tinygrad_edu.backends import mkldnn
 
-    if not mkldnn.active():
+    if not gemm_shapes(name, cfg) or not mkldnn.active():
         return None
-    mats = [(np.ones((m, k), np.float32), np.ones((k, n), np.float32)) for m, k, n in shapes]
-    best = math.inf
-    with threadpool_limits(limits=1, user_api="blas"):
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for a, b in mats:
-                kernels.matmul(a, b)
-            best = min(best, time.perf_counter() - t0)
-    return best
+    return _bound_seconds(np, name, cfg, threads=1, multiply=kernels.matmul)
 
 
 PROBE_ITERATIONS = 50_000  # about 2 ms of interpreter work

@@ -104,7 +104,7 @@ def active():
 def flags(enabled=False):
     """``with tge.backends.mkldnn.flags(enabled=False): ...`` runs the block with the flag
     set, then restores it (even if the block raises)."""
-    module = globals()
+    module = globals()  # the parameter hides the module's ``enabled``: set it by name
     previous = module["enabled"]
     module["enabled"] = bool(enabled)
     try:
