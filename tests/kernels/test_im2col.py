@@ -139,6 +139,30 @@ def test_strided_windows_agree_with_the_reference_on_larger_images(stride, kerne
 
 
 @kernel_settings
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(0, 3), st.integers(1, 2), st.data())
+def test_stride_one_windows_agree_with_the_reference_on_larger_images(kh, kw, padding, dilation, data):
+    # Stride 1 takes its own compiled loop (shifted copies of the image, kernels/unfold.py),
+    # and the images-last loop a contiguous run per window row; conv_configs draws
+    # stride (1, 1) in one case of nine, on small images. Here rows of 9-21 pixels, padding
+    # up to 3 (beyond a small kernel's reach: whole rows of zeros), a band of rows, and an
+    # out array holding NaN, which every entry must overwrite.
+    hw = (data.draw(st.integers(9, 21), label="h"), data.draw(st.integers(9, 21), label="w"))
+    x = data.draw(images((2, 3, *hw), np.float32))
+    args = ((kh, kw), (1, 1), (padding, max(0, padding - 1)), (dilation, 3 - dilation))
+    cols = assert_forms_agree(unfold, "im2col", x, *args)
+    oh = cols.shape[4]
+    start = data.draw(st.integers(0, oh - 1), label="start")
+    stop = data.draw(st.integers(start + 1, oh), label="stop")
+    expected = {"im2col": cols[:, :, :, :, start:stop], "im2col_images_last": np.moveaxis(cols, 3, 5)}
+    for name, band in expected.items():
+        for im2col in forms(unfold, name):
+            out = np.full(band.shape, np.nan, dtype=np.float32)
+            rows = {"rows": (start, stop)} if name == "im2col" else {}
+            im2col(x, *args, out=out, **rows)
+            np.testing.assert_array_equal(out, band, err_msg=im2col.__name__)
+
+
+@kernel_settings
 @given(conv_configs(dtype=np.float64), st.data())
 def test_col2im_is_the_adjoint_of_im2col(cfg, data):
     # <im2col(x), c> == <x, col2im(c)> for every x and c: col2im is im2col transposed.

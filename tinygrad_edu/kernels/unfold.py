@@ -314,11 +314,58 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                         dst[oy, ox] = src[oy, ox]
 
 
+# Stride 1, most convolutions, takes a simpler and faster loop. With small images the
+# phase loop's taps are many short rows: 8 entries at 8x8, fewer than one SIMD step of the
+# compiled copy, so each row went entry by entry. At stride 1 the loop below instead makes
+# kw copies of the padded image, copy j shifted left by j*d_w columns and cut to OW
+# columns: ``shifted[j, r, ox] = xpad[top + r, ox + j*d_w]``. Tap (i, j) of the window
+# rows is then rows i*d_h .. i*d_h + OH - 1 of copy j: ONE contiguous block of OH*OW
+# entries, whatever the image's width. The copies cost kw passes over the image against
+# kh*kw for the taps. One thread, best of 3 medians, microseconds, phases -> shifted
+# copies: 11 images of 32 channels at 8x8 (the small CNN) 62 -> 37; 16 images 90 -> 55;
+# 5x5 "valid" at 14x14 (LeNet) 16 -> 11; 1 channel 28x28, padding 2, 18 -> 13; 1 channel
+# 40x40 (DnCNN's first layer) 19 -> 20; bands of a 64-channel 32x32 image 20-24 -> 19-23
+# (benchmarks/issue14_log.md, "Twenty-seventh session"). Strided windows keep the
+# phases: a shifted copy would read the image with the stride kw times
+# (ConvTranspose2d's 4x4, stride-2 backward: 59 -> 109 us).
+@njit_planes
+def _im2col_stride1_loops(x, cols, ph, pw, dh, dw, start):
+    n, c, h, w = x.shape
+    kh, kw, _, oh, ow = cols.shape[1:]  # oh: the rows of the band, output rows start..start+oh-1
+    taps = cols.reshape((c, kh, kw, n, oh * ow))  # each tap of an image: one run of OH*OW entries
+    rows = oh + (kh - 1) * dh  # the padded rows the band reads: start..start+rows-1
+    shifted = np.zeros((kw, rows, ow), dtype=x.dtype)  # the padding stays 0: the same entries are rewritten
+    runs = shifted.reshape((kw, rows * ow))
+    lo, hi = max(0, start - ph), min(h, start - ph + rows)  # the image rows among them
+    for plane in range(c * n):  # not prange: every plane refills the one shifted buffer
+        ch, b = plane // n, plane % n
+        for j in range(kw):  # copy j: the image columns ox + j*dw - pw for ox in ox0..ox1-1
+            shift = j * dw - pw
+            ox0, ox1 = min(ow, max(0, -shift)), min(ow, max(0, w - shift))
+            for y in range(lo, hi):
+                src = x[b, ch, y, max(0, ox0 + shift) :]
+                dst = shifted[j, y + ph - start, ox0:]
+                for t in range(ox1 - ox0):
+                    dst[t] = src[t]
+        for i in range(kh):  # each tap: one block of one copy
+            for j in range(kw):
+                src = runs[j, max(0, i * dh * ow) :]
+                dst = taps[ch, i, j, b]
+                for t in range(oh * ow):
+                    dst[t] = src[t]
+
+
+# At stride 1 a window row's entries of the OW windows are one run of OW*N entries of the
+# plane's row, copied as one (a run of N = 16 entries is one or two SIMD steps, and their
+# loops cost as much as the copying): one thread, 16 images of 64 channels at 4x4 32 -> 21
+# us; 11 images of 32 channels at 8x8 63 -> 25 ("Twenty-seventh session").
 @njit_planes
 def _im2col_images_last_loops(x, cols, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     kh, kw, oh, ow, _ = cols.shape[1:]
     plane = np.zeros((h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)  # one channel, padded, images last
+    plane_rows = plane.reshape((h + 2 * ph, (w + 2 * pw) * n))
+    tap_rows = cols.reshape((c, kh, kw, oh, ow * n))
     for ch in range(c):  # not prange: every channel refills the one plane buffer
         for b in range(n):
             for y in range(h):
@@ -328,10 +375,16 @@ def _im2col_images_last_loops(x, cols, sh, sw, ph, pw, dh, dw):
             for j in range(kw):
                 for oy in range(oh):
                     row = oy * sh + i * dh
-                    for ox in range(ow):
-                        col = ox * sw + j * dw
-                        for b in range(n):  # the long, contiguous run: every entry written
-                            cols[ch, i, j, oy, ox, b] = plane[row, col, b]
+                    if sw == 1:  # the OW windows' entries lie side by side: one run of OW*N
+                        src = plane_rows[row, max(0, j * dw * n) :]
+                        dst = tap_rows[ch, i, j, oy]
+                        for t in range(ow * n):
+                            dst[t] = src[t]
+                    else:
+                        for ox in range(ow):
+                            col = ox * sw + j * dw
+                            for b in range(n):  # the long, contiguous run: every entry written
+                                cols[ch, i, j, oy, ox, b] = plane[row, col, b]
 
 
 @njit_planes
@@ -394,7 +447,10 @@ def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None)
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
     start, stop = _band(rows, oh)
     cols = out_array(np, out, (c, *kernel_size, n, stop - start, ow), x.dtype)
-    _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation, start)
+    if tuple(stride) == (1, 1):
+        _im2col_stride1_loops(np.ascontiguousarray(x), cols, *padding, *dilation, start)
+    else:
+        _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation, start)
     return cols
 
 
