@@ -267,13 +267,19 @@ def col2im_images_last(cols, input_shape, kernel_size, stride, padding, dilation
 # j*d_w % s_w): so every tap is a contiguous block copy of one phase, with no bounds
 # checks (the phases hold the padding zeros), which the compiler turns into SIMD code.
 # Only the split (im2col) and the way back (col2im) step through a row with the stride,
-# once per pixel instead of once per tap; at stride 1 they take a plain contiguous loop,
-# since a step the compiler cannot see is 1 keeps it from using SIMD. Reading with the
-# stride and checking every pixel against the border took about twice as long for
-# ConvTranspose2d's 4x4, stride 2 windows (2 images of 32 channels, 32x32, one thread:
-# im2col 147 -> 80 us, col2im 168 -> 84), 1.3-1.7x for 5x5 windows (LeNet's) and
-# 1-1.5x for 3x3 ones at stride 1; tiny images with stride 3 and dilation 2 lose a few
-# microseconds (benchmarks/issue14_log.md, "Tenth session").
+# once per pixel instead of once per tap. Reading with the stride and checking every
+# pixel against the border took about twice as long for ConvTranspose2d's 4x4, stride 2
+# windows (2 images of 32 channels, 32x32, one thread: im2col 147 -> 80 us, col2im 168 ->
+# 84), 1.3-1.7x for 5x5 windows (LeNet's) and 1-1.5x for 3x3 ones at stride 1; tiny
+# images with stride 3 and dilation 2 lose a few microseconds (benchmarks/issue14_log.md,
+# "Tenth session").
+#
+# The loops index the C-contiguous arrays themselves, ``phases[a, p, u + oy, v + ox]``,
+# rather than views cut from them in the loop: a view is made anew at every row or tap,
+# and a 2-D one (``phases[a, p, u:, v:]``) may have any inner stride as far as the
+# compiler knows. For the ConvTranspose2d windows above, views -> indexing: im2col 57 ->
+# 46 us, col2im 66 -> 52; stride-2 3x3 windows of 2 images of 64 channels 93 -> 71 and
+# 104 -> 80; stride-1 col2im as fast as its contiguous loop was ("Twenty-seventh session").
 #
 # Indices the compiler can prove non-negative matter too: Numba turns x[i] with a signed
 # i that might be negative into x[i + len] (Python's wraparound), a branch in the inner
@@ -290,28 +296,21 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     lo, hi = max(0, top - ph), min(h, top - ph + rows)  # the image rows among them
     for plane in range(c * n):  # not prange: every plane refills the one phases buffer
         ch, b = plane // n, plane % n
-        for y in range(lo, hi):  # split the plane's rows into the phases
-            r = y + ph - top
-            a, u = max(0, r % sh), max(0, r // sh)
-            for p in range(sw):
-                first = (p - pw) % sw  # the first image column in phase column p
-                src = x[b, ch, y, first:]
-                dst = phases[a, p, u, max(0, (first + pw) // sw) :]
-                if sw == 1:
-                    for t in range(w):
-                        dst[t] = src[t]
-                else:
-                    for t in range((w - first + sw - 1) // sw):
-                        dst[t] = src[t * sw]
+        for p in range(sw):  # split the plane's rows into the phases
+            first = max(0, (p - pw) % sw)  # the first image column in phase column p
+            q = max(0, (first + pw) // sw)  # and where it goes in the phase's row
+            for y in range(lo, hi):
+                r = y + ph - top
+                a, u = max(0, r % sh), max(0, r // sh)
+                for t in range((w - first + sw - 1) // sw):
+                    phases[a, p, u, q + t] = x[b, ch, y, first + t * sw]
         for i in range(kh):  # each tap: a block of one phase
             a, u = max(0, i * dh % sh), max(0, i * dh // sh)
             for j in range(kw):
                 p, v = max(0, j * dw % sw), max(0, j * dw // sw)
-                src = phases[a, p, u:, v:]
-                dst = cols[ch, i, j, b]
                 for oy in range(oh):
                     for ox in range(ow):
-                        dst[oy, ox] = src[oy, ox]
+                        cols[ch, i, j, b, oy, ox] = phases[a, p, u + oy, v + ox]
 
 
 # Stride 1, most convolutions, takes a simpler and faster loop. With small images the
@@ -399,24 +398,17 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
             a, u = max(0, i * dh % sh), max(0, i * dh // sh)
             for j in range(kw):
                 p, v = max(0, j * dw % sw), max(0, j * dw // sw)
-                src = cols[ch, i, j, b]
-                dst = phases[a, p, u:, v:]
                 for oy in range(oh):
                     for ox in range(ow):
-                        dst[oy, ox] += src[oy, ox]
-        for y in range(h):  # the pixels back from the phases; the padding is dropped
-            r = y + ph
-            a, u = max(0, r % sh), max(0, r // sh)
-            for p in range(sw):
-                first = (p - pw) % sw
-                src = phases[a, p, u, max(0, (first + pw) // sw) :]
-                dst = x[b, ch, y, first:]
-                if sw == 1:
-                    for t in range(w):
-                        dst[t] = src[t]
-                else:
-                    for t in range((w - first + sw - 1) // sw):
-                        dst[t * sw] = src[t]
+                        phases[a, p, u + oy, v + ox] += cols[ch, i, j, b, oy, ox]
+        for p in range(sw):  # the pixels back from the phases; the padding is dropped
+            first = max(0, (p - pw) % sw)
+            q = max(0, (first + pw) // sw)
+            for y in range(h):
+                r = y + ph
+                a, u = max(0, r % sh), max(0, r // sh)
+                for t in range((w - first + sw - 1) // sw):
+                    x[b, ch, y, first + t * sw] = phases[a, p, u, q + t]
 
 
 @njit_planes
