@@ -142,10 +142,10 @@ def test_strided_windows_agree_with_the_reference_on_larger_images(stride, kerne
 @given(st.integers(1, 5), st.integers(1, 5), st.integers(0, 3), st.integers(1, 2), st.data())
 def test_stride_one_windows_agree_with_the_reference_on_larger_images(kh, kw, padding, dilation, data):
     # Stride 1 takes its own compiled loop (shifted copies of the image, kernels/unfold.py),
-    # and the images-last loop a contiguous run per window row; conv_configs draws
-    # stride (1, 1) in one case of nine, on small images. Here rows of 9-21 pixels, padding
-    # up to 3 (beyond a small kernel's reach: whole rows of zeros), a band of rows, and an
-    # out array holding NaN, which every entry must overwrite.
+    # and the images-last loops (im2col's and col2im's) a contiguous run per window row;
+    # conv_configs draws stride (1, 1) in one case of nine, on small images. Here rows of
+    # 9-21 pixels, padding up to 3 (beyond a small kernel's reach: whole rows of zeros), a
+    # band of rows, and an out array holding NaN, which every entry must overwrite.
     hw = (data.draw(st.integers(9, 21), label="h"), data.draw(st.integers(9, 21), label="w"))
     x = data.draw(images((2, 3, *hw), np.float32))
     args = ((kh, kw), (1, 1), (padding, max(0, padding - 1)), (dilation, 3 - dilation))
@@ -160,6 +160,10 @@ def test_stride_one_windows_agree_with_the_reference_on_larger_images(kh, kw, pa
             rows = {"rows": (start, stop)} if name == "im2col" else {}
             im2col(x, *args, out=out, **rows)
             np.testing.assert_array_equal(out, band, err_msg=im2col.__name__)
+    # and their adjoints, col2im with the images first and last
+    dcols = data.draw(images(cols.shape, np.float32), label="dcols")
+    assert_forms_agree(unfold, "col2im", dcols, x.shape, *args)
+    assert_forms_agree(unfold, "col2im_images_last", np.moveaxis(dcols, 3, 5), x.shape, *args)
 
 
 @kernel_settings

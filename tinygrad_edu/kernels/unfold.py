@@ -321,9 +321,9 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
 # rows is then rows i*d_h .. i*d_h + OH - 1 of copy j: ONE contiguous block of OH*OW
 # entries, whatever the image's width. The copies cost kw passes over the image against
 # kh*kw for the taps. One thread, best of 3 medians, microseconds, phases -> shifted
-# copies: 11 images of 32 channels at 8x8 (the small CNN) 62 -> 37; 16 images 90 -> 55;
-# 5x5 "valid" at 14x14 (LeNet) 16 -> 11; 1 channel 28x28, padding 2, 18 -> 13; 1 channel
-# 40x40 (DnCNN's first layer) 19 -> 20; bands of a 64-channel 32x32 image 20-24 -> 19-23
+# copies: 11 images of 32 channels at 8x8 (the small CNN) 63 -> 35; 16 images 88 -> 50;
+# 5x5 "valid" at 14x14 (LeNet) 16 -> 10; 1 channel 28x28, padding 2, 19 -> 12; 1 channel
+# 40x40 (DnCNN's first layer) 19 -> 19; bands of a 64-channel 32x32 image 20-23 -> 18-22
 # (benchmarks/issue14_log.md, "Twenty-seventh session"). Strided windows keep the
 # phases: a shifted copy would read the image with the stride kw times
 # (ConvTranspose2d's 4x4, stride-2 backward: 59 -> 109 us).
@@ -341,23 +341,22 @@ def _im2col_stride1_loops(x, cols, ph, pw, dh, dw, start):
         for j in range(kw):  # copy j: the image columns ox + j*dw - pw for ox in ox0..ox1-1
             shift = j * dw - pw
             ox0, ox1 = min(ow, max(0, -shift)), min(ow, max(0, w - shift))
+            first = max(0, ox0 + shift)  # the image column of entry ox0
             for y in range(lo, hi):
-                src = x[b, ch, y, max(0, ox0 + shift) :]
-                dst = shifted[j, y + ph - start, ox0:]
                 for t in range(ox1 - ox0):
-                    dst[t] = src[t]
+                    shifted[j, y + ph - start, ox0 + t] = x[b, ch, y, first + t]
         for i in range(kh):  # each tap: one block of one copy
             for j in range(kw):
-                src = runs[j, max(0, i * dh * ow) :]
-                dst = taps[ch, i, j, b]
+                top = max(0, i * dh * ow)
                 for t in range(oh * ow):
-                    dst[t] = src[t]
+                    taps[ch, i, j, b, t] = runs[j, top + t]
 
 
 # At stride 1 a window row's entries of the OW windows are one run of OW*N entries of the
 # plane's row, copied as one (a run of N = 16 entries is one or two SIMD steps, and their
-# loops cost as much as the copying): one thread, 16 images of 64 channels at 4x4 32 -> 21
-# us; 11 images of 32 channels at 8x8 63 -> 25 ("Twenty-seventh session").
+# loops cost as much as the copying): one thread, 16 images of 64 channels at 4x4 32 -> 20
+# us; 11 images of 32 channels at 8x8 62 -> 25 ("Twenty-seventh session"). col2im's adjoint
+# loop adds the runs back the same way: 35 -> 21 and 70 -> 29 us.
 @njit_planes
 def _im2col_images_last_loops(x, cols, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
@@ -375,10 +374,9 @@ def _im2col_images_last_loops(x, cols, sh, sw, ph, pw, dh, dw):
                 for oy in range(oh):
                     row = oy * sh + i * dh
                     if sw == 1:  # the OW windows' entries lie side by side: one run of OW*N
-                        src = plane_rows[row, max(0, j * dw * n) :]
-                        dst = tap_rows[ch, i, j, oy]
+                        start = max(0, j * dw * n)
                         for t in range(ow * n):
-                            dst[t] = src[t]
+                            tap_rows[ch, i, j, oy, t] = plane_rows[row, start + t]
                     else:
                         for ox in range(ow):
                             col = ox * sw + j * dw
@@ -416,16 +414,23 @@ def _col2im_images_last_loops(cols, x, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     kh, kw, oh, ow, _ = cols.shape[1:]
     plane = np.empty((h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)  # one channel, padded, images last
+    plane_rows = plane.reshape((h + 2 * ph, (w + 2 * pw) * n))
+    tap_rows = cols.reshape((c, kh, kw, oh, ow * n))
     for ch in range(c):  # not prange: every channel refills the one plane buffer
         plane[:] = 0
         for i in range(kh):  # each tap, in im2col's order
             for j in range(kw):
                 for oy in range(oh):
                     row = oy * sh + i * dh
-                    for ox in range(ow):
-                        col = ox * sw + j * dw
-                        for b in range(n):  # the long, contiguous run
-                            plane[row, col, b] += cols[ch, i, j, oy, ox, b]
+                    if sw == 1:  # one run of OW*N entries, as in _im2col_images_last_loops
+                        start = max(0, j * dw * n)
+                        for t in range(ow * n):
+                            plane_rows[row, start + t] += tap_rows[ch, i, j, oy, t]
+                    else:
+                        for ox in range(ow):
+                            col = ox * sw + j * dw
+                            for b in range(n):  # the long, contiguous run
+                                plane[row, col, b] += cols[ch, i, j, oy, ox, b]
         for b in range(n):  # the pixels back to (N, C, H, W); the padding is dropped
             for y in range(h):
                 for xx in range(w):
