@@ -317,15 +317,15 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
 # phase loop's taps are many short rows: 8 entries at 8x8, fewer than one SIMD step of the
 # compiled copy, so each row went entry by entry. At stride 1 the loop below instead makes
 # kw copies of the padded image, copy j shifted left by j*d_w columns and cut to OW
-# columns: ``shifted[j, r, ox] = xpad[top + r, ox + j*d_w]``. Tap (i, j) of the window
-# rows is then rows i*d_h .. i*d_h + OH - 1 of copy j: ONE contiguous block of OH*OW
-# entries, whatever the image's width. The copies cost kw passes over the image against
-# kh*kw for the taps. One thread, best of 3 medians, microseconds, phases -> shifted
-# copies: 11 images of 32 channels at 8x8 (the small CNN) 63 -> 35; 16 images 88 -> 50;
-# 5x5 "valid" at 14x14 (LeNet) 16 -> 10; 1 channel 28x28, padding 2, 19 -> 12; 1 channel
-# 40x40 (DnCNN's first layer) 19 -> 19; bands of a 64-channel 32x32 image 20-23 -> 18-22
-# (benchmarks/issue14_log.md, "Twenty-seventh session"). Strided windows keep the
-# phases: a shifted copy would read the image with the stride kw times
+# columns: ``shifted[j, r, ox] = xpad[start + r, ox + j*d_w]``, ``start`` the band's first
+# row. Tap (i, j) of the window rows is then rows i*d_h .. i*d_h + OH - 1 of copy j: ONE
+# contiguous block of OH*OW entries, whatever the image's width. The copies cost kw passes
+# over the image against kh*kw for the taps. One thread, best of 3 medians, microseconds,
+# phases -> shifted copies: 11 images of 32 channels at 8x8 (the small CNN) 63 -> 35; 16
+# images 88 -> 50; 5x5 "valid" at 14x14 (LeNet) 16 -> 10; 1 channel 28x28, padding 2, 19
+# -> 12; 1 channel 40x40 (DnCNN's first layer) 19 -> 19; bands of a 64-channel 32x32 image
+# 20-23 -> 18-22 (benchmarks/issue14_log.md, "Twenty-seventh session"). Strided windows
+# keep the phases: a shifted copy would read the image with the stride kw times
 # (ConvTranspose2d's 4x4, stride-2 backward: 59 -> 109 us).
 @njit_planes
 def _im2col_stride1_loops(x, cols, ph, pw, dh, dw, start):
@@ -347,9 +347,9 @@ def _im2col_stride1_loops(x, cols, ph, pw, dh, dw, start):
                     shifted[j, y + ph - start, ox0 + t] = x[b, ch, y, first + t]
         for i in range(kh):  # each tap: one block of one copy
             for j in range(kw):
-                top = max(0, i * dh * ow)
+                row_start = max(0, i * dh * ow)  # copy j's row i*dh, as an offset into its run
                 for t in range(oh * ow):
-                    taps[ch, i, j, b, t] = runs[j, top + t]
+                    taps[ch, i, j, b, t] = runs[j, row_start + t]
 
 
 # At stride 1 a window row's entries of the OW windows are one run of OW*N entries of the
