@@ -7,9 +7,10 @@ those on its BLAS, OpenBLAS. With the package ``onednn-cpu-gomp`` installed
 on oneDNN's ``dnnl_sgemm`` instead (``kernels/gemm.py`` says which and why). oneDNN picks
 its kernel by the instructions the CPU has: on a CPU with AVX-512 it measured 1.6-2.0x
 OpenBLAS's rate where OpenBLAS is held to its AVX2 kernel (``OPENBLAS_CORETYPE``;
-benchmarks/issue14_log.md, "Twenty-sixth session"). Without the package, or with
-``enabled = False``, NumPy's ``matmul`` does all of it, and the results agree to float32
-rounding.
+benchmarks/issue14_log.md, "Twenty-sixth session"); where OpenBLAS runs its AVX-512
+kernel too, 0.99-1.5x, and the convolutions' steps took about the same time either way
+("Twenty-eighth session"). Without the package, or with ``enabled = False``, NumPy's
+``matmul`` does all of it, and the results agree to float32 rounding.
 
     enabled            True (unless ``TINYGRAD_EDU_ONEDNN=0`` is set); False: NumPy only
     is_available()     True when the oneDNN library is installed and loads
