@@ -44,7 +44,7 @@ The defaults:
 - oneDNN (optional; backends/mkldnn.py), where the convolutions' large products go when
   it is installed: each call runs on the thread that makes it (its OpenMP thread count
   set to 1 for the call, then put back), so it starts no thread pool of its own;
-- GNU OpenMP's idle spin (PyTorch's threads, on Linux): ``GOMP_SPINCOUNT=100000`` in the
+- GNU OpenMP's idle spin (PyTorch's threads, on Linux): ``GOMP_SPINCOUNT=10000`` in the
   environment, when tinygrad_edu is imported before any OpenMP runtime is loaded and the
   user set neither it nor ``OMP_WAIT_POLICY``, so that PyTorch's idle workers leave the
   cores to ours soon after a PyTorch step (``OPENMP_SPIN_COUNT`` below says why).
@@ -208,21 +208,29 @@ def _limit_blas_at_import():
 
 # ----------------------------------------------------------- PyTorch's OpenMP threads
 # PyTorch's CPU ops run on GNU OpenMP (libgomp) on Linux, whose idle workers spin after
-# each parallel region before they sleep: GOMP_SPINCOUNT turns, 300,000 by default (several
-# ms: a turn is one `pause`, 40-140 cycles by CPU). In a process that also runs
-# PyTorch (an oracle test, weights being converted, a side-by-side comparison) that
-# spinning holds a core while our tasks want both: tinygrad_edu's conv_transpose2d and
-# batch_norm steps took up to 1.33x as long right after PyTorch steps as alone
-# (bench_side_by_side.py, "same" arm). With 100,000 turns: 1.10 and 0.99. Fewer turns
-# free the core sooner but cost PyTorch itself: its workers then fall asleep during a
-# 2 ms stretch of other work, and its MLP step ran 1.89-1.91x its alone time there
-# (30,000-70,000 turns) against 1.63-1.69x with its default or 100,000.
-# OMP_WAIT_POLICY=PASSIVE cost PyTorch 14-18% (benchmarks/issue14_log.md, "Sixth
-# session"). libgomp reads the variable once, when it is loaded, so it counts only when
+# each parallel region before they sleep: GOMP_SPINCOUNT turns, 300,000 by default. A
+# turn is one `pause`, whose length depends on the CPU, so the same count spins for
+# different times: 100,000 turns took about 1 ms on an Intel Xeon and 3.4 ms on an AMD
+# EPYC (Zen 4); PyTorch's default held a core there for 8 ms after each op. In a process
+# that also runs PyTorch (an oracle test, weights being converted, a side-by-side
+# comparison) that spinning holds a core while our tasks want both. Measured on the Zen
+# 4 machine, tinygrad_edu imported first (benchmarks/issue14_log.md, "Twenty-ninth
+# session"): with 100,000 turns our conv_transpose2d, max_pool2d and batch_norm steps
+# took 1.18-1.40x as long right after 2 ms of PyTorch's steps as after 2 ms of NumPy
+# sums (bench_alternation.py); with 10,000 turns (about 0.5 ms there) 1.02-1.05, and
+# every workload 0.98-1.09. PyTorch's own steps did not mind: after ours they took
+# 0.98-1.03x their time after the sums at either count, and back to back 0.99-1.04x
+# their time with PyTorch's default. The sixth session, on an earlier machine, had
+# chosen 100,000: with 30,000-70,000 turns PyTorch's MLP step took 1.89-1.91x its time
+# alone in the same process, against 1.63-1.69x; but the benchmark's turns were then far
+# shorter than the 2 ms they were meant to be (a count of steps, fixed in the
+# twenty-second session).
+# OMP_WAIT_POLICY=PASSIVE (no spin at all) cost PyTorch 14-18% ("Third session").
+# libgomp reads the variable once, when it is loaded, so it counts only when
 # tinygrad_edu is imported before PyTorch (or set in the shell); a user's own
 # GOMP_SPINCOUNT or OMP_WAIT_POLICY always wins. A deliberate difference from a plain
 # `import torch` process, said in the README.
-OPENMP_SPIN_COUNT = 100_000
+OPENMP_SPIN_COUNT = 10_000
 OPENMP_ENV_VARS = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
 
 
