@@ -208,23 +208,16 @@ def _limit_blas_at_import():
 
 # ----------------------------------------------------------- PyTorch's OpenMP threads
 # PyTorch's CPU ops run on GNU OpenMP (libgomp) on Linux, whose idle workers spin after
-# each parallel region before they sleep: GOMP_SPINCOUNT turns, 300,000 by default. A
-# turn is one `pause`, whose length depends on the CPU, so the same count spins for
-# different times: 100,000 turns took about 1 ms on an Intel Xeon and 3.4 ms on an AMD
-# EPYC (Zen 4); PyTorch's default held a core there for 8 ms after each op. In a process
-# that also runs PyTorch (an oracle test, weights being converted, a side-by-side
-# comparison) that spinning holds a core while our tasks want both. Measured on the Zen
-# 4 machine, tinygrad_edu imported first (benchmarks/issue14_log.md, "Twenty-ninth
-# session"): with 100,000 turns our conv_transpose2d, max_pool2d and batch_norm steps
-# took 1.18-1.40x as long right after 2 ms of PyTorch's steps as after 2 ms of NumPy
-# sums (bench_alternation.py); with 10,000 turns (about 0.5 ms there) 1.02-1.05, and
-# every workload 0.98-1.09. PyTorch's own steps did not mind: after ours they took
-# 0.98-1.03x their time after the sums at either count, and back to back 0.99-1.04x
-# their time with PyTorch's default. The sixth session, on an earlier machine, had
-# chosen 100,000: with 30,000-70,000 turns PyTorch's MLP step took 1.89-1.91x its time
-# alone in the same process, against 1.63-1.69x; but the benchmark's turns were then far
-# shorter than the 2 ms they were meant to be (a count of steps, fixed in the
-# twenty-second session).
+# each parallel region before they sleep: GOMP_SPINCOUNT turns, 300,000 by default. In a
+# process that also runs PyTorch (an oracle test, weights being converted, a side-by-side
+# comparison) a spinning worker holds a core that our tasks want. A turn is one `pause`,
+# whose length depends on the CPU: 100,000 turns spun about 1 ms on an Intel Xeon but
+# 3.4 ms on an AMD EPYC (Zen 4), where PyTorch's default spun 8 ms. With 10,000 turns
+# (0.5 ms there) our two-thread steps (conv_transpose2d, max_pool2d, batch_norm) right
+# after PyTorch's took 1.02-1.05x their time after as much NumPy work (1.18-1.40x with
+# 100,000), and PyTorch's own steps ran as fast as with its default (0.99-1.04x back to
+# back; benchmarks/issue14_log.md, "Twenty-ninth session", which also says why an
+# earlier session had chosen 100,000).
 # OMP_WAIT_POLICY=PASSIVE (no spin at all) cost PyTorch 14-18% ("Third session").
 # libgomp reads the variable once, when it is loaded, so it counts only when
 # tinygrad_edu is imported before PyTorch (or set in the shell); a user's own
