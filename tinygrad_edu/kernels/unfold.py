@@ -346,8 +346,8 @@ def _im2col_stride1_loops(x, cols, ph, pw, dh, dw, start):
                 for t in range(ox1 - ox0):
                     shifted[j, y + ph - start, ox0 + t] = x[b, ch, y, first + t]
         for i in range(kh):  # each tap: one block of one copy
+            row_start = i * dh * ow  # row i*dh of every copy, as an offset into its run
             for j in range(kw):
-                row_start = max(0, i * dh * ow)  # copy j's row i*dh, as an offset into its run
                 for t in range(oh * ow):
                     taps[ch, i, j, b, t] = runs[j, row_start + t]
 
