@@ -337,8 +337,15 @@ def test_gradients_accumulate_in_place_into_the_same_array_as_pytorch():
     np.testing.assert_allclose(array, [5.0, 7.0])
     s = tge.tensor(1.5, requires_grad=True)  # a 0-d leaf: its grad stays a 0-d array, not a NumPy scalar
     (s * 2).backward()
+    array = s.grad.array
     (s * s).backward()
     assert isinstance(s.grad.array, np.ndarray) and s.grad.shape == () and s.grad.item() == 5.0
+    assert s.grad.array is array  # one value is added by another route (engine.add_to_grad): the same array
+    v = tge.tensor([1.5], requires_grad=True)  # one value of shape (1,): the same
+    (v * 2).sum().backward()
+    array = v.grad.array
+    (v * v).sum().backward()
+    assert v.grad.array is array and array.shape == (1,) and array[0] == 5.0
 
 
 def test_assigned_grad_is_checked_where_it_is_assigned_as_pytorch():

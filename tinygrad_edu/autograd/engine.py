@@ -313,5 +313,11 @@ def add_to_grad(tensor, g):
     g is already checked and fitted to the tensor: ``_grad`` skips the setter's checks."""
     if tensor._grad is None:
         tensor._grad = Tensor._wrap(g.astype(tensor.array.dtype, copy=True))
+        return
+    grad = tensor._grad.array
+    if grad.size == 1 and type(grad) is np.ndarray:
+        # one value (a scalar parameter, the scalar-autograd lectures): NumPy's in-place
+        # add of one value takes 0.75 us, twice grad + g written back into the array
+        grad[...] = grad + g
     else:
-        tensor._grad.array += g
+        grad += g

@@ -221,8 +221,8 @@ class Function:
                     t._requires_grad = True
 
         if record:
-            ctx.next_functions, ctx._input_meta = tuple(edges), tuple(input_meta)
-            ctx._output_meta = tuple(output_meta)
+            ctx.next_functions = tuple(edges)  # a tuple, as PyTorch's
+            ctx._input_meta, ctx._output_meta = input_meta, output_meta  # private: no copy into tuples
             if ctx._to_save:
                 ctx._record_saved_versions(outputs + tuple(tensors))
             if anomaly._enabled:
