@@ -316,8 +316,8 @@ def add_to_grad(tensor, g):
         return
     grad = tensor._grad.array
     if grad.size == 1 and type(grad) is np.ndarray:
-        # one value (a scalar parameter, the scalar-autograd lectures): NumPy's in-place
-        # add of one value takes 0.75 us, twice grad + g written back into the array
+        # one value (a scalar parameter, the scalar-autograd lectures): there NumPy's
+        # in-place add takes 0.75 us, twice as long as grad + g written back into the array
         grad[...] = grad + g
     else:
         grad += g

@@ -76,8 +76,8 @@ class Context(Node):
     _writes_at_save = 0  # views.writes when they were recorded
     _freed = False
     _non_differentiable = ()
-    _input_meta = ()  # (shape, dtype) per input, to reshape and cast gradients
-    _output_meta = ()  # (shape, dtype) per output, to make zero gradients
+    _input_meta = ()  # (shape, dtype) per input, to reshape and cast gradients (a list once recorded)
+    _output_meta = ()  # (shape, dtype) per output, to make zero gradients (a list once recorded)
     _output_hooks = None  # {output_nr: [hook, ...]} from Tensor.register_hook
     _forward_stack = None  # where the forward ran, in anomaly mode
 
