@@ -27,9 +27,10 @@ when both are in one process. tinygrad_edu's own tasks already use the cores
 OpenMP thread count to 1 and puts it back afterwards, so no OpenMP pool ever starts for
 it, and PyTorch's setting is left as it was. Two threads for the products made outside
 tasks (the small CNN's convolutions run on the calling thread) were tried: 4-12% off that
-step, but beside a program busy on one core the step then took 2.3-2.9x its time alone
-(1.0-1.1x on one thread): oneDNN splits a product evenly and waits for the half whose
-thread shares its core (benchmarks/issue14_log.md, "Thirty-second session").
+step in six paired runs of eight (slower in two), but beside a program busy on one core
+the step then took 2.3-2.9x its time alone (1.0-1.1x on one thread): oneDNN splits a
+product evenly and waits for the half whose thread shares its core
+(benchmarks/issue14_log.md, "Thirty-second session").
 """
 import contextlib
 import ctypes
