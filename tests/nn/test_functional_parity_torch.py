@@ -71,8 +71,9 @@ def test_one_hot():
 def test_normalize(shape, p, seed):
     x = np.random.default_rng(seed).standard_normal(shape)
     dim = -1 if len(shape) == 1 else 1
-    # d(v/||v||)/dv has entries of order 1/||v||, and for a one-element v they cancel to 0:
-    # both frameworks are left with rounding of that order (1e-12 for ||v|| = 2e-4, seed 5025)
+    # d(v/||v||)/dv has entries of order 1/||v||; for a one-element v they cancel to 0, and
+    # both frameworks keep a rounding error of order 1e-16/||v|| (9e-13 and -1e-13 for
+    # ||v|| = 2e-4, seed 5025). A wrong gradient is off by order 1/||v||, far above this.
     smallest = np.linalg.norm(x, ord=p, axis=dim).min()
     compare(lambda a: F.normalize(a, p, dim), lambda b: TF.normalize(b, p, dim), [x], "normalize",
             grad_atol=1e-12 * max(1.0, 1.0 / smallest))
