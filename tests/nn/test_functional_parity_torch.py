@@ -79,6 +79,17 @@ def test_normalize(shape, p, seed):
             grad_atol=1e-12 * max(1.0, 1.0 / smallest))
 
 
+def test_normalize_comparison_catches_a_wrong_gradient():
+    # the widened tolerance above, at its widest (seed 5025's one value, ||v|| = 2e-4):
+    # a gradient off by a millionth of its scale 1/||v|| (the value left as it is) fails
+    x = np.random.default_rng(5025).standard_normal([1])
+    scale = 1.0 / np.abs(x).min()
+    test_normalize.hypothesis.inner_test(shape=[1], p=3.0, seed=5025)  # the right one passes
+    with pytest.raises(AssertionError, match="gradient of input 0"):
+        compare(lambda a: F.normalize(a, 3.0, -1) + (a - a.detach()) * (1e-6 * scale),
+                lambda b: TF.normalize(b, 3.0, -1), [x], "normalize", grad_atol=1e-12 * scale)
+
+
 def test_normalize_of_zero_vector_is_zero():
     assert (F.normalize(tge.zeros(2, 3)).array == 0).all()
 
