@@ -164,6 +164,49 @@ def test_scratch_shared_by_a_threads_tasks_gives_the_bits_of_fresh_scratch(monke
         tge.set_num_threads(previous)
 
 
+@pytest.mark.parametrize("needs", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("padding", [(1, 1), (0, 2)])
+def test_slices_one_after_another_in_a_tasks_two_buffers_give_the_bits_of_fresh_buffers(needs, padding, monkeypatch):
+    """A task's slices take turns in its two buffers, each buffer holding the padded
+    images, then M or dM, then the padded dL/dx: every slice must start from a clean
+    border and leave nothing behind. Five slices in one task against each slice in fresh
+    buffers of its own (its own task, nothing shared): the same bits, forward and
+    backward (dU is added in slice order either way)."""
+    need_x, need_w = needs
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 16, 9, 10)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    oh, ow = 9 + 2 * padding[0] - 2, 10 + 2 * padding[1] - 2
+    g = rng.standard_normal((5, 16, oh, ow)).astype(np.float32)
+    results = []
+    for tasks, get in ((1, scratch.TaskScratch.get), (8, lambda self, slot, key, make: make())):
+        monkeypatch.setattr(scratch.TaskScratch, "get", get)
+        with settings(**EVERY_SIZE, TILE_BYTES=1, TASKS=tasks):  # one-image slices
+            out = winograd.conv2d_forward(x, w, padding)
+            results.append((out,) + winograd.conv2d_backward(x, w, g, padding, need_x, need_w))
+    for shared, fresh in zip(*results):
+        if fresh is None:
+            assert shared is None
+        else:
+            np.testing.assert_array_equal(shared, fresh)
+
+
+def test_a_task_works_in_two_buffers(monkeypatch):
+    """Forward and backward each make two flat buffers per task, whatever they hold in
+    turn (the padded images, V, M, dM, dV, the padded dL/dx)."""
+    made = []
+    real = winograd._buffer
+    monkeypatch.setattr(winograd, "_buffer", lambda *a: made.append(a[1]) or real(*a))
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((4, 16, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    with settings(PARALLEL_BYTES=2**40):  # one thread: its tasks share the buffers
+        winograd.conv2d_forward(x, w, (1, 1))
+        assert len(made) == 2
+        winograd.conv2d_backward(x, w, np.ones((4, 16, 8, 8), np.float32), (1, 1), True, True)
+        assert len(made) == 4
+
+
 # float32 rounding of the Winograd results, as a fraction of the result's largest value:
 # F(4x4, 3x3)'s transforms multiply by up to 8 and round more than F(2x2, 3x3) (measured
 # in the two tests below: up to 3.7e-6 and 4.8e-7; on 64 channels 1e-5, kernels/winograd.py).
@@ -222,7 +265,17 @@ def test_the_rule_that_picks_winograd():
     assert _applies(x=np.zeros((1, 16, 18, 40), np.float32), padding=(0, 0))  # a 16x38 output: MIN_SIZE
     assert not _applies(x=np.zeros((1, 16, 17, 40), np.float32), padding=(0, 0))  # 15 rows
     assert not _applies(x=np.zeros((1, 16, 40, 15), np.float32))  # 15 columns
-    assert not _applies(x=np.zeros((2, 16, 8, 8), np.float32))  # 8x8: faster, but 2.1x PyTorch's memory (docstring)
+    # smaller outputs: from MIN_EXACT_SIZE when m x m blocks cover them exactly (m = 4 here)
+    assert _applies(x=np.zeros((2, 16, 8, 8), np.float32))  # 8x8: two blocks each way
+    assert _applies(x=np.zeros((2, 16, 12, 8), np.float32))
+    assert _applies(x=np.zeros((2, 16, 8, 20), np.float32))  # 8 exactly, 20 >= MIN_SIZE
+    assert not _applies(x=np.zeros((2, 16, 10, 8), np.float32))  # 10 rows: part-empty edge tiles
+    assert not _applies(x=np.zeros((2, 16, 6, 6), np.float32))
+    assert not _applies(x=np.zeros((2, 16, 4, 4), np.float32))  # 4x4: one block, below MIN_EXACT_SIZE
+    with settings(BLOCK=2):  # F(2x2, 3x3): every even size from 8
+        assert _applies(x=np.zeros((2, 16, 10, 14), np.float32))
+        assert not _applies(x=np.zeros((2, 16, 9, 10), np.float32))
+        assert not _applies(x=np.zeros((2, 16, 6, 6), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 5, 5), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 3, 1), np.float32))
     assert not _applies(stride=(2, 2))
@@ -246,7 +299,9 @@ def test_arrays_that_are_not_numpy_take_im2col():
 def test_the_planes_of_the_scratch_are_an_odd_number_of_cache_lines_apart():
     # 64x256 float32: 1024 lines (4 KiB multiple); 32x400: 800 lines (2 KiB multiple)
     for rows, cols, dtype in [(64, 256, np.float32), (32, 400, np.float32), (64, 64, np.float64), (3, 5, np.float32)]:
-        planes = winograd._planes(np, 36, rows, cols, np.dtype(dtype))
+        dtype = np.dtype(dtype)
+        buffer = winograd._buffer(np, 36 * winograd._plane_stride(rows, cols, dtype), dtype)
+        planes = winograd._planes(buffer, 36, rows, cols)
         assert planes.shape == (36, rows, cols)
         assert planes.ctypes.data % 64 == 0
         assert planes.strides[0] % 64 == 0 and (planes.strides[0] // 64) % 2 == 1

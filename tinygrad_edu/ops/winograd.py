@@ -28,18 +28,25 @@ session"). The price is float32 rounding: about 1e-5 of the output's scale at 64
 channels, against 4e-7 for F(2x2, 3x3) and 1e-6 for im2col.
 
 When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
-input and output channels and outputs at least MIN_SIZE pixels high and wide,
-float32/float64 NumPy arrays. With fewer channels the GEMMs are too thin to pay for the
-transforms (the course's first layers have one); small outputs waste part of their edge
-tiles and give the GEMMs few columns (measured, conv2d fwd+bwd N=32, C=OC in 16/32/64,
-Winograd over im2col time, one thread: 0.8-1.2 at 8x8, 1.6-1.9 at 10x10, 0.7-1.1 at 12x12
-and 16x16, 0.6-0.9 at 24x24 and 32x32; benchmarks/issue14_log.md, "Seventh session").
-Measured again in the ninth session (one / two threads, N=32): outputs that 4x4 blocks
-cover exactly gain, 8x8 at 0.71-0.89 / 0.74-0.86 for 16-64 channels, 12x12 ties (1.04 /
-1.02), the others lose (6x6, 9x9, 10x10, 14x14: 1.11-1.74 / 0.99-1.54). Taking 8x8
-made the small CNN's step 7% faster but raised its peak memory from 2.8 to 4.3 MiB, 2.1x
-PyTorch's (the transformed tiles of a whole small batch, and their gradients, at once),
-so MIN_SIZE stays 16.
+input and output channels, float32/float64 NumPy arrays, and outputs large enough in
+both directions: at least MIN_SIZE pixels, or at least MIN_EXACT_SIZE pixels that m x m
+blocks cover exactly. With fewer channels the GEMMs are too thin to pay for the
+transforms (the course's first layers have one). A small output that the blocks do not
+cover exactly wastes part of its edge tiles, and the smallest give the GEMMs too few
+columns. Measured on the AMD EPYC (Zen 4) of the thirty-seventh session, conv2d fwd+bwd,
+N=32, C=OC in 16/32/64, one thread, Winograd's time over im2col's (benchmarks/
+issue14_log.md, "Thirty-seventh session"):
+
+    F(4x4, 3x3)   8x8 0.61-0.83    12x12 0.61-0.84    16x16 to 24x24 0.48-0.78
+                  6x6 0.89-1.59    10x10 0.78-1.16    4x4 1.05-1.35
+    F(2x2, 3x3)   8x8 to 14x14 0.66-0.91              6x6 0.66-1.15    4x4 1.05-1.31
+
+(the seventh and ninth sessions, on other machines, had found the same pattern, 12x12
+then a tie). The course's small CNN (32 images of 8x8 at 32 channels, then 4x4) takes it
+for its 8x8 layer: its step 5-7% faster. That layer's scratch once raised the step's
+peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one array per transform, a whole small
+batch at once; traced): the two task buffers below hold it to 3.3 MiB, against 3.1 with
+im2col.
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -58,6 +65,7 @@ from . import scratch
 
 MIN_CHANNELS = 16
 MIN_SIZE = 16
+MIN_EXACT_SIZE = 8
 ENV_VAR = "TINYGRAD_EDU_WINOGRAD"
 
 
@@ -95,10 +103,17 @@ def applies(x, weight, stride, padding, dilation, groups):
         and tuple(dilation) == (1, 1)
         and groups == 1
         and min(x.shape[1], weight.shape[0]) >= MIN_CHANNELS
-        and min(x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2) >= MIN_SIZE
+        and _output_size_pays(x.shape[2] + 2 * padding[0] - 2)
+        and _output_size_pays(x.shape[3] + 2 * padding[1] - 2)
         and isinstance(x, np.ndarray)
         and x.dtype in (np.float32, np.float64)
     )
+
+
+def _output_size_pays(size):
+    """An output this many pixels high (or wide) is large enough for Winograd: at least
+    MIN_SIZE, or at least MIN_EXACT_SIZE and covered exactly by m x m blocks."""
+    return size >= MIN_SIZE or (size >= MIN_EXACT_SIZE and size % BLOCK == 0)
 
 
 def transformed_weight(weight, m):
@@ -112,53 +127,80 @@ def transformed_weight(weight, m):
     return xp.ascontiguousarray(u.transpose(0, 3, 1, 2)).reshape((m + 2) ** 2, weight.shape[0], weight.shape[1])
 
 
-def _planes(xp, count, rows, cols, dtype):
-    """A (count, rows, cols) scratch array whose planes start on 64-byte lines an odd
-    number of lines apart. Why: the transforms write (or read) one element in each of
-    the planes per tile, and the L1 cache puts a line in one of 64 sets by the line's
-    address modulo 64 lines (4 KiB), each set holding 8-12 lines. Planes a multiple of
-    4 KiB apart all land in one set: F(2x2, 3x3)'s tile transform of 64 channels of 32x32
-    took 47 ns per tile with the planes 64 KiB apart, 5.8 ns with one line more (one
-    thread). Half of that, 2 KiB, puts 36 planes in two sets: DnCNN's layer (16 images of
-    32 channels, 40x40) took 13.8 ms fwd+bwd with 4 images a slice against 10.2 ms with
-    the planes an odd number of lines apart, which spreads any 64 planes over all 64 sets
-    (benchmarks/issue14_log.md, "Ninth session")."""
-    if xp.__name__ != "numpy":
-        return xp.empty((count, rows, cols), dtype=dtype)
+def _plane_stride(rows, cols, dtype):
+    """Elements from one (rows, cols) plane of a task buffer to the next: the plane's own
+    size rounded up to an odd number of 64-byte cache lines. Why: the transforms write
+    (or read) one element in each of the planes per tile, and the L1 cache puts a line
+    in one of 64 sets by the line's address modulo 64 lines (4 KiB), each set holding
+    8-12 lines. Planes a multiple of 4 KiB apart all land in one set: F(2x2, 3x3)'s tile
+    transform of 64 channels of 32x32 took 47 ns per tile with the planes 64 KiB apart,
+    5.8 ns with one line more (one thread). Half of that, 2 KiB, puts 36 planes in two
+    sets: DnCNN's layer (16 images of 32 channels, 40x40) took 13.8 ms fwd+bwd with 4
+    images a slice against 10.2 ms with the planes an odd number of lines apart, which
+    spreads any 64 planes over all 64 sets (benchmarks/issue14_log.md, "Ninth session")."""
     line = 64 // dtype.itemsize
     lines = -(-rows * cols // line)  # cache lines from one plane to the next: an odd number
-    stride = (lines + 1 - lines % 2) * line  # elements from one plane to the next
-    raw = xp.empty(count * stride + line, dtype=dtype)
+    return (lines + 1 - lines % 2) * line
+
+
+def _size(shape):
+    """The number of elements of an array of ``shape``."""
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
+def _buffer(xp, size, dtype):
+    """A flat scratch buffer of ``size`` elements starting on a 64-byte cache line."""
+    if xp.__name__ != "numpy":  # CuPy's memory pool hands out 256-byte aligned blocks
+        return xp.empty(size, dtype=dtype)
+    line = 64 // dtype.itemsize
+    raw = xp.empty(size + line, dtype=dtype)
     start = (-raw.ctypes.data % 64) // dtype.itemsize
-    return raw[start : start + count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
+    return raw[start : start + size]
 
 
-def _padded_scratch(xp, images, channels, tiles, m, dtype, padding, hw):
-    """An (images, channels, m TH + 2, m TW + 2) array for a task's slices, zero outside
-    the image at ``padding`` of size ``hw``: each slice then copies only its images' own
-    pixels in. Padding a slice just before its tiles are read keeps it in the cache, and
-    each thread pads its own slices. Only the border is zeroed: zeroing all of it took 5%
-    of a DnCNN step."""
-    out = xp.empty((images, channels, m * tiles[0] + 2, m * tiles[1] + 2), dtype=dtype)
+def _planes(buffer, count, rows, cols):
+    """``count`` (rows, cols) planes in ``buffer``, ``_plane_stride`` apart: a
+    (count, rows, cols) view."""
+    stride = _plane_stride(rows, cols, buffer.dtype)
+    return buffer[: count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
+
+
+def _padded(buffer, shape):
+    """The first prod(shape) elements of ``buffer`` as C-contiguous padded images ``shape``."""
+    return buffer[: _size(shape)].reshape(shape)
+
+
+def _zero_border(xpad, padding, hw):
+    """Zero the padded images ``xpad`` outside the image at ``padding`` of size ``hw``:
+    the image's own pixels are then all a slice copies in. (Zeroing all of it took 5%
+    of a DnCNN step.)"""
     (ph, pw), (h, w) = padding, hw
-    out[:, :, :ph] = 0
-    out[:, :, ph + h :] = 0
-    out[:, :, :, :pw] = 0
-    out[:, :, :, pw + w :] = 0
-    return out
+    xpad[:, :, :ph] = 0
+    xpad[:, :, ph + h :] = 0
+    xpad[:, :, :, :pw] = 0
+    xpad[:, :, :, pw + w :] = 0
 
 
-def _empty(xp, shape, dtype):
-    return xp.empty(shape, dtype=dtype)
-
-
-def _task_scratch(kept, xp, slot, make, *args):
-    """``make(xp, *args)``: a task's scratch array, for NumPy the one an earlier task of
-    this call made on this thread (``kept``, an ops/scratch.TaskScratch: the array is
-    still in the core's cache)."""
+# Each task works in TWO flat buffers, each holding one array after another as the
+# steps of a slice use them up:
+#   forward:   A: the padded images, then M            B: V
+#   backward:  A: the padded images, then dM, then     B: V, then dV
+#                 the padded dL/dx
+# Three to five arrays in two buffers: on small images the scratch, not the activations,
+# sets the peak memory of a training step. The course's small CNN (32 images of 8x8, 32
+# channels) took 4.7 MiB at its traced peak with one buffer per array, 3.3 with these
+# two, against 3.1 with im2col for that layer; DnCNN's step 47.4 MiB against 49.6
+# (benchmarks/issue14_log.md, "Thirty-seventh session").
+def _task_buffer(kept, xp, slot, size, dtype):
+    """A task's flat buffer for ``slot``: for NumPy the one an earlier task of this call
+    made on this thread (``kept``, an ops/scratch.TaskScratch: still in the core's
+    cache)."""
     if xp.__name__ != "numpy":  # CuPy's memory pool already reuses its blocks
-        return make(xp, *args)
-    return kept.get(slot, args, lambda: make(xp, *args))
+        return _buffer(xp, size, dtype)
+    return kept.get(slot, (size, dtype), lambda: _buffer(xp, size, dtype))
 
 
 def _slices(n, channels, tiles, m, dtype):
@@ -193,16 +235,19 @@ def conv2d_forward(x, weight, padding):
     count = (m + 2) ** 2
     kept = scratch.TaskScratch()
 
-    def work(task):  # one task: its slices in turn, in its thread's scratch
+    def work(task):  # one task: its slices in turn, in its thread's two buffers
         images = max(b - a for a, b in task)
-        xpad = _task_scratch(kept, xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
-        v_buf = _task_scratch(kept, xp, "v", _planes, count, c, images * tiles[0] * tiles[1], x.dtype)
-        m_buf = _task_scratch(kept, xp, "m", _planes, count, oc, images * tiles[0] * tiles[1], x.dtype)
+        most = images * tiles[0] * tiles[1]
+        padded = (images, c, m * tiles[0] + 2, m * tiles[1] + 2)
+        a_buf = _task_buffer(kept, xp, "a", max(_size(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
+        b_buf = _task_buffer(kept, xp, "b", count * _plane_stride(c, most, x.dtype), x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
-            xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
-            v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
-            mt = kernels.matmul(u, v, out=m_buf[:, :, :p])
+            xpad = _padded(a_buf, (b - a,) + padded[1:])
+            _zero_border(xpad, padding, (h, w))
+            xpad[:, :, ph : ph + h, pw : pw + w] = x[a:b]
+            v = kernels.winograd_tiles(xpad, _planes(b_buf, count, c, most)[:, :, :p], (0, b - a), m)
+            mt = kernels.matmul(u, v, out=_planes(a_buf, count, oc, most)[:, :, :p])  # over the padded images
             kernels.winograd_untile(mt, out, (a, b), m)
 
     _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
@@ -226,30 +271,30 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
     kept = scratch.TaskScratch()
 
-    def work(task):  # one task: its slices in turn, in its thread's scratch; returns its share of dU
+    def work(task):  # one task: its slices in turn, in its thread's two buffers; returns its share of dU
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
-        dm_buf = _task_scratch(kept, xp, "dm", _planes, count, oc, most, x.dtype)
-        if need_x:  # the input gradient of a slice's padded images, zeroed for each slice
-            dv_buf = _task_scratch(kept, xp, "dv", _planes, count, c, most, x.dtype)
-            dxpad = _task_scratch(kept, xp, "dxpad", _empty, (images, c, m * tiles[0] + 2, m * tiles[1] + 2), x.dtype)
-        if need_w:
-            v_buf = _task_scratch(kept, xp, "v", _planes, count, c, most, x.dtype)
-            xpad = _task_scratch(kept, xp, "xpad", _padded_scratch, images, c, tiles, m, x.dtype, padding, (h, w))
+        padded = (images, c, m * tiles[0] + 2, m * tiles[1] + 2)
+        a_buf = _task_buffer(kept, xp, "a", max(_size(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
+        b_buf = _task_buffer(kept, xp, "b", count * _plane_stride(c, most, x.dtype), x.dtype)
         du = None  # this task's share of dU (returned: a new array, never kept scratch)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
-            dm = kernels.winograd_untile_adjoint(g, dm_buf[:, :, :p], (a, b), m)
-            if need_x:
-                dv = kernels.matmul(u_t, dm, out=dv_buf[:, :, :p])
-                dxpad[: b - a] = 0  # the tiles add into it
-                kernels.winograd_tiles_adjoint(dv, dxpad[: b - a], (0, b - a), m)
-                gx[a:b] = dxpad[: b - a, :, ph : ph + h, pw : pw + w]  # the padding cut off
+            if need_w:  # V again, from the padded images
+                xpad = _padded(a_buf, (b - a,) + padded[1:])
+                _zero_border(xpad, padding, (h, w))
+                xpad[:, :, ph : ph + h, pw : pw + w] = x[a:b]
+                v = kernels.winograd_tiles(xpad, _planes(b_buf, count, c, most)[:, :, :p], (0, b - a), m)
+            dm = kernels.winograd_untile_adjoint(g, _planes(a_buf, count, oc, most)[:, :, :p], (a, b), m)
             if need_w:
-                xpad[: b - a, :, ph : ph + h, pw : pw + w] = x[a:b]
-                v = kernels.winograd_tiles(xpad[: b - a], v_buf[:, :, :p], (0, b - a), m)
                 part = kernels.matmul(dm, xp.swapaxes(v, 1, 2))
                 du = part if du is None else xp.add(du, part, out=du)
+            if need_x:
+                dv = kernels.matmul(u_t, dm, out=_planes(b_buf, count, c, most)[:, :, :p])  # over V
+                dxpad = _padded(a_buf, (b - a,) + padded[1:])  # over dM
+                dxpad[...] = 0  # the tiles add into it
+                kernels.winograd_tiles_adjoint(dv, dxpad, (0, b - a), m)
+                gx[a:b] = dxpad[:, :, ph : ph + h, pw : pw + w]  # the padding cut off
         return du
 
     shares = _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
