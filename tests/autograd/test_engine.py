@@ -57,6 +57,24 @@ def test_retain_graph_allows_second_backward_and_frees_afterwards():
     assert y.grad_fn.next_functions[0][0]._freed  # MulBackward freed its saved arrays
 
 
+def test_a_node_lets_go_of_its_arrays_after_its_backward_while_the_graph_lives_on():
+    """Max pooling saves its int64 indices and marks them non-differentiable: both
+    references go once its backward has run, though its node lives as long as the graph
+    (here held by the loss), so the rest of the backward pass runs without them."""
+    import gc
+    import weakref
+
+    x = tge.randn(2, 3, 4, 4, requires_grad=True)
+    out = tge.nn.functional.max_pool2d(x, 2)
+    loss = (out * 2).sum()
+    node = out.grad_fn
+    indices = weakref.ref(node._to_save[0])
+    loss.backward()
+    gc.collect()
+    assert out.grad_fn is node and loss.grad_fn is not None  # the graph is still there
+    assert indices() is None
+
+
 def test_backward_of_non_scalar_needs_gradient():
     x = tge.randn(2, 3, requires_grad=True)
     y = x * 2

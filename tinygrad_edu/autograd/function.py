@@ -141,8 +141,13 @@ class Context(Node):
         self._writes_at_save = views.writes
 
     def _free(self):
+        """After backward: let go of the arrays this node holds. The node itself lives as
+        long as the graph (the next node's edges point to it), so an array it keeps (max
+        pooling's int64 indices, marked non-differentiable) would otherwise stay until the
+        whole backward pass ends."""
         self._to_save = ()
         self._saved_versions = None
+        self._non_differentiable = ()
         self._freed = True
 
 

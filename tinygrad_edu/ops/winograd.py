@@ -45,7 +45,7 @@ issue14_log.md, "Thirty-seventh session"):
 then a tie). The course's small CNN (32 images of 8x8 at 32 channels, then 4x4) takes it
 for its 8x8 layer: its step 5-7% faster. That layer's scratch once raised the step's
 peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one array per transform, a whole small
-batch at once; traced): the two task buffers below hold it to 3.3 MiB, against 3.1 with
+batch at once; traced): the two task buffers below hold it to 3.2 MiB, against 3.1 with
 im2col.
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
@@ -191,9 +191,10 @@ def _zero_border(xpad, padding, hw):
 #                 the padded dL/dx
 # Three to five arrays in two buffers: on small images the scratch, not the activations,
 # sets the peak memory of a training step. The course's small CNN (32 images of 8x8, 32
-# channels) took 4.7 MiB at its traced peak with one buffer per array, 3.3 with these
-# two, against 3.1 with im2col for that layer; DnCNN's step 47.4 MiB against 49.6
-# (benchmarks/issue14_log.md, "Thirty-seventh session").
+# channels) took 4.7 MiB at its traced peak with one buffer per array, 3.2 with these
+# two, against 3.1 with im2col for that layer (and 3.3 before max pooling's indices were
+# let go after its backward: autograd/function.py, ``Context._free``); DnCNN's step
+# 47.4 MiB against 49.6 (benchmarks/issue14_log.md, "Thirty-seventh session").
 def _task_buffer(kept, xp, slot, size, dtype):
     """A task's flat buffer for ``slot``: for NumPy the one an earlier task of this call
     made on this thread (``kept``, an ops/scratch.TaskScratch: still in the core's
