@@ -1,7 +1,7 @@
 """tinygrad_edu against itself with other settings, in ONE process, chunk by chunk.
 
     python benchmarks/bench_settings.py --arm p1m ops.conv.PARALLEL_BYTES=1048576
-    python benchmarks/bench_settings.py --only small_cnn dncnn --arm wino8 ops.winograd.MIN_SIZE=8 --rounds 60
+    python benchmarks/bench_settings.py --only small_cnn dncnn --arm im2col8 ops.winograd.MIN_EXACT_SIZE=16 --rounds 60
     python benchmarks/bench_settings.py --arm t1 threads._num_threads=1 --arm t1p1m threads._num_threads=1,ops.conv.PARALLEL_BYTES=1048576
     python benchmarks/bench_settings.py --quick --arm p0 ops.conv.PARALLEL_BYTES=0   # a smoke run
 
@@ -18,7 +18,7 @@ An arm is a set of module attributes of tinygrad_edu, ``MODULE.ATTR=VALUE`` join
 commas (or semicolons; module_settings.py reads them), MODULE relative to the package
 (``ops.conv``, ``ops.winograd``, ``threads``) and VALUE a Python literal. Only settings
 that the code reads at each call can be compared this way (``ops.conv.PARALLEL_BYTES``,
-``ops.conv.COLUMN_BYTES``, ``ops.winograd.MIN_SIZE`` or ``ENABLED``,
+``ops.conv.COLUMN_BYTES``, ``ops.winograd.MIN_SIZE``, ``MIN_EXACT_SIZE`` or ``ENABLED``,
 ``threads._num_threads``); a setting read once at import (an environment variable) needs
 bench_side_by_side.py's ``--variant``. Every attribute is set back to its default after
 each chunk and at the end.

@@ -207,6 +207,23 @@ def test_a_task_works_in_two_buffers(monkeypatch):
         assert len(made) == 4
 
 
+@pytest.mark.parametrize("m", [2, 4])
+def test_the_weight_transform_as_one_product_and_its_adjoint(m):
+    """U = G w G^T for each channel pair (the definition, written out with einsum), and
+    ``weight_gradient`` its adjoint: <U(w), dU> = <w, weight_gradient(dU)>."""
+    rng = np.random.default_rng(13)
+    w = rng.standard_normal((5, 3, 3, 3))
+    g = winograd.matrices(m)[1]
+    u = winograd.transformed_weight(w, m)
+    want = np.einsum("ik,ockl,jl->ijoc", g, w, g).reshape((m + 2) ** 2, 5, 3)
+    np.testing.assert_allclose(u, want, rtol=1e-12, atol=1e-12)
+    du = rng.standard_normal(u.shape)
+    dw = winograd.weight_gradient(du, m)
+    assert dw.shape == w.shape and dw.flags.c_contiguous
+    np.testing.assert_allclose(np.vdot(u, du), np.vdot(w, dw), rtol=1e-12)
+    assert winograd.transformed_weight(w.astype(np.float32), m).dtype == np.float32
+
+
 # float32 rounding of the Winograd results, as a fraction of the result's largest value:
 # F(4x4, 3x3)'s transforms multiply by up to 8 and round more than F(2x2, 3x3) (measured
 # in the two tests below: up to 3.7e-6 and 4.8e-7; on 64 channels 1e-5, kernels/winograd.py).
