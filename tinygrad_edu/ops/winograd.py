@@ -43,10 +43,11 @@ issue14_log.md, "Thirty-seventh session"):
 
 (the seventh and ninth sessions, on other machines, had found the same pattern, 12x12
 then a tie). The course's small CNN (32 images of 8x8 at 32 channels, then 4x4) takes it
-for its 8x8 layer: its step 5-7% faster. That layer's scratch once raised the step's
-peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one array per transform, a whole small
-batch at once; traced): the two task buffers below hold it to 3.2 MiB, against 3.1 with
-im2col.
+for its 8x8 layer: that layer's forward + backward 0.74x im2col's time, the step about
+8% faster. That layer's scratch once raised the step's peak memory from 2.8 to 4.3 MiB,
+2.1x PyTorch's (one array per transform, a whole small batch at once; traced): with the
+two task buffers below the layer peaks at 3.0 MiB, under the 3.1 of the step's 64-channel
+layer, which sets the step's peak as it did with im2col.
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -121,8 +122,9 @@ def transformed_weight(weight, m):
     """U = G w G^T for every (output, input) channel pair: (a^2, OC, C), position i*a + j.
 
     All pairs in ONE product: U[i*a + j, (o, c)] = sum over k, l of G[i, k] G[j, l]
-    w[o, c, k, l], that is (G kron G) @ w with w viewed as (9, OC*C). For 32 and 64
-    channels (float32) 10-14 us against 52-190 us as two tensordots and a transpose."""
+    w[o, c, k, l], that is (G kron G) @ w with w viewed as (9, OC*C). One thread, float32:
+    13 us for 32 x 32 channels and 116 for 64 x 64, against 52 and 188 as two tensordots
+    and a transpose (benchmarks/issue14_log.md, "Thirty-seventh session")."""
     xp = get_array_module(weight)
     oc, c = weight.shape[:2]
     kron = xp.asarray(_kron_g(m, weight.dtype))  # (a^2, 9)
@@ -133,7 +135,7 @@ def transformed_weight(weight, m):
 def weight_gradient(du, m):
     """dL/dW (OC, C, 3, 3) from dL/dU (a^2, OC, C), the adjoint of ``transformed_weight``:
     dW[o, c, k, l] = sum over i, j of G[i, k] G[j, l] dU[i*a + j, o, c], i.e.
-    (G kron G)^T @ dU, one product."""
+    (G kron G)^T @ dU, one product: 18 and 99 us against 75 and 253, as above."""
     xp = get_array_module(du)
     count, oc, c = du.shape
     kron = xp.asarray(_kron_g(m, du.dtype))
@@ -214,9 +216,10 @@ def _zero_border(xpad, padding, hw):
 #                 the padded dL/dx
 # Three to five arrays in two buffers: on small images the scratch, not the activations,
 # sets the peak memory of a training step. The course's small CNN (32 images of 8x8, 32
-# channels) took 4.7 MiB at its traced peak with one buffer per array, 3.2 with these
-# two, against 3.1 with im2col for that layer (and 3.3 before max pooling's indices were
-# let go after its backward: autograd/function.py, ``Context._free``); DnCNN's step
+# channels) took 4.7 MiB at its traced peak with one buffer per array, 3.3 with these
+# two, and 3.0 at that layer once max pooling's indices were let go after its backward
+# (autograd/function.py, ``Context._free``) and the weight transform became one product:
+# the step's peak is then 3.1 MiB, at its 64-channel layer, as with im2col. DnCNN's step
 # 47.4 MiB against 49.6 (benchmarks/issue14_log.md, "Thirty-seventh session").
 def _task_buffer(kept, xp, slot, size, dtype):
     """A task's flat buffer for ``slot``: for NumPy the one an earlier task of this call
