@@ -25,9 +25,10 @@ The products are ``kernels.matmul``: NumPy's ``matmul``, but for the large float
 ones, which go to oneDNN where it is installed (kernels/gemm.py).
 
 A 3x3 stride-1 conv2d with enough channels and pixels (DnCNN's and the U-Net's inner
-layers, the course CNN's 8x8 layer, say) takes another algorithm, Winograd's F(4x4, 3x3) in ops/winograd.py: the
-same result to float rounding with 4x fewer multiplications. ``Conv2d`` picks it
-(``winograd.applies``); the routines here are the general case and what a student writes.
+layers, the course CNN's 8x8 layer, say) takes another algorithm, Winograd's F(4x4, 3x3)
+in ops/winograd.py: the same result to float rounding with 4x fewer multiplications.
+``Conv2d`` picks it (``winograd.applies``); the routines here are the general case and
+what a student writes.
 """
 from .. import kernels
 from ..autograd.function import Function
