@@ -11,7 +11,7 @@ import tinygrad_edu as tge
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import kernels
 from tinygrad_edu.autograd import gradcheck
-from tinygrad_edu.ops import conv as conv_ops, winograd
+from tinygrad_edu.ops import conv as conv_ops, scratch, winograd
 from tinygrad_edu.ops.conv import conv1d, conv2d, conv_transpose2d
 
 
@@ -395,11 +395,11 @@ def test_batch_slices_are_even_fit_the_budget_and_cover_the_batch():
 
 
 def test_scratch_starts_on_a_cache_line():
-    # BLAS runs the forward product faster from 64-byte aligned columns (ops/conv.py, SCRATCH_ALIGN)
+    # BLAS runs the forward product faster from 64-byte aligned columns (ops/scratch.py, ALIGN)
     for dtype in (np.float16, np.float32, np.float64, np.complex128):
         for per_image in (1, 7, 1000, 300_000):  # small blocks from malloc's heap, large ones from mmap
-            buf = conv_ops._scratch(np, 3 * per_image, np.dtype(dtype))
-            assert buf.ctypes.data % conv_ops.SCRATCH_ALIGN == 0
+            buf = scratch.aligned(np, 3 * per_image, np.dtype(dtype))
+            assert scratch.ALIGN == 64 and buf.ctypes.data % 64 == 0
             assert buf.shape == (3 * per_image,) and buf.dtype == dtype and buf.flags.c_contiguous
 
 

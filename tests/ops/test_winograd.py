@@ -195,8 +195,8 @@ def test_a_task_works_in_two_buffers(monkeypatch):
     """Forward and backward each make two flat buffers per task, whatever they hold in
     turn (the padded images, V, M, dM, dV, the padded dL/dx)."""
     made = []
-    real = winograd._buffer
-    monkeypatch.setattr(winograd, "_buffer", lambda *a: made.append(a[1]) or real(*a))
+    real = scratch.aligned
+    monkeypatch.setattr(scratch, "aligned", lambda *a: made.append(a[1]) or real(*a))
     rng = np.random.default_rng(12)
     x = rng.standard_normal((4, 16, 8, 8)).astype(np.float32)
     w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
@@ -317,7 +317,7 @@ def test_the_planes_of_the_scratch_are_an_odd_number_of_cache_lines_apart():
     # 64x256 float32: 1024 lines (4 KiB multiple); 32x400: 800 lines (2 KiB multiple)
     for rows, cols, dtype in [(64, 256, np.float32), (32, 400, np.float32), (64, 64, np.float64), (3, 5, np.float32)]:
         dtype = np.dtype(dtype)
-        buffer = winograd._buffer(np, 36 * winograd._plane_stride(rows, cols, dtype), dtype)
+        buffer = scratch.aligned(np, 36 * winograd._plane_stride(rows, cols, dtype), dtype)
         planes = winograd._planes(buffer, 36, rows, cols)
         assert planes.shape == (36, rows, cols)
         assert planes.ctypes.data % 64 == 0

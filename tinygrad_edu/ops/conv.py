@@ -35,7 +35,7 @@ from ..autograd.function import Function
 from ..backend import get_array_module
 from ..shape_checks import as_batched, pair
 from ..threads import even_ranges, run_tasks
-from . import winograd
+from . import scratch, winograd
 from .pad import pad
 
 
@@ -128,41 +128,10 @@ def _run_tasks(xp, run, tasks, column_bytes):
     return [run(task) for task in tasks]
 
 
-# Where the scratch starts matters to BLAS: OpenBLAS's W @ cols ran 13% faster with the
-# columns on a 64-byte (cache-line) boundary than 16, 32 or 48 bytes past one (the 32
-# one-image slices of conv2d N=32, 64->64, 32x32, 3x3, one thread: 27.0 vs 29.6-31.3 ms;
-# the weight-gradient product did not care). NumPy only promises malloc's 16 bytes, so
-# which case a step got was luck: aligning by hand made that conv2d fwd+bwd step about
-# 5% faster (median of 12 fresh-process pairs, one thread; 7.5-8.8% against scratch
-# always 16-48 bytes past a line).
-SCRATCH_ALIGN = 64
-
-
-def _scratch(xp, size, dtype):
-    """One flat buffer of ``size`` elements, refilled by each piece of one task in turn
-    (the largest sets the size), starting on a SCRATCH_ALIGN-byte boundary. A new
-    multi-MiB array per piece would come fresh from the OS each time, and its page
-    faults cost as much as filling it (measured: im2col of 11 slices 7.7 ms vs 4.6 ms
-    reused)."""
-    if xp.__name__ != "numpy":  # CuPy's memory pool already hands out 256-byte aligned blocks
-        return xp.empty(size, dtype=dtype)
-    raw = xp.empty(size + SCRATCH_ALIGN // dtype.itemsize, dtype=dtype)
-    start = (-raw.ctypes.data % SCRATCH_ALIGN) // dtype.itemsize  # elements to the next boundary
-    return raw[start : start + size]
-
-
 def _pixels(piece, ow):
     """Output pixels of one piece (batch slice, (first row, stop row)) of columns_products."""
     b, (r0, r1) = piece
     return (b.stop - b.start) * (r1 - r0) * ow
-
-
-def _part(buffer, shape):
-    """The first prod(shape) elements of a flat scratch buffer, as a C-contiguous array."""
-    size = 1
-    for d in shape:
-        size *= d
-    return buffer[:size].reshape(shape)
 
 
 def _to_rows(a, groups, images_last=False):
@@ -330,19 +299,19 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
 
     def run(task):  # one task: its pieces in turn, in its own scratch; returns its share of dW
         most = max(_pixels(piece, ow) for piece in task)
-        cols_buf = _scratch(xp, k * most, x.dtype)
+        cols_buf = scratch.aligned(xp, k * most, x.dtype)
         if weight is not None and not per_image:
-            out_buf = _scratch(xp, oc * most, out.dtype)
+            out_buf = scratch.aligned(xp, oc * most, out.dtype)
         dw_t = None  # this task's share of dW: its first piece's product, the others added in
         for b, (r0, r1) in task:
             m, bh = b.stop - b.start, r1 - r0  # images, output rows
             if images_last:
                 cols = kernels.im2col_images_last(
-                    x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, oh, ow, m))
+                    x[b], kernel_hw, stride, padding, dilation, out=scratch.part(cols_buf, (c, kh, kw, oh, ow, m))
                 )
             else:
                 cols = kernels.im2col(
-                    x[b], kernel_hw, stride, padding, dilation, out=_part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1)
+                    x[b], kernel_hw, stride, padding, dilation, out=scratch.part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1)
                 )
             if per_image:  # one product per image, views in and out
                 images = cols.reshape(groups, k // groups, m, bh * ow).transpose(2, 0, 1, 3)  # (m, G, K/G, pixels)
@@ -354,7 +323,7 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                     dw_t = part if dw_t is None else xp.add(dw_t, part, out=dw_t)
             cols = cols.reshape(groups, k // groups, m * bh * ow)
             if weight is not None and not per_image:  # one wide product, then its copy into place
-                out_b = kernels.matmul(w_g, cols, out=_part(out_buf, (groups, oc // groups, m * bh * ow)))
+                out_b = kernels.matmul(w_g, cols, out=scratch.part(out_buf, (groups, oc // groups, m * bh * ow)))
                 out[b, :, r0:r1] = _from_rows(out_b.reshape(oc, m * bh * ow), m, bh, ow, images_last)
             if grad is not None and not direct:
                 # as (cols @ g^T)^T: BLAS runs the long B*OH*OW contraction faster with the
@@ -389,11 +358,11 @@ def conv_input_grad(g, weight, input_shape, stride, padding, dilation, groups):
     images_last = xp.__name__ == "numpy" and _images_last(slices, (oh, ow), k, oc)
 
     def run(task):  # one task: its slices in turn, in its own scratch
-        dcols_buf = _scratch(xp, max(b.stop - b.start for b in task) * k * oh * ow, gx.dtype)
+        dcols_buf = scratch.aligned(xp, max(b.stop - b.start for b in task) * k * oh * ow, gx.dtype)
         for b in task:
             m = b.stop - b.start
             rows = _to_rows(g[b], groups, images_last)
-            dcols = kernels.matmul(w_t, rows, out=_part(dcols_buf, (groups, k // groups, m * oh * ow)))
+            dcols = kernels.matmul(w_t, rows, out=scratch.part(dcols_buf, (groups, k // groups, m * oh * ow)))
             if images_last:
                 dcols = dcols.reshape(groups * c_g, kh, kw, oh, ow, m)
                 kernels.col2im_images_last(dcols, gx[b].shape, (kh, kw), stride, padding, dilation, out=gx[b])

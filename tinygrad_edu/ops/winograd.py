@@ -55,6 +55,7 @@ The code is written with the array namespace of its inputs, but CuPy arrays take
 Winograd has not been measured on a GPU.
 """
 import functools
+import math
 import os
 
 import numpy as np
@@ -168,34 +169,11 @@ def _plane_stride(rows, cols, dtype):
     return (lines + 1 - lines % 2) * line
 
 
-def _size(shape):
-    """The number of elements of an array of ``shape``."""
-    size = 1
-    for d in shape:
-        size *= d
-    return size
-
-
-def _buffer(xp, size, dtype):
-    """A flat scratch buffer of ``size`` elements starting on a 64-byte cache line."""
-    if xp.__name__ != "numpy":  # CuPy's memory pool hands out 256-byte aligned blocks
-        return xp.empty(size, dtype=dtype)
-    line = 64 // dtype.itemsize
-    raw = xp.empty(size + line, dtype=dtype)
-    start = (-raw.ctypes.data % 64) // dtype.itemsize
-    return raw[start : start + size]
-
-
 def _planes(buffer, count, rows, cols):
     """``count`` (rows, cols) planes in ``buffer``, ``_plane_stride`` apart: a
     (count, rows, cols) view."""
     stride = _plane_stride(rows, cols, buffer.dtype)
     return buffer[: count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
-
-
-def _padded(buffer, shape):
-    """The first prod(shape) elements of ``buffer`` as C-contiguous padded images ``shape``."""
-    return buffer[: _size(shape)].reshape(shape)
 
 
 def _zero_border(xpad, padding, hw):
@@ -226,8 +204,8 @@ def _task_buffer(kept, xp, slot, size, dtype):
     made on this thread (``kept``, an ops/scratch.TaskScratch: still in the core's
     cache)."""
     if xp.__name__ != "numpy":  # CuPy's memory pool already reuses its blocks
-        return _buffer(xp, size, dtype)
-    return kept.get(slot, (size, dtype), lambda: _buffer(xp, size, dtype))
+        return scratch.aligned(xp, size, dtype)
+    return kept.get(slot, (size, dtype), lambda: scratch.aligned(xp, size, dtype))
 
 
 def _slices(n, channels, tiles, m, dtype):
@@ -266,11 +244,11 @@ def conv2d_forward(x, weight, padding):
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
         padded = (images, c, m * tiles[0] + 2, m * tiles[1] + 2)
-        a_buf = _task_buffer(kept, xp, "a", max(_size(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
+        a_buf = _task_buffer(kept, xp, "a", max(math.prod(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
         b_buf = _task_buffer(kept, xp, "b", count * _plane_stride(c, most, x.dtype), x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
-            xpad = _padded(a_buf, (b - a,) + padded[1:])
+            xpad = scratch.part(a_buf, (b - a,) + padded[1:])
             _zero_border(xpad, padding, (h, w))
             xpad[:, :, ph : ph + h, pw : pw + w] = x[a:b]
             v = kernels.winograd_tiles(xpad, _planes(b_buf, count, c, most)[:, :, :p], (0, b - a), m)
@@ -302,13 +280,13 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
         images = max(b - a for a, b in task)
         most = images * tiles[0] * tiles[1]
         padded = (images, c, m * tiles[0] + 2, m * tiles[1] + 2)
-        a_buf = _task_buffer(kept, xp, "a", max(_size(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
+        a_buf = _task_buffer(kept, xp, "a", max(math.prod(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
         b_buf = _task_buffer(kept, xp, "b", count * _plane_stride(c, most, x.dtype), x.dtype)
         du = None  # this task's share of dU (returned: a new array, never kept scratch)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             if need_w:  # V again, from the padded images
-                xpad = _padded(a_buf, (b - a,) + padded[1:])
+                xpad = scratch.part(a_buf, (b - a,) + padded[1:])
                 _zero_border(xpad, padding, (h, w))
                 xpad[:, :, ph : ph + h, pw : pw + w] = x[a:b]
                 v = kernels.winograd_tiles(xpad, _planes(b_buf, count, c, most)[:, :, :p], (0, b - a), m)
@@ -318,7 +296,7 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
                 du = part if du is None else xp.add(du, part, out=du)
             if need_x:
                 dv = kernels.matmul(u_t, dm, out=_planes(b_buf, count, c, most)[:, :, :p])  # over V
-                dxpad = _padded(a_buf, (b - a,) + padded[1:])  # over dM
+                dxpad = scratch.part(a_buf, (b - a,) + padded[1:])  # over dM
                 dxpad[...] = 0  # the tiles add into it
                 kernels.winograd_tiles_adjoint(dv, dxpad, (0, b - a), m)
                 gx[a:b] = dxpad[:, :, ph : ph + h, pw : pw + w]  # the padding cut off
