@@ -311,7 +311,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
                 )
             else:
                 cols = kernels.im2col(
-                    x[b], kernel_hw, stride, padding, dilation, out=scratch.part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1)
+                    x[b], kernel_hw, stride, padding, dilation,
+                    out=scratch.part(cols_buf, (c, kh, kw, m, bh, ow)), rows=(r0, r1),
                 )
             if per_image:  # one product per image, views in and out
                 images = cols.reshape(groups, k // groups, m, bh * ow).transpose(2, 0, 1, 3)  # (m, G, K/G, pixels)

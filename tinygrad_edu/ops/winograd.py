@@ -164,7 +164,7 @@ def _plane_stride(rows, cols, dtype):
     sets: DnCNN's layer (16 images of 32 channels, 40x40) took 13.8 ms fwd+bwd with 4
     images a slice against 10.2 ms with the planes an odd number of lines apart, which
     spreads any 64 planes over all 64 sets (benchmarks/issue14_log.md, "Ninth session")."""
-    line = 64 // dtype.itemsize
+    line = scratch.ALIGN // dtype.itemsize  # elements in a cache line (the buffers start on one)
     lines = -(-rows * cols // line)  # cache lines from one plane to the next: an odd number
     return (lines + 1 - lines % 2) * line
 
