@@ -11,6 +11,7 @@ from hypothesis import given, strategies as st
 import tinygrad_edu as tge
 from tinygrad_edu import kernels
 from tinygrad_edu.autograd import GradcheckError, gradcheck
+from tinygrad_edu.kernels import winograd as winograd_kernels
 from tinygrad_edu.ops import scratch, winograd
 from tinygrad_edu.ops.conv import conv2d
 
@@ -20,16 +21,25 @@ pytestmark = pytest.mark.cpu_only  # Winograd runs on NumPy arrays only (ops/win
 
 
 @contextlib.contextmanager
-def settings(**values):
-    """Run with ops/winograd.py's module settings replaced (MIN_CHANNELS=1, ...)."""
-    saved = {name: getattr(winograd, name) for name in values}
+def _replaced(module, values):
+    saved = {name: getattr(module, name) for name in values}
     for name, value in values.items():
-        setattr(winograd, name, value)
+        setattr(module, name, value)
     try:
         yield
     finally:
         for name, value in saved.items():
-            setattr(winograd, name, value)
+            setattr(module, name, value)
+
+
+def settings(**values):
+    """Run with ops/winograd.py's module settings replaced (MIN_CHANNELS=1, ...)."""
+    return _replaced(winograd, values)
+
+
+def kernel_settings(**values):
+    """Run with kernels/winograd.py's module settings replaced (IMAGES_INNER_MIN=1)."""
+    return _replaced(winograd_kernels, values)
 
 
 # any size: the tests below reach the Winograd path with a channel or two
@@ -64,12 +74,15 @@ def _forward_backward(x, w, b, padding, g):
 
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
-@given(cfg=configs(), seed=st.integers(0, 100), sliced=st.booleans())
-def test_winograd_conv2d_matches_loops_im2col_and_gradcheck(kernel_set, cfg, seed, sliced):
+@given(cfg=configs(), seed=st.integers(0, 100), sliced=st.booleans(), images_inner=st.booleans())
+def test_winograd_conv2d_matches_loops_im2col_and_gradcheck(kernel_set, cfg, seed, sliced, images_inner):
     if kernel_set == "numba" and not kernels.HAVE_NUMBA:
         pytest.skip("Numba is not installed")
-    # one image per slice (TILE_BYTES=1), or the default
-    with kernels.using(kernel_set), settings(**EVERY_SIZE, BLOCK=cfg["m"], TILE_BYTES=1 if sliced else winograd.TILE_BYTES):
+    # one image per slice (TILE_BYTES=1), or the default; F(4x4)'s tiles numbered images
+    # innermost from one image up (kernels/winograd.py), or from IMAGES_INNER_MIN as usual
+    inner_min = 1 if images_inner else winograd_kernels.IMAGES_INNER_MIN
+    with kernels.using(kernel_set), settings(**EVERY_SIZE, BLOCK=cfg["m"], TILE_BYTES=1 if sliced else winograd.TILE_BYTES), \
+            kernel_settings(IMAGES_INNER_MIN=inner_min):
         x, w, b = _tensors(cfg, seed)
         assert winograd.applies(x.array, w.array, (1, 1), cfg["padding"], (1, 1), 1)
         out = conv2d(x, w, b, padding=cfg["padding"])
@@ -102,10 +115,10 @@ def test_the_gradient_checker_catches_a_planted_wrong_winograd_backward(plant, m
     else:  # the input gradient of the last tile of each slice lost
         right = kernels.winograd_tiles_adjoint
 
-        def wrong(dv, out, images, m):
+        def wrong(dv, out, images, m, padding):
             dv = dv.copy()
             dv[:, :, -1] = 0
-            return right(dv, out, images, m)
+            return right(dv, out, images, m, padding)
 
         monkeypatch.setattr(kernels, "winograd_tiles_adjoint", wrong)
     cfg = dict(n=2, c=2, oc=2, hw=(5, 4), padding=(1, 1), bias=False)
@@ -167,11 +180,10 @@ def test_scratch_shared_by_a_threads_tasks_gives_the_bits_of_fresh_scratch(monke
 @pytest.mark.parametrize("needs", [(True, True), (True, False), (False, True)])
 @pytest.mark.parametrize("padding", [(1, 1), (0, 2)])
 def test_slices_one_after_another_in_a_tasks_two_buffers_give_the_bits_of_fresh_buffers(needs, padding, monkeypatch):
-    """A task's slices take turns in its two buffers, each buffer holding the padded
-    images, then M or dM, then the padded dL/dx: every slice must start from a clean
-    border and leave nothing behind. Five slices in one task against each slice in fresh
-    buffers of its own (its own task, nothing shared): the same bits, forward and
-    backward (dU is added in slice order either way)."""
+    """A task's slices take turns in its two buffers, one holding M or dM, the other V,
+    then dV: no slice may read what an earlier one left. Five slices in one task against
+    each slice in fresh buffers of its own (its own task, nothing shared): the same bits,
+    forward and backward (dU is added in slice order either way)."""
     need_x, need_w = needs
     rng = np.random.default_rng(11)
     x = rng.standard_normal((5, 16, 9, 10)).astype(np.float32)
@@ -193,7 +205,7 @@ def test_slices_one_after_another_in_a_tasks_two_buffers_give_the_bits_of_fresh_
 
 def test_a_task_works_in_two_buffers(monkeypatch):
     """Forward and backward each make two flat buffers per task, whatever they hold in
-    turn (the padded images, V, M, dM, dV, the padded dL/dx)."""
+    turn (V, M, dM, dV)."""
     made = []
     real = scratch.aligned
     monkeypatch.setattr(scratch, "aligned", lambda *a: made.append(a[1]) or real(*a))
@@ -207,16 +219,48 @@ def test_a_task_works_in_two_buffers(monkeypatch):
         assert len(made) == 4
 
 
+def test_a_one_slice_backward_never_holds_du_and_u_at_once():
+    """The small CNN's 64 -> 64 layer at 4x4 (one slice): dU becomes dL/dW before U is
+    written over it. The traced peak of the backward is its outputs, the two task buffers
+    and ONE array of a^2 OC C (U or dU), with a little room for NumPy's own; holding both,
+    it would be 576 KiB more. And the same gradients as with U made first (two slices)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(14)
+    x, w = rng.standard_normal((32, 64, 4, 4)).astype(np.float32), rng.standard_normal((64, 64, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((32, 64, 4, 4)).astype(np.float32)
+    assert len(winograd._slices(32, 64, (1, 1), 4, x.dtype)) == 1
+    winograd.conv2d_backward(x, w, g, (1, 1), True, True)  # compiled and cached before tracing
+    tracemalloc.start()
+    try:
+        gx, gw = winograd.conv2d_backward(x, w, g, (1, 1), True, True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    buffers = 2 * 36 * winograd._plane_stride(64, 32, x.dtype) * 4
+    one = 36 * 64 * 64 * 4  # U or dU
+    assert peak <= gx.nbytes + gw.nbytes + buffers + one + 64 * 2**10, peak
+    with settings(TILE_BYTES=1):  # two slices or more: U made first
+        two_slices = winograd.conv2d_backward(x, w, g, (1, 1), True, True)
+    for got, want in zip((gx, gw), two_slices):
+        np.testing.assert_allclose(got, want, rtol=0, atol=FLOAT32_TOLERANCE[4] * np.abs(want).max())
+
+
 @pytest.mark.parametrize("m", [2, 4])
 def test_the_weight_transform_as_one_product_and_its_adjoint(m):
-    """U = G w G^T for each channel pair (the definition, written out with einsum), and
-    ``weight_gradient`` its adjoint: <U(w), dU> = <w, weight_gradient(dU)>."""
+    """U = G w G^T for each channel pair (the definition, written out with einsum; also into
+    a given array), and ``weight_gradient`` its adjoint: <U(w), dU> = <w, weight_gradient(dU)>."""
     rng = np.random.default_rng(13)
     w = rng.standard_normal((5, 3, 3, 3))
     g = winograd.matrices(m)[1]
     u = winograd.transformed_weight(w, m)
     want = np.einsum("ik,ockl,jl->ijoc", g, w, g).reshape((m + 2) ** 2, 5, 3)
     np.testing.assert_allclose(u, want, rtol=1e-12, atol=1e-12)
+    out = np.full_like(u, np.nan)
+    assert winograd.transformed_weight(w, m, out=out) is out  # written into a given array
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"transformed_weight: out must be a contiguous array of shape"):
+        winograd.transformed_weight(w, m, out=np.empty(((m + 2) ** 2, 5, 6))[:, :, ::2])  # strided
     du = rng.standard_normal(u.shape)
     dw = winograd.weight_gradient(du, m)
     assert dw.shape == w.shape and dw.flags.c_contiguous
@@ -251,6 +295,26 @@ def test_the_winograd_path_serves_a_16_channel_layer_and_agrees_with_im2col_in_f
     want = (out.detach().numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=0, atol=FLOAT32_TOLERANCE[winograd.BLOCK] * np.abs(b).max())
+
+
+def test_the_course_cnns_8x8_layer_takes_its_tiles_images_innermost_and_agrees_with_im2col(monkeypatch):
+    """The small CNN's 8x8 layer (32 images, 32 -> 32 channels) at the default settings:
+    every tile transform of it numbers the tiles images innermost (kernels/winograd.py),
+    and forward, dL/dx and dL/dW agree with im2col to float32 rounding."""
+    answers = []
+    real = winograd_kernels.images_inner
+    monkeypatch.setattr(winograd_kernels, "images_inner", lambda *a: answers.append(real(*a)) or answers[-1])
+    rng = np.random.default_rng(3)
+    x = tge.tensor(rng.standard_normal((32, 32, 8, 8)).astype(np.float32))
+    w = tge.tensor((rng.standard_normal((32, 32, 3, 3)) / 17).astype(np.float32))
+    g = tge.tensor(rng.standard_normal((32, 32, 8, 8)).astype(np.float32))
+    assert winograd.applies(x.array, w.array, (1, 1), (1, 1), (1, 1), 1) and winograd.BLOCK == 4
+    got = _forward_backward(x, w, None, (1, 1), g)
+    assert len(answers) >= 5 and all(answers)  # two tile transforms, untile and the two adjoints
+    with settings(ENABLED=False):
+        want = _forward_backward(x, w, None, (1, 1), g)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=0, atol=FLOAT32_TOLERANCE[4] * np.abs(b).max())
 
 
 @pytest.mark.parametrize("m", [2, 4])
@@ -289,10 +353,19 @@ def test_the_rule_that_picks_winograd():
     assert not _applies(x=np.zeros((2, 16, 10, 8), np.float32))  # 10 rows: part-empty edge tiles
     assert not _applies(x=np.zeros((2, 16, 6, 6), np.float32))
     assert not _applies(x=np.zeros((2, 16, 4, 4), np.float32))  # 4x4: one block, below MIN_EXACT_SIZE
-    with settings(BLOCK=2):  # F(2x2, 3x3): every even size from 8
+    # with MANY_IMAGES images (F(4x4)), every size from one block up that goes images innermost
+    many = winograd.MANY_IMAGES
+    assert _applies(x=np.zeros((many, 16, 4, 4), np.float32))  # the small CNN's 4x4 layers
+    assert _applies(x=np.zeros((many, 16, 6, 10), np.float32))
+    assert _applies(x=np.zeros((many, 16, 12, 4), np.float32))
+    assert not _applies(x=np.zeros((many - 1, 16, 4, 4), np.float32))
+    assert not _applies(x=np.zeros((many, 16, 3, 4), np.float32))  # 3 rows: less than a block
+    assert not _applies(x=np.zeros((many, 16, 4, 13), np.float32))  # 13 columns: 4 blocks a row, bands
+    with settings(BLOCK=2):  # F(2x2, 3x3): every even size from 8, whatever the batch
         assert _applies(x=np.zeros((2, 16, 10, 14), np.float32))
         assert not _applies(x=np.zeros((2, 16, 9, 10), np.float32))
         assert not _applies(x=np.zeros((2, 16, 6, 6), np.float32))
+        assert not _applies(x=np.zeros((many, 16, 4, 4), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 5, 5), np.float32))
     assert not _applies(weight=np.zeros((16, 16, 3, 1), np.float32))
     assert not _applies(stride=(2, 2))

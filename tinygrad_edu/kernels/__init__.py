@@ -140,12 +140,12 @@ im2col = _dispatcher(unfold, "im2col")
 im2col_images_last = _dispatcher(unfold, "im2col_images_last")  # (C, kh, kw, OH, OW, N): small images
 col2im = _dispatcher(unfold, "col2im", cuda_module=unfold_cupy)  # CUDA: a gather, no atomics
 col2im_images_last = _dispatcher(unfold, "col2im_images_last")  # (C, kh, kw, OH, OW, N) -> image
-# Winograd F(m x m, 3x3) convolution: (m+2)x(m+2) input tiles <-> ((m+2)^2, C, tiles);
-# kernels/winograd.py
-winograd_tiles = _dispatcher(winograd, "winograd_tiles", n_arrays=2)  # (xpad, out)
+# Winograd F(m x m, 3x3) convolution: (m+2)x(m+2) tiles of the padded input <-> ((m+2)^2, C,
+# tiles); kernels/winograd.py, its compiled loops in kernels/winograd_loops.py
+winograd_tiles = _dispatcher(winograd, "winograd_tiles", n_arrays=2)  # (x, out), padded in the kernel
 winograd_untile = _dispatcher(winograd, "winograd_untile", n_arrays=2)  # (mt, out)
 winograd_untile_adjoint = _dispatcher(winograd, "winograd_untile_adjoint", n_arrays=2)  # (g, out)
-winograd_tiles_adjoint = _dispatcher(winograd, "winograd_tiles_adjoint", n_arrays=2)  # (dv, out)
+winograd_tiles_adjoint = _dispatcher(winograd, "winograd_tiles_adjoint", n_arrays=2)  # (dv, out): dL/dx unpadded
 # max pooling and unpooling; kernels/max_pool.py
 max_pool2d_forward = _dispatcher(max_pool, "max_pool2d_forward", cuda_module=max_pool_cupy)
 _max_pool2d_backward = _dispatcher(max_pool, "max_pool2d_backward", n_arrays=2)  # (grad_out, indices)

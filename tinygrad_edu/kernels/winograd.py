@@ -29,27 +29,41 @@ larger points (up to 8 in A^T) cost float32 about 25x more rounding (measured on
 channels: up to 1e-5 of the output's scale, against 4e-7 for m = 2 and 9e-7 for im2col).
 
 The layout of the transformed tiles here is (a^2, C, P): position i*a + j first, then the
-channel, then the tile p = ((n - n0) * TH + ty) * TW + tx, so that each M[i, j] is one
-GEMM over contiguous rows. A tile (ty, tx) reads the padded input rows m*ty .. m*ty + a-1
-and as many columns (neighbouring tiles overlap by two pixels); the caller pads the input
-to (m TH + 2, m TW + 2) with TH, TW = ceil(OH / m), ceil(OW / m).
+channel, then the tile p, so that each M[i, j] is one GEMM over contiguous rows. A tile
+(ty, tx) reads the rows m*ty .. m*ty + a-1 of the input padded to (m TH + 2, m TW + 2),
+TH, TW = ceil(OH / m), ceil(OW / m), and as many columns (neighbouring tiles overlap by
+two pixels). The kernels pad it themselves: ``winograd_tiles`` takes the unpadded x and the
+convolution's ``padding`` (the image at rows ph.., columns pw.., zeros around and past
+it), and ``winograd_tiles_adjoint`` returns the gradient of the unpadded x. The tiles of
+images n0..n1-1 are numbered one of two ways (``images_inner``, ``tile_number``):
+
+    image by image        p = ((n - n0) * TH + ty) * TW + tx
+    images innermost      p = (ty * TW + tx) * (n1 - n0) + (n - n0)
+
+Images innermost for F(4x4)'s short rows (fewer than BAND_TILES tiles) of at least
+IMAGES_INNER_MIN images: there the compiled loops run along the images of a tile position
+on SIMD lanes (kernels/winograd_loops.py); the products do not care about the order.
 
 The backward needs the adjoints (transposes) of the two data transforms:
 
-- ``winograd_tiles``:          V = B^T d B          of each input tile;
+- ``winograd_tiles``:          V = B^T d B          of each tile d of the padded input;
 - ``winograd_untile``:         Y = A^T M A          each m x m output block (cut at the edge);
 - ``winograd_untile_adjoint``: dM = A g A^T         of each m x m block of dL/dY (zeros past the edge);
-- ``winograd_tiles_adjoint``:  dd = B dV B^T        added into the overlapping input tiles.
+- ``winograd_tiles_adjoint``:  dd = B dV B^T        added into the overlapping tiles of the padded
+                                                    input's gradient, of which the image's part is
+                                                    written out.
 
-Each takes the block size ``m`` as its last argument. Three forms of each, proven equal by
-tests/kernels/test_winograd.py: ``*_reference`` (loops with the matrices, for reading),
-the vectorised form (NumPy or CuPy) and ``*_numba`` (the matrix products written out as
-the few operations they are, NumPy only).
+Each takes the block size ``m`` (and the tile transforms the ``padding``) as its last
+arguments. Three forms of each, proven equal by tests/kernels/test_winograd.py:
+``*_reference`` (loops with the matrices, for reading), the vectorised form (NumPy or
+CuPy) and ``*_numba`` (the matrix products written out as the few operations they are,
+NumPy only; the loops are in kernels/winograd_loops.py).
 """
 import numpy as np
 
 from tinygrad_edu.backend import get_array_module
-from tinygrad_edu.kernels._numba import njit_inline, njit_planes, prange, require_numpy
+from tinygrad_edu.kernels import winograd_loops as loops
+from tinygrad_edu.kernels._numba import require_numpy
 
 # m: (B^T, G, A^T) of F(m x m, 3x3)
 MATRICES = {
@@ -68,6 +82,14 @@ MATRICES = {
 }
 
 
+# The numbering of the tiles (the module docstring): images innermost for F(4x4)'s rows of
+# fewer than BAND_TILES tiles when a call has at least IMAGES_INNER_MIN images. With fewer
+# images the SIMD lanes go unfilled and the image-by-image loops are faster (three images:
+# 2.6x; eight: about even with the padding they save; measured, "Thirty-eighth session").
+BAND_TILES = loops.BAND_TILES
+IMAGES_INNER_MIN = 8
+
+
 def _check_m(kernel, m):
     if m not in MATRICES:
         raise ValueError(f"{kernel}: the output block size m must be 2 or 4 (F(2x2, 3x3) or F(4x4, 3x3)), got {m!r}")
@@ -82,6 +104,17 @@ def matrices(m, dtype=np.float64):
 def tile_grid(out_hw, m):
     """(TH, TW): the m x m output blocks that cover an (OH, OW) output."""
     return -(-out_hw[0] // m), -(-out_hw[1] // m)
+
+
+def images_inner(m, tiles, images):
+    """Are the tiles of ``images`` (start, stop) numbered images innermost (else image by
+    image)? F(4x4) with rows of fewer than BAND_TILES tiles, at least IMAGES_INNER_MIN images."""
+    return m == 4 and tiles[1] < BAND_TILES and images[1] - images[0] >= IMAGES_INNER_MIN
+
+
+def tile_number(i, ty, tx, count, tiles, inner):
+    """p of tile (ty, tx) of the i-th of ``count`` images, in the numbering ``inner`` says."""
+    return (ty * tiles[1] + tx) * count + i if inner else (i * tiles[0] + ty) * tiles[1] + tx
 
 
 def _check(kernel, images, n, t, m, tiles):
@@ -99,15 +132,21 @@ def _check(kernel, images, n, t, m, tiles):
         )
 
 
-def _input_tiles(kernel, xpad, t, images, m):
-    """(TH, TW) of a padded input xpad (N, C, m TH + 2, m TW + 2), with its transformed
-    tiles t checked against it (the tile transform and its adjoint)."""
+def _input_tiles(kernel, x, t, images, m, padding):
+    """(TH, TW) of an input x (N, C, H, W), or its gradient, padded by ``padding`` (ph, pw)
+    for a 3x3 kernel, with its transformed tiles t checked against it (the tile transform
+    and its adjoint)."""
     _check_m(kernel, m)
-    th, tw = (xpad.shape[2] - 2) // m, (xpad.shape[3] - 2) // m
-    if xpad.shape[2] != m * th + 2 or xpad.shape[3] != m * tw + 2 or th < 1 or tw < 1:
-        raise ValueError(f"{kernel}: the padded input must be (N, C, {m}*TH + 2, {m}*TW + 2), got {xpad.shape}")
-    _check(kernel, images, xpad.shape[0], t, m, (th, tw))
-    return th, tw
+    if len(padding) != 2 or any(int(p) != p or p < 0 for p in padding):
+        raise ValueError(f"{kernel}: padding must be two integers >= 0 (rows, columns), got {tuple(padding)}")
+    out_hw = (x.shape[2] + 2 * padding[0] - 2, x.shape[3] + 2 * padding[1] - 2)
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{kernel}: an input of {x.shape[2]}x{x.shape[3]} padded by {tuple(padding)} is smaller than the 3x3 kernel"
+        )
+    tiles = tile_grid(out_hw, m)
+    _check(kernel, images, x.shape[0], t, m, tiles)
+    return tiles
 
 
 def _output_tiles(kernel, y, t, images, m):
@@ -119,20 +158,30 @@ def _output_tiles(kernel, y, t, images, m):
     return th, tw
 
 
+def _padded(x, images, m, tiles, padding):
+    """Images (start, stop) of x zero-padded to (m TH + 2, m TW + 2), the image at (ph, pw)."""
+    xp = get_array_module(x)
+    (n0, n1), (ph, pw), (h, w) = images, padding, x.shape[2:]
+    xpad = xp.zeros((n1 - n0, x.shape[1], m * tiles[0] + 2, m * tiles[1] + 2), dtype=x.dtype)
+    xpad[:, :, ph : ph + h, pw : pw + w] = x[n0:n1]
+    return xpad
+
+
 # -------------------------------------------------------------------- reference (loops)
-def winograd_tiles_reference(xpad, out, images, m):
-    """out[:, c, p] = (B^T d B).ravel() for the a x a tile d of images[0]..images[1]-1 at tile p."""
-    th, tw = _input_tiles("winograd_tiles", xpad, out, images, m)
-    b_t = matrices(m, xpad.dtype)[0]
-    a = m + 2
-    p = 0
-    for n in range(*images):
-        for ty in range(th):
-            for tx in range(tw):
-                for c in range(xpad.shape[1]):
-                    d = xpad[n, c, m * ty : m * ty + a, m * tx : m * tx + a]
+def winograd_tiles_reference(x, out, images, m, padding):
+    """out[:, c, p] = (B^T d B).ravel() for the a x a tile d of images[0]..images[1]-1 of x
+    padded by ``padding``, at tile p."""
+    tiles = _input_tiles("winograd_tiles", x, out, images, m, padding)
+    xpad = _padded(x, images, m, tiles, padding)
+    b_t = matrices(m, x.dtype)[0]
+    a, count, inner = m + 2, images[1] - images[0], images_inner(m, tiles, images)
+    for i in range(count):
+        for ty in range(tiles[0]):
+            for tx in range(tiles[1]):
+                p = tile_number(i, ty, tx, count, tiles, inner)
+                for c in range(x.shape[1]):
+                    d = xpad[i, c, m * ty : m * ty + a, m * tx : m * tx + a]
                     out[:, c, p] = (b_t @ d @ b_t.T).reshape(a * a)
-                p += 1
     return out
 
 
@@ -140,17 +189,17 @@ def winograd_untile_reference(mt, out, images, m):
     """out[n, o, m ty : m ty + m, m tx : m tx + m] = A^T mt A for the tile p of (n, ty, tx),
     cut at the edge of out (N, OC, OH, OW)."""
     oh, ow = out.shape[2:]
-    th, tw = _output_tiles("winograd_untile", out, mt, images, m)
+    tiles = _output_tiles("winograd_untile", out, mt, images, m)
     a_t = matrices(m, mt.dtype)[2]
-    p = 0
-    for n in range(*images):
-        for ty in range(th):
-            for tx in range(tw):
+    count, inner = images[1] - images[0], images_inner(m, tiles, images)
+    for i in range(count):
+        for ty in range(tiles[0]):
+            for tx in range(tiles[1]):
+                p = tile_number(i, ty, tx, count, tiles, inner)
+                rows, cols = min(m, oh - m * ty), min(m, ow - m * tx)
                 for o in range(mt.shape[1]):
                     y = a_t @ mt[:, o, p].reshape(m + 2, m + 2) @ a_t.T
-                    rows, cols = min(m, oh - m * ty), min(m, ow - m * tx)
-                    out[n, o, m * ty : m * ty + rows, m * tx : m * tx + cols] = y[:rows, :cols]
-                p += 1
+                    out[images[0] + i, o, m * ty : m * ty + rows, m * tx : m * tx + cols] = y[:rows, :cols]
     return out
 
 
@@ -158,71 +207,78 @@ def winograd_untile_adjoint_reference(g, out, images, m):
     """out[:, o, p] = (A gt A^T).ravel() for the m x m block gt of g (N, OC, OH, OW) at
     tile p, zeros past the edge: the adjoint of ``winograd_untile``."""
     oh, ow = g.shape[2:]
-    th, tw = _output_tiles("winograd_untile_adjoint", g, out, images, m)
+    tiles = _output_tiles("winograd_untile_adjoint", g, out, images, m)
     a_t = matrices(m, g.dtype)[2]
-    p = 0
-    for n in range(*images):
-        for ty in range(th):
-            for tx in range(tw):
+    count, inner = images[1] - images[0], images_inner(m, tiles, images)
+    for i in range(count):
+        for ty in range(tiles[0]):
+            for tx in range(tiles[1]):
+                p = tile_number(i, ty, tx, count, tiles, inner)
+                rows, cols = min(m, oh - m * ty), min(m, ow - m * tx)
                 for o in range(g.shape[1]):
                     block = np.zeros((m, m), dtype=g.dtype)
-                    rows, cols = min(m, oh - m * ty), min(m, ow - m * tx)
-                    block[:rows, :cols] = g[n, o, m * ty : m * ty + rows, m * tx : m * tx + cols]
+                    block[:rows, :cols] = g[images[0] + i, o, m * ty : m * ty + rows, m * tx : m * tx + cols]
                     out[:, o, p] = (a_t.T @ block @ a_t).reshape((m + 2) ** 2)
-                p += 1
     return out
 
 
-def winograd_tiles_adjoint_reference(dv, out, images, m):
-    """out[n, c, m ty : m ty + a, m tx : m tx + a] += B dv B^T for the tile p of (n, ty, tx):
-    the adjoint of ``winograd_tiles`` (overlapping tiles add up). ``out`` is the padded
-    input gradient (N, C, m TH + 2, m TW + 2)."""
-    th, tw = _input_tiles("winograd_tiles_adjoint", out, dv, images, m)
+def winograd_tiles_adjoint_reference(dv, out, images, m, padding):
+    """The adjoint of ``winograd_tiles``: B dv B^T for the tile p of (n, ty, tx) added into
+    its window m ty .. m ty + a-1, m tx .. m tx + a-1 of the padded input's gradient
+    (overlapping tiles add up), whose image part (at ``padding``) is written to out[n]
+    (N, C, H, W) for the images in range."""
+    tiles = _input_tiles("winograd_tiles_adjoint", out, dv, images, m, padding)
     b_t = matrices(m, dv.dtype)[0]
-    a = m + 2
-    p = 0
-    for n in range(*images):
-        for ty in range(th):
-            for tx in range(tw):
+    a, count, inner = m + 2, images[1] - images[0], images_inner(m, tiles, images)
+    dxpad = np.zeros((count, out.shape[1], m * tiles[0] + 2, m * tiles[1] + 2), dtype=dv.dtype)
+    for i in range(count):
+        for ty in range(tiles[0]):
+            for tx in range(tiles[1]):
+                p = tile_number(i, ty, tx, count, tiles, inner)
                 for c in range(out.shape[1]):
-                    out[n, c, m * ty : m * ty + a, m * tx : m * tx + a] += b_t.T @ dv[:, c, p].reshape(a, a) @ b_t
-                p += 1
+                    dxpad[i, c, m * ty : m * ty + a, m * tx : m * tx + a] += b_t.T @ dv[:, c, p].reshape(a, a) @ b_t
+    (ph, pw), (h, w) = padding, out.shape[2:]
+    out[images[0] : images[1]] = dxpad[:, :, ph : ph + h, pw : pw + w]
     return out
 
 
 # -------------------------------------------------------------- vectorised (NumPy or CuPy)
-def _as_tiles(t, n, th, tw):
-    """(a^2, C, P) with P = (n, TH, TW) -> (n, C, TH, TW, a, a): each tile a matrix."""
-    a = int(round(t.shape[0] ** 0.5))
+def _as_tiles(t, n, tiles, inner):
+    """(a^2, C, P) with P numbered as ``inner`` says -> (n, C, TH, TW, a, a): each tile a matrix."""
+    a, (th, tw) = int(round(t.shape[0] ** 0.5)), tiles
+    if inner:  # P = (TH, TW, n)
+        return t.reshape(a, a, t.shape[1], th, tw, n).transpose(5, 2, 3, 4, 0, 1)
     return t.reshape(a, a, t.shape[1], n, th, tw).transpose(3, 2, 4, 5, 0, 1)
 
 
-def _from_tiles(tiles, out):
-    """(n, C, TH, TW, a, a) -> out (a^2, C, P), one copy."""
+def _from_tiles(tiles, out, inner):
+    """(n, C, TH, TW, a, a) -> out (a^2, C, P), P numbered as ``inner`` says; one copy."""
     n, c, th, tw, a = tiles.shape[:5]
-    out[...] = tiles.transpose(4, 5, 1, 0, 2, 3).reshape(a * a, c, n * th * tw)
+    order = (4, 5, 1, 2, 3, 0) if inner else (4, 5, 1, 0, 2, 3)
+    out[...] = tiles.transpose(order).reshape(a * a, c, n * th * tw)
     return out
 
 
-def winograd_tiles(xpad, out, images, m):
-    """V = B^T d B of every a x a tile d, as one batched matrix product (see ``*_reference``)."""
-    xp = get_array_module(xpad, out)
-    th, tw = _input_tiles("winograd_tiles", xpad, out, images, m)
-    x = xpad[images[0] : images[1]]
-    # d[n, c, ty, tx, i, j] = x[n, c, m ty + i, m tx + j], from a^2 strided slices
-    d = xp.stack([xp.stack([x[:, :, i : i + m * th : m, j : j + m * tw : m] for j in range(m + 2)], axis=-1)
+def winograd_tiles(x, out, images, m, padding):
+    """V = B^T d B of every a x a tile d of the padded input, as one batched matrix
+    product (see ``*_reference``)."""
+    xp = get_array_module(x, out)
+    th, tw = tiles = _input_tiles("winograd_tiles", x, out, images, m, padding)
+    xpad = _padded(x, images, m, tiles, padding)
+    # d[n, c, ty, tx, i, j] = xpad[n, c, m ty + i, m tx + j], from a^2 strided slices
+    d = xp.stack([xp.stack([xpad[:, :, i : i + m * th : m, j : j + m * tw : m] for j in range(m + 2)], axis=-1)
                   for i in range(m + 2)], axis=-2)
-    b_t = xp.asarray(matrices(m, xpad.dtype)[0])
-    return _from_tiles(b_t @ d @ b_t.T, out)
+    b_t = xp.asarray(matrices(m, x.dtype)[0])
+    return _from_tiles(b_t @ d @ b_t.T, out, images_inner(m, tiles, images))
 
 
 def winograd_untile(mt, out, images, m):
     """Y = A^T mt A of every tile, written as m x m blocks into out (N, OC, OH, OW)."""
     xp = get_array_module(mt, out)
     n, oc, oh, ow = out.shape
-    th, tw = _output_tiles("winograd_untile", out, mt, images, m)
+    th, tw = tiles = _output_tiles("winograd_untile", out, mt, images, m)
     a_t = xp.asarray(matrices(m, mt.dtype)[2])
-    y = a_t @ _as_tiles(mt, images[1] - images[0], th, tw) @ a_t.T  # (n, OC, TH, TW, m, m)
+    y = a_t @ _as_tiles(mt, images[1] - images[0], tiles, images_inner(m, tiles, images)) @ a_t.T  # (n, OC, TH, TW, m, m)
     y = y.transpose(0, 1, 2, 4, 3, 5).reshape(-1, oc, m * th, m * tw)
     out[images[0] : images[1]] = y[:, :, :oh, :ow]
     return out
@@ -232,409 +288,129 @@ def winograd_untile_adjoint(g, out, images, m):
     """dM = A gt A^T of every m x m block gt of g (zeros past the edge), into out (a^2, OC, P)."""
     xp = get_array_module(g, out)
     n, oc, oh, ow = g.shape
-    th, tw = _output_tiles("winograd_untile_adjoint", g, out, images, m)
+    th, tw = tiles = _output_tiles("winograd_untile_adjoint", g, out, images, m)
     count = images[1] - images[0]
     blocks = xp.zeros((count, oc, m * th, m * tw), dtype=g.dtype)
     blocks[:, :, :oh, :ow] = g[images[0] : images[1]]
     blocks = blocks.reshape(count, oc, th, m, tw, m).transpose(0, 1, 2, 4, 3, 5)  # (n, OC, TH, TW, m, m)
     a_t = xp.asarray(matrices(m, g.dtype)[2])
-    return _from_tiles(a_t.T @ blocks @ a_t, out)
+    return _from_tiles(a_t.T @ blocks @ a_t, out, images_inner(m, tiles, images))
 
 
-def winograd_tiles_adjoint(dv, out, images, m):
-    """out += B dV B^T of every tile, added into its (overlapping) a x a window."""
+def winograd_tiles_adjoint(dv, out, images, m, padding):
+    """B dV B^T of every tile added into its (overlapping) window of the padded input's
+    gradient; the image's part of it into out."""
     xp = get_array_module(dv, out)
-    th, tw = _input_tiles("winograd_tiles_adjoint", out, dv, images, m)
+    th, tw = tiles = _input_tiles("winograd_tiles_adjoint", out, dv, images, m, padding)
+    count = images[1] - images[0]
     b_t = xp.asarray(matrices(m, dv.dtype)[0])
-    dd = b_t.T @ _as_tiles(dv, images[1] - images[0], th, tw) @ b_t  # (n, C, TH, TW, a, a)
-    x = out[images[0] : images[1]]
+    dd = b_t.T @ _as_tiles(dv, count, tiles, images_inner(m, tiles, images)) @ b_t  # (n, C, TH, TW, a, a)
+    dxpad = xp.zeros((count, out.shape[1], m * th + 2, m * tw + 2), dtype=dv.dtype)
     for i in range(m + 2):  # a^2 strided adds; within one of them no two tiles meet
         for j in range(m + 2):
-            x[:, :, i : i + m * th : m, j : j + m * tw : m] += dd[..., i, j]
+            dxpad[:, :, i : i + m * th : m, j : j + m * tw : m] += dd[..., i, j]
+    (ph, pw), (h, w) = padding, out.shape[2:]
+    out[images[0] : images[1]] = dxpad[:, :, ph : ph + h, pw : pw + w]
     return out
 
 
 # ------------------------------------------------------------- Numba (NumPy arrays only)
-# Each loop runs over the channels (prange: no two iterations write the same element)
-# and, within a channel, over the tiles in order, doing the two matrix products of a
-# tile as the few operations they are: first along one axis of the tile, then the other.
-#
-# F(2x2, 3x3): B^T and A^T hold only 0, 1 and -1, so the products are additions,
-# written out element by element.
-@njit_planes
-def _tiles2_loops(xpad, out, n0, n1, th, tw):
-    for c in prange(xpad.shape[1]):
-        p = 0
-        for n in range(n0, n1):
-            plane = xpad[n, c]
-            for ty in range(th):
-                y = 2 * ty
-                for tx in range(tw):
-                    x = 2 * tx
-                    # t = B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3
-                    t00 = plane[y, x] - plane[y + 2, x]
-                    t01 = plane[y, x + 1] - plane[y + 2, x + 1]
-                    t02 = plane[y, x + 2] - plane[y + 2, x + 2]
-                    t03 = plane[y, x + 3] - plane[y + 2, x + 3]
-                    t10 = plane[y + 1, x] + plane[y + 2, x]
-                    t11 = plane[y + 1, x + 1] + plane[y + 2, x + 1]
-                    t12 = plane[y + 1, x + 2] + plane[y + 2, x + 2]
-                    t13 = plane[y + 1, x + 3] + plane[y + 2, x + 3]
-                    t20 = plane[y + 2, x] - plane[y + 1, x]
-                    t21 = plane[y + 2, x + 1] - plane[y + 1, x + 1]
-                    t22 = plane[y + 2, x + 2] - plane[y + 1, x + 2]
-                    t23 = plane[y + 2, x + 3] - plane[y + 1, x + 3]
-                    t30 = plane[y + 1, x] - plane[y + 3, x]
-                    t31 = plane[y + 1, x + 1] - plane[y + 3, x + 1]
-                    t32 = plane[y + 1, x + 2] - plane[y + 3, x + 2]
-                    t33 = plane[y + 1, x + 3] - plane[y + 3, x + 3]
-                    # V = t B: columns t0 - t2, t1 + t2, t2 - t1, t1 - t3
-                    out[0, c, p] = t00 - t02
-                    out[1, c, p] = t01 + t02
-                    out[2, c, p] = t02 - t01
-                    out[3, c, p] = t01 - t03
-                    out[4, c, p] = t10 - t12
-                    out[5, c, p] = t11 + t12
-                    out[6, c, p] = t12 - t11
-                    out[7, c, p] = t11 - t13
-                    out[8, c, p] = t20 - t22
-                    out[9, c, p] = t21 + t22
-                    out[10, c, p] = t22 - t21
-                    out[11, c, p] = t21 - t23
-                    out[12, c, p] = t30 - t32
-                    out[13, c, p] = t31 + t32
-                    out[14, c, p] = t32 - t31
-                    out[15, c, p] = t31 - t33
-                    p += 1
-
-
-@njit_planes
-def _untile2_loops(mt, out, n0, n1, th, tw):
-    oh, ow = out.shape[2], out.shape[3]
-    for o in prange(mt.shape[1]):
-        p = 0
-        for n in range(n0, n1):
-            for ty in range(th):
-                y = 2 * ty
-                for tx in range(tw):
-                    x = 2 * tx
-                    # s = A^T mt: rows m0 + m1 + m2, m1 - m2 - m3 (m_i: row i of mt)
-                    s00 = mt[0, o, p] + mt[4, o, p] + mt[8, o, p]
-                    s01 = mt[1, o, p] + mt[5, o, p] + mt[9, o, p]
-                    s02 = mt[2, o, p] + mt[6, o, p] + mt[10, o, p]
-                    s03 = mt[3, o, p] + mt[7, o, p] + mt[11, o, p]
-                    s10 = mt[4, o, p] - mt[8, o, p] - mt[12, o, p]
-                    s11 = mt[5, o, p] - mt[9, o, p] - mt[13, o, p]
-                    s12 = mt[6, o, p] - mt[10, o, p] - mt[14, o, p]
-                    s13 = mt[7, o, p] - mt[11, o, p] - mt[15, o, p]
-                    # Y = s A: columns s0 + s1 + s2, s1 - s2 - s3; the block cut at the edge
-                    out[n, o, y, x] = s00 + s01 + s02
-                    if x + 1 < ow:
-                        out[n, o, y, x + 1] = s01 - s02 - s03
-                    if y + 1 < oh:
-                        out[n, o, y + 1, x] = s10 + s11 + s12
-                        if x + 1 < ow:
-                            out[n, o, y + 1, x + 1] = s11 - s12 - s13
-                    p += 1
-
-
-@njit_planes
-def _untile_adjoint2_loops(g, out, n0, n1, th, tw):
-    oh, ow = g.shape[2], g.shape[3]
-    zero = np.zeros(1, dtype=g.dtype)[0]  # past the edge: a zero of g's own dtype
-    for o in prange(g.shape[1]):
-        p = 0
-        for n in range(n0, n1):
-            for ty in range(th):
-                y = 2 * ty
-                for tx in range(tw):
-                    x = 2 * tx
-                    g00 = g[n, o, y, x]
-                    g01 = g[n, o, y, x + 1] if x + 1 < ow else zero
-                    g10 = g[n, o, y + 1, x] if y + 1 < oh else zero
-                    g11 = g[n, o, y + 1, x + 1] if x + 1 < ow and y + 1 < oh else zero
-                    # r = A g: rows g0, g0 + g1, g0 - g1, -g1 (g0, g1 the two rows of the block)
-                    r00, r01 = g00, g01
-                    r10, r11 = g00 + g10, g01 + g11
-                    r20, r21 = g00 - g10, g01 - g11
-                    r30, r31 = -g10, -g11
-                    # dM = r A^T: columns r0, r0 + r1, r0 - r1, -r1
-                    out[0, o, p] = r00
-                    out[1, o, p] = r00 + r01
-                    out[2, o, p] = r00 - r01
-                    out[3, o, p] = -r01
-                    out[4, o, p] = r10
-                    out[5, o, p] = r10 + r11
-                    out[6, o, p] = r10 - r11
-                    out[7, o, p] = -r11
-                    out[8, o, p] = r20
-                    out[9, o, p] = r20 + r21
-                    out[10, o, p] = r20 - r21
-                    out[11, o, p] = -r21
-                    out[12, o, p] = r30
-                    out[13, o, p] = r30 + r31
-                    out[14, o, p] = r30 - r31
-                    out[15, o, p] = -r31
-                    p += 1
-
-
-@njit_planes
-def _tiles_adjoint2_loops(dv, out, n0, n1, th, tw):
-    for c in prange(out.shape[1]):
-        p = 0
-        for n in range(n0, n1):
-            plane = out[n, c]
-            for ty in range(th):
-                y = 2 * ty
-                for tx in range(tw):
-                    x = 2 * tx
-                    # r = B dv: rows v0, v1 - v2 + v3, v1 + v2 - v0, -v3
-                    r00 = dv[0, c, p]
-                    r01 = dv[1, c, p]
-                    r02 = dv[2, c, p]
-                    r03 = dv[3, c, p]
-                    r10 = dv[4, c, p] - dv[8, c, p] + dv[12, c, p]
-                    r11 = dv[5, c, p] - dv[9, c, p] + dv[13, c, p]
-                    r12 = dv[6, c, p] - dv[10, c, p] + dv[14, c, p]
-                    r13 = dv[7, c, p] - dv[11, c, p] + dv[15, c, p]
-                    r20 = dv[4, c, p] + dv[8, c, p] - r00
-                    r21 = dv[5, c, p] + dv[9, c, p] - r01
-                    r22 = dv[6, c, p] + dv[10, c, p] - r02
-                    r23 = dv[7, c, p] + dv[11, c, p] - r03
-                    r30 = -dv[12, c, p]
-                    r31 = -dv[13, c, p]
-                    r32 = -dv[14, c, p]
-                    r33 = -dv[15, c, p]
-                    # dd = r B^T: columns r0, r1 - r2 + r3, r1 + r2 - r0, -r3; added into the window
-                    plane[y, x] += r00
-                    plane[y, x + 1] += r01 - r02 + r03
-                    plane[y, x + 2] += r01 + r02 - r00
-                    plane[y, x + 3] -= r03
-                    plane[y + 1, x] += r10
-                    plane[y + 1, x + 1] += r11 - r12 + r13
-                    plane[y + 1, x + 2] += r11 + r12 - r10
-                    plane[y + 1, x + 3] -= r13
-                    plane[y + 2, x] += r20
-                    plane[y + 2, x + 1] += r21 - r22 + r23
-                    plane[y + 2, x + 2] += r21 + r22 - r20
-                    plane[y + 2, x + 3] -= r23
-                    plane[y + 3, x] += r30
-                    plane[y + 3, x + 1] += r31 - r32 + r33
-                    plane[y + 3, x + 2] += r31 + r32 - r30
-                    plane[y + 3, x + 3] -= r33
-                    p += 1
-
-
-# F(4x4, 3x3): a 6x6 tile is too many elements to write out one by one, so each 1-D
-# transform (a matrix times a vector) is a small helper, applied to the columns of the tile
-# and then to the rows of the result, compiled into the loops (``njit_inline``). The
-# constants 2, 4, 5 and 8 come in the array ``k`` in the data's dtype: a Python number
-# would make Numba compute float32 data in float64.
-@njit_inline
-def _bt6(d0, d1, d2, d3, d4, d5, two, four, five):
-    """B^T d for F(4x4, 3x3): rows (4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0),
-    (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1). The constants come as
-    numbers read from ``k`` once per call of the loops: read from the array inside a loop
-    that also stores, the compiler must assume a store may change them, reloads them and
-    does not vectorise the band loops of ``_tiles4_loops`` (measured 1.5x slower)."""
-    return (four * d0 - five * d2 + d4, (d3 + d4) - four * (d1 + d2), (d4 - d3) + four * (d1 - d2),
-            (d4 - d2) + two * (d3 - d1), (d4 - d2) - two * (d3 - d1), four * d1 - five * d3 + d5)
-
-
-@njit_inline
-def _b6(v0, v1, v2, v3, v4, v5, k):
-    """B v = (B^T)^T v for F(4x4, 3x3): the columns of B^T above as rows."""
-    two, four, five = k[0], k[1], k[2]
-    return (four * v0, four * (v2 - v1) + two * (v4 - v3) + four * v5, -five * v0 - four * (v1 + v2) - (v3 + v4),
-            (v1 - v2) + two * (v3 - v4) - five * v5, v0 + v1 + v2 + v3 + v4, v5)
-
-
-@njit_inline
-def _at6(m0, m1, m2, m3, m4, m5, k):
-    """A^T m for F(4x4, 3x3): rows (1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0),
-    (0, 1, -1, 8, -8, 1)."""
-    two, four, eight = k[0], k[1], k[3]
-    even, odd, even2, odd2 = m1 + m2, m1 - m2, m3 + m4, m3 - m4
-    return (m0 + even + even2, odd + two * odd2, even + four * even2, odd + eight * odd2 + m5)
-
-
-@njit_inline
-def _a6(g0, g1, g2, g3, k):
-    """A g = (A^T)^T g for F(4x4, 3x3): the values at the points 0, 1, -1, 2, -2 of the
-    polynomial g0 + g1 t + g2 t^2 + g3 t^3, and its leading coefficient."""
-    two, four, eight = k[0], k[1], k[3]
-    even, odd = g0 + g2, g1 + g3
-    even2, odd2 = g0 + four * g2, two * g1 + eight * g3
-    return (g0, even + odd, even - odd, even2 + odd2, even2 - odd2, g3)
-
-
-# Rows of at least BAND_TILES tiles take the tile transform a band of six input rows at a
-# time: B^T on every column of the band in one loop over contiguous pixels, then B^T on
-# the rows of each tile. The compiler runs both loops on SIMD lanes (tiles side by side);
-# tile by tile it cannot. The same operations in the same order: the same bits. One
-# thread, a slice of 2 images of 32 channels 40x40 (DnCNN's), us: 143 -> 101; 64 channels
-# 32x32: 89 -> 56; 16 channels 64x64: 181 -> 109; with 2-3 tiles a row the band loops are
-# too short (8x8: 36 -> 51), so those rows go tile by tile (benchmarks/issue14_log.md,
-# "Ninth session").
-BAND_TILES = 4
-
-
-@njit_planes
-def _tiles4_loops(xpad, out, n0, n1, th, tw, k):
-    two, four, five = k[0], k[1], k[2]
-    for c in prange(xpad.shape[1]):
-        band = np.empty((6, 4 * tw + 2), dtype=xpad.dtype)  # B^T on the columns of one band of rows
-        p = 0
-        for n in range(n0, n1):
-            pl = xpad[n, c]
-            for ty in range(th):
-                y = 4 * ty
-                if tw >= BAND_TILES:
-                    r0, r1, r2, r3, r4, r5 = pl[y], pl[y + 1], pl[y + 2], pl[y + 3], pl[y + 4], pl[y + 5]
-                    t0, t1, t2, t3, t4, t5 = band[0], band[1], band[2], band[3], band[4], band[5]
-                    for s in range(4 * tw + 2):  # col_s = B^T d[:, s], every column of the band at once
-                        t0[s], t1[s], t2[s], t3[s], t4[s], t5[s] = _bt6(r0[s], r1[s], r2[s], r3[s], r4[s], r5[s],
-                                                                        two, four, five)
-                    for i in range(6):  # V[i, :] = B^T (row i of a tile's columns), every tile of the band
-                        row = band[i]
-                        o0, o1, o2 = out[6 * i, c, p : p + tw], out[6 * i + 1, c, p : p + tw], out[6 * i + 2, c, p : p + tw]
-                        o3, o4, o5 = out[6 * i + 3, c, p : p + tw], out[6 * i + 4, c, p : p + tw], out[6 * i + 5, c, p : p + tw]
-                        for tx in range(tw):
-                            x = 4 * tx
-                            o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx] = _bt6(
-                                row[x], row[x + 1], row[x + 2], row[x + 3], row[x + 4], row[x + 5], two, four, five)
-                    p += tw
-                    continue
-                for tx in range(tw):  # short rows: tile by tile
-                    x = 4 * tx
-                    # col_j = B^T d[:, j]: each column of the tile
-                    col0 = _bt6(pl[y, x], pl[y + 1, x], pl[y + 2, x], pl[y + 3, x], pl[y + 4, x], pl[y + 5, x],
-                                two, four, five)
-                    col1 = _bt6(pl[y, x + 1], pl[y + 1, x + 1], pl[y + 2, x + 1], pl[y + 3, x + 1], pl[y + 4, x + 1],
-                                pl[y + 5, x + 1], two, four, five)
-                    col2 = _bt6(pl[y, x + 2], pl[y + 1, x + 2], pl[y + 2, x + 2], pl[y + 3, x + 2], pl[y + 4, x + 2],
-                                pl[y + 5, x + 2], two, four, five)
-                    col3 = _bt6(pl[y, x + 3], pl[y + 1, x + 3], pl[y + 2, x + 3], pl[y + 3, x + 3], pl[y + 4, x + 3],
-                                pl[y + 5, x + 3], two, four, five)
-                    col4 = _bt6(pl[y, x + 4], pl[y + 1, x + 4], pl[y + 2, x + 4], pl[y + 3, x + 4], pl[y + 4, x + 4],
-                                pl[y + 5, x + 4], two, four, five)
-                    col5 = _bt6(pl[y, x + 5], pl[y + 1, x + 5], pl[y + 2, x + 5], pl[y + 3, x + 5], pl[y + 4, x + 5],
-                                pl[y + 5, x + 5], two, four, five)
-                    for i in range(6):  # V[i, :] = B^T (row i of the columns' results)
-                        v = _bt6(col0[i], col1[i], col2[i], col3[i], col4[i], col5[i], two, four, five)
-                        for j in range(6):
-                            out[6 * i + j, c, p] = v[j]
-                    p += 1
-
-
-@njit_planes
-def _untile4_loops(mt, out, n0, n1, th, tw, k):
-    oh, ow = out.shape[2], out.shape[3]
-    for o in prange(mt.shape[1]):
-        p = 0
-        for n in range(n0, n1):
-            for ty in range(th):
-                for tx in range(tw):
-                    # s_j = A^T mt[:, j]: each column of the transformed tile
-                    s0 = _at6(mt[0, o, p], mt[6, o, p], mt[12, o, p], mt[18, o, p], mt[24, o, p], mt[30, o, p], k)
-                    s1 = _at6(mt[1, o, p], mt[7, o, p], mt[13, o, p], mt[19, o, p], mt[25, o, p], mt[31, o, p], k)
-                    s2 = _at6(mt[2, o, p], mt[8, o, p], mt[14, o, p], mt[20, o, p], mt[26, o, p], mt[32, o, p], k)
-                    s3 = _at6(mt[3, o, p], mt[9, o, p], mt[15, o, p], mt[21, o, p], mt[27, o, p], mt[33, o, p], k)
-                    s4 = _at6(mt[4, o, p], mt[10, o, p], mt[16, o, p], mt[22, o, p], mt[28, o, p], mt[34, o, p], k)
-                    s5 = _at6(mt[5, o, p], mt[11, o, p], mt[17, o, p], mt[23, o, p], mt[29, o, p], mt[35, o, p], k)
-                    for i in range(min(4, oh - 4 * ty)):  # Y[i, :] = A^T (row i of those), cut at the edge
-                        y = _at6(s0[i], s1[i], s2[i], s3[i], s4[i], s5[i], k)
-                        for j in range(min(4, ow - 4 * tx)):
-                            out[n, o, 4 * ty + i, 4 * tx + j] = y[j]
-                    p += 1
-
-
-@njit_planes
-def _untile_adjoint4_loops(g, out, n0, n1, th, tw, k):
-    oh, ow = g.shape[2], g.shape[3]
-    for o in prange(g.shape[1]):
-        block = np.zeros((4, 4), dtype=g.dtype)  # one block of g, zeros past the edge
-        p = 0
-        for n in range(n0, n1):
-            for ty in range(th):
-                for tx in range(tw):
-                    rows, cols = min(4, oh - 4 * ty), min(4, ow - 4 * tx)
-                    if rows < 4 or cols < 4:
-                        block[:, :] = 0
-                    for i in range(rows):
-                        for j in range(cols):
-                            block[i, j] = g[n, o, 4 * ty + i, 4 * tx + j]
-                    # r_i = A g[i, :]: each row of the block, then dM[:, j] = A (column j of those)
-                    r0 = _a6(block[0, 0], block[0, 1], block[0, 2], block[0, 3], k)
-                    r1 = _a6(block[1, 0], block[1, 1], block[1, 2], block[1, 3], k)
-                    r2 = _a6(block[2, 0], block[2, 1], block[2, 2], block[2, 3], k)
-                    r3 = _a6(block[3, 0], block[3, 1], block[3, 2], block[3, 3], k)
-                    for j in range(6):
-                        d = _a6(r0[j], r1[j], r2[j], r3[j], k)
-                        for i in range(6):
-                            out[6 * i + j, o, p] = d[i]
-                    p += 1
-
-
-@njit_planes
-def _tiles_adjoint4_loops(dv, out, n0, n1, th, tw, k):
-    for c in prange(out.shape[1]):
-        p = 0
-        for n in range(n0, n1):
-            pl = out[n, c]
-            for ty in range(th):
-                for tx in range(tw):
-                    # col_j = B dv[:, j]: each column of the tile's gradient
-                    col0 = _b6(dv[0, c, p], dv[6, c, p], dv[12, c, p], dv[18, c, p], dv[24, c, p], dv[30, c, p], k)
-                    col1 = _b6(dv[1, c, p], dv[7, c, p], dv[13, c, p], dv[19, c, p], dv[25, c, p], dv[31, c, p], k)
-                    col2 = _b6(dv[2, c, p], dv[8, c, p], dv[14, c, p], dv[20, c, p], dv[26, c, p], dv[32, c, p], k)
-                    col3 = _b6(dv[3, c, p], dv[9, c, p], dv[15, c, p], dv[21, c, p], dv[27, c, p], dv[33, c, p], k)
-                    col4 = _b6(dv[4, c, p], dv[10, c, p], dv[16, c, p], dv[22, c, p], dv[28, c, p], dv[34, c, p], k)
-                    col5 = _b6(dv[5, c, p], dv[11, c, p], dv[17, c, p], dv[23, c, p], dv[29, c, p], dv[35, c, p], k)
-                    for i in range(6):  # dd[i, :] = B (row i of those), added into the window
-                        d = _b6(col0[i], col1[i], col2[i], col3[i], col4[i], col5[i], k)
-                        for j in range(6):
-                            pl[4 * ty + i, 4 * tx + j] += d[j]
-                    p += 1
-
-
 def _constants(dtype):
     """The constants of F(4x4, 3x3)'s transforms in the data's dtype: (2, 4, 5, 8)."""
     return np.array([2, 4, 5, 8], dtype=dtype)
 
 
-def _run_loops(m, loops2, loops4, a, b, images, tiles):
-    """Run F(2x2)'s or F(4x4)'s loops from array a into array b; returns b."""
-    if m == 2:
-        loops2(a, b, images[0], images[1], tiles[0], tiles[1])
-    else:
-        loops4(a, b, images[0], images[1], tiles[0], tiles[1], _constants(a.dtype))
-    return b
+def _flat(t):
+    """(work, flat, s0, s1) for the images-innermost loops: the transformed array t (a^2, C, P)
+    as one 1-D array over its memory and the element strides of its positions and channels
+    (kernels/winograd_loops.py says why). ``work`` is t, or a contiguous copy of it where
+    t's tiles are not contiguous or its rows overlap (the caller copies a written one back)."""
+    size = t.itemsize
+    s0, s1, s2 = t.strides
+    count, c, p = t.shape
+    if s2 != size or s1 % size or s0 % size or s1 < p * size or s0 < c * s1:
+        t = np.ascontiguousarray(t)
+        s0, s1 = t.strides[:2]
+    s0, s1 = s0 // size, s1 // size
+    return t, np.lib.stride_tricks.as_strided(t, shape=((count - 1) * s0 + (c - 1) * s1 + p,), strides=(size,)), s0, s1
 
 
-def winograd_tiles_numba(xpad, out, images, m):
+def winograd_tiles_numba(x, out, images, m, padding):
     """``winograd_tiles`` compiled (NumPy arrays only)."""
-    require_numpy("winograd_tiles_numba", xpad, out)
-    tiles = _input_tiles("winograd_tiles", xpad, out, images, m)
-    return _run_loops(m, _tiles2_loops, _tiles4_loops, xpad, out, images, tiles)
+    require_numpy("winograd_tiles_numba", x, out)
+    th, tw = tiles = _input_tiles("winograd_tiles", x, out, images, m, padding)
+    (n0, n1), (ph, pw) = images, padding
+    if images_inner(m, tiles, images):
+        planes = np.zeros((4 * th + 2, 4 * tw + 2, n1 - n0), dtype=x.dtype)  # its border stays zero
+        cols = np.empty((36, n1 - n0), dtype=x.dtype)
+        work, flat, s0, s1 = _flat(out)
+        loops._images_tiles4_loops(x, flat, s0, s1, n0, n1, th, tw, _constants(x.dtype), ph, pw, planes, cols)
+        if work is not out:
+            out[...] = work
+        return out
+    plane = np.zeros((m * th + 2, m * tw + 2), dtype=x.dtype)  # one padded plane; its border stays zero
+    if m == 2:
+        loops._tiles2_loops(x, out, n0, n1, th, tw, ph, pw, plane)
+    else:
+        loops._tiles4_loops(x, out, n0, n1, th, tw, _constants(x.dtype), ph, pw, plane)
+    return out
 
 
 def winograd_untile_numba(mt, out, images, m):
     """``winograd_untile`` compiled (NumPy arrays only)."""
     require_numpy("winograd_untile_numba", mt, out)
-    tiles = _output_tiles("winograd_untile", out, mt, images, m)
-    return _run_loops(m, _untile2_loops, _untile4_loops, mt, out, images, tiles)
+    th, tw = tiles = _output_tiles("winograd_untile", out, mt, images, m)
+    n0, n1 = images
+    if images_inner(m, tiles, images):
+        p = (n1 - n0) * th * tw
+        rows, blocks = np.empty((24, p), dtype=mt.dtype), np.empty(16 * p, dtype=mt.dtype)
+        planes = np.empty((4 * th, 4 * tw, n1 - n0), dtype=mt.dtype)
+        _, flat, s0, s1 = _flat(mt)
+        loops._images_untile4_loops(flat, s0, s1, out, n0, n1, th, tw, _constants(mt.dtype), rows, blocks, planes)
+        return out
+    if m == 2:
+        loops._untile2_loops(mt, out, n0, n1, th, tw)
+    else:
+        loops._untile4_loops(mt, out, n0, n1, th, tw, _constants(mt.dtype))
+    return out
 
 
 def winograd_untile_adjoint_numba(g, out, images, m):
     """``winograd_untile_adjoint`` compiled (NumPy arrays only)."""
     require_numpy("winograd_untile_adjoint_numba", g, out)
-    tiles = _output_tiles("winograd_untile_adjoint", g, out, images, m)
-    return _run_loops(m, _untile_adjoint2_loops, _untile_adjoint4_loops, g, out, images, tiles)
+    th, tw = tiles = _output_tiles("winograd_untile_adjoint", g, out, images, m)
+    n0, n1 = images
+    if images_inner(m, tiles, images):
+        planes = np.zeros((4 * th, 4 * tw, n1 - n0), dtype=g.dtype)  # past the edge: zeros
+        rows = np.empty((24, (n1 - n0) * th * tw), dtype=g.dtype)
+        work, flat, s0, s1 = _flat(out)
+        loops._images_untile_adjoint4_loops(g, flat, s0, s1, n0, n1, th, tw, _constants(g.dtype), planes, rows)
+        if work is not out:
+            out[...] = work
+        return out
+    if m == 2:
+        loops._untile_adjoint2_loops(g, out, n0, n1, th, tw)
+    else:
+        loops._untile_adjoint4_loops(g, out, n0, n1, th, tw, _constants(g.dtype))
+    return out
 
 
-def winograd_tiles_adjoint_numba(dv, out, images, m):
+def winograd_tiles_adjoint_numba(dv, out, images, m, padding):
     """``winograd_tiles_adjoint`` compiled (NumPy arrays only)."""
     require_numpy("winograd_tiles_adjoint_numba", dv, out)
-    tiles = _input_tiles("winograd_tiles_adjoint", out, dv, images, m)
-    return _run_loops(m, _tiles_adjoint2_loops, _tiles_adjoint4_loops, dv, out, images, tiles)
+    th, tw = tiles = _input_tiles("winograd_tiles_adjoint", out, dv, images, m, padding)
+    (n0, n1), (ph, pw) = images, padding
+    if images_inner(m, tiles, images):
+        p = (n1 - n0) * th * tw
+        cols, rows = np.empty((36, p), dtype=dv.dtype), np.empty(36 * p, dtype=dv.dtype)
+        planes = np.empty((4 * th + 2, 4 * tw + 2, n1 - n0), dtype=dv.dtype)
+        _, flat, s0, s1 = _flat(dv)
+        loops._images_tiles_adjoint4_loops(flat, s0, s1, out, n0, n1, th, tw, _constants(dv.dtype), ph, pw, cols, rows,
+                                           planes)
+        return out
+    plane = np.empty((m * th + 2, m * tw + 2), dtype=dv.dtype)  # one padded plane's gradient, zeroed per plane
+    if m == 2:
+        loops._tiles_adjoint2_loops(dv, out, n0, n1, th, tw, ph, pw, plane)
+    else:
+        loops._tiles_adjoint4_loops(dv, out, n0, n1, th, tw, _constants(dv.dtype), ph, pw, plane)
+    return out

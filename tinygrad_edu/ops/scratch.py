@@ -4,7 +4,7 @@ ops/winograd.py); ``TaskScratch``, the buffers shared by the tasks of one call t
 the same thread (Winograd's).
 
 A convolution cuts its batch into tasks (threads.run_tasks), and each task works in
-scratch arrays: Winograd's transformed tiles, a padded copy of its images. Made afresh
+scratch arrays: Winograd's transformed tiles and their products. Made afresh
 for every task, they come from memory this core has not touched lately; handed to the
 next task that runs on the same thread, they are still in its cache. Medians of 7
 alternating rounds, fresh arrays against shared ones: DnCNN's training step (16 images

@@ -30,24 +30,35 @@ channels, against 4e-7 for F(2x2, 3x3) and 1e-6 for im2col.
 When (``applies``): 3x3 kernels, stride 1, dilation 1, no groups, at least MIN_CHANNELS
 input and output channels, float32/float64 NumPy arrays, and outputs large enough in
 both directions: at least MIN_SIZE pixels, or at least MIN_EXACT_SIZE pixels that m x m
-blocks cover exactly. With fewer channels the GEMMs are too thin to pay for the
+blocks cover exactly, or (F(4x4), a call of at least MANY_IMAGES images) any size from
+one block up whose rows of tiles the kernels take images innermost (at most 12 pixels:
+kernels/winograd.py). With fewer channels the GEMMs are too thin to pay for the
 transforms (the course's first layers have one). A small output that the blocks do not
 cover exactly wastes part of its edge tiles, and the smallest give the GEMMs too few
-columns. Measured on the AMD EPYC (Zen 4) of the thirty-seventh session, conv2d fwd+bwd,
-N=32, C=OC in 16/32/64, one thread, Winograd's time over im2col's (benchmarks/
-issue14_log.md, "Thirty-seventh session"):
+columns, unless the batch is wide. Measured on the AMD EPYC (Zen 4) of the
+thirty-seventh session, conv2d fwd+bwd, N=32, C=OC in 16/32/64, one thread, Winograd's
+time over im2col's, with the tile transforms image by image (benchmarks/issue14_log.md,
+"Thirty-seventh session"):
 
     F(4x4, 3x3)   8x8 0.61-0.83    12x12 0.61-0.84    16x16 to 24x24 0.48-0.78
                   6x6 0.89-1.59    10x10 0.78-1.16    4x4 1.05-1.35
     F(2x2, 3x3)   8x8 to 14x14 0.66-0.91              6x6 0.66-1.15    4x4 1.05-1.31
 
 (the seventh and ninth sessions, on other machines, had found the same pattern, 12x12
-then a tie). The course's small CNN (32 images of 8x8 at 32 channels, then 4x4) takes it
-for its 8x8 layer: that layer's forward + backward 0.74x im2col's time, the step about
-8% faster. That layer's scratch once raised the step's peak memory from 2.8 to 4.3 MiB,
-2.1x PyTorch's (one array per transform, a whole small batch at once; traced): with the
-two task buffers below the layer peaks at 3.0 MiB, under the 3.1 of the step's 64-channel
-layer, which sets the step's peak as it did with im2col.
+then a tie). With the images-innermost loops of the thirty-eighth session
+(kernels/winograd_loops.py), F(4x4) on 32 images: 4x4 0.74-0.97, 6x6 0.68-1.00, 8x8
+0.48-0.58, 10x10 0.67-0.73, 12x12 0.44-0.54; on 8 images 4x4 and 6x6 still lose
+(0.97-1.46), and 16 images are mixed at 4x4 (0.86-1.44). The course's small CNN (32
+images of 8x8 at 32 channels, then 4x4 at 64) takes it for all three of its 32- and
+64-channel layers: the 8x8 layer's forward + backward 0.74x im2col's time with the
+transforms image by image (the step about 8% faster), 0.49x images innermost; the 4x4
+layers' 0.73x and 0.78x; the step 0.82-0.92x as long as the thirty-seventh session's
+(benchmarks/issue14_log.md, "Thirty-eighth session"). The 8x8 layer's scratch once raised
+the step's peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one array per transform, a
+whole small batch at once; traced): with the two task buffers below it peaks at 3.0 MiB.
+The 64-channel 4x4 layer's backward then sets the step's peak, 3.32 MiB (3.14 with
+im2col for the 4x4 layers): U and dU, four times its weight each, are never held at once
+(``conv2d_backward``).
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -55,20 +66,20 @@ The code is written with the array namespace of its inputs, but CuPy arrays take
 Winograd has not been measured on a GPU.
 """
 import functools
-import math
 import os
 
 import numpy as np
 
 from .. import kernels
 from ..backend import get_array_module
-from ..kernels.winograd import matrices, tile_grid
+from ..kernels.winograd import BAND_TILES, matrices, tile_grid
 from ..threads import even_ranges, run_tasks
 from . import scratch
 
 MIN_CHANNELS = 16
 MIN_SIZE = 16
 MIN_EXACT_SIZE = 8
+MANY_IMAGES = 32  # F(4x4) on smaller outputs: from this many images a call (the docstring's rule)
 ENV_VAR = "TINYGRAD_EDU_WINOGRAD"
 
 
@@ -106,21 +117,26 @@ def applies(x, weight, stride, padding, dilation, groups):
         and tuple(dilation) == (1, 1)
         and groups == 1
         and min(x.shape[1], weight.shape[0]) >= MIN_CHANNELS
-        and _output_size_pays(x.shape[2] + 2 * padding[0] - 2)
-        and _output_size_pays(x.shape[3] + 2 * padding[1] - 2)
+        and _output_size_pays(x.shape[2] + 2 * padding[0] - 2, x.shape[0])
+        and _output_size_pays(x.shape[3] + 2 * padding[1] - 2, x.shape[0])
         and isinstance(x, np.ndarray)
         and x.dtype in (np.float32, np.float64)
     )
 
 
-def _output_size_pays(size):
-    """An output this many pixels high (or wide) is large enough for Winograd: at least
-    MIN_SIZE, or at least MIN_EXACT_SIZE and covered exactly by m x m blocks."""
-    return size >= MIN_SIZE or (size >= MIN_EXACT_SIZE and size % BLOCK == 0)
+def _output_size_pays(size, images):
+    """An output this many pixels high (or wide), in a call of ``images`` images, is large
+    enough for Winograd: at least MIN_SIZE, or at least MIN_EXACT_SIZE and covered exactly
+    by m x m blocks, or (F(4x4)) with at least MANY_IMAGES images any size from one block
+    up whose rows of tiles the kernels take images innermost (fewer than BAND_TILES)."""
+    if size >= MIN_SIZE or (size >= MIN_EXACT_SIZE and size % BLOCK == 0):
+        return True
+    return BLOCK == 4 and images >= MANY_IMAGES and size >= BLOCK and -(-size // BLOCK) < BAND_TILES
 
 
-def transformed_weight(weight, m):
-    """U = G w G^T for every (output, input) channel pair: (a^2, OC, C), position i*a + j.
+def transformed_weight(weight, m, out=None):
+    """U = G w G^T for every (output, input) channel pair: (a^2, OC, C), position i*a + j
+    (into ``out``, a contiguous array of that shape, when given).
 
     All pairs in ONE product: U[i*a + j, (o, c)] = sum over k, l of G[i, k] G[j, l]
     w[o, c, k, l], that is (G kron G) @ w with w viewed as (9, OC*C). One thread, float32:
@@ -129,18 +145,27 @@ def transformed_weight(weight, m):
     xp = get_array_module(weight)
     oc, c = weight.shape[:2]
     kron = xp.asarray(_kron_g(m, weight.dtype))  # (a^2, 9)
-    taps = xp.ascontiguousarray(weight.reshape(oc * c, 9).T)  # (9, OC*C): rows for BLAS, no strided read
-    return (kron @ taps).reshape(kron.shape[0], oc, c)
+    if out is None:
+        taps = xp.ascontiguousarray(weight.reshape(oc * c, 9).T)  # (9, OC*C): rows for BLAS, no strided read
+        return (kron @ taps).reshape(kron.shape[0], oc, c)
+    if out.shape != (kron.shape[0], oc, c) or not out.flags.c_contiguous:
+        raise ValueError(f"transformed_weight: out must be a contiguous array of shape {(kron.shape[0], oc, c)}, "
+                         f"got {out.shape} (contiguous: {out.flags.c_contiguous})")
+    # into ``out``: where memory is tight (the backward's peak), without the copy of the taps
+    xp.matmul(kron, weight.reshape(oc * c, 9).T, out=out.reshape(kron.shape[0], oc * c))
+    return out
 
 
 def weight_gradient(du, m):
     """dL/dW (OC, C, 3, 3) from dL/dU (a^2, OC, C), the adjoint of ``transformed_weight``:
     dW[o, c, k, l] = sum over i, j of G[i, k] G[j, l] dU[i*a + j, o, c], i.e.
-    (G kron G)^T @ dU, one product: 18 and 99 us against 75 and 253, as above."""
+    (G kron G)^T @ dU, one product, written as dU^T (G kron G): (OC*C, 9) comes out in
+    dW's own order, with no transposed copy (15 and 83 us against 75 and 253, as above;
+    19 and 117 with the copy, "Thirty-eighth session")."""
     xp = get_array_module(du)
     count, oc, c = du.shape
     kron = xp.asarray(_kron_g(m, du.dtype))
-    return xp.ascontiguousarray((kron.T @ du.reshape(count, oc * c)).T).reshape(oc, c, 3, 3)
+    return (du.reshape(count, oc * c).T @ kron).reshape(oc, c, 3, 3)
 
 
 @functools.lru_cache(maxsize=None)
@@ -176,29 +201,19 @@ def _planes(buffer, count, rows, cols):
     return buffer[: count * stride].reshape(count, stride)[:, : rows * cols].reshape(count, rows, cols)
 
 
-def _zero_border(xpad, padding, hw):
-    """Zero the padded images ``xpad`` outside the image at ``padding`` of size ``hw``:
-    the image's own pixels are then all a slice copies in. (Zeroing all of it took 5%
-    of a DnCNN step.)"""
-    (ph, pw), (h, w) = padding, hw
-    xpad[:, :, :ph] = 0
-    xpad[:, :, ph + h :] = 0
-    xpad[:, :, :, :pw] = 0
-    xpad[:, :, :, pw + w :] = 0
-
-
 # Each task works in TWO flat buffers, each holding one array after another as the
 # steps of a slice use them up:
-#   forward:   A: the padded images, then M            B: V
-#   backward:  A: the padded images, then dM, then     B: V, then dV
-#                 the padded dL/dx
-# Three to five arrays in two buffers: on small images the scratch, not the activations,
-# sets the peak memory of a training step. The course's small CNN (32 images of 8x8, 32
-# channels) took 4.7 MiB at its traced peak with one buffer per array, 3.3 with these
-# two, and 3.0 at that layer once max pooling's indices were let go after its backward
-# (autograd/function.py, ``Context._free``) and the weight transform became one product:
-# the step's peak is then 3.1 MiB, at its 64-channel layer, as with im2col. DnCNN's step
-# 47.4 MiB against 49.6 (benchmarks/issue14_log.md, "Thirty-seventh session").
+#   forward:   A: M                  B: V
+#   backward:  A: dM                 B: V, then dV
+# The tile kernels pad the input themselves (kernels/winograd.py), so no padded copy of
+# the images takes room here. On small images the scratch, not the activations, sets the
+# peak memory of a training step: the course's small CNN (32 images of 8x8, 32 channels)
+# took 4.7 MiB at its traced peak with one buffer per array, 3.3 with two, and 3.0 at that
+# layer once max pooling's indices were let go after its backward (autograd/function.py,
+# ``Context._free``) and the weight transform became one product: the step's peak is then
+# 3.1 MiB, at its 64-channel layer, as with im2col; 3.3 MiB with its 4x4 layers on Winograd
+# too (``conv2d_backward``). DnCNN's step 47.4 MiB against 49.6 (benchmarks/
+# issue14_log.md, "Thirty-seventh session").
 def _task_buffer(kept, xp, slot, size, dtype):
     """A task's flat buffer for ``slot``: for NumPy the one an earlier task of this call
     made on this thread (``kept``, an ops/scratch.TaskScratch: still in the core's
@@ -241,18 +256,13 @@ def conv2d_forward(x, weight, padding):
     kept = scratch.TaskScratch()
 
     def work(task):  # one task: its slices in turn, in its thread's two buffers
-        images = max(b - a for a, b in task)
-        most = images * tiles[0] * tiles[1]
-        padded = (images, c, m * tiles[0] + 2, m * tiles[1] + 2)
-        a_buf = _task_buffer(kept, xp, "a", max(math.prod(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
+        most = max(b - a for a, b in task) * tiles[0] * tiles[1]
+        a_buf = _task_buffer(kept, xp, "a", count * _plane_stride(oc, most, x.dtype), x.dtype)
         b_buf = _task_buffer(kept, xp, "b", count * _plane_stride(c, most, x.dtype), x.dtype)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
-            xpad = scratch.part(a_buf, (b - a,) + padded[1:])
-            _zero_border(xpad, padding, (h, w))
-            xpad[:, :, ph : ph + h, pw : pw + w] = x[a:b]
-            v = kernels.winograd_tiles(xpad, _planes(b_buf, count, c, most)[:, :, :p], (0, b - a), m)
-            mt = kernels.matmul(u, v, out=_planes(a_buf, count, oc, most)[:, :, :p])  # over the padded images
+            v = kernels.winograd_tiles(x, _planes(b_buf, count, c, most)[:, :, :p], (a, b), m, padding)
+            mt = kernels.matmul(u, v, out=_planes(a_buf, count, oc, most)[:, :, :p])
             kernels.winograd_untile(mt, out, (a, b), m)
 
     _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
@@ -266,45 +276,50 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
         return None, None
     xp = get_array_module(x, weight, g)
     m = BLOCK
-    n, c, h, w = x.shape
+    n, c = x.shape[:2]
     oc = weight.shape[0]
-    ph, pw = padding
     tiles = tile_grid(g.shape[2:], m)
     count = (m + 2) ** 2
-    u_t = xp.swapaxes(transformed_weight(weight, m), 1, 2) if need_x else None  # (a^2, C, OC): BLAS reads it transposed
     gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
+    # U^T (a^2, C, OC; BLAS reads it transposed) and dU are a^2 OC C each, 4x the weight: at
+    # the small CNN's 4x4 layers more than their activations. With the batch in one slice,
+    # dU is complete after that slice's product: it becomes dL/dW, and then U is written
+    # over it, so the two never take room at once (that step's traced peak 4.01 -> 3.32 MiB,
+    # "Thirty-eighth session"). With more slices, U is made first and the tasks' dU shares
+    # are summed at the end.
+    one_slice = len(slices) == 1
+    u_t = xp.swapaxes(transformed_weight(weight, m), 1, 2) if need_x and not one_slice else None
+    done = {}  # one slice: its dL/dW, made before U
     kept = scratch.TaskScratch()
 
     def work(task):  # one task: its slices in turn, in its thread's two buffers; returns its share of dU
-        images = max(b - a for a, b in task)
-        most = images * tiles[0] * tiles[1]
-        padded = (images, c, m * tiles[0] + 2, m * tiles[1] + 2)
-        a_buf = _task_buffer(kept, xp, "a", max(math.prod(padded), count * _plane_stride(oc, most, x.dtype)), x.dtype)
+        most = max(b - a for a, b in task) * tiles[0] * tiles[1]
+        a_buf = _task_buffer(kept, xp, "a", count * _plane_stride(oc, most, x.dtype), x.dtype)
         b_buf = _task_buffer(kept, xp, "b", count * _plane_stride(c, most, x.dtype), x.dtype)
         du = None  # this task's share of dU (returned: a new array, never kept scratch)
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
-            if need_w:  # V again, from the padded images
-                xpad = scratch.part(a_buf, (b - a,) + padded[1:])
-                _zero_border(xpad, padding, (h, w))
-                xpad[:, :, ph : ph + h, pw : pw + w] = x[a:b]
-                v = kernels.winograd_tiles(xpad, _planes(b_buf, count, c, most)[:, :, :p], (0, b - a), m)
+            if need_w:  # V again, from x
+                v = kernels.winograd_tiles(x, _planes(b_buf, count, c, most)[:, :, :p], (a, b), m, padding)
             dm = kernels.winograd_untile_adjoint(g, _planes(a_buf, count, oc, most)[:, :, :p], (a, b), m)
             if need_w:
                 part = kernels.matmul(dm, xp.swapaxes(v, 1, 2))
                 du = part if du is None else xp.add(du, part, out=du)
             if need_x:
-                dv = kernels.matmul(u_t, dm, out=_planes(b_buf, count, c, most)[:, :, :p])  # over V
-                dxpad = scratch.part(a_buf, (b - a,) + padded[1:])  # over dM
-                dxpad[...] = 0  # the tiles add into it
-                kernels.winograd_tiles_adjoint(dv, dxpad, (0, b - a), m)
-                gx[a:b] = dxpad[:, :, ph : ph + h, pw : pw + w]  # the padding cut off
+                ut = u_t
+                if ut is None:  # the one slice: dL/dW first, then U over dU
+                    if need_w:
+                        done["gw"] = weight_gradient(du, m)
+                    ut = xp.swapaxes(transformed_weight(weight, m, out=du), 1, 2)
+                    du = part = None
+                dv = kernels.matmul(ut, dm, out=_planes(b_buf, count, c, most)[:, :, :p])  # over V
+                kernels.winograd_tiles_adjoint(dv, gx, (a, b), m, padding)  # dL/dx of images a..b-1
         return du
 
     shares = _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
-    gw = None
-    if need_w:
+    gw = done.get("gw")
+    if need_w and gw is None:
         du = shares[0]
         for share in shares[1:]:  # in task order: the same sum on any number of threads
             du += share
