@@ -16,8 +16,8 @@ winograd.py, ``images_inner``):
 
 The input of the tile transform is the unpadded x: each plane goes through a scratch whose
 border stays zero (the wrapper makes it with ``np.zeros``), so the caller never pads; the
-adjoint adds its tiles into such a scratch and copies out the image's part. The loops
-share that scratch from one plane to the next, so they say ``range``, not ``prange``
+adjoint adds its tiles into such a scratch and copies out the image's part. Loops that
+share a scratch from one plane to the next say ``range``, not ``prange``
 (``njit_planes``).
 """
 import numpy as np
