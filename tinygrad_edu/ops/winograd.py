@@ -52,13 +52,15 @@ then a tie). With the images-innermost loops of the thirty-eighth session
 images of 8x8 at 32 channels, then 4x4 at 64) takes it for all three of its 32- and
 64-channel layers: the 8x8 layer's forward + backward 0.74x im2col's time with the
 transforms image by image (the step about 8% faster), 0.49x images innermost; the 4x4
-layers' 0.73x and 0.78x; the step 0.82-0.92x as long as the thirty-seventh session's
-(benchmarks/issue14_log.md, "Thirty-eighth session"). The 8x8 layer's scratch once raised
-the step's peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one array per transform, a
-whole small batch at once; traced): with the two task buffers below it peaks at 3.0 MiB.
-The 64-channel 4x4 layer's backward then sets the step's peak, 3.32 MiB (3.14 with
-im2col for the 4x4 layers): U and dU, four times its weight each, are never held at once
-(``conv2d_backward``).
+layers' 0.73x and 0.78x; the step 0.82x as long as the thirty-seventh session's (paired
+fresh processes; benchmarks/issue14_log.md, "Thirty-eighth session"). The 8x8 layer's
+scratch once raised the step's peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one
+array per transform, a whole small batch at once; traced): with the two task buffers
+below it peaks at 3.0 MiB. The 64-channel 4x4 layer's backward then sets the step's peak,
+3.32 MiB (3.14 with im2col for the 4x4 layers): U and dU, four times its weight each, are
+never held at once (``conv2d_backward``). As the side-by-side benchmark measures it, that
+puts the small CNN's memory at 1.2-1.5x PyTorch's, at the 1.5x line of issue 14; a very
+large MANY_IMAGES gives the 4x4 layers back to im2col.
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
