@@ -99,6 +99,49 @@ def test_winograd_conv2d_matches_loops_im2col_and_gradcheck(kernel_set, cfg, see
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
 
+@st.composite
+def few_tile_configs(draw):
+    """A batch in one slice with fewer tiles than channels, in and out, so that U and dU
+    are made by blocks of channels (``_channel_blocks``): 1-2 images of 1-2 tiles each,
+    3-9 channels (blocks of one to three channels, even or not), padding 0-2."""
+    m = draw(st.sampled_from([2, 4]))
+    n, oh, ow = draw(st.integers(1, 2)), draw(st.integers(1, m)), draw(st.integers(1, 2 * m))  # 1 row, 1-2 tiles
+    padding = tuple(draw(st.integers(0, min(2, (size + 1) // 2))) for size in (oh, ow))  # inputs of 1+ pixels
+    tiles = n * -(-ow // m)
+    return dict(n=n, c=draw(st.integers(tiles + 1, 9)), oc=draw(st.integers(tiles + 1, 9)),
+                hw=(oh + 2 - 2 * padding[0], ow + 2 - 2 * padding[1]), padding=padding, bias=False, m=m)
+
+
+@pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
+@given(cfg=few_tile_configs(), seed=st.integers(0, 100))
+def test_u_and_du_by_blocks_of_channels_match_loops_im2col_and_gradcheck(kernel_set, cfg, seed):
+    """The one-slice path with U and dU a block of channels at a time: forward against the
+    loops, gradcheck, gradients against im2col's (float64), and dL/dx or dL/dW alone the
+    same bits as both together."""
+    if kernel_set == "numba" and not kernels.HAVE_NUMBA:
+        pytest.skip("Numba is not installed")
+    oh, ow = (size + 2 * p - 2 for size, p in zip(cfg["hw"], cfg["padding"]))
+    with kernels.using(kernel_set), settings(**EVERY_SIZE, BLOCK=cfg["m"]):
+        slices = winograd._slices(cfg["n"], max(cfg["c"], cfg["oc"]), (-(-oh // cfg["m"]), -(-ow // cfg["m"])),
+                                  cfg["m"], np.dtype(np.float64))
+        blocks = winograd._channel_blocks(cfg["c"], cfg["oc"], slices, (-(-oh // cfg["m"]), -(-ow // cfg["m"])), cfg["m"])
+        assert blocks is not None and len(blocks[0]) > 1 and len(blocks[1]) > 1
+        x, w, _ = _tensors(cfg, seed)
+        out = conv2d(x, w, padding=cfg["padding"])
+        expected = conv2d_loops(x.detach().numpy(), w.detach().numpy(), None, (1, 1), cfg["padding"], (1, 1), 1)
+        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-10)
+        up = tge.tensor(np.random.default_rng(seed + 1).standard_normal(out.shape))
+        assert gradcheck(lambda a, b: conv2d(a, b, padding=cfg["padding"]) * up, (x, w), fast_mode=True)
+        ours = _forward_backward(x, w, None, cfg["padding"], up)
+        arrays = x.detach().numpy(), w.detach().numpy(), up.numpy(), cfg["padding"]
+        assert winograd.conv2d_backward(*arrays, True, False)[1] is None
+        np.testing.assert_array_equal(winograd.conv2d_backward(*arrays, True, False)[0], ours[1])
+        np.testing.assert_array_equal(winograd.conv2d_backward(*arrays, False, True)[1], ours[2])
+    with settings(ENABLED=False):
+        for got, want in zip(ours, _forward_backward(x, w, None, cfg["padding"], up)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("m", [2, 4])
 @pytest.mark.parametrize("plant", ["untile_adjoint", "tiles_adjoint"])
 def test_the_gradient_checker_catches_a_planted_wrong_winograd_backward(plant, m, monkeypatch):
@@ -122,6 +165,37 @@ def test_the_gradient_checker_catches_a_planted_wrong_winograd_backward(plant, m
 
         monkeypatch.setattr(kernels, "winograd_tiles_adjoint", wrong)
     cfg = dict(n=2, c=2, oc=2, hw=(5, 4), padding=(1, 1), bias=False)
+    with settings(**EVERY_SIZE, BLOCK=m):
+        x, w, _ = _tensors(cfg, 3)
+        with pytest.raises(GradcheckError, match="gradcheck failed"):
+            gradcheck(lambda a, b: conv2d(a, b, padding=1), (x, w))
+
+
+@pytest.mark.parametrize("m", [2, 4])
+@pytest.mark.parametrize("plant", ["input_blocks", "weight_gradient_block"])
+def test_the_gradient_checker_catches_a_planted_wrong_backward_by_blocks(plant, m, monkeypatch):
+    """The one-slice backward by blocks of channels, made wrong in one place (the forward
+    left right), fails gradcheck: the last block of input channels skipped (its rows of
+    dV keep V: a wrong dL/dx), or each block's dL/dW made without its first position."""
+    if plant == "input_blocks":
+        right = winograd._channel_blocks
+
+        def wrong(c, oc, slices, tiles, m):
+            out_blocks, in_blocks = right(c, oc, slices, tiles, m)
+            return out_blocks, in_blocks[:-1]
+
+        monkeypatch.setattr(winograd, "_channel_blocks", wrong)
+    else:
+        right = winograd.weight_gradient
+
+        def wrong(du, m, out=None):
+            if out is not None:  # only the blocks write into a given array
+                du = du.copy()
+                du[0] = 0
+            return right(du, m, out)
+
+        monkeypatch.setattr(winograd, "weight_gradient", wrong)
+    cfg = dict(n=1, c=5, oc=6, hw=(3, 3), padding=(1, 1), bias=False)  # 1 or 4 tiles: 2-4 blocks
     with settings(**EVERY_SIZE, BLOCK=m):
         x, w, _ = _tensors(cfg, 3)
         with pytest.raises(GradcheckError, match="gradcheck failed"):
@@ -219,31 +293,60 @@ def test_a_task_works_in_two_buffers(monkeypatch):
         assert len(made) == 4
 
 
-def test_a_one_slice_backward_never_holds_du_and_u_at_once():
-    """The small CNN's 64 -> 64 layer at 4x4 (one slice): dU becomes dL/dW before U is
-    written over it. The traced peak of the backward is its outputs, the two task buffers
-    and ONE array of a^2 OC C (U or dU), with a little room for NumPy's own; holding both,
-    it would be 576 KiB more. And the same gradients as with U made first (two slices)."""
+@pytest.mark.parametrize("layer", [(64, 64, 4, 4), (32, 32, 8, 1)])
+def test_one_slice_holds_one_block_of_u_or_du_at_a_time(layer):
+    """The small CNN's 64 -> 64 layer at 4x4 (32 images, one slice of 32 tiles: four
+    blocks of channels) and its 32 -> 32 layer at 8x8 (128 tiles: one block). The traced
+    peak of the forward is its output, the two task buffers and one block of U; of the
+    backward, its outputs, the two buffers and one block of U or dU; each with a little
+    room for NumPy's own. Holding U whole, the 64-channel layer would take 432 KiB more;
+    holding U and dU, the 32-channel one 144 KiB more. And the same results as with U
+    made once (more slices)."""
     import tracemalloc
 
+    c, size, blocks = layer[0], layer[2], layer[3]
     rng = np.random.default_rng(14)
-    x, w = rng.standard_normal((32, 64, 4, 4)).astype(np.float32), rng.standard_normal((64, 64, 3, 3)).astype(np.float32)
-    g = rng.standard_normal((32, 64, 4, 4)).astype(np.float32)
-    assert len(winograd._slices(32, 64, (1, 1), 4, x.dtype)) == 1
-    winograd.conv2d_backward(x, w, g, (1, 1), True, True)  # compiled and cached before tracing
-    tracemalloc.start()
-    try:
-        gx, gw = winograd.conv2d_backward(x, w, g, (1, 1), True, True)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    buffers = 2 * 36 * winograd._plane_stride(64, 32, x.dtype) * 4
-    one = 36 * 64 * 64 * 4  # U or dU
-    assert peak <= gx.nbytes + gw.nbytes + buffers + one + 64 * 2**10, peak
-    with settings(TILE_BYTES=1):  # two slices or more: U made first
-        two_slices = winograd.conv2d_backward(x, w, g, (1, 1), True, True)
-    for got, want in zip((gx, gw), two_slices):
-        np.testing.assert_allclose(got, want, rtol=0, atol=FLOAT32_TOLERANCE[4] * np.abs(want).max())
+    x, w = rng.standard_normal((32, c, size, size)).astype(np.float32), rng.standard_normal((c, c, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((32, c, size, size)).astype(np.float32)
+    tiles = (size // 4, size // 4)
+    slices = winograd._slices(32, c, tiles, 4, x.dtype)
+    assert [len(b) for b in winograd._channel_blocks(c, c, slices, tiles, 4)] == [blocks, blocks]
+    buffers = 2 * 36 * winograd._plane_stride(c, 32 * tiles[0] * tiles[1], x.dtype) * 4
+    block = 36 * c * c // blocks * 4  # of U or dU
+    results = []
+    for run in (lambda: (winograd.conv2d_forward(x, w, (1, 1)),),
+                lambda: winograd.conv2d_backward(x, w, g, (1, 1), True, True)):
+        run()  # compiled and cached before tracing
+        tracemalloc.start()
+        try:
+            results += run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak <= sum(a.nbytes for a in results[-2 if len(results) > 1 else -1:]) + buffers + block + 64 * 2**10, peak
+    with settings(TILE_BYTES=1):  # more slices: U made once and kept
+        want = (winograd.conv2d_forward(x, w, (1, 1)),) + winograd.conv2d_backward(x, w, g, (1, 1), True, True)
+        assert winograd._channel_blocks(c, c, winograd._slices(32, c, tiles, 4, x.dtype), tiles, 4) is None
+    for got, expected in zip(results, want):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=FLOAT32_TOLERANCE[4] * np.abs(expected).max())
+
+
+def test_u_is_made_by_blocks_for_one_slice_with_fewer_tiles_than_channels():
+    """``_channel_blocks``: None for more than one slice; one block when the slice has as
+    many tiles as the layer has channels (in or out) or more; else ceil(a^2 / 9) even
+    blocks of each (4 for F(4x4), 2 for F(2x2)), or one per channel where there are fewer,
+    each block's rows of U no larger than the weight."""
+    assert winograd._channel_blocks(64, 64, [(0, 16), (16, 32)], (1, 1), 4) is None
+    assert winograd._channel_blocks(32, 64, [(0, 32)], (1, 1), 4) == ([(0, 64)], [(0, 32)])  # 32 tiles, 32 channels
+    assert winograd._channel_blocks(32, 32, [(0, 32)], (2, 2), 4) == ([(0, 32)], [(0, 32)])
+    quarters = [(0, 16), (16, 32), (32, 48), (48, 64)]
+    assert winograd._channel_blocks(64, 64, [(0, 32)], (1, 1), 4) == (quarters, quarters)
+    assert winograd._channel_blocks(64, 48, [(0, 8)], (1, 2), 2) == ([(0, 24), (24, 48)], [(0, 32), (32, 64)])
+    assert winograd._channel_blocks(3, 5, [(0, 1)], (1, 2), 4) == ([(0, 1), (1, 2), (2, 3), (3, 5)], [(0, 1), (1, 2), (2, 3)])
+    for m, (c, oc) in ((4, (64, 64)), (2, (64, 48)), (4, (9, 13))):
+        out_blocks, in_blocks = winograd._channel_blocks(c, oc, [(0, 1)], (1, 1), m)
+        for rows in [(b - a) * c for a, b in out_blocks] + [oc * (b - a) for a, b in in_blocks]:
+            assert (m + 2) ** 2 * rows <= 9 * oc * c + (m + 2) ** 2 * max(c, oc)  # the weight, up to uneven blocks
 
 
 @pytest.mark.parametrize("m", [2, 4])
@@ -265,6 +368,11 @@ def test_the_weight_transform_as_one_product_and_its_adjoint(m):
     dw = winograd.weight_gradient(du, m)
     assert dw.shape == w.shape and dw.flags.c_contiguous
     np.testing.assert_allclose(np.vdot(u, du), np.vdot(w, dw), rtol=1e-12)
+    out = np.full_like(w, np.nan)
+    assert winograd.weight_gradient(du, m, out=out) is out
+    np.testing.assert_array_equal(out, dw)
+    with pytest.raises(ValueError, match=r"weight_gradient: out must be a contiguous array of shape"):
+        winograd.weight_gradient(du, m, out=np.empty((5, 6, 3, 3))[:, ::2])  # strided
     assert winograd.transformed_weight(w.astype(np.float32), m).dtype == np.float32
 
 

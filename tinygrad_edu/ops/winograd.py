@@ -56,11 +56,12 @@ layers' 0.73x and 0.78x; the step 0.82x as long as the thirty-seventh session's 
 fresh processes; benchmarks/issue14_log.md, "Thirty-eighth session"). The 8x8 layer's
 scratch once raised the step's peak memory from 2.8 to 4.3 MiB, 2.1x PyTorch's (one
 array per transform, a whole small batch at once; traced): with the two task buffers
-below it peaks at 3.0 MiB. The 64-channel 4x4 layer's backward then sets the step's peak,
-3.32 MiB (3.14 with im2col for the 4x4 layers): U and dU, four times its weight each, are
-never held at once (``conv2d_backward``). As the side-by-side benchmark measures it, that
-puts the small CNN's memory at 1.2-1.5x PyTorch's, at the 1.5x line of issue 14; a very
-large MANY_IMAGES gives the 4x4 layers back to im2col.
+below it peaks at 3.0 MiB. At the 4x4 layers U (and dU), a^2 OC C, four times the weight,
+is larger than the tiles: made whole, the 64-channel layer's backward set the step's peak
+at 3.32 MiB (3.14 with im2col for the 4x4 layers). With the batch in one slice, U and dU
+are made a block of channels at a time (``_channel_blocks``): that layer's forward and
+backward then peak at 2.60 and 2.92 MiB, the 8x8 layer's backward at 2.91, for about 2%
+more time a step (benchmarks/issue14_log.md, "Thirty-ninth session").
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -158,8 +159,9 @@ def transformed_weight(weight, m, out=None):
     return out
 
 
-def weight_gradient(du, m):
-    """dL/dW (OC, C, 3, 3) from dL/dU (a^2, OC, C), the adjoint of ``transformed_weight``:
+def weight_gradient(du, m, out=None):
+    """dL/dW (OC, C, 3, 3) from dL/dU (a^2, OC, C), the adjoint of ``transformed_weight``
+    (into ``out``, a contiguous array of that shape, when given):
     dW[o, c, k, l] = sum over i, j of G[i, k] G[j, l] dU[i*a + j, o, c], i.e.
     (G kron G)^T @ dU, one product, written as dU^T (G kron G): (OC*C, 9) comes out in
     dW's own order, with no transposed copy (15 and 83 us against 75 and 253, as above;
@@ -167,7 +169,13 @@ def weight_gradient(du, m):
     xp = get_array_module(du)
     count, oc, c = du.shape
     kron = xp.asarray(_kron_g(m, du.dtype))
-    return (du.reshape(count, oc * c).T @ kron).reshape(oc, c, 3, 3)
+    if out is None:
+        return (du.reshape(count, oc * c).T @ kron).reshape(oc, c, 3, 3)
+    if out.shape != (oc, c, 3, 3) or not out.flags.c_contiguous:
+        raise ValueError(f"weight_gradient: out must be a contiguous array of shape {(oc, c, 3, 3)}, "
+                         f"got {out.shape} (contiguous: {out.flags.c_contiguous})")
+    xp.matmul(du.reshape(count, oc * c).T, kron, out=out.reshape(oc * c, 9))
+    return out
 
 
 @functools.lru_cache(maxsize=None)
@@ -213,9 +221,9 @@ def _planes(buffer, count, rows, cols):
 # took 4.7 MiB at its traced peak with one buffer per array, 3.3 with two, and 3.0 at that
 # layer once max pooling's indices were let go after its backward (autograd/function.py,
 # ``Context._free``) and the weight transform became one product: the step's peak is then
-# 3.1 MiB, at its 64-channel layer, as with im2col; 3.3 MiB with its 4x4 layers on Winograd
-# too (``conv2d_backward``). DnCNN's step 47.4 MiB against 49.6 (benchmarks/
-# issue14_log.md, "Thirty-seventh session").
+# 3.1 MiB, at its 64-channel layer, as with im2col; 2.9 MiB with its 4x4 layers on Winograd
+# too, U made by blocks of channels (``_channel_blocks``). DnCNN's step 47.4 MiB against
+# 49.6 (benchmarks/issue14_log.md, "Thirty-seventh session").
 def _task_buffer(kept, xp, slot, size, dtype):
     """A task's flat buffer for ``slot``: for NumPy the one an earlier task of this call
     made on this thread (``kept``, an ops/scratch.TaskScratch: still in the core's
@@ -231,6 +239,33 @@ def _slices(n, channels, tiles, m, dtype):
     per_image = (m + 2) ** 2 * channels * tiles[0] * tiles[1] * dtype.itemsize
     images = max(1, TILE_BYTES // per_image)
     return even_ranges(n, max(1, -(-n // images)))
+
+
+def _channel_blocks(c, oc, slices, tiles, m):
+    """The blocks of channels that U and dU are made by when the batch is one slice:
+    ((output channel blocks), (input channel blocks)); None for more slices, where U is
+    made once and kept (made per slice it would cost as much as a slice's products at 64
+    channels) and dU is summed over the slices before it becomes dL/dW.
+
+    One block unless U, a^2 OC C, is larger than a tile buffer, a^2 max(C, OC) P, that is
+    unless the layer has more channels, in and out, than the slice has tiles (the small
+    CNN's 64 -> 64 layer at 4x4: 32 tiles); then ceil(a^2 / 9) blocks of each, whose rows
+    of U take no more room than the weight. Either way dU, a block at a time, becomes
+    its rows of dL/dW before U takes its place, so the two are never held at once."""
+    (start, stop), parts = slices[0], -(-(m + 2) ** 2 // 9)
+    if len(slices) > 1:
+        return None
+    if min(c, oc) <= (stop - start) * tiles[0] * tiles[1]:
+        parts = 1
+    return even_ranges(oc, min(oc, parts)), even_ranges(c, min(c, parts))
+
+
+def _block_scratch(xp, blocks, c, oc, m, dtype):
+    """One flat array for the largest block of U or dU: a^2 x (output block x C, or
+    OC x input block) elements."""
+    rows = max(stop - start for start, stop in blocks[0]) * c
+    cols = oc * max(stop - start for start, stop in blocks[1])
+    return xp.empty((m + 2) ** 2 * max(rows, cols), dtype=dtype)
 
 
 def _run(xp, work, slices, tile_bytes):
@@ -251,10 +286,12 @@ def conv2d_forward(x, weight, padding):
     oc = weight.shape[0]
     ph, pw = padding
     tiles = tile_grid((h + 2 * ph - 2, w + 2 * pw - 2), m)
-    u = transformed_weight(weight, m)
     out = xp.empty((n, oc, h + 2 * ph - 2, w + 2 * pw - 2), dtype=x.dtype)
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
     count = (m + 2) ** 2
+    blocks = _channel_blocks(c, oc, slices, tiles, m)  # one slice: U by blocks, in s_buf
+    u = transformed_weight(weight, m) if blocks is None else None
+    s_buf = None if blocks is None else _block_scratch(xp, blocks, c, oc, m, x.dtype)
     kept = scratch.TaskScratch()
 
     def work(task):  # one task: its slices in turn, in its thread's two buffers
@@ -264,7 +301,13 @@ def conv2d_forward(x, weight, padding):
         for a, b in task:
             p = (b - a) * tiles[0] * tiles[1]
             v = kernels.winograd_tiles(x, _planes(b_buf, count, c, most)[:, :, :p], (a, b), m, padding)
-            mt = kernels.matmul(u, v, out=_planes(a_buf, count, oc, most)[:, :, :p])
+            mt = _planes(a_buf, count, oc, most)[:, :, :p]
+            if blocks is None:
+                kernels.matmul(u, v, out=mt)
+            else:  # one slice: U a block of output channels at a time (``_channel_blocks``)
+                for o0, o1 in blocks[0]:
+                    ub = transformed_weight(weight[o0:o1], m, out=scratch.part(s_buf, (count, o1 - o0, c)))
+                    kernels.matmul(ub, v, out=mt[:, o0:o1])
             kernels.winograd_untile(mt, out, (a, b), m)
 
     _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
@@ -284,15 +327,12 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
     count = (m + 2) ** 2
     gx = xp.empty(x.shape, dtype=x.dtype) if need_x else None
     slices = _slices(n, max(c, oc), tiles, m, x.dtype)
-    # U^T (a^2, C, OC; BLAS reads it transposed) and dU are a^2 OC C each, 4x the weight: at
-    # the small CNN's 4x4 layers more than their activations. With the batch in one slice,
-    # dU is complete after that slice's product: it becomes dL/dW, and then U is written
-    # over it, so the two never take room at once (that step's traced peak 4.01 -> 3.32 MiB,
-    # "Thirty-eighth session"). With more slices, U is made first and the tasks' dU shares
-    # are summed at the end.
-    one_slice = len(slices) == 1
-    u_t = xp.swapaxes(transformed_weight(weight, m), 1, 2) if need_x and not one_slice else None
-    done = {}  # one slice: its dL/dW, made before U
+    blocks = _channel_blocks(c, oc, slices, tiles, m)
+    # more slices: U^T (a^2, C, OC; BLAS reads it transposed) made once, dU summed at the
+    # end; one slice: U and dU by blocks in s_buf, dL/dW written a block at a time
+    u_t = xp.swapaxes(transformed_weight(weight, m), 1, 2) if need_x and blocks is None else None
+    s_buf = None if blocks is None else _block_scratch(xp, blocks, c, oc, m, x.dtype)
+    gw = xp.empty(weight.shape, dtype=weight.dtype) if need_w and blocks is not None else None
     kept = scratch.TaskScratch()
 
     def work(task):  # one task: its slices in turn, in its thread's two buffers; returns its share of dU
@@ -305,23 +345,29 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
             if need_w:  # V again, from x
                 v = kernels.winograd_tiles(x, _planes(b_buf, count, c, most)[:, :, :p], (a, b), m, padding)
             dm = kernels.winograd_untile_adjoint(g, _planes(a_buf, count, oc, most)[:, :, :p], (a, b), m)
-            if need_w:
-                part = kernels.matmul(dm, xp.swapaxes(v, 1, 2))
-                du = part if du is None else xp.add(du, part, out=du)
+            dv = _planes(b_buf, count, c, most)[:, :, :p]  # written over V, once V is used
+            if blocks is None:
+                if need_w:
+                    part = kernels.matmul(dm, xp.swapaxes(v, 1, 2))
+                    du = part if du is None else xp.add(du, part, out=du)
+                if need_x:
+                    kernels.matmul(u_t, dm, out=dv)
+            else:  # the one slice: a block of output channels' dU becomes their rows of dL/dW
+                if need_w:
+                    for o0, o1 in blocks[0]:
+                        dub = scratch.part(s_buf, (count, o1 - o0, c))
+                        kernels.matmul(dm[:, o0:o1], xp.swapaxes(v, 1, 2), out=dub)
+                        weight_gradient(dub, m, out=gw[o0:o1])
+                if need_x:  # then U a block of input channels at a time (their taps copied when strided)
+                    for c0, c1 in blocks[1]:
+                        ub = transformed_weight(weight[:, c0:c1], m, out=scratch.part(s_buf, (count, oc, c1 - c0)))
+                        kernels.matmul(xp.swapaxes(ub, 1, 2), dm, out=dv[:, c0:c1])
             if need_x:
-                ut = u_t
-                if ut is None:  # the one slice: dL/dW first, then U over dU
-                    if need_w:
-                        done["gw"] = weight_gradient(du, m)
-                    ut = xp.swapaxes(transformed_weight(weight, m, out=du), 1, 2)
-                    du = part = None
-                dv = kernels.matmul(ut, dm, out=_planes(b_buf, count, c, most)[:, :, :p])  # over V
                 kernels.winograd_tiles_adjoint(dv, gx, (a, b), m, padding)  # dL/dx of images a..b-1
         return du
 
     shares = _run(xp, work, slices, count * max(c, oc) * n * tiles[0] * tiles[1] * x.dtype.itemsize)
-    gw = done.get("gw")
-    if need_w and gw is None:
+    if need_w and blocks is None:
         du = shares[0]
         for share in shares[1:]:  # in task order: the same sum on any number of threads
             du += share
