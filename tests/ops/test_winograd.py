@@ -362,6 +362,9 @@ def test_the_weight_transform_as_one_product_and_its_adjoint(m):
     out = np.full_like(u, np.nan)
     assert winograd.transformed_weight(w, m, out=out) is out  # written into a given array
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
+    block = np.empty(((m + 2) ** 2, 5, 2))  # a block of input channels: a strided view of w
+    winograd.transformed_weight(w[:, 1:3], m, out=block)
+    np.testing.assert_allclose(block, want.reshape(-1, 5, 3)[:, :, 1:3], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"transformed_weight: out must be a contiguous array of shape"):
         winograd.transformed_weight(w, m, out=np.empty(((m + 2) ** 2, 5, 6))[:, :, ::2])  # strided
     du = rng.standard_normal(u.shape)

@@ -60,8 +60,10 @@ below it peaks at 3.0 MiB. At the 4x4 layers U (and dU), a^2 OC C, four times th
 is larger than the tiles: made whole, the 64-channel layer's backward set the step's peak
 at 3.32 MiB (3.14 with im2col for the 4x4 layers). With the batch in one slice, U and dU
 are made a block of channels at a time (``_channel_blocks``): that layer's forward and
-backward then peak at 2.60 and 2.92 MiB, the 8x8 layer's backward at 2.91, for about 2%
-more time a step (benchmarks/issue14_log.md, "Thirty-ninth session").
+backward then peak at 2.60 and 2.92 MiB, the 8x8 layer's backward at 2.91. The blocks
+cost about 2% of the step; with the weight's taps copied into rows for each transform
+(``transformed_weight``) the step took 0.96x its time before both (paired fresh
+processes; benchmarks/issue14_log.md, "Thirty-ninth session").
 Everything else, and any convolution with ``ENABLED = False``, takes im2col (ops/conv.py).
 The environment variable ``TINYGRAD_EDU_WINOGRAD`` (``off``, ``2`` or ``4``), read once at
 import, sets ENABLED or BLOCK for a whole run, e.g. to compare with im2col.
@@ -139,23 +141,26 @@ def _output_size_pays(size, images):
 
 def transformed_weight(weight, m, out=None):
     """U = G w G^T for every (output, input) channel pair: (a^2, OC, C), position i*a + j
-    (into ``out``, a contiguous array of that shape, when given).
+    (into ``out``, a contiguous array of that shape, when given). ``weight`` may be a
+    strided view (a block of input channels).
 
     All pairs in ONE product: U[i*a + j, (o, c)] = sum over k, l of G[i, k] G[j, l]
     w[o, c, k, l], that is (G kron G) @ w with w viewed as (9, OC*C). One thread, float32:
     13 us for 32 x 32 channels and 116 for 64 x 64, against 52 and 188 as two tensordots
-    and a transpose (benchmarks/issue14_log.md, "Thirty-seventh session")."""
+    and a transpose (benchmarks/issue14_log.md, "Thirty-seventh session"). The taps are
+    copied into (9, OC*C) rows first: NumPy's BLAS took 2x as long reading them strided
+    (27 against 13 us for 16 x 64 channels, a block of the small CNN's 64 -> 64 layer;
+    "Thirty-ninth session"), and the copy is a quarter of U's size."""
     xp = get_array_module(weight)
     oc, c = weight.shape[:2]
     kron = xp.asarray(_kron_g(m, weight.dtype))  # (a^2, 9)
+    taps = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1)).reshape(9, oc * c)  # one copy from any strides
     if out is None:
-        taps = xp.ascontiguousarray(weight.reshape(oc * c, 9).T)  # (9, OC*C): rows for BLAS, no strided read
         return (kron @ taps).reshape(kron.shape[0], oc, c)
     if out.shape != (kron.shape[0], oc, c) or not out.flags.c_contiguous:
         raise ValueError(f"transformed_weight: out must be a contiguous array of shape {(kron.shape[0], oc, c)}, "
                          f"got {out.shape} (contiguous: {out.flags.c_contiguous})")
-    # into ``out``: where memory is tight (the backward's peak), without the copy of the taps
-    xp.matmul(kron, weight.reshape(oc * c, 9).T, out=out.reshape(kron.shape[0], oc * c))
+    xp.matmul(kron, taps, out=out.reshape(kron.shape[0], oc * c))
     return out
 
 
@@ -358,7 +363,7 @@ def conv2d_backward(x, weight, g, padding, need_x, need_w):
                         dub = scratch.part(s_buf, (count, o1 - o0, c))
                         kernels.matmul(dm[:, o0:o1], xp.swapaxes(v, 1, 2), out=dub)
                         weight_gradient(dub, m, out=gw[o0:o1])
-                if need_x:  # then U a block of input channels at a time (their taps copied when strided)
+                if need_x:  # then U a block of input channels at a time
                     for c0, c1 in blocks[1]:
                         ub = transformed_weight(weight[:, c0:c1], m, out=scratch.part(s_buf, (count, oc, c1 - c0)))
                         kernels.matmul(xp.swapaxes(ub, 1, 2), dm, out=dv[:, c0:c1])
