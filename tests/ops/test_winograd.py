@@ -102,8 +102,9 @@ def test_winograd_conv2d_matches_loops_im2col_and_gradcheck(kernel_set, cfg, see
 @st.composite
 def few_tile_configs(draw):
     """A batch in one slice with fewer tiles than channels, in and out, so that U and dU
-    are made by blocks of channels (``_channel_blocks``): 1-2 images of 1-2 tiles each,
-    3-9 channels (blocks of one to three channels, even or not), padding 0-2."""
+    are made by blocks of channels (``_channel_blocks``): 1-2 images of one row of 1-2
+    tiles, more channels than tiles up to 9 (blocks of one to three channels, even or
+    not), padding 0-2."""
     m = draw(st.sampled_from([2, 4]))
     n, oh, ow = draw(st.integers(1, 2)), draw(st.integers(1, m)), draw(st.integers(1, 2 * m))  # 1 row, 1-2 tiles
     padding = tuple(draw(st.integers(0, min(2, (size + 1) // 2))) for size in (oh, ow))  # inputs of 1+ pixels
@@ -120,11 +121,10 @@ def test_u_and_du_by_blocks_of_channels_match_loops_im2col_and_gradcheck(kernel_
     same bits as both together."""
     if kernel_set == "numba" and not kernels.HAVE_NUMBA:
         pytest.skip("Numba is not installed")
-    oh, ow = (size + 2 * p - 2 for size, p in zip(cfg["hw"], cfg["padding"]))
+    tiles = tuple(-(-(size + 2 * p - 2) // cfg["m"]) for size, p in zip(cfg["hw"], cfg["padding"]))
     with kernels.using(kernel_set), settings(**EVERY_SIZE, BLOCK=cfg["m"]):
-        slices = winograd._slices(cfg["n"], max(cfg["c"], cfg["oc"]), (-(-oh // cfg["m"]), -(-ow // cfg["m"])),
-                                  cfg["m"], np.dtype(np.float64))
-        blocks = winograd._channel_blocks(cfg["c"], cfg["oc"], slices, (-(-oh // cfg["m"]), -(-ow // cfg["m"])), cfg["m"])
+        slices = winograd._slices(cfg["n"], max(cfg["c"], cfg["oc"]), tiles, cfg["m"], np.dtype(np.float64))
+        blocks = winograd._channel_blocks(cfg["c"], cfg["oc"], slices, tiles, cfg["m"])
         assert blocks is not None and len(blocks[0]) > 1 and len(blocks[1]) > 1
         x, w, _ = _tensors(cfg, seed)
         out = conv2d(x, w, padding=cfg["padding"])
@@ -293,18 +293,17 @@ def test_a_task_works_in_two_buffers(monkeypatch):
         assert len(made) == 4
 
 
-@pytest.mark.parametrize("layer", [(64, 64, 4, 4), (32, 32, 8, 1)])
-def test_one_slice_holds_one_block_of_u_or_du_at_a_time(layer):
+@pytest.mark.parametrize("c, size, blocks", [(64, 4, 4), (32, 8, 1)])
+def test_one_slice_holds_one_block_of_u_or_du_at_a_time(c, size, blocks):
     """The small CNN's 64 -> 64 layer at 4x4 (32 images, one slice of 32 tiles: four
     blocks of channels) and its 32 -> 32 layer at 8x8 (128 tiles: one block). The traced
     peak of the forward is its output, the two task buffers and one block of U; of the
     backward, its outputs, the two buffers and one block of U or dU; each with a little
-    room for NumPy's own. Holding U whole, the 64-channel layer would take 432 KiB more;
+    room for the copy of a block's taps and NumPy's own. Holding U whole, the 64-channel layer would take 432 KiB more;
     holding U and dU, the 32-channel one 144 KiB more. And the same results as with U
     made once (more slices)."""
     import tracemalloc
 
-    c, size, blocks = layer[0], layer[2], layer[3]
     rng = np.random.default_rng(14)
     x, w = rng.standard_normal((32, c, size, size)).astype(np.float32), rng.standard_normal((c, c, 3, 3)).astype(np.float32)
     g = rng.standard_normal((32, c, size, size)).astype(np.float32)
@@ -313,21 +312,24 @@ def test_one_slice_holds_one_block_of_u_or_du_at_a_time(layer):
     assert [len(b) for b in winograd._channel_blocks(c, c, slices, tiles, 4)] == [blocks, blocks]
     buffers = 2 * 36 * winograd._plane_stride(c, 32 * tiles[0] * tiles[1], x.dtype) * 4
     block = 36 * c * c // blocks * 4  # of U or dU
-    results = []
-    for run in (lambda: (winograd.conv2d_forward(x, w, (1, 1)),),
-                lambda: winograd.conv2d_backward(x, w, g, (1, 1), True, True)):
+
+    def traced(run):  # run's arrays and the traced peak of running it
         run()  # compiled and cached before tracing
         tracemalloc.start()
         try:
-            results += run()
-            peak = tracemalloc.get_traced_memory()[1]
+            return run(), tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert peak <= sum(a.nbytes for a in results[-2 if len(results) > 1 else -1:]) + buffers + block + 64 * 2**10, peak
+
+    (out,), forward_peak = traced(lambda: (winograd.conv2d_forward(x, w, (1, 1)),))
+    (gx, gw), backward_peak = traced(lambda: winograd.conv2d_backward(x, w, g, (1, 1), True, True))
+    numpy_room = 64 * 2**10
+    assert forward_peak <= out.nbytes + buffers + block + numpy_room, forward_peak
+    assert backward_peak <= gx.nbytes + gw.nbytes + buffers + block + numpy_room, backward_peak
     with settings(TILE_BYTES=1):  # more slices: U made once and kept
         want = (winograd.conv2d_forward(x, w, (1, 1)),) + winograd.conv2d_backward(x, w, g, (1, 1), True, True)
         assert winograd._channel_blocks(c, c, winograd._slices(32, c, tiles, 4, x.dtype), tiles, 4) is None
-    for got, expected in zip(results, want):
+    for got, expected in zip((out, gx, gw), want):
         np.testing.assert_allclose(got, expected, rtol=0, atol=FLOAT32_TOLERANCE[4] * np.abs(expected).max())
 
 

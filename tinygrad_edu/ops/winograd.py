@@ -150,7 +150,7 @@ def transformed_weight(weight, m, out=None):
     and a transpose (benchmarks/issue14_log.md, "Thirty-seventh session"). The taps are
     copied into (9, OC*C) rows first: NumPy's BLAS took 2x as long reading them strided
     (27 against 13 us for 16 x 64 channels, a block of the small CNN's 64 -> 64 layer;
-    "Thirty-ninth session"), and the copy is a quarter of U's size."""
+    "Thirty-ninth session"); the copy takes 9 / a^2 of U's room (a quarter for F(4x4))."""
     xp = get_array_module(weight)
     oc, c = weight.shape[:2]
     kron = xp.asarray(_kron_g(m, weight.dtype))  # (a^2, 9)
@@ -249,8 +249,9 @@ def _slices(n, channels, tiles, m, dtype):
 def _channel_blocks(c, oc, slices, tiles, m):
     """The blocks of channels that U and dU are made by when the batch is one slice:
     ((output channel blocks), (input channel blocks)); None for more slices, where U is
-    made once and kept (made per slice it would cost as much as a slice's products at 64
-    channels) and dU is summed over the slices before it becomes dL/dW.
+    made once and kept (made again for each slice it would add about a quarter to a
+    slice's products at 64 channels) and dU is summed over the slices before it becomes
+    dL/dW.
 
     One block unless U, a^2 OC C, is larger than a tile buffer, a^2 max(C, OC) P, that is
     unless the layer has more channels, in and out, than the slice has tiles (the small
