@@ -269,9 +269,9 @@ def _channel_blocks(c, oc, slices, tiles, m):
 def _block_scratch(xp, blocks, c, oc, m, dtype):
     """One flat array for the largest block of U or dU: a^2 x (output block x C, or
     OC x input block) elements."""
-    rows = max(stop - start for start, stop in blocks[0]) * c
-    cols = oc * max(stop - start for start, stop in blocks[1])
-    return xp.empty((m + 2) ** 2 * max(rows, cols), dtype=dtype)
+    by_output = max(stop - start for start, stop in blocks[0]) * c  # (a^2, block, C)
+    by_input = oc * max(stop - start for start, stop in blocks[1])  # (a^2, OC, block)
+    return xp.empty((m + 2) ** 2 * max(by_output, by_input), dtype=dtype)
 
 
 def _run(xp, work, slices, tile_bytes):
