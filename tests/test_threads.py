@@ -314,3 +314,109 @@ def test_openmp_loaded_sees_pytorchs_runtime():
     code = "import tinygrad_edu.threads as t\nprint(t._openmp_loaded())\nimport torch\nprint(t._openmp_loaded())"
     assert _python(code, env).split() == ["False", "True"]
     assert _spin_count_in_fresh_process({}, first="import torch") == "None"  # PyTorch first: too late
+
+
+# ---------------------------------------- an OpenMP runtime loaded first takes our tasks
+_LOAD_GOMP_FIRST = "import ctypes, ctypes.util\nctypes.CDLL(ctypes.util.find_library('gomp'))\n"
+needs_libgomp = pytest.mark.skipif(not sys.platform.startswith("linux") or not _have_libgomp(),
+                                   reason="needs GNU OpenMP (libgomp) on Linux")
+
+
+def _in_fresh_process_with_openmp_first(body, env_update=None):
+    """Run ``body`` in a fresh Python that loads libgomp (as ``import torch`` does) and then
+    imports tinygrad_edu; its stdout's lines."""
+    env = {k: v for k, v in os.environ.items() if k not in threads.OPENMP_ENV_VARS}
+    env.update(env_update or {})
+    code = _LOAD_GOMP_FIRST + "import threading, time\nimport numpy as np\nimport tinygrad_edu as tge\nfrom tinygrad_edu import threads\n" + body
+    return _python(code, env).strip().splitlines()
+
+
+@needs_libgomp
+def test_tasks_run_on_the_team_of_an_openmp_runtime_loaded_first():
+    out = _in_fresh_process_with_openmp_first(
+        "tge.set_num_threads(2)\n"
+        "print(threads._team_runtime is not None)\n"
+        # every task sleeps, so both of the team's threads take some; results keep their order
+        "res = threads.run_tasks(lambda i: (time.sleep(0.01), i * i, threading.get_ident())[1:], list(range(8)))\n"
+        "print([r[0] for r in res] == [i * i for i in range(8)], len({r[1] for r in res}))\n"
+        "print(threads._pool is None)\n"  # our own pool never made
+        # the caller's context on the team's worker (np.errstate), the first error raised here
+        "caller = threading.get_ident()\n"
+        "def divide(i):\n"
+        "    time.sleep(0.01)\n"
+        "    return 1 if threading.get_ident() == caller else np.float32(1) / np.float32(0)\n"
+        "with np.errstate(divide='raise'):\n"
+        "    try:\n"
+        "        threads.run_tasks(divide, list(range(4)))\n"
+        "    except FloatingPointError:\n"
+        "        print('raised')\n"
+        # a task that runs tasks runs them on its own thread, on the caller as on a worker
+        "def nested(i):\n"
+        "    me = threading.get_ident()\n"
+        "    time.sleep(0.01)\n"
+        "    return {t for t in threads.run_tasks(lambda j: threading.get_ident(), [0, 1, 2])} == {me}\n"
+        "print(all(threads.run_tasks(nested, list(range(4)))))\n",
+        {"OMP_MAX_ACTIVE_LEVELS": "2"})  # nested OpenMP regions allowed: only our rule keeps them serial
+    assert out == ["True", "True 2", "True", "raised", "True"]
+
+
+@needs_libgomp
+def test_the_openmp_team_gives_the_same_bits_as_our_pool():
+    out = _in_fresh_process_with_openmp_first(
+        "tge.set_num_threads(2)\n"
+        "from tinygrad_edu.ops import conv\n"
+        "conv.PARALLEL_BYTES = threads.PARALLEL_ELEMENTS = 0  # every convolution and range as tasks\n"
+        "x = tge.randn(8, 16, 12, 12, requires_grad=True)\n"
+        "w = tge.randn(24, 16, 3, 3, requires_grad=True)\n"
+        "def run():\n"
+        "    x.grad = w.grad = None\n"
+        "    y = tge.nn.functional.conv2d(x, w, stride=2, padding=1)\n"
+        "    y = tge.nn.functional.max_pool2d(tge.nn.functional.batch_norm(y, None, None, training=True), 2)\n"
+        "    (y * y).sum().backward()\n"
+        "    return [t.detach().numpy().copy() for t in (y, x.grad, w.grad)]\n"
+        "team = run()\n"
+        "threads.SHARE_OPENMP_TEAM = False\n"
+        "pool = run()\n"
+        "print(threads._pool is not None, all(np.array_equal(a, b) for a, b in zip(team, pool)))\n")
+    assert out == ["True True"]
+
+
+@needs_libgomp
+def test_a_forked_child_runs_its_tasks_on_our_own_pool():
+    # libgomp's threads do not survive a fork: a child that waited for them would hang
+    out = _in_fresh_process_with_openmp_first(
+        "tge.set_num_threads(2)\n"
+        "import os\n"
+        "threads.run_tasks(lambda i: time.sleep(0.01), list(range(4)))  # the parent's team exists\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    ok = threads._openmp_team() is None and threads.run_tasks(lambda i: i + 1, list(range(6))) == list(range(1, 7))\n"
+        "    os._exit(0 if ok else 1)\n"
+        "print(os.waitpid(pid, 0)[1] == 0)\n")
+    assert out == ["True"]
+
+
+@needs_libgomp
+def test_no_team_when_tinygrad_edu_came_first():
+    env = {k: v for k, v in os.environ.items() if k not in threads.OPENMP_ENV_VARS}
+    code = ("import threading, tinygrad_edu as tge\n" + _LOAD_GOMP_FIRST +
+            "tge.set_num_threads(2)\n"
+            "tge.threads.run_tasks(lambda i: threading.get_ident(), [0, 1])\n"
+            "print(tge.threads._team_runtime, tge.threads._openmp_team(), tge.threads._pool is not None)")
+    # the runtime loaded later reads our spin count: our own pool takes the tasks
+    assert _python(code, env).split() == ["None", "None", "True"]
+
+
+def test_the_team_is_remembered_only_where_it_applies(monkeypatch):
+    monkeypatch.setattr(threads, "_team_runtime", None)
+    monkeypatch.setattr(threads, "_openmp_runtimes", lambda: ["/x/libgomp.so.1", "/y/libgomp.so.1"])
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert threads._share_openmp_team_at_import() == "/x/libgomp.so.1"  # the first one mapped
+    monkeypatch.setattr(threads, "_team_runtime", None)
+    monkeypatch.setattr(threads, "_openmp_runtimes", lambda: [])
+    assert threads._share_openmp_team_at_import() is None  # none loaded
+    monkeypatch.setattr(threads, "_openmp_runtimes", lambda: None)
+    assert threads._share_openmp_team_at_import() is None  # unknown
+    monkeypatch.setattr(threads, "_openmp_runtimes", lambda: ["/x/libgomp.so.1"])
+    monkeypatch.setattr(sys, "platform", "darwin")  # LLVM's OpenMP there: another entry point
+    assert threads._share_openmp_team_at_import() is None

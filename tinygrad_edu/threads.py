@@ -7,7 +7,8 @@ On the CPU the heavy ops split their work into independent *tasks*: a convolutio
 memory-bound kernel (batch norm, pooling, upsampling, padding) cuts its channels or image
 planes into ranges (``run_ranges``).
 ``run_tasks`` hands those tasks to ``get_num_threads()`` threads (the calling thread and
-a small pool), each taking the next task as soon as it is free. Inside a task
+a small pool; or the team of PyTorch's OpenMP runtime, when PyTorch was imported first),
+each taking the next task as soon as it is free. Inside a task
 everything runs on one thread: the Numba kernels are compiled ``nogil`` and serial, and
 BLAS (NumPy's matrix products) is held at one thread, so the threads that compute are
 exactly ours and never more than the cores.
@@ -47,9 +48,12 @@ The defaults:
 - GNU OpenMP's idle spin (PyTorch's threads, on Linux): ``GOMP_SPINCOUNT=10000`` in the
   environment, when tinygrad_edu is imported before any OpenMP runtime is loaded and the
   user set neither it nor ``OMP_WAIT_POLICY``, so that PyTorch's idle workers leave the
-  cores to ours soon after a PyTorch step (``OPENMP_SPIN_COUNT`` below says why).
+  cores to ours soon after a PyTorch step (``OPENMP_SPIN_COUNT`` below says why);
+- when PyTorch was imported first (too late to set that spin), the tasks run on its
+  OpenMP runtime's threads instead of our pool (``SHARE_OPENMP_TEAM`` below says why).
 """
 import contextvars
+import ctypes
 import os
 import sys
 import threading
@@ -161,13 +165,17 @@ def run_tasks(work, tasks):
                 errors.append(error)
                 return
 
-    helpers = _helpers(_num_threads - 1)
-    # each helper runs in a copy of the caller's context: np.errstate and the like hold
-    started = [helpers.submit(contextvars.copy_context().run, take_tasks) for _ in range(count - 1)]
-    take_tasks()
-    for future in started:
-        if not future.cancel():  # not started yet (the helpers were busy): no need to wait
-            future.result()
+    team = _openmp_team() if SHARE_OPENMP_TEAM else None
+    if team is not None:  # PyTorch's OpenMP runtime came first: its threads take our tasks
+        _run_on_team(team, take_tasks, count)
+    else:
+        helpers = _helpers(_num_threads - 1)
+        # each helper runs in a copy of the caller's context: np.errstate and the like hold
+        started = [helpers.submit(contextvars.copy_context().run, take_tasks) for _ in range(count - 1)]
+        take_tasks()
+        for future in started:
+            if not future.cancel():  # not started yet (the helpers were busy): no need to wait
+                future.result()
     if errors:
         raise errors[0]
     return results
@@ -227,14 +235,22 @@ OPENMP_SPIN_COUNT = 10_000
 OPENMP_ENV_VARS = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
 
 
-def _openmp_loaded():
-    """Is a GNU OpenMP runtime already mapped into this process (Linux: /proc/self/maps;
-    PyTorch's wheel brings its own, renamed libgomp-<hash>.so)? None where unknown."""
+def _openmp_runtimes():
+    """The files of the GNU OpenMP runtimes mapped into this process (Linux:
+    /proc/self/maps; PyTorch's wheel brings its own libgomp), in the order mapped; None
+    where unknown."""
     try:
         with open("/proc/self/maps") as maps:
-            return "libgomp" in maps.read()
+            files = [line.split()[-1] for line in maps if "libgomp" in line]
     except OSError:
         return None
+    return list(dict.fromkeys(files))
+
+
+def _openmp_loaded():
+    """Is a GNU OpenMP runtime already mapped into this process? None where unknown."""
+    files = _openmp_runtimes()
+    return None if files is None else bool(files)
 
 
 def _shorten_openmp_spin_at_import():
@@ -249,5 +265,71 @@ def _shorten_openmp_spin_at_import():
     return True
 
 
+# ------------------------------------------- PyTorch's OpenMP threads take our tasks
+# When PyTorch (its libgomp) was loaded before tinygrad_edu, the spin above cannot be
+# set: its idle workers spin for milliseconds after each of its ops (8 ms on the AMD
+# EPYC), on the core that our own helper wants. run_tasks then runs its tasks on that
+# runtime's threads instead: one OpenMP parallel region (GOMP_parallel, libgomp's entry
+# for `#pragma omp parallel`), whose threads are the caller and the team's workers, each
+# running take_tasks as our helpers do; a worker still spinning takes a task at once.
+# The process then has one pool of threads, not two fighting for the cores: our steps
+# right after PyTorch's took 0.92-1.18x their time alone, against 1.06-1.73x with our
+# own pool (benchmarks/issue14_log.md, "Fortieth session"). The results are the same
+# bits: the tasks and the order their results are added in do not change. A forked child
+# uses our own pool (libgomp's threads do not survive a fork). Read at each call: False
+# always uses our own pool (how the benchmarks compare the two).
+SHARE_OPENMP_TEAM = True
+_REGION = ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # void fn(void *data), an OpenMP region
+_team_runtime = None  # the file of the OpenMP runtime loaded before tinygrad_edu, if any
+_team = None  # (the process id it was bound in, its GOMP_parallel)
+
+
+def _openmp_team():
+    """GOMP_parallel of the OpenMP runtime loaded before tinygrad_edu, or None: none was,
+    or this is a forked child (libgomp's threads do not survive a fork)."""
+    global _team
+    if _team_runtime is None:
+        return None
+    if _team is None:
+        try:  # RTLD_NOLOAD: only the runtime already in the process, never another copy
+            parallel = ctypes.CDLL(_team_runtime, mode=os.RTLD_NOLOAD).GOMP_parallel
+        except (OSError, AttributeError):
+            parallel = None
+        else:
+            parallel.argtypes = [_REGION, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
+            parallel.restype = None
+        _team = (os.getpid(), parallel)
+    return _team[1] if _team[0] == os.getpid() else None
+
+
+def _run_on_team(parallel, take_tasks, count):
+    """``take_tasks()`` on ``count`` threads of the OpenMP team, the caller as its first."""
+    caller = threading.get_ident()
+    context = contextvars.copy_context()
+
+    def region(_):
+        if threading.get_ident() == caller:
+            take_tasks()
+        else:  # a worker: the caller's context (np.errstate and the like), nested calls serial
+            _in_pool.active = True
+            context.copy().run(take_tasks)
+
+    _in_pool.active = True  # a task on the caller that runs tasks runs them serially too
+    try:
+        parallel(_REGION(region), None, count, 0)
+    finally:
+        _in_pool.active = False
+
+
+def _share_openmp_team_at_import():
+    """Remember the GNU OpenMP runtime already loaded (Linux), whose team run_tasks will
+    use. Returns its file, or None when there is none (or no way to know)."""
+    global _team_runtime
+    if sys.platform.startswith("linux"):
+        _team_runtime = (_openmp_runtimes() or [None])[0]
+    return _team_runtime
+
+
 _limit_blas_at_import()
+_share_openmp_team_at_import()
 _shorten_openmp_spin_at_import()
