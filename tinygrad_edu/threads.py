@@ -273,11 +273,15 @@ def _shorten_openmp_spin_at_import():
 # for `#pragma omp parallel`), whose threads are the caller and the team's workers, each
 # running take_tasks as our helpers do; a worker still spinning takes a task at once.
 # The process then has one pool of threads, not two fighting for the cores: our steps
-# right after PyTorch's took 0.92-1.18x their time alone, against 1.06-1.73x with our
-# own pool (benchmarks/issue14_log.md, "Fortieth session"). The results are the same
-# bits: the tasks and the order their results are added in do not change. A forked child
-# uses our own pool (libgomp's threads do not survive a fork). Read at each call: False
-# always uses our own pool (how the benchmarks compare the two).
+# taking turns with PyTorch's took 0.89-1.13x their time beside a one-thread PyTorch,
+# against 0.88-1.59x on our own pool (conv_transpose2d, max_pool2d, batch_norm 1.23-1.59;
+# benchmarks/issue14_log.md, "Fortieth session"). The cost: the team's workers spin
+# after our regions too, as after PyTorch's, so with PyTorch imported but idle and
+# another program busy on one core, max_pool2d and batch_norm slowed 2.2-2.5x, as much
+# as PyTorch's own (1.9-2.3x), where our pool slowed 1.3-1.6x; set this to False there.
+# The results are the same bits: the tasks and the order their results are added in do
+# not change. A forked child uses our own pool (libgomp's threads do not survive a
+# fork). Read at each call: False always uses our own pool.
 SHARE_OPENMP_TEAM = True
 _REGION = ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # void fn(void *data), an OpenMP region
 _team_runtime = None  # the file of the OpenMP runtime loaded before tinygrad_edu, if any
