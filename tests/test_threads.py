@@ -387,13 +387,16 @@ def test_a_forked_child_runs_its_tasks_on_our_own_pool():
     out = _in_fresh_process_with_openmp_first(
         "tge.set_num_threads(2)\n"
         "import os\n"
+        "def child_ok():\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        ok = threads._openmp_team() is None and threads.run_tasks(lambda i: i + 1, list(range(6))) == list(range(1, 7))\n"
+        "        os._exit(0 if ok else 1)\n"
+        "    return os.waitpid(pid, 0)[1] == 0\n"
+        "print(child_ok())\n"  # forked before the parent bound the team (PyTorch may have used it)
         "threads.run_tasks(lambda i: time.sleep(0.01), list(range(4)))  # the parent's team exists\n"
-        "pid = os.fork()\n"
-        "if pid == 0:\n"
-        "    ok = threads._openmp_team() is None and threads.run_tasks(lambda i: i + 1, list(range(6))) == list(range(1, 7))\n"
-        "    os._exit(0 if ok else 1)\n"
-        "print(os.waitpid(pid, 0)[1] == 0)\n")
-    assert out == ["True"]
+        "print(child_ok(), threads._openmp_team() is not None)\n")
+    assert out == ["True", "True True"]
 
 
 @needs_libgomp
@@ -412,6 +415,7 @@ def test_the_team_is_remembered_only_where_it_applies(monkeypatch):
     monkeypatch.setattr(threads, "_openmp_runtimes", lambda: ["/x/libgomp.so.1", "/y/libgomp.so.1"])
     monkeypatch.setattr(sys, "platform", "linux")
     assert threads._share_openmp_team_at_import() == "/x/libgomp.so.1"  # the first one mapped
+    assert threads._team_runtime == (os.getpid(), "/x/libgomp.so.1")  # for this process only
     monkeypatch.setattr(threads, "_team_runtime", None)
     monkeypatch.setattr(threads, "_openmp_runtimes", lambda: [])
     assert threads._share_openmp_team_at_import() is None  # none loaded

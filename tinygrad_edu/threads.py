@@ -284,26 +284,27 @@ def _shorten_openmp_spin_at_import():
 # fork). Read at each call: False always uses our own pool.
 SHARE_OPENMP_TEAM = True
 _REGION = ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # void fn(void *data), an OpenMP region
-_team_runtime = None  # the file of the OpenMP runtime loaded before tinygrad_edu, if any
-_team = None  # (the process id it was bound in, its GOMP_parallel)
+_team_runtime = None  # (the process id, the file) of the OpenMP runtime loaded before us
+_team = None  # [its GOMP_parallel], once bound
 
 
 def _openmp_team():
     """GOMP_parallel of the OpenMP runtime loaded before tinygrad_edu, or None: none was,
-    or this is a forked child (libgomp's threads do not survive a fork)."""
+    or this is a forked child (libgomp's threads do not survive a fork, and the parent
+    may have run regions on them before it, ours or PyTorch's)."""
     global _team
-    if _team_runtime is None:
+    if _team_runtime is None or _team_runtime[0] != os.getpid():
         return None
     if _team is None:
         try:  # RTLD_NOLOAD: only the runtime already in the process, never another copy
-            parallel = ctypes.CDLL(_team_runtime, mode=os.RTLD_NOLOAD).GOMP_parallel
+            parallel = ctypes.CDLL(_team_runtime[1], mode=os.RTLD_NOLOAD).GOMP_parallel
         except (OSError, AttributeError):
             parallel = None
         else:
             parallel.argtypes = [_REGION, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
             parallel.restype = None
-        _team = (os.getpid(), parallel)
-    return _team[1] if _team[0] == os.getpid() else None
+        _team = [parallel]
+    return _team[0]
 
 
 def _run_on_team(parallel, take_tasks, count):
@@ -327,11 +328,11 @@ def _run_on_team(parallel, take_tasks, count):
 
 def _share_openmp_team_at_import():
     """Remember the GNU OpenMP runtime already loaded (Linux), whose team run_tasks will
-    use. Returns its file, or None when there is none (or no way to know)."""
+    use in this process. Returns its file, or None when there is none (or no way to know)."""
     global _team_runtime
-    if sys.platform.startswith("linux"):
-        _team_runtime = (_openmp_runtimes() or [None])[0]
-    return _team_runtime
+    files = _openmp_runtimes() if sys.platform.startswith("linux") else None
+    _team_runtime = (os.getpid(), files[0]) if files else None
+    return files[0] if files else None
 
 
 _limit_blas_at_import()
