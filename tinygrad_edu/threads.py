@@ -8,10 +8,10 @@ memory-bound kernel (batch norm, pooling, upsampling, padding) cuts its channels
 planes into ranges (``run_ranges``).
 ``run_tasks`` hands those tasks to ``get_num_threads()`` threads (the calling thread and
 a small pool; or the team of PyTorch's OpenMP runtime, when PyTorch was imported first),
-each taking the next task as soon as it is free. Inside a task
-everything runs on one thread: the Numba kernels are compiled ``nogil`` and serial, and
-BLAS (NumPy's matrix products) is held at one thread, so the threads that compute are
-exactly ours and never more than the cores.
+each taking the next task as soon as it is free. Inside a task everything runs on one
+thread: the Numba kernels are compiled ``nogil`` and serial, and BLAS (NumPy's matrix
+products) is held at one thread, so the threads that compute are exactly the ones that
+take tasks and never more than the cores.
 
 Why tasks and not BLAS's own threads (the default up to issue 14's second round):
 a multi-threaded BLAS call splits one product evenly and is only as fast as its slowest
