@@ -424,3 +424,15 @@ def test_the_team_is_remembered_only_where_it_applies(monkeypatch):
     monkeypatch.setattr(threads, "_openmp_runtimes", lambda: ["/x/libgomp.so.1"])
     monkeypatch.setattr(sys, "platform", "darwin")  # LLVM's OpenMP there: another entry point
     assert threads._share_openmp_team_at_import() is None
+
+
+def test_a_runtime_without_gomp_parallel_leaves_the_tasks_to_our_pool(monkeypatch, num_threads):
+    # a runtime that cannot be opened again (or lacks the entry point): our own pool, no error
+    monkeypatch.setattr(threads, "_team_runtime", (os.getpid(), "/nonexistent/libgomp.so.1"))
+    monkeypatch.setattr(threads, "_team", None)
+    monkeypatch.setattr(threads, "SHARE_OPENMP_TEAM", True)
+    monkeypatch.setattr(threads, "_run_on_team", lambda *args: pytest.fail("no team to run on"))
+    assert threads._openmp_team() is None
+    assert threads._team == [None]  # remembered: not tried again at every call
+    tge.set_num_threads(2)
+    assert threads.run_tasks(lambda i: i * 3, list(range(5))) == [0, 3, 6, 9, 12]  # on our own pool
