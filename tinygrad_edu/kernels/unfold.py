@@ -285,14 +285,34 @@ def col2im_images_last(cols, input_shape, kernel_size, stride, padding, dilation
 # i that might be negative into x[i + len] (Python's wraparound), a branch in the inner
 # loop that stops SIMD; hence the ``max(0, ...)`` around offsets that are never negative
 # anyway.
+#
+# Between the phases and the taps sit kw *shifted copies* of the row phases, as in the
+# stride-1 loop below: ``shifted[j, a, u, ox] = phases[a, p, u, v + ox]``, where (p, v)
+# are tap column j's phase column and offset (j*d_w % s_w, j*d_w // s_w), cut to OW
+# columns. Tap (i, j) of all the windows is then rows u .. u + OH - 1 of row phase a of
+# copy j, (a, u) = (i*d_h % s_h, i*d_h // s_h): ONE contiguous run of OH*OW entries.
+# Without the copies each tap was OH rows of OW entries, and short rows copy slowly: on
+# an Intel Xeon (AVX-512, where the compiler prefers 256-bit vectors) its vector loop
+# takes 32 entries a step, so a row of 16 never entered it. The copies cost kw*s_h*NU
+# rows of OW a plane (NU: a phase's rows), against the taps' kh*kw*OH. One thread, the
+# median of 30 paired rounds of 50 calls, new / old, in 3-4 runs on that machine:
+# ConvTranspose2d's backward (2 images of 32 channels, 32x32, 4x4 windows, stride 2,
+# padding 1) 0.66-0.88x; 3x3 stride-2 windows of 2 images of 64 channels at 32x32
+# 0.88-0.98x, of 8 images at 16x16 0.85-0.89x; 2 images of 4 channels at 11x9, stride 3,
+# 0.83-1.12x (4 us). col2im's adjoint of the copies (each tap's run added into its copy,
+# each copy into its phase) was no faster, 0.98-1.08x: col2im adds its taps straight into
+# the phases (benchmarks/issue14_log.md, "Forty-second session").
 @njit_planes
 def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     n, c, h, w = x.shape
     kh, kw, _, oh, ow = cols.shape[1:]  # oh: the rows of the band, output rows start..start+oh-1
     top = start * sh  # the band's first padded row
     rows = (oh - 1) * sh + (kh - 1) * dh + 1  # the padded rows it reads: top..top+rows-1
-    wp = w + 2 * pw
-    phases = np.zeros((sh, sw, -(-rows // sh), -(-wp // sw)), dtype=x.dtype)  # the padding stays 0
+    nu = -(-rows // sh)  # the rows of each phase
+    phases = np.zeros((sh, sw, nu, -(-(w + 2 * pw) // sw)), dtype=x.dtype)  # the padding stays 0
+    shifted = np.empty((kw, sh, nu, ow), dtype=x.dtype)  # every entry rewritten for each plane
+    runs = shifted.reshape((kw, sh, nu * ow))
+    taps = cols.reshape((c, kh, kw, n, oh * ow))  # each tap of an image: one run of OH*OW entries
     lo, hi = max(0, top - ph), min(h, top - ph + rows)  # the image rows among them
     for plane in range(c * n):  # not prange: every plane refills the one phases buffer
         ch, b = plane // n, plane % n
@@ -304,13 +324,17 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                 a, u = max(0, r % sh), max(0, r // sh)
                 for t in range((w - first + sw - 1) // sw):
                     phases[a, p, u, q + t] = x[b, ch, y, first + t * sw]
-        for i in range(kh):  # each tap: a block of one phase
-            a, u = max(0, i * dh % sh), max(0, i * dh // sh)
-            for j in range(kw):
-                p, v = max(0, j * dw % sw), max(0, j * dw // sw)
-                for oy in range(oh):
+        for j in range(kw):  # copy j: the row phases of phase column p, from column v on
+            p, v = max(0, j * dw % sw), max(0, j * dw // sw)
+            for a in range(sh):
+                for u in range(nu):
                     for ox in range(ow):
-                        cols[ch, i, j, b, oy, ox] = phases[a, p, u + oy, v + ox]
+                        shifted[j, a, u, ox] = phases[a, p, u, v + ox]
+        for i in range(kh):  # each tap: one run of one copy
+            a, row_start = max(0, i * dh % sh), max(0, (i * dh // sh) * ow)
+            for j in range(kw):
+                for t in range(oh * ow):
+                    taps[ch, i, j, b, t] = runs[j, a, row_start + t]
 
 
 # Stride 1, most convolutions, takes a simpler and faster loop. With small images the
@@ -325,8 +349,9 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
 # images 88 -> 50; 5x5 "valid" at 14x14 (LeNet) 16 -> 10; 1 channel 28x28, padding 2, 19
 # -> 12; 1 channel 40x40 (DnCNN's first layer) 19 -> 19; bands of a 64-channel 32x32 image
 # 20-23 -> 18-22 (benchmarks/issue14_log.md, "Twenty-seventh session"). Strided windows
-# keep the phases: a shifted copy would read the image with the stride kw times
-# (ConvTranspose2d's 4x4, stride-2 backward: 59 -> 109 us).
+# keep the phases, and make their shifted copies from them: a shifted copy of the image
+# itself would read it with the stride kw times (ConvTranspose2d's 4x4, stride-2
+# backward: 59 -> 109 us).
 @njit_planes
 def _im2col_stride1_loops(x, cols, ph, pw, dh, dw, start):
     n, c, h, w = x.shape
