@@ -299,9 +299,10 @@ def col2im_images_last(cols, input_shape, kernel_size, stride, padding, dilation
 # ConvTranspose2d's backward (2 images of 32 channels, 32x32, 4x4 windows, stride 2,
 # padding 1) 0.66-0.88x; 3x3 stride-2 windows of 2 images of 64 channels at 32x32
 # 0.88-0.98x, of 8 images at 16x16 0.85-0.89x; 2 images of 4 channels at 11x9, stride 3,
-# 0.83-1.12x (4 us). col2im's adjoint of the copies (each tap's run added into its copy,
-# each copy into its phase) was no faster, 0.98-1.08x: col2im adds its taps straight into
-# the phases (benchmarks/issue14_log.md, "Forty-second session").
+# 0.83-1.12x (about 4 us a call). col2im's adjoint of the copies (each tap's run added
+# into its copy, each copy into its phase) was not reliably faster, 0.91-1.08x (tiny
+# images 1.04-1.21x): col2im adds its taps straight into the phases
+# (benchmarks/issue14_log.md, "Forty-second session").
 @njit_planes
 def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     n, c, h, w = x.shape
