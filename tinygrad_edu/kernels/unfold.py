@@ -332,6 +332,7 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                     for ox in range(ow):
                         shifted[j, a, u, ox] = phases[a, p, u, v + ox]
         for i in range(kh):  # each tap: one run of one copy
+            # tap row i reads row phase a from its row u = i*dh // sh on: u*OW into the run
             a, row_start = max(0, i * dh % sh), max(0, (i * dh // sh) * ow)
             for j in range(kw):
                 for t in range(oh * ow):
