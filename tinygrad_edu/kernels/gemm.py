@@ -48,9 +48,8 @@ def matmul(a, b, out=None):
         return get_array_module(a, b).matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     batch = a.shape[:-2]
-    if b.shape[:-2] != batch:  # broadcast the leading dims: views, a broadcast dim has stride 0
+    if b.shape[:-2] != batch:  # the leading dims broadcast (NumPy's rule)
         batch = np.broadcast_shapes(batch, b.shape[:-2])
-        a, b = np.broadcast_to(a, batch + (m, k)), np.broadcast_to(b, batch + (k, n))
     if out is None:
         out = np.empty(batch + (m, n), dtype=_FLOAT32)
     elif out.shape != batch + (m, n):
@@ -62,9 +61,18 @@ def matmul(a, b, out=None):
         c, ldc = out, layout_c[1]
     else:  # into C-order scratch, copied into out at the end
         c, ldc = np.empty(out.shape, _FLOAT32), n
+    # one oneDNN call per matrix of the batch, each matrix found by its address: the first
+    # one's, plus the index times the byte step along each leading dim (0 where broadcast).
+    # Steps rather than np.broadcast_to's views: a broadcast batch's Python (one image's
+    # output product, (1, 64, 512) @ (2, 1, 512, 256)) 21-22 -> 14 us a call, one thread;
+    # the conv_transpose2d step 0.986-0.996x on one thread, even on two (benchmarks/
+    # issue14_log.md, "Forty-third session")
+    steps = _batch_steps(a, batch), _batch_steps(b, batch), c.strides[:-2]
     starts = a.ctypes.data, b.ctypes.data, c.ctypes.data
-    for index in itertools.product(*map(range, batch)):  # one oneDNN call per matrix of the batch
-        pa, pb, pc = (_address(start, x.strides, index) for start, x in zip(starts, (a, b, c)))
+    for index in itertools.product(*map(range, batch)):
+        pa, pb, pc = starts
+        for i, step_a, step_b, step_c in zip(index, *steps):
+            pa, pb, pc = pa + i * step_a, pb + i * step_b, pc + i * step_c
         mkldnn.sgemm(trans_a, trans_b, m, n, k, pa, lda, pb, ldb, pc, ldc)
     if c is not out:
         out[...] = c
@@ -126,9 +134,13 @@ def _layout_or_copy(a):
     return layout, a
 
 
-def _address(start, strides, index):
-    """The address of matrix ``index`` (an index into the leading dims) of an array
-    whose first element is at ``start``."""
-    for i, step in zip(index, strides):
-        start += i * step
-    return start
+def _batch_steps(a, batch):
+    """The byte step from one matrix of ``a`` to the next along each dim of ``batch``
+    (its leading dims, which ``a``'s broadcast to, aligned at the right as NumPy aligns
+    them): ``a``'s stride, or 0 where ``a`` has size 1 there or lacks the dim. This is
+    ``np.broadcast_to(a, batch + (m, k)).strides[:-2]``, without making the view."""
+    lead = a.ndim - 2
+    steps = [0] * (len(batch) - lead)
+    for size, stride in zip(a.shape[:lead], a.strides[:lead]):
+        steps.append(0 if size == 1 else stride)
+    return steps
