@@ -125,6 +125,25 @@ def test_col2im_refuses_an_out_array_it_cannot_fill(name, shape):
 
 
 @kernel_settings
+@given(conv_configs(), st.lists(st.booleans(), min_size=4, max_size=4))
+def test_a_broadcast_or_strided_input_gives_the_columns_of_its_values(cfg, kept):
+    # The compiled loops read a broadcast input (a zero stride, as the gradient of a
+    # .sum()) in place and copy any other strided one (unfold.read_in_place); every form
+    # must give the columns of the same values as a C-contiguous array.
+    small = cfg.x[tuple(slice(None) if keep else slice(0, 1) for keep in kept)]
+    broadcast = np.broadcast_to(small, cfg.x.shape)  # strides 0 along the dims not kept
+    channels_last = np.ascontiguousarray(cfg.x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    assert unfold.read_in_place(broadcast)
+    assert unfold.read_in_place(channels_last) == channels_last.flags.c_contiguous  # copied unless trivially so
+    for x in (broadcast, channels_last):
+        plain = np.ascontiguousarray(x)
+        for name in ("im2col", "im2col_images_last"):
+            expected = getattr(unfold, f"{name}_reference")(plain, *cfg.args)
+            for im2col in forms(unfold, name):
+                np.testing.assert_array_equal(im2col(x, *cfg.args), expected, err_msg=im2col.__name__)
+
+
+@kernel_settings
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 3), st.integers(1, 2), st.data())
 def test_strided_windows_agree_with_the_reference_on_larger_images(stride, kernel_scale, padding, dilation, data):
     # The compiled loops split the padded image into stride x stride phases (kernels/unfold.py);

@@ -44,7 +44,7 @@ from ._cupy import is_cupy_array
 from ._numba import HAVE_NUMBA
 from .gemm import matmul, onednn_takes
 from .sizes import output_size
-from .unfold import conv_output_hw
+from .unfold import conv_output_hw, read_in_place
 
 KERNEL_SETS = ("numpy", "numba")
 ENV_VAR = "TINYGRAD_EDU_KERNELS"

@@ -467,6 +467,24 @@ def _col2im_images_last_loops(cols, x, sh, sw, ph, pw, dh, dw):
                     x[b, ch, y, xx] = plane[y + ph, xx + pw, b]
 
 
+def read_in_place(x):
+    """Do the compiled im2col loops read ``x`` as it is? When it is C-contiguous, or a
+    broadcast NumPy array (a zero stride: the gradient of a ``.sum()`` or ``.mean()``
+    is one value broadcast to the output's shape). For that one Numba compiles a strided
+    form of the loops, which reads the few distinct values again and again from the
+    cache, where a contiguous copy would first write them out at full size: 63 us of the
+    conv_transpose2d step's (2 MiB) on one thread (benchmarks/issue14_log.md,
+    "Forty-fourth session"). Any other strided array is copied, in memory order: a
+    loop reading it with its strides (a channels-last image, say) would fetch every
+    cache line once per channel."""
+    return isinstance(x, np.ndarray) and (x.flags.c_contiguous or 0 in x.strides)
+
+
+def _readable(x):
+    """``x`` for the compiled im2col loops: itself (``read_in_place``) or a C-contiguous copy."""
+    return x if read_in_place(x) else np.ascontiguousarray(x)
+
+
 def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None):
     """:func:`im2col` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("im2col_numba", x)
@@ -475,9 +493,9 @@ def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None)
     start, stop = _band(rows, oh)
     cols = out_array(np, out, (c, *kernel_size, n, stop - start, ow), x.dtype)
     if tuple(stride) == (1, 1):
-        _im2col_stride1_loops(np.ascontiguousarray(x), cols, *padding, *dilation, start)
+        _im2col_stride1_loops(_readable(x), cols, *padding, *dilation, start)
     else:
-        _im2col_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation, start)
+        _im2col_loops(_readable(x), cols, *stride, *padding, *dilation, start)
     return cols
 
 
@@ -487,7 +505,7 @@ def im2col_images_last_numba(x, kernel_size, stride, padding, dilation, out=None
     n, c, h, w = x.shape
     oh, ow = conv_output_hw((h, w), kernel_size, stride, padding, dilation)
     cols = out_array(np, out, (c, *kernel_size, oh, ow, n), x.dtype)
-    _im2col_images_last_loops(np.ascontiguousarray(x), cols, *stride, *padding, *dilation)
+    _im2col_images_last_loops(_readable(x), cols, *stride, *padding, *dilation)
     return cols
 
 

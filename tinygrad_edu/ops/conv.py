@@ -271,8 +271,8 @@ def columns_products(x, kernel_hw, stride, padding, dilation, groups, weight=Non
     its own share of dW, and the shares are added in task order.
     """
     xp = get_array_module(x, weight, grad)
-    # once here, not in every piece's im2col: g of a .sum() is a broadcast view (strides 0)
-    x = xp.ascontiguousarray(x)
+    if not kernels.read_in_place(x):  # a strided x: copied once here, not in every piece's im2col
+        x = xp.ascontiguousarray(x)
     n, c, h, w = x.shape
     kh, kw = kernel_hw
     k = c * kh * kw  # rows of the columns; K/G per group
