@@ -282,6 +282,13 @@ def _shorten_openmp_spin_at_import():
 # The results are the same bits: the tasks and the order their results are added in do
 # not change. A forked child uses our own pool (libgomp's threads do not survive a
 # fork). Read at each call: False always uses our own pool.
+# Without PyTorch, a team of our own was tried too (libgomp, whose workers spin 10,000
+# turns after a region, where the pool's helper sleeps and starts 63 us after a call,
+# median): the conv_transpose2d step took 0.95-0.96x its time alone, the others 0.95-1.02x;
+# but beside a one-core hog 1.09-1.17x the pool's time (conv_transpose2d, batch_norm,
+# max_pool2d), likely because a region ends only when every worker has, the one that
+# shares its core with the hog too, where our caller takes back a task the helper has not
+# started. So the pool stays (benchmarks/issue14_log.md, "Forty-fourth session").
 SHARE_OPENMP_TEAM = True
 _REGION = ctypes.CFUNCTYPE(None, ctypes.c_void_p)  # void fn(void *data), an OpenMP region
 _team_runtime = None  # (the process id, the file) of the OpenMP runtime loaded before us
