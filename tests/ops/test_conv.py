@@ -483,21 +483,24 @@ def test_outputs_take_one_product_per_image_and_large_images_their_weight_gradie
 
 @pytest.mark.parametrize("kernel_set", ["numpy", "numba"])
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_a_broadcast_gradient_is_read_in_place_with_the_same_results(restore_kernel_set, kernel_set, layout):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_a_broadcast_gradient_is_read_in_place_with_the_same_results(restore_kernel_set, kernel_set, layout, stride):
     # g of a .sum() is one value broadcast (strides 0): columns_products hands it to
     # im2col as it is (kernels.read_in_place) instead of copying it out first; the
     # products must be those of the same g made contiguous, bit for bit, whole images
-    # or in bands of rows
+    # or in bands of rows. Stride 2: conv_transpose2d's backward (4x4 windows); stride 1:
+    # a stride-1 conv2d's backward from the columns of g (3x3), each its own compiled loop
     kernels.use(kernel_set)
     rng = np.random.default_rng(11)
-    weight = rng.standard_normal((6, 3, 4, 4)).astype(np.float32)  # conv_transpose2d's (C, OC/G, kh, kw)
-    y = rng.standard_normal((3, 6, 7, 6)).astype(np.float32)
+    k = 4 if stride == 2 else 3
+    weight = rng.standard_normal((6, 3, k, k)).astype(np.float32)  # a convolution of g: 6 outputs, 3 of its 6 channels a group
+    y = rng.standard_normal((3, 6, 14 // stride, 12 // stride)).astype(np.float32)  # the columns' output size
     for small in ((1, 6, 1, 1), (1, 6, 14, 12)):  # a .sum()'s g; one broadcast over the batch
         g = np.broadcast_to(rng.standard_normal(small).astype(np.float32), (3, 6, 14, 12))
         assert kernels.read_in_place(g) and not g.flags.c_contiguous
         for budget in (conv_ops.COLUMN_BYTES, 2**10):
             with column_budget(budget), columns_layout(layout):
-                args = ((4, 4), (2, 2), (1, 1), (1, 1), 2)
+                args = ((k, k), (stride, stride), (1, 1), (1, 1), 2)
                 got = conv_ops.columns_products(g, *args, weight=weight, grad=y)
                 expected = conv_ops.columns_products(np.ascontiguousarray(g), *args, weight=weight, grad=y)
             for a, b in zip(got, expected):

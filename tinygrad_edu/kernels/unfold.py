@@ -468,15 +468,16 @@ def _col2im_images_last_loops(cols, x, sh, sw, ph, pw, dh, dw):
 
 
 def read_in_place(x):
-    """Do the compiled im2col loops read ``x`` as it is? When it is C-contiguous, or a
-    broadcast NumPy array (a zero stride: the gradient of a ``.sum()`` or ``.mean()``
-    is one value broadcast to the output's shape). For that one Numba compiles a strided
-    form of the loops, which reads the few distinct values again and again from the
-    cache, where a contiguous copy would first write them out at full size: 63 us of the
-    conv_transpose2d step's (2 MiB) on one thread (benchmarks/issue14_log.md,
-    "Forty-fourth session"). Any other strided array is copied, in memory order: a
-    loop reading it with its strides (a channels-last image, say) would fetch every
-    cache line once per channel."""
+    """Do the im2col kernels read the NumPy array ``x`` as it is, without a copy? When it
+    is C-contiguous, or broadcast (a zero stride: the gradient of a ``.sum()`` or
+    ``.mean()`` is one value broadcast to the output's shape). For a broadcast array
+    Numba compiles a strided form of the loops, which reads its few distinct values
+    again and again from the cache; a contiguous copy would first write them all out.
+    The conv_transpose2d step's g is 2 MiB, whose copy took 63 us on the calling
+    thread; without it the step took 0.98x its time on two threads (benchmarks/
+    issue14_log.md, "Forty-fourth session"). Any other strided array is copied once, in
+    memory order: read with its strides (a channels-last image, say), a plane at a
+    time, each cache line would likely be fetched once per channel."""
     return isinstance(x, np.ndarray) and (x.flags.c_contiguous or 0 in x.strides)
 
 
