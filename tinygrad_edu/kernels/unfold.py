@@ -475,9 +475,12 @@ def read_in_place(x):
     again and again from the cache; a contiguous copy would first write them all out.
     The conv_transpose2d step's g is 2 MiB, whose copy took 63 us on the calling
     thread; without it the step took 0.98x its time on two threads (benchmarks/
-    issue14_log.md, "Forty-fourth session"). Any other strided array is copied once, in
-    memory order: read with its strides (a channels-last image, say), a plane at a
-    time, each cache line would likely be fetched once per channel."""
+    issue14_log.md, "Forty-fourth session"). That strided form is compiled on its first
+    use, about 0.5 s once per machine (Numba's cache keeps it, as for every loop here).
+    Any other strided array is copied once, in memory order: read with its strides (a
+    channels-last image, say), a plane at a time, each cache line would likely be
+    fetched once per channel. (An array both broadcast and otherwise strided is read in
+    place too: correct, if perhaps not at its fastest.)"""
     return isinstance(x, np.ndarray) and (x.flags.c_contiguous or 0 in x.strides)
 
 
