@@ -98,10 +98,16 @@ def _run_graph(roots, root_grads, retain_graph, capture):
                 continue
             g = input_grads[i]
             if g is not None:
+                if isinstance(g, np.generic):  # what 0-d arithmetic gives (g * y of two 0-d arrays)
+                    g = np.asarray(g)
                 shape, dtype = node._input_meta[i]
                 if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                     g = _fitted_gradient(node, i, g)  # (every CuPy gradient too: one call more)
-                _accumulate_into(buffers, child, nr, g)
+                # into the child's buffer (_accumulate_into's three lines, written out: the hot path)
+                slots = buffers.get(child)
+                if slots is None:
+                    slots = buffers[child] = [None] * len(child._output_meta)
+                slots[nr] = g if slots[nr] is None else _as_array(slots[nr] + g)  # 0-d + 0-d is a NumPy scalar
             remaining = dependencies[child] - 1
             dependencies[child] = remaining
             if remaining == 0:
@@ -190,6 +196,8 @@ def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
 
 
 def _accumulate_into(buffers, node, nr, g):
+    """Add ``g`` to output ``nr``'s slot of ``node``'s buffer (made on first use). The
+    outputs' gradients go in this way; ``_run_graph``'s loop writes these lines out."""
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * len(node._output_meta)
@@ -234,12 +242,10 @@ def _checked_count(node, result):
 
 def _fitted_gradient(node, i, g):
     """Gradient ``g`` for input ``i`` of ``node``, when it is not simply a NumPy array of
-    that input's shape and dtype: a 0-d NumPy scalar (what 0-d arithmetic gives) becomes
-    a 0-d array; a gradient of the broadcast shape is summed back to the input's
-    (``unbroadcast``), one of another dtype is cast to the input's; a wrong type or an
-    incompatible shape is an error that names the op."""
-    if isinstance(g, np.generic):
-        g = np.asarray(g)
+    that input's shape and dtype (a 0-d NumPy scalar, what 0-d arithmetic gives, was
+    made a 0-d array before): a gradient of the broadcast shape is summed back to the
+    input's (``unbroadcast``), one of another dtype is cast to the input's; a wrong type
+    or an incompatible shape is an error that names the op."""
     shape, dtype = node._input_meta[i]
     if not is_array(g) or g.shape != shape:
         _check_gradient(node, i, g)  # an error unless it is an array whose shape sums to the input's

@@ -72,7 +72,7 @@ class Context(Node):
 
     needs_input_grad = ()
     _to_save = ()
-    _saved_versions = None  # [(counter, version, position in outputs + args) or None] per saved array
+    _saved_versions = None  # [(counter, version, "input" or "output", index) or None] per saved array
     _writes_at_save = 0  # views.writes when they were recorded
     _freed = False
     _non_differentiable = ()
@@ -108,13 +108,9 @@ class Context(Node):
         if self._saved_versions is not None and views.writes != self._writes_at_save:  # some tensor was written since
             for array, record in zip(self._to_save, self._saved_versions):
                 if record is not None and record[0].value != record[1]:
-                    counter, version, position = record
-                    n_outputs = len(self._output_meta)
-                    if position < n_outputs:
-                        kind, index = "output", position
-                    else:  # position among the Tensor arguments: count them to find its argument number
-                        tensor_args = [i for i, meta in enumerate(self._input_meta) if meta is not None]
-                        kind, index = "input", tensor_args[position - n_outputs]
+                    counter, version, kind, index = record
+                    if kind == "input":  # index among the Tensor arguments: count them to find its argument number
+                        index = [i for i, meta in enumerate(self._input_meta) if meta is not None][index]
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified by an "
                         f"inplace operation: [{array.dtype} tensor of shape {tuple(array.shape)}], which is "
@@ -124,18 +120,24 @@ class Context(Node):
                     )
         return self._to_save
 
-    def _record_saved_versions(self, tensors):
-        """Remember the version of every saved array that is the data of one of ``tensors``
-        (the op's outputs, then its Tensor arguments): ``(version counter, its value now,
-        position in tensors)``, or None for a saved intermediate, which nobody else can modify."""
+    def _record_saved_versions(self, inputs, outputs):
+        """Remember the version of every saved array that is the data of one of the op's
+        Tensor ``inputs`` or ``outputs``: ``(version counter, its value now, "input" or
+        "output", index among them)``, or None for a saved intermediate, which nobody else
+        can modify. The inputs are searched first: they are what ops save most."""
         records = []
         for array in self._to_save:
             record = None
             if array is not None:
-                for position, t in enumerate(tensors):
+                for index, t in enumerate(inputs):
                     if t.array is array:
-                        record = (t._version, t._version.value, position)
+                        record = (t._version, t._version.value, "input", index)
                         break
+                else:
+                    for index, t in enumerate(outputs):
+                        if t.array is array:
+                            record = (t._version, t._version.value, "output", index)
+                            break
             records.append(record)
         self._saved_versions = records
         self._writes_at_save = views.writes
@@ -229,7 +231,7 @@ class Function:
             ctx.next_functions = tuple(edges)  # a tuple, as PyTorch's
             ctx._input_meta, ctx._output_meta = input_meta, output_meta  # private: no copy into tuples
             if ctx._to_save:
-                ctx._record_saved_versions(outputs + tuple(tensors))
+                ctx._record_saved_versions(tensors, outputs)
             if anomaly._enabled:
                 ctx._forward_stack = anomaly.forward_stack()
         else:
@@ -255,10 +257,10 @@ def _as_array(a):
 
 def _checked_output(cls, index, out):
     """Output ``index`` of ``cls.forward`` as an array, or an error that says what is wrong."""
+    if isinstance(out, np.generic):  # what 0-d arithmetic gives (the scalar graphs): first, before is_array's call
+        return np.asarray(out)
     if is_array(out):
         return out
-    if isinstance(out, np.generic):
-        return np.asarray(out)
     if isinstance(out, list):
         hint = "return a tuple of arrays for several outputs (a list is not accepted, as in PyTorch)"
     elif isinstance(out, Tensor):
