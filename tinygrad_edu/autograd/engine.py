@@ -103,11 +103,7 @@ def _run_graph(roots, root_grads, retain_graph, capture):
                 shape, dtype = node._input_meta[i]
                 if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                     g = _fitted_gradient(node, i, g)  # (every CuPy gradient too: one call more)
-                # into the child's buffer (_accumulate_into's three lines, written out: the hot path)
-                slots = buffers.get(child)
-                if slots is None:
-                    slots = buffers[child] = [None] * len(child._output_meta)
-                slots[nr] = g if slots[nr] is None else _as_array(slots[nr] + g)  # 0-d + 0-d is a NumPy scalar
+                _accumulate_into(buffers, child, nr, g)
             remaining = dependencies[child] - 1
             dependencies[child] = remaining
             if remaining == 0:
@@ -196,8 +192,7 @@ def _skip_subgraph(node, dependencies, buffers, ready, relevant=None):
 
 
 def _accumulate_into(buffers, node, nr, g):
-    """Add ``g`` to output ``nr``'s slot of ``node``'s buffer (made on first use). The
-    outputs' gradients go in this way; ``_run_graph``'s loop writes these lines out."""
+    """Add ``g`` to output ``nr``'s slot of ``node``'s buffer (made on first use)."""
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * len(node._output_meta)
