@@ -133,7 +133,7 @@ class Context(Node):
                     if t.array is array:
                         record = (t._version, t._version.value, "input", index)
                         break
-                else:
+                else:  # the loop found no input holding it (no break): look among the outputs
                     for index, t in enumerate(outputs):
                         if t.array is array:
                             record = (t._version, t._version.value, "output", index)
