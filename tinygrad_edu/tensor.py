@@ -1067,8 +1067,10 @@ def _gradient_for(t, gradient, op):
                 f"{op}: grad can be implicitly created only for scalar outputs, but this tensor has shape {t.shape}. "
                 "Reduce it to a scalar (e.g. loss.sum()) or pass gradient= with the same shape."
             )
-        # a 0-d 1 made the shape of t (np.ones and np.full take twice as long: Python around np.empty)
-        return xp.asarray(1, dtype=t.array.dtype).reshape(t.array.shape)
+        # a 0-d 1 made the shape of t (np.ones and np.full take twice as long: Python around
+        # np.empty); a 0-d t skips the reshape, which costs as much again
+        one = xp.asarray(1, dtype=t.array.dtype)
+        return one.reshape(t.array.shape) if t.array.ndim else one
     g = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=t.array.dtype)
     if tuple(g.shape) != t.shape:
         raise RuntimeError(f"{op}: gradient has shape {tuple(g.shape)} but the tensor has shape {t.shape}; they must match")

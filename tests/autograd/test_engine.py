@@ -5,6 +5,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu.backend import get_array_module
+from tinygrad_edu.autograd import engine
 from tinygrad_edu.autograd.engine import unbroadcast
 
 
@@ -364,6 +365,44 @@ def test_gradients_accumulate_in_place_into_the_same_array_as_pytorch():
     array = v.grad.array
     (v * v).sum().backward()
     assert v.grad.array is array and array.shape == (1,) and array[0] == 5.0
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128])
+def test_one_value_accumulation_is_numpys_sum_exactly(dtype):
+    """``engine.add_to_grad`` adds one value as Python numbers (``.item()``): the stored
+    sum must be the very number NumPy's ``grad + g`` gives, for every dtype a gradient can
+    have, across magnitudes (rounding, subnormals, overflow to inf) and special values."""
+    rng = np.random.default_rng(14)
+    info = np.finfo(dtype)
+    n = 3000
+    real = info.dtype  # float32 for complex64
+
+    def magnitudes():  # |v| < 2**(maxexp - 1): finite, down to subnormal; two of them may sum to inf
+        exponents = rng.integers(info.minexp - 3, info.maxexp - 1, size=(2, n)).astype(real)
+        return rng.uniform(-1, 1, size=(2, n)).astype(real) * np.exp2(exponents)
+
+    values = magnitudes() if np.dtype(dtype).kind == "f" else magnitudes() + 1j * magnitudes()
+    values = values.astype(dtype)
+    if dtype is np.longdouble:  # values float64 cannot hold: a longdouble must not pass through a Python float
+        values[:, :100] = np.longdouble(1) / 3 + np.longdouble(2.0) ** -60 * np.arange(100)
+    special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, info.max, -info.max, info.tiny, info.smallest_subnormal])
+    pairs = list(zip(values[0], values[1])) + [(x, y) for x in special.astype(dtype) for y in special.astype(dtype)]
+    leaf = tge.Tensor(np.zeros((), dtype))  # add_to_grad's target: any tensor with a .grad
+    with np.errstate(all="ignore"):
+        for x, y in pairs:
+            leaf._grad = tge.Tensor(np.asarray(x, dtype))
+            engine.add_to_grad(leaf, np.asarray(y, dtype))
+            got, want = leaf.grad.array, np.asarray(np.asarray(x, dtype) + np.asarray(y, dtype))
+            assert got.dtype == want.dtype
+            assert _same_value(got, want), f"{np.dtype(dtype)}: {x!r} + {y!r} stored as {got!r}, NumPy gives {want!r}"
+
+
+def _same_value(a, b):
+    """The same number, the sign of a zero included (nan matches nan); compared by value,
+    not by bytes: a longdouble's 16 bytes hold 10 of number and 6 of padding."""
+    if a.dtype.kind == "c":
+        return _same_value(a.real, b.real) and _same_value(a.imag, b.imag)
+    return bool((a == b and np.signbit(a) == np.signbit(b)) or (np.isnan(a) and np.isnan(b)))
 
 
 def test_assigned_grad_is_checked_where_it_is_assigned_as_pytorch():

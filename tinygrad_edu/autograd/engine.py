@@ -317,8 +317,11 @@ def add_to_grad(tensor, g):
         return
     grad = tensor._grad.array
     if grad.size == 1 and type(grad) is np.ndarray:
-        # one value (a scalar parameter, the scalar-autograd lectures): there NumPy's
-        # in-place add takes 0.75 us, twice as long as grad + g written back into the array
-        grad[...] = grad + g
+        # one value (a scalar parameter, the scalar-autograd lectures): add it as Python
+        # numbers, 0.07 us where NumPy's 0-d arithmetic takes 0.3 (its in-place add 0.5).
+        # The same sum: .item() gives a Python float (complex; a longdouble stays one), and
+        # a float32 or float16 sum done in double and rounded once to float32 or float16
+        # is the correctly rounded sum, which is what NumPy computes.
+        grad[...] = grad.item() + g.item()
     else:
         grad += g
