@@ -386,7 +386,8 @@ def test_one_value_accumulation_is_numpys_sum_exactly(dtype):
     if dtype is np.longdouble:  # values float64 cannot hold: a longdouble must not pass through a Python float
         values[:, :100] = np.longdouble(1) / 3 + np.longdouble(2.0) ** -60 * np.arange(100)
     special = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, info.max, -info.max, info.tiny, info.smallest_subnormal])
-    pairs = list(zip(values[0], values[1])) + [(x, y) for x in special.astype(dtype) for y in special.astype(dtype)]
+    special = special.astype(dtype)
+    pairs = list(zip(values[0], values[1])) + [(x, y) for x in special for y in special]
     leaf = tge.Tensor(np.zeros((), dtype))  # add_to_grad's target: any tensor with a .grad
     with np.errstate(all="ignore"):
         for x, y in pairs:
