@@ -69,6 +69,28 @@ def test_modifying_a_saved_input_names_its_argument_number_past_plain_arguments(
         z.sum().backward()
 
 
+def test_modifying_a_saved_output_names_its_output_number():
+    # an op with two outputs that saves the second: writing into it is caught and named as
+    # output 1, with its version then and now
+    class SinCos(Function):
+        @staticmethod
+        def forward(ctx, x):
+            s, c = np.sin(x), np.cos(x)
+            ctx.save_for_backward(s, c)
+            return s, c
+
+        @staticmethod
+        def backward(ctx, gs, gc):
+            s, c = ctx.saved_tensors
+            return gs * c - gc * s
+
+    x = tge.ones(3, requires_grad=True)
+    s, c = SinCos.apply(x)
+    c.mul_(2)
+    with pytest.raises(RuntimeError, match=r"which is output 1 of SinCosBackward.*is at version 1; expected version 0"):
+        (s + c).sum().backward()
+
+
 def test_modifying_through_detach_shares_the_version_counter():
     x = tge.randn(3, requires_grad=True)
     y = x.sigmoid()
