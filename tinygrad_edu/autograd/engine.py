@@ -93,7 +93,9 @@ def _run_graph(roots, root_grads, retain_graph, capture):
         input_grads = _call_backward(node, grads)
         if not retain_graph:
             node._free()
-        for i, (child, nr) in enumerate(node.next_functions):
+        i = -1  # the input's number, counted by hand: enumerate's pair a step costs more
+        for child, nr in node.next_functions:
+            i += 1
             if child is None or (relevant is not None and child not in relevant):
                 continue
             g = input_grads[i]

@@ -220,7 +220,9 @@ class Function:
         else:
             outputs = (Tensor._wrap(_checked_output(cls, 0, out)),)
         output_meta = []
-        for i, t in enumerate(outputs):
+        i = -1  # the output's number, counted by hand: enumerate's pair a step costs more
+        for t in outputs:
+            i += 1
             source = viewed_input(t.array, tensors)
             if source is not None:
                 mark_view(t, source, (cls, args, kwargs, i if is_tuple else None), grad_enabled)
