@@ -125,7 +125,7 @@ class Context(Node):
         Tensor ``inputs`` or ``outputs``: ``(version counter, its value now, "input" or
         "output", index among them)``, or None for a saved intermediate, which nobody else
         can modify. The inputs are searched first: they are what ops save most. (The index
-        is counted by hand: ``enumerate``'s pair a step cost 1.5% of the scalar graph.)"""
+        is counted by hand: ``enumerate``'s pair a step cost 0.5-1.5% of the scalar graph.)"""
         records = []
         for array in self._to_save:
             record = None
