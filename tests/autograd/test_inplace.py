@@ -8,6 +8,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu.autograd import Function, gradcheck
+from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.testing import strategies as S
 
 
@@ -70,12 +71,15 @@ def test_modifying_a_saved_input_names_its_argument_number_past_plain_arguments(
 
 
 def test_modifying_a_saved_output_names_its_output_number():
-    # an op with two outputs that saves the second: writing into it is caught and named as
-    # output 1, with its version then and now
+    # an op with two outputs that saves both: writing into the second is caught and named
+    # as output 1, with its version then and now
     class SinCos(Function):
+        """(sin x, cos x).   Backward: dL/dx = gs * cos x - gc * sin x."""
+
         @staticmethod
         def forward(ctx, x):
-            s, c = np.sin(x), np.cos(x)
+            xp = get_array_module(x)
+            s, c = xp.sin(x), xp.cos(x)
             ctx.save_for_backward(s, c)
             return s, c
 
@@ -86,6 +90,8 @@ def test_modifying_a_saved_output_names_its_output_number():
 
     x = tge.ones(3, requires_grad=True)
     s, c = SinCos.apply(x)
+    (s + c).sum().backward(retain_graph=True)  # unwritten, its backward runs: d(sin + cos) = cos - sin
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, np.cos(1.0) - np.sin(1.0)), rtol=1e-6)
     c.mul_(2)
     with pytest.raises(RuntimeError, match=r"which is output 1 of SinCosBackward.*is at version 1; expected version 0"):
         (s + c).sum().backward()
