@@ -138,6 +138,8 @@ def test_inputs_respect_their_domains():
     assert np.abs(op_table.draw_array(op_table.AWAY_FROM_0, shape, rng, shapes)).min() >= 0.2
     frac = op_table.draw_array(op_table.AWAY_FROM_INTEGERS, shape, rng, shapes) % 1
     assert frac.min() >= 0.1 - 1e-12 and frac.max() <= 0.9 + 1e-12
+    whole = op_table.draw_array(op_table.WHOLE, shape, rng, shapes)
+    assert whole.dtype == np.float64 and np.array_equal(whole, np.round(whole)) and np.abs(whole).max() <= 3
     unit = op_table.draw_array(op_table.UNIT_INTERVAL, shape, rng, shapes)
     assert unit.min() >= 0.05 and unit.max() <= 0.95
     assert op_table.draw_array(op_table.BOOL, shape, rng, shapes).dtype == np.bool_

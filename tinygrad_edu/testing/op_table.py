@@ -44,6 +44,8 @@ REAL = "real"                             # uniform in [-2, 2]
 POSITIVE = "positive"                     # uniform in [0.5, 2] (log, sqrt, bases of powers)
 AWAY_FROM_0 = "away_from_0"               # [-2, 2] with |x| >= 0.2 (relu, abs, denominators)
 AWAY_FROM_INTEGERS = "away_from_integers"  # [-3, 3], >= 0.1 from every integer (hardtanh, clamp)
+WHOLE = "whole"                           # integers in [-3, 3] as floats: >= 0.1 from an away_from_integers
+                                          # input (the kink at x == y of l1_loss, maximum, minimum)
 UNIT_INTERVAL = "unit_interval"           # uniform in [0.05, 0.95] (probabilities)
 BOOL = "bool"                             # a random boolean mask
 CLASS_INDICES = "class_indices"           # int64 in [0, C), C = the class dim of input 0
@@ -52,7 +54,7 @@ DISTINCT = "distinct"                     # [-2, 2], no two values closer than 4
 ROW_INDICES = "row_indices"               # int64 in [0, R), R = dim 0 of input 0 (embedding), with a repeat
 DISTINCT_ROW_INDICES = "distinct_row_indices"  # (k, m) int64: each column k distinct rows of [0, R) (scatter)
 
-FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, UNIT_INTERVAL, DISTINCT)
+FLOAT_DOMAINS = (REAL, POSITIVE, AWAY_FROM_0, AWAY_FROM_INTEGERS, WHOLE, UNIT_INTERVAL, DISTINCT)
 IGNORE_INDEX = -1  # the ignore_index the table's loss entries pass (PyTorch's default is -100)
 
 
@@ -371,8 +373,8 @@ OPS = [
     OpSpec("clamp:tensor_bounds", lambda x, lo, hi: elementwise.clamp(x, lo, hi),
            lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
            lambda pick: broadcastable(pick, 3), (REAL, REAL, REAL)),
-    OpSpec("maximum", lambda x, y: elementwise.maximum(x, y), np.maximum, pair, (REAL, REAL)),
-    OpSpec("minimum", lambda x, y: elementwise.minimum(x, y), np.minimum, pair, (REAL, REAL)),
+    OpSpec("maximum", lambda x, y: elementwise.maximum(x, y), np.maximum, pair, (AWAY_FROM_INTEGERS, WHOLE)),
+    OpSpec("minimum", lambda x, y: elementwise.minimum(x, y), np.minimum, pair, (AWAY_FROM_INTEGERS, WHOLE)),
     OpSpec("where", lambda c, x, y: elementwise.where(c, x, y),
            np.where, lambda pick: broadcastable(pick, 3), (BOOL, REAL, REAL)),
     # ---- activations ----
@@ -538,9 +540,10 @@ OPS = [
            lambda x, t: np.sum((x - t) ** 2), same_pair, (REAL, REAL)),
     OpSpec("mse_loss:none", lambda x, t: loss.mse_loss(x, t, reduction="none"),
            lambda x, t: (x - t) ** 2, same_pair, (REAL, REAL)),
-    OpSpec("l1_loss", lambda x, t: loss.l1_loss(x, t), lambda x, t: np.mean(np.abs(x - t)), same_pair, (REAL, REAL)),
+    OpSpec("l1_loss", lambda x, t: loss.l1_loss(x, t), lambda x, t: np.mean(np.abs(x - t)), same_pair,
+           (AWAY_FROM_INTEGERS, WHOLE)),
     OpSpec("l1_loss:none", lambda x, t: loss.l1_loss(x, t, reduction="none"),
-           lambda x, t: np.abs(x - t), same_pair, (REAL, REAL)),
+           lambda x, t: np.abs(x - t), same_pair, (AWAY_FROM_INTEGERS, WHOLE)),
     OpSpec("smooth_l1_loss", lambda x, t: loss.smooth_l1_loss(x, t), ref.smooth_l1, same_pair, (REAL, REAL)),
     OpSpec("smooth_l1_loss:beta_sum", lambda x, t: loss.smooth_l1_loss(x, t, reduction="sum", beta=0.5),
            lambda x, t: ref.smooth_l1(x, t, beta=0.5, reduction="sum"), same_pair, (REAL, REAL)),
@@ -821,6 +824,8 @@ def _draw_float(domain, shape, rng):
         return (rng.permutation(size) * (4 / max(size - 1, 1)) - 2).reshape(shape)
     if domain == AWAY_FROM_INTEGERS:
         return rng.integers(-3, 3, shape) + rng.uniform(0.1, 0.9, shape)  # k + frac, frac in [0.1, 0.9]
+    if domain == WHOLE:
+        return rng.integers(-3, 4, shape).astype(np.float64)
     assert domain == UNIT_INTERVAL
     return rng.uniform(0.05, 0.95, shape)
 
