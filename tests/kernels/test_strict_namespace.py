@@ -7,7 +7,7 @@ StrictArray inputs and must return StrictArray results equal to the NumPy run.
 import numpy as np
 import pytest
 
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample, warp
 
 from ..strict_array import StrictArray
 
@@ -24,6 +24,7 @@ _, INDICES = max_pool.max_pool2d_forward(X, *POOL)
 DISTINCT = np.broadcast_to(np.arange(4).reshape(2, 2), (2, 3, 2, 2))  # distinct indices per plane
 G_POOL, G_AVG, G_ADAPTIVE = rng.standard_normal(INDICES.shape), rng.standard_normal((2, 3, 3, 7)), rng.standard_normal((2, 3, 3, 4))
 G_RESIZED, G_PADDED = rng.standard_normal((2, 3, 9, 7)), rng.standard_normal((2, 3, 12, 9))
+THETA = np.array([[[0.0, 1.0, 0.5], [-1.0, 0.0, 1.0]], [[0.98, -0.17, -0.3], [0.17, 0.98, 0.25]]])  # host maps, as RandomAffine gives
 
 CALLS = {  # name: (kernel, array arguments, other arguments)
     "im2col": (unfold.im2col, (X,), CONV),
@@ -47,6 +48,8 @@ CALLS = {  # name: (kernel, array arguments, other arguments)
     "pad_reflect_backward": (pad.pad_reflect_backward, (G_PADDED,), ((2, 1, 3, 4),)),
     "pad_replicate": (pad.pad_replicate, (X,), ((2, 3),)),
     "pad_replicate_backward": (pad.pad_replicate_backward, (G_PADDED,), ((2, 1, 3, 4),)),
+    "warp_affine": (warp.warp_affine, (X,), (THETA, "bilinear", 0.5)),
+    "warp_affine_nearest": (warp.warp_affine, (X,), (THETA, "nearest", 0.0)),
 }
 
 

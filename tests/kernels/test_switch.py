@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu.kernels as kernels
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, select, unfold, upsample
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, select, unfold, upsample, warp
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
 from .checks import assert_close
@@ -85,6 +85,10 @@ def test_dispatch_takes_the_numba_form_only_for_numpy_float_arrays(restore_kerne
     assert calls == ["numba", "vectorised", "vectorised", "vectorised"]
 
 
+# two affine maps (N, 2, 3) for the warp, which every output pixel reads through
+THETA = np.array([[[0.0, 1.0, 0.5], [-1.0, 0.0, 1.0]], [[0.98, -0.17, -0.3], [0.17, 0.98, 0.25]]])
+
+
 def _dispatch_cases(x):
     """(module, kernel name, arguments) for every dispatcher in tinygrad_edu.kernels."""
     pair, one, no_pad = (2, 2), (1, 1), (0, 0)
@@ -116,6 +120,8 @@ def _dispatch_cases(x):
         (pad, "pad_reflect_backward", (padded, (1, 2, 2, 1))),
         (pad, "pad_replicate", (x, (1, 2))),
         (pad, "pad_replicate_backward", (padded, (1, 2))),
+        (warp, "warp_affine", (x, THETA, "bilinear", 0.5)),
+        (warp, "warp_affine", (x, THETA, "nearest", 0.0)),
     ]
 
 
@@ -170,6 +176,7 @@ NUMBA_CALLS = [
     (pad.pad_replicate_numba, ((1, 1),)),
     (pad.pad_replicate_backward_numba, ((1, 1),)),
     (select.where_numba, (1.0, 0.0)),
+    (warp.warp_affine_numba, (np.zeros((1, 2, 3)),)),
 ]
 
 

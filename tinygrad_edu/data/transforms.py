@@ -13,14 +13,15 @@ makes a run repeat)::
     xb = augment(xb)
 
 The arguments follow torchvision's. The work uses the array namespace of the input
-(NumPy or CuPy) and is vectorised over the batch. Augmentation is data preparation, not
+(NumPy or CuPy) and is vectorised over the batch; the affine warp's sampling is a kernel
+(kernels/warp.py), compiled loops for NumPy arrays. Augmentation is data preparation, not
 part of the model: results are new tensors without autograd history.
 """
 import numbers
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..backend import get_array_module
 from ..random import numpy_generator
 from ..tensor import Tensor
@@ -123,54 +124,16 @@ def warp_affine(array, theta, interpolation="bilinear", fill=0.0):
         out = (1-fy)(1-fx) img[y0, x0] + (1-fy) fx img[y0, x0+1]
               + fy (1-fx) img[y0+1, x0] + fy fx img[y0+1, x0+1]
 
-    Neighbours outside the image read ``fill``. The four neighbours of all pixels of all
-    images are gathered at once with integer index arrays: no loop over pixels.
+    Neighbours outside the image read ``fill``. Nearest: the pixel at (floor(v + 0.5),
+    floor(u + 0.5)). Integer images are warped in float32 and rounded back. The sampling is a kernel,
+    ``kernels.warp_affine`` (kernels/warp.py: loops to read, the vectorised form that runs
+    on CuPy too, and the loops compiled for NumPy arrays).
     """
     if interpolation not in ("bilinear", "nearest"):
         raise ValueError(f"warp_affine: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
     xp = get_array_module(array)
-    n, c, h, w = array.shape
-    dtype = _float_dtype(array)
-    theta = xp.asarray(theta, dtype=np.float64)[:, :, :, None, None]  # (N, 2, 3, 1, 1)
-    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0  # the centre of rotation is the image centre
-    xs = (xp.arange(w, dtype=np.float64) - cx)[None, None, :]
-    ys = (xp.arange(h, dtype=np.float64) - cy)[None, :, None]
-    u = theta[:, 0, 0] * xs + theta[:, 0, 1] * ys + theta[:, 0, 2] + cx  # (N, H, W) source column
-    v = theta[:, 1, 0] * xs + theta[:, 1, 1] * ys + theta[:, 1, 2] + cy  # (N, H, W) source row
-    # cos(90 deg) is 6e-17, not 0: snap coordinates within 1e-9 px of a pixel centre so that
-    # whole-pixel shifts and right-angle rotations copy pixels exactly
-    u = xp.where(xp.abs(u - xp.round(u)) < 1e-9, xp.round(u), u)
-    v = xp.where(xp.abs(v - xp.round(v)) < 1e-9, xp.round(v), v)
-
-    batch = xp.arange(n)[:, None, None, None]
-    channel = xp.arange(c)[None, :, None, None]
-    source = array.astype(dtype, copy=False)
-
-    def gather(rows, cols):
-        """Pixels at integer (rows, cols) (N, H, W) of every channel, and where they exist."""
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        r, q = xp.clip(rows, 0, h - 1), xp.clip(cols, 0, w - 1)
-        return source[batch, channel, r[:, None], q[:, None]], inside[:, None]
-
-    if interpolation == "nearest":
-        values, inside = gather(xp.floor(v + 0.5).astype(np.int64), xp.floor(u + 0.5).astype(np.int64))
-        out = xp.where(inside, values, xp.asarray(fill, dtype=dtype))
-        return _back_to(array.dtype, out.astype(dtype, copy=False), xp)
-
-    x0, y0 = xp.floor(u), xp.floor(v)
-    fx, fy = (u - x0).astype(dtype), (v - y0).astype(dtype)
-    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-    out = xp.zeros((n, c, h, w), dtype=dtype)
-    covered = xp.zeros((n, 1, h, w), dtype=dtype)  # total weight that fell inside the image
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            values, inside = gather(y0 + dy, x0 + dx)
-            weight = (wy * wx)[:, None] * inside
-            out += weight * values
-            covered += weight
-    if fill:
-        out += (1 - covered) * xp.asarray(fill, dtype=dtype)
-    return _back_to(array.dtype, out, xp)
+    source = array.astype(_float_dtype(array), copy=False)
+    return _back_to(array.dtype, kernels.warp_affine(source, theta, interpolation, fill), xp)
 
 
 def affine(x, angle, translate, scale, shear, interpolation="bilinear", fill=0.0, stretch=1.0):

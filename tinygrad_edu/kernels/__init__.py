@@ -2,13 +2,14 @@
 
 The few ops whose inner loops NumPy cannot express as one array expression live here:
 im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooling,
-upsampling and reflect/replicate padding, batch norm fused into two passes per
-channel, Adam's update fused into one pass per parameter, and the per-element choices
-``where`` (NumPy's branches on every element) and ``threshold`` (relu's, one pass each
-way where NumPy makes several; kernels/select.py). Each kernel file holds three forms of
-every kernel, proven equal by tests/kernels
-(batch_norm.py two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py;
-adam.py two: its vectorised form is ``Adam._update`` of optim/adam.py):
+upsampling, reflect/replicate padding, data augmentation's affine warp (compiled for
+its small images, where the vectorised form is many small calls), batch norm fused into
+two passes per channel, Adam's update fused into one pass per parameter, and the
+per-element choices ``where`` (NumPy's branches on every element) and ``threshold``
+(relu's, one pass each way where NumPy makes several; kernels/select.py). Each kernel
+file holds three forms of every kernel, proven equal by tests/kernels (batch_norm.py
+two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py; adam.py two: its
+vectorised form is ``Adam._update`` of optim/adam.py):
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
@@ -37,7 +38,7 @@ import os
 
 import numpy as np
 
-from . import adam, adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample, winograd
+from . import adam, adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample, warp, winograd
 from . import max_pool_cupy, unfold_cupy, upsample_cupy
 from . import select
 from ._cupy import is_cupy_array
@@ -169,6 +170,8 @@ pad_reflect = _dispatcher(pad, "pad_reflect")
 pad_reflect_backward = _dispatcher(pad, "pad_reflect_backward")
 pad_replicate = _dispatcher(pad, "pad_replicate")
 pad_replicate_backward = _dispatcher(pad, "pad_replicate_backward")
+# data augmentation's affine warp, bilinear or nearest, of float images; kernels/warp.py
+warp_affine = _dispatcher(warp, "warp_affine")
 
 
 # choosing between two branches on every element; kernels/select.py. The compiled loop for
