@@ -1,5 +1,6 @@
 """The affine warp of data augmentation: its three forms agree, the compiled loops give the
-reference's bits, and the agreement check catches a planted wrong weight."""
+reference's bits, known images come out whole, and the agreement check catches planted
+wrong forms."""
 import re
 
 import numpy as np

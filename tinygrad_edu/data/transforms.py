@@ -125,9 +125,9 @@ def warp_affine(array, theta, interpolation="bilinear", fill=0.0):
               + fy (1-fx) img[y0+1, x0] + fy fx img[y0+1, x0+1]
 
     Neighbours outside the image read ``fill``. Nearest: the pixel at (floor(v + 0.5),
-    floor(u + 0.5)). Integer images are warped in float32 and rounded back. The sampling is a kernel,
-    ``kernels.warp_affine`` (kernels/warp.py: loops to read, the vectorised form that runs
-    on CuPy too, and the loops compiled for NumPy arrays).
+    floor(u + 0.5)). Integer images are warped in float32 and rounded back. The sampling
+    is a kernel, ``kernels.warp_affine`` (kernels/warp.py: loops to read, the vectorised
+    form that runs on CuPy too, and the loops compiled for NumPy arrays).
     """
     if interpolation not in ("bilinear", "nearest"):
         raise ValueError(f"warp_affine: interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")

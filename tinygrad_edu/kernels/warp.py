@@ -79,6 +79,7 @@ def warp_affine_reference(x, theta, interpolation="bilinear", fill=0.0):
 
 
 def _snapped_reference(u):
+    """``u`` moved onto the nearest whole pixel when it is within SNAP of it."""
     whole = math.floor(u + 0.5)
     return float(whole) if abs(u - whole) < SNAP else u
 
@@ -135,6 +136,7 @@ def warp_affine(x, theta, interpolation="bilinear", fill=0.0):
 
 @njit_inline
 def _snapped(u):
+    """``_snapped_reference``, compiled into the loops."""
     whole = np.floor(u + 0.5)
     return whole if abs(u - whole) < SNAP else u
 
