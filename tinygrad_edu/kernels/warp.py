@@ -141,6 +141,14 @@ def _snapped(u):
     return whole if abs(u - whole) < SNAP else u
 
 
+@njit_inline
+def _source_point(theta, b, i, j, cx, cy):
+    """(u, v), the source point of output pixel (i, j) of image b (module docstring), snapped."""
+    u = theta[b, 0, 0] * (j - cx) + theta[b, 0, 1] * (i - cy) + theta[b, 0, 2] + cx
+    v = theta[b, 1, 0] * (j - cx) + theta[b, 1, 1] * (i - cy) + theta[b, 1, 2] + cy
+    return _snapped(u), _snapped(v)
+
+
 @njit_planes
 def _bilinear_loops(x, theta, out, fill, first, last):
     n, c, h, w = x.shape
@@ -148,8 +156,7 @@ def _bilinear_loops(x, theta, out, fill, first, last):
     for b in prange(first, last):  # images first..last-1: a task of threads.run_ranges
         for i in range(h):
             for j in range(w):
-                u = _snapped(theta[b, 0, 0] * (j - cx) + theta[b, 0, 1] * (i - cy) + theta[b, 0, 2] + cx)
-                v = _snapped(theta[b, 1, 0] * (j - cx) + theta[b, 1, 1] * (i - cy) + theta[b, 1, 2] + cy)
+                u, v = _source_point(theta, b, i, j, cx, cy)
                 x0, y0 = np.floor(u), np.floor(v)
                 fx, fy = u - x0, v - y0
                 c0, r0 = int(x0), int(y0)
@@ -175,8 +182,7 @@ def _nearest_loops(x, theta, out, fill, first, last):
     for b in prange(first, last):
         for i in range(h):
             for j in range(w):
-                u = _snapped(theta[b, 0, 0] * (j - cx) + theta[b, 0, 1] * (i - cy) + theta[b, 0, 2] + cx)
-                v = _snapped(theta[b, 1, 0] * (j - cx) + theta[b, 1, 1] * (i - cy) + theta[b, 1, 2] + cy)
+                u, v = _source_point(theta, b, i, j, cx, cy)
                 r, q = int(np.floor(v + 0.5)), int(np.floor(u + 0.5))
                 inside = 0 <= r < h and 0 <= q < w
                 for ch in range(c):
