@@ -26,7 +26,7 @@ MUTANTS = [
     ("1.4", P + "ops/elementwise.py", "gx = g * y if ctx.needs_input_grad[0] else None", "gx = g * x if ctx.needs_input_grad[0] else None",
      "Mul: the partial derivatives swapped"),
     ("1.4", P + "ops/elementwise.py", "gy = -g * x / (y * y) if", "gy = g * x / (y * y) if", "Div: the sign of dL/dy"),
-    ("1.5", P + "ops/matmul.py", "gy = xp.matmul(xp.swapaxes(x2, -1, -2), g2)", "gy = xp.matmul(xp.swapaxes(x2, 0, 1), g2)",
+    ("1.5", P + "ops/matmul.py", "gy = kernels.matmul(xp.swapaxes(x2, -1, -2), g2)", "gy = kernels.matmul(xp.swapaxes(x2, 0, 1), g2)",
      "wrong axis in the transpose (right for matrices only)"),
     ("1.6", P + "autograd/gradcheck.py", "J[k][j] = ((plus[k] - minus[k]) / (2 * eps)).reshape(-1)",
      "J[k][j] = ((plus[k] - minus[k]) / eps).reshape(-1)", "central difference divided by eps"),

@@ -102,9 +102,72 @@ def test_onednn_products_agree_with_numpy(case, out_layout):
         got = kernels.matmul(a, b, out=out)
     finally:
         gemm.MIN_MULTIPLY_ADDS, mkldnn.sgemm = old_min, real
-    assert len(made) == int(np.prod(expected_shape[:-2])), "one oneDNN call per matrix of the batch"
+    if a.shape[-1] == 1:  # an outer product: a broadcast multiply, no oneDNN call
+        assert made == []
+    else:
+        assert len(made) == int(np.prod(expected_shape[:-2])), "one oneDNN call per matrix of the batch"
     assert out is None or got is out
     assert_matches_numpy(got, a, b)
+
+
+@st.composite
+def outer_products(draw):
+    """(a, b, dtype): batches of (m x 1) @ (1 x n), leading dims broadcast, any layout."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    m, n = draw(st.integers(1, 9)), draw(st.integers(1, 9))
+    lead = draw(st.lists(st.integers(1, 3), max_size=2))
+    lead_a = tuple(d if draw(st.booleans()) else 1 for d in lead)
+    lead_b = tuple(d if draw(st.booleans()) else 1 for d in lead)[draw(st.integers(0, len(lead))):]
+    a = _lay_out(draw, rng, lead_a + (m, 1), draw(st.sampled_from(LAYOUTS)))
+    b = _lay_out(draw, rng, lead_b + (1, n), draw(st.sampled_from(LAYOUTS)))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int64]))
+    return a.astype(dtype), b.astype(dtype)
+
+
+@kernel_settings
+@given(outer_products(), st.booleans())
+def test_outer_products_are_numpys_matmul_bit_for_bit(case, with_out):
+    """Inner dimension 1: one product per entry, so the broadcast multiply has matmul's bits."""
+    a, b = case
+    expected = np.matmul(a, b)
+    out = np.full_like(expected, 7) if with_out else None
+    got = kernels.matmul(a, b, out=out)
+    assert out is None or got is out
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_outer_products_keep_matmuls_errors_and_types():
+    a, b = np.arange(3.0).reshape(3, 1), np.arange(4.0).reshape(1, 4)
+    larger, expected = np.empty((2, 3, 4)), np.empty((2, 3, 4))  # an out with more dims: matmul's own rule
+    np.testing.assert_array_equal(kernels.matmul(a, b, out=larger), np.matmul(a, b, out=expected))
+    with pytest.raises(ValueError):  # inner dimensions 1 and 3
+        kernels.matmul(a, np.ones((3, 4)))
+    product = kernels.matmul(a.view(np.matrix), b.view(np.matrix))
+    assert type(product) is np.matrix
+    np.testing.assert_array_equal(product, a @ b)
+    np.testing.assert_array_equal(kernels.matmul(np.array([2.0]), b), np.array([2.0]) @ b)  # a vector: matmul's
+
+
+def test_the_outer_product_check_catches_a_planted_wrong_form(monkeypatch):
+    """A planted bug: the outer product's factors taken in the wrong order (b times a^T)."""
+    real_multiply = np.multiply
+    monkeypatch.setattr(gemm, "get_array_module", lambda *arrays: _SwappedMultiply(real_multiply))
+    a, b = np.arange(1.0, 4.0).reshape(3, 1), np.array([[5.0, 7.0, 11.0]])
+    with pytest.raises(AssertionError):
+        np.testing.assert_array_equal(kernels.matmul(a, b), np.matmul(a, b))
+
+
+class _SwappedMultiply:
+    """NumPy, but ``multiply(a, b)`` returns the transposed outer product."""
+
+    ndarray = np.ndarray
+
+    def __init__(self, multiply):
+        self._multiply = multiply
+
+    def multiply(self, a, b, out=None):
+        return self._multiply(np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2), out=out)
 
 
 @needs_onednn

@@ -1,6 +1,8 @@
-"""``matmul(a, b, out=None)``: the matrix products of the convolutions. NumPy's (or
-CuPy's) ``matmul``, except that a large float32 product of NumPy arrays goes to oneDNN's
-``dnnl_sgemm`` where oneDNN is installed and enabled (backends/mkldnn.py).
+"""``matmul(a, b, out=None)``: the matrix products of the convolutions, the fully
+connected layers and ``matmul``. NumPy's (or CuPy's) ``matmul``, except that a large
+float32 product of NumPy arrays goes to oneDNN's ``dnnl_sgemm`` where oneDNN is
+installed and enabled (backends/mkldnn.py), and an outer product (inner dimension 1) is
+a broadcast multiply.
 
 Why. A convolution spends most of its time in a few products, (OC x K) @ (K x pixels)
 and their adjoints (ops/conv.py), and NumPy hands them to OpenBLAS. On the machine of
@@ -25,7 +27,14 @@ How. NumPy's semantics: (..., m, k) @ (..., k, n) -> (..., m, n), the leading di
 broadcast, into ``out`` if given. oneDNN takes one 2-D product per call, each matrix
 given by its address, a row stride and whether it is stored transposed, so a batch is
 a loop of calls, and each matrix is passed as it lies in memory when its rows or its
-columns are contiguous (``_layout``; else it is copied first). The reference is
+columns are contiguous (``_layout``; else it is copied first). Outer products. With an inner dimension of 1, each entry of a @ b is a single product,
+a_i1 * b_1j: ``a * b`` broadcast gives the same values. NumPy's matmul is slow at it
+(OpenBLAS's k = 1 case): one thread, microseconds, matmul / broadcast multiply,
+(4096 x 1) @ (1 x 128), a one-output layer's input gradient in the coordinate MLP,
+594 / 246; (256 x 1) @ (1 x 256) 87 / 20 (benchmarks/issue14_log.md, "Fiftieth
+session"). With k = 2 NumPy's matmul is as fast as oneDNN again.
+
+The reference is
 ``numpy.matmul`` itself: tests/kernels/test_gemm.py checks that the two agree to
 float32 rounding on random shapes, strides, transposes and broadcasts.
 """
@@ -42,8 +51,11 @@ _ITEM = _FLOAT32.itemsize
 
 
 def matmul(a, b, out=None):
-    """``xp.matmul(a, b, out=out)``; the large float32 products of NumPy arrays by
-    oneDNN when it is available and ``backends.mkldnn.enabled`` (module docstring)."""
+    """``xp.matmul(a, b, out=out)``; outer products by a broadcast multiply, the large
+    float32 products of NumPy arrays by oneDNN when it is available and
+    ``backends.mkldnn.enabled`` (module docstring)."""
+    if _is_outer_product(a, b, out):
+        return get_array_module(a, b).multiply(a, b, out=out)
     if not _onednn_applies(a, b, out):
         return get_array_module(a, b).matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
@@ -82,6 +94,20 @@ def matmul(a, b, out=None):
 def onednn_takes(multiply_adds):
     """Would oneDNN take a float32 product of this many multiply-adds (m * k * n) now?"""
     return multiply_adds >= MIN_MULTIPLY_ADDS and mkldnn.active()
+
+
+def _is_outer_product(a, b, out):
+    """``a @ b`` is a batch of outer products: plain arrays (no ``np.matrix``) of matrices
+    with inner dimension 1, and no ``out`` or one of exactly the product's shape (a larger
+    ``out`` would take a broadcast multiply but is an error for matmul)."""
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != 1 or b.shape[-2] != 1:
+        return False
+    xp = get_array_module(a, b)
+    if type(a) is not xp.ndarray or type(b) is not xp.ndarray:
+        return False
+    if out is None:
+        return True
+    return out.shape == np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
 
 
 def _onednn_applies(a, b, out):
