@@ -1,8 +1,9 @@
 """``torch.backends.mkldnn``: oneDNN (once called MKL-DNN), the CPU library of PyTorch's
 convolutions, here an optional source of faster matrix products.
 
-tinygrad_edu's convolutions are im2col plus matrix products (ops/conv.py). NumPy runs
-those on its BLAS, OpenBLAS. With the package ``onednn-cpu-gomp`` installed
+tinygrad_edu's convolutions are im2col plus matrix products (ops/conv.py); ``Linear``
+and ``matmul`` are matrix products (ops/matmul.py). NumPy runs those on its BLAS,
+OpenBLAS. With the package ``onednn-cpu-gomp`` installed
 (``pip install -e ".[onednn]"``; Linux on x86-64 only), the large float32 products run
 on oneDNN's ``dnnl_sgemm`` instead (``kernels/gemm.py`` says which and why). oneDNN picks
 its kernel by the instructions the CPU has: on a CPU with AVX-512 it measured 1.6-2.0x
@@ -102,7 +103,7 @@ def unavailable_reason():
 
 
 def active():
-    """True when the convolutions' large float32 products go to oneDNN now."""
+    """True when the large float32 matrix products (kernels/gemm.py) go to oneDNN now."""
     return enabled and (_library or _load()) is not None
 
 

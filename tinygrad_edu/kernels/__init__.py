@@ -28,9 +28,10 @@ the CPU a *kernel set* picks the form, ``"numba"`` (compiled loops) or ``"numpy"
 ``with kernels.using("numpy"):``, or with the environment variable
 ``TINYGRAD_EDU_KERNELS=numpy``, read once at import.
 
-One kernel is no loop: ``matmul`` (kernels/gemm.py), the convolutions' matrix products,
-NumPy's (or CuPy's) ``matmul`` but for the large float32 products on the CPU, which go
-to oneDNN where it is installed (backends/mkldnn.py).
+One kernel is no loop: ``matmul`` (kernels/gemm.py), the matrix products of the
+convolutions, ``Linear`` and ``matmul``: NumPy's (or CuPy's) ``matmul`` but for the large
+float32 products on the CPU, which go to oneDNN where it is installed
+(backends/mkldnn.py), and the outer products, a broadcast multiply.
 """
 import contextlib
 import functools

@@ -27,16 +27,16 @@ How. NumPy's semantics: (..., m, k) @ (..., k, n) -> (..., m, n), the leading di
 broadcast, into ``out`` if given. oneDNN takes one 2-D product per call, each matrix
 given by its address, a row stride and whether it is stored transposed, so a batch is
 a loop of calls, and each matrix is passed as it lies in memory when its rows or its
-columns are contiguous (``_layout``; else it is copied first). Outer products. With an inner dimension of 1, each entry of a @ b is a single product,
-a_i1 * b_1j: ``a * b`` broadcast gives the same values. NumPy's matmul is slow at it
-(OpenBLAS's k = 1 case): one thread, microseconds, matmul / broadcast multiply,
-(4096 x 1) @ (1 x 128), a one-output layer's input gradient in the coordinate MLP,
-594 / 246; (256 x 1) @ (1 x 256) 87 / 20 (benchmarks/issue14_log.md, "Fiftieth
-session"). With k = 2 NumPy's matmul is as fast as oneDNN again.
-
-The reference is
+columns are contiguous (``_layout``; else it is copied first). The reference is
 ``numpy.matmul`` itself: tests/kernels/test_gemm.py checks that the two agree to
 float32 rounding on random shapes, strides, transposes and broadcasts.
+
+Outer products. With an inner dimension of 1, each entry of a @ b is a single product,
+a_i1 * b_1j, so ``a * b`` broadcast gives the same values, bit for bit. NumPy's matmul
+is slow at it: one thread, microseconds, matmul / broadcast multiply, (4096 x 1) @
+(1 x 128) (a one-output layer's input gradient in the coordinate MLP) 558-612 / 238-246;
+(256 x 1) @ (1 x 256) 73-87 / 26; (32 x 1) @ (1 x 128) 5.1 / 2.3 (benchmarks/
+issue14_log.md, "Fiftieth session"). With k = 2 NumPy's matmul is fast again.
 """
 import itertools
 
