@@ -1,9 +1,11 @@
 """One training epoch of every ``tinygrad-edu train NAME`` recipe against the same epoch in
 PyTorch: the same model (its twin in tests/models/torch_twins.py, loaded with the same
-initial weights), the same data, batches, loss and optimizer, one thread per side.
+initial weights), the same data, batches, loss and optimizer, one thread per side
+(or ``--threads``).
 
     python benchmarks/bench_recipes_torch.py                  # every recipe, 2 rounds
     python benchmarks/bench_recipes_torch.py dncnn vgg7       # some of them
+    python benchmarks/bench_recipes_torch.py --threads 2      # 2 threads a side, as users run on 2 cores
     python benchmarks/bench_recipes_torch.py --quick          # 2 batches per epoch: a smoke run, not a measurement
 
 **The two sides.** tinygrad_edu: ``train_tasks.make_task(NAME)``, exactly what the command
@@ -20,10 +22,14 @@ losses differ after the first step; the work per step is the same.
 full epoch of the recipe's batches: wall (``perf_counter``) and CPU (``process_time``)
 seconds, per epoch and per step. Validation, checkpoints and pictures are left out: this
 compares the training loop itself. Each (recipe, side) runs in a fresh worker process
-with one BLAS / OpenMP / Numba thread (``torch.set_num_threads(1)`` too); within a round
-the side that goes first alternates. Times are medians over rounds, the ratio is
-tinygrad_edu / PyTorch of the median CPU seconds. The load average is printed before and
-after each recipe: on a shared machine read the CPU column.
+with ``--threads`` threads (default 1): ``torch.set_num_threads`` on PyTorch's side, and
+tinygrad_edu's own setting there (``OMP_NUM_THREADS``: its tasks on that many threads,
+NumPy's BLAS at one, as in a plain ``tinygrad-edu train``); within a round the side that
+goes first alternates. Times are medians over rounds; the ratios are tinygrad_edu /
+PyTorch of the median CPU and wall seconds. The load average is printed before and after
+each recipe: on a shared machine with one thread a side read the CPU ratio; with several
+threads the wall ratio (CPU seconds add up over threads, and a thread that waits may
+spin).
 
 Without PyTorch the script says so and stops; PyTorch is not a dependency of the package.
 """
@@ -40,7 +46,13 @@ ROOT = os.path.dirname(HERE)
 RESULT_PREFIX = "BENCH_RESULT "
 sys.path.insert(0, ROOT)  # the checkout's tinygrad_edu (and tests/models/torch_twins.py)
 sys.path.insert(0, HERE)  # bench_train_torch.py and machine_info.py, beside this script
-THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+
+
+def thread_env(threads):
+    """The workers' thread settings: OpenMP and Numba at ``threads`` (tinygrad_edu's task
+    threads and PyTorch's), BLAS at one (tinygrad_edu's default beside its tasks)."""
+    return {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": str(threads),
+            "NUMBA_NUM_THREADS": str(threads)}
 
 
 # ----------------------------------------------------------------------------- both sides
@@ -59,13 +71,16 @@ def epoch_batches(task, quick):
 
 
 # ----------------------------------------------------------------------------- tinygrad_edu
-def tge_worker(name, quick):
+def tge_worker(name, quick, threads):
+    from tinygrad_edu import threads as tge_threads
     from tinygrad_edu import train_tasks
 
     task = train_tasks.make_task(name, seed=0)
     batches = epoch_batches(task, quick)
     wall, cpu = timed_epoch(task.train_step, batches)
-    return {"wall": wall, "cpu": cpu, "steps": len(batches)}
+    used = {"tasks": tge_threads.get_num_threads(), "blas": tge_threads.get_blas_threads()}
+    assert used["tasks"] == threads, f"bench_recipes_torch: asked for {threads} threads, tinygrad_edu used {used}"
+    return {"wall": wall, "cpu": cpu, "steps": len(batches), "threads": used}
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -172,16 +187,16 @@ def torch_step_fn(name, task):
     return step
 
 
-def torch_worker(name, quick):
+def torch_worker(name, quick, threads):
     import torch
     from tinygrad_edu import train_tasks
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     task = train_tasks.make_task(name, seed=0)  # the data, batches and initial weights of the command
     batches = epoch_batches(task, quick)
     wall, cpu = timed_epoch(torch_step_fn(name, task), batches)
-    return {"wall": wall, "cpu": cpu, "steps": len(batches)}
+    return {"wall": wall, "cpu": cpu, "steps": len(batches), "threads": {"torch": torch.get_num_threads()}}
 
 
 # ----------------------------------------------------------------------------- parent
@@ -190,9 +205,10 @@ def load_average():
         return f.read().split()[0]
 
 
-def run_worker(side, name, quick):
-    env = dict(os.environ, PYTHONPATH=ROOT, **THREAD_ENV)
-    command = [sys.executable, os.path.abspath(__file__), "--worker", side, name] + (["--quick"] if quick else [])
+def run_worker(side, name, quick, threads):
+    env = dict(os.environ, PYTHONPATH=ROOT, **thread_env(threads))
+    command = [sys.executable, os.path.abspath(__file__), "--worker", side, name, "--threads", str(threads)]
+    command += ["--quick"] if quick else []
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if done.returncode != 0 or not lines:
@@ -208,12 +224,15 @@ def main(argv=None):
     parser.add_argument("names", nargs="*", default=sorted(RECIPES), help="recipes (default: all)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="2 batches per epoch, 1 round: a smoke run")
+    parser.add_argument("--threads", type=int, default=1, help="threads per side (default 1)")
     parser.add_argument("--json", help="also write the raw times here")
     parser.add_argument("--worker", nargs=2, metavar=("SIDE", "NAME"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads must be a positive number, got {args.threads}")
     if args.worker:
         side, name = args.worker
-        result = (tge_worker if side == "tge" else torch_worker)(name, args.quick)
+        result = (tge_worker if side == "tge" else torch_worker)(name, args.quick, args.threads)
         print(RESULT_PREFIX + json.dumps(result), flush=True)
         return 0
     unknown = [n for n in args.names if n not in RECIPES]
@@ -229,22 +248,24 @@ def main(argv=None):
     rounds = 1 if args.quick else args.rounds
     print(f"machine: {machine_info.machine()}, torch {probe.stdout.strip()}")
     print(f"command: python benchmarks/bench_recipes_torch.py {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print(f"one thread per side ({', '.join(f'{k}=1' for k in THREAD_ENV)}), {rounds} round(s)"
+    settings = ", ".join(f"{k}={v}" for k, v in thread_env(args.threads).items())
+    print(f"{args.threads} thread(s) per side ({settings}; torch.set_num_threads({args.threads})), {rounds} round(s)"
           + (", QUICK: 2 batches, not a measurement" if args.quick else ""))
     print("| recipe | steps / epoch | tinygrad_edu wall s | tinygrad_edu CPU s | PyTorch wall s | PyTorch CPU s "
-          "| ratio (CPU) | load before -> after |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |", flush=True)
+          "| ratio (CPU) | ratio (wall) | load before -> after |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |", flush=True)
     raw = {}
     for name in args.names:
         before = load_average()
         runs = {"tge": [], "torch": []}
         for r in range(rounds):
             for side in (("tge", "torch") if r % 2 == 0 else ("torch", "tge")):
-                runs[side].append(run_worker(side, name, args.quick))
+                runs[side].append(run_worker(side, name, args.quick, args.threads))
         raw[name] = runs
         med = {side: {k: statistics.median(run[k] for run in runs[side]) for k in ("wall", "cpu")} for side in runs}
         print(f"| {name} | {runs['tge'][0]['steps']} | {med['tge']['wall']:.2f} | {med['tge']['cpu']:.2f} | "
               f"{med['torch']['wall']:.2f} | {med['torch']['cpu']:.2f} | {med['tge']['cpu'] / med['torch']['cpu']:.1f} | "
+              f"{med['tge']['wall'] / med['torch']['wall']:.1f} | "
               f"{before} -> {load_average()} |", flush=True)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)

@@ -5,6 +5,7 @@ update) must be equal; where it draws noise, augmentations or latents, the loss 
 be finite and of the recipe's kind. Timings are not checked (a test asserts no speed).
 """
 import importlib.util
+import json
 import math
 import os
 import subprocess
@@ -67,7 +68,21 @@ def test_quick_run_prints_machine_command_and_one_row_per_recipe():
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert cells[1] == "2"  # --quick: two batches
-        assert all(float(c) > 0 for c in cells[2:7])
+        assert all(float(c) > 0 for c in cells[2:8])
+
+
+@pytest.mark.slow  # two worker processes
+def test_threads_reach_both_workers(tmp_path):
+    out = tmp_path / "times.json"
+    run = subprocess.run([sys.executable, SCRIPT, "--quick", "--threads", "2", "lenet5", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert "2 thread(s) per side" in run.stdout and "OPENBLAS_NUM_THREADS=1" in run.stdout
+    times = json.loads(out.read_text())["lenet5"]
+    assert times["tge"][0]["threads"] == {"tasks": 2, "blas": 1}  # tinygrad_edu's own setup: tasks on 2, BLAS at 1
+    assert times["torch"][0]["threads"] == {"torch": 2}
+    row = next(line for line in run.stdout.splitlines() if line.startswith("| lenet5 "))
+    assert float(row.strip("|").split("|")[7]) > 0  # the wall ratio
 
 
 def test_unknown_recipe_is_refused():
