@@ -54,10 +54,22 @@ def matmul(a, b, out=None):
     """``xp.matmul(a, b, out=out)``; outer products by a broadcast multiply, the large
     float32 products of NumPy arrays by oneDNN when it is available and
     ``backends.mkldnn.enabled`` (module docstring)."""
-    if _is_outer_product(a, b, out):
-        return get_array_module(a, b).multiply(a, b, out=out)
-    if not _onednn_applies(a, b, out):
-        return get_array_module(a, b).matmul(a, b, out=out)
+    xp = get_array_module(a, b)
+    # A small product must cost little more than xp.matmul itself (the MLP takes nine a
+    # step): two tests on the shapes, each read once (``.shape`` makes a new tuple),
+    # before the full checks.
+    shape_a, shape_b = a.shape, b.shape
+    if len(shape_a) >= 2 and len(shape_b) >= 2:
+        k = shape_a[-1]
+        if k == 1 and _is_outer_product(xp, a, b, out):
+            return xp.multiply(a, b, out=out)
+        if shape_a[-2] * k * shape_b[-1] >= MIN_MULTIPLY_ADDS and _onednn_applies(a, b, out):
+            return _onednn_matmul(a, b, out)
+    return xp.matmul(a, b, out=out)
+
+
+def _onednn_matmul(a, b, out):
+    """``np.matmul(a, b, out=out)`` by oneDNN, one call per matrix of the batch."""
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     batch = a.shape[:-2]
     if b.shape[:-2] != batch:  # the leading dims broadcast (NumPy's rule)
@@ -96,13 +108,12 @@ def onednn_takes(multiply_adds):
     return multiply_adds >= MIN_MULTIPLY_ADDS and mkldnn.active()
 
 
-def _is_outer_product(a, b, out):
-    """``a @ b`` is a batch of outer products: plain arrays (no ``np.matrix``) of matrices
-    with inner dimension 1, and no ``out`` or one of exactly the product's shape (a larger
-    ``out`` would take a broadcast multiply but is an error for matmul)."""
+def _is_outer_product(xp, a, b, out):
+    """``a @ b`` is a batch of outer products: plain ``xp`` arrays (no ``np.matrix``) of
+    matrices with inner dimension 1, and no ``out`` or one of exactly the product's shape
+    (a larger ``out`` is broadcast into by matmul's own rule)."""
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != 1 or b.shape[-2] != 1:
         return False
-    xp = get_array_module(a, b)
     if type(a) is not xp.ndarray or type(b) is not xp.ndarray:
         return False
     if out is None:
