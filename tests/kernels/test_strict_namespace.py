@@ -7,7 +7,7 @@ StrictArray inputs and must return StrictArray results equal to the NumPy run.
 import numpy as np
 import pytest
 
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, max_pool, pad, unfold, upsample, warp
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, gemm, max_pool, pad, unfold, upsample, warp
 
 from ..strict_array import StrictArray
 
@@ -50,6 +50,9 @@ CALLS = {  # name: (kernel, array arguments, other arguments)
     "pad_replicate_backward": (pad.pad_replicate_backward, (G_PADDED,), ((2, 1, 3, 4),)),
     "warp_affine": (warp.warp_affine, (X,), (THETA, "bilinear", 0.5)),
     "warp_affine_nearest": (warp.warp_affine, (X,), (THETA, "nearest", 0.0)),
+    "matmul": (gemm.matmul, (X[:, :, :, :4], X[:, :, :4, :]), ()),
+    "matmul_outer_product": (gemm.matmul, (X[:, :, :, :1], X[:, :1, :1, :]), ()),  # the broadcast multiply
+    "matmul_large_float32": (gemm.matmul, (np.ones((128, 128), np.float32), np.ones((128, 128), np.float32)), ()),
 }
 
 
