@@ -275,6 +275,29 @@ def test_convolutions_agree_with_and_without_onednn(op, calls):
 
 
 @needs_onednn
+@pytest.mark.parametrize("op", ["linear", "matmul"])
+def test_linear_and_matmul_agree_with_and_without_onednn(op, calls):
+    """Linear's and matmul's products go through kernels.matmul: large ones to oneDNN,
+    forward and backward, with NumPy's results to float32 rounding."""
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((256, 128)), rng.standard_normal((96, 128)) * 0.1
+    run = (lambda x, w: F.linear(x, w)) if op == "linear" else (lambda x, w: x @ w.T)  # noqa: E731
+    results = []
+    for on in (True, False):
+        with mkldnn.flags(enabled=on):
+            xt = tge.tensor(x.astype(np.float32), requires_grad=True)
+            wt = tge.tensor(w.astype(np.float32), requires_grad=True)
+            y = run(xt, wt)
+            (y * y).sum().backward()
+            results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+        if on:  # (m, n, k) of y, dL/dx and dL/dW (matmul: dL/d(W^T), transposed by the engine)
+            d_weight = (96, 128, 256) if op == "linear" else (128, 96, 256)
+            assert sorted(calls) == sorted([(256, 96, 128), (256, 128, 96), d_weight]), calls
+    for with_onednn, with_numpy in zip(*results):
+        np.testing.assert_allclose(with_onednn, with_numpy, rtol=1e-4, atol=1e-4 * np.abs(with_numpy).max())
+
+
+@needs_onednn
 def test_pytorch_in_the_same_process_keeps_its_thread_count():
     pytest.importorskip("torch")
     script = textwrap.dedent(
