@@ -250,6 +250,22 @@ def test_onednn_runs_on_the_calling_thread_and_leaves_openmp_settings_alone(call
     gomp.omp_set_num_threads(setting)
 
 
+def assert_agrees_with_and_without_onednn(run, x, w):
+    """``run(x, w)``, forward and backward of (y * y).sum() in float32, with oneDNN on and
+    then off: y, dL/dx and dL/dW agree to float32 rounding. (The ``calls`` fixture sees
+    only the first run's products: oneDNN is off for the second.)"""
+    results = []
+    for on in (True, False):
+        with mkldnn.flags(enabled=on):
+            xt = tge.tensor(x.astype(np.float32), requires_grad=True)
+            wt = tge.tensor(w.astype(np.float32), requires_grad=True)
+            y = run(xt, wt)
+            (y * y).sum().backward()
+            results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+    for with_onednn, with_numpy in zip(*results):
+        np.testing.assert_allclose(with_onednn, with_numpy, rtol=1e-4, atol=1e-4 * np.abs(with_numpy).max())
+
+
 @needs_onednn
 @pytest.mark.parametrize("op", ["conv2d", "conv_transpose2d"])
 def test_convolutions_agree_with_and_without_onednn(op, calls):
@@ -260,18 +276,8 @@ def test_convolutions_agree_with_and_without_onednn(op, calls):
     else:
         x, w = rng.standard_normal((16, 64, 16, 16)), rng.standard_normal((64, 32, 4, 4)) * 0.05
         run = lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1)  # noqa: E731
-    results = []
-    for on in (True, False):
-        with mkldnn.flags(enabled=on):
-            xt = tge.tensor(x.astype(np.float32), requires_grad=True)
-            wt = tge.tensor(w.astype(np.float32), requires_grad=True)
-            y = run(xt, wt)
-            (y * y).sum().backward()
-            results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
-        if on:
-            assert calls, "the large products went to oneDNN"
-    for with_onednn, with_numpy in zip(*results):
-        np.testing.assert_allclose(with_onednn, with_numpy, rtol=1e-4, atol=1e-4 * np.abs(with_numpy).max())
+    assert_agrees_with_and_without_onednn(run, x, w)
+    assert calls, "the large products went to oneDNN"
 
 
 @needs_onednn
@@ -282,19 +288,10 @@ def test_linear_and_matmul_agree_with_and_without_onednn(op, calls):
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((256, 128)), rng.standard_normal((96, 128)) * 0.1
     run = (lambda x, w: F.linear(x, w)) if op == "linear" else (lambda x, w: x @ w.T)  # noqa: E731
-    results = []
-    for on in (True, False):
-        with mkldnn.flags(enabled=on):
-            xt = tge.tensor(x.astype(np.float32), requires_grad=True)
-            wt = tge.tensor(w.astype(np.float32), requires_grad=True)
-            y = run(xt, wt)
-            (y * y).sum().backward()
-            results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
-        if on:  # (m, n, k) of y, dL/dx and dL/dW (matmul: dL/d(W^T), transposed by the engine)
-            d_weight = (96, 128, 256) if op == "linear" else (128, 96, 256)
-            assert sorted(calls) == sorted([(256, 96, 128), (256, 128, 96), d_weight]), calls
-    for with_onednn, with_numpy in zip(*results):
-        np.testing.assert_allclose(with_onednn, with_numpy, rtol=1e-4, atol=1e-4 * np.abs(with_numpy).max())
+    assert_agrees_with_and_without_onednn(run, x, w)
+    # (m, n, k) of y, dL/dx and dL/dW (matmul: dL/d(W^T), transposed by the engine)
+    d_weight = (96, 128, 256) if op == "linear" else (128, 96, 256)
+    assert sorted(calls) == sorted([(256, 96, 128), (256, 128, 96), d_weight]), calls
 
 
 @needs_onednn
