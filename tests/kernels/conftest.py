@@ -3,7 +3,7 @@ kernel once per session, so no single test pays the compile time."""
 import numpy as np
 import pytest
 
-from tinygrad_edu.kernels import adam, adaptive_pool, avg_pool, max_pool, pad, unfold, upsample
+from tinygrad_edu.kernels import adam, adaptive_pool, avg_pool, max_pool, pad, sums, unfold, upsample
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
 
@@ -35,5 +35,6 @@ def warm_numba_kernels():
             (pad.pad_replicate_numba, pad.pad_replicate_backward_numba),
         ]:
             pad_backward(pad_form(x, (1, 1, 1, 1)), (1, 1, 1, 1))
+        sums.sum_all_numba(x)
         for v_max in (None, np.zeros_like(x)):
             adam.adam_update_numba(x.copy(), x, np.zeros_like(x), np.zeros_like(x), v_max, 0.9, 0.999, 0.1, 1.0, 1e-8)

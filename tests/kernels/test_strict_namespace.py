@@ -7,7 +7,7 @@ StrictArray inputs and must return StrictArray results equal to the NumPy run.
 import numpy as np
 import pytest
 
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, gemm, max_pool, pad, unfold, upsample, warp
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, gemm, max_pool, pad, sums, unfold, upsample, warp
 
 from ..strict_array import StrictArray
 
@@ -53,6 +53,7 @@ CALLS = {  # name: (kernel, array arguments, other arguments)
     "matmul": (gemm.matmul, (X[:, :, :, :4], X[:, :, :4, :]), ()),
     "matmul_outer_product": (gemm.matmul, (X[:, :, :, :1], X[:, :1, :1, :]), ()),  # the broadcast multiply
     "matmul_large_float32": (gemm.matmul, (np.ones((128, 128), np.float32), np.ones((128, 128), np.float32)), ()),
+    "sum_all": (sums.sum_all, (X,), ()),
 }
 
 

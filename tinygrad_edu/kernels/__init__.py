@@ -4,12 +4,14 @@ The few ops whose inner loops NumPy cannot express as one array expression live 
 im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooling,
 upsampling, reflect/replicate padding, data augmentation's affine warp (compiled for
 its small images, where the vectorised form is many small calls), batch norm fused into
-two passes per channel, Adam's update fused into one pass per parameter, and the
-per-element choices ``where`` (NumPy's branches on every element) and ``threshold``
-(relu's, one pass each way where NumPy makes several; kernels/select.py). Each kernel
-file holds three forms of every kernel, proven equal by tests/kernels (batch_norm.py
-two: its vectorised form is the ``BatchNorm`` Function of ops/norm.py; adam.py two: its
-vectorised form is ``Adam._update`` of optim/adam.py):
+two passes per channel, Adam's update fused into one pass per parameter, the sum of
+every element of a large float array (NumPy's sum waits on its own adds; kernels/sums.py),
+and the per-element choices ``where`` (NumPy's branches on every element) and
+``threshold`` (relu's, one pass each way where NumPy makes several; kernels/select.py).
+Each kernel file holds three forms of every kernel, proven equal by tests/kernels
+(sums.py's to rounding: they add in different orders; batch_norm.py two: its vectorised
+form is the ``BatchNorm`` Function of ops/norm.py; adam.py two: its vectorised form is
+``Adam._update`` of optim/adam.py):
 
 * ``name_reference``: plain Python loops, for reading (slow);
 * ``name``: vectorised with the array namespace of its inputs (NumPy or CuPy);
@@ -41,7 +43,7 @@ import numpy as np
 
 from . import adam, adaptive_pool, avg_pool, batch_norm, max_pool, pad, unfold, upsample, warp, winograd
 from . import max_pool_cupy, unfold_cupy, upsample_cupy
-from . import select
+from . import select, sums
 from ._cupy import is_cupy_array
 from ._numba import HAVE_NUMBA
 from .gemm import matmul, onednn_takes
@@ -211,6 +213,29 @@ def threshold_backward(g, x, threshold):
     if threshold_compiled(x) and isinstance(g, np.ndarray) and g.shape == x.shape:
         return select.threshold_backward_numba(g, x, threshold)
     return select.threshold_backward(g, x, threshold)
+
+
+# the sum of every element; kernels/sums.py. The compiled loop for NumPy float data of
+# SUM_ELEMENTS values or more in one block of memory (C or Fortran order); a smaller or
+# strided array keeps NumPy's own sum (CuPy's on a GPU), and its bits. One thread, NumPy /
+# the compiled loop with the call into Numba: 4096 float32 values 1.6 / 0.9 us, 8192 2.2 /
+# 1.1, 32768 6.0 / 2.3 (benchmarks/issue14_log.md, "Fifty-first session"): below the line
+# the saving is under a microsecond, and small arrays (most tests, the lectures) keep
+# NumPy's exact sums.
+SUM_ELEMENTS = 8192
+
+
+def sum_all_compiled(x):
+    """Does ``sum_all`` take the compiled loop for ``x``: the Numba set, a NumPy
+    float32/float64 array of SUM_ELEMENTS values or more, C- or Fortran-contiguous?"""
+    return _numba_applies(x) and x.size >= SUM_ELEMENTS and (x.flags.c_contiguous or x.flags.f_contiguous)
+
+
+def sum_all(x):
+    """The sum of every element of ``x`` as a 0-d array of its dtype (kernels/sums.py)."""
+    if sum_all_compiled(x):
+        return sums.sum_all_numba(x)
+    return sums.sum_all(x)
 
 
 # batch norm in two fused passes per channel; kernels/batch_norm.py. Compiled loops only:

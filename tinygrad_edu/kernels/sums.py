@@ -1,0 +1,71 @@
+"""``sum_all(x)``: the sum of every element of an array, as a 0-d array of its dtype: what
+``Tensor.sum()`` and ``Tensor.mean()`` compute when no dim is given (ops/reduce.py).
+
+Why a kernel for something NumPy has: NumPy adds floats pairwise, and the leaves of its
+tree are eight running sums that share one SIMD register, so every add waits for the
+one before it: about two values a cycle. One thread, microseconds, NumPy / the compiled
+loop below: 32768 float32 values 5.9 / 1.7; (16, 32, 32, 32) float32 (2 MiB, the output
+of the conv_transpose2d workload) 85 / 33, where PyTorch's sum took 37; at 8 MiB memory
+sets the pace, 331 / 241; float64 at 2 MiB 122 / 119 (benchmarks/issue14_log.md,
+"Fifty-first session"). The loop lets the compiler reorder the adds of a block
+(``njit_sums``), so several running sums are in flight at once.
+
+Accuracy: each block of BLOCK values is added up in the data's dtype (the compiler
+keeps a few dozen running sums, each over a few dozen values), and the block sums go
+into a float64 total, rounded to the data's dtype at the end. Measured against
+``math.fsum``, its error was NumPy's or smaller (tests/kernels/test_sums.py checks the
+bound). The order of the adds is not NumPy's, so the last bit of a float32 sum may
+differ from ``np.sum``'s; NaN and inf propagate as in any sum.
+
+Three forms, equal to rounding (tests/kernels/test_sums.py): ``sum_all_reference`` (one
+loop, for reading), ``sum_all`` (the namespace's own sum: NumPy or CuPy) and
+``sum_all_numba`` (compiled; NumPy float32/float64 arrays).
+"""
+import numpy as np
+
+from tinygrad_edu.backend import get_array_module
+from tinygrad_edu.kernels._numba import njit_sums, require_numpy
+
+
+def sum_all_reference(x):
+    """Every value of a NumPy float array added to one float64 total, in memory order:
+    read this one."""
+    total = 0.0  # a Python float: float64
+    for value in np.asarray(x).reshape(-1):
+        total += float(value)
+    return np.asarray(total, dtype=x.dtype)
+
+
+def sum_all(x):
+    """The array namespace's own sum (NumPy or CuPy), as a 0-d array."""
+    xp = get_array_module(x)
+    return xp.asarray(x.sum())
+
+
+BLOCK = 1024  # values added up in the data's dtype before their sum joins the float64 total
+
+
+@njit_sums
+def _sum_loops(flat):
+    n = flat.size
+    zero = np.zeros(1, dtype=flat.dtype)  # each block's sum starts at 0 in the data's dtype
+    total = 0.0  # float64
+    for block in range((n + BLOCK - 1) // BLOCK):
+        # never negative, but the compiler cannot know that without the max(): it would
+        # check every index against Python's wraparound, a branch that stops SIMD (the
+        # loop then ran at NumPy's speed)
+        start = max(0, block * BLOCK)
+        part = zero[0]
+        for i in range(min(BLOCK, n - start)):
+            part += flat[start + i]
+        total += part
+    return total
+
+
+def sum_all_numba(x):
+    """:func:`sum_all` as a compiled loop over the values in memory order (NumPy float32
+    or float64; an array laid out in one block is read in place, any other copied first)."""
+    require_numpy("sum_all_numba", x)
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"sum_all_numba: the compiled loop adds float32 or float64 values, got {x.dtype}; use sum_all")
+    return np.asarray(_sum_loops(x.ravel(order="K")), dtype=x.dtype)
