@@ -5,7 +5,7 @@ im2col/col2im (convolution), Winograd's tile transforms (3x3 convolution), pooli
 upsampling, reflect/replicate padding, data augmentation's affine warp (compiled for
 its small images, where the vectorised form is many small calls), batch norm fused into
 two passes per channel, Adam's update fused into one pass per parameter, the sum of
-every element of a large float array (NumPy's sum waits on its own adds; kernels/sums.py),
+every element of a large float32 array (NumPy's sum waits on its own adds; kernels/sums.py),
 and the per-element choices ``where`` (NumPy's branches on every element) and
 ``threshold`` (relu's, one pass each way where NumPy makes several; kernels/select.py).
 Each kernel file holds three forms of every kernel, proven equal by tests/kernels
@@ -215,9 +215,9 @@ def threshold_backward(g, x, threshold):
     return select.threshold_backward(g, x, threshold)
 
 
-# the sum of every element; kernels/sums.py. The compiled loop for NumPy float data of
+# the sum of every element; kernels/sums.py. The compiled loop for NumPy float32 data of
 # SUM_ELEMENTS values or more in one block of memory (C or Fortran order); a smaller or
-# strided array keeps NumPy's own sum (CuPy's on a GPU), and its bits. One thread, NumPy /
+# strided array, other dtypes and CuPy's keep the namespace's own sum, and its bits. One thread, NumPy /
 # the compiled loop with the call into Numba: 4096 float32 values 1.6 / 0.9 us, 8192 2.2 /
 # 1.1, 32768 6.0 / 2.3 (benchmarks/issue14_log.md, "Fifty-first session"): below the line
 # the saving is under a microsecond, and small arrays (most tests, the lectures) keep
@@ -226,9 +226,11 @@ SUM_ELEMENTS = 8192
 
 
 def sum_all_compiled(x):
-    """Does ``sum_all`` take the compiled loop for ``x``: the Numba set, a NumPy
-    float32/float64 array of SUM_ELEMENTS values or more, C- or Fortran-contiguous?"""
-    return _numba_applies(x) and x.size >= SUM_ELEMENTS and (x.flags.c_contiguous or x.flags.f_contiguous)
+    """Does ``sum_all`` take the compiled loop for ``x``: the Numba set, a NumPy float32
+    array of SUM_ELEMENTS values or more, C- or Fortran-contiguous?"""
+    if not (_numba_applies(x) and x.dtype == np.float32 and x.size >= SUM_ELEMENTS):
+        return False
+    return x.flags.c_contiguous or x.flags.f_contiguous
 
 
 def sum_all(x):

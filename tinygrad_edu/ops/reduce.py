@@ -78,7 +78,7 @@ class Sum(Function):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         if not dims:  # a 0-d input: nothing to sum (a copy, as NumPy's sum over no axes gives, but cheaper)
             return x.copy()
-        if len(dims) == x.ndim:  # every element: kernels.sum_all, compiled for large float arrays
+        if len(dims) == x.ndim:  # every element: kernels.sum_all, compiled for large float32 arrays
             total = kernels.sum_all(x)
             return total.reshape((1,) * x.ndim) if keepdim else total
         return x.sum(axis=dims, keepdims=keepdim)
@@ -102,7 +102,7 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.n = _count(x.shape, dims)
-        if dims and len(dims) == x.ndim and kernels.sum_all_compiled(x):  # every element of a large float array
+        if dims and len(dims) == x.ndim and kernels.sum_all_compiled(x):  # every element of a large float32 array
             mean = kernels.sum_all(x) / ctx.n  # a 0-d array of x's dtype
             return mean.reshape((1,) * x.ndim) if keepdim else mean
         return x.mean(axis=dims, keepdims=keepdim)
