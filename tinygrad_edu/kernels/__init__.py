@@ -217,11 +217,11 @@ def threshold_backward(g, x, threshold):
 
 # the sum of every element; kernels/sums.py. The compiled loop for NumPy float32 data of
 # SUM_ELEMENTS values or more in one block of memory (C or Fortran order); a smaller or
-# strided array, other dtypes and CuPy's keep the namespace's own sum, and its bits. One thread, NumPy /
-# the compiled loop with the call into Numba: 4096 float32 values 1.6 / 0.9 us, 8192 2.2 /
-# 1.1, 32768 6.0 / 2.3 (benchmarks/issue14_log.md, "Fifty-first session"): below the line
-# the saving is under a microsecond, and small arrays (most tests, the lectures) keep
-# NumPy's exact sums.
+# strided array, other dtypes and CuPy's keep the namespace's own sum, and its bits. One
+# thread, NumPy / the compiled loop with the call into Numba: 4096 float32 values 1.6 /
+# 0.9 us, 8192 2.2 / 1.1, 32768 6.0 / 2.3 (benchmarks/issue14_log.md, "Fifty-first
+# session"): below the line the saving is under a microsecond, and small arrays (most
+# tests, the lectures) keep NumPy's sums bit for bit.
 SUM_ELEMENTS = 8192
 
 

