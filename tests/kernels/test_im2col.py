@@ -2,10 +2,11 @@
 im2col's adjoint, and conv2d = one (grouped) matmul over the columns."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tinygrad_edu.kernels import unfold
+from tinygrad_edu.kernels._numba import HAVE_NUMBA
 from tinygrad_edu.kernels.sizes import output_size
 
 from .checks import assert_forms_agree, forms, inner
@@ -155,6 +156,81 @@ def test_strided_windows_agree_with_the_reference_on_larger_images(stride, kerne
     args = (k, (stride, stride + 1 if stride < 3 else 1), p, (dilation, 1))
     cols = assert_forms_agree(unfold, "im2col", x, *args)
     assert_forms_agree(unfold, "col2im", data.draw(images(cols.shape, np.float32)), x.shape, *args)
+
+
+# Strided windows whose phase columns hold at most OW image columns each take the compiled
+# loops' flat form (kernels/unfold.py: each phase stored with rows of OW entries); the
+# others the general strided loops. Both must give the reference's columns and image.
+@pytest.mark.parametrize(
+    "w, kernel, stride, padding, fits",
+    [
+        (32, 4, 2, 1, True),  # ConvTranspose2d's 4x4 windows at stride 2: 16 image columns a phase, 16 output
+        (32, 3, 2, 1, True),  # a 3x3 stride-2 "same" convolution
+        (32, 2, 2, 0, True),  # 2x2 windows at stride 2
+        (9, 3, 3, 0, True),  # 3 image columns a phase, 3 output columns
+        (32, 5, 2, 1, False),  # 5x5 windows, padding 1: 16 image columns a phase, 15 output columns
+        (32, 3, 2, 0, False),  # no padding: 16 image columns a phase, 15 output columns
+    ],
+)
+def test_the_phases_fit_in_rows_of_ow_entries_when_no_phase_column_holds_more(w, kernel, stride, padding, fits):
+    assert unfold._phases_fit(w, output_size(w, kernel, stride, padding, 1), stride) is fits
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled loops need Numba")
+@pytest.mark.parametrize(
+    "stride, padding, im2col_loops, col2im_loops",
+    [
+        ((2, 2), (1, 1), "_im2col_flat_loops", "_col2im_flat_loops"),
+        ((2, 2), (0, 0), "_im2col_loops", "_col2im_loops"),  # 16 image columns a phase, 15 output columns
+        ((2, 1), (1, 1), "_im2col_flat_loops", "_col2im_flat_loops"),  # strided rows, 32 output columns
+        ((1, 1), (1, 1), "_im2col_stride1_loops", "_col2im_loops"),
+    ],
+)
+def test_the_compiled_forms_take_the_flat_loops_where_the_phases_fit(
+    monkeypatch, stride, padding, im2col_loops, col2im_loops
+):
+    calls = []
+    for name in ("_im2col_flat_loops", "_im2col_loops", "_im2col_stride1_loops", "_col2im_flat_loops", "_col2im_loops"):
+        loops = getattr(unfold, name)
+        monkeypatch.setattr(unfold, name, lambda *args, name=name, loops=loops: (calls.append(name), loops(*args)))
+    x = np.random.default_rng(0).standard_normal((1, 2, 32, 32)).astype(np.float32)
+    args = ((3, 3), stride, padding, (1, 1))
+    cols = unfold.im2col_numba(x, *args)
+    np.testing.assert_array_equal(cols, unfold.im2col_reference(x, *args))
+    image = unfold.col2im_numba(cols, x.shape, *args)
+    np.testing.assert_allclose(image, unfold.col2im_reference(cols, x.shape, *args), rtol=1e-5, atol=1e-5)
+    assert calls == [im2col_loops, col2im_loops]
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled loops need Numba")
+@kernel_settings
+@given(st.booleans(), st.integers(2, 3), st.integers(1, 5), st.integers(0, 3), st.integers(1, 2), st.data())
+def test_the_flat_and_the_general_strided_loops_agree_with_the_reference(fits, stride, kw, padding, dilation, data):
+    # Rows of 4-24 pixels, column strides 2 and 3, any row stride, the phases fitting or
+    # not (hypothesis draws both); an out array of NaN, every entry of which must be
+    # written; a band of rows; a broadcast input (a .sum()'s gradient), read in place.
+    w = data.draw(st.integers(max(4, dilation * (kw - 1) + 1 - 2 * padding), 24), label="w")
+    ow = output_size(w, kw, stride, padding, dilation)
+    assume(unfold._phases_fit(w, ow, stride) is fits)
+    kh, sh = data.draw(st.integers(1, 4), label="kh"), data.draw(st.integers(1, 3), label="sh")
+    h = data.draw(st.integers(max(1, kh - 1), 12), label="h")
+    args = ((kh, kw), (sh, stride), (min(1, h), padding), (1, dilation))
+    x = data.draw(images((2, 3, h, w), np.float32))
+    expected = unfold.im2col_reference(x, *args)
+    out = np.full(expected.shape, np.nan, dtype=np.float32)
+    np.testing.assert_array_equal(unfold.im2col_numba(x, *args, out=out), expected)
+    oh = expected.shape[4]
+    start = data.draw(st.integers(0, oh - 1), label="start")
+    stop = data.draw(st.integers(start + 1, oh), label="stop")
+    band = unfold.im2col_numba(x, *args, rows=(start, stop))
+    np.testing.assert_array_equal(band, expected[:, :, :, :, start:stop])
+    broadcast = np.broadcast_to(x[:1, :1], x.shape)
+    plain = np.ascontiguousarray(broadcast)
+    np.testing.assert_array_equal(unfold.im2col_numba(broadcast, *args), unfold.im2col_reference(plain, *args))
+    cols = data.draw(images(expected.shape, np.float32), label="cols")
+    image = np.full(x.shape, np.nan, dtype=np.float32)
+    unfold.col2im_numba(cols, x.shape, *args, out=image)
+    np.testing.assert_allclose(image, unfold.col2im_reference(cols, x.shape, *args), rtol=2e-5, atol=2e-5)
 
 
 @kernel_settings

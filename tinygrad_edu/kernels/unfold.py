@@ -339,6 +339,75 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                     taps[ch, i, j, b, t] = runs[j, a, row_start + t]
 
 
+# Most strided convolutions take a faster form of the loop above: ConvTranspose2d's 4x4,
+# stride-2 windows with padding 1, a 3x3 stride-2 "same" convolution, 2x2 windows at
+# stride 2. Their phase columns each hold at most OW image columns (``_phases_fit``), so
+# each phase can be stored *compact*: a row of OW entries, image columns only, no padding
+# columns. Its rows are then exactly as long as a tap's rows, and tap (i, j) of all the
+# windows is ONE flat run of the phase, started s_j entries off the row's start:
+#
+#     taps[ch, i, j, b, oy*OW + ox] = phase[a, p][(u + oy)*OW + ox + s_j]
+#
+# s_j = v - q: tap column j reads phase column v + ox, and the phase's first image column
+# sits at phase column q. The entries that the shift carries past a row's end (the first
+# -s_j of each tap row, or the last s_j) would read the neighbouring row, but belong to
+# the padding: they are zeroed after the run. So there are no shifted copies, whose rows
+# of OW entries cost a loop each (a row of 16 is less than one step of the compiler's
+# vector loop, 32 entries, on the Intel Xeon measured). The phase split of stride 2 is
+# written out as one loop over both phase columns, which the compiler vectorises.
+# One thread, median microseconds, the loop above -> this one (benchmarks/issue14_log.md,
+# "Fifty-second session"): ConvTranspose2d's backward (2 images of 32 channels, 32x32,
+# 4x4 windows, stride 2, padding 1) 70 -> 42; 3x3 stride-2 windows, padding 1, 2 images
+# of 64 channels at 32x32 118 -> 66, 8 at 16x16 154 -> 112; 2x2 windows at stride 2, 2
+# images of 16 channels at 32x32 23 -> 13, 16 of 32 at 8x8 69 -> 48.
+@njit_planes
+def _im2col_flat_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
+    n, c, h, w = x.shape
+    kh, kw, _, oh, ow = cols.shape[1:]  # oh: the rows of the band, output rows start..start+oh-1
+    top = start * sh  # the band's first padded row
+    rows = (oh - 1) * sh + (kh - 1) * dh + 1  # the padded rows it reads: top..top+rows-1
+    nu = -(-rows // sh)  # the rows of each phase
+    shift = np.empty(kw, dtype=np.int64)  # s_j: tap column j's entry ox is phase entry ox + s_j
+    guard = 0  # zeros before and after the phase rows, so that no shifted run leaves them
+    for j in range(kw):
+        p = j * dw % sw
+        shift[j] = j * dw // sw - ((p - pw) % sw + pw) // sw
+        guard = max(guard, abs(shift[j]))
+    phases = np.zeros((sh, sw, guard + nu * ow + guard), dtype=x.dtype)  # image entries rewritten, the rest stays 0
+    taps = cols.reshape((c, kh, kw, n, oh * ow))  # each tap of an image: one run of OH*OW entries
+    lo, hi = max(0, top - ph), min(h, top - ph + rows)  # the image rows among them
+    for plane in range(c * n):  # not prange: every plane refills the one phases buffer
+        ch, b = plane // n, plane % n
+        for y in range(lo, hi):  # split the plane's rows into the compact phases
+            r = y + ph - top
+            a, row = max(0, r % sh), max(0, guard + (r // sh) * ow)
+            if sw == 2:  # even image columns to one phase column, odd to the other
+                even = max(0, pw % 2)
+                for t in range(w // 2):
+                    phases[a, even, row + t] = x[b, ch, y, 2 * t]
+                    phases[a, 1 - even, row + t] = x[b, ch, y, 2 * t + 1]
+                if w % 2 == 1:
+                    phases[a, even, row + w // 2] = x[b, ch, y, w - 1]
+            else:
+                for p in range(sw):
+                    first = max(0, (p - pw) % sw)  # the first image column in phase column p
+                    for t in range((w - first + sw - 1) // sw):
+                        phases[a, p, row + t] = x[b, ch, y, first + t * sw]
+        for i in range(kh):
+            a, u = max(0, i * dh % sh), max(0, i * dh // sh)
+            for j in range(kw):
+                p, s = max(0, j * dw % sw), shift[j]
+                run = max(0, guard + u * ow + s)
+                for t in range(oh * ow):
+                    taps[ch, i, j, b, t] = phases[a, p, run + t]
+                if s != 0:  # the entries read across a row's end: padding
+                    first, stop = (ow - min(s, ow), ow) if s > 0 else (0, min(-s, ow))
+                    for oy in range(oh):
+                        row = max(0, oy * ow)
+                        for ox in range(first, stop):
+                            taps[ch, i, j, b, row + ox] = 0
+
+
 # Stride 1, most convolutions, takes a simpler and faster loop. With small images the
 # phase loop's taps are many short rows: 8 entries at 8x8, fewer than one SIMD step of the
 # compiled copy, so each row went entry by entry. At stride 1 the loop below instead makes
@@ -439,6 +508,77 @@ def _col2im_loops(cols, x, sh, sw, ph, pw, dh, dw):
                     x[b, ch, y, first + t * sw] = phases[a, p, u, q + t]
 
 
+# The adjoint of _im2col_flat_loops, for the same strided windows (``_phases_fit``). A tap
+# shifted by s_j cannot be added into a compact phase as one run: the entries it carries
+# past a row's end belong to the padding, and they would land in the neighbouring row.
+# So the taps are first added up unshifted, one buffer per row phase a and tap column j
+# (each tap one flat run), the entries whose pixel is padding are zeroed there, and then
+# each compact phase is the sum of its tap columns' buffers, each read as one flat run
+# shifted by s_j. Stride 2 puts the two phase columns back into the image's rows in one
+# loop, which the compiler vectorises. One thread, median microseconds, the loop above ->
+# this one, for the shapes of _im2col_flat_loops' note: ConvTranspose2d's forward 65 ->
+# 49; 3x3 stride-2 windows 99 -> 71 and 152 -> 121; 2x2 windows 18 -> 12 and 59 -> 57.
+# A pixel's terms are added in another order than in the loop above (tap column by tap
+# column), so the two differ by rounding. At stride 1 (a conv_transpose2d's, whose one
+# phase is the padded image) the loop above stays: 3x3 windows, padding 1, 32 channels,
+# this one took 58 us against 63 for 11 images at 8x8, 24 against 30 for 2 at 16x16, but
+# 94 against 73 for 2 at 32x32.
+@njit_planes
+def _col2im_flat_loops(cols, x, sh, sw, ph, pw, dh, dw):
+    n, c, h, w = x.shape
+    kh, kw, _, oh, ow = cols.shape[1:]
+    nu = -(-(h + 2 * ph) // sh)  # the rows of each phase
+    shift = np.empty(kw, dtype=np.int64)  # s_j, as in _im2col_flat_loops
+    guard = 0
+    for j in range(kw):
+        p = j * dw % sw
+        shift[j] = j * dw // sw - ((p - pw) % sw + pw) // sw
+        guard = max(guard, abs(shift[j]))
+    sums = np.empty((sh, kw, guard + nu * ow + guard), dtype=x.dtype)  # the taps, by row phase and tap column
+    phases = np.empty((sh, sw, nu * ow), dtype=x.dtype)  # compact: rows of OW entries
+    taps = cols.reshape((c, kh, kw, n, oh * ow))
+    for plane in range(c * n):  # not prange: every plane refills the same buffers
+        ch, b = plane // n, plane % n
+        sums[:] = 0
+        for i in range(kh):  # each tap: one run added into its tap column's buffer, taps in im2col's order
+            a, run = max(0, i * dh % sh), max(0, guard + (i * dh // sh) * ow)
+            for j in range(kw):
+                for t in range(oh * ow):
+                    sums[a, j, run + t] += taps[ch, i, j, b, t]
+        for j in range(kw):  # the entries whose pixel is padding: dropped
+            s = shift[j]
+            if s != 0:
+                first, stop = (ow - min(s, ow), ow) if s > 0 else (0, min(-s, ow))
+                for a in range(sh):
+                    for u in range(nu):
+                        row = max(0, guard + u * ow)
+                        for ox in range(first, stop):
+                            sums[a, j, row + ox] = 0
+        for a in range(sh):  # each phase: its tap columns' sums, each shifted by s_j
+            for p in range(sw):
+                phases[a, p] = 0
+                for j in range(kw):
+                    if j * dw % sw == p:
+                        run = max(0, guard - shift[j])  # phase entry t is entry t - s_j of the sums
+                        for t in range(nu * ow):
+                            phases[a, p, t] += sums[a, j, run + t]
+        for y in range(h):  # the pixels back from the phases; the padding is dropped
+            r = y + ph
+            a, row = max(0, r % sh), max(0, (r // sh) * ow)
+            if sw == 2:  # the two phase columns interleaved
+                even = max(0, pw % 2)
+                for t in range(w // 2):
+                    x[b, ch, y, 2 * t] = phases[a, even, row + t]
+                    x[b, ch, y, 2 * t + 1] = phases[a, 1 - even, row + t]
+                if w % 2 == 1:
+                    x[b, ch, y, w - 1] = phases[a, even, row + w // 2]
+            else:
+                for p in range(sw):
+                    first = max(0, (p - pw) % sw)
+                    for t in range((w - first + sw - 1) // sw):
+                        x[b, ch, y, first + t * sw] = phases[a, p, row + t]
+
+
 @njit_planes
 def _col2im_images_last_loops(cols, x, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
@@ -484,6 +624,13 @@ def read_in_place(x):
     return isinstance(x, np.ndarray) and (x.flags.c_contiguous or 0 in x.strides)
 
 
+def _phases_fit(w, ow, sw):
+    """Can the phases of an image W wide, at column stride ``sw``, be stored compact with
+    rows of OW entries (``_im2col_flat_loops``)? When no phase column holds more than OW
+    image columns; the one that starts at image column 0 holds ceil(W / sw)."""
+    return -(-w // sw) <= ow
+
+
 def _readable(x):
     """``x`` for the compiled im2col loops: itself (``read_in_place``) or a C-contiguous copy."""
     return x if read_in_place(x) else np.ascontiguousarray(x)
@@ -498,6 +645,8 @@ def im2col_numba(x, kernel_size, stride, padding, dilation, out=None, rows=None)
     cols = out_array(np, out, (c, *kernel_size, n, stop - start, ow), x.dtype)
     if tuple(stride) == (1, 1):
         _im2col_stride1_loops(_readable(x), cols, *padding, *dilation, start)
+    elif _phases_fit(w, ow, stride[1]):
+        _im2col_flat_loops(_readable(x), cols, *stride, *padding, *dilation, start)
     else:
         _im2col_loops(_readable(x), cols, *stride, *padding, *dilation, start)
     return cols
@@ -517,7 +666,9 @@ def col2im_numba(cols, input_shape, kernel_size, stride, padding, dilation, out=
     """:func:`col2im` as compiled loops over the C*N planes (NumPy only)."""
     require_numpy("col2im_numba", cols)
     x = out_array(np, out, input_shape, cols.dtype, "col2im")  # every pixel written
-    _col2im_loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)
+    flat = tuple(stride) != (1, 1) and _phases_fit(input_shape[3], cols.shape[-1], stride[1])
+    loops = _col2im_flat_loops if flat else _col2im_loops
+    loops(np.ascontiguousarray(cols), x, *stride, *padding, *dilation)
     return x
 
 
