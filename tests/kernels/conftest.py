@@ -16,6 +16,9 @@ def warm_numba_kernels():
         pair = (2, 2)
         cols = unfold.im2col_numba(x, pair, (1, 1), (1, 1), (1, 1))
         unfold.col2im_numba(cols, x.shape, pair, (1, 1), (1, 1), (1, 1))
+        for window, padding in [(pair, (1, 1)), ((3, 3), (0, 0))]:  # strided: the flat loops, the general ones
+            cols = unfold.im2col_numba(x, window, pair, padding, (1, 1))
+            unfold.col2im_numba(cols, x.shape, window, pair, padding, (1, 1))
         out, indices = max_pool.max_pool2d_forward_numba(x, pair, pair, (0, 0), (1, 1))  # MaxPool2d(2)'s loop
         max_pool.max_pool2d_forward_numba(x, pair, (1, 1), (0, 0), (1, 1))  # the general loop
         max_pool.max_pool2d_backward_numba(out, indices, x.shape)
