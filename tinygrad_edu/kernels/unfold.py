@@ -56,7 +56,7 @@ ops call) and ``*_numba`` (compiled loops, NumPy only).
 import numpy as np
 
 from tinygrad_edu.backend import get_array_module
-from tinygrad_edu.kernels._numba import njit_planes, require_numpy
+from tinygrad_edu.kernels._numba import njit_inline, njit_planes, require_numpy
 from tinygrad_edu.kernels.sizes import output_size
 
 
@@ -339,6 +339,29 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                     taps[ch, i, j, b, t] = runs[j, a, row_start + t]
 
 
+@njit_inline
+def _tap_shifts(kw, sw, pw, dw):
+    """(s_j for each tap column j, the largest |s_j|), for phases stored compact (below):
+    tap column j's entry ox is entry ox + s_j of its phase's row. Tap column j of window
+    ox reads padded column ox*sw + j*dw: entry v + ox of phase column p, where p = j*dw % sw
+    and v = j*dw // sw. That phase's first image column, (p - pw) % sw, is its entry q,
+    the padding before it being q entries. So s_j = v - q."""
+    shift = np.empty(kw, dtype=np.int64)
+    largest = 0
+    for j in range(kw):
+        p = j * dw % sw
+        shift[j] = j * dw // sw - ((p - pw) % sw + pw) // sw
+        largest = max(largest, abs(shift[j]))
+    return shift, largest
+
+
+@njit_inline
+def _carried(s, ow):
+    """(first, stop): the entries ox of a tap row that a shift of s carries past the row's
+    end (the first -s, or the last s), whose pixels are padding."""
+    return (ow - min(s, ow), ow) if s > 0 else (0, min(-s, ow))
+
+
 # Most strided convolutions take a faster form of the loop above: ConvTranspose2d's 4x4,
 # stride-2 windows with padding 1, a 3x3 stride-2 "same" convolution, 2x2 windows at
 # stride 2. Their phase columns each hold at most OW image columns (``_phases_fit``), so
@@ -348,8 +371,8 @@ def _im2col_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
 #
 #     taps[ch, i, j, b, oy*OW + ox] = phase[a, p][(u + oy)*OW + ox + s_j]
 #
-# s_j = v - q: tap column j reads phase column v + ox, and the phase's first image column
-# sits at phase column q. The entries that the shift carries past a row's end (the first
+# s_j = v - q (``_tap_shifts``): tap column j reads phase column v + ox, and the phase's
+# first image column sits at phase column q. The entries that the shift carries past a row's end (the first
 # -s_j of each tap row, or the last s_j) would read the neighbouring row, but belong to
 # the padding: they are zeroed after the run. So there are no shifted copies, whose rows
 # of OW entries cost a loop each (a row of 16 is less than one step of the compiler's
@@ -367,12 +390,7 @@ def _im2col_flat_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
     top = start * sh  # the band's first padded row
     rows = (oh - 1) * sh + (kh - 1) * dh + 1  # the padded rows it reads: top..top+rows-1
     nu = -(-rows // sh)  # the rows of each phase
-    shift = np.empty(kw, dtype=np.int64)  # s_j: tap column j's entry ox is phase entry ox + s_j
-    guard = 0  # zeros before and after the phase rows, so that no shifted run leaves them
-    for j in range(kw):
-        p = j * dw % sw
-        shift[j] = j * dw // sw - ((p - pw) % sw + pw) // sw
-        guard = max(guard, abs(shift[j]))
+    shift, guard = _tap_shifts(kw, sw, pw, dw)  # guard: zeros before and after the phase rows for the shifted runs
     phases = np.zeros((sh, sw, guard + nu * ow + guard), dtype=x.dtype)  # image entries rewritten, the rest stays 0
     taps = cols.reshape((c, kh, kw, n, oh * ow))  # each tap of an image: one run of OH*OW entries
     lo, hi = max(0, top - ph), min(h, top - ph + rows)  # the image rows among them
@@ -401,7 +419,7 @@ def _im2col_flat_loops(x, cols, sh, sw, ph, pw, dh, dw, start):
                 for t in range(oh * ow):
                     taps[ch, i, j, b, t] = phases[a, p, run + t]
                 if s != 0:  # the entries read across a row's end: padding
-                    first, stop = (ow - min(s, ow), ow) if s > 0 else (0, min(-s, ow))
+                    first, stop = _carried(s, ow)
                     for oy in range(oh):
                         row = max(0, oy * ow)
                         for ox in range(first, stop):
@@ -528,12 +546,7 @@ def _col2im_flat_loops(cols, x, sh, sw, ph, pw, dh, dw):
     n, c, h, w = x.shape
     kh, kw, _, oh, ow = cols.shape[1:]
     nu = -(-(h + 2 * ph) // sh)  # the rows of each phase
-    shift = np.empty(kw, dtype=np.int64)  # s_j, as in _im2col_flat_loops
-    guard = 0
-    for j in range(kw):
-        p = j * dw % sw
-        shift[j] = j * dw // sw - ((p - pw) % sw + pw) // sw
-        guard = max(guard, abs(shift[j]))
+    shift, guard = _tap_shifts(kw, sw, pw, dw)
     sums = np.empty((sh, kw, guard + nu * ow + guard), dtype=x.dtype)  # the taps, by row phase and tap column
     phases = np.empty((sh, sw, nu * ow), dtype=x.dtype)  # compact: rows of OW entries
     taps = cols.reshape((c, kh, kw, n, oh * ow))
@@ -548,7 +561,7 @@ def _col2im_flat_loops(cols, x, sh, sw, ph, pw, dh, dw):
         for j in range(kw):  # the entries whose pixel is padding: dropped
             s = shift[j]
             if s != 0:
-                first, stop = (ow - min(s, ow), ow) if s > 0 else (0, min(-s, ow))
+                first, stop = _carried(s, ow)
                 for a in range(sh):
                     for u in range(nu):
                         row = max(0, guard + u * ow)
