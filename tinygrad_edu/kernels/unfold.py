@@ -372,12 +372,13 @@ def _carried(s, ow):
 #     taps[ch, i, j, b, oy*OW + ox] = phase[a, p][(u + oy)*OW + ox + s_j]
 #
 # s_j = v - q (``_tap_shifts``): tap column j reads phase column v + ox, and the phase's
-# first image column sits at phase column q. The entries that the shift carries past a row's end (the first
-# -s_j of each tap row, or the last s_j) would read the neighbouring row, but belong to
-# the padding: they are zeroed after the run. So there are no shifted copies, whose rows
-# of OW entries cost a loop each (a row of 16 is less than one step of the compiler's
-# vector loop, 32 entries, on the Intel Xeon measured). The phase split of stride 2 is
-# written out as one loop over both phase columns, which the compiler vectorises.
+# first image column sits at phase column q. The entries that the shift carries past a
+# row's end (the first -s_j of each tap row, or the last s_j) would read the neighbouring
+# row, but belong to the padding: they are zeroed after the run. So there are no shifted
+# copies, whose rows of OW entries cost a loop each (a row of 16 is less than one step of
+# the compiler's vector loop, 32 entries, on the Intel Xeon measured). The phase split of
+# stride 2 is written out as one loop over both phase columns, which the compiler
+# vectorises.
 # One thread, median microseconds, the loop above -> this one (benchmarks/issue14_log.md,
 # "Fifty-second session"): ConvTranspose2d's backward (2 images of 32 channels, 32x32,
 # 4x4 windows, stride 2, padding 1) 70 -> 42; 3x3 stride-2 windows, padding 1, 2 images
