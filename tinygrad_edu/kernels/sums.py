@@ -31,7 +31,7 @@ from tinygrad_edu.kernels._numba import njit_sums, require_numpy
 
 
 def sum_all_reference(x):
-    """Every value of a NumPy float array added to one float64 total, in memory order:
+    """Every value of a NumPy float array added to one float64 total, in C order:
     read this one."""
     total = 0.0  # a Python float: float64
     for value in np.asarray(x).reshape(-1):

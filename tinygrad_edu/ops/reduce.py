@@ -103,7 +103,7 @@ class Mean(Function):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.n = _count(x.shape, dims)
         if len(dims) == x.ndim and kernels.sum_all_compiled(x):  # every element of a large float32 array
-            mean = kernels.sum_all(x) / ctx.n  # a 0-d array of x's dtype
+            mean = kernels.sum_all(x) / ctx.n  # a NumPy scalar of x's dtype, as x.mean() gives
             return mean.reshape((1,) * x.ndim) if keepdim else mean
         return x.mean(axis=dims, keepdims=keepdim)
 
