@@ -8,21 +8,40 @@ the alternation itself (caches, branch predictors and the CPU's clock found cold
 frameworks, each framework's chunks run
 
     alone      back to back;
-    torch/tge  alternated with chunks of the other framework (the "same" arm);
+    torch      alternated with chunks of PyTorch's step (the "same" arm, for tinygrad_edu);
+    tge        alternated with chunks of tinygrad_edu's step (the "same" arm, for PyTorch);
+    numpy      alternated with chunks of the MLP's step in plain NumPy (mlp only);
     sweep      alternated with 2 ms of NumPy sums over 8 MiB (a cache sweep, no threads);
     sleep      alternated with a 2 ms sleep (the core idles).
 
+A framework beside itself alternates with a twin: a second copy of its step, with its own
+model and data, so that what the switch costs with no other code at all is measured too.
 If "sweep" or "sleep" costs as much as the other framework does, the threads are not what
-costs. Chunks run by the clock (steps until 2 ms have passed, as bench_side_by_side.py's
+costs.
+
+The plain-NumPy MLP (``plain_mlp``, mlp only, the row "numpy") is the floor: the MLP
+step's arithmetic written out in NumPy calls, with tinygrad_edu's compiled Adam pass for
+the update (the one its Adam runs there), and nothing else: no tensors, no autograd, no
+modules. What PyTorch's step costs it, no framework built on NumPy can avoid; what
+PyTorch's step costs tinygrad_edu beyond that is tinygrad_edu's own code. And PyTorch's
+step beside it shows what any NumPy program of that arithmetic costs PyTorch.
+
+Chunks run by the clock (steps until 2 ms have passed, as bench_side_by_side.py's
 "same" arm). The modes take turns: every round runs each framework in each mode for
 ``--arm-seconds``, in an order that rotates from round to round, so that a slow episode of
 the host (this project's hosts run the same loop up to 2x slower for seconds at a time)
 falls on all modes alike. A mode's time in a round is the median of its chunks' per-step
 times; its ratio to "alone" is taken within the round, and the table gives the median of
 those ratios over the rounds with their interquartile range in brackets. The last column,
-"other / sweep", is what the other framework's 2 ms cost beyond 2 ms of NumPy sums, round
-by round: near 1 when the other framework costs a step no more than any work that leaves
-the caches cold.
+"other / sweep", is what the other framework's 2 ms (PyTorch's, or tinygrad_edu's for
+PyTorch's row) cost beyond 2 ms of NumPy sums, round by round: near 1 when the other
+framework costs a step no more than any work that leaves the caches cold.
+
+Each round builds its steps afresh and warms them up: every round times the same early
+part of training. (Trained on its one batch for tens of thousands of steps, the MLP
+reaches weights whose gradients carry denormal floats, and then its backward's matrix
+products run about 17 times slower, in NumPy and PyTorch alike: benchmarks/
+issue14_log.md, "Fifty-fourth session".)
 
     python benchmarks/bench_alternation.py                       # mlp and batch_norm, 20 rounds
     python benchmarks/bench_alternation.py --only mlp --rounds 40
@@ -56,6 +75,75 @@ def rotated(items, k):
     return items[k:] + items[:k]
 
 
+MLP_SIZES = (64, 128, 64, 10)  # bench_side_by_side.py's "mlp": 64-128-64-10, ReLU between
+ADAM_BETAS, ADAM_EPS, ADAM_LR = (0.9, 0.999), 1e-8, 1e-3  # torch.optim.Adam's defaults, lr as build()'s
+
+
+def plain_mlp(x, y, params, adam_update):
+    """The "mlp" workload's training step with no framework: returns step(), which runs
+    one step of Adam on the mean cross-entropy of the MLP on ``x`` (N, 64) against the
+    class indices ``y`` (N,) and returns the loss. ``params`` = [W1, b1, W2, b2, W3, b3],
+    float32 NumPy arrays, W (out, in) as nn.Linear holds them; they are updated in place.
+    ``adam_update`` is tinygrad_edu's compiled Adam pass (``kernels.adam_update``).
+
+    The arithmetic of tinygrad_edu's step, written out:
+        z_l = h_(l-1) @ W_l.T + b_l,  h_l = relu(z_l),  log p = log_softmax(z_3)
+        loss = -mean_i log p[i, y_i]
+        dz_3 = (softmax(z_3) - onehot(y)) / N
+        dW_l = dz_l.T @ h_(l-1),  db_l = sum_i dz_l[i],  dz_(l-1) = (dz_l @ W_l) * [z_(l-1) > 0]"""
+    import numpy as np
+
+    n = len(y)
+    rows = np.arange(n)
+    exp_avg = [np.zeros_like(p) for p in params]
+    exp_avg_sq = [np.zeros_like(p) for p in params]
+    (beta1, beta2), count = ADAM_BETAS, [0]
+
+    def step():
+        inputs, pre = [], []  # each layer's input and pre-activation
+        h = x
+        for layer in range(len(params) // 2):
+            z = h @ params[2 * layer].T + params[2 * layer + 1]
+            inputs.append(h)
+            pre.append(z)
+            h = np.maximum(z, 0)
+        z = pre[-1]  # the last layer's output is the logits (no ReLU)
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_p[rows, y].mean()
+        dz = np.exp(log_p)
+        dz[rows, y] -= 1
+        dz /= n
+        grads = [None] * len(params)
+        for layer in reversed(range(len(params) // 2)):
+            grads[2 * layer] = dz.T @ inputs[layer]
+            grads[2 * layer + 1] = dz.sum(axis=0)
+            if layer:
+                dz = (dz @ params[2 * layer]) * (pre[layer - 1] > 0)
+        count[0] += 1
+        t = count[0]
+        for p, g, m, v in zip(params, grads, exp_avg, exp_avg_sq):
+            adam_update(p, g, m, v, None, beta1, beta2, ADAM_LR / (1 - beta1**t), (1 - beta2**t) ** 0.5, ADAM_EPS)
+        return loss
+
+    return step
+
+
+def build_plain_mlp(cfg, rng, adam_update):
+    """``plain_mlp`` on data drawn as build("mlp", ...) draws it (x, then y), with
+    parameters drawn as nn.Linear's default: U(-1/sqrt(in), 1/sqrt(in))."""
+    import numpy as np
+
+    x = rng.standard_normal((cfg["n"], MLP_SIZES[0])).astype(np.float32)
+    y = rng.integers(0, MLP_SIZES[-1], cfg["n"])
+    params = []
+    for fan_in, fan_out in zip(MLP_SIZES, MLP_SIZES[1:]):
+        bound = fan_in**-0.5
+        params += [rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+                   rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+    return plain_mlp(x, y, params, adam_update)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", default=["mlp", "batch_norm"], help="workloads of bench_side_by_side.py")
@@ -73,6 +161,7 @@ def main(argv=None):
     if args.torch_first:
         import torch
     import tinygrad_edu as tge
+    from tinygrad_edu import kernels
 
     if not args.torch_first:
         import torch
@@ -92,29 +181,46 @@ def main(argv=None):
     def sleep():
         time.sleep(CHUNK_SECONDS)
 
-    print("| workload | framework | alone ms | the other framework | sweep | sleep | other / sweep |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    libs = {"tge": tge, "torch": torch}
+
+    def fresh_steps(name, fws, cfg, seed):
+        """Each framework's step of workload ``name``, built afresh and warmed up."""
+        steps = {}
+        for fw in fws:
+            rng = np.random.default_rng(seed)
+            if fw == "numpy":
+                steps[fw] = build_plain_mlp(cfg, rng, kernels.adam_update)
+            else:
+                steps[fw] = build(name, libs[fw], cfg, rng)
+            for _ in range(5):  # warm-up: compiled kernels, first calls
+                steps[fw]()
+        return steps
+
+    print("| workload | framework | alone ms | beside PyTorch | beside tinygrad_edu | beside plain NumPy | sweep "
+          "| sleep | other / sweep |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    between = {"alone": None, "sweep": sweep, "sleep": sleep}
     for name in args.only:
         cfg = WORKLOADS[name][2 if args.quick else 1]
-        steps = {fw: build(name, lib, cfg, np.random.default_rng(0)) for fw, lib in (("tge", tge), ("torch", torch))}
-        for step in steps.values():
-            for _ in range(5):  # warm-up: compiled kernels, first calls
-                step()
-        modes = ["alone", "other", "sweep", "sleep"]
-        between = {"alone": None, "sweep": sweep, "sleep": sleep}
+        fws = ["tge", "torch"] + (["numpy"] if name == "mlp" else [])
+        modes = ["alone", *fws, "sweep", "sleep"]  # a framework's name: beside that framework's step
         # per framework and mode, the median per-step time of each round
-        times = {(fw, mode): [] for fw in steps for mode in modes}
+        times = {(fw, mode): [] for fw in fws for mode in modes}
         for k in range(rounds):
-            for fw in rotated(["tge", "torch"], k):
-                other = "torch" if fw == "tge" else "tge"
+            steps, twins = fresh_steps(name, fws, cfg, 2 * k), fresh_steps(name, fws, cfg, 2 * k + 1)
+            for fw in rotated(fws, k):
                 for mode in rotated(modes, k):
-                    after = steps[other] if mode == "other" else between[mode]
+                    if mode in fws:  # beside a framework's step; beside itself, beside its twin
+                        after = twins[fw] if mode == fw else steps[mode]
+                    else:
+                        after = between[mode]
                     chunks = _timed_steps([steps[fw]] + ([after] if after else []), arm_seconds, CHUNK_SECONDS)[0]
                     times[fw, mode].append(median(chunks))
-        for fw in ("tge", "torch"):
-            alone = times[fw, "alone"]
-            cells = [ratio_cell(times[fw, m], alone) for m in ("other", "sweep", "sleep")]
-            cells.append(ratio_cell(times[fw, "other"], times[fw, "sweep"]))
+        for fw in fws:
+            alone, other = times[fw, "alone"], "tge" if fw == "torch" else "torch"
+            cells = [ratio_cell(times[fw, m], alone) if m in modes else "-"
+                     for m in ("torch", "tge", "numpy", "sweep", "sleep")]
+            cells.append(ratio_cell(times[fw, other], times[fw, "sweep"]))
             print(f"| {name} | {fw} | {median(alone) * 1e3:.3f} | " + " | ".join(cells) + " |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
