@@ -98,16 +98,17 @@ def plain_mlp(x, y, params, adam_update):
     exp_avg = [np.zeros_like(p) for p in params]
     exp_avg_sq = [np.zeros_like(p) for p in params]
     (beta1, beta2), count = ADAM_BETAS, [0]
+    layers = len(params) // 2
 
     def step():
         inputs, pre = [], []  # each layer's input and pre-activation
         h = x
-        for layer in range(len(params) // 2):
+        for layer in range(layers):
             z = h @ params[2 * layer].T + params[2 * layer + 1]
             inputs.append(h)
             pre.append(z)
-            h = np.maximum(z, 0)
-        z = pre[-1]  # the last layer's output is the logits (no ReLU)
+            if layer < layers - 1:  # the last layer's output z is the logits: no ReLU
+                h = np.maximum(z, 0)
         shifted = z - z.max(axis=1, keepdims=True)
         log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         loss = -log_p[rows, y].mean()
@@ -115,7 +116,7 @@ def plain_mlp(x, y, params, adam_update):
         dz[rows, y] -= 1
         dz /= n
         grads = [None] * len(params)
-        for layer in reversed(range(len(params) // 2)):
+        for layer in reversed(range(layers)):
             grads[2 * layer] = dz.T @ inputs[layer]
             grads[2 * layer + 1] = dz.sum(axis=0)
             if layer:
