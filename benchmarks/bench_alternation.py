@@ -11,7 +11,11 @@ frameworks, each framework's chunks run
     torch      alternated with chunks of PyTorch's step (the "same" arm, for tinygrad_edu);
     tge        alternated with chunks of tinygrad_edu's step (the "same" arm, for PyTorch);
     numpy      alternated with chunks of the MLP's step in plain NumPy (mlp only);
+    micro      alternated with chunks of the MLP's step on a minimal autograd (mlp only);
     sweep      alternated with 2 ms of NumPy sums over 8 MiB (a cache sweep, no threads);
+    ccode      alternated with 2 ms of calls into assorted compiled code on small data
+               (NumPy's linear algebra, FFT, sort, einsum; json, re, zlib, hashlib...):
+               other machine code through the core, next to no data;
     sleep      alternated with a 2 ms sleep (the core idles).
 
 A framework beside itself alternates with a twin: a second copy of its step, with its own
@@ -24,7 +28,10 @@ step's arithmetic written out in NumPy calls, with tinygrad_edu's compiled Adam 
 the update (the one its Adam runs there), and nothing else: no tensors, no autograd, no
 modules. What PyTorch's step costs it, no framework built on NumPy can avoid; what
 PyTorch's step costs tinygrad_edu beyond that is tinygrad_edu's own code. And PyTorch's
-step beside it shows what any NumPy program of that arithmetic costs PyTorch.
+step beside it shows what any NumPy program of that arithmetic costs PyTorch. The
+minimal-autograd MLP (``micro_autograd.micro_mlp``, the row "micro") is the floor of an
+engine: the same arithmetic through a graph of closures walked backwards, micrograd's
+design on NumPy arrays, with nothing of a framework's checks and bookkeeping.
 
 Chunks run by the clock (steps until 2 ms have passed, as bench_side_by_side.py's
 "same" arm). The modes take turns: every round runs each framework in each mode for
@@ -56,6 +63,7 @@ import sys
 import time
 
 from bench_side_by_side import WORKLOADS, _timed_steps, build, median, percentile
+from micro_autograd import micro_mlp
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -130,9 +138,10 @@ def plain_mlp(x, y, params, adam_update):
     return step
 
 
-def build_plain_mlp(cfg, rng, adam_update):
-    """``plain_mlp`` on data drawn as build("mlp", ...) draws it (x, then y), with
-    parameters drawn as nn.Linear's default: U(-1/sqrt(in), 1/sqrt(in))."""
+def mlp_case(cfg, rng):
+    """x, y and [W1, b1, W2, b2, W3, b3] for the MLP steps outside the frameworks: data
+    drawn as build("mlp", ...) draws it (x, then y), parameters as nn.Linear's default
+    draws them, U(-1/sqrt(in), 1/sqrt(in))."""
     import numpy as np
 
     x = rng.standard_normal((cfg["n"], MLP_SIZES[0])).astype(np.float32)
@@ -142,7 +151,38 @@ def build_plain_mlp(cfg, rng, adam_update):
         bound = fan_in**-0.5
         params += [rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
                    rng.uniform(-bound, bound, fan_out).astype(np.float32)]
-    return plain_mlp(x, y, params, adam_update)
+    return x, y, params
+
+
+def ccode_calls(np):
+    """A function that runs 2 ms of calls into assorted compiled code on small arrays and
+    strings: the "ccode" mode (other machine code through the core, next to no data)."""
+    import datetime
+    import difflib
+    import hashlib
+    import json
+    import re
+    import zlib
+
+    a = np.random.default_rng(0).standard_normal((16, 16))
+
+    def ccode():
+        end = time.perf_counter() + CHUNK_SECONDS
+        while time.perf_counter() < end:
+            np.linalg.svd(a)
+            np.fft.rfft(a)
+            np.sort(a, axis=None)
+            np.unique(a.round(1))
+            np.einsum("ij,jk->ik", a, a)
+            np.median(a)
+            json.loads(json.dumps({"a": [1, 2.5, "x"], "b": None}))
+            re.findall(r"\d+", "a1b22c333")
+            zlib.compress(b"abc" * 50)
+            hashlib.sha256(b"x" * 100).hexdigest()
+            datetime.datetime(2026, 1, 2).isoformat()
+            difflib.SequenceMatcher(None, "abcd", "abxd").ratio()
+
+    return ccode
 
 
 def main(argv=None):
@@ -190,21 +230,23 @@ def main(argv=None):
         for fw in fws:
             rng = np.random.default_rng(seed)
             if fw == "numpy":
-                steps[fw] = build_plain_mlp(cfg, rng, kernels.adam_update)
+                steps[fw] = plain_mlp(*mlp_case(cfg, rng), kernels.adam_update)
+            elif fw == "micro":
+                steps[fw] = micro_mlp(*mlp_case(cfg, rng), kernels.adam_update, ADAM_LR, ADAM_BETAS, ADAM_EPS)
             else:
                 steps[fw] = build(name, libs[fw], cfg, rng)
             for _ in range(5):  # warm-up: compiled kernels, first calls
                 steps[fw]()
         return steps
 
-    print("| workload | framework | alone ms | beside PyTorch | beside tinygrad_edu | beside plain NumPy | sweep "
-          "| sleep | other / sweep |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    between = {"alone": None, "sweep": sweep, "sleep": sleep}
+    print("| workload | framework | alone ms | beside PyTorch | beside tinygrad_edu | beside plain NumPy "
+          "| beside micro autograd | sweep | C code | sleep | other / sweep |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    between = {"alone": None, "sweep": sweep, "ccode": ccode_calls(np), "sleep": sleep}
     for name in args.only:
         cfg = WORKLOADS[name][2 if args.quick else 1]
-        fws = ["tge", "torch"] + (["numpy"] if name == "mlp" else [])
-        modes = ["alone", *fws, "sweep", "sleep"]  # a framework's name: beside that framework's step
+        fws = ["tge", "torch"] + (["numpy", "micro"] if name == "mlp" else [])
+        modes = ["alone", *fws, "sweep", "ccode", "sleep"]  # a framework's name: beside that framework's step
         # per framework and mode, the median per-step time of each round
         times = {(fw, mode): [] for fw in fws for mode in modes}
         for k in range(rounds):
@@ -220,7 +262,7 @@ def main(argv=None):
         for fw in fws:
             alone, other = times[fw, "alone"], "tge" if fw == "torch" else "torch"
             cells = [ratio_cell(times[fw, m], alone) if m in modes else "-"
-                     for m in ("torch", "tge", "numpy", "sweep", "sleep")]
+                     for m in ("torch", "tge", "numpy", "micro", "sweep", "ccode", "sleep")]
             cells.append(ratio_cell(times[fw, other], times[fw, "sweep"]))
             print(f"| {name} | {fw} | {median(alone) * 1e3:.3f} | " + " | ".join(cells) + " |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -1,7 +1,8 @@
 """benchmarks/bench_alternation.py --quick runs end to end and prints the machine, the command
 and, per workload, a row per framework with a positive time and positive ratios, each the
 median of its rounds inside its interquartile range (no speed is asserted); its helpers on
-known inputs; its plain-NumPy MLP step computes what tinygrad_edu's step computes."""
+known inputs; its plain-NumPy and minimal-autograd MLP steps compute what tinygrad_edu's
+step computes."""
 import os
 import re
 import subprocess
@@ -22,11 +23,12 @@ def test_quick_run_prints_machine_command_and_rows():
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "machine:" in run.stdout and "command: python benchmarks/bench_alternation.py --quick --only mlp" in run.stdout
     rows = [line for line in run.stdout.splitlines() if line.startswith("| mlp |")]
-    assert [row.split("|")[2].strip() for row in rows] == ["tge", "torch", "numpy"]
+    assert [row.split("|")[2].strip() for row in rows] == ["tge", "torch", "numpy", "micro"]
     for row in rows:
         alone, *ratios = row.strip("|").split("|")[2:]
         assert float(alone) > 0
-        assert len(ratios) == 6  # beside PyTorch, tinygrad_edu, plain NumPy; sweep, sleep, other / sweep
+        # beside PyTorch, tinygrad_edu, plain NumPy, micro autograd; sweep, C code, sleep, other / sweep
+        assert len(ratios) == 8
         for cell in ratios:
             median, q1, q3 = map(float, re.fullmatch(r"\s*(\S+) \((\S+)-(\S+)\)\s*", cell).groups())
             assert 0 < q1 <= median <= q3
@@ -120,4 +122,61 @@ def test_plain_mlp_comparison_catches_other_arithmetic(monkeypatch):
         planted_loss = step()
     assert abs(planted_loss - loss.item()) > 1e-3
     worst = max(np.abs(plain - p.array).max() for plain, p in zip(plain_params, model.parameters()))
+    assert worst > 1e-4
+
+
+def _tge_steps(model, x, y, lr, steps):
+    """``steps`` of tinygrad_edu's Adam on the mean cross-entropy; each step's loss."""
+    import tinygrad_edu as tge
+
+    opt = tge.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = tge.nn.functional.cross_entropy(model(tge.tensor(x)), tge.tensor(y))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _micro_step(bench_alternation, x, y, params):
+    from tinygrad_edu import kernels
+
+    micro = load("micro_autograd")
+    return micro.micro_mlp(x, y, params, kernels.adam_update, bench_alternation.ADAM_LR,
+                           bench_alternation.ADAM_BETAS, bench_alternation.ADAM_EPS)
+
+
+def test_micro_mlp_computes_tinygrad_edus_step():
+    """Same parameters, data and Adam: the minimal autograd's loss and updated parameters
+    are tinygrad_edu's, step after step (float32 rounding apart)."""
+    import numpy as np
+
+    bench_alternation = load("bench_alternation")
+    x, y, params, model = _mlp_case(5)
+    micro_params = [p.copy() for p in params]
+    step = _micro_step(bench_alternation, x, y, micro_params)
+    for loss in _tge_steps(model, x, y, bench_alternation.ADAM_LR, 3):
+        np.testing.assert_allclose(step(), loss, rtol=1e-5)
+    for p, micro in zip(model.parameters(), micro_params):
+        np.testing.assert_allclose(micro, p.array, rtol=1e-5, atol=1e-6)
+    assert all(np.abs(micro - start).max() > 1e-4 for micro, start in zip(micro_params, params))
+
+
+def test_micro_mlp_comparison_catches_a_wrong_backward(monkeypatch):
+    """The comparison above can fail: with a ReLU whose backward passes the gradient
+    everywhere (its mask dropped), the minimal autograd's parameters end elsewhere."""
+    import numpy as np
+
+    bench_alternation = load("bench_alternation")
+    micro = load("micro_autograd")
+    x, y, params, model = _mlp_case(6)
+    micro_params = [p.copy() for p in params]
+    step = _micro_step(bench_alternation, x, y, micro_params)
+    monkeypatch.setattr(micro, "relu", lambda node: micro.Node(np.maximum(node.data, 0), (node,), node.add_grad))
+    _tge_steps(model, x, y, bench_alternation.ADAM_LR, 2)
+    step()
+    step()
+    worst = max(np.abs(m - p.array).max() for m, p in zip(micro_params, model.parameters()))
     assert worst > 1e-4
