@@ -10,8 +10,8 @@ closures. There are no Function or Context objects, no version counters, no hook
 dtype or shape checks, no modules: what tinygrad_edu adds over this is what its step
 pays beyond it.
 
-It is a benchmark's control, not a framework: three ops (linear, relu, cross_entropy),
-no broadcasting rules, a gradient accumulated only where the MLP needs it.
+It is a benchmark's control, not a framework: three ops (linear, relu, cross_entropy)
+on the shapes the MLP gives them, no broadcasting rules, no checks.
 tests/test_bench_alternation.py checks that its step computes tinygrad_edu's step.
 """
 import numpy as np

@@ -141,6 +141,8 @@ def _tge_steps(model, x, y, lr, steps):
 
 
 def _micro_step(bench_alternation, x, y, params):
+    """The minimal autograd's MLP step on x, y and ``params`` (updated in place), with
+    the benchmark's Adam settings and tinygrad_edu's compiled Adam pass."""
     from tinygrad_edu import kernels
 
     micro = load("micro_autograd")
@@ -149,8 +151,9 @@ def _micro_step(bench_alternation, x, y, params):
 
 
 def test_micro_mlp_computes_tinygrad_edus_step():
-    """Same parameters, data and Adam: the minimal autograd's loss and updated parameters
-    are tinygrad_edu's, step after step (float32 rounding apart)."""
+    """Same parameters, data and Adam: the minimal autograd's loss is tinygrad_edu's step
+    after step, and its parameters after three steps are tinygrad_edu's (float32 rounding
+    apart), and have moved."""
     import numpy as np
 
     bench_alternation = load("bench_alternation")
