@@ -1,9 +1,9 @@
-"""The least autograd: the "mlp" workload's training step on an engine of micrograd's size.
+"""A minimal autograd: the "mlp" workload's training step on an engine of micrograd's size.
 
 bench_alternation.py asks what a framework's step pays to come back to a core after 2 ms
 of other work. Its plain-NumPy step (``plain_mlp``) is the floor with no framework at all.
-This is the next floor up: the same arithmetic through the smallest engine that still
-records a graph and walks it backwards, as micrograd does on scalars (Karpathy's
+This is the next floor up: the same arithmetic through about as small an engine as can
+record a graph and walk it backwards, as micrograd does on scalars (Karpathy's
 micrograd), here on NumPy arrays. A ``Node`` holds its array, its gradient, its parents
 and a closure that sends the gradient on; ``backward`` orders the graph and calls the
 closures. There are no Function or Context objects, no version counters, no hooks, no
