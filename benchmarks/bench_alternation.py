@@ -29,7 +29,7 @@ the update (the one its Adam runs there), and nothing else: no tensors, no autog
 modules. What PyTorch's step costs it, no framework built on NumPy can avoid; what
 PyTorch's step costs tinygrad_edu beyond that is tinygrad_edu's own code. And PyTorch's
 step beside it shows what any NumPy program of that arithmetic costs PyTorch. The
-minimal-autograd MLP (``micro_autograd.micro_mlp``, the row "micro") is the floor of an
+minimal-autograd MLP (``micro_autograd.micro_mlp``, the row "micro") is a floor for an
 engine: the same arithmetic through a graph of closures walked backwards, micrograd's
 design on NumPy arrays, with nothing of a framework's checks and bookkeeping.
 
