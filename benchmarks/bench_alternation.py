@@ -87,12 +87,33 @@ MLP_SIZES = (64, 128, 64, 10)  # bench_side_by_side.py's "mlp": 64-128-64-10, Re
 ADAM_BETAS, ADAM_EPS, ADAM_LR = (0.9, 0.999), 1e-8, 1e-3  # torch.optim.Adam's defaults, lr as build()'s
 
 
-def plain_mlp(x, y, params, adam_update):
-    """The "mlp" workload's training step with no framework: returns step(), which runs
-    one step of Adam on the mean cross-entropy of the MLP on ``x`` (N, 64) against the
-    class indices ``y`` (N,) and returns the loss. ``params`` = [W1, b1, W2, b2, W3, b3],
-    float32 NumPy arrays, W (out, in) as nn.Linear holds them; they are updated in place.
-    ``adam_update`` is tinygrad_edu's compiled Adam pass (``kernels.adam_update``).
+def adam(params, adam_update):
+    """update(grads): one step of Adam on the float32 arrays ``params``, in place, with
+    ADAM_LR, ADAM_BETAS and ADAM_EPS and PyTorch's bias corrections, through
+    ``adam_update``, tinygrad_edu's compiled Adam pass (``kernels.adam_update``, the one
+    its Adam runs on these parameters). The update of the MLP steps outside the
+    frameworks (``plain_mlp``, ``micro_autograd.micro_mlp``)."""
+    import numpy as np
+
+    exp_avg = [np.zeros_like(p) for p in params]
+    exp_avg_sq = [np.zeros_like(p) for p in params]
+    (beta1, beta2), count = ADAM_BETAS, [0]
+
+    def update(grads):
+        count[0] += 1
+        t = count[0]
+        for p, g, m, v in zip(params, grads, exp_avg, exp_avg_sq):
+            adam_update(p, g, m, v, None, beta1, beta2, ADAM_LR / (1 - beta1**t), (1 - beta2**t) ** 0.5, ADAM_EPS)
+
+    return update
+
+
+def plain_mlp(x, y, params, update):
+    """The "mlp" workload's training step with no framework: returns step(), which
+    computes the gradients of the mean cross-entropy of the MLP on ``x`` (N, 64) against
+    the class indices ``y`` (N,), hands them to ``update`` (``adam(params, ...)``) and
+    returns the loss. ``params`` = [W1, b1, W2, b2, W3, b3], float32 NumPy arrays, W
+    (out, in) as nn.Linear holds them.
 
     The arithmetic of tinygrad_edu's step, written out:
         z_l = h_(l-1) @ W_l.T + b_l,  h_l = relu(z_l),  log p = log_softmax(z_3)
@@ -103,9 +124,6 @@ def plain_mlp(x, y, params, adam_update):
 
     n = len(y)
     rows = np.arange(n)
-    exp_avg = [np.zeros_like(p) for p in params]
-    exp_avg_sq = [np.zeros_like(p) for p in params]
-    (beta1, beta2), count = ADAM_BETAS, [0]
     layers = len(params) // 2
 
     def step():
@@ -129,10 +147,7 @@ def plain_mlp(x, y, params, adam_update):
             grads[2 * layer + 1] = dz.sum(axis=0)
             if layer:
                 dz = (dz @ params[2 * layer]) * (pre[layer - 1] > 0)
-        count[0] += 1
-        t = count[0]
-        for p, g, m, v in zip(params, grads, exp_avg, exp_avg_sq):
-            adam_update(p, g, m, v, None, beta1, beta2, ADAM_LR / (1 - beta1**t), (1 - beta2**t) ** 0.5, ADAM_EPS)
+        update(grads)
         return loss
 
     return step
@@ -230,9 +245,11 @@ def main(argv=None):
         for fw in fws:
             rng = np.random.default_rng(seed)
             if fw == "numpy":
-                steps[fw] = plain_mlp(*mlp_case(cfg, rng), kernels.adam_update)
+                x, y, params = mlp_case(cfg, rng)
+                steps[fw] = plain_mlp(x, y, params, adam(params, kernels.adam_update))
             elif fw == "micro":
-                steps[fw] = micro_mlp(*mlp_case(cfg, rng), kernels.adam_update, ADAM_LR, ADAM_BETAS, ADAM_EPS)
+                x, y, params = mlp_case(cfg, rng)
+                steps[fw] = micro_mlp(x, y, params, adam(params, kernels.adam_update))
             else:
                 steps[fw] = build(name, libs[fw], cfg, rng)
             for _ in range(5):  # warm-up: compiled kernels, first calls

@@ -79,16 +79,13 @@ def backward(loss):
             node.send_back(node.grad)
 
 
-def micro_mlp(x, y, params, adam_update, lr, betas, eps):
-    """The "mlp" workload's training step on this engine: returns step(), which runs one
-    step of Adam (``adam_update``, tinygrad_edu's compiled pass, with ``lr``, ``betas``,
-    ``eps``) on the mean cross-entropy of the MLP on ``x`` against the class indices ``y``
-    and returns the loss. ``params`` = [W1, b1, W2, b2, ...] as float32 arrays, W (out, in);
-    they are updated in place. ReLU between the layers, none after the last."""
+def micro_mlp(x, y, params, update):
+    """The "mlp" workload's training step on this engine: returns step(), which computes
+    the gradients of the mean cross-entropy of the MLP on ``x`` against the class indices
+    ``y``, hands them to ``update`` (bench_alternation.py's ``adam``, on the same
+    ``params``) and returns the loss. ``params`` = [W1, b1, W2, b2, ...] as float32
+    arrays, W (out, in). ReLU between the layers, none after the last."""
     nodes = [Node(p) for p in params]
-    exp_avg = [np.zeros_like(p) for p in params]
-    exp_avg_sq = [np.zeros_like(p) for p in params]
-    (beta1, beta2), count = betas, [0]
     layers = len(params) // 2
 
     def step():
@@ -101,10 +98,7 @@ def micro_mlp(x, y, params, adam_update, lr, betas, eps):
                 h = relu(h)
         loss = cross_entropy(h, y)
         backward(loss)
-        count[0] += 1
-        t = count[0]
-        for node, m, v in zip(nodes, exp_avg, exp_avg_sq):
-            adam_update(node.data, node.grad, m, v, None, beta1, beta2, lr / (1 - beta1**t), (1 - beta2**t) ** 0.5, eps)
+        update([node.grad for node in nodes])
         return float(loss.data)
 
     return step

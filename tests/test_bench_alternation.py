@@ -73,6 +73,21 @@ def _mlp_case(seed):
     return x, y, params, model
 
 
+def _tge_steps(model, x, y, lr, steps):
+    """``steps`` of tinygrad_edu's Adam on the mean cross-entropy; each step's loss."""
+    import tinygrad_edu as tge
+
+    opt = tge.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = tge.nn.functional.cross_entropy(model(tge.tensor(x)), tge.tensor(y))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def test_plain_mlp_computes_tinygrad_edus_step():
     """Same parameters, data and Adam: plain_mlp's loss and updated parameters are
     tinygrad_edu's, step after step (float32 rounding apart), so the two steps differ
@@ -86,7 +101,7 @@ def test_plain_mlp_computes_tinygrad_edus_step():
     x, y, params, model = _mlp_case(3)
     opt = tge.optim.Adam(model.parameters(), lr=bench_alternation.ADAM_LR)
     plain_params = [p.copy() for p in params]
-    step = bench_alternation.plain_mlp(x, y, plain_params, kernels.adam_update)
+    step = bench_alternation.plain_mlp(x, y, plain_params, bench_alternation.adam(plain_params, kernels.adam_update))
     for _ in range(3):
         opt.zero_grad()
         loss = tge.nn.functional.cross_entropy(model(tge.tensor(x)), tge.tensor(y))
@@ -105,39 +120,19 @@ def test_plain_mlp_comparison_catches_other_arithmetic(monkeypatch):
     elsewhere than tinygrad_edu's."""
     import numpy as np
 
-    import tinygrad_edu as tge
     from tinygrad_edu import kernels
 
     bench_alternation = load("bench_alternation")
     x, y, params, model = _mlp_case(4)
-    opt = tge.optim.Adam(model.parameters(), lr=bench_alternation.ADAM_LR)
-    opt.zero_grad()
-    loss = tge.nn.functional.cross_entropy(model(tge.tensor(x)), tge.tensor(y))
-    loss.backward()
-    opt.step()
+    (loss,) = _tge_steps(model, x, y, bench_alternation.ADAM_LR, 1)
     plain_params = [p.copy() for p in params]
-    step = bench_alternation.plain_mlp(x, y, plain_params, kernels.adam_update)
+    step = bench_alternation.plain_mlp(x, y, plain_params, bench_alternation.adam(plain_params, kernels.adam_update))
     with monkeypatch.context() as m:
         m.setattr(np, "maximum", lambda a, b: a)
         planted_loss = step()
-    assert abs(planted_loss - loss.item()) > 1e-3
+    assert abs(planted_loss - loss) > 1e-3
     worst = max(np.abs(plain - p.array).max() for plain, p in zip(plain_params, model.parameters()))
     assert worst > 1e-4
-
-
-def _tge_steps(model, x, y, lr, steps):
-    """``steps`` of tinygrad_edu's Adam on the mean cross-entropy; each step's loss."""
-    import tinygrad_edu as tge
-
-    opt = tge.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = tge.nn.functional.cross_entropy(model(tge.tensor(x)), tge.tensor(y))
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
 
 
 def _micro_step(bench_alternation, x, y, params):
@@ -146,8 +141,7 @@ def _micro_step(bench_alternation, x, y, params):
     from tinygrad_edu import kernels
 
     micro = load("micro_autograd")
-    return micro.micro_mlp(x, y, params, kernels.adam_update, bench_alternation.ADAM_LR,
-                           bench_alternation.ADAM_BETAS, bench_alternation.ADAM_EPS)
+    return micro.micro_mlp(x, y, params, bench_alternation.adam(params, kernels.adam_update))
 
 
 def test_micro_mlp_computes_tinygrad_edus_step():
