@@ -101,6 +101,15 @@ def test_run_ranges_covers_every_index_once_in_at_most_eight_ranges(count, num_t
             assert seen == ([(0, count, threading.get_ident())] if count else [])
 
 
+def test_run_ranges_takes_the_line_it_is_given(num_threads):
+    tge.set_num_threads(2)
+    line = 4 * threads.PARALLEL_ELEMENTS  # a kernel that does little per value (threads.py)
+    for elements, on_threads in ((line - 1, False), (line, True), (threads.PARALLEL_ELEMENTS, False)):
+        seen = []
+        threads.run_ranges(lambda first, last: seen.append((first, last)), 8, elements, min_elements=line)
+        assert len(seen) == (threads.RANGE_TASKS if on_threads else 1), (elements, seen)
+
+
 def test_run_ranges_runs_large_kernels_on_two_threads(num_threads):
     tge.set_num_threads(2)
     both = threading.Barrier(2, timeout=30)  # passes only when two threads wait at once
@@ -365,7 +374,7 @@ def test_the_openmp_team_gives_the_same_bits_as_our_pool():
     out = _in_fresh_process_with_openmp_first(
         "tge.set_num_threads(2)\n"
         "from tinygrad_edu.ops import conv\n"
-        "conv.PARALLEL_BYTES = threads.PARALLEL_ELEMENTS = 0  # every convolution and range as tasks\n"
+        "conv.PARALLEL_BYTES = threads.PARALLEL_ELEMENTS = threads.SELECT_PARALLEL_ELEMENTS = 0  # all as tasks\n"
         "x = tge.randn(8, 16, 12, 12, requires_grad=True)\n"
         "w = tge.randn(24, 16, 3, 3, requires_grad=True)\n"
         "def run():\n"

@@ -181,29 +181,44 @@ def run_tasks(work, tasks):
     return results
 
 
-# The memory-bound compiled kernels (batch norm, pooling, upsampling, padding) cut their
-# independent channels or planes into at most RANGE_TASKS ranges: enough for run_tasks to
-# balance two threads when one is slowed, and a fixed number, so that nothing depends on
-# the thread count. Arrays of fewer than PARALLEL_ELEMENTS values run on the calling
-# thread, in one call over all the planes: waking a second thread costs more than their
-# loops (benchmarks/issue14_log.md, "Tasks on two threads"), and each call into a compiled
-# loop costs a few microseconds of its own (batch norm's forward + backward on
-# (32, 32, 8, 8), eight calls each way: 144 us, one: 125; "Tenth session"). Larger ones gain on two
-# threads even while PyTorch's OpenMP worker holds a core in the same process: a
-# max_pool2d step on (32, 64, 32, 32) took 4.1 ms there, 5.7 serial ("Eighth session").
-# The planes are independent, so how they are cut changes no bit of the result.
+# The memory-bound compiled kernels (batch norm, pooling, upsampling, padding; relu and
+# ``where`` over their flat arrays) cut their independent channels, planes or values into
+# at most RANGE_TASKS ranges: enough for run_tasks to balance two threads when one is
+# slowed, and a fixed number, so that nothing depends on the thread count. Arrays of
+# fewer than PARALLEL_ELEMENTS values run on the calling thread, in one call over all the
+# planes: waking a second thread costs more than their loops (benchmarks/issue14_log.md,
+# "Tasks on two threads"), and each call into a compiled loop costs a few microseconds of
+# its own (batch norm's forward + backward on (32, 32, 8, 8), eight calls each way: 144
+# us, one: 125; "Tenth session"). Larger ones gain on two threads even while PyTorch's
+# OpenMP worker holds a core in the same process: a max_pool2d step on (32, 64, 32, 32)
+# took 4.1 ms there, 5.7 serial ("Eighth session"). The planes are independent, so how
+# they are cut changes no bit of the result.
+#
+# relu's passes and ``where`` do one comparison a value, the least of these kernels, and
+# take SELECT_PARALLEL_ELEMENTS instead. With a helper that has slept for a while, two
+# threads took 1.1-2.3x their serial time at 2^18 and 2^19 values (forward and backward;
+# the helper starts after 30-60 us, and later when its first tasks are short and the
+# interpreter lock passes between the threads), 0.96-1.16x at 2^19.6 and 0.85-1.12x at
+# 2^20. Between batch norms that ran on both threads (DnCNN's step, 2^19.6 values) two
+# threads paid more: the data lie in both cores' caches. The coordinate MLP's epoch on
+# two threads (2^19 values between products on one thread) took 0.90-0.93x its time with
+# these at PARALLEL_ELEMENTS, 0.95x beside a busy core (Zen 4 machine type;
+# benchmarks/issue14_log.md, "Fifty-seventh session").
 RANGE_TASKS = 8
 PARALLEL_ELEMENTS = 2**18
+SELECT_PARALLEL_ELEMENTS = 3 * 2**18  # 2^19.58
 
 
-def run_ranges(loops, count, elements):
+def run_ranges(loops, count, elements, min_elements=None):
     """``loops(first, last)`` over ``range(count)``: cut into at most RANGE_TASKS even
     ranges, as tasks on the threads (``run_tasks``), when the kernel touches at least
-    PARALLEL_ELEMENTS ``elements``; else ``loops(0, count)``, once, on this thread. The
-    ranges must be independent (each writes only its own channels or planes)."""
+    ``min_elements`` ``elements`` (PARALLEL_ELEMENTS by default; SELECT_PARALLEL_ELEMENTS
+    for relu and ``where``: the comment above says why); else ``loops(0, count)``, once,
+    on this thread. The ranges must be independent (each writes only its own channels,
+    planes or values)."""
     if count == 0:  # an empty batch: nothing to do
         return
-    if elements >= PARALLEL_ELEMENTS:
+    if elements >= (PARALLEL_ELEMENTS if min_elements is None else min_elements):
         run_tasks(lambda r: loops(*r), even_ranges(count, min(RANGE_TASKS, count)))
     else:
         loops(0, count)

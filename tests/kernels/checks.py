@@ -1,6 +1,7 @@
 """Assertions shared by the kernel tests."""
 import numpy as np
 
+from tinygrad_edu import threads
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
 # Forms sum in different orders; these bound the rounding differences.
@@ -44,3 +45,13 @@ def forms(module, name):
 def inner(a, b):
     """<a, b>, the Frobenius inner product, in float64."""
     return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
+
+
+RANGE_LINES = ("PARALLEL_ELEMENTS", "SELECT_PARALLEL_ELEMENTS")
+
+
+def set_range_lines(monkeypatch, value):
+    """Every kind of kernel's line in threads.py set to ``value`` values: 1 runs even a
+    tiny array's ranges as tasks on the threads, 2**62 runs every kernel in one call."""
+    for name in RANGE_LINES:
+        monkeypatch.setattr(threads, name, value)

@@ -6,10 +6,10 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import threads
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, batch_norm, max_pool, pad, upsample
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, batch_norm, max_pool, pad, select, upsample
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
-from .checks import assert_close
+from .checks import RANGE_LINES, assert_close, set_range_lines
 
 pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled forms need Numba")
 
@@ -48,7 +48,7 @@ CASES = [
 
 @pytest.mark.parametrize("module, name, args", CASES, ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES)])
 def test_ranges_on_the_threads_give_the_reference_and_the_same_bits(module, name, args, monkeypatch):
-    monkeypatch.setattr(threads, "PARALLEL_ELEMENTS", 1)  # tasks on the threads even for this small x
+    set_range_lines(monkeypatch, 1)  # tasks on the threads even for this small x
     expected = getattr(module, f"{name}_reference")(*args)
     before = tge.get_num_threads()
     results = []
@@ -58,13 +58,49 @@ def test_ranges_on_the_threads_give_the_reference_and_the_same_bits(module, name
             results.append(getattr(module, f"{name}_numba")(*args))
     finally:
         tge.set_num_threads(before)
-    monkeypatch.setattr(threads, "PARALLEL_ELEMENTS", 2**62)  # and one call over every plane, on this thread
+    set_range_lines(monkeypatch, 2**62)  # and one call over every plane, on this thread
     results.append(getattr(module, f"{name}_numba")(*args))
     for got in results:
         assert_close(got, expected, f"{name}_numba")
     for got in results[1:]:  # bit for bit what one thread gives, however the planes are cut
         for a, b in zip(_arrays(results[0]), _arrays(got)):
             np.testing.assert_array_equal(a, b)
+
+
+# The line of threads.py that each kernel's ranges answer to: the work a kernel does per
+# value sets where a second thread pays (threads.py); the others take PARALLEL_ELEMENTS.
+OWN_LINE = {"where": "SELECT_PARALLEL_ELEMENTS", "threshold": "SELECT_PARALLEL_ELEMENTS",
+            "threshold_backward": "SELECT_PARALLEL_ELEMENTS"}
+FLAT = X.reshape(-1)
+SELECT_CASES = [(select, "where", (FLAT > 0, FLAT, -FLAT)), (select, "threshold", (FLAT, 0.0, 0.0)),
+                (select, "threshold_backward", (grad(FLAT.shape), FLAT, 0.0))]
+
+
+@pytest.mark.parametrize("module, name, args", CASES + SELECT_CASES,
+                         ids=[f"{c[1]}-{i}" for i, c in enumerate(CASES + SELECT_CASES)])
+def test_each_kernel_goes_to_the_threads_from_its_own_line(module, name, args, monkeypatch):
+    own = OWN_LINE.get(name, "PARALLEL_ELEMENTS")
+    assert own in RANGE_LINES
+    calls = []
+    run_tasks = threads.run_tasks
+
+    def counted(work, tasks):
+        calls.append(len(tasks))
+        return run_tasks(work, tasks)
+
+    monkeypatch.setattr(threads, "run_tasks", counted)
+    before = tge.get_num_threads()
+    tge.set_num_threads(2)
+    try:
+        # its own line at 1 and the others out of reach: tasks; the other way round: none
+        for own_value, others, on_threads in ((1, 2**62, True), (2**62, 1, False)):
+            set_range_lines(monkeypatch, others)
+            monkeypatch.setattr(threads, own, own_value)
+            calls.clear()
+            getattr(module, f"{name}_numba")(*args)
+            assert bool(calls) == on_threads, f"{name}_numba, {own} = {own_value}, the others {others}: {calls}"
+    finally:
+        tge.set_num_threads(before)
 
 
 def _arrays(result):

@@ -7,10 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tge
-from tinygrad_edu import kernels, threads
+from tinygrad_edu import kernels
 from tinygrad_edu.kernels import select as W
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
+from .checks import set_range_lines
 from .strategies import FLOAT_DTYPES, kernel_settings
 
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.0])
@@ -59,7 +60,7 @@ def test_forms_agree_with_numpys_where(case):
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled form needs Numba")
 def test_compiled_form_gives_the_same_bits_on_any_thread_count(monkeypatch):
-    monkeypatch.setattr(threads, "PARALLEL_ELEMENTS", 1)  # ranges on the threads even for this small array
+    set_range_lines(monkeypatch, 1)  # ranges on the threads even for this small array
     rng = np.random.default_rng(2)
     a = rng.standard_normal((5, 7, 3)).astype(np.float32)
     cond, b = a > 0, a * np.float32(0.1)
@@ -152,7 +153,7 @@ def test_threshold_forms_agree_with_the_definition(case):
 
 @pytest.mark.skipif(not HAVE_NUMBA, reason="the compiled form needs Numba")
 def test_threshold_compiled_gives_the_same_bits_on_any_thread_count(monkeypatch):
-    monkeypatch.setattr(threads, "PARALLEL_ELEMENTS", 1)  # ranges on the threads even for this small array
+    set_range_lines(monkeypatch, 1)  # ranges on the threads even for this small array
     rng = np.random.default_rng(4)
     x = rng.standard_normal((5, 7, 3)).astype(np.float32)[:, ::2]  # not contiguous
     g = rng.standard_normal(x.shape).astype(np.float32)

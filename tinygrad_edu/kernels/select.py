@@ -19,6 +19,7 @@ NumPy only; its flat range is cut into tasks for large arrays, threads.run_range
 """
 import numpy as np
 
+from tinygrad_edu import threads
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, require_numpy
 from tinygrad_edu.threads import run_ranges
@@ -64,7 +65,7 @@ def where_numba(cond, a, b):
     out = np.empty(shape, dtype=dtype)
     c, x, y, o = _flat(cond, shape, bool), _flat(a, shape, dtype), _flat(b, shape, dtype), out.reshape(-1)
     run_ranges(lambda first, last: _where_loops(c[first:last], x[first:last], y[first:last], o[first:last]),
-               o.size, o.size)
+               o.size, o.size, threads.SELECT_PARALLEL_ELEMENTS)
     return out
 
 
@@ -78,6 +79,9 @@ def where_numba(cond, a, b):
 # as a product with the mask), where one compiled pass took 0.34 ms, 0.28 ms on two
 # threads (benchmarks/issue14_log.md, "Ninth" and "Thirteenth session"). The compiled pass
 # takes large NumPy arrays; the form below, small ones, CuPy's and the NumPy kernel set.
+# These passes (and ``where``'s) do one comparison a value, so they go to the threads only
+# from threads.SELECT_PARALLEL_ELEMENTS values, three times the other kernels' line: below
+# it a second thread's start costs more than it saves ("Fifty-seventh session").
 
 
 def threshold_reference(x, threshold, value):
@@ -134,7 +138,8 @@ def threshold_numba(x, threshold, value):
     out = np.empty(x.shape, dtype=x.dtype)
     o = out.reshape(-1)
     t, v = x.dtype.type(threshold), x.dtype.type(value)
-    run_ranges(lambda first, last: _threshold_loops(xf[first:last], o[first:last], t, v), o.size, o.size)
+    run_ranges(lambda first, last: _threshold_loops(xf[first:last], o[first:last], t, v), o.size, o.size,
+               threads.SELECT_PARALLEL_ELEMENTS)
     return out
 
 
@@ -149,5 +154,5 @@ def threshold_backward_numba(g, x, threshold):
     o = out.reshape(-1)
     t = x.dtype.type(threshold)
     run_ranges(lambda first, last: _threshold_backward_loops(gf[first:last], xf[first:last], o[first:last], t),
-               o.size, o.size)
+               o.size, o.size, threads.SELECT_PARALLEL_ELEMENTS)
     return out
