@@ -6,7 +6,7 @@ import pytest
 
 import tinygrad_edu as tge
 from tinygrad_edu import threads
-from tinygrad_edu.kernels import adaptive_pool, avg_pool, batch_norm, max_pool, pad, select, upsample
+from tinygrad_edu.kernels import adaptive_pool, avg_pool, batch_norm, max_pool, pad, select, upsample, warp
 from tinygrad_edu.kernels._numba import HAVE_NUMBA
 
 from .checks import RANGE_LINES, assert_close, set_range_lines
@@ -17,6 +17,8 @@ rng = np.random.default_rng(7)
 X = rng.standard_normal((3, 5, 9, 8)).astype(np.float32)  # 15 planes: 8 ranges of 1-2 planes
 _, INDICES = max_pool.max_pool2d_forward_reference(X, (3, 3), (1, 1), (1, 1), (2, 1))
 MEAN, RSTD = X.mean(axis=(0, 2, 3)).astype(np.float64), rng.uniform(0.5, 2, 5)
+THETA = np.array([[[0.0, 1.0, 0.5], [-1.0, 0.0, 1.0]], [[0.98, -0.17, -0.3], [0.17, 0.98, 0.25]],
+                  [[1.1, 0.0, 0.1], [0.0, 0.9, -0.2]]])  # an affine map (2, 3) per image, for the warp
 
 
 def grad(shape):
@@ -43,6 +45,8 @@ CASES = [
     (pad, "pad_replicate_backward", (grad((3, 5, 12, 11)), (2, 1, 3, 0))),
     (batch_norm, "batch_norm_forward", (X, rng.standard_normal(5).astype(np.float32), None, 1e-5)),
     (batch_norm, "batch_norm_backward", (grad(X.shape), X, None, MEAN, RSTD, True)),
+    (warp, "warp_affine", (X, THETA, "bilinear", 0.5)),
+    (warp, "warp_affine", (X, THETA, "nearest", 0.0)),
 ]
 
 
