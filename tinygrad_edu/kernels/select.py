@@ -19,7 +19,7 @@ NumPy only; its flat range is cut into tasks for large arrays, threads.run_range
 """
 import numpy as np
 
-from tinygrad_edu import threads
+from tinygrad_edu import threads  # SELECT_PARALLEL_ELEMENTS, read at each call (tests set it)
 from tinygrad_edu.backend import get_array_module
 from tinygrad_edu.kernels._numba import njit_planes, require_numpy
 from tinygrad_edu.threads import run_ranges
