@@ -147,3 +147,16 @@ def test_the_last_nan_and_an_all_minus_inf_window_follow_the_reference():
         out, indices = form(x, (2, 2), (2, 2), (0, 0), (1, 1))
         assert np.isnan(out[0, 0, 0, 0]) and indices[0, 0, 0, 0] == 5, form.__name__
         assert out[0, 0, 0, 1] == -np.inf and indices[0, 0, 0, 1] == 2, form.__name__
+
+
+def test_2x2_rows_long_enough_to_vectorise_keep_ties_and_the_last_nan():
+    # rows of 48 outputs: the compiler runs MaxPool2d(2)'s loop in vector form there (from
+    # about 16-20 outputs), a different path from the short rows the test above draws
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, (2, 3, 6, 96)).astype(np.float32)  # small integers: many ties
+    x.reshape(-1)[rng.choice(x.size, 40, replace=False)] = np.nan
+    x[0, 0, :2, :2] = [[np.nan, 1.0], [np.nan, 5.0]]  # the last NaN (row 1) wins
+    x[0, 1, :2, :2] = [[-0.0, 0.0], [0.0, -0.0]]  # a tie of zeros keeps the first, sign too
+    out, indices = assert_forms_agree(max_pool, "max_pool2d_forward", x, (2, 2), (2, 2), (0, 0), (1, 1))
+    assert indices[0, 0, 0, 0] == 96 and np.isnan(out[0, 0, 0, 0])
+    assert indices[0, 1, 0, 0] == 0 and np.signbit(out[0, 1, 0, 0])
