@@ -52,10 +52,11 @@ convolutions): the best time of NumPy's matmul at the convolutions' own GEMM sha
 (forward, input gradient, weight gradient, the whole batch at once), with BLAS on every
 core the worker may use, measured in the tinygrad_edu worker inside the rounds; and the
 same GEMMs with BLAS on one thread (``bound_one_thread_s``: how tinygrad_edu runs a
-convolution too small to be cut into tasks for two threads). Where oneDNN is
-installed, the GEMM bound OpenBLAS gives is not the machine's: tinygrad_edu's convolutions
-multiply on oneDNN's sgemm (tinygrad_edu/backends/mkldnn.py), one thread a call, so the
-same GEMMs are also timed through ``kernels.matmul`` on one thread
+convolution too small to be cut into tasks for two threads). Where oneDNN is used
+(installed, and by default only on a CPU with AVX-512), the GEMM bound OpenBLAS gives is
+not the machine's: tinygrad_edu's convolutions multiply on oneDNN's sgemm
+(tinygrad_edu/backends/mkldnn.py), one thread a call, so the same GEMMs are also timed
+through ``kernels.matmul`` on one thread
 (``bound_onednn_one_thread_s``: oneDNN's products, and NumPy's for the few small ones it
 leaves to NumPy). Bandwidth
 bound (batch_norm): 5 passes over the activation (forward reads x, writes y; backward

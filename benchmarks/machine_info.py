@@ -13,9 +13,11 @@ kernel at 0.5-0.75x the AVX-512 kernel's rate, and conv_transpose2d's step took 
 as long as with the variable empty (benchmarks/issue14_log.md, "Fifteenth session"). The
 line ends with every variable of ``KERNEL_ENV_VARS`` that is set.
 
-Why oneDNN: where it is installed, tinygrad_edu's convolutions multiply with oneDNN's
-sgemm instead of NumPy's BLAS (tinygrad_edu/backends/mkldnn.py), at 1.6-2.0x the rate of
-the pinned OpenBLAS above (benchmarks/issue14_log.md, "Twenty-sixth session").
+Why oneDNN: where it is installed and the CPU has AVX-512, tinygrad_edu's convolutions
+multiply with oneDNN's sgemm instead of NumPy's BLAS (tinygrad_edu/backends/mkldnn.py), at
+1.6-2.0x the rate of the pinned OpenBLAS above (benchmarks/issue14_log.md, "Twenty-sixth
+session"); without AVX-512 they keep NumPy's, the faster there ("Fifty-ninth session").
+The line says which: "oneDNN: onednn-cpu-gomp 2023.2.0, used" or "..., not used".
 """
 import os
 import platform
@@ -80,16 +82,21 @@ def _blas():
     return None
 
 
-def _onednn():
-    """The oneDNN package whose sgemm tinygrad_edu's convolutions use ("onednn-cpu-gomp
-    2023.2.0"), or None where it is not installed. (Found without importing tinygrad_edu;
-    ``TINYGRAD_EDU_ONEDNN=0``, on the line when set, turns it off.)"""
+def _onednn(flags):
+    """The oneDNN package whose sgemm tinygrad_edu's convolutions may use, and whether they
+    do here ("onednn-cpu-gomp 2023.2.0, used"), or None where it is not installed. Found
+    without importing tinygrad_edu, so by the rule of backends/mkldnn.py's
+    ``default_enabled``, on the CPU's ``flags``: ``TINYGRAD_EDU_ONEDNN`` when set (and then
+    on the line too), else AVX-512."""
     import importlib.metadata
 
     try:
-        return f"{ONEDNN_PACKAGE} {importlib.metadata.version(ONEDNN_PACKAGE)}"
+        package = f"{ONEDNN_PACKAGE} {importlib.metadata.version(ONEDNN_PACKAGE)}"
     except importlib.metadata.PackageNotFoundError:
         return None
+    setting = os.environ.get("TINYGRAD_EDU_ONEDNN", "").strip()
+    used = setting != "0" if setting else "avx512f" in flags
+    return f"{package}, {'used' if used else 'not used'}"
 
 
 def _kernel_env():
@@ -119,7 +126,7 @@ def machine():
         parts.append(f"L2 {l2} per core")
     parts += [f"{platform.system()} {platform.release()}", f"Python {platform.python_version()}",
               f"NumPy {np.__version__}" + (f" ({blas})" if blas else ""), f"Numba {numba_v}",
-              f"oneDNN: {_onednn() or 'not installed'}"]
+              f"oneDNN: {_onednn(flags) or 'not installed'}"]
     env = _kernel_env()
     if env:
         parts.append("set: " + " ".join(env))

@@ -2,6 +2,7 @@
 widest vector ISA, the L2 cache, the BLAS kernel and the variables that pin such choices,
 besides model, cores and versions."""
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ def test_the_line_names_model_cores_isa_and_numpy_with_its_blas(machine_info, mo
     line = machine_info.machine()
     assert line.startswith("Test CPU 9000, ") and " cores, avx512f, " in line
     assert f"NumPy {np.__version__}" in line
-    assert f"oneDNN: {machine_info._onednn() or 'not installed'}" in line  # who multiplies the columns
+    assert f"oneDNN: {machine_info._onednn(machine_info._cpuinfo()[1]) or 'not installed'}" in line  # who multiplies
     blas = machine_info._blas()
     if blas is not None:  # threadpoolctl found NumPy's BLAS: its name and kernel are on the line
         assert f"NumPy {np.__version__} ({blas})" in line
@@ -73,3 +74,22 @@ def test_the_line_ends_with_the_kernel_variables_that_are_set(machine_info, monk
     monkeypatch.setenv("SOME_OTHER_VARIABLE", "1")
     assert machine_info._kernel_env() == ["OPENBLAS_CORETYPE=Haswell", "NUMBA_THREADING_LAYER="]
     assert machine_info.machine().endswith(", set: OPENBLAS_CORETYPE=Haswell NUMBA_THREADING_LAYER=")
+
+
+def test_the_onednn_word_follows_tinygrad_edus_own_rule(machine_info, monkeypatch, tmp_path):
+    """"used" / "not used" on the line, worked out without importing tinygrad_edu, is what
+    backends/mkldnn.py's default_enabled decides for the same CPU flags and setting."""
+    from tinygrad_edu.backends import mkldnn
+
+    if machine_info._onednn(set()) is None:
+        pytest.skip("oneDNN is not installed: the line says so, and nothing else")
+    for setting in (None, "0", "1", ""):
+        if setting is None:
+            monkeypatch.delenv(mkldnn.ENV_VAR, raising=False)
+        else:
+            monkeypatch.setenv(mkldnn.ENV_VAR, setting)
+        for flags in ({"avx", "avx2"}, {"avx", "avx2", "avx512f"}):
+            cpuinfo = tmp_path / "cpuinfo"
+            cpuinfo.write_text("flags\t\t: " + " ".join(sorted(flags)) + "\n")
+            used = mkldnn.default_enabled(os.environ, str(cpuinfo))
+            assert machine_info._onednn(flags).endswith(", used" if used else ", not used"), (setting, flags)

@@ -43,8 +43,9 @@ The defaults:
   user's setting wins). NumPy alone would give BLAS every core; a plain large ``matmul``
   outside a convolution therefore runs on one core here (a deliberate difference);
 - oneDNN (optional; backends/mkldnn.py), where the convolutions' large products go when
-  it is installed: each call runs on the thread that makes it (its OpenMP thread count
-  set to 1 for the call, then put back), so it starts no thread pool of its own;
+  it is installed and enabled (by default on CPUs with AVX-512): each call runs on the
+  thread that makes it (its OpenMP thread count set to 1 for the call, then put back),
+  so it starts no thread pool of its own;
 - GNU OpenMP's idle spin (PyTorch's threads, on Linux): ``GOMP_SPINCOUNT=10000`` in the
   environment, when tinygrad_edu is imported before any OpenMP runtime is loaded and the
   user set neither it nor ``OMP_WAIT_POLICY``, so that PyTorch's idle workers leave the

@@ -27,6 +27,15 @@ from .strategies import kernel_settings
 needs_onednn = pytest.mark.skipif(not mkldnn.is_available(), reason=f"oneDNN: {mkldnn.unavailable_reason()}")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def onednn_on():
+    """These tests are about oneDNN's route: on, wherever it is installed, whatever its
+    default on this CPU (off without AVX-512: backends/mkldnn.py). Module-scoped, so that
+    the hypothesis tests may use it."""
+    with mkldnn.flags(enabled=True):
+        yield
+
+
 @pytest.fixture
 def calls(monkeypatch):
     """Count oneDNN's calls (each still made)."""
@@ -218,6 +227,40 @@ def test_flags_restore_the_setting_even_when_the_block_raises():
     assert (mkldnn.unavailable_reason() is None) == mkldnn.is_available()
 
 
+def _cpuinfo(tmp_path, name, flags):
+    """A /proc/cpuinfo-like file whose CPUs have these flags."""
+    path = tmp_path / name
+    path.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    return str(path)
+
+
+def test_onednn_is_on_by_default_only_where_the_cpu_has_avx512(tmp_path):
+    avx512 = _cpuinfo(tmp_path, "avx512", "fpu sse4_2 avx avx2 fma avx512f avx512dq avx512bw")
+    avx2 = _cpuinfo(tmp_path, "avx2", "fpu sse4_2 avx avx2 fma")
+    # flags named alike, without AVX-512 Foundation itself: not AVX-512
+    lookalike = _cpuinfo(tmp_path, "lookalike", "avx2 avx512fp16 avx512_bf16 avx512f_x")
+    assert mkldnn.cpu_has_avx512(avx512) is True
+    assert mkldnn.cpu_has_avx512(avx2) is False
+    assert mkldnn.cpu_has_avx512(lookalike) is False
+    assert mkldnn.cpu_has_avx512(str(tmp_path / "missing")) is False  # unreadable: NumPy's products
+    assert mkldnn.default_enabled({}, avx512) is True
+    assert mkldnn.default_enabled({}, avx2) is False
+    assert mkldnn.default_enabled({mkldnn.ENV_VAR: " "}, avx2) is False  # empty: the CPU decides
+    assert mkldnn.default_enabled({mkldnn.ENV_VAR: "0"}, avx512) is False  # the user's setting wins
+    assert mkldnn.default_enabled({mkldnn.ENV_VAR: "1"}, avx2) is True
+
+
+def test_enabled_at_import_follows_the_rule():
+    script = "from tinygrad_edu.backends import mkldnn; print(mkldnn.enabled, mkldnn.cpu_has_avx512())"
+    env = {k: v for k, v in os.environ.items() if k != mkldnn.ENV_VAR}
+    for setting, expected in ((None, None), ("0", "False"), ("1", "True")):
+        if setting is not None:
+            env[mkldnn.ENV_VAR] = setting
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+        enabled, has_avx512 = result.stdout.split()
+        assert enabled == (expected or has_avx512), (setting, result.stdout, result.stderr)
+
+
 def test_without_onednn_every_product_is_numpys(monkeypatch):
     monkeypatch.setattr(mkldnn, "_tried", True)
     monkeypatch.setattr(mkldnn, "_library", None)
@@ -312,7 +355,8 @@ def test_pytorch_in_the_same_process_keeps_its_thread_count():
         print("ok")
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, **{mkldnn.ENV_VAR: "1"})  # oneDNN on, on any CPU
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr
 
 

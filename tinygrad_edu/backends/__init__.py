@@ -5,7 +5,8 @@ programs which set them run unchanged.
                      No cuDNN here (CuPy on a GPU): the flags are stored, with no effect.
 ``backends.mps``     is_available() / is_built(): always False
 ``backends.mkldnn``  enabled, is_available(), flags(): oneDNN, optional, for the large
-                     float32 matrix products of the CPU convolutions (backends/mkldnn.py)
+                     float32 matrix products of the CPU convolutions (backends/mkldnn.py;
+                     enabled by default where the CPU has AVX-512)
 """
 from . import cudnn, mkldnn, mps
 

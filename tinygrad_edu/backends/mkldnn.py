@@ -5,15 +5,20 @@ tinygrad_edu's convolutions are im2col plus matrix products (ops/conv.py); ``Lin
 and ``matmul`` are matrix products (ops/matmul.py). NumPy runs those on its BLAS,
 OpenBLAS. With the package ``onednn-cpu-gomp`` installed
 (``pip install -e ".[onednn]"``; Linux on x86-64 only), the large float32 products run
-on oneDNN's ``dnnl_sgemm`` instead (``kernels/gemm.py`` says which and why). oneDNN picks
-its kernel by the instructions the CPU has: on a CPU with AVX-512 it measured 1.6-2.0x
-OpenBLAS's rate where OpenBLAS is held to its AVX2 kernel (``OPENBLAS_CORETYPE``;
-benchmarks/issue14_log.md, "Twenty-sixth session"); where OpenBLAS runs its AVX-512
-kernel too, 0.99-1.5x, and the convolutions' steps took about the same time either way
-("Twenty-eighth session"). Without the package, or with ``enabled = False``, NumPy's
-``matmul`` does all of it, and the results agree to float32 rounding.
+on oneDNN's ``dnnl_sgemm`` instead (``kernels/gemm.py`` says which and why), where the
+CPU has AVX-512. oneDNN picks its kernel by the instructions the CPU has: on a CPU with
+AVX-512 it measured 1.6-2.0x OpenBLAS's rate where OpenBLAS is held to its AVX2 kernel
+(``OPENBLAS_CORETYPE``; benchmarks/issue14_log.md, "Twenty-sixth session"); where
+OpenBLAS runs its AVX-512 kernel too, 0.99-1.5x, and the convolutions' steps took about
+the same time either way ("Twenty-eighth session"). On a CPU with AVX2 at most, both run
+AVX2 kernels and OpenBLAS's was the faster: conv_transpose2d's step took 0.82-0.84x
+oneDNN's time with NumPy's products, the recipes' epochs 0.90-1.00x, none slower (AMD
+EPYC Zen 3; "Fifty-ninth session"). So there ``enabled`` starts False. Without the
+package, or with ``enabled = False``, NumPy's ``matmul`` does all of it, and the results
+agree to float32 rounding.
 
-    enabled            True (unless ``TINYGRAD_EDU_ONEDNN=0`` is set); False: NumPy only
+    enabled            at import: True where the CPU has AVX-512, else False;
+                       ``TINYGRAD_EDU_ONEDNN=0`` makes it False, any other value True
     is_available()     True when the oneDNN library is installed and loads
     flags(enabled=)    a ``with`` block with ``enabled`` set, restored afterwards
 
@@ -43,7 +48,30 @@ PACKAGE = "onednn-cpu-gomp"
 LIBRARY = "libdnnl.so.3"
 ENV_VAR = "TINYGRAD_EDU_ONEDNN"
 
-enabled = os.environ.get(ENV_VAR, "").strip() != "0"
+
+def cpu_has_avx512(cpuinfo="/proc/cpuinfo"):
+    """True when the CPU has AVX-512 (the ``avx512f`` flag in Linux's ``/proc/cpuinfo``;
+    the oneDNN package exists for Linux on x86-64 only). False where it cannot be read."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "avx512f" in line.split()
+    except OSError:
+        pass
+    return False
+
+
+def default_enabled(environ=os.environ, cpuinfo="/proc/cpuinfo"):
+    """``enabled`` at import: ``TINYGRAD_EDU_ONEDNN`` decides when it is set (``0``: off,
+    anything else: on), else the CPU: on with AVX-512, off without (module docstring)."""
+    setting = environ.get(ENV_VAR, "").strip()
+    if setting:
+        return setting != "0"
+    return cpu_has_avx512(cpuinfo)
+
+
+enabled = default_enabled()
 
 _library = None  # (dnnl_sgemm, omp_get_max_threads, omp_set_num_threads) once loaded
 _load_error = None  # why it could not be loaded: for is_available()'s callers to print

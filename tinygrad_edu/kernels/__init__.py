@@ -32,8 +32,9 @@ the CPU a *kernel set* picks the form, ``"numba"`` (compiled loops) or ``"numpy"
 
 One kernel is no loop: ``matmul`` (kernels/gemm.py), the matrix products of the
 convolutions, ``Linear`` and ``matmul``: NumPy's (or CuPy's) ``matmul`` but for the large
-float32 products on the CPU, which go to oneDNN where it is installed
-(backends/mkldnn.py), and the outer products, a broadcast multiply.
+float32 products on the CPU, which go to oneDNN where it is installed and enabled
+(backends/mkldnn.py: by default on CPUs with AVX-512), and the outer products, a
+broadcast multiply.
 """
 import contextlib
 import functools

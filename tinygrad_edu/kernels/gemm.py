@@ -1,8 +1,8 @@
 """``matmul(a, b, out=None)``: the matrix products of the convolutions, the fully
 connected layers and ``matmul``. NumPy's (or CuPy's) ``matmul``, except that a large
 float32 product of NumPy arrays goes to oneDNN's ``dnnl_sgemm`` where oneDNN is
-installed and enabled (backends/mkldnn.py), and an outer product (inner dimension 1) is
-a broadcast multiply.
+installed and enabled (backends/mkldnn.py: by default where the CPU has AVX-512), and an
+outer product (inner dimension 1) is a broadcast multiply.
 
 Why. A convolution spends most of its time in a few products, (OC x K) @ (K x pixels)
 and their adjoints (ops/conv.py), and NumPy hands them to OpenBLAS. On the machine of

@@ -1,8 +1,9 @@
 """Matrix products: ``matmul`` (NumPy's rules), ``mm``, ``bmm`` and ``linear``.
 
 The products are ``kernels.matmul``: NumPy's ``matmul`` (CuPy's on a GPU), but with the
-large float32 ones on oneDNN where it is installed and the outer products as a broadcast
-multiply, both faster on the CPU (kernels/gemm.py). ``xp.matmul`` in their place gives
+large float32 ones on oneDNN where it is installed and enabled (by default on CPUs with
+AVX-512) and the outer products as a broadcast multiply, both faster on the CPU
+(kernels/gemm.py). ``xp.matmul`` in their place gives
 the same values to float32 rounding.
 """
 from .. import kernels
