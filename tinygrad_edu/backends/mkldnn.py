@@ -12,8 +12,9 @@ AVX-512 it measured 1.6-2.0x OpenBLAS's rate where OpenBLAS is held to its AVX2 
 OpenBLAS runs its AVX-512 kernel too, 0.99-1.5x, and the convolutions' steps took about
 the same time either way ("Twenty-eighth session"). On a CPU with AVX2 at most, both run
 AVX2 kernels and OpenBLAS's was the faster: conv_transpose2d's step took 0.82-0.84x
-oneDNN's time with NumPy's products, the recipes' epochs 0.90-1.00x, none slower (AMD
-EPYC Zen 3; "Fifty-ninth session"). So there ``enabled`` starts False. Without the
+oneDNN's time with NumPy's products, the recipes' steps 0.90-1.00x, but for the
+coordinate MLP's at one thread, 1.00-1.07x (AMD EPYC Zen 3; "Fifty-ninth session"). So
+there ``enabled`` starts False. Without the
 package, or with ``enabled = False``, NumPy's ``matmul`` does all of it, and the results
 agree to float32 rounding.
 
