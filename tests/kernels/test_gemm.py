@@ -257,6 +257,7 @@ def test_enabled_at_import_follows_the_rule():
         if setting is not None:
             env[mkldnn.ENV_VAR] = setting
         result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr
         enabled, has_avx512 = result.stdout.split()
         assert enabled == (expected or has_avx512), (setting, result.stdout, result.stderr)
 

@@ -43,6 +43,29 @@ def test_max_pool2d_2x2_stride_2_forms_agree(shape, ceil_mode, nans, data):
 
 
 @kernel_settings
+@given(
+    st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(3, 9), st.integers(3, 9)),
+    st.tuples(st.integers(2, 3), st.integers(2, 3)),
+    st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    st.booleans(),
+    st.booleans(),
+    st.data(),
+)
+def test_max_pool2d_3x3_strided_forms_agree(shape, stride, padding, ceil_mode, nans, data):
+    """3x3 windows at stride 2 or 3 (the ImageNet ResNet's and AlexNet's pools), which the
+    compiled form runs with its own loop: windows inside the input (nine fixed taps) and at
+    its border (in the padding, past the end in ceil mode), ties (small integers) and NaNs."""
+    x = data.draw(images(shape))
+    if nans:
+        for _ in range(3):
+            x.reshape(-1)[data.draw(st.integers(0, x.size - 1))] = np.nan
+    out, indices = assert_forms_agree(max_pool, "max_pool2d_forward", x, (3, 3), stride, padding, (1, 1), ceil_mode)
+    n, c = x.shape[:2]
+    picked = np.take_along_axis(x.reshape(n, c, -1), indices.reshape(n, c, -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(out.shape), out)
+
+
+@kernel_settings
 @given(max_pool_configs(), st.data())
 def test_max_pool2d_backward_forms_agree(cfg, data):
     out, indices = max_pool.max_pool2d_forward_reference(cfg.x, *pool_args(cfg))

@@ -14,9 +14,8 @@ the same time either way ("Twenty-eighth session"). On a CPU with AVX2 at most, 
 AVX2 kernels and OpenBLAS's was the faster: conv_transpose2d's step took 0.82-0.84x
 oneDNN's time with NumPy's products, the recipes' steps 0.90-1.00x, but for the
 coordinate MLP's at one thread, 1.00-1.07x (AMD EPYC Zen 3; "Fifty-ninth session"). So
-there ``enabled`` starts False. Without the
-package, or with ``enabled = False``, NumPy's ``matmul`` does all of it, and the results
-agree to float32 rounding.
+there ``enabled`` starts False. Without the package, or with ``enabled = False``, NumPy's
+``matmul`` does all of it, and the results agree to float32 rounding.
 
     enabled            at import: True where the CPU has AVX-512, else False;
                        ``TINYGRAD_EDU_ONEDNN=0`` makes it False, any other value True

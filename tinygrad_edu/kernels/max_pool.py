@@ -23,7 +23,7 @@ distinct.
 import numpy as np
 
 from tinygrad_edu.backend import get_array_module
-from tinygrad_edu.kernels._numba import njit_planes, prange, require_numpy
+from tinygrad_edu.kernels._numba import njit_inline, njit_planes, prange, require_numpy
 from tinygrad_edu.kernels.sizes import output_size
 from tinygrad_edu.threads import run_ranges
 
@@ -268,6 +268,56 @@ def _max_pool2d_2x2_loops(x, out, indices):
                 indices[plane, oy, ox] = best_index
 
 
+# Pools of 3x3 windows at stride 2 or more (the ImageNet ResNet's: stride 2, padding 1;
+# AlexNet's: stride 2) run a window at a time, in registers, by the same two looks as the
+# 2x2 loop. A window inside the input has the nine taps at constant offsets, so the
+# compiler unrolls them and keeps the selects; one that reaches into the padding (or past
+# the end, in ceil mode) takes the taps inside the input. The general loop's test for a
+# tap became a branch there, its value stored under a jump (the compiler's choice for a
+# test that mixes the float comparison with the integer ``taken < 0``), guessed wrong
+# about half the time on activations: 11-15 ns an input value, this loop 1.4-7 (random
+# float32, one thread, AMD EPYC Zen 3; (32, 64, 32, 32) at stride 2 with padding 1 23-24
+# -> 6.7-7.1 ms; benchmarks/issue14_log.md, "Fifty-ninth session"). At stride 1 the
+# compiler runs the general loop on SIMD lanes (contiguous taps), which beat this one
+# (31 against 50 ms on that input).
+@njit_inline
+def _window_max(x, plane, r0, r1, c0, c1, w):
+    """(value, flat index) of the maximum of x[plane, r0:r1, c0:c1] by the rule: the
+    first maximum (a select on each ``>``), then the last NaN, if any."""
+    best, best_index = x[plane, r0, c0], r0 * w + c0
+    for i in range(r0, r1):
+        for j in range(c0, c1):
+            value = x[plane, i, j]
+            larger = value > best  # ">": a tie keeps the earlier tap
+            best_index = i * w + j if larger else best_index
+            best = value if larger else best
+    for i in range(r0, r1):  # a NaN wins, the last one in the window
+        for j in range(c0, c1):
+            value = x[plane, i, j]
+            if value != value:
+                best, best_index = value, i * w + j
+    return best, best_index
+
+
+@njit_planes
+def _max_pool2d_3x3_loops(x, out, indices, sh, sw, ph, pw):
+    _, h, w = x.shape  # x (planes, H, W); out and indices (planes, OH, OW)
+    planes, oh, ow = out.shape
+    for plane in prange(planes):
+        for oy in range(oh):
+            row = oy * sh - ph  # the window's first tap, maybe in the padding
+            for ox in range(ow):
+                col = ox * sw - pw
+                if 0 <= row and row + 3 <= h and 0 <= col and col + 3 <= w:  # inside: nine fixed taps
+                    best, best_index = _window_max(x, plane, row, row + 3, col, col + 3, w)
+                else:  # the taps inside the input (each window overlaps it)
+                    best, best_index = _window_max(
+                        x, plane, max(row, 0), min(row + 3, h), max(col, 0), min(col + 3, w), w
+                    )
+                out[plane, oy, ox] = best
+                indices[plane, oy, ox] = best_index
+
+
 @njit_planes
 def _scatter_add_loops(values, indices, out, first, last):
     """out[b, ch, indices[b, ch, y, z]] += values[b, ch, y, z] for the planes first..last-1,
@@ -314,12 +364,15 @@ def max_pool2d_forward_numba(x, kernel_size, stride, padding, dilation, ceil_mod
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
     indices = np.empty((n, c, oh, ow), dtype=np.int64)
     settings = (*kernel_size, *stride, *padding, *dilation)
+    xp, op, ip = (a.reshape((n * c,) + a.shape[2:]) for a in (x, out, indices))  # (planes, ., .) views
     if settings == (2, 2, 2, 2, 0, 0, 1, 1) and 2 * oh <= h and 2 * ow <= w:  # MaxPool2d(2), windows inside
-        xp, op, ip = (a.reshape((n * c,) + a.shape[2:]) for a in (x, out, indices))  # (planes, ., .) views
         run_ranges(lambda first, last: _max_pool2d_2x2_loops(xp[first:last], op[first:last], ip[first:last]),
                    n * c, x.size)
-        return out, indices
-    run_ranges(lambda first, last: _max_pool2d_loops(x, out, indices, *settings, first, last), n * c, x.size)
+    elif kernel_size == (3, 3) and dilation == (1, 1) and min(stride) >= 2:
+        run_ranges(lambda first, last: _max_pool2d_3x3_loops(xp[first:last], op[first:last], ip[first:last],
+                                                             *stride, *padding), n * c, x.size)
+    else:
+        run_ranges(lambda first, last: _max_pool2d_loops(x, out, indices, *settings, first, last), n * c, x.size)
     return out, indices
 
 
